@@ -1,0 +1,39 @@
+import type { ArticleId, Comment } from '../../shared/schemas.ts';
+import type { CommentEvent } from '../../shared/events.ts';
+
+/** One committed change, as carried between instances. */
+export interface FanOutMessage {
+  event: CommentEvent;
+  comment: Comment;
+}
+
+export type FanOutListener = (message: FanOutMessage) => void;
+
+/** `up`: connected to every instance; `down`: only this instance is reached; `local`: single-instance mode. */
+export type FanOutState = 'local' | 'up' | 'down';
+
+/**
+ * Carries committed changes to every instance that has subscribers of the article.
+ *
+ * Delivery: at most once per instance (Redis pub/sub can drop messages while a link is down);
+ * the store is the record, and clients catch up from it. Per article, messages from one publishing
+ * instance arrive in publish order. An instance never receives its own messages twice: `publish`
+ * delivers to the local listener directly and remote copies of its own messages are dropped.
+ */
+export interface FanOut {
+  /** Delivers to this instance's listener at once, then to other instances subscribed to the article. */
+  publish(message: FanOutMessage): Promise<void>;
+  /** Starts receiving other instances' messages for the article. Idempotent. */
+  subscribe(articleId: ArticleId): Promise<void>;
+  /** Stops receiving them. Idempotent. */
+  unsubscribe(articleId: ArticleId): Promise<void>;
+  /** The one listener that receives every message for subscribed articles (and every local publish). */
+  onMessage(listener: FanOutListener): void;
+  /**
+   * Called after the link to other instances comes back from an outage: messages may have been
+   * missed for every subscribed article, so subscribers should be told the head and catch up.
+   */
+  onResync(listener: () => void): void;
+  state(): FanOutState;
+  close(): Promise<void>;
+}

@@ -1,0 +1,171 @@
+import * as z from 'zod/mini';
+import { nameProblem, normalizeBody, normalizeName } from './text.ts';
+
+/** The protocol version this contract describes (GUIDE §2). */
+export const PROTOCOL_VERSION = 1;
+
+export const LIMITS = {
+  articleIdMax: 128,
+  nameMax: 60,
+  bodyMax: 5000,
+  /** Raw body length accepted before normalisation; bounds the work done on hostile input. */
+  bodyRawMax: 20_000,
+  pageMax: 100,
+  pageDefault: 30,
+  changesMax: 500,
+  countsMax: 100,
+} as const;
+
+const ARTICLE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const NANOID_PATTERN = /^[A-Za-z0-9_-]+$/;
+
+/** A slug the host page chooses: 1–128 chars of `[A-Za-z0-9._:-]`, starting with a letter or digit. */
+export const ArticleIdSchema = z.string().check(
+  z.minLength(1, 'Article id must not be empty'),
+  z.maxLength(LIMITS.articleIdMax, `Article id must be at most ${LIMITS.articleIdMax} characters`),
+  z.refine((s) => s.length > LIMITS.articleIdMax || ARTICLE_ID_PATTERN.test(s), 'Article id may only use A-Z a-z 0-9 . _ : - and must start with a letter or digit'),
+);
+export type ArticleId = z.infer<typeof ArticleIdSchema>;
+
+/** A comment id: a 21-character nanoid. */
+export const CommentIdSchema = z.string().check(
+  z.length(21, 'Comment id must be 21 characters'),
+  z.refine((s) => s.length !== 21 || NANOID_PATTERN.test(s), 'Comment id is not a valid id'),
+);
+export type CommentId = z.infer<typeof CommentIdSchema>;
+
+/** A nanoid the client makes per post, so retries never duplicate. */
+export const ClientIdSchema = z.string().check(
+  z.minLength(10, 'clientId must be 10 to 64 characters'),
+  z.maxLength(64, 'clientId must be 10 to 64 characters'),
+  z.refine((s) => s.length > 64 || NANOID_PATTERN.test(s), 'clientId may only use A-Z a-z 0-9 _ -'),
+);
+
+const SeqSchema = z.int().check(z.minimum(0));
+
+/** A display name as typed: trimmed, NFC, 1–60 chars, no bidi controls, invisibles or control chars. */
+export const AuthorNameInputSchema = z.string().check(
+  z.maxLength(LIMITS.nameMax * 4, `Name must be at most ${LIMITS.nameMax} characters`),
+  z.overwrite(normalizeName),
+  z.minLength(1, 'Name must not be empty'),
+  z.maxLength(LIMITS.nameMax, `Name must be at most ${LIMITS.nameMax} characters`),
+  z.refine((s) => s.length > LIMITS.nameMax || nameProblem(s) === null, { error: (issue) => nameProblem(String(issue.input)) ?? 'Invalid name' }),
+);
+
+/** A body as typed: normalised (see normalizeBody), 1–5000 chars, newlines kept. */
+export const BodyInputSchema = z.string().check(
+  z.maxLength(LIMITS.bodyRawMax, `Comment must be at most ${LIMITS.bodyMax} characters`),
+  z.overwrite((s) => (s.length > LIMITS.bodyRawMax ? s : normalizeBody(s))),
+  z.minLength(1, 'Comment must not be empty'),
+  z.maxLength(LIMITS.bodyMax, `Comment must be at most ${LIMITS.bodyMax} characters`),
+);
+
+export const AuthorSchema = z.object({ name: z.string().check(z.minLength(1), z.maxLength(LIMITS.nameMax)) });
+export type Author = z.infer<typeof AuthorSchema>;
+
+export const CommentStatusSchema = z.enum(['visible', 'removed']);
+export type CommentStatus = z.infer<typeof CommentStatusSchema>;
+
+/**
+ * A comment as every client sees it. `seq` is the article's sequence number of this comment's
+ * latest change; a removed comment keeps its place with an empty body.
+ */
+export const CommentSchema = z.object({
+  id: CommentIdSchema,
+  articleId: ArticleIdSchema,
+  parentId: z.nullable(CommentIdSchema),
+  author: AuthorSchema,
+  body: z.string().check(z.maxLength(LIMITS.bodyMax)),
+  createdAt: z.iso.datetime(),
+  editedAt: z.nullable(z.iso.datetime()),
+  status: CommentStatusSchema,
+  seq: z.int().check(z.minimum(1)),
+});
+export type Comment = z.infer<typeof CommentSchema>;
+
+const newCommentShape = {
+  author: z.strictObject({ name: AuthorNameInputSchema }),
+  body: BodyInputSchema,
+  parentId: z.optional(z.nullable(CommentIdSchema)),
+  clientId: z.optional(ClientIdSchema),
+};
+
+/** The body of `POST /api/articles/:articleId/comments`. Unknown fields are refused. */
+export const NewCommentSchema = z.strictObject(newCommentShape);
+export type NewComment = z.infer<typeof NewCommentSchema>;
+
+/** The payload of the socket event `comment:post`. */
+export const PostCommentPayloadSchema = z.strictObject({ articleId: ArticleIdSchema, ...newCommentShape });
+export type PostCommentPayload = z.infer<typeof PostCommentPayloadSchema>;
+
+export const SubscribePayloadSchema = z.strictObject({
+  articleId: ArticleIdSchema,
+  since: z.optional(SeqSchema),
+});
+export type SubscribePayload = z.infer<typeof SubscribePayloadSchema>;
+
+export const UnsubscribePayloadSchema = z.strictObject({ articleId: ArticleIdSchema });
+export type UnsubscribePayload = z.infer<typeof UnsubscribePayloadSchema>;
+
+/** `article:head`: the newest seq of an article, sent when this instance may have missed changes. */
+export const ArticleHeadSchema = z.object({ articleId: ArticleIdSchema, lastSeq: SeqSchema });
+export type ArticleHead = z.infer<typeof ArticleHeadSchema>;
+
+export const SortOrderSchema = z.enum(['newest', 'oldest']);
+export type SortOrder = z.infer<typeof SortOrderSchema>;
+
+/** A non-negative decimal integer as it arrives in a query string. */
+const QueryIntSchema = z.pipe(
+  z.string().check(z.regex(/^\d{1,15}$/, 'Must be a non-negative integer')),
+  z.transform((s) => Number(s)),
+);
+
+/** Query of `GET …/comments`: page size, opaque cursor from the previous page's `next`, order of threads. */
+export const PageQuerySchema = z.strictObject({
+  limit: z.optional(z.pipe(QueryIntSchema, z.int().check(z.minimum(1, 'limit must be at least 1'), z.maximum(LIMITS.pageMax, `limit must be at most ${LIMITS.pageMax}`)))),
+  before: z.optional(z.string().check(z.regex(/^\d{1,15}$/, 'before must be a cursor from a previous page'))),
+  order: z.optional(SortOrderSchema),
+});
+export type PageQuery = z.infer<typeof PageQuerySchema>;
+
+export const ChangesQuerySchema = z.strictObject({ since: QueryIntSchema });
+
+export const CountsQuerySchema = z.strictObject({
+  articles: z.pipe(
+    z.string().check(z.maxLength((LIMITS.articleIdMax + 1) * LIMITS.countsMax, 'Too many articles')),
+    z.transform((s) => s.split(',').filter((part) => part.length > 0)),
+  ),
+});
+
+/** A page of a thread: top-level comments (newest first unless asked) each followed by all its replies. */
+export const CommentPageSchema = z.object({
+  articleId: ArticleIdSchema,
+  lastSeq: SeqSchema,
+  comments: z.array(CommentSchema),
+  /** Cursor to pass as `before` for the next page; null on the last page. */
+  next: z.nullable(z.string()),
+});
+export type CommentPage = z.infer<typeof CommentPageSchema>;
+
+/** Every comment changed after `since`, ascending by seq. `reset` means too many changed: reload the page. */
+export const ChangesSchema = z.object({
+  articleId: ArticleIdSchema,
+  lastSeq: SeqSchema,
+  comments: z.array(CommentSchema),
+  reset: z.optional(z.boolean()),
+});
+export type Changes = z.infer<typeof ChangesSchema>;
+
+export const PostResultSchema = z.object({ comment: CommentSchema, authorToken: z.string() });
+export type PostResult = z.infer<typeof PostResultSchema>;
+
+export const CountsSchema = z.object({ counts: z.record(z.string(), z.int()) });
+export type Counts = z.infer<typeof CountsSchema>;
+
+/** The demo article text served by `GET /api/articles/:articleId`. */
+export const ArticleSchema = z.object({
+  articleId: ArticleIdSchema,
+  title: z.string(),
+  sections: z.array(z.object({ heading: z.nullable(z.string()), paragraphs: z.array(z.string()) })),
+});
+export type Article = z.infer<typeof ArticleSchema>;
