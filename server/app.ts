@@ -1,0 +1,118 @@
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { Server } from 'socket.io';
+import type { Article } from '../shared/schemas.ts';
+import { CommentService } from './comments/service.ts';
+import type { Config } from './config.ts';
+import { MemoryFanOut } from './fanout/memory.ts';
+import type { FanOut } from './fanout/port.ts';
+import { createRedisClients, RedisFanOut } from './fanout/redis.ts';
+import { createApiRouter } from './http/api-routes.ts';
+import { createCrossOriginMiddleware } from './http/cross-origin.ts';
+import { createErrorHandler, notFoundHandler } from './http/errors.ts';
+import { createHealthRouter } from './http/health-routes.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createOriginPolicy } from './origins.ts';
+import { importDemoArticle, loadDemoArticle } from './seed/demo-article.ts';
+import { withTimeout } from './with-timeout.ts';
+import { attachSocketGateway, type CommentServer } from './socket/gateway.ts';
+import type { CommentStore } from './storage/port.ts';
+import { openSqliteStore } from './storage/sqlite.ts';
+
+/** How long start-up waits for Redis before serving without it. */
+const REDIS_STARTUP_WAIT_MS = 3000;
+
+/** Largest Socket.IO message; a bigger one closes only that connection. */
+export const MAX_SOCKET_MESSAGE_BYTES = 64 * 1024;
+
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly httpServer: HttpServer;
+  readonly io: CommentServer;
+  readonly service: CommentService;
+  readonly store: CommentStore;
+  readonly fanout: FanOut;
+  /** Listens on config.port (0: any free port) and resolves with the bound port. */
+  listen(): Promise<number>;
+  /** Stops accepting, closes sockets, fan-out and store. */
+  close(): Promise<void>;
+}
+
+export interface AppOverrides {
+  logger?: Logger;
+}
+
+async function createStore(config: Config): Promise<CommentStore> {
+  return openSqliteStore(config.sqlitePath);
+}
+
+async function createFanOut(config: Config, logger: Logger): Promise<FanOut> {
+  if (!config.redisUrl) return new MemoryFanOut();
+  const { publisher, subscriber } = createRedisClients(config.redisUrl);
+  const fanout = new RedisFanOut({ publisher, subscriber, instanceId: config.instanceId, channelPrefix: config.redisPrefix, logger: logger.child({ component: 'fanout' }) });
+  // Start degraded rather than not at all: posting and local pushes work without Redis.
+  await withTimeout(fanout.whenReady(), REDIS_STARTUP_WAIT_MS).catch(() => logger.warn('Redis is not reachable yet; starting degraded (local pushes only)'));
+  return fanout;
+}
+
+/** The one place that wires storage, fan-out, HTTP and sockets together. */
+export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
+  const logger = overrides.logger ?? createLogger(config.logLevel, config.instanceId);
+  const store = await createStore(config);
+  const fanout = await createFanOut(config, logger);
+  const service = new CommentService({ store, fanout, logger });
+  const originPolicy = createOriginPolicy(config.allowedOrigins);
+
+  const articles = new Map<string, Article>();
+  if (config.seedDemo) {
+    const demo = loadDemoArticle();
+    articles.set(demo.article.articleId, demo.article);
+    const created = await importDemoArticle(service, demo);
+    if (created > 0) logger.info({ articleId: demo.article.articleId, created }, 'imported the sample article');
+  }
+
+  let accepting = true;
+  const web = express();
+  web.disable('x-powered-by');
+  web.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
+  web.use('/api', createCrossOriginMiddleware(originPolicy), createApiRouter({ service, articles }));
+  web.use(notFoundHandler);
+  web.use(createErrorHandler(logger));
+
+  const httpServer = createServer(web);
+  const io: CommentServer = new Server(httpServer, {
+    serveClient: false,
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    cors: { origin: (origin, callback) => callback(null, originPolicy.allows(origin, undefined) ? (origin ?? true) : false) },
+    // CORS does not protect WebSockets: refuse handshakes from pages of origins not allowed.
+    allowRequest: (req, callback) => callback(null, originPolicy.allows(req.headers.origin, req.headers.host)),
+  });
+  attachSocketGateway({ io, service, fanout, logger });
+
+  return {
+    config,
+    logger,
+    httpServer,
+    io,
+    service,
+    store,
+    fanout,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', reject);
+          resolve((httpServer.address() as AddressInfo).port);
+        });
+      }),
+    close: async () => {
+      accepting = false;
+      await new Promise<void>((resolve) => io.close(() => resolve()));
+      await fanout.close();
+      await store.close();
+    },
+  };
+}

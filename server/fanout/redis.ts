@@ -1,0 +1,338 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import * as z from 'zod/mini';
+import { COMMENT_EVENTS } from '../../shared/events.ts';
+import { CommentSchema, type ArticleId } from '../../shared/schemas.ts';
+import { withTimeout } from '../with-timeout.ts';
+import type { FanOut, FanOutListener, FanOutMessage, FanOutState } from './port.ts';
+
+/** The few log methods the fan-out needs; a pino logger fits. */
+export interface FanOutLogger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface RedisFanOutOptions {
+  /** Sends PUBLISH. Should fail fast while Redis is down (see createRedisClients). */
+  publisher: Redis;
+  /** A dedicated connection: it enters subscriber mode and can run nothing else. */
+  subscriber: Redis;
+  /** Tags every message this instance sends, so it can drop its own echo. Unique per process. */
+  instanceId: string;
+  /** Prepended to every channel name, so deployments (and tests) sharing one Redis stay apart. */
+  channelPrefix: string;
+  logger: FanOutLogger;
+  /** Longest a publish or a subscription change waits for Redis before giving up (default 500 ms). */
+  commandTimeoutMs?: number;
+}
+
+/** A fan-out message as it travels on Redis (wire version 1). Everything arriving is checked against this. */
+export const WireMessageSchema = z.object({
+  v: z.literal(1),
+  origin: z.string().check(z.minLength(1)),
+  event: z.enum(COMMENT_EVENTS),
+  comment: CommentSchema,
+});
+export type WireMessage = z.infer<typeof WireMessageSchema>;
+
+/** Anything longer cannot be a valid message (a comment body is at most 5000 chars); it is dropped unparsed. */
+const MAX_WIRE_CHARS = 64 * 1024;
+
+/**
+ * Builds the publisher/subscriber pair for RedisFanOut.
+ *
+ * - publisher: no offline queue and one retry per request, so a publish during an outage fails at
+ *   once instead of piling up in memory (the comment is already stored; clients catch up).
+ * - subscriber: offline queue on, so subscription changes made during an outage are sent on
+ *   reconnect; `autoResubscribe` restores existing subscriptions; requests never time out by retry
+ *   count (RedisFanOut bounds its own waits).
+ * Both reconnect forever with a backoff capped at 2 s. `options` override these defaults for both.
+ */
+export function createRedisClients(url: string, options: RedisOptions = {}): { publisher: Redis; subscriber: Redis } {
+  const common: RedisOptions = {
+    connectTimeout: 2000,
+    lazyConnect: false,
+    retryStrategy: (times: number) => Math.min(times * 100, 2000),
+  };
+  const publisher = new Redis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...options });
+  const subscriber = new Redis(url, {
+    ...common,
+    enableOfflineQueue: true,
+    autoResubscribe: true,
+    maxRetriesPerRequest: null,
+    ...options,
+  });
+  return { publisher, subscriber };
+}
+
+/**
+ * Fan-out over Redis pub/sub: one channel per article, `${channelPrefix}article:${articleId}`.
+ *
+ * Guarantees, on top of the FanOut port:
+ * - `publish` delivers to the local listener synchronously (before its first await), then PUBLISHes.
+ *   It never rejects: a failed or slow PUBLISH is logged and given up after `commandTimeoutMs`.
+ * - Messages carrying this instance's id are dropped (own echo), so a local publish reaches the local
+ *   listener exactly once. Arriving messages are parsed and validated (WireMessageSchema, and the
+ *   channel's article must be the comment's); anything else is counted and dropped with a throttled warning.
+ * - Only articles currently subscribed are delivered, even if Redis still sends a late message.
+ * - The article set held here is the truth: every time the subscriber becomes ready, all of it is
+ *   (re)subscribed; once that is confirmed, `onResync` fires if messages may have been missed
+ *   (a reconnect, or a first connection made after subscriptions were requested).
+ * - Redis errors are logged (throttled) and never thrown: an 'error' listener sits on both clients.
+ */
+export class RedisFanOut implements FanOut {
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private readonly instanceId: string;
+  private readonly articlePrefix: string;
+  private readonly logger: FanOutLogger;
+  private readonly commandTimeoutMs: number;
+
+  /** Subscribed articles; the value settles when the SUBSCRIBE was confirmed (or given up). */
+  private readonly subscriptions = new Map<ArticleId, Promise<void>>();
+  private listener: FanOutListener | null = null;
+  private resyncListener: (() => void) | null = null;
+  private readonly stateWatchers = new Set<() => void>();
+  private subscriberWasReady: boolean;
+  private lastState: FanOutState;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+
+  private dropped = 0;
+  private publishFailures = 0;
+  private readonly dropLog = new Throttle(1000);
+  private readonly publishLog = new Throttle(1000);
+  private readonly errorLog = { publisher: new Throttle(5000), subscriber: new Throttle(5000) };
+
+  constructor(options: RedisFanOutOptions) {
+    this.publisher = options.publisher;
+    this.subscriber = options.subscriber;
+    this.instanceId = options.instanceId;
+    this.articlePrefix = `${options.channelPrefix}article:`;
+    this.logger = options.logger;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? 500;
+    this.subscriberWasReady = this.subscriber.status === 'ready';
+    this.lastState = this.computeState();
+
+    for (const [role, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
+      client.on('error', (err: Error) => {
+        this.errorLog[role].run((suppressed) => this.logger.warn({ err, role, suppressed }, 'redis fan-out connection error'));
+      });
+      for (const status of ['ready', 'close', 'end'] as const) client.on(status, this.onStatusChange);
+    }
+    this.subscriber.on('ready', this.onSubscriberReady);
+    this.subscriber.on('message', this.onRedisMessage);
+  }
+
+  /** Delivers locally at once, then to other instances; resolves even when Redis is unreachable. */
+  async publish(message: FanOutMessage): Promise<void> {
+    this.deliver(message);
+    if (this.closed) return;
+    const payload: WireMessage = { v: 1, origin: this.instanceId, event: message.event, comment: message.comment };
+    try {
+      await withTimeout(this.publisher.publish(this.channelOf(message.comment.articleId), JSON.stringify(payload)), this.commandTimeoutMs);
+    } catch (err) {
+      this.publishFailures += 1;
+      this.publishLog.run((suppressed) =>
+        this.logger.warn({ err, articleId: message.comment.articleId, seq: message.comment.seq, suppressed }, 'fan-out publish failed; other instances catch up from the store'),
+      );
+    }
+  }
+
+  /**
+   * Idempotent. Resolves once Redis confirmed the subscription, or at once while Redis is down
+   * (the subscription is then made on reconnect, followed by `onResync`). Never rejects.
+   */
+  subscribe(articleId: ArticleId): Promise<void> {
+    const existing = this.subscriptions.get(articleId);
+    if (existing) return existing;
+    if (this.closing) return Promise.resolve();
+    const pending = this.subscriber.subscribe(this.channelOf(articleId));
+    const done = this.settleCommand(pending, 'subscribe', articleId);
+    this.subscriptions.set(articleId, done);
+    return done;
+  }
+
+  /** Idempotent. Messages of the article stop being delivered at once, even before Redis confirms. */
+  unsubscribe(articleId: ArticleId): Promise<void> {
+    if (!this.subscriptions.delete(articleId) || this.closing) return Promise.resolve();
+    return this.settleCommand(this.subscriber.unsubscribe(this.channelOf(articleId)), 'unsubscribe', articleId);
+  }
+
+  onMessage(listener: FanOutListener): void {
+    this.listener = listener;
+  }
+
+  onResync(listener: () => void): void {
+    this.resyncListener = listener;
+  }
+
+  state(): FanOutState {
+    return this.computeState();
+  }
+
+  /** Resolves when both connections are ready; rejects if the fan-out is closed or a client ended for good. */
+  whenReady(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (this.closed) {
+          this.stateWatchers.delete(check);
+          reject(new Error('RedisFanOut is closed'));
+        } else if (this.computeState() === 'up') {
+          this.stateWatchers.delete(check);
+          resolve();
+        } else if (this.publisher.status === 'end' || this.subscriber.status === 'end') {
+          this.stateWatchers.delete(check);
+          reject(new Error('Redis connection ended'));
+        }
+      };
+      this.stateWatchers.add(check);
+      check();
+    });
+  }
+
+  /** Counters since construction: messages dropped as invalid, publishes that did not reach Redis. */
+  stats(): { dropped: number; publishFailures: number } {
+    return { dropped: this.dropped, publishFailures: this.publishFailures };
+  }
+
+  /** Unsubscribes and quits both clients; falls back to disconnect. Never rejects. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    const channels = [...this.subscriptions.keys()].map((articleId) => this.channelOf(articleId));
+    this.subscriptions.clear();
+    if (channels.length > 0 && this.subscriber.status === 'ready') {
+      await withTimeout(this.subscriber.unsubscribe(...channels), this.commandTimeoutMs).catch(() => undefined);
+    }
+    this.closed = true;
+    this.listener = null;
+    this.resyncListener = null;
+    this.subscriber.off('message', this.onRedisMessage);
+    this.subscriber.off('ready', this.onSubscriberReady);
+    this.onStatusChange();
+    await Promise.all([this.quit(this.publisher), this.quit(this.subscriber)]);
+  }
+
+  private channelOf(articleId: ArticleId): string {
+    return `${this.articlePrefix}${articleId}`;
+  }
+
+  private computeState(): FanOutState {
+    return !this.closed && this.publisher.status === 'ready' && this.subscriber.status === 'ready' ? 'up' : 'down';
+  }
+
+  private readonly onStatusChange = (): void => {
+    const state = this.computeState();
+    if (state !== this.lastState) {
+      this.lastState = state;
+      if (state === 'up') this.logger.info({ fanOut: state }, 'redis fan-out connected');
+      else if (!this.closed) this.logger.warn({ fanOut: state, publisher: this.publisher.status, subscriber: this.subscriber.status }, 'redis fan-out down; only this instance is reached');
+    }
+    for (const watcher of [...this.stateWatchers]) watcher();
+  };
+
+  /**
+   * ioredis emits 'ready' after it has written its own resubscription; ours (the whole article set)
+   * is queued behind it on the same connection, so once it is confirmed every subscription is live.
+   */
+  private readonly onSubscriberReady = (): void => {
+    const mayHaveMissed = this.subscriberWasReady || this.subscriptions.size > 0;
+    this.subscriberWasReady = true;
+    const articles = [...this.subscriptions.keys()];
+    const resubscribed =
+      articles.length === 0
+        ? Promise.resolve()
+        : withTimeout(this.subscriber.subscribe(...articles.map((a) => this.channelOf(a))), this.commandTimeoutMs * 5).then(
+            () => undefined,
+            (err: unknown) => this.logger.warn({ err, articles: articles.length }, 'redis fan-out resubscribe failed'),
+          );
+    void resubscribed.then(() => {
+      if (!mayHaveMissed || this.closed || this.subscriber.status !== 'ready') return;
+      this.logger.info({ articles: this.subscriptions.size }, 'redis fan-out link restored; resyncing subscribers');
+      try {
+        this.resyncListener?.();
+      } catch (err) {
+        this.logger.error({ err }, 'fan-out resync listener threw');
+      }
+    });
+  };
+
+  private readonly onRedisMessage = (channel: string, raw: string): void => {
+    if (this.closed || !channel.startsWith(this.articlePrefix)) return;
+    const articleId = channel.slice(this.articlePrefix.length);
+    if (!this.subscriptions.has(articleId)) return;
+    if (raw.length > MAX_WIRE_CHARS) return this.drop(channel, 'too large', raw.length);
+    let data: unknown;
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      return this.drop(channel, 'not JSON', raw.length);
+    }
+    if (typeof data === 'object' && data !== null && (data as { origin?: unknown }).origin === this.instanceId) return;
+    const parsed = WireMessageSchema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return this.drop(channel, `invalid: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'schema'}`, raw.length);
+    }
+    if (parsed.data.comment.articleId !== articleId) return this.drop(channel, 'article id does not match channel', raw.length);
+    this.deliver({ event: parsed.data.event, comment: parsed.data.comment });
+  };
+
+  private drop(channel: string, reason: string, length: number): void {
+    this.dropped += 1;
+    this.dropLog.run((suppressed) => this.logger.warn({ channel, reason, length, suppressed }, 'dropped invalid fan-out message'));
+  }
+
+  private deliver(message: FanOutMessage): void {
+    if (this.closed || !this.listener) return;
+    try {
+      this.listener(message);
+    } catch (err) {
+      this.logger.error({ err, event: message.event, articleId: message.comment.articleId }, 'fan-out listener threw');
+    }
+  }
+
+  /** Waits for a (un)subscription only while connected; during an outage the next 'ready' reconciles. */
+  private settleCommand(pending: Promise<unknown>, what: string, articleId: ArticleId): Promise<void> {
+    const logFailure = (err: unknown): void => this.logger.warn({ err, articleId }, `redis fan-out ${what} failed`);
+    if (this.subscriber.status !== 'ready') {
+      pending.catch(() => undefined);
+      return Promise.resolve();
+    }
+    return withTimeout(pending, this.commandTimeoutMs).then(() => undefined, logFailure);
+  }
+
+  private async quit(client: Redis): Promise<void> {
+    if (client.status === 'end') return;
+    try {
+      await withTimeout(client.quit(), this.commandTimeoutMs);
+    } catch {
+      client.disconnect();
+    }
+  }
+}
+
+
+/** Lets an action run at most once per interval and counts the calls it swallowed in between. */
+class Throttle {
+  private last = Number.NEGATIVE_INFINITY;
+  private suppressed = 0;
+
+  constructor(private readonly intervalMs: number) {}
+
+  run(action: (suppressed: number) => void): void {
+    const now = Date.now();
+    if (now - this.last < this.intervalMs) {
+      this.suppressed += 1;
+      return;
+    }
+    const suppressed = this.suppressed;
+    this.suppressed = 0;
+    this.last = now;
+    action(suppressed);
+  }
+}

@@ -1,0 +1,70 @@
+import express, { Router } from 'express';
+import { AppError } from '../../shared/errors.ts';
+import {
+  ArticleIdSchema,
+  ChangesQuerySchema,
+  CountsQuerySchema,
+  LIMITS,
+  NewCommentSchema,
+  PageQuerySchema,
+  type Article,
+  type Counts,
+  type PostResult,
+} from '../../shared/schemas.ts';
+import { parseInput } from '../../shared/validate.ts';
+import type { CommentService } from '../comments/service.ts';
+import { requireJsonBody } from './cross-origin.ts';
+
+export interface ApiDeps {
+  service: CommentService;
+  /** Article texts the server can serve (the demo article). */
+  articles: ReadonlyMap<string, Article>;
+}
+
+/** Body size limit for every JSON write; a bigger body is a 413. */
+export const JSON_BODY_LIMIT = '64kb';
+
+/** The REST API of protocol v1 (GUIDE §2), mounted at /api. */
+export function createApiRouter({ service, articles }: ApiDeps): Router {
+  const router = Router();
+  router.use(requireJsonBody);
+  router.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }));
+
+  router.get('/articles/:articleId', (req, res) => {
+    const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
+    const article = articles.get(articleId);
+    if (!article) throw new AppError('not_found', 'No article text is stored for this id');
+    res.json(article);
+  });
+
+  router.get('/articles/:articleId/comments', async (req, res) => {
+    const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
+    const query = parseInput(PageQuerySchema, req.query, 'query');
+    res.json(await service.page(articleId, query));
+  });
+
+  router.get('/articles/:articleId/changes', async (req, res) => {
+    const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
+    const { since } = parseInput(ChangesQuerySchema, req.query, 'query');
+    res.json(await service.changesSince(articleId, since));
+  });
+
+  router.post('/articles/:articleId/comments', async (req, res) => {
+    const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
+    const input = parseInput(NewCommentSchema, req.body, 'comment');
+    const outcome = await service.post(articleId, input);
+    const body: PostResult = { comment: outcome.comment, authorToken: outcome.authorToken };
+    res.status(outcome.created ? 201 : 200).json(body);
+  });
+
+  router.get('/counts', async (req, res) => {
+    const { articles: ids } = parseInput(CountsQuerySchema, req.query, 'query');
+    if (ids.length === 0) throw new AppError('invalid_input', 'articles must list at least one article id', { issues: [{ path: 'articles', message: 'Required' }] });
+    if (ids.length > LIMITS.countsMax) throw new AppError('invalid_input', `At most ${LIMITS.countsMax} articles per request`, { issues: [{ path: 'articles', message: 'Too many' }] });
+    const valid = ids.map((id) => parseInput(ArticleIdSchema, id, 'article id'));
+    const body: Counts = { counts: await service.counts(valid) };
+    res.json(body);
+  });
+
+  return router;
+}

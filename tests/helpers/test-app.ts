@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nanoid } from 'nanoid';
+import { pino } from 'pino';
+import { io as connect, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
+import { createApp, type App } from '../../server/app.ts';
+import { loadConfig } from '../../server/config.ts';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestApp {
+  app: App;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** Share one SQLite file between apps; a fresh temp file when absent. */
+  sqlitePath?: string;
+  /** Use Redis fan-out with this channel prefix (one per test, so tests never hear each other). */
+  redisPrefix?: string;
+  env?: Record<string, string>;
+}
+
+/** A temp directory removed by the returned cleanup. */
+export function tempDir(): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'live-comments-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A real app on 127.0.0.1 and a free port, with its own SQLite file unless one is given. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const temp = options.sqlitePath ? null : tempDir();
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SQLITE_PATH: options.sqlitePath ?? join(temp!.dir, 'comments.db'),
+    SEED_DEMO: 'false',
+    LOG_LEVEL: 'silent',
+    ...(options.redisPrefix ? { REDIS_URL, REDIS_PREFIX: options.redisPrefix } : {}),
+    ...options.env,
+  });
+  const app = await createApp(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const port = await app.listen();
+  return {
+    app,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await app.close();
+      temp?.cleanup();
+    },
+  };
+}
+
+export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A connected socket.io-client on the websocket transport. */
+export async function connectSocket(url: string, options: { extraHeaders?: Record<string, string> } = {}): Promise<TestSocket> {
+  const socket: TestSocket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+export const uniqueArticle = (label = 'a') => `${label}-${nanoid(10)}`;
+export const uniquePrefix = () => `test:${nanoid(8)}:`;
+
+/** POSTs JSON and returns status, headers and the parsed body. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : null };
+}
+
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const res = await fetch(url, { headers });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : null };
+}

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { join } from 'node:path';
+import { CommentSchema, type Comment } from '../../shared/schemas.ts';
+import type { Ack, PostAck } from '../../shared/events.ts';
+import { connectSocket, getJson, postJson, startTestApp, tempDir, uniqueArticle, uniquePrefix, type TestApp, type TestSocket } from '../helpers/test-app.ts';
+
+/** Two instances over one SQLite file and one Redis, as two app objects in this process. */
+describe('two instances sharing one SQLite file and one Redis', () => {
+  const temp = tempDir();
+  let a: TestApp;
+  let b: TestApp;
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    const sqlitePath = join(temp.dir, 'shared.db');
+    const redisPrefix = uniquePrefix();
+    a = await startTestApp({ sqlitePath, redisPrefix });
+    b = await startTestApp({ sqlitePath, redisPrefix });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.disconnect();
+    await a?.close();
+    await b?.close();
+    temp.cleanup();
+  });
+
+  async function subscriber(server: TestApp, articleId: string): Promise<Comment[]> {
+    const socket = await connectSocket(server.url);
+    sockets.push(socket);
+    const seen: Comment[] = [];
+    socket.on('comment:created', (c) => seen.push(CommentSchema.parse(c)));
+    const ack = await socket.emitWithAck('article:subscribe', { articleId });
+    expect(ack.ok).toBe(true);
+    return seen;
+  }
+
+  it('reports Redis up in readiness', async () => {
+    expect((await getJson(`${a.url}/readyz`)).body).toMatchObject({ status: 'ready', storage: 'up', redis: 'up' });
+  });
+
+  it('delivers posts made on either instance to subscribers on both, exactly once, in seq order', async () => {
+    const articleId = uniqueArticle();
+    const watchers = [await subscriber(a, articleId), await subscriber(a, articleId), await subscriber(b, articleId), await subscriber(b, articleId)];
+    const poster = await connectSocket(b.url);
+    sockets.push(poster);
+
+    const total = 40;
+    const posts: Array<Promise<unknown>> = [];
+    for (let i = 0; i < total; i++) {
+      posts.push(
+        i % 2 === 0
+          ? postJson(`${a.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: `via A ${i}` })
+          : (poster.emitWithAck('comment:post', { articleId, author: { name: 'Bob' }, body: `via B ${i}` }) as Promise<Ack<PostAck>>),
+      );
+    }
+    await Promise.all(posts);
+
+    const expected = Array.from({ length: total }, (_, i) => i + 1);
+    for (const seen of watchers) {
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(total));
+    }
+    for (const seen of watchers) {
+      const seqs = seen.map((c) => c.seq);
+      // Exactly once: no duplicates, nothing missing.
+      expect([...seqs].sort((x, y) => x - y)).toEqual(expected);
+      // In order per publishing instance; across instances the seqs form the same gapless set.
+      const fromA = seen.filter((c) => c.body.startsWith('via A')).map((c) => c.seq);
+      const fromB = seen.filter((c) => c.body.startsWith('via B')).map((c) => c.seq);
+      expect(fromA).toEqual([...fromA].sort((x, y) => x - y));
+      expect(fromB).toEqual([...fromB].sort((x, y) => x - y));
+    }
+  });
+
+  it('delivers sequential posts in seq order to every subscriber', async () => {
+    const articleId = uniqueArticle();
+    const watchers = [await subscriber(a, articleId), await subscriber(b, articleId)];
+    for (let i = 0; i < 20; i++) {
+      const target = i % 2 === 0 ? a : b;
+      const res = await postJson(`${target.url}/api/articles/${articleId}/comments`, { author: { name: 'A' }, body: `n${i}` });
+      expect(res.status).toBe(201);
+    }
+    for (const seen of watchers) {
+      await vi.waitFor(() => expect(seen).toHaveLength(20));
+      expect(seen.map((c) => c.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    }
+  });
+});
