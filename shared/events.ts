@@ -1,5 +1,5 @@
 import type { ErrorInfo } from './errors.ts';
-import type { ArticleHead, ArticleId, Comment, PostCommentPayload, SubscribePayload, UnsubscribePayload } from './schemas.ts';
+import type { ArticleHead, ArticleId, Comment, CommentBatch, PostCommentPayload, SubscribePayload, UnsubscribePayload } from './schemas.ts';
 
 /** Every acknowledgement: success with its fields, or a typed error. */
 export type Ack<T extends object = Record<never, never>> = ({ ok: true } & T) | { ok: false; error: ErrorInfo };
@@ -30,6 +30,8 @@ export interface ServerToClientEvents {
   'comment:created': (comment: Comment) => void;
   'comment:updated': (comment: Comment) => void;
   'comment:removed': (comment: Comment) => void;
+  /** Several changes of one article in seq order; only to subscribers that asked with `batch: true`. */
+  'comment:batch': (batch: CommentBatch) => void;
   'article:head': (head: ArticleHead) => void;
 }
 

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { COMMENT_EVENTS } from './events.ts';
 import { nameProblem, normalizeBody, normalizeName } from './text.ts';
 
 /** The protocol version this contract describes (GUIDE §2). */
@@ -101,11 +102,28 @@ export type PostCommentPayload = z.infer<typeof PostCommentPayloadSchema>;
 export const SubscribePayloadSchema = z.strictObject({
   articleId: ArticleIdSchema,
   since: z.optional(SeqSchema),
+  /** Opt in to `comment:batch`: while the article is busy, several changes arrive in one event. */
+  batch: z.optional(z.boolean()),
 });
 export type SubscribePayload = z.infer<typeof SubscribePayloadSchema>;
 
 export const UnsubscribePayloadSchema = z.strictObject({ articleId: ArticleIdSchema });
 export type UnsubscribePayload = z.infer<typeof UnsubscribePayloadSchema>;
+
+/** One change as carried inside a `comment:batch`: the event a lone change would have been sent as, and its comment. */
+export const CommentChangeSchema = z.object({ event: z.enum(COMMENT_EVENTS), comment: CommentSchema });
+export type CommentChange = z.infer<typeof CommentChangeSchema>;
+
+/**
+ * `comment:batch`: changes of one article that happened within a few milliseconds of each other,
+ * ascending by seq, sent as one event to subscribers that asked (`article:subscribe { batch: true }`).
+ * Always at least two changes: a lone change is sent as its own `comment:*` event.
+ */
+export const CommentBatchSchema = z.object({
+  articleId: ArticleIdSchema,
+  changes: z.array(CommentChangeSchema).check(z.minLength(2)),
+});
+export type CommentBatch = z.infer<typeof CommentBatchSchema>;
 
 /** `article:head`: the newest seq of an article, sent when this instance may have missed changes. */
 export const ArticleHeadSchema = z.object({ articleId: ArticleIdSchema, lastSeq: SeqSchema });

@@ -7,6 +7,7 @@ import type { CommentService } from '../comments/service.ts';
 import type { FanOut } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
 import { withTimeout } from '../with-timeout.ts';
+import { Broadcaster } from './broadcaster.ts';
 
 export type CommentServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type CommentSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -43,9 +44,12 @@ export function attachSocketGateway({ io, service, fanout, logger }: GatewayDeps
     return { code: 'internal', message: 'Internal error' };
   };
 
+  // The hot path: per-article coalescing, one serialisation per flush, big rooms written in slices.
+  const broadcaster = new Broadcaster(io, logger);
+
   const handlers: Record<keyof ClientToServerEvents, Handler> = {
     'article:subscribe': async (socket, payload) => {
-      const { articleId, since } = parseInput(SubscribePayloadSchema, payload, 'subscription');
+      const { articleId, since, batch } = parseInput(SubscribePayloadSchema, payload, 'subscription');
       const room = articleRoom(articleId);
       if (!socket.rooms.has(room) && socket.rooms.size - 1 >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
         throw new AppError('invalid_input', `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} articles per connection`);
@@ -53,6 +57,7 @@ export function attachSocketGateway({ io, service, fanout, logger }: GatewayDeps
       // Join first, then read: a change committed in between is pushed and also read; the client
       // drops the repeat by seq. Reading first could miss it entirely.
       await socket.join(room);
+      broadcaster.setBatching(socket.id, articleId, batch === true);
       await withTimeout(fanout.subscribe(articleId), FANOUT_SUBSCRIBE_WAIT_MS).catch((error: unknown) => {
         logger.warn({ err: error, articleId }, 'fan-out subscription not confirmed; serving from the store');
       });
@@ -88,9 +93,7 @@ export function attachSocketGateway({ io, service, fanout, logger }: GatewayDeps
   });
 
   // Relay committed changes to the local subscribers of the article.
-  fanout.onMessage(({ event, comment }) => {
-    io.to(articleRoom(comment.articleId)).emit(event, comment);
-  });
+  fanout.onMessage((message) => broadcaster.relay(message));
 
   // The last local subscriber left: stop receiving the article from other instances.
   io.of('/').adapter.on('delete-room', (room: string) => {
