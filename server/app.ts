@@ -8,15 +8,19 @@ import type { Config } from './config.ts';
 import { MemoryFanOut } from './fanout/memory.ts';
 import type { FanOut } from './fanout/port.ts';
 import { createRedisClients, RedisFanOut } from './fanout/redis.ts';
+import { createAbuseGuards } from './abuse/guards.ts';
+import type { TrustProxyFn } from './abuse/client-ip.ts';
 import { createApiRouter } from './http/api-routes.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
 import { createErrorHandler, notFoundHandler } from './http/errors.ts';
 import { createHealthRouter } from './http/health-routes.ts';
+import { createSecurityHeaders } from './http/security-headers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createOriginPolicy } from './origins.ts';
 import { importDemoArticle, loadDemoArticle } from './seed/demo-article.ts';
 import { withTimeout } from './with-timeout.ts';
 import { attachSocketGateway, type CommentServer } from './socket/gateway.ts';
+import { startSlowConsumerSweep } from './socket/slow-consumers.ts';
 import type { CommentStore } from './storage/port.ts';
 import { openSqliteStore } from './storage/sqlite.ts';
 
@@ -76,9 +80,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   let accepting = true;
   const web = express();
   web.disable('x-powered-by');
-  web.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  web.set('trust proxy', config.trustProxy);
+  // One trust decision for HTTP (req.ip) and socket handshakes alike.
+  const abuse = createAbuseGuards({ config, logger, trustProxy: web.get('trust proxy fn') as TrustProxyFn });
+  web.use(createSecurityHeaders(config.allowedOrigins));
   web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
-  web.use('/api', createCrossOriginMiddleware(originPolicy), createApiRouter({ service, articles }));
+  web.use('/api', createCrossOriginMiddleware(originPolicy), createApiRouter({ service, articles, postLimit: abuse.httpPostLimit }));
   web.use(notFoundHandler);
   web.use(createErrorHandler(logger));
 
@@ -88,8 +95,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: { origin: (origin, callback) => callback(null, originPolicy.allows(origin, undefined) ? (origin ?? true) : false) },
     // CORS does not protect WebSockets: refuse handshakes from pages of origins not allowed.
-    allowRequest: (req, callback) => callback(null, originPolicy.allows(req.headers.origin, req.headers.host)),
+    allowRequest: (req, callback) => callback(null, originPolicy.allows(req.headers.origin, req.headers.host) && abuse.admitConnection(req)),
   });
+  abuse.attach(io);
+  const slowConsumers = startSlowConsumerSweep(io, { maxBufferedBytes: config.limits.socketMaxBufferBytes, logger });
   attachSocketGateway({ io, service, fanout, logger });
 
   return {
@@ -110,7 +119,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       }),
     close: async () => {
       accepting = false;
+      slowConsumers.stop();
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await abuse.close();
       await fanout.close();
       await store.close();
     },

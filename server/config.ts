@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { isIP } from 'node:net';
 import { nanoid } from 'nanoid';
 
 const PortSchema = z.pipe(
@@ -36,6 +37,34 @@ const OriginsSchema = z.pipe(
   }),
 );
 
+/** A non-negative integer setting; `0` turns the guard it sizes off. */
+const CountSchema = z.pipe(
+  z.string().check(z.regex(/^\d{1,9}$/, 'must be a whole number (0 turns it off)')),
+  z.transform((s: string) => Number(s)),
+);
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Which peers may set X-Forwarded-For, in Express's `trust proxy` forms: `true`, `false`, a hop count, or a list of names, addresses and CIDRs. */
+const TrustProxySchema = z.pipe(
+  z.string().check(z.maxLength(1000)),
+  z.transform((s: string, ctx): boolean | number | string => {
+    const raw = s.trim();
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    if (/^\d{1,3}$/.test(raw)) return Number(raw);
+    const parts = raw.split(',').map((p) => p.trim()).filter(Boolean);
+    for (const part of parts) {
+      const [address = '', prefix, ...rest] = part.split('/');
+      const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128));
+      if (!TRUST_PROXY_NAMES.has(part) && !(isIP(address) !== 0 && prefixOk && rest.length === 0)) {
+        ctx.issues.push({ code: 'custom', message: `"${part}" is not true, false, a hop count, loopback, linklocal, uniquelocal, an IP address or a CIDR`, input: part });
+      }
+    }
+    if (parts.length === 0) ctx.issues.push({ code: 'custom', message: 'must not be empty', input: raw });
+    return parts.join(', ');
+  }),
+);
+
 const EnvSchema = z.object({
   PORT: z._default(PortSchema, 3000),
   HOST: z._default(z.string().check(z.minLength(1)), '0.0.0.0'),
@@ -48,6 +77,12 @@ const EnvSchema = z.object({
   LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   INSTANCE_ID: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 chars of A-Z a-z 0-9 . _ -'))),
   SEED_DEMO: z._default(z.enum(['true', 'false']), 'true'),
+  TRUST_PROXY: z._default(TrustProxySchema, 'loopback, linklocal, uniquelocal'),
+  RATE_LIMIT_POSTS_PER_MINUTE_IP: z._default(CountSchema, 30),
+  RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: z._default(CountSchema, 10),
+  SOCKET_EVENTS_PER_10S: z._default(CountSchema, 100),
+  MAX_CONNECTIONS_PER_IP: z._default(CountSchema, 100),
+  SOCKET_MAX_BUFFER_KB: z._default(CountSchema, 1024),
 });
 
 export interface Config {
@@ -66,6 +101,21 @@ export interface Config {
   readonly instanceId: string;
   /** Import the sample article when the store has none of its comments. */
   readonly seedDemo: boolean;
+  /** Express `trust proxy`: which peers' X-Forwarded-For is believed, for HTTP and socket handshakes alike. */
+  readonly trustProxy: boolean | number | string;
+  /** Abuse guards; every count is per its window, and 0 turns that guard off. */
+  readonly limits: {
+    /** Post attempts (REST and socket) per client IP per minute, shared across instances through Redis. */
+    readonly postsPerMinutePerIp: number;
+    /** Post attempts per author (normalised name + IP) per minute. */
+    readonly postsPerMinutePerAuthor: number;
+    /** Events one socket connection may send per 10 s. */
+    readonly socketEventsPer10s: number;
+    /** Open Socket.IO connections per client IP, per instance. */
+    readonly connectionsPerIp: number;
+    /** Bytes a connection may leave unsent in server memory before it is cut off (it reconnects and catches up). */
+    readonly socketMaxBufferBytes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -95,5 +145,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     logLevel: e.LOG_LEVEL,
     instanceId: e.INSTANCE_ID ?? nanoid(10),
     seedDemo: e.SEED_DEMO === 'true',
+    trustProxy: e.TRUST_PROXY,
+    limits: Object.freeze({
+      postsPerMinutePerIp: e.RATE_LIMIT_POSTS_PER_MINUTE_IP,
+      postsPerMinutePerAuthor: e.RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR,
+      socketEventsPer10s: e.SOCKET_EVENTS_PER_10S,
+      connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
+      socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_KB * 1024,
+    }),
   });
 }

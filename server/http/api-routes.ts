@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { AppError } from '../../shared/errors.ts';
 import {
   ArticleIdSchema,
@@ -19,13 +19,15 @@ export interface ApiDeps {
   service: CommentService;
   /** Article texts the server can serve (the demo article). */
   articles: ReadonlyMap<string, Article>;
+  /** Runs before a post is read (after the JSON parser): the post budgets, answering 429 `rate_limited` with Retry-After. */
+  postLimit?: RequestHandler;
 }
 
 /** Body size limit for every JSON write; a bigger body is a 413. */
 export const JSON_BODY_LIMIT = '64kb';
 
 /** The REST API of protocol v1 (GUIDE §2), mounted at /api. */
-export function createApiRouter({ service, articles }: ApiDeps): Router {
+export function createApiRouter({ service, articles, postLimit = (_req, _res, next) => next() }: ApiDeps): Router {
   const router = Router();
   router.use(requireJsonBody);
   router.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }));
@@ -49,7 +51,7 @@ export function createApiRouter({ service, articles }: ApiDeps): Router {
     res.json(await service.changesSince(articleId, since));
   });
 
-  router.post('/articles/:articleId/comments', async (req, res) => {
+  router.post('/articles/:articleId/comments', postLimit, async (req, res) => {
     const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
     const input = parseInput(NewCommentSchema, req.body, 'comment');
     const outcome = await service.post(articleId, input);

@@ -40,6 +40,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     SQLITE_PATH: options.sqlitePath ?? join(temp!.dir, 'comments.db'),
     SEED_DEMO: 'false',
     LOG_LEVEL: 'silent',
+    // Abuse budgets off unless a test sets them: suites post and connect from one address far faster than any reader.
+    RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
+    RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
+    SOCKET_EVENTS_PER_10S: '0',
+    MAX_CONNECTIONS_PER_IP: '0',
     ...(options.redisPrefix ? { REDIS_URL, REDIS_PREFIX: options.redisPrefix } : {}),
     ...options.env,
   });

@@ -1,0 +1,87 @@
+import type { IncomingMessage } from 'node:http';
+import type { RequestHandler } from 'express';
+import { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { CommentServer } from '../socket/gateway.ts';
+import { withTimeout } from '../with-timeout.ts';
+import { socketClientIp, UNKNOWN_IP, type TrustProxyFn } from './client-ip.ts';
+import { ConnectionLimiter } from './connection-limit.ts';
+import { LogThrottle } from './log-throttle.ts';
+import { posterName, PostRateLimiter } from './post-limiter.ts';
+import { attachSocketGuards } from './socket-guards.ts';
+
+export interface AbuseGuards {
+  readonly posts: PostRateLimiter;
+  readonly connections: ConnectionLimiter;
+  /** Route middleware for post routes (after the JSON body parser): counts the attempt, 429 `rate_limited` when over budget. */
+  readonly httpPostLimit: RequestHandler;
+  /** For engine.io's `allowRequest`: false when the client holds too many connections. */
+  admitConnection(request: IncomingMessage): boolean;
+  /** Installs the per-connection event and post budgets and the connection count on the Socket.IO server. */
+  attach(io: CommentServer): void;
+  /** Closes the rate limiter's Redis connection. Never rejects. */
+  close(): Promise<void>;
+}
+
+export interface AbuseGuardDeps {
+  config: Pick<Config, 'limits' | 'redisUrl' | 'redisPrefix'>;
+  logger: Logger;
+  /** Express's compiled `trust proxy` (`app.get('trust proxy fn')`), so sockets see the same client IP as HTTP. */
+  trustProxy: TrustProxyFn;
+}
+
+/** Longest a rate-limit command waits for Redis before the in-memory budget answers instead. */
+const REDIS_COMMAND_TIMEOUT_MS = 250;
+
+/**
+ * A connection of its own for the shared budgets, built to fail fast: no offline queue, one attempt
+ * per command, a short command timeout (a hung Redis answers nothing at all). Every failure sends
+ * the limiter to its in-memory insurance budget.
+ */
+function createLimiterRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    connectTimeout: 2000,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times: number) => Math.min(times * 100, 2000),
+  });
+  const errorLog = new LogThrottle(5000);
+  redis.on('error', (err: Error) => errorLog.run((suppressed) => logger.warn({ err, suppressed }, 'rate limiter redis connection error; per-instance budgets in use')));
+  return redis;
+}
+
+/** Builds the abuse guards from configuration: post budgets (shared through Redis when configured), socket budgets, connection caps. */
+export function createAbuseGuards({ config, logger, trustProxy }: AbuseGuardDeps): AbuseGuards {
+  const log = logger.child({ component: 'abuse' });
+  const { limits } = config;
+  const needsRedis = config.redisUrl !== undefined && (limits.postsPerMinutePerIp > 0 || limits.postsPerMinutePerAuthor > 0);
+  const redis = needsRedis && config.redisUrl ? createLimiterRedis(config.redisUrl, log) : undefined;
+  const posts = new PostRateLimiter({
+    limits: { perIp: limits.postsPerMinutePerIp, perAuthor: limits.postsPerMinutePerAuthor },
+    keyPrefix: config.redisPrefix,
+    logger: log,
+    ...(redis ? { redis } : {}),
+  });
+  const requestIp = (request: IncomingMessage) => socketClientIp(request, trustProxy);
+  const connections = new ConnectionLimiter({ maxPerIp: limits.connectionsPerIp, clientIp: requestIp, logger: log });
+
+  return {
+    posts,
+    connections,
+    httpPostLimit: async (req, _res, next) => {
+      if (posts.enabled) await posts.consume({ ip: req.ip ?? UNKNOWN_IP, name: posterName(req.body) });
+      next();
+    },
+    admitConnection: (request) => connections.admit(request),
+    attach: (io) => {
+      connections.attach(io.engine);
+      attachSocketGuards(io, { eventsPer10s: limits.socketEventsPer10s, posts, clientIp: (socket) => requestIp(socket.request), logger: log });
+    },
+    close: async () => {
+      if (!redis || redis.status === 'end') return;
+      await withTimeout(redis.quit(), 500).catch(() => redis.disconnect());
+    },
+  };
+}

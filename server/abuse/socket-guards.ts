@@ -1,0 +1,68 @@
+import type { IncomingMessage } from 'node:http';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { AppError, type ErrorInfo } from '../../shared/errors.ts';
+import type { Ack } from '../../shared/events.ts';
+import type { Logger } from '../logger.ts';
+import type { CommentServer } from '../socket/gateway.ts';
+import { logId } from './keys.ts';
+import { LogThrottle } from './log-throttle.ts';
+import { posterName, type PostRateLimiter } from './post-limiter.ts';
+
+export interface SocketGuardOptions {
+  /** Events one connection may send per 10 s; 0: no limit. Kept in this instance's memory (a connection lives on one instance). */
+  eventsPer10s: number;
+  /** The same post budgets as REST, so moving to the socket gains nothing. */
+  posts: PostRateLimiter;
+  /** The client IP of a connection's handshake request. */
+  clientIp: (socket: { request: IncomingMessage }) => string;
+  logger: Logger;
+}
+
+const EVENT_WINDOW_SECONDS = 10;
+
+/**
+ * Packet middleware on every connection: counts each incoming event against the connection's budget
+ * and each `comment:post` against the post budgets, before any handler runs. A refused event gets
+ * the ack `{ ok: false, error: { code: 'rate_limited' } }` (when the client asked for one) and is dropped.
+ */
+export function attachSocketGuards(io: CommentServer, options: SocketGuardOptions): void {
+  const events = options.eventsPer10s > 0 ? new RateLimiterMemory({ points: options.eventsPer10s, duration: EVENT_WINDOW_SECONDS }) : null;
+  if (!events && !options.posts.enabled) return;
+  const limitedLog = new LogThrottle(5000);
+
+  const check = async (socketId: string, ip: string, event: unknown, payload: unknown): Promise<void> => {
+    if (events) {
+      await events.consume(socketId).catch((rejection: unknown) => {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection;
+        const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+        limitedLog.run((suppressed) => options.logger.info({ client: logId(ip), retryAfter, suppressed }, 'socket events rate limited'));
+        throw new AppError('rate_limited', `Too many messages on this connection; try again in ${retryAfter} s`, { retryAfter });
+      });
+    }
+    if (event === 'comment:post' && options.posts.enabled) await options.posts.consume({ ip, name: posterName(payload) });
+  };
+
+  io.on('connection', (socket) => {
+    const ip = options.clientIp(socket);
+    socket.use((packet, next) => {
+      const [event, ...args] = packet as unknown[];
+      const last = args.at(-1);
+      const ack = typeof last === 'function' ? (last as (answer: Ack) => void) : undefined;
+      const payload = ack ? args.slice(0, -1)[0] : args[0];
+      check(socket.id, ip, event, payload).then(
+        () => next(),
+        (error: unknown) => {
+          let info: ErrorInfo;
+          if (error instanceof AppError) {
+            info = error.toInfo();
+          } else {
+            options.logger.error({ err: error }, 'socket guard failed');
+            info = { code: 'internal', message: 'Internal error' };
+          }
+          ack?.({ ok: false, error: info });
+        },
+      );
+    });
+    if (events) socket.on('disconnect', () => void events.delete(socket.id).catch(() => undefined));
+  });
+}
