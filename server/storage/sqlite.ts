@@ -12,46 +12,10 @@ import {
   type PageRequest,
   type PageResult,
 } from './port.ts';
+import { MIGRATIONS } from './migrations.ts';
 
 /** Milliseconds a statement waits for another connection's lock before failing with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 1000;
-
-/**
- * Schema migrations, applied in order; migration `i` has version `i + 1`. Never edit an applied entry:
- * append a new one. Plain SQL that PostgreSQL also accepts, so both stores share one schema shape.
- *
- * - `articles.last_seq` is the article's latest seq; it only ever grows by 1 per change.
- * - `comments.seq` is the seq of the comment's latest change; `created_seq` is its seq at creation and never
- *   changes (it orders pages and is the cursor).
- * - `root_id` is the id of the top-level comment of the thread; NULL for top-level comments.
- */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE articles (
-    article_id TEXT PRIMARY KEY,
-    last_seq INTEGER NOT NULL
-  );
-  CREATE TABLE comments (
-    id TEXT PRIMARY KEY,
-    article_id TEXT NOT NULL REFERENCES articles (article_id),
-    parent_id TEXT NULL REFERENCES comments (id),
-    root_id TEXT NULL REFERENCES comments (id),
-    author_name TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    edited_at TEXT NULL,
-    status TEXT NOT NULL CHECK (status IN ('visible', 'removed')),
-    seq INTEGER NOT NULL,
-    created_seq INTEGER NOT NULL,
-    client_id TEXT NULL,
-    author_token_hash TEXT NOT NULL,
-    UNIQUE (article_id, client_id),
-    UNIQUE (article_id, seq)
-  );
-  CREATE INDEX comments_article_parent_created_idx ON comments (article_id, parent_id, created_seq);
-  CREATE INDEX comments_article_root_idx ON comments (article_id, root_id);
-  `,
-];
 
 /** SQLite result codes (and their extended forms, `CODE_…`) that mean the database cannot serve us right now. */
 const UNAVAILABLE_CODES: readonly string[] = [
@@ -142,11 +106,10 @@ function migrate(db: Database.Database): void {
     db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
     const current = db.prepare<[], number | null>('SELECT MAX(version) FROM schema_migrations').pluck().get() ?? 0;
     const record = db.prepare<[number, string]>('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
-    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-      const sql = MIGRATIONS[version - 1];
-      if (sql === undefined) break;
-      db.exec(sql);
-      record.run(version, new Date().toISOString());
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sqlite);
+      record.run(migration.version, new Date().toISOString());
     }
   }).immediate();
 }

@@ -2,8 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nanoid } from 'nanoid';
+import { customAlphabet, nanoid } from 'nanoid';
+import pg from 'pg';
 import type { CommentStore, NewCommentRecord } from '../../server/storage/port.ts';
+import { openPostgresStore, type PostgresCommentStore, type PostgresStoreOptions } from '../../server/storage/postgres.ts';
 import { SqliteCommentStore } from '../../server/storage/sqlite.ts';
 
 /** A fresh temporary directory; the caller removes it. */
@@ -29,6 +31,7 @@ class TempSqliteStore extends SqliteCommentStore {
 /** Every CommentStore implementation, each made empty and isolated; the contract suite runs against all. */
 export const storeFactories: Array<[name: string, make: () => Promise<CommentStore>]> = [
   ['sqlite', async () => new TempSqliteStore(makeTempDir())],
+  ['postgres', () => makePostgresStore()],
 ];
 
 /** An article id no other test uses. */
@@ -50,3 +53,105 @@ export function makeRecord(overrides: Partial<NewCommentRecord> = {}): NewCommen
     ...overrides,
   };
 }
+
+/** The machine's PostgreSQL; every test works in a fresh schema of its own (see createTestSchema). */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export interface TestSchema {
+  /** The schema's name: `lc_test_` and random lowercase letters and digits. */
+  schema: string;
+  /** TEST_DATABASE_URL with `options=-c search_path=<schema>`: what an app's DATABASE_URL should be. */
+  url: string;
+  /** Drops the schema and everything in it. Idempotent. */
+  drop(): Promise<void>;
+}
+
+/** Creates an empty schema on TEST_DATABASE_URL; stores and apps opened on its `url` see only it. */
+export async function createTestSchema(): Promise<TestSchema> {
+  const schema = `lc_test_${customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 12)()}`;
+  await withAdminClient((client) => client.query(`CREATE SCHEMA ${schema}`));
+  const url = new URL(TEST_DATABASE_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  let dropped: Promise<void> | null = null;
+  return {
+    schema,
+    url: url.toString(),
+    drop: () => (dropped ??= withAdminClient(async (client) => void (await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)))),
+  };
+}
+
+/** Runs `fn` on a short-lived connection to TEST_DATABASE_URL. */
+export async function withAdminClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Returns `store` whose `close()` also runs `after` (once); every other member is the store's own. */
+function closingAlso<T extends CommentStore>(store: T, after: () => Promise<void>): T {
+  let closing: Promise<void> | null = null;
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'close') return () => (closing ??= target.close().then(after));
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** A PostgreSQL store in a fresh schema of its own, dropped when the store closes. */
+export async function makePostgresStore(options: Partial<PostgresStoreOptions> = {}): Promise<PostgresCommentStore> {
+  const schema = await createTestSchema();
+  try {
+    const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: schema.schema, ...options });
+    return closingAlso(store, schema.drop);
+  } catch (error) {
+    await schema.drop();
+    throw error;
+  }
+}
+
+/** Several stores over one fresh database, as several instances would open it; `close` closes them all and removes the database. */
+export interface SharedStores {
+  stores: CommentStore[];
+  close(): Promise<void>;
+}
+
+/** Per implementation: opens `count` stores on one fresh database (one SQLite file, or one PostgreSQL schema). */
+export const sharedStoreFactories: Array<[name: string, open: (count: number) => Promise<SharedStores>]> = [
+  [
+    'sqlite',
+    async (count) => {
+      const dir = makeTempDir();
+      const stores = Array.from({ length: count }, () => new SqliteCommentStore(join(dir, 'comments.db')));
+      return {
+        stores,
+        close: async () => {
+          await Promise.all(stores.map((s) => s.close()));
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  ],
+  [
+    'postgres',
+    async (count) => {
+      const schema = await createTestSchema();
+      const stores = await Promise.all(
+        Array.from({ length: count }, () => openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: schema.schema, poolMax: 5 })),
+      );
+      return {
+        stores,
+        close: async () => {
+          await Promise.all(stores.map((s) => s.close()));
+          await schema.drop();
+        },
+      };
+    },
+  ],
+];
