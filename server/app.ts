@@ -14,15 +14,19 @@ import { createApiRouter } from './http/api-routes.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
 import { createErrorHandler, notFoundHandler } from './http/errors.ts';
 import { createHealthRouter } from './http/health-routes.ts';
+import { countRejectedPosts, createMetricsRouter } from './http/metrics-route.ts';
+import { createRequestLogging } from './http/request-logging.ts';
 import { createSecurityHeaders } from './http/security-headers.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { Metrics } from './metrics.ts';
 import { createOriginPolicy } from './origins.ts';
 import { importDemoArticle, loadDemoArticle } from './seed/demo-article.ts';
 import { withTimeout } from './with-timeout.ts';
 import { attachSocketGateway, type CommentServer } from './socket/gateway.ts';
 import { startSlowConsumerSweep } from './socket/slow-consumers.ts';
+import { InFlightRequests, shutDownGracefully } from './shutdown.ts';
+import { openStore } from './storage/open-store.ts';
 import type { CommentStore } from './storage/port.ts';
-import { openSqliteStore } from './storage/sqlite.ts';
 
 /** How long start-up waits for Redis before serving without it. */
 const REDIS_STARTUP_WAIT_MS = 3000;
@@ -38,9 +42,14 @@ export interface App {
   readonly service: CommentService;
   readonly store: CommentStore;
   readonly fanout: FanOut;
+  readonly metrics: Metrics;
   /** Listens on config.port (0: any free port) and resolves with the bound port. */
   listen(): Promise<number>;
-  /** Stops accepting, closes sockets, fan-out and store. */
+  /**
+   * Graceful shutdown (server/shutdown.ts): readiness false, stop accepting, let in-flight posts
+   * commit and publish, close sockets at the transport (clients reconnect elsewhere), then fan-out
+   * and store. Idempotent; bounded to well under 10 s.
+   */
   close(): Promise<void>;
 }
 
@@ -48,14 +57,11 @@ export interface AppOverrides {
   logger?: Logger;
 }
 
-async function createStore(config: Config): Promise<CommentStore> {
-  return openSqliteStore(config.sqlitePath);
-}
-
-async function createFanOut(config: Config, logger: Logger): Promise<FanOut> {
+async function createFanOut(config: Config, logger: Logger, metrics: Metrics): Promise<FanOut> {
   if (!config.redisUrl) return new MemoryFanOut();
   const { publisher, subscriber } = createRedisClients(config.redisUrl);
-  const fanout = new RedisFanOut({ publisher, subscriber, instanceId: config.instanceId, channelPrefix: config.redisPrefix, logger: logger.child({ component: 'fanout' }) });
+  const counters = { published: (ok: boolean) => metrics.fanoutPublished(ok), received: () => metrics.fanoutReceived(), dropped: () => metrics.fanoutDropped() };
+  const fanout = new RedisFanOut({ publisher, subscriber, instanceId: config.instanceId, channelPrefix: config.redisPrefix, logger: logger.child({ component: 'fanout' }), counters });
   // Start degraded rather than not at all: posting and local pushes work without Redis.
   await withTimeout(fanout.whenReady(), REDIS_STARTUP_WAIT_MS).catch(() => logger.warn('Redis is not reachable yet; starting degraded (local pushes only)'));
   return fanout;
@@ -64,9 +70,11 @@ async function createFanOut(config: Config, logger: Logger): Promise<FanOut> {
 /** The one place that wires storage, fan-out, HTTP and sockets together. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel, config.instanceId);
-  const store = await createStore(config);
-  const fanout = await createFanOut(config, logger);
-  const service = new CommentService({ store, fanout, logger });
+  const metrics = new Metrics(config.instanceId);
+  const store: CommentStore = await openStore(config, logger.child({ component: 'store' }));
+  const fanout = await createFanOut(config, logger, metrics);
+  metrics.watchFanOut(() => fanout.state());
+  const service = new CommentService({ store, fanout, logger, metrics });
   const originPolicy = createOriginPolicy(config.allowedOrigins);
 
   const articles = new Map<string, Article>();
@@ -78,13 +86,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   }
 
   let accepting = true;
+  const requests = new InFlightRequests();
   const web = express();
   web.disable('x-powered-by');
   web.set('trust proxy', config.trustProxy);
   // One trust decision for HTTP (req.ip) and socket handshakes alike.
   const abuse = createAbuseGuards({ config, logger, trustProxy: web.get('trust proxy fn') as TrustProxyFn });
+  web.use(requests.middleware, createRequestLogging(logger), countRejectedPosts(metrics));
   web.use(createSecurityHeaders(config.allowedOrigins));
   web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
+  web.use(createMetricsRouter(metrics));
   web.use('/api', createCrossOriginMiddleware(originPolicy), createApiRouter({ service, articles, postLimit: abuse.httpPostLimit }));
   web.use(notFoundHandler);
   web.use(createErrorHandler(logger));
@@ -99,7 +110,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   abuse.attach(io);
   const slowConsumers = startSlowConsumerSweep(io, { maxBufferedBytes: config.limits.socketMaxBufferBytes, logger });
-  attachSocketGateway({ io, service, fanout, logger });
+  attachSocketGateway({ io, service, fanout, logger, metrics });
+  let closing: Promise<void> | null = null;
+  metrics.watchSockets({ connected: () => io.of('/').sockets.size, rooms: () => io.of('/').adapter.rooms });
 
   return {
     config,
@@ -109,6 +122,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     service,
     store,
     fanout,
+    metrics,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -117,13 +131,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           resolve((httpServer.address() as AddressInfo).port);
         });
       }),
-    close: async () => {
-      accepting = false;
-      slowConsumers.stop();
-      await new Promise<void>((resolve) => io.close(() => resolve()));
-      await abuse.close();
-      await fanout.close();
-      await store.close();
-    },
+    close: () =>
+      (closing ??= shutDownGracefully({
+        httpServer,
+        io,
+        requests,
+        markNotReady: () => {
+          accepting = false;
+          slowConsumers.stop();
+        },
+        drainWrites: () => service.drain(),
+        resources: [
+          { name: 'abuse guards', close: () => abuse.close() },
+          { name: 'fan-out', close: () => fanout.close() },
+          { name: 'store', close: () => store.close() },
+        ],
+        logger,
+      })),
   };
 }

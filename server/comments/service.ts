@@ -13,11 +13,17 @@ export interface PostOutcome {
   created: boolean;
 }
 
+/** Counts accepted posts for the metrics (server/metrics.ts fits). */
+export interface CommentServiceMetrics {
+  commentPosted(outcome: 'created' | 'duplicate'): void;
+}
+
 export interface CommentServiceDeps {
   store: CommentStore;
   fanout: FanOut;
   logger: Logger;
   now?: () => Date;
+  metrics?: CommentServiceMetrics;
 }
 
 /** Seconds a client is told to wait when the store is down. */
@@ -46,15 +52,46 @@ export class CommentService {
   private readonly fanout: FanOut;
   private readonly logger: Logger;
   private readonly now: () => Date;
+  private readonly metrics: CommentServiceMetrics | undefined;
+  /** Writes that have started and not yet settled (stored and published, or failed). */
+  private readonly writes = new Set<Promise<unknown>>();
 
   constructor(deps: CommentServiceDeps) {
     this.store = deps.store;
     this.fanout = deps.fanout;
     this.logger = deps.logger;
     this.now = deps.now ?? (() => new Date());
+    this.metrics = deps.metrics;
   }
 
-  async post(articleId: ArticleId, input: NewComment, createdAt?: string): Promise<PostOutcome> {
+  /** Stores the comment, then publishes it; resolves once both are done. Counted by {@link drain}. */
+  post(articleId: ArticleId, input: NewComment, createdAt?: string): Promise<PostOutcome> {
+    return this.track(this.storeAndPublish(articleId, input, createdAt));
+  }
+
+  /**
+   * Resolves when every write started so far, and every one started while waiting, has settled
+   * (committed and published, or failed). Shutdown calls it before closing fan-out and store.
+   */
+  async drain(): Promise<void> {
+    while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
+  }
+
+  /** Writes in flight right now. */
+  get pendingWrites(): number {
+    return this.writes.size;
+  }
+
+  private track<T>(write: Promise<T>): Promise<T> {
+    this.writes.add(write);
+    const forget = (): void => {
+      this.writes.delete(write);
+    };
+    write.then(forget, forget);
+    return write;
+  }
+
+  private async storeAndPublish(articleId: ArticleId, input: NewComment, createdAt?: string): Promise<PostOutcome> {
     const authorToken = newAuthorToken();
     const result = await this.store
       .create({
@@ -68,7 +105,9 @@ export class CommentService {
         authorTokenHash: hashAuthorToken(authorToken),
       })
       .catch(storeFailure);
-    if (result.created) await this.publish('comment:created', result.comment);
+    const committedAt = Date.now();
+    this.metrics?.commentPosted(result.created ? 'created' : 'duplicate');
+    if (result.created) await this.publish('comment:created', result.comment, committedAt);
     return { comment: result.comment, authorToken, created: result.created };
   }
 
@@ -94,9 +133,9 @@ export class CommentService {
     return this.store.counts(articleIds).catch(storeFailure);
   }
 
-  private async publish(event: 'comment:created' | 'comment:updated' | 'comment:removed', comment: Comment): Promise<void> {
+  private async publish(event: 'comment:created' | 'comment:updated' | 'comment:removed', comment: Comment, committedAt: number): Promise<void> {
     try {
-      await this.fanout.publish({ event, comment });
+      await this.fanout.publish({ event, comment }, committedAt);
     } catch (error) {
       this.logger.warn({ err: error, articleId: comment.articleId, seq: comment.seq }, 'fan-out publish failed; subscribers will catch up');
     }

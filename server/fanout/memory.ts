@@ -18,10 +18,10 @@ export class MemoryFanOut implements FanOut {
   constructor(private readonly logger?: MemoryFanOutLogger) {}
 
   /** Delivers before returning (the returned promise is already settled); never rejects. */
-  publish(message: FanOutMessage): Promise<void> {
+  publish(message: FanOutMessage, committedAt?: number): Promise<void> {
     if (this.closed || !this.listener) return Promise.resolve();
     try {
-      this.listener(message);
+      this.listener(message, { committedAt: committedAt ?? null, origin: 'local' });
     } catch (err) {
       // The change is committed; a listener's failure must not turn into a failed write.
       if (this.logger) this.logger.error({ err, event: message.event, articleId: message.comment.articleId }, 'fan-out listener threw');

@@ -7,7 +7,15 @@ export interface FanOutMessage {
   comment: Comment;
 }
 
-export type FanOutListener = (message: FanOutMessage) => void;
+/** Where and when a delivered change was committed; used for the push-latency metric only. */
+export interface DeliveryInfo {
+  /** Epoch ms at which the store committed the change, by the committing instance's clock; null when unknown. */
+  committedAt: number | null;
+  /** `local`: published by this instance; `remote`: received from another instance. */
+  origin: 'local' | 'remote';
+}
+
+export type FanOutListener = (message: FanOutMessage, info: DeliveryInfo) => void;
 
 /** `up`: connected to every instance; `down`: only this instance is reached; `local`: single-instance mode. */
 export type FanOutState = 'local' | 'up' | 'down';
@@ -21,8 +29,11 @@ export type FanOutState = 'local' | 'up' | 'down';
  * delivers to the local listener directly and remote copies of its own messages are dropped.
  */
 export interface FanOut {
-  /** Delivers to this instance's listener at once, then to other instances subscribed to the article. */
-  publish(message: FanOutMessage): Promise<void>;
+  /**
+   * Delivers to this instance's listener at once, then to other instances subscribed to the article.
+   * `committedAt` (epoch ms of the store commit) travels along for the push-latency metric.
+   */
+  publish(message: FanOutMessage, committedAt?: number): Promise<void>;
   /** Starts receiving other instances' messages for the article. Idempotent. */
   subscribe(articleId: ArticleId): Promise<void>;
   /** Stops receiving them. Idempotent. */

@@ -3,7 +3,7 @@ import * as z from 'zod/mini';
 import { COMMENT_EVENTS } from '../../shared/events.ts';
 import { CommentSchema, type ArticleId } from '../../shared/schemas.ts';
 import { withTimeout } from '../with-timeout.ts';
-import type { FanOut, FanOutListener, FanOutMessage, FanOutState } from './port.ts';
+import type { DeliveryInfo, FanOut, FanOutListener, FanOutMessage, FanOutState } from './port.ts';
 
 /** The few log methods the fan-out needs; a pino logger fits. */
 export interface FanOutLogger {
@@ -24,6 +24,15 @@ export interface RedisFanOutOptions {
   logger: FanOutLogger;
   /** Longest a publish or a subscription change waits for Redis before giving up (default 500 ms). */
   commandTimeoutMs?: number;
+  /** Counts traffic for the metrics; every hook is optional. */
+  counters?: FanOutCounters;
+}
+
+/** Called once per PUBLISH attempt (ok or failed), per valid message received from another instance, per message dropped as invalid. */
+export interface FanOutCounters {
+  published?(ok: boolean): void;
+  received?(): void;
+  dropped?(): void;
 }
 
 /** A fan-out message as it travels on Redis (wire version 1). Everything arriving is checked against this. */
@@ -32,6 +41,8 @@ export const WireMessageSchema = z.object({
   origin: z.string().check(z.minLength(1)),
   event: z.enum(COMMENT_EVENTS),
   comment: CommentSchema,
+  /** Epoch ms of the store commit on the origin; optional so instances without it interoperate. */
+  at: z.optional(z.number()),
 });
 export type WireMessage = z.infer<typeof WireMessageSchema>;
 
@@ -87,6 +98,7 @@ export class RedisFanOut implements FanOut {
   private readonly articlePrefix: string;
   private readonly logger: FanOutLogger;
   private readonly commandTimeoutMs: number;
+  private readonly counters: FanOutCounters;
 
   /** Subscribed articles; the value settles when the SUBSCRIBE was confirmed (or given up). */
   private readonly subscriptions = new Map<ArticleId, Promise<void>>();
@@ -111,6 +123,7 @@ export class RedisFanOut implements FanOut {
     this.articlePrefix = `${options.channelPrefix}article:`;
     this.logger = options.logger;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 500;
+    this.counters = options.counters ?? {};
     this.subscriberWasReady = this.subscriber.status === 'ready';
     this.lastState = this.computeState();
 
@@ -125,13 +138,15 @@ export class RedisFanOut implements FanOut {
   }
 
   /** Delivers locally at once, then to other instances; resolves even when Redis is unreachable. */
-  async publish(message: FanOutMessage): Promise<void> {
-    this.deliver(message);
+  async publish(message: FanOutMessage, committedAt?: number): Promise<void> {
+    this.deliver(message, { committedAt: committedAt ?? null, origin: 'local' });
     if (this.closed) return;
-    const payload: WireMessage = { v: 1, origin: this.instanceId, event: message.event, comment: message.comment };
+    const payload: WireMessage = { v: 1, origin: this.instanceId, event: message.event, comment: message.comment, ...(committedAt === undefined ? {} : { at: committedAt }) };
     try {
       await withTimeout(this.publisher.publish(this.channelOf(message.comment.articleId), JSON.stringify(payload)), this.commandTimeoutMs);
+      this.counters.published?.(true);
     } catch (err) {
+      this.counters.published?.(false);
       this.publishFailures += 1;
       this.publishLog.run((suppressed) =>
         this.logger.warn({ err, articleId: message.comment.articleId, seq: message.comment.seq, suppressed }, 'fan-out publish failed; other instances catch up from the store'),
@@ -279,18 +294,20 @@ export class RedisFanOut implements FanOut {
       return this.drop(channel, `invalid: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'schema'}`, raw.length);
     }
     if (parsed.data.comment.articleId !== articleId) return this.drop(channel, 'article id does not match channel', raw.length);
-    this.deliver({ event: parsed.data.event, comment: parsed.data.comment });
+    this.counters.received?.();
+    this.deliver({ event: parsed.data.event, comment: parsed.data.comment }, { committedAt: parsed.data.at ?? null, origin: 'remote' });
   };
 
   private drop(channel: string, reason: string, length: number): void {
     this.dropped += 1;
+    this.counters.dropped?.();
     this.dropLog.run((suppressed) => this.logger.warn({ channel, reason, length, suppressed }, 'dropped invalid fan-out message'));
   }
 
-  private deliver(message: FanOutMessage): void {
+  private deliver(message: FanOutMessage, info: DeliveryInfo): void {
     if (this.closed || !this.listener) return;
     try {
-      this.listener(message);
+      this.listener(message, info);
     } catch (err) {
       this.logger.error({ err, event: message.event, articleId: message.comment.articleId }, 'fan-out listener threw');
     }

@@ -6,6 +6,7 @@ import { parseInput } from '../../shared/validate.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { FanOut } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import { withTimeout } from '../with-timeout.ts';
 import { Broadcaster } from './broadcaster.ts';
 
@@ -28,6 +29,8 @@ interface GatewayDeps {
   service: CommentService;
   fanout: FanOut;
   logger: Logger;
+  /** Push latency and refused socket posts. */
+  metrics?: Pick<Metrics, 'pushed' | 'commentRejected'>;
 }
 
 /** Socket handlers receive untrusted arguments: the payload may be anything and the ack may be missing. */
@@ -37,7 +40,7 @@ type Handler = (socket: CommentSocket, payload: unknown) => Promise<object>;
  * The Socket.IO edge: validates every payload with the shared schemas, answers every event with an
  * ack (`{ ok: true, … }` or `{ ok: false, error }`), and relays fan-out messages to article rooms.
  */
-export function attachSocketGateway({ io, service, fanout, logger }: GatewayDeps): void {
+export function attachSocketGateway({ io, service, fanout, logger, metrics }: GatewayDeps): void {
   const toErrorInfo = (error: unknown, event: string): ErrorInfo => {
     if (error instanceof AppError) return error.toInfo();
     logger.error({ err: error, event }, 'unhandled error in socket handler');
@@ -86,14 +89,22 @@ export function attachSocketGateway({ io, service, fanout, logger }: GatewayDeps
         const payload = ack ? args.slice(0, -1)[0] : args[0];
         handler(socket, payload).then(
           (result) => ack?.({ ok: true, ...result }),
-          (error: unknown) => ack?.({ ok: false, error: toErrorInfo(error, event) }),
+          (error: unknown) => {
+            const info = toErrorInfo(error, event);
+            if (event === 'comment:post') metrics?.commentRejected(info.code, 'socket');
+            ack?.({ ok: false, error: info });
+          },
         );
       });
     }
   });
 
   // Relay committed changes to the local subscribers of the article.
-  fanout.onMessage((message) => broadcaster.relay(message));
+  fanout.onMessage((message, delivery) => {
+    broadcaster.relay(message);
+    // Commit → handed to the broadcaster (a quiet article is written at once; a busy one waits for its window).
+    metrics?.pushed(delivery);
+  });
 
   // The last local subscriber left: stop receiving the article from other instances.
   io.of('/').adapter.on('delete-room', (room: string) => {
