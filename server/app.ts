@@ -20,13 +20,15 @@ import { createSecurityHeaders } from './http/security-headers.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { createOriginPolicy } from './origins.ts';
-import { importDemoArticle, loadDemoArticle } from './seed/demo-article.ts';
+import { DEMO_ARTICLE_ID, importDemoArticle, loadDemoArticle } from './seed/demo-article.ts';
+import { createStaticRouter } from './http/static-routes.ts';
 import { withTimeout } from './with-timeout.ts';
 import { attachSocketGateway, type CommentServer } from './socket/gateway.ts';
 import { startSlowConsumerSweep } from './socket/slow-consumers.ts';
 import { InFlightRequests, shutDownGracefully } from './shutdown.ts';
 import { openStore } from './storage/open-store.ts';
 import type { CommentStore } from './storage/port.ts';
+import { PostgresCommentStore } from './storage/postgres.ts';
 
 /** How long start-up waits for Redis before serving without it. */
 const REDIS_STARTUP_WAIT_MS = 3000;
@@ -74,6 +76,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const store: CommentStore = await openStore(config, logger.child({ component: 'store' }));
   const fanout = await createFanOut(config, logger, metrics);
   metrics.watchFanOut(() => fanout.state());
+  if (store instanceof PostgresCommentStore) metrics.watchDatabasePool(() => store.poolStats());
   const service = new CommentService({ store, fanout, logger, metrics });
   const originPolicy = createOriginPolicy(config.allowedOrigins);
 
@@ -97,6 +100,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
   web.use(createMetricsRouter(metrics));
   web.use('/api', createCrossOriginMiddleware(originPolicy), createApiRouter({ service, articles, postLimit: abuse.httpPostLimit }));
+  web.use(createStaticRouter({ articles, demoArticleId: DEMO_ARTICLE_ID }));
   web.use(notFoundHandler);
   web.use(createErrorHandler(logger));
 

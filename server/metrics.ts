@@ -57,6 +57,7 @@ export class Metrics {
   readonly #pushLatency: Histogram<'origin'>;
   #sockets: SocketCensus | null = null;
   #fanoutState: (() => FanOutState) | null = null;
+  #pool: (() => { total: number; idle: number; waiting: number }) | null = null;
 
   constructor(instanceId: string) {
     processMetrics();
@@ -144,6 +145,25 @@ export class Metrics {
         if (state === 'up' || state === 'down') this.set(state === 'up' ? 1 : 0);
       },
     });
+    const poolStats = (): { total: number; idle: number; waiting: number } | null => this.#pool?.() ?? null;
+    new Gauge({
+      name: `${METRIC_PREFIX}db_pool_connections`,
+      help: 'PostgreSQL pool: open connections (total), idle ones, and calls waiting for one; absent with SQLite.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const stats = poolStats();
+        if (stats === null) return;
+        this.set({ state: 'total' }, stats.total);
+        this.set({ state: 'idle' }, stats.idle);
+        this.set({ state: 'waiting' }, stats.waiting);
+      },
+    });
+  }
+
+  /** Reads the PostgreSQL pool's connections at every scrape (absent with SQLite). */
+  watchDatabasePool(stats: () => { total: number; idle: number; waiting: number }): void {
+    this.#pool = stats;
   }
 
   /** Reads connection and subscription gauges from this Socket.IO census at every scrape. */

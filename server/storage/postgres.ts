@@ -36,6 +36,12 @@ export interface PostgresStoreOptions {
   logger?: PostgresStoreLogger;
 }
 
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+}
+
 /** Lock key namespace for migrations; the schema name is mixed in so schemas migrate independently. */
 const MIGRATION_LOCK_NAMESPACE = 'live-comments:migrations:';
 /** Migrations may rewrite tables: they get far more than one statement's usual budget. */
@@ -366,6 +372,11 @@ export class PostgresCommentStore implements CommentStore {
 
   async ping(): Promise<void> {
     await this.#guard(() => this.#pool.query('SELECT 1'));
+  }
+
+  /** Connections of the pool right now: open, idle among them, and calls waiting for one. */
+  poolStats(): PoolStats {
+    return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
   }
 
   /** Idempotent; waits for queries in flight. Every later call rejects with StoreUnavailableError. */
