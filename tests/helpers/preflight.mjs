@@ -5,7 +5,26 @@ import { existsSync } from 'node:fs';
 
 const checks = [
   { name: 'Redis', host: '127.0.0.1', port: 6379, hint: 'start it: redis-server --daemonize yes --port 6379 --save "" --appendonly no' },
+  { name: 'PostgreSQL', host: '127.0.0.1', port: 5432, hint: 'start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' },
 ];
+
+/** The database the PostgreSQL tests use (each in a fresh schema of its own): it must accept a query, not just a connection. */
+const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function postgresAnswers() {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 3000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
 
 function reachable({ host, port }) {
   return new Promise((resolve) => {
@@ -19,6 +38,10 @@ function reachable({ host, port }) {
 const missing = [];
 for (const check of checks) {
   if (!(await reachable(check))) missing.push(`${check.name} is not answering on ${check.host}:${check.port} (${check.hint})`);
+}
+if (!missing.some((m) => m.startsWith('PostgreSQL'))) {
+  const problem = await postgresAnswers();
+  if (problem) missing.push(`PostgreSQL does not accept queries on ${TEST_DATABASE_URL.replace(/\/\/[^@]*@/, '//')}: ${problem} (the suite needs the database of TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test, open to that user)`);
 }
 for (const tool of (process.env.PREFLIGHT_FILES ?? '').split(',').filter(Boolean)) {
   if (!existsSync(tool)) missing.push(`${tool} is missing`);
