@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nanoid } from 'nanoid';
 import pg from 'pg';
 import { io as connect } from 'socket.io-client';
-import type { Ack, PostAck } from '../../shared/events.ts';
+import type { Ack, PostAck, SubscribeAck } from '../../shared/events.ts';
 import { ChangesSchema, CommentSchema, PostResultSchema, type Comment } from '../../shared/schemas.ts';
 import { startLoggedProcess, stopProcess, type LoggedProcess } from '../helpers/logged-process.ts';
 import { createTestSchema, withAdminClient, type TestSchema } from '../helpers/store-factories.ts';
@@ -62,7 +62,7 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
     const watcher = { socket, seen: [] as Comment[], disconnects: [] as string[], ackComments: [] as Comment[] };
     socket.on('comment:created', (c) => watcher.seen.push(CommentSchema.parse(c)));
     socket.on('disconnect', (reason) => watcher.disconnects.push(reason));
-    const ack = await socket.timeout(5000).emitWithAck('article:subscribe', since === undefined ? { articleId } : { articleId, since });
+    const ack = (await socket.timeout(5000).emitWithAck('article:subscribe', since === undefined ? { articleId } : { articleId, since })) as Ack<SubscribeAck>;
     if (!ack.ok) throw new Error(`subscribe refused: ${ack.error.code}`);
     watcher.ackComments = ack.comments.map((c) => CommentSchema.parse(c));
     return watcher;
