@@ -43,6 +43,9 @@ if (!missing.some((m) => m.startsWith('PostgreSQL'))) {
   const problem = await postgresAnswers();
   if (problem) missing.push(`PostgreSQL does not accept queries on ${TEST_DATABASE_URL.replace(/\/\/[^@]*@/, '//')}: ${problem} (the suite needs the database of TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test, open to that user)`);
 }
+// The browser tests drive Debian's Chromium; they never download a browser.
+const CHROMIUM = '/usr/bin/chromium';
+if (!existsSync(CHROMIUM)) missing.push(`Chromium is missing at ${CHROMIUM} (the browser tests in tests/e2e drive it; install it: apt-get update && apt-get install -y chromium)`);
 for (const tool of (process.env.PREFLIGHT_FILES ?? '').split(',').filter(Boolean)) {
   if (!existsSync(tool)) missing.push(`${tool} is missing`);
 }

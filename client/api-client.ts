@@ -1,0 +1,68 @@
+import type * as z from 'zod/mini';
+import { CommentPageSchema, CountsSchema, PostResultSchema, type ArticleId, type CommentPage, type NewComment, type PostResult, type SortOrder } from '../shared/schemas.ts';
+import { ErrorBodySchema, WidgetError } from './protocol.ts';
+
+/** Top-level threads per page. */
+export const PAGE_SIZE = 20;
+
+/**
+ * The REST half of the protocol. Every answer is checked with the shared schemas; anything else is
+ * a WidgetError with a message fit for the reader. No cookies are sent (the API uses none).
+ */
+export class ApiClient {
+  readonly #base: URL;
+
+  /** `base` is the server's root, ending in `/` (the folder widget.js was loaded from). */
+  constructor(base: URL) {
+    this.#base = base;
+  }
+
+  page(articleId: ArticleId, options: { order: SortOrder; before: string | null }, signal?: AbortSignal): Promise<CommentPage> {
+    const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/comments`);
+    url.searchParams.set('limit', String(PAGE_SIZE));
+    url.searchParams.set('order', options.order);
+    if (options.before !== null) url.searchParams.set('before', options.before);
+    return request(url, { signal }, CommentPageSchema);
+  }
+
+  async count(articleId: ArticleId, signal?: AbortSignal): Promise<number> {
+    const url = this.#url('api/counts');
+    url.searchParams.set('articles', articleId);
+    const { counts } = await request(url, { signal }, CountsSchema);
+    return counts[articleId] ?? 0;
+  }
+
+  post(articleId: ArticleId, body: NewComment, signal?: AbortSignal): Promise<PostResult> {
+    const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/comments`);
+    return request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal }, PostResultSchema);
+  }
+
+  #url(path: string): URL {
+    return new URL(path, this.#base);
+  }
+}
+
+async function request<S extends z.ZodMiniType>(url: URL, init: RequestInit, schema: S): Promise<z.infer<S>> {
+  let response: Response;
+  try {
+    response = await fetch(url, { ...init, credentials: 'omit', cache: 'no-store', mode: 'cors' });
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    throw new WidgetError('network', 'Could not reach the comment server.');
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (error) {
+    if (init.signal?.aborted) throw error;
+    throw new WidgetError('bad_response', `The comment server sent an unreadable answer (${response.status}).`);
+  }
+  if (!response.ok) {
+    const failure = ErrorBodySchema.safeParse(body);
+    if (failure.success) throw WidgetError.fromInfo(failure.data.error);
+    throw new WidgetError('bad_response', `The comment server answered ${response.status}.`);
+  }
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
+  return parsed.data;
+}

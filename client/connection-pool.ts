@@ -1,0 +1,125 @@
+import { io, type Socket } from 'socket.io-client';
+import { COMMENT_EVENTS, type ClientToServerEvents, type CommentEvent, type ServerToClientEvents } from '../shared/events.ts';
+import { ArticleHeadSchema, CommentSchema, type ArticleHead, type ArticleId, type Comment } from '../shared/schemas.ts';
+
+export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** What one widget instance hears about its article on a shared connection. Payloads arrive validated. */
+export interface ArticleListener {
+  comment(event: CommentEvent, comment: Comment): void;
+  head(head: ArticleHead): void;
+  connected(): void;
+  disconnected(): void;
+}
+
+/** Delay range before reconnecting after the server closed the connection itself (a restart or deploy). */
+const SERVER_CLOSE_RECONNECT_MS = { min: 500, spread: 2500 } as const;
+
+/**
+ * One Socket.IO connection to one comment server, shared by every widget on the page that talks to
+ * it. Events are validated once here and dispatched by article id. Reconnects are socket.io-client's
+ * own (exponential backoff with jitter, so a restarted server is not hit by every reader at once).
+ */
+export class SharedConnection {
+  readonly socket: CommentSocket;
+  readonly #listeners = new Map<ArticleId, Set<ArticleListener>>();
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(base: URL) {
+    this.socket = io(base.origin, {
+      path: `${base.pathname}socket.io/`,
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 5000,
+      randomizationFactor: 0.5,
+      withCredentials: false,
+    });
+    for (const event of COMMENT_EVENTS) {
+      this.socket.on(event, (payload: unknown) => {
+        const parsed = CommentSchema.safeParse(payload);
+        if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.comment(event, parsed.data));
+      });
+    }
+    this.socket.on('article:head', (payload: unknown) => {
+      const parsed = ArticleHeadSchema.safeParse(payload);
+      if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.head(parsed.data));
+    });
+    this.socket.on('connect', () => this.#all((listener) => listener.connected()));
+    this.socket.on('connect_error', () => this.#all((listener) => listener.disconnected()));
+    this.socket.on('disconnect', (reason) => {
+      this.#all((listener) => listener.disconnected());
+      // socket.io-client does not reconnect by itself when the server ended the session (restart, deploy).
+      if (reason === 'io server disconnect') {
+        clearTimeout(this.#reconnectTimer);
+        this.#reconnectTimer = setTimeout(() => this.socket.connect(), SERVER_CLOSE_RECONNECT_MS.min + Math.random() * SERVER_CLOSE_RECONNECT_MS.spread);
+      }
+    });
+  }
+
+  get isConnected(): boolean {
+    return this.socket.connected;
+  }
+
+  /** Starts dispatching an article's events to `listener`; returns the function that stops it. */
+  listen(articleId: ArticleId, listener: ArticleListener): () => void {
+    let set = this.#listeners.get(articleId);
+    if (!set) this.#listeners.set(articleId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      const current = this.#listeners.get(articleId);
+      if (!current?.delete(listener) || current.size > 0) return;
+      this.#listeners.delete(articleId);
+      // The last widget of this article left: stop the server from sending it (others stay subscribed).
+      if (this.socket.connected) this.socket.emit('article:unsubscribe', { articleId }, () => undefined);
+    };
+  }
+
+  close(): void {
+    clearTimeout(this.#reconnectTimer);
+    this.socket.disconnect();
+  }
+
+  #each(articleId: ArticleId, call: (listener: ArticleListener) => void): void {
+    for (const listener of this.#listeners.get(articleId) ?? []) call(listener);
+  }
+
+  #all(call: (listener: ArticleListener) => void): void {
+    for (const set of this.#listeners.values()) for (const listener of set) call(listener);
+  }
+}
+
+interface PoolEntry {
+  connection: SharedConnection;
+  refs: number;
+}
+
+const pool = new Map<string, PoolEntry>();
+
+export interface ConnectionLease {
+  readonly connection: SharedConnection;
+  /** Gives the lease back; the connection closes when its last lease is released. Idempotent. */
+  release(): void;
+}
+
+/** A lease on the page's one connection to `base`, created on first use. */
+export function acquireConnection(base: URL): ConnectionLease {
+  const key = base.href;
+  let entry = pool.get(key);
+  if (!entry) pool.set(key, (entry = { connection: new SharedConnection(base), refs: 0 }));
+  entry.refs++;
+  const held = entry;
+  let released = false;
+  return {
+    connection: held.connection,
+    release: () => {
+      if (released) return;
+      released = true;
+      held.refs--;
+      if (held.refs === 0 && pool.get(key) === held) {
+        pool.delete(key);
+        held.connection.close();
+      }
+    },
+  };
+}

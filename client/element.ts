@@ -1,0 +1,101 @@
+import { ArticleIdSchema, SortOrderSchema, type SortOrder } from '../shared/schemas.ts';
+import { h } from './view/dom.ts';
+import { widgetStyleSheet } from './view/styles.ts';
+import { Session } from './session.ts';
+
+/** The server root a script URL implies: the folder widget.js was loaded from (`https://c.example.com/`). */
+export function serverBaseFromScript(src: string | null | undefined): URL | null {
+  if (!src) return null;
+  try {
+    const url = new URL('.', src);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** An explicit `server` attribute, as a root URL ending in `/`. */
+function serverBaseFromAttribute(value: string | null): URL | null {
+  if (!value) return null;
+  try {
+    const url = new URL(value, document.baseURI);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
+    url.search = '';
+    url.hash = '';
+    if (!url.pathname.endsWith('/')) url.pathname += '/';
+    return url;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * `<live-comments article="slug">`: the thread of one article, live. Attributes: `article` (required),
+ * `theme` (`light` | `dark`; default follows the reader's system), `order` (`newest` | `oldest`) and
+ * `server` (the comment server; default: where widget.js came from).
+ *
+ * The element can be removed and re-added at will: removal stops everything it started once the
+ * current task ends (a move within the page keeps it running).
+ */
+export class LiveCommentsElement extends HTMLElement {
+  static readonly observedAttributes = ['article', 'server', 'order'];
+  /** Set by the entry script from its own `src`. */
+  static defaultBase: URL | null = null;
+
+  readonly #shadow: ShadowRoot;
+  #session: Session | null = null;
+  /** True from start to stop, also when the attributes are wrong and only an error is shown. */
+  #active = false;
+
+  constructor() {
+    super();
+    this.#shadow = this.attachShadow({ mode: 'open' });
+    this.#shadow.adoptedStyleSheets = [widgetStyleSheet()];
+  }
+
+  connectedCallback(): void {
+    if (!this.#active) this.#start();
+  }
+
+  disconnectedCallback(): void {
+    // A move (remove then insert in the same task) must not drop and remake the connection.
+    queueMicrotask(() => {
+      if (!this.isConnected) this.#stop();
+    });
+  }
+
+  attributeChangedCallback(name: string, previous: string | null, value: string | null): void {
+    // Before the first start (parsing, upgrade) the attributes are simply read by #start.
+    if (previous === value || !this.#active) return;
+    if (name === 'order') {
+      const order = SortOrderSchema.safeParse(value);
+      if (order.success && this.#session) this.#session.setOrder(order.data);
+      return;
+    }
+    this.#stop();
+    this.#start();
+  }
+
+  #start(): void {
+    this.#active = true;
+    const article = ArticleIdSchema.safeParse(this.getAttribute('article') ?? '');
+    const base = serverBaseFromAttribute(this.getAttribute('server')) ?? LiveCommentsElement.defaultBase;
+    if (!article.success || base === null) {
+      const problem = !article.success
+        ? `the article attribute must be an article id (${article.error.issues[0]?.message ?? 'invalid'})`
+        : 'the comment server is unknown: load widget.js from it, or set the server attribute';
+      this.#shadow.replaceChildren(h('div', { class: 'root', part: 'root' }, [h('p', { class: 'error', attrs: { role: 'alert' }, text: `Comments cannot be shown: ${problem}.` })]));
+      return;
+    }
+    const order = SortOrderSchema.safeParse(this.getAttribute('order'));
+    const initial: SortOrder = order.success ? order.data : 'newest';
+    this.#session = new Session(this.#shadow, { base, articleId: article.data, order: initial });
+  }
+
+  #stop(): void {
+    this.#active = false;
+    this.#session?.stop();
+    this.#session = null;
+    this.#shadow.replaceChildren();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * What the widget remembers in the host page's localStorage: the reader's display name, and the
+ * author token of each comment they posted (needed to edit or delete it later). Storage can be
+ * unavailable (privacy modes, sandboxed frames): then nothing is remembered and nothing fails.
+ */
+
+const PREFIX = 'live-comments:';
+const NAME_KEY = `${PREFIX}name`;
+const tokenKey = (commentId: string) => `${PREFIX}token:${commentId}`;
+
+function storage(): Storage | null {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+function read(key: string): string | null {
+  try {
+    return storage()?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function write(key: string, value: string): void {
+  try {
+    storage()?.setItem(key, value);
+  } catch {
+    // Full or refused storage: the widget keeps working, it just forgets.
+  }
+}
+
+export function readName(): string {
+  return read(NAME_KEY) ?? '';
+}
+
+export function saveName(name: string): void {
+  write(NAME_KEY, name);
+}
+
+/** Keeps the author token the server gave for a comment this reader posted, keyed by the comment's id. */
+export function saveAuthorToken(commentId: string, token: string): void {
+  write(tokenKey(commentId), token);
+}
+
+export function readAuthorToken(commentId: string): string | null {
+  return read(tokenKey(commentId));
+}

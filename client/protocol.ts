@@ -1,0 +1,45 @@
+import * as z from 'zod/mini';
+import { ErrorBodySchema, ErrorInfoSchema, type ErrorCode, type ErrorInfo, type FieldIssue } from '../shared/errors.ts';
+import { CommentSchema } from '../shared/schemas.ts';
+
+/** Failures the widget shows: the protocol's codes plus the ones that happen before an answer exists. */
+export type WidgetErrorCode = ErrorCode | 'network' | 'timeout' | 'bad_response';
+
+/** A failure with a message that is safe and useful to show the reader. */
+export class WidgetError extends Error {
+  readonly code: WidgetErrorCode;
+  readonly issues: FieldIssue[];
+
+  constructor(code: WidgetErrorCode, message: string, issues: FieldIssue[] = []) {
+    super(message);
+    this.name = 'WidgetError';
+    this.code = code;
+    this.issues = issues;
+  }
+
+  static fromInfo(info: ErrorInfo): WidgetError {
+    return new WidgetError(info.code, info.message, info.issues ?? []);
+  }
+}
+
+const failedAck = z.object({ ok: z.literal(false), error: ErrorInfoSchema });
+const seq = z.int().check(z.minimum(0));
+
+/** The ack of `article:subscribe`, checked before the widget trusts it. */
+export const SubscribeAckSchema = z.union([
+  z.object({ ok: z.literal(true), lastSeq: seq, comments: z.array(CommentSchema), reset: z.optional(z.boolean()) }),
+  failedAck,
+]);
+
+/** The ack of `comment:post`. */
+export const PostAckSchema = z.union([z.object({ ok: z.literal(true), comment: CommentSchema, authorToken: z.string() }), failedAck]);
+
+export { ErrorBodySchema };
+
+/** Turns anything thrown while talking to the server into a WidgetError (abort errors pass through). */
+export function toWidgetError(error: unknown): WidgetError {
+  if (error instanceof WidgetError) return error;
+  if (error instanceof Error && /timed out|timeout/i.test(error.message)) return new WidgetError('timeout', 'The comment server did not answer in time.');
+  if (error instanceof Error && /disconnected/i.test(error.message)) return new WidgetError('network', 'The connection to the comment server was lost.');
+  return new WidgetError('network', 'Could not reach the comment server.');
+}

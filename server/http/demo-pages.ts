@@ -1,0 +1,114 @@
+import type { Article } from '../../shared/schemas.ts';
+
+/** Escapes text for HTML element content and double- or single-quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/** The two lines a site owner pastes into a page: the script from this server, and the element. */
+export function embedSnippet(widgetUrl: string, articleId: string): string {
+  return `<script src="${escapeHtml(widgetUrl)}" async></script>\n<live-comments article="${escapeHtml(articleId)}"></live-comments>`;
+}
+
+/** The demo pages' own stylesheet (served at /demo.css; the pages carry no inline styles). */
+export const DEMO_CSS = `
+:root { color-scheme: light dark; --fg: #1d2126; --muted: #5b6470; --bg: #fbfbfa; --rule: #d7dce2; --accent: #0a5fc2; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e7eaee; --muted: #a1aab5; --bg: #0f1115; --rule: #343a44; --accent: #7ab0ff; } }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--fg); font: 18px/1.65 Georgia, "Times New Roman", serif; }
+a { color: var(--accent); }
+.site { font: 15px/1.4 system-ui, sans-serif; padding: 0.9rem 1.25rem; border-bottom: 1px solid var(--rule); display: flex; gap: 1rem; flex-wrap: wrap; }
+.site strong { margin-right: auto; }
+main { max-width: 44rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; }
+h1 { font-size: 2.1rem; line-height: 1.2; margin: 1rem 0 1.5rem; }
+h2 { font-size: 1.35rem; margin: 2rem 0 0.5rem; }
+.comments { margin-top: 3rem; }
+.comments > h2 { font: 600 0.8rem/1.4 system-ui, sans-serif; letter-spacing: 0.08em; text-transform: uppercase; color: var(--muted); margin: 0 0 0.75rem; }
+pre { background: rgb(127 127 127 / 0.12); padding: 1rem; border-radius: 8px; overflow-x: auto; font-size: 0.85rem; line-height: 1.5; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
+table { border-collapse: collapse; font-size: 0.9rem; width: 100%; }
+th, td { text-align: left; vertical-align: top; padding: 0.4rem 0.6rem; border-bottom: 1px solid var(--rule); }
+`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/demo.css">
+</head>
+<body>
+<header class="site"><strong>Live Comments</strong><a href="/">Demo article</a><a href="/embed-example">Embed on your site</a></header>
+<main>
+${body}
+</main>
+</body>
+</html>
+`;
+}
+
+/** The sample article with its comment thread, embedded exactly as a site owner would embed it. */
+export function renderDemoPage(article: Article, widgetUrl: string): string {
+  const sections = article.sections
+    .map((section) => [section.heading === null ? '' : `<h2>${escapeHtml(section.heading)}</h2>`, ...section.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`)].filter(Boolean).join('\n'))
+    .join('\n');
+  return page(
+    article.title,
+    `<article>
+<h1>${escapeHtml(article.title)}</h1>
+${sections}
+</article>
+<section class="comments" aria-label="Reader comments">
+<h2>Reader comments</h2>
+${embedSnippet(widgetUrl, article.articleId)}
+</section>`,
+  );
+}
+
+/** Shown at / when the server runs without the sample article (SEED_DEMO=false). */
+export function renderNoDemoPage(): string {
+  return page('Live Comments', `<h1>Live Comments</h1>\n<p>This server runs without the sample article (<code>SEED_DEMO=false</code>). See <a href="/embed-example">how to embed the comments</a> on your own pages.</p>`);
+}
+
+/** How to embed the widget: the snippet to copy, its attributes and theming properties. */
+export function renderEmbedExample(widgetUrl: string, articleId: string): string {
+  const rows = (items: ReadonlyArray<readonly [string, string]>) => items.map(([name, meaning]) => `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(meaning)}</td></tr>`).join('\n');
+  return page(
+    'Embed Live Comments',
+    `<h1>Embed the comments on your page</h1>
+<p>Paste these two lines where the comments should appear. Use one article id per page (1–128 characters of <code>A-Z a-z 0-9 . _ : -</code>, starting with a letter or digit); the same id on two pages shows the same thread.</p>
+<pre><code>${escapeHtml(embedSnippet(widgetUrl, articleId))}</code></pre>
+<h2>Attributes</h2>
+<table>
+<thead><tr><th>attribute</th><th>meaning</th></tr></thead>
+<tbody>
+${rows([
+  ['article', 'required: the id of the thread to show'],
+  ['theme', 'light or dark; without it the widget follows the reader\u2019s system setting'],
+  ['order', 'newest (default) or oldest: the order threads are listed in first'],
+  ['server', 'the comment server, when widget.js is not loaded from it'],
+])}
+</tbody>
+</table>
+<h2>Theming</h2>
+<p>Set these CSS custom properties on the element (for example <code>live-comments { --lc-accent: #8a2be2; }</code>); they override both the light and the dark colours.</p>
+<table>
+<tbody>
+${rows([
+  ['--lc-font', 'font family'],
+  ['--lc-font-size', 'base font size (default 16px)'],
+  ['--lc-bg, --lc-fg', 'background and text colour'],
+  ['--lc-muted, --lc-border, --lc-surface', 'secondary text, rules, button background'],
+  ['--lc-accent, --lc-accent-fg', 'links, primary button and its text'],
+  ['--lc-danger, --lc-focus', 'error text, focus ring'],
+  ['--lc-radius', 'corner radius'],
+])}
+</tbody>
+</table>
+<p>Parts can be styled too, e.g. <code>live-comments::part(comment)</code>, <code>::part(author)</code>, <code>::part(body)</code>, <code>::part(form)</code>, <code>::part(button)</code>.</p>`,
+  );
+}

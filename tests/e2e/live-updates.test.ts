@@ -1,0 +1,217 @@
+import { nanoid } from 'nanoid';
+import type { Browser, BrowserContext, Locator } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CommentPageSchema } from '../../shared/schemas.ts';
+import { collectProblems, E2E_ENV, embedHtml, ensureWidgetBuilt, launchBrowser, postFromWidget, rowsOf, startStaticSite, waitForLive, widgetOf, type StaticSite } from '../helpers/browser.ts';
+import { getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+
+const WAIT = { timeout: 15_000, interval: 50 };
+
+describe('live updates between readers in Chromium', () => {
+  let browser: Browser;
+  let server: TestApp;
+  let site: StaticSite;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    [browser, server] = await Promise.all([launchBrowser(), ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV }))]);
+    site = await startStaticSite((path) => {
+      const match = /^\/article\/([A-Za-z0-9._:-]+)$/.exec(path);
+      return match ? { html: embedHtml(server.url, match[1]!) } : undefined;
+    });
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((context) => context.close()));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    await server?.close();
+  });
+
+  /** A reader: a fresh context (own storage) with the article open and live. */
+  async function reader(articleId: string, options: { viewport?: { width: number; height: number } } = {}) {
+    const context = await browser.newContext(options);
+    contexts.push(context);
+    const page = await context.newPage();
+    const problems = collectProblems(page);
+    await page.goto(`${site.url}/article/${articleId}`);
+    const widget = widgetOf(page);
+    await waitForLive(widget);
+    return { context, page, widget, problems };
+  }
+
+  const countText = (widget: Locator, text: string) => widget.locator('li.comment .body').getByText(text, { exact: true }).count();
+  const post = (articleId: string, body: Record<string, unknown>) => postJson(`${server.url}/api/articles/${articleId}/comments`, body);
+
+  it('shows a comment typed in one context in another without reload', async () => {
+    const articleId = uniqueArticle('live');
+    const alice = await reader(articleId);
+    const bob = await reader(articleId);
+    await bob.page.evaluate(() => Object.assign(window, { notReloaded: true }));
+
+    await postFromWidget(alice.widget, 'Alice', 'Hello from Alice\nsecond line');
+    // Alice sees hers at once, then confirmed (no longer "Sending…"), marked as hers, once.
+    await vi.waitFor(async () => expect(await countText(alice.widget, 'Hello from Alice\nsecond line')).toBe(1), WAIT);
+    await vi.waitFor(async () => expect(await alice.widget.locator('li.comment.pending').count()).toBe(0), WAIT);
+    expect(await alice.widget.locator('li.comment .badge').textContent()).toBe('you');
+    // Bob gets it live.
+    await vi.waitFor(async () => expect(await countText(bob.widget, 'Hello from Alice\nsecond line')).toBe(1), WAIT);
+    await bob.widget.getByRole('heading', { name: '1 comment' }).waitFor();
+    expect(await bob.page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // The name is remembered, and the author token kept under the comment id.
+    const stored = await alice.page.evaluate(() => Object.entries(localStorage));
+    expect(stored).toContainEqual(['live-comments:name', 'Alice']);
+    expect(stored.filter(([key]) => key.startsWith('live-comments:token:'))).toHaveLength(1);
+    // Bob's answer comes back to Alice.
+    await postFromWidget(bob.widget, 'Bob', 'Hi Alice');
+    await vi.waitFor(async () => expect(await countText(alice.widget, 'Hi Alice')).toBe(1), WAIT);
+    expect(alice.problems).toEqual([]);
+    expect(bob.problems).toEqual([]);
+  });
+
+  it('shows a reply under its parent in the other context', async () => {
+    const articleId = uniqueArticle('reply');
+    await post(articleId, { author: { name: 'Root' }, body: 'The parent comment' });
+    await post(articleId, { author: { name: 'Later' }, body: 'A later top-level comment' });
+    const alice = await reader(articleId);
+    const bob = await reader(articleId);
+
+    await alice.widget.getByRole('button', { name: 'Reply to Root' }).click();
+    const form = alice.widget.getByRole('form', { name: 'Reply to Root' });
+    expect(await form.getByLabel('Name').inputValue()).toBe('');
+    await form.getByLabel('Name').fill('Replier');
+    await form.getByLabel('Comment').fill('An answer to the parent');
+    await form.getByRole('button', { name: 'Reply', exact: true }).click();
+    await form.waitFor({ state: 'detached' });
+
+    for (const { widget } of [alice, bob]) {
+      await vi.waitFor(async () => {
+        expect((await rowsOf(widget)).map((row) => [row.author, row.level])).toEqual([
+          ['Later', 1],
+          ['Root', 1],
+          ['Replier', 2],
+        ]);
+      }, WAIT);
+    }
+    expect(await countText(bob.widget, 'An answer to the parent')).toBe(1);
+  });
+
+  it('shows the field errors of the shared schema next to the fields and sends nothing', async () => {
+    const articleId = uniqueArticle('invalid');
+    const alice = await reader(articleId);
+    const form = alice.widget.getByRole('form', { name: 'Write a comment' });
+    await form.getByLabel('Name').fill('   ');
+    await form.getByLabel('Comment').fill(' \n ');
+    await form.getByRole('button', { name: 'Post', exact: true }).click();
+    const name = form.getByLabel('Name');
+    await vi.waitFor(async () => expect(await name.getAttribute('aria-invalid')).toBe('true'));
+    const describedBy = async (label: string) => {
+      const ids = (await form.getByLabel(label).getAttribute('aria-describedby'))!.split(' ');
+      return form.locator(`[id="${ids[0]}"]`).textContent();
+    };
+    expect(await describedBy('Name')).toBe('Name must not be empty');
+    expect(await describedBy('Comment')).toBe('Comment must not be empty');
+    expect(await alice.page.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.getAttribute('name'))).toBe('name');
+    const page = CommentPageSchema.parse((await getJson(`${server.url}/api/articles/${articleId}/comments`)).body);
+    expect(page.comments).toEqual([]);
+  });
+
+  it('shows what a reader missed while offline once each, after coming back', async () => {
+    const articleId = uniqueArticle('offline');
+    await post(articleId, { author: { name: 'Before' }, body: 'Posted before going offline' });
+    const bob = await reader(articleId);
+    await vi.waitFor(async () => expect(await countText(bob.widget, 'Posted before going offline')).toBe(1), WAIT);
+
+    await bob.context.setOffline(true);
+    await bob.widget.locator('.root[data-live="paused"]').waitFor();
+    await bob.widget.getByRole('status').getByText('Live updates paused').waitFor();
+    const missed = ['Missed one', 'Missed two', 'Missed three'];
+    for (const body of missed) expect((await post(articleId, { author: { name: 'Poster' }, body })).status).toBe(201);
+
+    const started = Date.now();
+    await bob.context.setOffline(false);
+    await bob.widget.getByRole('status').getByText('Live updates are back.').waitFor({ timeout: 15_000 });
+    console.info(`offline reader caught up ${Date.now() - started} ms after going back online`);
+    for (const body of [...missed, 'Posted before going offline']) expect(await countText(bob.widget, body)).toBe(1);
+    expect(await bob.widget.locator('li.comment').count()).toBe(4);
+    await bob.widget.getByRole('heading', { name: '4 comments' }).waitFor();
+  });
+
+  it('catches up when a pushed seq skips one it never received', async () => {
+    const articleId = uniqueArticle('gap');
+    const bob = await reader(articleId);
+    // Stored without being published: the push for seq 1 never happens.
+    await server.app.store.create({ id: nanoid(), articleId, parentId: null, authorName: 'Silent', body: 'Stored without a push', createdAt: new Date().toISOString(), clientId: null, authorTokenHash: '0'.repeat(64) });
+    expect((await post(articleId, { author: { name: 'Loud' }, body: 'Pushed with seq 2' })).status).toBe(201);
+    await vi.waitFor(async () => expect(await countText(bob.widget, 'Stored without a push')).toBe(1), WAIT);
+    expect(await countText(bob.widget, 'Pushed with seq 2')).toBe(1);
+    expect(await bob.widget.locator('li.comment').count()).toBe(2);
+  });
+
+  it('retries a post whose ack was lost with the same clientId, so it is stored once', async () => {
+    const articleId = uniqueArticle('retry');
+    const context = await browser.newContext();
+    contexts.push(context);
+    let postAckId: string | null = null;
+    let dropped = false;
+    // Forward socket.io frames, but lose the ack of the first comment:post and cut the connection.
+    await context.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const upstream = ws.connectToServer();
+      ws.onMessage((message) => {
+        const text = String(message);
+        const match = /^42(\d+)\["comment:post"/.exec(text);
+        if (match && postAckId === null) postAckId = match[1]!;
+        upstream.send(message);
+      });
+      upstream.onMessage((message) => {
+        if (!dropped && postAckId !== null && String(message).startsWith(`43${postAckId}[`)) {
+          dropped = true;
+          ws.close();
+          return;
+        }
+        ws.send(message);
+      });
+    });
+    const page = await context.newPage();
+    await page.goto(`${site.url}/article/${articleId}`);
+    const alice = widgetOf(page);
+    await waitForLive(alice);
+    await postFromWidget(alice, 'Alice', 'Sent once, acked never');
+    const retry = alice.getByRole('button', { name: 'Retry' });
+    await retry.waitFor();
+    expect(await alice.locator('li.comment.failed').textContent()).toContain('Not posted');
+    expect(dropped).toBe(true);
+    await retry.click();
+    await vi.waitFor(async () => expect(await alice.locator('li.comment.pending').count()).toBe(0), WAIT);
+    await vi.waitFor(async () => expect(await countText(alice, 'Sent once, acked never')).toBe(1), WAIT);
+    const stored = CommentPageSchema.parse((await getJson(`${server.url}/api/articles/${articleId}/comments`)).body);
+    expect(stored.comments.map((comment) => comment.body)).toEqual(['Sent once, acked never']);
+    const tokens = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('live-comments:token:')));
+    expect(tokens).toEqual([`live-comments:token:${stored.comments[0]!.id}`]);
+  });
+
+  it('offers "N new comments" instead of shifting the text under a reader scrolled inside the thread', async () => {
+    const articleId = uniqueArticle('scroll');
+    for (let i = 1; i <= 12; i++) await post(articleId, { author: { name: `Writer ${i}` }, body: `Comment number ${i}\nwith a second line\nand a third` });
+    const bob = await reader(articleId, { viewport: { width: 800, height: 400 } });
+    await vi.waitFor(async () => expect(await bob.widget.locator('li.comment').count()).toBe(12), WAIT);
+    await bob.widget.locator('li.comment').nth(6).scrollIntoViewIfNeeded();
+    const listTop = () => bob.widget.locator('ol.thread').evaluate((list) => list.getBoundingClientRect().top);
+    expect(await listTop()).toBeLessThan(0);
+    const anchor = bob.widget.locator('li.comment').nth(6);
+    const anchorTop = await anchor.evaluate((li) => li.getBoundingClientRect().top);
+
+    expect((await post(articleId, { author: { name: 'Newcomer' }, body: 'Arrived while Bob was reading' })).status).toBe(201);
+    const button = bob.widget.getByRole('button', { name: '1 new comment' });
+    await button.waitFor();
+    expect(await countText(bob.widget, 'Arrived while Bob was reading')).toBe(0);
+    expect(await anchor.evaluate((li) => li.getBoundingClientRect().top)).toBe(anchorTop);
+
+    await button.click();
+    await vi.waitFor(async () => expect(await countText(bob.widget, 'Arrived while Bob was reading')).toBe(1), WAIT);
+    const focused = await bob.page.evaluate(() => document.querySelector('live-comments')?.shadowRoot?.activeElement?.textContent ?? '');
+    expect(focused).toContain('Arrived while Bob was reading');
+    await button.waitFor({ state: 'hidden' });
+  });
+});
