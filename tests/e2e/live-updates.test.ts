@@ -191,6 +191,28 @@ describe('live updates between readers in Chromium', () => {
     expect(tokens).toEqual([`live-comments:token:${stored.comments[0]!.id}`]);
   });
 
+  it('pages long threads with Load more, live comments included, and counts them all', async () => {
+    const articleId = uniqueArticle('pages');
+    for (let i = 1; i <= 23; i++) expect((await post(articleId, { author: { name: `Writer ${i}` }, body: `Thread ${i}` })).status).toBe(201);
+    await post(articleId, { author: { name: 'Answer' }, body: 'Reply in the oldest thread', parentId: CommentPageSchema.parse((await getJson(`${server.url}/api/articles/${articleId}/comments?order=oldest&limit=1`)).body).comments[0]!.id });
+    const bob = await reader(articleId);
+    await vi.waitFor(async () => expect(await bob.widget.locator('li.comment').count()).toBe(20), WAIT);
+    await bob.widget.getByRole('heading', { name: '24 comments' }).waitFor();
+    expect((await rowsOf(bob.widget))[0]?.body).toBe('Thread 23');
+
+    expect((await post(articleId, { author: { name: 'Live' }, body: 'Thread 24, live' })).status).toBe(201);
+    await vi.waitFor(async () => expect((await rowsOf(bob.widget))[0]?.body).toBe('Thread 24, live'), WAIT);
+    await bob.widget.getByRole('heading', { name: '25 comments' }).waitFor();
+
+    await bob.widget.getByRole('button', { name: 'Load more comments' }).click();
+    await vi.waitFor(async () => expect(await bob.widget.locator('li.comment').count()).toBe(25), WAIT);
+    const rows = await rowsOf(bob.widget);
+    expect(rows.map((row) => row.body)).toEqual(['Thread 24, live', ...Array.from({ length: 23 }, (_, i) => `Thread ${23 - i}`).flatMap((body) => (body === 'Thread 1' ? [body, 'Reply in the oldest thread'] : [body]))]);
+    expect(rows.at(-1)?.level).toBe(2);
+    await bob.widget.getByRole('button', { name: 'Load more comments' }).waitFor({ state: 'hidden' });
+    await bob.widget.getByRole('heading', { name: '25 comments' }).waitFor();
+  });
+
   it('offers "N new comments" instead of shifting the text under a reader scrolled inside the thread', async () => {
     const articleId = uniqueArticle('scroll');
     for (let i = 1; i <= 12; i++) await post(articleId, { author: { name: `Writer ${i}` }, body: `Comment number ${i}\nwith a second line\nand a third` });
