@@ -117,6 +117,37 @@ describe('live updates between readers in Chromium', () => {
     expect(page.comments).toEqual([]);
   });
 
+  it('shows the server’s field issues next to the fields and gives the text back', async () => {
+    const articleId = uniqueArticle('refused');
+    const context = await browser.newContext();
+    contexts.push(context);
+    // The server answers this post with field issues the shared schema did not catch on the client.
+    await context.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const upstream = ws.connectToServer();
+      ws.onMessage((message) => {
+        const match = /^42(\d+)\["comment:post"/.exec(String(message));
+        if (!match) return upstream.send(message);
+        const error = { code: 'invalid_input', message: 'Invalid comment', issues: [{ path: 'author.name', message: 'That name is taken here' }, { path: 'body', message: 'Too spicy for this article' }] };
+        ws.send(`43${match[1]}${JSON.stringify([{ ok: false, error }])}`);
+      });
+    });
+    const page = await context.newPage();
+    await page.goto(`${site.url}/article/${articleId}`);
+    const widget = widgetOf(page);
+    await waitForLive(widget);
+    await postFromWidget(widget, 'Taken', 'A spicy take');
+    const form = widget.getByRole('form', { name: 'Write a comment' });
+    await vi.waitFor(async () => expect(await form.getByLabel('Comment').getAttribute('aria-invalid')).toBe('true'), WAIT);
+    const describedBy = async (label: string) => {
+      const ids = (await form.getByLabel(label).getAttribute('aria-describedby'))!.split(' ');
+      return form.locator(`[id="${ids[0]}"]`).textContent();
+    };
+    expect(await describedBy('Name')).toBe('That name is taken here');
+    expect(await describedBy('Comment')).toBe('Too spicy for this article');
+    expect(await form.getByLabel('Comment').inputValue()).toBe('A spicy take');
+    expect(await widget.locator('li.comment').count()).toBe(0);
+  });
+
   it('shows what a reader missed while offline once each, after coming back', async () => {
     const articleId = uniqueArticle('offline');
     await post(articleId, { author: { name: 'Before' }, body: 'Posted before going offline' });
