@@ -1,0 +1,119 @@
+import type { BenchResults } from './results.ts';
+import type { CellResult } from './phase.ts';
+
+const f1 = (n: number) => n.toFixed(1);
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const pct = (n: number) => `${Math.round(n * 100)}%`;
+
+function cellRow(c: CellResult): string {
+  const d = c.delivery;
+  const delivered = d.delivered === d.expected ? `${int(d.delivered)}` : `**${int(d.delivered)}/${int(d.expected)}**`;
+  return (
+    `| ${c.label} | ${int(c.subscribers)} | ${c.rate} | ${f1(d.latency.p50)} | ${f1(d.latency.p90)} | ${f1(d.latency.p99)} | ${f1(d.latency.p999)} | ${f1(d.latency.max)} ` +
+    `| ${f1(d.firstRecipient.p99)} | ${f1(d.lastRecipient.p99)} | ${delivered} | ${d.duplicates} | ${int(c.deliveriesPerSec)} | ${f1(c.server.cpuUsPerDelivery)} | ${pct(c.server.cpuCores)} ` +
+    `| ${f1(c.server.eldP99)} | ${pct(c.generator.cpuCores)}${c.generator.overloaded ? ' ⚠' : ''} | ${f1(c.generator.eldP99)} | ${f1(c.posts.latency.p99)}${c.posts.failed > 0 ? ` (${c.posts.failed} failed)` : ''} | ${c.disconnects} |`
+  );
+}
+
+const CELL_HEADER =
+  '| target | subs | rate/s | p50 | p90 | p99 | p99.9 | max | first p99 | last p99 | delivered | dup | deliveries/s | CPU µs/delivery | server CPU | server ELD p99 | generator CPU | gen. ELD p99 | POST p99 | disconnects |\n' +
+  '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
+
+/** The markdown report: what ran, where, the targets, and every table. Latencies in ms. */
+export function renderMarkdown(results: BenchResults, chartFile: string | null): string {
+  const m = results.machine;
+  const out: string[] = [];
+  out.push(`# Benchmark results (${results.mode} run)`);
+  out.push('');
+  out.push(`Run ${results.startedAt} → ${results.finishedAt} (${Math.round(results.durationS)} s). Command: \`npm run bench${results.argv.length ? ` -- ${results.argv.join(' ')}` : ''}\`.`);
+  out.push('');
+  out.push(
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGB} GB RAM, Node ${m.node}, Linux ${m.kernel}, open files ${m.openFilesLimit}. ` +
+      `Load average at start ${m.loadavgStart.join(' / ')}, at end ${m.loadavgEnd.join(' / ')} (1/5/15 min): ` +
+      'the load generator, the servers and Redis share these cores, and anything else running on the machine shows up in that figure.',
+  );
+  out.push('');
+  out.push(
+    'Latency is measured from each comment\'s *intended* send time on an open-loop schedule to its receipt at each subscriber, all in one generator process (one clock). ' +
+      '"first/last p99": per comment, the time to its first and last recipient. CPU µs/delivery: server CPU time (all instances) during the phase ÷ deliveries. ' +
+      'ELD: event-loop delay. ⚠: the generator used more than 80% of a core, so it may be what limits that cell.',
+  );
+  if (chartFile) {
+    out.push('');
+    out.push(`![p99 latency against subscribers](${chartFile})`);
+  }
+
+  out.push('');
+  out.push('## Targets');
+  out.push('');
+  out.push('| target | measured | |');
+  out.push('|---|---|---|');
+  for (const check of results.targets) out.push(`| ${check.target} | ${check.measured} | ${check.pass === null ? '–' : check.pass ? 'met' : '**missed**'} |`);
+
+  if (results.fanout.length > 0) {
+    out.push('');
+    out.push('## Fan-out: one hot article');
+    out.push('');
+    out.push(CELL_HEADER);
+    const sorted = [...results.fanout].sort((a, b) => a.subscribers - b.subscribers || a.rate - b.rate || order(a.target) - order(b.target));
+    for (const cell of sorted) out.push(cellRow(cell));
+  }
+
+  if (results.articles.length > 0) {
+    const a = results.articles[0]!;
+    out.push('');
+    out.push(`## Many articles: ${int(a.articles)} articles × ${int(a.subscribers / a.articles)} subscribers, ${a.rate} comments/s in total`);
+    out.push('');
+    out.push(CELL_HEADER);
+    for (const cell of results.articles) out.push(cellRow(cell));
+  }
+
+  if (results.saturation.length > 0) {
+    out.push('');
+    out.push('## Saturation: step-up search on one hot article (fails when p99 > 1 s, or anything is lost or refused)');
+    out.push('');
+    out.push('| target | subs | sustained | failed at | steps (rate/s: p99 ms, delivered) |');
+    out.push('|---|--:|--:|--:|---|');
+    for (const s of results.saturation) {
+      const steps = s.steps
+        .map((c) => `${c.rate}: ${f1(c.delivery.latency.p99)}, ${c.delivery.delivered === c.delivery.expected ? 'all' : `${int(c.delivery.delivered)}/${int(c.delivery.expected)}`}${c.generator.overloaded ? ' ⚠' : ''}`)
+        .join('; ');
+      out.push(`| ${s.label} | ${int(s.subscribers)} | ${s.sustainedRate === null ? 'none' : `${s.sustainedRate}/s`} | ${s.failedRate === null ? '–' : `${s.failedRate}/s`} | ${steps} |`);
+    }
+  }
+
+  if (results.rss.length > 0) {
+    out.push('');
+    out.push('## Server memory with idle connections (after a full GC; two-instance targets: both processes)');
+    out.push('');
+    out.push('Measured after warming the server up with 200 connections that then closed. KB/connection: (RSS − idle RSS) / connections; marginal: RSS added per connection since the previous count.');
+    out.push('');
+    out.push('| target | connections | RSS MB | RSS KB/connection | marginal KB/connection | heap MB | heap KB/connection |');
+    out.push('|---|--:|--:|--:|--:|--:|--:|');
+    for (const p of results.rss) {
+      out.push(`| ${p.label} | ${int(p.connections)} | ${f1(p.rssMB)} | ${p.rssPerConnectionKB === null ? '–' : f1(p.rssPerConnectionKB)} | ${p.rssMarginalKB === null ? '–' : f1(p.rssMarginalKB)} | ${f1(p.heapUsedMB)} | ${p.heapPerConnectionKB === null ? '–' : f1(p.heapPerConnectionKB)} |`);
+    }
+  }
+
+  const w = results.writePath;
+  if (w) {
+    out.push('');
+    out.push('## Write path (product, SQLite, no subscribers)');
+    out.push('');
+    out.push('| measurement | posts/s | p50 ms | p99 ms | max ms | failed | notes |');
+    out.push('|---|--:|--:|--:|--:|--:|---|');
+    out.push(`| comment service + store, in process, one after another | ${int(w.inProcess.postsPerSec)} | ${f1(w.inProcess.latency.p50)} | ${f1(w.inProcess.latency.p99)} | ${f1(w.inProcess.latency.max)} | 0 | ${f1(w.inProcess.cpuUsPerPost)} µs CPU per post |`);
+    out.push(
+      `| HTTP POST, ${w.httpMax.concurrency} concurrent posters (closed loop) | ${int(w.httpMax.postsPerSec)} | ${f1(w.httpMax.latency.p50)} | ${f1(w.httpMax.latency.p99)} | ${f1(w.httpMax.latency.max)} | ${w.httpMax.failed} | server ${pct(w.httpMax.serverCpuCores)} CPU, ELD p99 ${f1(w.httpMax.serverEldP99)} ms; generator ${pct(w.httpMax.generatorCpuCores)} |`,
+    );
+    out.push(`| HTTP POST, open loop at ${w.httpOpenLoop.rate}/s | ${w.httpOpenLoop.rate} | ${f1(w.httpOpenLoop.latency.p50)} | ${f1(w.httpOpenLoop.latency.p99)} | ${f1(w.httpOpenLoop.latency.max)} | ${w.httpOpenLoop.failed} | server ELD p99 ${f1(w.httpOpenLoop.serverEldP99)} ms |`);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+const TARGET_ORDER = ['ws', 'socketio', 'product', 'product-nobatch', 'socketio-redis', 'product-redis'];
+function order(target: string): number {
+  const i = TARGET_ORDER.indexOf(target);
+  return i < 0 ? TARGET_ORDER.length : i;
+}

@@ -1,0 +1,108 @@
+import type { WritePathResult } from '../scenarios/write-path.ts';
+import type { RssPoint } from '../scenarios/rss.ts';
+import type { CellResult } from './phase.ts';
+
+/** One target of the issue, checked against this run's figures. `pass: null` when the run did not measure it. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  pass: boolean | null;
+}
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+function fanoutCell(cells: readonly CellResult[], target: string, subscribers: number, rate: number): CellResult | undefined {
+  return cells.find((c) => c.scenario === 'fanout' && c.target === target && c.subscribers === subscribers && c.rate === rate);
+}
+
+const lossless = (cell: CellResult) => cell.delivery.delivered === cell.delivery.expected && cell.delivery.duplicates === 0;
+
+/** The targets from the issue (measured on our 2-core machines), evaluated on this run. */
+export function checkTargets(results: { fanout: readonly CellResult[]; rss: readonly RssPoint[]; writePath: WritePathResult | null }): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const { fanout, rss, writePath } = results;
+
+  const product = fanoutCell(fanout, 'product', 1000, 10);
+  const bare = fanoutCell(fanout, 'socketio', 1000, 10);
+  if (product && bare) {
+    const p99Ratio = product.delivery.latency.p99 / bare.delivery.latency.p99;
+    const cpuRatio = product.server.cpuUsPerDelivery / bare.server.cpuUsPerDelivery;
+    checks.push({
+      target: '1,000 subscribers × 10/s: product p99 ≤ 1.2× bare Socket.IO, zero loss',
+      measured: `p99 ${fmt(product.delivery.latency.p99)} ms vs ${fmt(bare.delivery.latency.p99)} ms (${fmt(p99Ratio, 2)}×), delivered ${product.delivery.delivered}/${product.delivery.expected}, ${product.delivery.duplicates} duplicates`,
+      pass: p99Ratio <= 1.2 && lossless(product),
+    });
+    checks.push({
+      target: '1,000 subscribers × 10/s: server CPU per delivery ≤ 1.2× bare Socket.IO',
+      measured: `${fmt(product.server.cpuUsPerDelivery)} µs vs ${fmt(bare.server.cpuUsPerDelivery)} µs (${fmt(cpuRatio, 2)}×; the product's figure includes its HTTP post, validation and SQLite commit)`,
+      pass: cpuRatio <= 1.2,
+    });
+  } else {
+    checks.push({ target: '1,000 subscribers × 10/s: product vs bare Socket.IO (p99, CPU per delivery)', measured: 'not measured in this run', pass: null });
+  }
+
+  const pairs = fanout.filter((c) => c.scenario === 'fanout' && c.target === 'product-redis');
+  const deltas = pairs
+    .map((two) => ({ two, one: fanoutCell(fanout, 'product', two.subscribers, two.rate) }))
+    .filter((p): p is { two: CellResult; one: CellResult } => p.one !== undefined);
+  if (deltas.length > 0) {
+    const headline = deltas.find((p) => p.two.subscribers === 1000 && p.two.rate === 10) ?? deltas[0]!;
+    const added = headline.two.delivery.latency.p50 - headline.one.delivery.latency.p50;
+    const worst = deltas.reduce((w, p) => {
+      const d = p.two.delivery.latency.p50 - p.one.delivery.latency.p50;
+      return d > w.d ? { d, p } : w;
+    }, { d: Number.NEGATIVE_INFINITY, p: headline });
+    checks.push({
+      target: 'Two instances over Redis add ≤ 2 ms to p50 (vs one instance)',
+      measured:
+        `${headline.two.subscribers} subs × ${headline.two.rate}/s: p50 ${fmt(headline.two.delivery.latency.p50)} vs ${fmt(headline.one.delivery.latency.p50)} ms (${added >= 0 ? '+' : ''}${fmt(added)} ms); ` +
+        `largest difference over ${deltas.length} cells: ${worst.d >= 0 ? '+' : ''}${fmt(worst.d)} ms at ${worst.p.two.subscribers} × ${worst.p.two.rate}/s`,
+      pass: added <= 2,
+    });
+  } else {
+    checks.push({ target: 'Two instances over Redis add ≤ 2 ms to p50', measured: 'not measured in this run', pass: null });
+  }
+
+  const productRss = rss.filter((p) => p.target === 'product' && p.rssPerConnectionKB !== null);
+  if (productRss.length > 0) {
+    // Every figure counts: the average over idle at each count, and the cost of each added connection.
+    const figures = productRss.flatMap((p) => [p.rssPerConnectionKB!, ...(p.rssMarginalKB === null ? [] : [p.rssMarginalKB])]);
+    checks.push({
+      target: 'RSS ≤ 20 KB per idle connection',
+      measured: productRss
+        .map((p) => `${fmt(p.rssPerConnectionKB!)} KB at ${p.connections}${p.rssMarginalKB === null ? '' : ` (${fmt(p.rssMarginalKB)} KB per added connection)`}, heap ${fmt(p.heapPerConnectionKB!)} KB`)
+        .join('; '),
+      pass: Math.max(...figures) <= 20,
+    });
+  } else {
+    checks.push({ target: 'RSS ≤ 20 KB per idle connection', measured: 'not measured in this run', pass: null });
+  }
+
+  const hot = fanoutCell(fanout, 'product', 5000, 50);
+  const hotBare = fanoutCell(fanout, 'socketio', 5000, 50);
+  checks.push(
+    hot
+      ? {
+          target: '5,000 subscribers × 50/s on one instance: p99 < 250 ms',
+          measured: `p99 ${fmt(hot.delivery.latency.p99)} ms, delivered ${hot.delivery.delivered}/${hot.delivery.expected}` + (hotBare ? ` (bare Socket.IO: p99 ${fmt(hotBare.delivery.latency.p99)} ms, delivered ${hotBare.delivery.delivered}/${hotBare.delivery.expected})` : ''),
+          pass: hot.delivery.latency.p99 < 250 && lossless(hot),
+        }
+      : { target: '5,000 subscribers × 50/s on one instance: p99 < 250 ms', measured: 'not measured in this run', pass: null },
+  );
+
+  if (writePath) {
+    checks.push({
+      target: 'Write path: ≥ 3,000 posts/s on one instance with SQLite',
+      measured: `${Math.round(writePath.httpMax.postsPerSec)} posts/s over HTTP (${writePath.httpMax.concurrency} concurrent); ${Math.round(writePath.inProcess.postsPerSec)} posts/s service + store alone`,
+      pass: writePath.httpMax.postsPerSec >= 3000 && writePath.httpMax.failed === 0,
+    });
+    checks.push({
+      target: 'Write path: POST p99 < 20 ms at 500 posts/s',
+      measured: `p99 ${fmt(writePath.httpOpenLoop.latency.p99)} ms (p50 ${fmt(writePath.httpOpenLoop.latency.p50)}, max ${fmt(writePath.httpOpenLoop.latency.max)}), ${writePath.httpOpenLoop.failed} failed`,
+      pass: writePath.httpOpenLoop.latency.p99 < 20 && writePath.httpOpenLoop.failed === 0,
+    });
+  } else {
+    checks.push({ target: 'Write path (posts/s, p99 at 500 posts/s)', measured: 'not measured in this run', pass: null });
+  }
+  return checks;
+}
