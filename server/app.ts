@@ -11,6 +11,7 @@ import { createRedisClients, RedisFanOut } from './fanout/redis.ts';
 import { createAbuseGuards } from './abuse/guards.ts';
 import type { TrustProxyFn } from './abuse/client-ip.ts';
 import { createApiRouter } from './http/api-routes.ts';
+import { answerClientError } from './http/client-errors.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
 import { createErrorHandler, notFoundHandler } from './http/errors.ts';
 import { createHealthRouter } from './http/health-routes.ts';
@@ -105,6 +106,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   web.use(createErrorHandler(logger));
 
   const httpServer = createServer(web);
+  // Requests Node's parser refuses (oversized headers or URL, malformed lines) still get a typed JSON error.
+  httpServer.on('clientError', answerClientError);
   const io: CommentServer = new Server(httpServer, {
     serveClient: false,
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,

@@ -5,6 +5,7 @@ import type { FanOut } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
 import { ParentNotFoundError, StoreUnavailableError, type CommentStore } from '../storage/port.ts';
 import { hashAuthorToken, newAuthorToken } from './author-token.ts';
+import { WriteBreaker } from './write-breaker.ts';
 
 export interface PostOutcome {
   comment: Comment;
@@ -55,6 +56,8 @@ export class CommentService {
   private readonly metrics: CommentServiceMetrics | undefined;
   /** Writes that have started and not yet settled (stored and published, or failed). */
   private readonly writes = new Set<Promise<unknown>>();
+  /** Posts fail at once for a moment after the store was slow to report itself down (see WriteBreaker). */
+  private readonly writeBreaker = new WriteBreaker();
 
   constructor(deps: CommentServiceDeps) {
     this.store = deps.store;
@@ -93,8 +96,8 @@ export class CommentService {
 
   private async storeAndPublish(articleId: ArticleId, input: NewComment, createdAt?: string): Promise<PostOutcome> {
     const authorToken = newAuthorToken();
-    const result = await this.store
-      .create({
+    const result = await this.writeBreaker
+      .run(() => this.store.create({
         id: nanoid(),
         articleId,
         parentId: input.parentId ?? null,
@@ -103,7 +106,7 @@ export class CommentService {
         createdAt: createdAt ?? this.now().toISOString(),
         clientId: input.clientId ?? null,
         authorTokenHash: hashAuthorToken(authorToken),
-      })
+      }))
       .catch(storeFailure);
     const committedAt = Date.now();
     this.metrics?.commentPosted(result.created ? 'created' : 'duplicate');
