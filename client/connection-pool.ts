@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { COMMENT_EVENTS, type ClientToServerEvents, type CommentEvent, type ServerToClientEvents } from '../shared/events.ts';
-import { ArticleHeadSchema, CommentSchema, type ArticleHead, type ArticleId, type Comment } from '../shared/schemas.ts';
+import { ArticleHeadSchema, CommentBatchSchema, CommentSchema, type ArticleHead, type ArticleId, type Comment } from '../shared/schemas.ts';
 
 export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -41,6 +41,15 @@ export class SharedConnection {
         if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.comment(event, parsed.data));
       });
     }
+    // A busy article's changes may come as one batch (we subscribe with `batch: true`): the same
+    // changes in seq order, applied one by one exactly as if they had arrived as single events.
+    this.socket.on('comment:batch', (payload: unknown) => {
+      const parsed = CommentBatchSchema.safeParse(payload);
+      if (!parsed.success) return;
+      for (const { event, comment } of parsed.data.changes) {
+        if (comment.articleId === parsed.data.articleId) this.#each(comment.articleId, (listener) => listener.comment(event, comment));
+      }
+    });
     this.socket.on('article:head', (payload: unknown) => {
       const parsed = ArticleHeadSchema.safeParse(payload);
       if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.head(parsed.data));

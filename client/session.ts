@@ -131,7 +131,7 @@ export class Session {
         count: (signal) => this.#api.count(config.articleId, signal),
         subscribe: async (since) => {
           if (!connection.isConnected) throw new WidgetError('network', 'Not connected.');
-          const answer: unknown = await connection.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('article:subscribe', { articleId: config.articleId, since });
+          const answer: unknown = await connection.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('article:subscribe', { articleId: config.articleId, since, batch: true });
           const ack = SubscribeAckSchema.safeParse(answer);
           if (!ack.success) throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
           if (!ack.data.ok) throw WidgetError.fromInfo(ack.data.error);

@@ -9,6 +9,8 @@ export interface ThreadItem {
   parentId: string | null;
   createdAt: string;
   author: { name: string };
+  /** Stored comments have one; for comments created in the same millisecond it is the server's order. */
+  seq?: number;
 }
 
 export interface ThreadRow<T extends ThreadItem> {
@@ -33,10 +35,14 @@ export interface ThreadOptions<T extends ThreadItem> {
   alwaysShow?: (item: T) => boolean;
 }
 
-/** Creation order: by time, then by id so equal times still give one stable order. */
+/**
+ * Creation order: by time; equal times by `seq` (the server's commit order, exact for comments not
+ * edited since), then by id, so every reader sees one stable order.
+ */
 export function compareCreated(a: ThreadItem, b: ThreadItem): number {
   const byTime = Date.parse(a.createdAt) - Date.parse(b.createdAt);
   if (byTime !== 0 && !Number.isNaN(byTime)) return byTime;
+  if (a.seq !== undefined && b.seq !== undefined && a.seq !== b.seq) return a.seq - b.seq;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 

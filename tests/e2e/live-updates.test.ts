@@ -1,7 +1,8 @@
 import { nanoid } from 'nanoid';
 import type { Browser, BrowserContext, Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CommentPageSchema } from '../../shared/schemas.ts';
+import { articleRoom } from '../../shared/events.ts';
+import { CommentPageSchema, PostResultSchema } from '../../shared/schemas.ts';
 import { collectProblems, E2E_ENV, embedHtml, ensureWidgetBuilt, launchBrowser, postFromWidget, rowsOf, startStaticSite, waitForLive, widgetOf, type StaticSite } from '../helpers/browser.ts';
 import { getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
@@ -178,6 +179,65 @@ describe('live updates between readers in Chromium', () => {
     await vi.waitFor(async () => expect(await countText(bob.widget, 'Stored without a push')).toBe(1), WAIT);
     expect(await countText(bob.widget, 'Pushed with seq 2')).toBe(1);
     expect(await bob.widget.locator('li.comment').count()).toBe(2);
+  });
+
+  it('applies a comment:batch change by change, and shows a burst of posts once each', async () => {
+    const articleId = uniqueArticle('batch');
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    const subscribes: string[] = [];
+    page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => {
+      if (String(payload).includes('"article:subscribe"')) subscribes.push(String(payload));
+    }));
+    await page.goto(`${site.url}/article/${articleId}`);
+    const bob = widgetOf(page);
+    await waitForLive(bob);
+    expect(subscribes).toHaveLength(1);
+    expect(JSON.parse(subscribes[0]!.replace(/^42\d*/, ''))[1]).toMatchObject({ articleId, batch: true });
+
+    // Two stored changes delivered only as one batch frame: no catch-up is needed to show them.
+    const stored = [];
+    for (const body of ['First of a batch', 'Second of a batch']) {
+      stored.push((await server.app.store.create({ id: nanoid(), articleId, parentId: null, authorName: 'Batcher', body, createdAt: new Date().toISOString(), clientId: null, authorTokenHash: '0'.repeat(64) })).comment);
+    }
+    server.app.io.to(articleRoom(articleId)).emit('comment:batch', { articleId, changes: stored.map((comment) => ({ event: 'comment:created' as const, comment })) });
+    await vi.waitFor(async () => expect((await rowsOf(bob)).map((row) => row.body)).toEqual(['Second of a batch', 'First of a batch']), WAIT);
+    expect(subscribes).toHaveLength(1);
+
+    // A real burst, batched or not as the server sees fit: every comment shows exactly once.
+    const burst = Array.from({ length: 12 }, (_, i) => `Burst ${i + 1}`);
+    const answers = await Promise.all(burst.map((body, i) => post(articleId, { author: { name: `Burster ${i}` }, body })));
+    expect(answers.map((answer) => answer.status)).toEqual(burst.map(() => 201));
+    await vi.waitFor(async () => expect(await bob.locator('li.comment').count()).toBe(14), WAIT);
+    for (const body of burst) expect(await countText(bob, body)).toBe(1);
+    await bob.getByRole('heading', { name: '14 comments' }).waitFor();
+  });
+
+  it('updates edits and removals in place: an "edited" mark, and a placeholder that keeps the replies', async () => {
+    const articleId = uniqueArticle('edits');
+    const parent = PostResultSchema.parse((await post(articleId, { author: { name: 'Parent' }, body: 'Original text' })).body).comment;
+    const reply = PostResultSchema.parse((await post(articleId, { author: { name: 'Child' }, body: 'A reply', parentId: parent.id })).body).comment;
+    const bob = await reader(articleId);
+    await vi.waitFor(async () => expect(await bob.widget.locator('li.comment').count()).toBe(2), WAIT);
+    await bob.widget.locator('li.comment').first().evaluate((li) => Object.assign(li, { sameElement: true }));
+
+    // The server pushes an edit and then a removal (seq 3 and 4), as the edit/delete API will.
+    const room = articleRoom(articleId);
+    server.app.io.to(room).emit('comment:updated', { ...parent, body: 'Edited text', editedAt: new Date().toISOString(), seq: 3 });
+    await vi.waitFor(async () => expect((await rowsOf(bob.widget))[0]?.body).toBe('Edited text'), WAIT);
+    expect(await bob.widget.locator('li.comment').first().locator('.edited').textContent()).toBe('edited');
+    expect(await bob.widget.locator('li.comment').first().evaluate((li) => (li as unknown as { sameElement?: boolean }).sameElement)).toBe(true);
+
+    server.app.io.to(room).emit('comment:removed', { ...parent, body: '', status: 'removed', seq: 4 });
+    await vi.waitFor(async () => expect((await rowsOf(bob.widget))[0]?.body).toBe('This comment was removed'), WAIT);
+    const rows = await rowsOf(bob.widget);
+    expect(rows.map((row) => [row.author, row.body, row.level])).toEqual([
+      ['', 'This comment was removed', 1],
+      ['Child', reply.body, 2],
+    ]);
+    expect(await bob.widget.getByRole('button', { name: 'Reply to Parent' }).count()).toBe(0);
+    await bob.widget.getByRole('heading', { name: '1 comment' }).waitFor();
   });
 
   it('retries a post whose ack was lost with the same clientId, so it is stored once', async () => {

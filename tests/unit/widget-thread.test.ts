@@ -89,11 +89,14 @@ describe('widget thread building', () => {
     expect(withOwn.map((row) => row.item.id)).toEqual([tops[0]!.id, tops[1]!.id, tops[4]!.id]);
   });
 
-  it('orders equal times by id so every reader sees the same order', () => {
-    const x = { ...comment(1), id: 'b'.repeat(21) };
-    const y = { ...comment(1), id: 'a'.repeat(21) };
+  it('orders equal times by seq (the server’s order), then by id, so every reader sees the same order', () => {
+    const x = { ...comment(1), id: 'a'.repeat(21), seq: 7 };
+    const y = { ...comment(1), id: 'b'.repeat(21), seq: 6 };
     expect(buildThread([x, y], { order: 'oldest', boundary: null }).map((row) => row.item.id)).toEqual([y.id, x.id]);
     expect(buildThread([x, y], { order: 'newest', boundary: null }).map((row) => row.item.id)).toEqual([x.id, y.id]);
+    const { seq: _x, ...p } = { ...x, id: 'd'.repeat(21) };
+    const { seq: _y, ...q } = { ...y, id: 'c'.repeat(21) };
+    expect(buildThread([p, q], { order: 'oldest', boundary: null }).map((row) => row.item.id)).toEqual([q.id, p.id]);
   });
 });
 
