@@ -7,7 +7,8 @@
  * instance on SQLite, one on PostgreSQL, then two on PostgreSQL + Redis. For each: resident memory
  * when idle, then 10 concurrent posters (each posts, waits for the answer, posts again) on one
  * article for a fixed time; posts/s and answer latency. The load generator shares the machine
- * with the servers, so the figures are a floor for what a dedicated host does.
+ * with the servers, so the figures are a floor for what a dedicated host does; the CPU time per post
+ * (the server process, and the PostgreSQL backends serving it) barely depends on that contention.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +29,33 @@ const SECONDS = Number(process.env.MEASURE_SECONDS ?? 8);
 interface Instance {
   child: ChildProcess;
   url: string;
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0; // the process is gone
+  }
+}
+
+/** PIDs of the PostgreSQL backends serving our instances (their application_name is `live-comments:<INSTANCE_ID>`). */
+async function backendPids(): Promise<number[]> {
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    const rows = (await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'live-comments:measure-%'")).rows;
+    return rows.map((r) => r.pid);
+  } finally {
+    await client.end();
+  }
+}
+
+/** CPU used by `pids` between two snapshots; a process born in between counts from zero. */
+function cpuSpent(before: Map<number, number>, pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + cpuMs(pid) - (before.get(pid) ?? 0), 0);
 }
 
 function rssMiB(pid: number): number {
@@ -97,8 +125,14 @@ async function idleRss(instance: Instance): Promise<number> {
  * 10 closed-loop posters over the instances for SECONDS, all on one article (`spread` false: every
  * write waits for the article's row lock) or each on its own; posts/s, p50/p99 answer latency, non-2xx count.
  */
-async function load(instances: Instance[], spread: boolean): Promise<{ perSecond: number; p50: number; p99: number; failed: number }> {
+async function load(
+  instances: Instance[],
+  spread: boolean,
+): Promise<{ perSecond: number; p50: number; p99: number; failed: number; serverCpuPerPost: number; dbCpuPerPost: number }> {
   const run = nanoid(8);
+  const serverPids = instances.map((i) => i.child.pid!);
+  const serverBefore = new Map(serverPids.map((pid) => [pid, cpuMs(pid)]));
+  const dbBefore = new Map((await backendPids()).map((pid) => [pid, cpuMs(pid)]));
   const latencies: number[] = [];
   let failed = 0;
   const deadline = performance.now() + SECONDS * 1000;
@@ -119,9 +153,12 @@ async function load(instances: Instance[], spread: boolean): Promise<{ perSecond
       }
     }),
   );
+  const serverCpu = cpuSpent(serverBefore, serverPids);
+  const dbCpu = cpuSpent(dbBefore, await backendPids());
   latencies.sort((a, b) => a - b);
   const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { perSecond: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), failed };
+  const posts = Math.max(1, latencies.length);
+  return { perSecond: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), failed, serverCpuPerPost: serverCpu / posts, dbCpuPerPost: dbCpu / posts };
 }
 
 async function withSchema<T>(fn: (url: string) => Promise<T>): Promise<T> {
@@ -145,13 +182,16 @@ async function main(): Promise<void> {
   const row = async (setup: string, rss: string, instances: Instance[]): Promise<void> => {
     for (const spread of [false, true]) {
       const result = await load(instances, spread);
-      rows.push(`| ${setup} | ${spread ? '10 (one each)' : '1'} | ${rss} | ${result.perSecond.toFixed(0)} | ${result.p50.toFixed(1)} ms | ${result.p99.toFixed(1)} ms | ${result.failed} |`);
+      const db = setup.includes('PostgreSQL') ? `${result.dbCpuPerPost.toFixed(2)} ms` : '(in server)';
+      rows.push(
+        `| ${setup} | ${spread ? '10 (one each)' : '1'} | ${rss} | ${result.perSecond.toFixed(0)} | ${result.p50.toFixed(1)} ms | ${result.p99.toFixed(1)} ms | ${result.serverCpuPerPost.toFixed(2)} ms | ${db} | ${result.failed} |`,
+      );
     }
   };
 
   const dir = mkdtempSync(join(tmpdir(), 'lc-measure-'));
   try {
-    const sqlite = await start({ SQLITE_PATH: join(dir, 'comments.db') });
+    const sqlite = await start({ SQLITE_PATH: join(dir, 'comments.db'), INSTANCE_ID: 'measure-0' });
     const rss = await idleRss(sqlite);
     await row('1 instance, SQLite, in-process fan-out', `${rss.toFixed(0)} MiB`, [sqlite]);
     await stop(sqlite);
@@ -160,7 +200,7 @@ async function main(): Promise<void> {
   }
 
   await withSchema(async (url) => {
-    const one = await start({ DATABASE_URL: url });
+    const one = await start({ DATABASE_URL: url, INSTANCE_ID: 'measure-0' });
     const rss = await idleRss(one);
     await row('1 instance, PostgreSQL, in-process fan-out', `${rss.toFixed(0)} MiB`, [one]);
     await stop(one);
@@ -169,8 +209,8 @@ async function main(): Promise<void> {
   await withSchema(async (url) => {
     const prefix = `measure:${nanoid(6)}:`;
     const pair = [
-      await start({ DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix, INSTANCE_ID: 'm1' }),
-      await start({ DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix, INSTANCE_ID: 'm2' }),
+      await start({ DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix, INSTANCE_ID: 'measure-1' }),
+      await start({ DATABASE_URL: url, REDIS_URL, REDIS_PREFIX: prefix, INSTANCE_ID: 'measure-2' }),
     ];
     const rss = await Promise.all(pair.map(idleRss));
     await row('2 instances, PostgreSQL + Redis (posts split)', `${rss.map((r) => r.toFixed(0)).join(' / ')} MiB`, pair);
@@ -178,8 +218,8 @@ async function main(): Promise<void> {
   });
 
   console.log(`${POSTERS} concurrent closed-loop posters, ${SECONDS} s per row, servers and load generator on one machine:\n`);
-  console.log('| setup | articles | RSS idle | posts/s | p50 | p99 | non-201 |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| setup | articles | RSS idle | posts/s | p50 | p99 | server CPU / post | PostgreSQL CPU / post | non-201 |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const line of rows) console.log(line);
 }
 
