@@ -9,7 +9,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build:widget && npm run build
+# `npm run build` bundles the widget (client/dist/widget.js) and compiles server and shared code to dist/.
+RUN npm run build
 
 # --- deps: production dependencies only, native modules built for the runtime image ---
 FROM node:20-bookworm-slim AS deps
