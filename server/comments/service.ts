@@ -110,7 +110,9 @@ export class CommentService {
       .catch(storeFailure);
     const committedAt = Date.now();
     this.metrics?.commentPosted(result.created ? 'created' : 'duplicate');
-    if (result.created) await this.publish('comment:created', result.comment, committedAt);
+    // A repeated clientId is published again: the first attempt may have been committed by an
+    // instance that died before publishing. Subscribers drop the repeat by seq; nothing is lost.
+    await this.publish('comment:created', result.comment, committedAt);
     return { comment: result.comment, authorToken, created: result.created };
   }
 

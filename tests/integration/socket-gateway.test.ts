@@ -88,7 +88,7 @@ describe('article:subscribe and live pushes', () => {
     expect(seenLeaver).toHaveLength(0);
   });
 
-  it('repeats nothing for a repeated clientId', async () => {
+  it('stores nothing new for a repeated clientId; the repeat is re-published with the same seq', async () => {
     const articleId = uniqueArticle();
     const socket = await open();
     await socket.emitWithAck('article:subscribe', { articleId });
@@ -99,7 +99,7 @@ describe('article:subscribe and live pushes', () => {
     if (!a.ok || !b.ok) throw new Error('post failed');
     expect(b.comment).toEqual(a.comment);
     await restPost(articleId, { author: { name: 'A' }, body: 'marker' });
-    await vi.waitFor(() => expect(seen.map((c) => c.body)).toEqual(['retry me', 'marker']));
+    await vi.waitFor(() => expect(seen.map((c) => [c.body, c.seq])).toEqual([['retry me', 1], ['retry me', 1], ['marker', 2]]));
   });
 
   it('catches up with since: the ack carries every change after it, ascending', async () => {
