@@ -1,5 +1,6 @@
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { storeKind } from './storage/open-store.ts';
 
 /** Entry point: load config, build the app, listen, shut down cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   const port = await app.listen();
-  app.logger.info({ port, host: config.host, storage: config.databaseUrl ? 'postgres' : 'sqlite', fanout: config.redisUrl ? 'redis' : 'memory' }, `live comments listening on http://localhost:${port}`);
+  app.logger.info({ port, host: config.host, storage: storeKind(config), fanout: config.redisUrl ? 'redis' : 'memory' }, `live comments listening on http://localhost:${port}`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
