@@ -97,7 +97,7 @@ export class Session {
       button.addEventListener('click', () => this.#setOrder(order));
       return button;
     };
-    this.#orderButtons = { newest: orderButton('newest', 'Newest'), oldest: orderButton('oldest', 'Oldest') };
+    this.#orderButtons = { newest: orderButton('newest', 'Newest'), oldest: orderButton('oldest', 'Oldest'), top: orderButton('top', 'Top') };
 
     this.#newButton.addEventListener('click', () => this.#reveal(true));
     this.#retryLoad.addEventListener('click', () => this.#feed.retry());
@@ -304,6 +304,7 @@ export class Session {
   }
 
   #onPosted(_post: PendingPost, result: PostResult): void {
+    if (!('comment' in result)) return;
     saveAuthorToken(result.comment.id, result.authorToken);
     this.#own.add(result.comment.id);
     this.#held.delete(result.comment.id);

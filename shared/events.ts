@@ -1,5 +1,19 @@
 import type { ErrorInfo } from './errors.ts';
-import type { ArticleHead, ArticleId, Comment, CommentBatch, PostCommentPayload, SubscribePayload, UnsubscribePayload } from './schemas.ts';
+import type { AdminSubscribePayload, HeldResolved, ModeratedComment, ModeratedHeld } from './moderation.ts';
+import type {
+  ArticleHead,
+  ArticleId,
+  ArticleState,
+  Comment,
+  CommentBatch,
+  CountChanged,
+  CountsSubscribePayload,
+  HeldComment,
+  PostCommentPayload,
+  Presence,
+  SubscribePayload,
+  UnsubscribePayload,
+} from './schemas.ts';
 
 /** Every acknowledgement: success with its fields, or a typed error. */
 export type Ack<T extends object = Record<never, never>> = ({ ok: true } & T) | { ok: false; error: ErrorInfo };
@@ -13,9 +27,12 @@ export interface SubscribeAck {
   reset?: boolean;
 }
 
-export interface PostAck {
-  comment: Comment;
-  authorToken: string;
+/** The stored comment, or under pre-moderation the held one (see PostResultSchema). Narrow with `'comment' in ack`. */
+export type PostAck = { comment: Comment; authorToken: string } | { held: HeldComment; authorToken: string };
+
+export interface CountsAck {
+  /** Visible comments of every requested article. */
+  counts: Record<ArticleId, number>;
 }
 
 /** Events a client sends (imperative names). Payloads are `unknown` to the server until validated. */
@@ -23,6 +40,11 @@ export interface ClientToServerEvents {
   'article:subscribe': (payload: SubscribePayload, ack: AckCallback<SubscribeAck>) => void;
   'article:unsubscribe': (payload: UnsubscribePayload, ack: AckCallback) => void;
   'comment:post': (payload: PostCommentPayload, ack: AckCallback<PostAck>) => void;
+  /** Live comment counts of up to 100 articles (`count:changed`); adds to this connection's earlier ones. */
+  'counts:subscribe': (payload: CountsSubscribePayload, ack: AckCallback<CountsAck>) => void;
+  'counts:unsubscribe': (payload: CountsSubscribePayload, ack: AckCallback) => void;
+  /** Moderators only (the ADMIN_TOKEN); refused with `forbidden` otherwise. */
+  'admin:subscribe': (payload: AdminSubscribePayload, ack: AckCallback) => void;
 }
 
 /** Events the server sends (past tense). */
@@ -33,12 +55,32 @@ export interface ServerToClientEvents {
   /** Several changes of one article in seq order; only to subscribers that asked with `batch: true`. */
   'comment:batch': (batch: CommentBatch) => void;
   'article:head': (head: ArticleHead) => void;
+  /** A moderator locked or unlocked the article, or changed its pre-moderation. To the article's subscribers. */
+  'article:updated': (state: ArticleState) => void;
+  /** Connections reading the article on every instance; on change, at most once a second, and right after subscribing. */
+  'presence:changed': (presence: Presence) => void;
+  /** To `counts:subscribe`rs of the article, when its number of visible comments changed. */
+  'count:changed': (change: CountChanged) => void;
+  /** To moderators: every comment stored, edited, removed, restored or liked, on any article and instance. */
+  'admin:comment': (comment: ModeratedComment) => void;
+  /** To moderators: a comment held for pre-moderation. */
+  'admin:held': (held: ModeratedHeld) => void;
+  /** To moderators: a held comment was approved or rejected (by anyone), so it leaves every queue. */
+  'admin:resolved': (resolved: HeldResolved) => void;
 }
 
 /** The Socket.IO room of an article's subscribers. */
 export function articleRoom(articleId: ArticleId): string {
   return `article:${articleId}`;
 }
+
+/** The Socket.IO room of the connections watching an article's comment count. */
+export function countsRoom(articleId: ArticleId): string {
+  return `counts:${articleId}`;
+}
+
+/** The Socket.IO room of moderators' connections. */
+export const MODERATORS_ROOM = 'moderators';
 
 export const COMMENT_EVENTS = ['comment:created', 'comment:updated', 'comment:removed'] as const;
 export type CommentEvent = (typeof COMMENT_EVENTS)[number];

@@ -81,8 +81,84 @@ export const CommentSchema = z.object({
   editedAt: z.nullable(z.iso.datetime()),
   status: CommentStatusSchema,
   seq: z.int().check(z.minimum(1)),
+  /** Readers who like it; each change of it advances the comment's seq like any other change. */
+  likes: z.int().check(z.minimum(0)),
 });
 export type Comment = z.infer<typeof CommentSchema>;
+
+/**
+ * A comment held for pre-moderation: not part of the thread (no seq) until a moderator approves it;
+ * then it is stored with the article's next seq, the same id and its original createdAt, and pushed
+ * as `comment:created`. Only its author (in the post answer) and moderators ever see it.
+ */
+export const HeldCommentSchema = z.object({
+  id: CommentIdSchema,
+  articleId: ArticleIdSchema,
+  parentId: z.nullable(CommentIdSchema),
+  author: AuthorSchema,
+  body: z.string().check(z.maxLength(LIMITS.bodyMax)),
+  createdAt: z.iso.datetime(),
+});
+export type HeldComment = z.infer<typeof HeldCommentSchema>;
+
+/** A per-browser id the widget keeps in localStorage, so a reader likes a comment at most once. */
+export const ReaderIdSchema = z.string().check(
+  z.minLength(10, 'readerId must be 10 to 64 characters'),
+  z.maxLength(64, 'readerId must be 10 to 64 characters'),
+  z.refine((s) => s.length > 64 || NANOID_PATTERN.test(s), 'readerId may only use A-Z a-z 0-9 _ -'),
+);
+export type ReaderId = z.infer<typeof ReaderIdSchema>;
+
+/** Body of `PATCH /api/comments/:id` (own comment within the edit window, or a moderator). Unknown fields are refused. */
+export const EditCommentSchema = z.strictObject({ body: BodyInputSchema });
+export type EditComment = z.infer<typeof EditCommentSchema>;
+
+/** Body of `POST /api/comments/:id/like`: like (true) or undo (false); idempotent per reader. */
+export const LikeCommentSchema = z.strictObject({ readerId: ReaderIdSchema, liked: z.boolean() });
+export type LikeComment = z.infer<typeof LikeCommentSchema>;
+
+/** Answer of an edit, a delete, and of moderator actions on one comment. */
+export const CommentResultSchema = z.object({ comment: CommentSchema });
+export type CommentResult = z.infer<typeof CommentResultSchema>;
+
+/** Answer of `POST /api/comments/:id/like`: the comment with its new count, and whether this reader now likes it. */
+export const LikeResultSchema = z.object({ comment: CommentSchema, liked: z.boolean() });
+export type LikeResult = z.infer<typeof LikeResultSchema>;
+
+/** Query of `GET /api/articles/:articleId/likes`. */
+export const ReaderLikesQuerySchema = z.strictObject({ reader: ReaderIdSchema });
+
+/** Answer of `GET /api/articles/:articleId/likes?reader=`: the comments of the article this reader likes. */
+export const ReaderLikesSchema = z.object({ articleId: ArticleIdSchema, commentIds: z.array(CommentIdSchema) });
+export type ReaderLikes = z.infer<typeof ReaderLikesSchema>;
+
+/**
+ * Whether an article takes new comments (`locked`: closed, posts answer `forbidden`) and whether they
+ * wait for a moderator (`premoderated`, per article or for every article with PREMODERATION=all).
+ * Article state, not thread content: changing it takes no seq; it is pushed as `article:updated`.
+ */
+export const ArticleStateSchema = z.object({
+  articleId: ArticleIdSchema,
+  locked: z.boolean(),
+  premoderated: z.boolean(),
+});
+export type ArticleState = z.infer<typeof ArticleStateSchema>;
+
+/** `presence:changed`: connections subscribed to the article on every instance; sent at most once a second, on change. */
+export const PresenceSchema = z.object({ articleId: ArticleIdSchema, readers: z.int().check(z.minimum(0)) });
+export type Presence = z.infer<typeof PresenceSchema>;
+
+/** `counts:subscribe` / `counts:unsubscribe`: live comment counts for a list of articles. */
+export const CountsSubscribePayloadSchema = z.strictObject({
+  articleIds: z
+    .array(ArticleIdSchema)
+    .check(z.minLength(1, 'articleIds must not be empty'), z.maxLength(LIMITS.countsMax, `At most ${LIMITS.countsMax} articles`)),
+});
+export type CountsSubscribePayload = z.infer<typeof CountsSubscribePayloadSchema>;
+
+/** `count:changed`: the number of visible comments of an article changed (created, removed, restored, approved). */
+export const CountChangedSchema = z.object({ articleId: ArticleIdSchema, count: z.int().check(z.minimum(0)) });
+export type CountChanged = z.infer<typeof CountChangedSchema>;
 
 const newCommentShape = {
   author: z.strictObject({ name: AuthorNameInputSchema }),
@@ -129,7 +205,8 @@ export type CommentBatch = z.infer<typeof CommentBatchSchema>;
 export const ArticleHeadSchema = z.object({ articleId: ArticleIdSchema, lastSeq: SeqSchema });
 export type ArticleHead = z.infer<typeof ArticleHeadSchema>;
 
-export const SortOrderSchema = z.enum(['newest', 'oldest']);
+/** Thread order: newest or oldest first, or `top` (most liked top-level comments first, ties newest first; the cursor is an offset). */
+export const SortOrderSchema = z.enum(['newest', 'oldest', 'top']);
 export type SortOrder = z.infer<typeof SortOrderSchema>;
 
 /** A non-negative decimal integer as it arrives in a query string. */
@@ -162,6 +239,10 @@ export const CommentPageSchema = z.object({
   comments: z.array(CommentSchema),
   /** Cursor to pass as `before` for the next page; null on the last page. */
   next: z.nullable(z.string()),
+  /** The discussion is closed: no new comments. */
+  locked: z.boolean(),
+  /** New comments wait for a moderator before they appear. */
+  premoderated: z.boolean(),
 });
 export type CommentPage = z.infer<typeof CommentPageSchema>;
 
@@ -174,7 +255,16 @@ export const ChangesSchema = z.object({
 });
 export type Changes = z.infer<typeof ChangesSchema>;
 
-export const PostResultSchema = z.object({ comment: CommentSchema, authorToken: z.string() });
+/** A post that was stored: 201, or 200 for a repeated clientId (the first comment, with a fresh working token). */
+export const PostStoredSchema = z.object({ comment: CommentSchema, authorToken: z.string() });
+export type PostStored = z.infer<typeof PostStoredSchema>;
+
+/** A post held for pre-moderation (202): it appears for everyone, as `comment:created`, once a moderator approves it. */
+export const PostHeldSchema = z.object({ held: HeldCommentSchema, authorToken: z.string() });
+export type PostHeld = z.infer<typeof PostHeldSchema>;
+
+/** Answer of a post: stored or held. Narrow with `'comment' in result`. */
+export const PostResultSchema = z.union([PostStoredSchema, PostHeldSchema]);
 export type PostResult = z.infer<typeof PostResultSchema>;
 
 export const CountsSchema = z.object({ counts: z.record(z.string(), z.int()) });

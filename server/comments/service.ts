@@ -120,7 +120,7 @@ export class CommentService {
     const page = await this.store
       .page(articleId, { limit: options.limit ?? LIMITS.pageDefault, cursor: options.before ?? null, order: options.order ?? 'newest' })
       .catch(storeFailure);
-    return { articleId, lastSeq: page.lastSeq, comments: page.comments, next: page.next };
+    return { articleId, lastSeq: page.lastSeq, comments: page.comments, next: page.next, locked: false, premoderated: false };
   }
 
   async changesSince(articleId: ArticleId, since: number): Promise<Changes> {

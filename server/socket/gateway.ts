@@ -78,6 +78,9 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics }: Ga
       const { comment, authorToken } = await service.post(articleId, input);
       return { comment, authorToken };
     },
+    'counts:subscribe': () => Promise.reject(new AppError('invalid_input', 'not available yet')),
+    'counts:unsubscribe': () => Promise.reject(new AppError('invalid_input', 'not available yet')),
+    'admin:subscribe': () => Promise.reject(new AppError('invalid_input', 'not available yet')),
   };
 
   io.on('connection', (socket) => {

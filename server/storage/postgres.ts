@@ -132,6 +132,7 @@ function toComment(row: CommentRow): Comment {
     editedAt: row.edited_at,
     status: row.status,
     seq: row.seq,
+    likes: 0,
   };
 }
 
@@ -297,6 +298,7 @@ export class PostgresCommentStore implements CommentStore {
             editedAt: null,
             status: 'visible',
             seq,
+            likes: 0,
           },
           created: true,
         };

@@ -62,6 +62,7 @@ function toComment(row: CommentRow): Comment {
     editedAt: row.edited_at,
     status: row.status,
     seq: row.seq,
+    likes: 0,
   };
 }
 
@@ -295,6 +296,7 @@ export class SqliteCommentStore implements CommentStore {
         editedAt: null,
         status: 'visible',
         seq,
+        likes: 0,
       },
       created: true,
     };

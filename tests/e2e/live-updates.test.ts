@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import type { Browser, BrowserContext, Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { articleRoom } from '../../shared/events.ts';
-import { CommentPageSchema, PostResultSchema } from '../../shared/schemas.ts';
+import { CommentPageSchema, PostStoredSchema } from '../../shared/schemas.ts';
 import { collectProblems, E2E_ENV, embedHtml, ensureWidgetBuilt, launchBrowser, postFromWidget, rowsOf, startStaticSite, waitForLive, widgetOf, type StaticSite } from '../helpers/browser.ts';
 import { getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
@@ -216,8 +216,8 @@ describe('live updates between readers in Chromium', () => {
 
   it('updates edits and removals in place: an "edited" mark, and a placeholder that keeps the replies', async () => {
     const articleId = uniqueArticle('edits');
-    const parent = PostResultSchema.parse((await post(articleId, { author: { name: 'Parent' }, body: 'Original text' })).body).comment;
-    const reply = PostResultSchema.parse((await post(articleId, { author: { name: 'Child' }, body: 'A reply', parentId: parent.id })).body).comment;
+    const parent = PostStoredSchema.parse((await post(articleId, { author: { name: 'Parent' }, body: 'Original text' })).body).comment;
+    const reply = PostStoredSchema.parse((await post(articleId, { author: { name: 'Child' }, body: 'A reply', parentId: parent.id })).body).comment;
     const bob = await reader(articleId);
     await vi.waitFor(async () => expect(await bob.widget.locator('li.comment').count()).toBe(2), WAIT);
     await bob.widget.locator('li.comment').first().evaluate((li) => Object.assign(li, { sameElement: true }));

@@ -1,5 +1,5 @@
 import { nanoid } from 'nanoid';
-import { CommentPageSchema, PostResultSchema, type Comment } from '../../shared/schemas.ts';
+import { CommentPageSchema, PostStoredSchema, type Comment } from '../../shared/schemas.ts';
 
 export interface PostOutcome {
   /** HTTP status; 0 when the request failed at the network level (connection refused or reset). */
@@ -21,7 +21,7 @@ export async function postComment(baseUrl: string, articleId: string, body: stri
       signal: AbortSignal.timeout(10_000),
     });
     const text = await res.text();
-    const parsed = res.ok ? PostResultSchema.safeParse(JSON.parse(text)) : null;
+    const parsed = res.ok ? PostStoredSchema.safeParse(JSON.parse(text)) : null;
     return { status: res.status, ms: performance.now() - started, retryAfter: res.headers.get('retry-after'), comment: parsed?.success ? parsed.data.comment : null };
   } catch {
     return { status: 0, ms: performance.now() - started, retryAfter: null, comment: null };

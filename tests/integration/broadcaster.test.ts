@@ -50,6 +50,7 @@ function comment(articleId: string, seq: number): Comment {
     editedAt: null,
     status: 'visible',
     seq,
+    likes: 0,
   };
 }
 

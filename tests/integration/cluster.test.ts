@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nanoid } from 'nanoid';
 import { io as connect } from 'socket.io-client';
 import type { Ack, PostAck } from '../../shared/events.ts';
-import { ChangesSchema, CommentSchema, PostResultSchema, type Comment } from '../../shared/schemas.ts';
+import { ChangesSchema, CommentSchema, PostStoredSchema, type Comment } from '../../shared/schemas.ts';
 import { CLUSTER } from '../../scripts/cluster-topology.ts';
 import { createTestSchema, type TestSchema } from '../helpers/store-factories.ts';
 import { startLoggedProcess, stopProcess, type LoggedProcess } from '../helpers/logged-process.ts';
@@ -96,10 +96,11 @@ describe('the local cluster (npm run cluster)', () => {
           if (p % 2 === 0) {
             const res = await postJson(`${urls[target]}/api/articles/${articleId}/comments`, body);
             expect(res.status).toBe(201);
-            mine.push(PostResultSchema.parse(res.body).comment);
+            mine.push(PostStoredSchema.parse(res.body).comment);
           } else {
             const ack = (await socketPosters[target]!.timeout(5000).emitWithAck('comment:post', { articleId, ...body })) as Ack<PostAck>;
             if (!ack.ok) throw new Error(`post refused: ${ack.error.code}`);
+            if (!('comment' in ack)) throw new Error('post was held');
             mine.push(ack.comment);
           }
         }

@@ -123,6 +123,7 @@ function makeComment(articleId: string, seq: number): Comment {
     editedAt: null,
     status: 'visible',
     seq,
+    likes: 0,
   };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { nanoid } from 'nanoid';
 import { ErrorBodySchema, HTTP_STATUS } from '../../shared/errors.ts';
-import { PostResultSchema } from '../../shared/schemas.ts';
+import { PostStoredSchema } from '../../shared/schemas.ts';
 import { AppProcess } from '../helpers/processes.ts';
 import { hostileString, NAUGHTY_STRINGS, postBodyText } from './fuzz-arbitraries.ts';
 
@@ -100,7 +100,7 @@ describe('REST edge under hostile input', () => {
         });
         const body = await expectTyped(res, `POST ${article.slice(0, 60)} ${type}`);
         if (res.status === 200 || res.status === 201) {
-          const { comment, authorToken } = PostResultSchema.parse(body);
+          const { comment, authorToken } = PostStoredSchema.parse(body);
           tokens.add(authorToken);
           // Accepted text obeys the text rules whatever was sent.
           expect(comment.author.name).not.toMatch(/[\u061C\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF\u0000-\u001F]/);
@@ -123,7 +123,7 @@ describe('REST edge under hostile input', () => {
       fc.asyncProperty(raw, contentType, async (bytes, type) => {
         const res = await fetch(`${app.url}/api/articles/fuzz-raw/comments`, { method: 'POST', headers: { 'content-type': type }, body: bytes });
         const body = await expectTyped(res, `raw POST ${type}`);
-        if (res.status === 201 || res.status === 200) tokens.add(PostResultSchema.parse(body).authorToken);
+        if (res.status === 201 || res.status === 200) tokens.add(PostStoredSchema.parse(body).authorToken);
       }),
       { numRuns: 150 },
     );
@@ -178,7 +178,7 @@ describe('REST edge under hostile input', () => {
         });
         const body = await expectTyped(accepted, 'bidi body');
         if (accepted.status === 201) {
-          const { comment, authorToken } = PostResultSchema.parse(body);
+          const { comment, authorToken } = PostStoredSchema.parse(body);
           tokens.add(authorToken);
           expect(comment.body).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
         }

@@ -3,7 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { nanoid } from 'nanoid';
 import { ErrorBodySchema } from '../../shared/errors.ts';
 import type { Ack, PostAck } from '../../shared/events.ts';
-import { PostResultSchema } from '../../shared/schemas.ts';
+import { PostStoredSchema } from '../../shared/schemas.ts';
 import { createTestSchema, type TestSchema } from '../helpers/store-factories.ts';
 import { connectSocket, getJson, postJson, startTestApp, uniqueArticle, type TestApp, type TestSocket } from '../helpers/test-app.ts';
 
@@ -101,7 +101,7 @@ describe('an app on PostgreSQL when the database goes away and comes back', () =
         const retried = await post(articleId, { author: { name: 'Ann' }, body: 'during', clientId });
         statuses.push(retried.status);
         expect(retried.status).toBe(201);
-        expect(PostResultSchema.parse(retried.body).comment.seq).toBe(2);
+        expect(PostStoredSchema.parse(retried.body).comment.seq).toBe(2);
       },
       { timeout: 10_000, interval: 250 },
     );

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChangesSchema, CommentPageSchema, PostResultSchema, type Comment } from '../../shared/schemas.ts';
+import { ChangesSchema, CommentPageSchema, PostStoredSchema, type Comment } from '../../shared/schemas.ts';
 import { ErrorBodySchema } from '../../shared/errors.ts';
 import { getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
@@ -26,7 +26,7 @@ describe('POST /api/articles/:id/comments', () => {
     const articleId = uniqueArticle();
     const res = await post(articleId, { author: { name: ' Ann ' }, body: 'First!\nSecond line 😮' });
     expect(res.status).toBe(201);
-    const { comment, authorToken } = PostResultSchema.parse(res.body);
+    const { comment, authorToken } = PostStoredSchema.parse(res.body);
     expect(comment).toMatchObject({ articleId, parentId: null, author: { name: 'Ann' }, body: 'First!\nSecond line 😮', status: 'visible', seq: 1, editedAt: null });
     expect(authorToken.length).toBeGreaterThanOrEqual(32);
     expect(Date.now() - Date.parse(comment.createdAt)).toBeLessThan(10_000);
@@ -34,10 +34,10 @@ describe('POST /api/articles/:id/comments', () => {
 
   it('stores a reply under its parent and refuses a parent from another article', async () => {
     const articleId = uniqueArticle();
-    const parent = PostResultSchema.parse((await post(articleId, { author: { name: 'A' }, body: 'parent' })).body).comment;
+    const parent = PostStoredSchema.parse((await post(articleId, { author: { name: 'A' }, body: 'parent' })).body).comment;
     const reply = await post(articleId, { author: { name: 'B' }, body: 'reply', parentId: parent.id });
     expect(reply.status).toBe(201);
-    expect(PostResultSchema.parse(reply.body).comment.parentId).toBe(parent.id);
+    expect(PostStoredSchema.parse(reply.body).comment.parentId).toBe(parent.id);
     const elsewhere = await post(uniqueArticle(), { author: { name: 'B' }, body: 'reply', parentId: parent.id });
     expect(expectError(elsewhere, 400, 'invalid_input').issues?.[0]?.path).toBe('parentId');
   });
@@ -49,7 +49,7 @@ describe('POST /api/articles/:id/comments', () => {
     const again = await post(articleId, body);
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
-    expect(PostResultSchema.parse(again.body).comment).toEqual(PostResultSchema.parse(first.body).comment);
+    expect(PostStoredSchema.parse(again.body).comment).toEqual(PostStoredSchema.parse(first.body).comment);
     const page = CommentPageSchema.parse((await getJson(api(`/articles/${articleId}/comments`))).body);
     expect(page.comments).toHaveLength(1);
     expect(page.lastSeq).toBe(1);
@@ -99,8 +99,8 @@ describe('GET /api/articles/:id/comments and /changes', () => {
   it('pages top-level threads newest first with their replies, and walks the cursor to the end', async () => {
     const articleId = uniqueArticle();
     const roots: Comment[] = [];
-    for (let i = 0; i < 5; i++) roots.push(PostResultSchema.parse((await post(articleId, { author: { name: 'A' }, body: `root ${i}` })).body).comment);
-    const reply = PostResultSchema.parse((await post(articleId, { author: { name: 'B' }, body: 'reply to 1', parentId: roots[1]!.id })).body).comment;
+    for (let i = 0; i < 5; i++) roots.push(PostStoredSchema.parse((await post(articleId, { author: { name: 'A' }, body: `root ${i}` })).body).comment);
+    const reply = PostStoredSchema.parse((await post(articleId, { author: { name: 'B' }, body: 'reply to 1', parentId: roots[1]!.id })).body).comment;
 
     const first = CommentPageSchema.parse((await getJson(api(`/articles/${articleId}/comments?limit=2`))).body);
     expect(first.comments.map((c) => c.body)).toEqual(['root 4', 'root 3']);

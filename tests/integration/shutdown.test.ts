@@ -3,7 +3,7 @@ import { nanoid } from 'nanoid';
 import pg from 'pg';
 import { io as connect } from 'socket.io-client';
 import type { Ack, PostAck, SubscribeAck } from '../../shared/events.ts';
-import { ChangesSchema, CommentSchema, PostResultSchema, type Comment } from '../../shared/schemas.ts';
+import { ChangesSchema, CommentSchema, PostStoredSchema, type Comment } from '../../shared/schemas.ts';
 import { startLoggedProcess, stopProcess, type LoggedProcess } from '../helpers/logged-process.ts';
 import { createTestSchema, withAdminClient, type TestSchema } from '../helpers/store-factories.ts';
 import { getJson, postJson, REDIS_URL, uniqueArticle, uniquePrefix, type TestSocket } from '../helpers/test-app.ts';
@@ -107,7 +107,7 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
         try {
           if (p < 4) {
             const res = await postJson(`${targets[target]!.url}/api/articles/${articleId}/comments`, body);
-            if (res.status >= 200 && res.status < 300) accepted.push(PostResultSchema.parse(res.body).comment);
+            if (res.status >= 200 && res.status < 300) accepted.push(PostStoredSchema.parse(res.body).comment);
           } else {
             const socket = socketPosters[target]!;
             if (!socket.connected) {
@@ -115,7 +115,7 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
               continue;
             }
             const ack = (await socket.timeout(3000).emitWithAck('comment:post', { articleId, ...body })) as Ack<PostAck>;
-            if (ack.ok) accepted.push(ack.comment);
+            if (ack.ok && 'comment' in ack) accepted.push(ack.comment);
           }
         } catch {
           // Refused connection, reset, timed-out ack: not accepted, so nothing is owed to anyone.
@@ -199,7 +199,7 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
 
       const res = await inFlight;
       expect(res.status).toBe(201);
-      const comment = PostResultSchema.parse(res.body).comment;
+      const comment = PostStoredSchema.parse(res.body).comment;
       expect(comment.seq).toBe(2);
       await vi.waitFor(() => expect(remote.seen.map((c) => c.id)).toEqual([comment.id]));
       // The local subscriber got the push before its connection was closed at the transport.

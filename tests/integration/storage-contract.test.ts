@@ -65,6 +65,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
         editedAt: null,
         status: 'visible',
         seq: 1,
+        likes: 0,
       };
       expect(comment).toEqual(expected);
       expect(await store.get(record.id)).toEqual(expected);

@@ -90,7 +90,8 @@ describe('socket payload schemas', () => {
 describe('query schemas', () => {
   it('parses limit, cursor and order from strings', () => {
     expect(PageQuerySchema.parse({ limit: '10', before: '42', order: 'oldest' })).toEqual({ limit: 10, before: '42', order: 'oldest' });
-    for (const q of [{ limit: '0' }, { limit: '101' }, { limit: '-1' }, { limit: ['1', '2'] }, { before: 'abc' }, { order: 'top' }, { other: '1' }]) {
+    expect(PageQuerySchema.parse({ order: 'top', before: '30' })).toEqual({ order: 'top', before: '30' });
+    for (const q of [{ limit: '0' }, { limit: '101' }, { limit: '-1' }, { limit: ['1', '2'] }, { before: 'abc' }, { order: 'best' }, { other: '1' }]) {
       expect(ok(PageQuerySchema, q), JSON.stringify(q)).toBe(false);
     }
   });
@@ -101,8 +102,9 @@ describe('query schemas', () => {
 
 describe('CommentSchema', () => {
   it('accepts a stored comment and refuses one without seq', () => {
-    const comment = { id: 'a'.repeat(21), articleId: 'x', parentId: null, author: { name: 'A' }, body: 'b', createdAt: '2024-05-17T20:41:00.000Z', editedAt: null, status: 'visible', seq: 1 };
+    const comment = { id: 'a'.repeat(21), articleId: 'x', parentId: null, author: { name: 'A' }, body: 'b', createdAt: '2024-05-17T20:41:00.000Z', editedAt: null, status: 'visible', seq: 1, likes: 0 };
     expect(ok(CommentSchema, comment)).toBe(true);
+    expect(ok(CommentSchema, { ...comment, likes: -1 })).toBe(false);
     expect(ok(CommentSchema, { ...comment, seq: 0 })).toBe(false);
     expect(ok(CommentSchema, { ...comment, status: 'hidden' })).toBe(false);
   });

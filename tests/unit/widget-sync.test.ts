@@ -50,7 +50,7 @@ class FakeServer {
 
   create(body: string, parentId: string | null = null): Comment {
     const id = `id${String(++this.#ids).padStart(19, '0')}`;
-    const comment: Comment = { id, articleId: 'art', parentId, author: { name: 'Ann' }, body, createdAt: new Date(Date.UTC(2024, 0, 1, 0, this.#ids)).toISOString(), editedAt: null, status: 'visible', seq: ++this.lastSeq };
+    const comment: Comment = { id, articleId: 'art', parentId, author: { name: 'Ann' }, body, createdAt: new Date(Date.UTC(2024, 0, 1, 0, this.#ids)).toISOString(), editedAt: null, status: 'visible', seq: ++this.lastSeq, likes: 0 };
     this.comments.set(id, comment);
     return comment;
   }
@@ -74,7 +74,7 @@ class FakeServer {
         const all = [...this.comments.values()];
         const tops = all.filter((c) => c.parentId === null).sort((a, b) => (order === 'newest' ? b.seq - a.seq : a.seq - b.seq));
         const comments = tops.flatMap((top) => [top, ...all.filter((c) => c.parentId === top.id)]);
-        return { articleId: 'art', lastSeq: this.lastSeq, comments, next: null };
+        return { articleId: 'art', lastSeq: this.lastSeq, comments, next: null, locked: false, premoderated: false };
       },
       count: async () => [...this.comments.values()].filter((c) => c.status === 'visible').length,
       subscribe: async (since: number) => {

@@ -16,6 +16,7 @@ function comment(minute: number, parentId: string | null = null, extra: Partial<
     editedAt: null,
     status: 'visible',
     seq: counter,
+    likes: 0,
     ...extra,
   };
 }
