@@ -12,6 +12,18 @@
  * - `root_id` is the id of the top-level comment of the thread; NULL for top-level comments.
  * - `UNIQUE (article_id, client_id)` makes a repeated clientId detectable (NULLs never collide);
  *   `UNIQUE (article_id, seq)` is a last line of defence against a repeated seq.
+ *
+ * Version 2 (moderation, reactions):
+ * - `comments.likes` is the number of rows of `reactions` for the comment (kept in step by the store);
+ *   `removed_by` is 'author' | 'moderator' for removed comments, NULL otherwise; `original_body` is the
+ *   body a moderator's removal keeps for restore (never set by an author's removal); `author_key` is the
+ *   poster's ban key, NULL for comments stored before version 2 or imported.
+ * - `held_comments` are posts waiting for a moderator: no seq; `UNIQUE (article_id, client_id)` there
+ *   and in `comments`, checked together by the store, keeps a clientId to one post per article.
+ * - `reactions` holds one row per (comment, reader) like.
+ * - `bans` are keyed by author key; `expires_at` NULL means until lifted. ISO 8601 UTC text compares
+ *   in time order in both dialects.
+ * - `article_settings` rows exist only for articles a moderator changed; 0/1 integers in both dialects.
  */
 export interface Migration {
   readonly version: number;
@@ -47,7 +59,52 @@ const V1_COMMENTS = `
   CREATE INDEX comments_article_root_idx ON comments (article_id, root_id);
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS }];
+/** Plain SQL that SQLite and PostgreSQL both accept. */
+const V2_MODERATION = `
+  ALTER TABLE comments ADD COLUMN likes INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE comments ADD COLUMN removed_by TEXT NULL CHECK (removed_by IN ('author', 'moderator'));
+  ALTER TABLE comments ADD COLUMN original_body TEXT NULL;
+  ALTER TABLE comments ADD COLUMN author_key TEXT NULL;
+  CREATE INDEX comments_article_top_idx ON comments (article_id, parent_id, likes, created_seq);
+  CREATE INDEX comments_created_at_idx ON comments (created_at);
+  CREATE INDEX comments_article_created_at_idx ON comments (article_id, created_at);
+  CREATE TABLE held_comments (
+    id TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL,
+    parent_id TEXT NULL REFERENCES comments (id),
+    author_name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    client_id TEXT NULL,
+    author_token_hash TEXT NOT NULL,
+    author_key TEXT NULL,
+    UNIQUE (article_id, client_id)
+  );
+  CREATE INDEX held_comments_created_at_idx ON held_comments (created_at);
+  CREATE TABLE reactions (
+    comment_id TEXT NOT NULL REFERENCES comments (id),
+    reader_id TEXT NOT NULL,
+    PRIMARY KEY (comment_id, reader_id)
+  );
+  CREATE INDEX reactions_reader_idx ON reactions (reader_id);
+  CREATE TABLE bans (
+    author_key TEXT PRIMARY KEY,
+    author_name TEXT NOT NULL,
+    reason TEXT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NULL
+  );
+  CREATE TABLE article_settings (
+    article_id TEXT PRIMARY KEY,
+    locked INTEGER NOT NULL DEFAULT 0 CHECK (locked IN (0, 1)),
+    premoderated INTEGER NOT NULL DEFAULT 0 CHECK (premoderated IN (0, 1))
+  );
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
+  { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
+];
 
 /** The schema version a fully migrated store is at. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,3 +1,4 @@
+import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
 import type { ArticleId, Comment, SortOrder } from '../../shared/schemas.ts';
 
 /** What the comment service hands to a store for a new comment; already validated and normalised. */
@@ -13,6 +14,8 @@ export interface NewCommentRecord {
   clientId: string | null;
   /** SHA-256 hex of the author token given back to the poster. */
   authorTokenHash: string;
+  /** The poster's ban key (server/abuse/keys.ts `authorKey`: normalised name + client IP); null or absent when unknown (imports). */
+  authorKey?: string | null;
 }
 
 export interface CreateResult {
@@ -21,10 +24,44 @@ export interface CreateResult {
   created: boolean;
 }
 
+/** The outcome of `submit`: the comment is in its thread, or it waits for a moderator. */
+export type SubmitResult =
+  | { kind: 'stored'; comment: Comment; created: boolean }
+  | { kind: 'held'; held: ModeratedHeld; created: boolean };
+
+/** A comment with what only the server and moderators see: who removed it, the kept body, the ban key, and the token hash. */
+export interface CommentRecord {
+  comment: ModeratedComment;
+  /** SHA-256 hex of the author token; compared in constant time (server/comments/author-token.ts). */
+  authorTokenHash: string;
+}
+
+/** The outcome of a change to one comment. `changed: false`: nothing was written and no seq was taken. */
+export interface ChangeResult {
+  comment: ModeratedComment;
+  changed: boolean;
+}
+
+/** What a post needs to know before it is stored, read in one query. */
+export interface PostingGate {
+  /** The article takes no new comments. */
+  locked: boolean;
+  /** New comments of the article wait for a moderator. */
+  premoderated: boolean;
+  /** The poster's author key has a ban in force. */
+  banned: boolean;
+}
+
+/** Per-article settings; an article never set is neither locked nor pre-moderated. */
+export interface ArticleSettings {
+  locked: boolean;
+  premoderated: boolean;
+}
+
 export interface PageRequest {
   /** Number of top-level comments (threads) in the page. */
   limit: number;
-  /** Opaque cursor from a previous page's `next`. */
+  /** Opaque cursor from a previous page's `next`: a created_seq for `newest`/`oldest`, an offset for `top`. */
   cursor: string | null;
   order: SortOrder;
 }
@@ -52,6 +89,14 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** `create` was asked to store a post whose clientId is held for pre-moderation; the service posts through `submit`. */
+export class ClientIdHeldError extends Error {
+  constructor(readonly held: ModeratedHeld) {
+    super(`clientId of held comment ${held.id} repeated`);
+    this.name = 'ClientIdHeldError';
+  }
+}
+
 /** The parent named by a new comment does not exist in the same article. */
 export class ParentNotFoundError extends Error {
   constructor(readonly parentId: string) {
@@ -64,10 +109,16 @@ export class ParentNotFoundError extends Error {
  * Where comments live: the record of truth. Fan-out only ever repeats what a store has committed.
  *
  * Invariants every implementation keeps (checked by tests/integration/storage-contract.test.ts):
- * - every change to an article takes the article's next `seq` (1, 2, 3, … with no gap, never reused),
- *   assigned in the same transaction that stores the change, so seq order is commit order;
- * - `clientId` is unique per article: a repeated one returns the first comment with `created: false`;
+ * - every change to an article's thread (new, edit, removal, restore, approval, like or unlike) takes
+ *   the article's next `seq` (1, 2, 3, … with no gap, never reused), assigned in the same transaction
+ *   that stores the change, so seq order is commit order and `changesSince` covers every change; a call
+ *   that changes nothing takes no seq;
+ * - `clientId` is unique per article across stored and held comments: a repeated one returns the first
+ *   comment (stored or held) with `created: false`;
  * - a reply's parent exists in the same article (else ParentNotFoundError);
+ * - held comments take no seq and are in no page, change list or count until approved;
+ * - a removal by the author erases the body for good; a removal by a moderator keeps it for `restore`;
+ *   every public read shows a removed comment with an empty body;
  * - failures of the backing database surface as StoreUnavailableError.
  */
 export interface CommentStore {
@@ -77,9 +128,71 @@ export interface CommentStore {
    * retrying poster gets a working token; the clientId is known only to the poster).
    */
   create(input: NewCommentRecord): Promise<CreateResult>;
+  /**
+   * A new post: stored with the article's next seq (`hold: false`), or held for a moderator with no
+   * seq (`hold: true`). Whatever `hold` says, a clientId already used in the article (stored or held)
+   * returns that comment with `created: false` and gives it the new token hash. `create` is `submit`
+   * with `hold: false` for callers that never hold (it throws ClientIdHeldError on a held clientId).
+   */
+  submit(input: NewCommentRecord, options: { hold: boolean }): Promise<SubmitResult>;
   /** One comment by id, or null. */
   get(id: string): Promise<Comment | null>;
-  /** A page of top-level threads with all their replies. */
+  /** One comment by id as moderators see it, with its author token hash; null when unknown. */
+  getRecord(id: string): Promise<CommentRecord | null>;
+  /**
+   * Replaces the body of a visible comment and sets `editedAt`, with the next seq. A removed comment is
+   * returned unchanged (`changed: false`); null when the id is unknown.
+   */
+  edit(id: string, body: string, editedAt: string): Promise<ChangeResult | null>;
+  /**
+   * Removes a visible comment with the next seq: status `removed`, public body empty. By `author`: the
+   * body is erased for good. By `moderator`: it is kept for `restore`. An author removing a comment a
+   * moderator removed erases the kept body (no seq: nothing public changes). Otherwise a removed comment
+   * is returned unchanged. Null when the id is unknown.
+   */
+  remove(id: string, by: RemovedBy): Promise<ChangeResult | null>;
+  /**
+   * Puts a comment a moderator removed back, with its kept body and the next seq. A visible comment or
+   * one its author removed is returned unchanged. Null when the id is unknown.
+   */
+  restore(id: string): Promise<ChangeResult | null>;
+  /**
+   * Records that the reader likes (`liked: true`) or no longer likes the comment. At most one like per
+   * (comment, reader): a call that changes nothing takes no seq; a change moves `likes` by one and takes
+   * the next seq. Null when the id is unknown.
+   */
+  setLike(commentId: string, readerId: string, liked: boolean): Promise<ChangeResult | null>;
+  /** Ids of the article's comments the reader likes, in thread creation order. */
+  readerLikes(articleId: ArticleId, readerId: string): Promise<string[]>;
+  /** Held comments of every article, oldest first, at most `limit`. */
+  heldList(limit: number): Promise<ModeratedHeld[]>;
+  /** One held comment, or null (unknown, approved or rejected). */
+  getHeld(id: string): Promise<ModeratedHeld | null>;
+  /**
+   * Moves a held comment into its thread with the article's next seq, keeping its id, createdAt,
+   * clientId, token hash and author key. Null when it is not held (unknown, or approved or rejected already).
+   */
+  approve(id: string): Promise<ModeratedComment | null>;
+  /** Deletes a held comment for good; false when it was not held. */
+  reject(id: string): Promise<boolean>;
+  /** Bans an author key until `expiresAt` (null: until lifted); banning a banned key replaces the ban. */
+  addBan(ban: Ban): Promise<Ban>;
+  /** Bans in force at `now` (ISO), newest first. */
+  bans(now: string): Promise<Ban[]>;
+  /** Lifts a ban; false when the key had none. */
+  removeBan(authorKey: string): Promise<boolean>;
+  /** The article's lock and pre-moderation, and whether `authorKey` has a ban in force at `now`, in one query. */
+  postingGate(articleId: ArticleId, authorKey: string | null, now: string): Promise<PostingGate>;
+  /** The article's settings (both false for an article never set). */
+  articleSettings(articleId: ArticleId): Promise<ArticleSettings>;
+  /** Changes the given settings of the article and returns all of them. Takes no seq. */
+  setArticleSettings(articleId: ArticleId, patch: Partial<ArticleSettings>): Promise<ArticleSettings>;
+  /** The most recently created comments, newest first, across articles or of one, as moderators see them. */
+  feed(options: { limit: number; articleId?: ArticleId }): Promise<ModeratedComment[]>;
+  /**
+   * A page of top-level threads with all their replies. `top`: most liked top-level comments first,
+   * ties newest first; its cursor is an offset, so a like during paging may move a thread across pages.
+   */
   page(articleId: ArticleId, request: PageRequest): Promise<PageResult>;
   /** Every comment of the article with seq > since, ascending; `since` is exclusive. At most `limit`, else `reset`. */
   changesSince(articleId: ArticleId, since: number, limit: number): Promise<ChangePage>;

@@ -1,15 +1,22 @@
 import { DatabaseError, Pool, type PoolClient, type PoolConfig } from 'pg';
+import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
 import type { ArticleId, Comment, CommentStatus } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
 import {
+  ClientIdHeldError,
   ParentNotFoundError,
   StoreUnavailableError,
+  type ArticleSettings,
   type ChangePage,
+  type ChangeResult,
+  type CommentRecord,
   type CommentStore,
   type CreateResult,
   type NewCommentRecord,
   type PageRequest,
   type PageResult,
+  type PostingGate,
+  type SubmitResult,
 } from './port.ts';
 
 /** The few log methods the store needs; a pino logger fits. */
@@ -102,9 +109,26 @@ function toStoreError(error: unknown): unknown {
   return isUnavailablePgError(error) ? new StoreUnavailableError('PostgreSQL database unavailable', { cause: error }) : error;
 }
 
-const COLUMNS = ['id', 'article_id', 'parent_id', 'root_id', 'author_name', 'body', 'created_at', 'edited_at', 'status', 'seq', 'created_seq'];
+const COLUMNS = [
+  'id',
+  'article_id',
+  'parent_id',
+  'root_id',
+  'author_name',
+  'body',
+  'created_at',
+  'edited_at',
+  'status',
+  'seq',
+  'created_seq',
+  'likes',
+  'removed_by',
+  'original_body',
+  'author_key',
+];
 const COMMENT_COLUMNS = COLUMNS.join(', ');
 const prefixed = (alias: string): string => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
+const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key';
 
 interface CommentRow {
   id: string;
@@ -119,6 +143,29 @@ interface CommentRow {
   status: CommentStatus;
   seq: number;
   created_seq: number;
+  likes: number;
+  /** Guaranteed by the CHECK constraint. */
+  removed_by: RemovedBy | null;
+  original_body: string | null;
+  author_key: string | null;
+}
+
+interface HeldRow {
+  id: string;
+  article_id: string;
+  parent_id: string | null;
+  author_name: string;
+  body: string;
+  created_at: string;
+  author_key: string | null;
+}
+
+interface BanRow {
+  author_key: string;
+  author_name: string;
+  reason: string | null;
+  created_at: string;
+  expires_at: string | null;
 }
 
 function toComment(row: CommentRow): Comment {
@@ -132,40 +179,203 @@ function toComment(row: CommentRow): Comment {
     editedAt: row.edited_at,
     status: row.status,
     seq: row.seq,
-    likes: 0,
+    likes: row.likes,
   };
+}
+
+function toModerated(row: CommentRow): ModeratedComment {
+  return { ...toComment(row), removedBy: row.removed_by, originalBody: row.original_body, authorKey: row.author_key };
+}
+
+function toHeld(row: HeldRow): ModeratedHeld {
+  return {
+    id: row.id,
+    articleId: row.article_id,
+    parentId: row.parent_id,
+    author: { name: row.author_name },
+    body: row.body,
+    createdAt: row.created_at,
+    authorKey: row.author_key,
+  };
+}
+
+function toBan(row: BanRow): Ban {
+  return { authorKey: row.author_key, authorName: row.author_name, reason: row.reason, createdAt: row.created_at, expiresAt: row.expires_at };
+}
+
+/** Each top followed by the replies of its thread (given in created_seq order). */
+function withReplies(tops: readonly CommentRow[], replies: readonly CommentRow[]): Comment[] {
+  const repliesByRoot = new Map<string, Comment[]>();
+  for (const row of replies) {
+    if (row.root_id === null) continue;
+    const thread = repliesByRoot.get(row.root_id);
+    if (thread) thread.push(toComment(row));
+    else repliesByRoot.set(row.root_id, [toComment(row)]);
+  }
+  const comments: Comment[] = [];
+  for (const top of tops) comments.push(toComment(top), ...(repliesByRoot.get(top.id) ?? []));
+  return comments;
+}
+
+/** A setting as stored (0/1); undefined (not to be changed) becomes NULL, which the upsert's COALESCE keeps. */
+function toFlag(value: boolean | undefined): number | null {
+  return value === undefined ? null : value ? 1 : 0;
 }
 
 /**
  * One statement, so one implicit transaction: the upsert on `articles` takes the article's row lock
  * and holds it until commit, so writers of one article are serialised and the seq they get is the
- * order they commit in. A missing parent makes the upsert (and so the insert) produce no row,
- * using no seq. A repeated clientId fails the insert on its unique key, which rolls the seq back.
+ * order they commit in. A missing parent, or a clientId held for pre-moderation, makes the upsert
+ * (and so the insert) produce no row, using no seq. A repeated clientId fails the insert on its
+ * unique key, which rolls the seq back.
  *
- * $1 id, $2 article_id, $3 parent_id, $4 author_name, $5 body, $6 created_at, $7 client_id, $8 author_token_hash.
+ * $1 id, $2 article_id, $3 parent_id, $4 author_name, $5 body, $6 created_at, $7 client_id, $8 author_token_hash, $9 author_key.
  */
 const CREATE_SQL = `
   WITH parent AS (
     SELECT id, root_id FROM comments WHERE article_id = $2 AND id = $3::text
   ), bump AS (
     INSERT INTO articles AS a (article_id, last_seq)
-    SELECT $2, 1 WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM parent)
+    SELECT $2, 1
+    WHERE ($3::text IS NULL OR EXISTS (SELECT 1 FROM parent))
+      AND ($7::text IS NULL OR NOT EXISTS (SELECT 1 FROM held_comments WHERE article_id = $2 AND client_id = $7::text))
     ON CONFLICT (article_id) DO UPDATE SET last_seq = a.last_seq + 1
     RETURNING last_seq
   )
   INSERT INTO comments
-    (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash)
-  SELECT $1, $2, $3::text, (SELECT COALESCE(root_id, id) FROM parent), $4, $5, $6, NULL, 'visible', bump.last_seq, bump.last_seq, $7, $8
+    (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key)
+  SELECT $1, $2, $3::text, (SELECT COALESCE(root_id, id) FROM parent), $4, $5, $6, NULL, 'visible', bump.last_seq, bump.last_seq, $7, $8, $9
   FROM bump
   RETURNING seq`;
+
+/**
+ * A held post: no seq, so no lock on the article. No row when the parent is missing or the clientId
+ * is already stored in the thread. Same parameters as CREATE_SQL.
+ */
+const HOLD_SQL = `
+  INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
+  SELECT $1, $2, $3::text, $4, $5, $6, $7::text, $8, $9
+  WHERE ($3::text IS NULL OR EXISTS (SELECT 1 FROM comments WHERE article_id = $2 AND id = $3::text))
+    AND ($7::text IS NULL OR NOT EXISTS (SELECT 1 FROM comments WHERE article_id = $2 AND client_id = $7::text))
+  RETURNING ${HELD_COLUMNS}`;
 
 /** The clientId was used before: hand the retrying poster a working token and return the first comment. */
 const CLAIM_DUPLICATE_SQL = `
   UPDATE comments SET author_token_hash = $3 WHERE article_id = $1 AND client_id = $2
   RETURNING ${COMMENT_COLUMNS}`;
 
-/** PostgreSQL's name for `UNIQUE (article_id, client_id)` of migration 1. */
+/** The same for a clientId that is held. */
+const CLAIM_HELD_DUPLICATE_SQL = `
+  UPDATE held_comments SET author_token_hash = $3 WHERE article_id = $1 AND client_id = $2
+  RETURNING ${HELD_COLUMNS}`;
+
+/** PostgreSQL's names for `UNIQUE (article_id, client_id)` of migrations 1 and 2. */
 const CLIENT_ID_CONSTRAINT = 'comments_article_id_client_id_key';
+const HELD_CLIENT_ID_CONSTRAINT = 'held_comments_article_id_client_id_key';
+
+/**
+ * Changes to one existing comment are single statements built the same way: `target` locks the
+ * comment row (FOR NO KEY UPDATE, re-checking its condition on the newest version after any wait),
+ * then `bump` takes the article's next seq (and its row lock, held to commit: seq order stays commit
+ * order), then the update writes the newest version. When the condition does not hold, nothing is
+ * written and no seq is taken (the caller reads the comment to tell "unknown" from "unchanged").
+ * Every writer locks a comment before its article, and creates lock only the article, so no two
+ * writers wait on each other in a cycle.
+ */
+function changeSql(condition: string, set: string): string {
+  return `
+  WITH target AS (
+    SELECT id, article_id FROM comments WHERE id = $1 AND ${condition} FOR NO KEY UPDATE
+  ), bump AS (
+    INSERT INTO articles AS a (article_id, last_seq)
+    SELECT article_id, 1 FROM target
+    ON CONFLICT (article_id) DO UPDATE SET last_seq = a.last_seq + 1
+    RETURNING last_seq
+  )
+  UPDATE comments SET ${set}, seq = bump.last_seq FROM bump WHERE comments.id = $1
+  RETURNING ${prefixed('comments')}`;
+}
+
+/** $1 id, $2 body, $3 edited_at. */
+const EDIT_SQL = changeSql("status = 'visible'", 'body = $2, edited_at = $3');
+/** $1 id, $2 'author' | 'moderator': a moderator's removal keeps the body (SET reads the old row), an author's erases it. */
+const REMOVE_SQL = changeSql(
+  "status = 'visible'",
+  "status = 'removed', original_body = CASE WHEN $2::text = 'moderator' THEN comments.body END, body = '', removed_by = $2::text",
+);
+/** $1 id. The author's wish to be forgotten outranks a moderator's chance to restore; nothing public changes, so no seq. */
+const ERASE_KEPT_BODY_SQL = "UPDATE comments SET original_body = NULL WHERE id = $1 AND status = 'removed'";
+/** $1 id. */
+const RESTORE_SQL = changeSql(
+  "status = 'removed' AND removed_by = 'moderator' AND original_body IS NOT NULL",
+  "status = 'visible', body = comments.original_body, original_body = NULL, removed_by = NULL",
+);
+
+/**
+ * Likes run as a short transaction (LIKE_LOCK_SQL first): a statement's snapshot is taken before it
+ * waits for a lock, so a single statement could miss the reaction a concurrent call of the same
+ * reader just committed. Inside the transaction each statement after the lock sees it.
+ */
+const LIKE_LOCK_SQL = 'SELECT article_id FROM comments WHERE id = $1 FOR NO KEY UPDATE';
+const LIKE_INSERT_SQL = 'INSERT INTO reactions (comment_id, reader_id) VALUES ($1, $2) ON CONFLICT DO NOTHING';
+const LIKE_DELETE_SQL = 'DELETE FROM reactions WHERE comment_id = $1 AND reader_id = $2';
+const BUMP_SQL = `
+  INSERT INTO articles AS a (article_id, last_seq) VALUES ($1, 1)
+  ON CONFLICT (article_id) DO UPDATE SET last_seq = a.last_seq + 1
+  RETURNING last_seq`;
+const LIKE_UPDATE_SQL = `UPDATE comments SET likes = likes + $2, seq = $3 WHERE id = $1 RETURNING ${COMMENT_COLUMNS}`;
+
+/**
+ * Approval in one statement: the held row is deleted (a concurrent approve or reject of the same id
+ * finds it gone and does nothing), the article's next seq is taken, and the comment is stored with
+ * the held comment's id, createdAt, clientId, token hash and author key.
+ */
+const APPROVE_SQL = `
+  WITH h AS (
+    DELETE FROM held_comments WHERE id = $1
+    RETURNING id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key
+  ), parent AS (
+    SELECT c.id, c.root_id FROM comments c JOIN h ON c.id = h.parent_id
+  ), bump AS (
+    INSERT INTO articles AS a (article_id, last_seq)
+    SELECT article_id, 1 FROM h
+    ON CONFLICT (article_id) DO UPDATE SET last_seq = a.last_seq + 1
+    RETURNING last_seq
+  )
+  INSERT INTO comments
+    (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key)
+  SELECT h.id, h.article_id, h.parent_id, (SELECT COALESCE(root_id, id) FROM parent), h.author_name, h.body, h.created_at, NULL, 'visible',
+    bump.last_seq, bump.last_seq, h.client_id, h.author_token_hash, h.author_key
+  FROM h, bump
+  RETURNING ${COMMENT_COLUMNS}`;
+
+const REJECT_SQL = 'DELETE FROM held_comments WHERE id = $1';
+const HELD_LIST_SQL = `SELECT ${HELD_COLUMNS} FROM held_comments ORDER BY created_at ASC, id ASC LIMIT $1`;
+const HELD_GET_SQL = `SELECT ${HELD_COLUMNS} FROM held_comments WHERE id = $1`;
+const RECORD_SQL = `SELECT ${COMMENT_COLUMNS}, author_token_hash FROM comments WHERE id = $1`;
+const READER_LIKES_SQL = `
+  SELECT r.comment_id FROM reactions r JOIN comments c ON c.id = r.comment_id
+  WHERE r.reader_id = $1 AND c.article_id = $2 ORDER BY c.created_seq ASC`;
+const UPSERT_BAN_SQL = `
+  INSERT INTO bans (author_key, author_name, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)
+  ON CONFLICT (author_key) DO UPDATE SET author_name = excluded.author_name, reason = excluded.reason,
+    created_at = excluded.created_at, expires_at = excluded.expires_at`;
+const BANS_SQL = `
+  SELECT author_key, author_name, reason, created_at, expires_at FROM bans
+  WHERE expires_at IS NULL OR expires_at > $1 ORDER BY created_at DESC, author_key`;
+const DELETE_BAN_SQL = 'DELETE FROM bans WHERE author_key = $1';
+const GATE_SQL = `
+  SELECT
+    (SELECT locked FROM article_settings WHERE article_id = $1) AS locked,
+    (SELECT premoderated FROM article_settings WHERE article_id = $1) AS premoderated,
+    EXISTS (SELECT 1 FROM bans WHERE author_key = $2::text AND (expires_at IS NULL OR expires_at > $3)) AS banned`;
+const SETTINGS_SQL = 'SELECT locked, premoderated FROM article_settings WHERE article_id = $1';
+const UPSERT_SETTINGS_SQL = `
+  INSERT INTO article_settings AS s (article_id, locked, premoderated) VALUES ($1, COALESCE($2::int, 0), COALESCE($3::int, 0))
+  ON CONFLICT (article_id) DO UPDATE SET locked = COALESCE($2::int, s.locked), premoderated = COALESCE($3::int, s.premoderated)
+  RETURNING locked, premoderated`;
+const FEED_SQL = `SELECT ${COMMENT_COLUMNS} FROM comments ORDER BY created_at DESC, created_seq DESC LIMIT $1`;
+const ARTICLE_FEED_SQL = `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = $1 ORDER BY created_at DESC, created_seq DESC LIMIT $2`;
 
 /**
  * The head and the changes in one statement, so one snapshot: because seq order is commit order
@@ -194,6 +404,10 @@ const TOPS_OLDEST_SQL = `
   SELECT ${COMMENT_COLUMNS} FROM comments
   WHERE article_id = $1 AND parent_id IS NULL AND created_seq > $2::bigint
   ORDER BY created_seq ASC LIMIT $3`;
+const TOPS_LIKED_SQL = `
+  SELECT ${COMMENT_COLUMNS} FROM comments
+  WHERE article_id = $1 AND parent_id IS NULL
+  ORDER BY likes DESC, created_seq DESC LIMIT $2 OFFSET $3`;
 /** The tops of one page are exactly the top-level comments whose created_seq lies in [low, high]. */
 const REPLIES_SQL = `
   SELECT ${COMMENT_COLUMNS} FROM comments
@@ -201,13 +415,20 @@ const REPLIES_SQL = `
     SELECT id FROM comments WHERE article_id = $1 AND parent_id IS NULL AND created_seq BETWEEN $2::bigint AND $3::bigint
   )
   ORDER BY created_seq ASC`;
+/** Replies of the listed threads: the `top` order's tops are no created_seq range. */
+const REPLIES_OF_SQL = `
+  SELECT ${COMMENT_COLUMNS} FROM comments
+  WHERE article_id = $1 AND root_id = ANY($2::text[])
+  ORDER BY created_seq ASC`;
 
 /**
  * The scale-out CommentStore: PostgreSQL through a pg Pool, shared by any number of instances.
  *
  * Invariants (on top of the CommentStore port):
- * - `create` is a single statement (see CREATE_SQL): per article, seq order is commit order, so
- *   every snapshot holds a gapless prefix 1..N of the article's seqs.
+ * - `create`, edits, removals, restores and approvals are single statements (see CREATE_SQL,
+ *   changeSql, APPROVE_SQL), likes a short transaction; each holds the article's row lock from taking
+ *   its seq to commit, so per article seq order is commit order, and every snapshot holds a gapless
+ *   prefix 1..N of the article's seqs.
  * - Reads that combine several queries run in one snapshot (a single statement, or a
  *   REPEATABLE READ READ ONLY transaction for `page`).
  * - Every wait is bounded: getting a connection by `connectTimeoutMs`, a statement by
@@ -270,41 +491,59 @@ export class PostgresCommentStore implements CommentStore {
   }
 
   async create(input: NewCommentRecord): Promise<CreateResult> {
+    const result = await this.submit(input, { hold: false });
+    if (result.kind === 'held') throw new ClientIdHeldError(result.held);
+    return { comment: result.comment, created: result.created };
+  }
+
+  async submit(input: NewCommentRecord, options: { hold: boolean }): Promise<SubmitResult> {
     return this.#guard(async () => {
+      const params = [
+        input.id,
+        input.articleId,
+        input.parentId,
+        input.authorName,
+        input.body,
+        input.createdAt,
+        input.clientId,
+        input.authorTokenHash,
+        input.authorKey ?? null,
+      ];
       try {
-        const result = await this.#pool.query<{ seq: number }>(CREATE_SQL, [
-          input.id,
-          input.articleId,
-          input.parentId,
-          input.authorName,
-          input.body,
-          input.createdAt,
-          input.clientId,
-          input.authorTokenHash,
-        ]);
-        const seq = result.rows[0]?.seq;
-        if (seq === undefined) {
-          if (input.parentId === null) throw new Error('Comment insert returned no row');
-          throw new ParentNotFoundError(input.parentId);
+        if (options.hold) {
+          const row = (await this.#pool.query<HeldRow>(HOLD_SQL, params)).rows[0];
+          if (row) return { kind: 'held', held: toHeld(row), created: true };
+        } else {
+          const seq = (await this.#pool.query<{ seq: number }>(CREATE_SQL, params)).rows[0]?.seq;
+          if (seq !== undefined) {
+            const comment: Comment = {
+              id: input.id,
+              articleId: input.articleId,
+              parentId: input.parentId,
+              author: { name: input.authorName },
+              body: input.body,
+              createdAt: input.createdAt,
+              editedAt: null,
+              status: 'visible',
+              seq,
+              likes: 0,
+            };
+            return { kind: 'stored', comment, created: true };
+          }
         }
-        return {
-          comment: {
-            id: input.id,
-            articleId: input.articleId,
-            parentId: input.parentId,
-            author: { name: input.authorName },
-            body: input.body,
-            createdAt: input.createdAt,
-            editedAt: null,
-            status: 'visible',
-            seq,
-            likes: 0,
-          },
-          created: true,
-        };
+        // Nothing written: the clientId lives in the other table, or the parent is missing.
+        if (input.clientId !== null) {
+          const claimed = await this.#claimAnyDuplicate(input.articleId, input.clientId, input.authorTokenHash);
+          if (claimed) return claimed;
+        }
+        if (input.parentId === null) throw new Error('Comment insert returned no row');
+        throw new ParentNotFoundError(input.parentId);
       } catch (error) {
-        if (input.clientId !== null && error instanceof DatabaseError && error.code === '23505' && error.constraint === CLIENT_ID_CONSTRAINT) {
-          return this.#claimDuplicate(input.articleId, input.clientId, input.authorTokenHash);
+        const constraint = error instanceof DatabaseError && error.code === '23505' ? error.constraint : undefined;
+        if (input.clientId !== null && (constraint === CLIENT_ID_CONSTRAINT || constraint === HELD_CLIENT_ID_CONSTRAINT)) {
+          const claimed = await this.#claimAnyDuplicate(input.articleId, input.clientId, input.authorTokenHash);
+          if (claimed) return claimed;
+          throw new Error(`clientId ${input.clientId} collided but no comment holds it`, { cause: error });
         }
         throw error;
       }
@@ -318,11 +557,135 @@ export class PostgresCommentStore implements CommentStore {
     });
   }
 
-  /** Same paging rules as the SQLite store: an exclusive created_seq cursor, so walking `next` visits each thread once. */
+  async getRecord(id: string): Promise<CommentRecord | null> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<CommentRow & { author_token_hash: string }>(RECORD_SQL, [id])).rows[0];
+      return row ? { comment: toModerated(row), authorTokenHash: row.author_token_hash } : null;
+    });
+  }
+
+  async edit(id: string, body: string, editedAt: string): Promise<ChangeResult | null> {
+    return this.#change(id, EDIT_SQL, [id, body, editedAt]);
+  }
+
+  async remove(id: string, by: RemovedBy): Promise<ChangeResult | null> {
+    const result = await this.#change(id, REMOVE_SQL, [id, by]);
+    if (result && !result.changed && by === 'author' && result.comment.originalBody !== null) {
+      await this.#guard(() => this.#pool.query(ERASE_KEPT_BODY_SQL, [id]));
+      return { comment: { ...result.comment, originalBody: null }, changed: false };
+    }
+    return result;
+  }
+
+  async restore(id: string): Promise<ChangeResult | null> {
+    return this.#change(id, RESTORE_SQL, [id]);
+  }
+
+  async setLike(commentId: string, readerId: string, liked: boolean): Promise<ChangeResult | null> {
+    return this.#guard(() =>
+      this.#inTransaction('BEGIN', async (client) => {
+        const articleId = (await client.query<{ article_id: string }>(LIKE_LOCK_SQL, [commentId])).rows[0]?.article_id;
+        if (articleId === undefined) return null;
+        const written = (await client.query(liked ? LIKE_INSERT_SQL : LIKE_DELETE_SQL, [commentId, readerId])).rowCount ?? 0;
+        if (written === 0) {
+          const row = (await client.query<CommentRow>(GET_SQL, [commentId])).rows[0];
+          if (!row) throw new Error(`Comment ${commentId} vanished while locked`);
+          return { comment: toModerated(row), changed: false };
+        }
+        const seq = (await client.query<{ last_seq: number }>(BUMP_SQL, [articleId])).rows[0]?.last_seq;
+        if (seq === undefined) throw new Error('Seq upsert returned no row');
+        const row = (await client.query<CommentRow>(LIKE_UPDATE_SQL, [commentId, liked ? 1 : -1, seq])).rows[0];
+        if (!row) throw new Error(`Comment ${commentId} vanished while locked`);
+        return { comment: toModerated(row), changed: true };
+      }),
+    );
+  }
+
+  async readerLikes(articleId: ArticleId, readerId: string): Promise<string[]> {
+    return this.#guard(async () => (await this.#pool.query<{ comment_id: string }>(READER_LIKES_SQL, [readerId, articleId])).rows.map((row) => row.comment_id));
+  }
+
+  async heldList(limit: number): Promise<ModeratedHeld[]> {
+    return this.#guard(async () => (await this.#pool.query<HeldRow>(HELD_LIST_SQL, [limit])).rows.map(toHeld));
+  }
+
+  async getHeld(id: string): Promise<ModeratedHeld | null> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<HeldRow>(HELD_GET_SQL, [id])).rows[0];
+      return row ? toHeld(row) : null;
+    });
+  }
+
+  async approve(id: string): Promise<ModeratedComment | null> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<CommentRow>(APPROVE_SQL, [id])).rows[0];
+      return row ? toModerated(row) : null;
+    });
+  }
+
+  async reject(id: string): Promise<boolean> {
+    return this.#guard(async () => ((await this.#pool.query(REJECT_SQL, [id])).rowCount ?? 0) > 0);
+  }
+
+  async addBan(ban: Ban): Promise<Ban> {
+    return this.#guard(async () => {
+      await this.#pool.query(UPSERT_BAN_SQL, [ban.authorKey, ban.authorName, ban.reason, ban.createdAt, ban.expiresAt]);
+      return { ...ban };
+    });
+  }
+
+  async bans(now: string): Promise<Ban[]> {
+    return this.#guard(async () => (await this.#pool.query<BanRow>(BANS_SQL, [now])).rows.map(toBan));
+  }
+
+  async removeBan(authorKey: string): Promise<boolean> {
+    return this.#guard(async () => ((await this.#pool.query(DELETE_BAN_SQL, [authorKey])).rowCount ?? 0) > 0);
+  }
+
+  async postingGate(articleId: ArticleId, authorKey: string | null, now: string): Promise<PostingGate> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<{ locked: number | null; premoderated: number | null; banned: boolean }>(GATE_SQL, [articleId, authorKey, now])).rows[0];
+      return { locked: row?.locked === 1, premoderated: row?.premoderated === 1, banned: row?.banned === true };
+    });
+  }
+
+  async articleSettings(articleId: ArticleId): Promise<ArticleSettings> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<{ locked: number; premoderated: number }>(SETTINGS_SQL, [articleId])).rows[0];
+      return { locked: row?.locked === 1, premoderated: row?.premoderated === 1 };
+    });
+  }
+
+  async setArticleSettings(articleId: ArticleId, patch: Partial<ArticleSettings>): Promise<ArticleSettings> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<{ locked: number; premoderated: number }>(UPSERT_SETTINGS_SQL, [articleId, toFlag(patch.locked), toFlag(patch.premoderated)])).rows[0];
+      return { locked: row?.locked === 1, premoderated: row?.premoderated === 1 };
+    });
+  }
+
+  async feed(options: { limit: number; articleId?: ArticleId }): Promise<ModeratedComment[]> {
+    return this.#guard(async () => {
+      const result =
+        options.articleId === undefined
+          ? await this.#pool.query<CommentRow>(FEED_SQL, [options.limit])
+          : await this.#pool.query<CommentRow>(ARTICLE_FEED_SQL, [options.articleId, options.limit]);
+      return result.rows.map(toModerated);
+    });
+  }
+
+  /** Same paging rules as the SQLite store: an exclusive created_seq cursor (so walking `next` visits each thread once), an offset for `top`. */
   async page(articleId: ArticleId, request: PageRequest): Promise<PageResult> {
     return this.#guard(() =>
       this.#inSnapshot(async (client) => {
         const lastSeq = (await client.query<{ last_seq: number }>(LAST_SEQ_SQL, [articleId])).rows[0]?.last_seq ?? 0;
+        if (request.order === 'top') {
+          const offset = request.cursor === null ? 0 : Number(request.cursor);
+          const rows = (await client.query<CommentRow>(TOPS_LIKED_SQL, [articleId, request.limit + 1, offset])).rows;
+          const tops = rows.slice(0, request.limit);
+          if (tops.length === 0) return { lastSeq, comments: [], next: null };
+          const replies = (await client.query<CommentRow>(REPLIES_OF_SQL, [articleId, tops.map((top) => top.id)])).rows;
+          return { lastSeq, comments: withReplies(tops, replies), next: rows.length > request.limit ? String(offset + tops.length) : null };
+        }
         const newest = request.order === 'newest';
         const after = request.cursor === null ? (newest ? Number.MAX_SAFE_INTEGER : 0) : Number(request.cursor);
         const rows = (await client.query<CommentRow>(newest ? TOPS_NEWEST_SQL : TOPS_OLDEST_SQL, [articleId, after, request.limit + 1])).rows;
@@ -333,16 +696,8 @@ export class PostgresCommentStore implements CommentStore {
 
         const low = Math.min(first.created_seq, last.created_seq);
         const high = Math.max(first.created_seq, last.created_seq);
-        const repliesByRoot = new Map<string, Comment[]>();
-        for (const row of (await client.query<CommentRow>(REPLIES_SQL, [articleId, low, high])).rows) {
-          if (row.root_id === null) continue;
-          const thread = repliesByRoot.get(row.root_id);
-          if (thread) thread.push(toComment(row));
-          else repliesByRoot.set(row.root_id, [toComment(row)]);
-        }
-        const comments: Comment[] = [];
-        for (const top of tops) comments.push(toComment(top), ...(repliesByRoot.get(top.id) ?? []));
-        return { lastSeq, comments, next: rows.length > request.limit ? String(last.created_seq) : null };
+        const replies = (await client.query<CommentRow>(REPLIES_SQL, [articleId, low, high])).rows;
+        return { lastSeq, comments: withReplies(tops, replies), next: rows.length > request.limit ? String(last.created_seq) : null };
       }),
     );
   }
@@ -388,10 +743,22 @@ export class PostgresCommentStore implements CommentStore {
     return this.#closing;
   }
 
-  async #claimDuplicate(articleId: string, clientId: string, authorTokenHash: string): Promise<CreateResult> {
-    const row = (await this.#pool.query<CommentRow>(CLAIM_DUPLICATE_SQL, [articleId, clientId, authorTokenHash])).rows[0];
-    if (!row) throw new Error(`clientId ${clientId} collided but no comment holds it`);
-    return { comment: toComment(row), created: false };
+  /** The post whose clientId this is, stored or held, now answering to the new token hash; null when neither table has it. */
+  async #claimAnyDuplicate(articleId: string, clientId: string, authorTokenHash: string): Promise<SubmitResult | null> {
+    const stored = (await this.#pool.query<CommentRow>(CLAIM_DUPLICATE_SQL, [articleId, clientId, authorTokenHash])).rows[0];
+    if (stored) return { kind: 'stored', comment: toComment(stored), created: false };
+    const held = (await this.#pool.query<HeldRow>(CLAIM_HELD_DUPLICATE_SQL, [articleId, clientId, authorTokenHash])).rows[0];
+    return held ? { kind: 'held', held: toHeld(held), created: false } : null;
+  }
+
+  /** Runs one of the change statements (see changeSql); when it wrote nothing, reads the comment to tell unknown (null) from unchanged. */
+  #change(id: string, sql: string, params: unknown[]): Promise<ChangeResult | null> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<CommentRow>(sql, params)).rows[0];
+      if (row) return { comment: toModerated(row), changed: true };
+      const current = (await this.#pool.query<CommentRow>(GET_SQL, [id])).rows[0];
+      return current ? { comment: toModerated(current), changed: false } : null;
+    });
   }
 
   /** Runs `fn` on one connection inside a read-only REPEATABLE READ transaction: all its queries see one snapshot. */

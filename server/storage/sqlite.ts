@@ -1,16 +1,23 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
 import type { ArticleId, Comment, CommentStatus } from '../../shared/schemas.ts';
 import {
+  ClientIdHeldError,
   ParentNotFoundError,
   StoreUnavailableError,
+  type ArticleSettings,
   type ChangePage,
+  type ChangeResult,
+  type CommentRecord,
   type CommentStore,
   type CreateResult,
   type NewCommentRecord,
   type PageRequest,
   type PageResult,
+  type PostingGate,
+  type SubmitResult,
 } from './port.ts';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -27,7 +34,9 @@ const UNAVAILABLE_CODES: readonly string[] = [
   'SQLITE_FULL',
 ];
 
-const COMMENT_COLUMNS = 'id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq';
+const COMMENT_COLUMNS =
+  'id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, likes, removed_by, original_body, author_key';
+const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key';
 
 interface CommentRow {
   id: string;
@@ -42,11 +51,40 @@ interface CommentRow {
   status: CommentStatus;
   seq: number;
   created_seq: number;
+  likes: number;
+  /** Guaranteed by the CHECK constraint. */
+  removed_by: RemovedBy | null;
+  original_body: string | null;
+  author_key: string | null;
+}
+
+interface HeldRow {
+  id: string;
+  article_id: string;
+  parent_id: string | null;
+  author_name: string;
+  body: string;
+  created_at: string;
+  author_key: string | null;
 }
 
 interface CountRow {
   article_id: string;
   n: number;
+}
+
+interface GateRow {
+  locked: number | null;
+  premoderated: number | null;
+  banned: number;
+}
+
+interface BanRow {
+  author_key: string;
+  author_name: string;
+  reason: string | null;
+  created_at: string;
+  expires_at: string | null;
 }
 
 type Statement<Params extends unknown[], Result = unknown> = Database.Statement<Params, Result>;
@@ -62,8 +100,28 @@ function toComment(row: CommentRow): Comment {
     editedAt: row.edited_at,
     status: row.status,
     seq: row.seq,
-    likes: 0,
+    likes: row.likes,
   };
+}
+
+function toModerated(row: CommentRow): ModeratedComment {
+  return { ...toComment(row), removedBy: row.removed_by, originalBody: row.original_body, authorKey: row.author_key };
+}
+
+function toHeld(row: HeldRow): ModeratedHeld {
+  return {
+    id: row.id,
+    articleId: row.article_id,
+    parentId: row.parent_id,
+    author: { name: row.author_name },
+    body: row.body,
+    createdAt: row.created_at,
+    authorKey: row.author_key,
+  };
+}
+
+function toBan(row: BanRow): Ban {
+  return { authorKey: row.author_key, authorName: row.author_name, reason: row.reason, createdAt: row.created_at, expiresAt: row.expires_at };
 }
 
 function isUnavailableSqliteError(error: unknown): boolean {
@@ -130,24 +188,55 @@ export class SqliteCommentStore implements CommentStore {
   readonly #db: Database.Database;
 
   readonly #selectById: Statement<[string], CommentRow>;
+  readonly #selectTokenHash: Statement<[string], string>;
   readonly #selectByClientId: Statement<[string, string], CommentRow>;
+  readonly #selectHeldByClientId: Statement<[string, string], HeldRow>;
   readonly #selectParent: Statement<[string, string], { id: string; root_id: string | null }>;
   readonly #updateTokenHash: Statement<[string, string]>;
+  readonly #updateHeldTokenHash: Statement<[string, string]>;
   readonly #bumpSeq: Statement<[string], number>;
   readonly #insert: Statement<
-    [string, string, string | null, string | null, string, string, string, number, number, string | null, string]
+    [string, string, string | null, string | null, string, string, string, number, number, string | null, string, string | null]
   >;
+  readonly #insertHeld: Statement<[string, string, string | null, string, string, string, string | null, string, string | null]>;
   readonly #selectLastSeq: Statement<[string], number>;
   readonly #selectTopNewest: Statement<[string, number, number], CommentRow>;
   readonly #selectTopOldest: Statement<[string, number, number], CommentRow>;
+  readonly #selectTopLiked: Statement<[string, number, number], CommentRow>;
   readonly #selectReplies: Statement<[string, string, number, number], CommentRow>;
+  readonly #selectRepliesOf: Statement<[string, string], CommentRow>;
   readonly #selectChanges: Statement<[string, number, number], CommentRow>;
   readonly #selectCounts = new Map<number, Statement<string[], CountRow>>();
   readonly #ping: Statement<[], number>;
+  readonly #updateBody: Statement<[string, string, number, string]>;
+  readonly #updateRemoved: Statement<[string | null, RemovedBy, number, string]>;
+  readonly #eraseKeptBody: Statement<[string]>;
+  readonly #updateRestored: Statement<[number, string]>;
+  readonly #insertReaction: Statement<[string, string]>;
+  readonly #deleteReaction: Statement<[string, string]>;
+  readonly #updateLikes: Statement<[number, number, string]>;
+  readonly #selectReaderLikes: Statement<[string, string], string>;
+  readonly #selectHeld: Statement<[string], HeldRow & { client_id: string | null; author_token_hash: string }>;
+  readonly #selectHeldList: Statement<[number], HeldRow>;
+  readonly #deleteHeld: Statement<[string]>;
+  readonly #upsertBan: Statement<[string, string, string | null, string, string | null]>;
+  readonly #selectBans: Statement<[string], BanRow>;
+  readonly #deleteBan: Statement<[string]>;
+  readonly #selectGate: Statement<[string, string, string | null, string], GateRow>;
+  readonly #selectSettings: Statement<[string], { locked: number; premoderated: number }>;
+  readonly #upsertSettings: Statement<[{ articleId: string; locked: number | null; premoderated: number | null }]>;
+  readonly #selectFeed: Statement<[number], CommentRow>;
+  readonly #selectArticleFeed: Statement<[string, number], CommentRow>;
 
-  readonly #createTx: Database.Transaction<(input: NewCommentRecord) => CreateResult>;
+  readonly #submitTx: Database.Transaction<(input: NewCommentRecord, hold: boolean) => SubmitResult>;
   readonly #pageTx: Database.Transaction<(articleId: string, request: PageRequest) => PageResult>;
   readonly #changesTx: Database.Transaction<(articleId: string, since: number, limit: number) => ChangePage>;
+  readonly #editTx: Database.Transaction<(id: string, body: string, editedAt: string) => ChangeResult | null>;
+  readonly #removeTx: Database.Transaction<(id: string, by: RemovedBy) => ChangeResult | null>;
+  readonly #restoreTx: Database.Transaction<(id: string) => ChangeResult | null>;
+  readonly #likeTx: Database.Transaction<(id: string, readerId: string, liked: boolean) => ChangeResult | null>;
+  readonly #approveTx: Database.Transaction<(id: string) => ModeratedComment | null>;
+  readonly #settingsTx: Database.Transaction<(articleId: string, patch: Partial<ArticleSettings>) => ArticleSettings>;
 
   /** Opens (creating the file and its directory if missing) and migrates the database at `path`; `:memory:` works. */
   constructor(path: string) {
@@ -161,9 +250,12 @@ export class SqliteCommentStore implements CommentStore {
     this.#db = db;
 
     this.#selectById = db.prepare(`SELECT ${COMMENT_COLUMNS} FROM comments WHERE id = ?`);
+    this.#selectTokenHash = db.prepare<[string], string>('SELECT author_token_hash FROM comments WHERE id = ?').pluck();
     this.#selectByClientId = db.prepare(`SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? AND client_id = ?`);
+    this.#selectHeldByClientId = db.prepare(`SELECT ${HELD_COLUMNS} FROM held_comments WHERE article_id = ? AND client_id = ?`);
     this.#selectParent = db.prepare('SELECT id, root_id FROM comments WHERE article_id = ? AND id = ?');
     this.#updateTokenHash = db.prepare('UPDATE comments SET author_token_hash = ? WHERE id = ?');
+    this.#updateHeldTokenHash = db.prepare('UPDATE held_comments SET author_token_hash = ? WHERE id = ?');
     this.#bumpSeq = db
       .prepare<[string], number>(
         `INSERT INTO articles (article_id, last_seq) VALUES (?, 1)
@@ -173,8 +265,12 @@ export class SqliteCommentStore implements CommentStore {
       .pluck();
     this.#insert = db.prepare(
       `INSERT INTO comments
-         (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'visible', ?, ?, ?, ?)`,
+         (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'visible', ?, ?, ?, ?, ?)`,
+    );
+    this.#insertHeld = db.prepare(
+      `INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#selectLastSeq = db.prepare<[string], number>('SELECT last_seq FROM articles WHERE article_id = ?').pluck();
     this.#selectTopNewest = db.prepare(
@@ -187,6 +283,11 @@ export class SqliteCommentStore implements CommentStore {
        WHERE article_id = ? AND parent_id IS NULL AND created_seq > ?
        ORDER BY created_seq ASC LIMIT ?`,
     );
+    this.#selectTopLiked = db.prepare(
+      `SELECT ${COMMENT_COLUMNS} FROM comments
+       WHERE article_id = ? AND parent_id IS NULL
+       ORDER BY likes DESC, created_seq DESC LIMIT ? OFFSET ?`,
+    );
     // The tops of one page are exactly the top-level comments whose created_seq lies in [low, high].
     this.#selectReplies = db.prepare(
       `SELECT ${COMMENT_COLUMNS} FROM comments
@@ -195,20 +296,86 @@ export class SqliteCommentStore implements CommentStore {
        )
        ORDER BY created_seq ASC`,
     );
+    // Replies of the threads whose ids are listed (a JSON array): the `top` order's tops are no created_seq range.
+    this.#selectRepliesOf = db.prepare(
+      `SELECT ${COMMENT_COLUMNS} FROM comments
+       WHERE article_id = ? AND root_id IN (SELECT value FROM json_each(?))
+       ORDER BY created_seq ASC`,
+    );
     this.#selectChanges = db.prepare(
       `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
     );
     this.#ping = db.prepare<[], number>('SELECT 1').pluck();
+    this.#updateBody = db.prepare('UPDATE comments SET body = ?, edited_at = ?, seq = ? WHERE id = ?');
+    // A moderator's removal keeps the body (first parameter); an author's passes NULL and erases it.
+    this.#updateRemoved = db.prepare(
+      "UPDATE comments SET status = 'removed', original_body = ?, body = '', removed_by = ?, seq = ? WHERE id = ?",
+    );
+    this.#eraseKeptBody = db.prepare('UPDATE comments SET original_body = NULL WHERE id = ?');
+    this.#updateRestored = db.prepare(
+      "UPDATE comments SET status = 'visible', body = original_body, original_body = NULL, removed_by = NULL, seq = ? WHERE id = ?",
+    );
+    this.#insertReaction = db.prepare('INSERT INTO reactions (comment_id, reader_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    this.#deleteReaction = db.prepare('DELETE FROM reactions WHERE comment_id = ? AND reader_id = ?');
+    this.#updateLikes = db.prepare('UPDATE comments SET likes = likes + ?, seq = ? WHERE id = ?');
+    this.#selectReaderLikes = db
+      .prepare<[string, string], string>(
+        `SELECT r.comment_id FROM reactions r JOIN comments c ON c.id = r.comment_id
+         WHERE r.reader_id = ? AND c.article_id = ? ORDER BY c.created_seq ASC`,
+      )
+      .pluck();
+    this.#selectHeld = db.prepare(`SELECT ${HELD_COLUMNS}, client_id, author_token_hash FROM held_comments WHERE id = ?`);
+    this.#selectHeldList = db.prepare(`SELECT ${HELD_COLUMNS} FROM held_comments ORDER BY created_at ASC, id ASC LIMIT ?`);
+    this.#deleteHeld = db.prepare('DELETE FROM held_comments WHERE id = ?');
+    this.#upsertBan = db.prepare(
+      `INSERT INTO bans (author_key, author_name, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (author_key) DO UPDATE SET author_name = excluded.author_name, reason = excluded.reason,
+         created_at = excluded.created_at, expires_at = excluded.expires_at`,
+    );
+    this.#selectBans = db.prepare(
+      'SELECT author_key, author_name, reason, created_at, expires_at FROM bans WHERE expires_at IS NULL OR expires_at > ? ORDER BY created_at DESC, author_key',
+    );
+    this.#deleteBan = db.prepare('DELETE FROM bans WHERE author_key = ?');
+    this.#selectGate = db.prepare(
+      `SELECT
+         (SELECT locked FROM article_settings WHERE article_id = ?) AS locked,
+         (SELECT premoderated FROM article_settings WHERE article_id = ?) AS premoderated,
+         EXISTS (SELECT 1 FROM bans WHERE author_key = ? AND (expires_at IS NULL OR expires_at > ?)) AS banned`,
+    );
+    this.#selectSettings = db.prepare('SELECT locked, premoderated FROM article_settings WHERE article_id = ?');
+    this.#upsertSettings = db.prepare(
+      `INSERT INTO article_settings (article_id, locked, premoderated) VALUES (@articleId, COALESCE(@locked, 0), COALESCE(@premoderated, 0))
+       ON CONFLICT (article_id) DO UPDATE SET locked = COALESCE(@locked, locked), premoderated = COALESCE(@premoderated, premoderated)`,
+    );
+    this.#selectFeed = db.prepare(`SELECT ${COMMENT_COLUMNS} FROM comments ORDER BY created_at DESC, created_seq DESC LIMIT ?`);
+    this.#selectArticleFeed = db.prepare(
+      `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? ORDER BY created_at DESC, created_seq DESC LIMIT ?`,
+    );
 
-    this.#createTx = db.transaction((input: NewCommentRecord) => this.#createInTransaction(input));
+    this.#submitTx = db.transaction((input: NewCommentRecord, hold: boolean) => this.#submitInTransaction(input, hold));
     this.#pageTx = db.transaction((articleId: string, request: PageRequest) => this.#pageInTransaction(articleId, request));
     this.#changesTx = db.transaction((articleId: string, since: number, limit: number) =>
       this.#changesInTransaction(articleId, since, limit),
     );
+    this.#editTx = db.transaction((id: string, body: string, editedAt: string) => this.#editInTransaction(id, body, editedAt));
+    this.#removeTx = db.transaction((id: string, by: RemovedBy) => this.#removeInTransaction(id, by));
+    this.#restoreTx = db.transaction((id: string) => this.#restoreInTransaction(id));
+    this.#likeTx = db.transaction((id: string, readerId: string, liked: boolean) => this.#likeInTransaction(id, readerId, liked));
+    this.#approveTx = db.transaction((id: string) => this.#approveInTransaction(id));
+    this.#settingsTx = db.transaction((articleId: string, patch: Partial<ArticleSettings>) => {
+      this.#upsertSettings.run({ articleId, locked: toFlag(patch.locked), premoderated: toFlag(patch.premoderated) });
+      return this.#settingsOf(articleId);
+    });
   }
 
   async create(input: NewCommentRecord): Promise<CreateResult> {
-    return this.#guard(() => this.#createTx.immediate(input));
+    const result = await this.submit(input, { hold: false });
+    if (result.kind === 'held') throw new ClientIdHeldError(result.held);
+    return { comment: result.comment, created: result.created };
+  }
+
+  async submit(input: NewCommentRecord, options: { hold: boolean }): Promise<SubmitResult> {
+    return this.#guard(() => this.#submitTx.immediate(input, options.hold));
   }
 
   async get(id: string): Promise<Comment | null> {
@@ -218,11 +385,97 @@ export class SqliteCommentStore implements CommentStore {
     });
   }
 
+  async getRecord(id: string): Promise<CommentRecord | null> {
+    return this.#guard(() =>
+      this.#db.transaction(() => {
+        const row = this.#selectById.get(id);
+        const authorTokenHash = this.#selectTokenHash.get(id);
+        return row && authorTokenHash !== undefined ? { comment: toModerated(row), authorTokenHash } : null;
+      }).deferred(),
+    );
+  }
+
+  async edit(id: string, body: string, editedAt: string): Promise<ChangeResult | null> {
+    return this.#guard(() => this.#editTx.immediate(id, body, editedAt));
+  }
+
+  async remove(id: string, by: RemovedBy): Promise<ChangeResult | null> {
+    return this.#guard(() => this.#removeTx.immediate(id, by));
+  }
+
+  async restore(id: string): Promise<ChangeResult | null> {
+    return this.#guard(() => this.#restoreTx.immediate(id));
+  }
+
+  async setLike(commentId: string, readerId: string, liked: boolean): Promise<ChangeResult | null> {
+    return this.#guard(() => this.#likeTx.immediate(commentId, readerId, liked));
+  }
+
+  async readerLikes(articleId: ArticleId, readerId: string): Promise<string[]> {
+    return this.#guard(() => this.#selectReaderLikes.all(readerId, articleId));
+  }
+
+  async heldList(limit: number): Promise<ModeratedHeld[]> {
+    return this.#guard(() => this.#selectHeldList.all(limit).map(toHeld));
+  }
+
+  async getHeld(id: string): Promise<ModeratedHeld | null> {
+    return this.#guard(() => {
+      const row = this.#selectHeld.get(id);
+      return row ? toHeld(row) : null;
+    });
+  }
+
+  async approve(id: string): Promise<ModeratedComment | null> {
+    return this.#guard(() => this.#approveTx.immediate(id));
+  }
+
+  async reject(id: string): Promise<boolean> {
+    return this.#guard(() => this.#deleteHeld.run(id).changes > 0);
+  }
+
+  async addBan(ban: Ban): Promise<Ban> {
+    return this.#guard(() => {
+      this.#upsertBan.run(ban.authorKey, ban.authorName, ban.reason, ban.createdAt, ban.expiresAt);
+      return { ...ban };
+    });
+  }
+
+  async bans(now: string): Promise<Ban[]> {
+    return this.#guard(() => this.#selectBans.all(now).map(toBan));
+  }
+
+  async removeBan(authorKey: string): Promise<boolean> {
+    return this.#guard(() => this.#deleteBan.run(authorKey).changes > 0);
+  }
+
+  async postingGate(articleId: ArticleId, authorKey: string | null, now: string): Promise<PostingGate> {
+    return this.#guard(() => {
+      const row = this.#selectGate.get(articleId, articleId, authorKey, now);
+      return { locked: row?.locked === 1, premoderated: row?.premoderated === 1, banned: row?.banned === 1 };
+    });
+  }
+
+  async articleSettings(articleId: ArticleId): Promise<ArticleSettings> {
+    return this.#guard(() => this.#settingsOf(articleId));
+  }
+
+  async setArticleSettings(articleId: ArticleId, patch: Partial<ArticleSettings>): Promise<ArticleSettings> {
+    return this.#guard(() => this.#settingsTx.immediate(articleId, patch));
+  }
+
+  async feed(options: { limit: number; articleId?: ArticleId }): Promise<ModeratedComment[]> {
+    return this.#guard(() =>
+      (options.articleId === undefined ? this.#selectFeed.all(options.limit) : this.#selectArticleFeed.all(options.articleId, options.limit)).map(toModerated),
+    );
+  }
+
   /**
-   * Top-level comments ordered by created_seq (descending for `newest`), each followed by every
-   * comment of its thread (replies at any depth) in created_seq order. `cursor` is exclusive: the
-   * next page starts strictly after the last top-level comment of the previous one, so walking
-   * `next` visits every thread exactly once even while new comments arrive.
+   * Top-level comments ordered by created_seq (descending for `newest`), or by likes for `top`, each
+   * followed by every comment of its thread (replies at any depth) in created_seq order. For
+   * `newest`/`oldest`, `cursor` is exclusive: the next page starts strictly after the last top-level
+   * comment of the previous one, so walking `next` visits every thread exactly once even while new
+   * comments arrive. For `top` it is an offset.
    */
   async page(articleId: ArticleId, request: PageRequest): Promise<PageResult> {
     return this.#guard(() => this.#pageTx.deferred(articleId, request));
@@ -256,12 +509,17 @@ export class SqliteCommentStore implements CommentStore {
     if (this.#db.open) this.#db.close();
   }
 
-  #createInTransaction(input: NewCommentRecord): CreateResult {
+  #submitInTransaction(input: NewCommentRecord, hold: boolean): SubmitResult {
     if (input.clientId !== null) {
       const existing = this.#selectByClientId.get(input.articleId, input.clientId);
       if (existing) {
         this.#updateTokenHash.run(input.authorTokenHash, existing.id);
-        return { comment: toComment(existing), created: false };
+        return { kind: 'stored', comment: toComment(existing), created: false };
+      }
+      const held = this.#selectHeldByClientId.get(input.articleId, input.clientId);
+      if (held) {
+        this.#updateHeldTokenHash.run(input.authorTokenHash, held.id);
+        return { kind: 'held', held: toHeld(held), created: false };
       }
     }
     let rootId: string | null = null;
@@ -270,8 +528,21 @@ export class SqliteCommentStore implements CommentStore {
       if (!parent) throw new ParentNotFoundError(input.parentId);
       rootId = parent.root_id ?? parent.id;
     }
-    const seq = this.#bumpSeq.get(input.articleId);
-    if (seq === undefined) throw new Error('Seq upsert returned no row');
+    const authorKey = input.authorKey ?? null;
+    if (hold) {
+      this.#insertHeld.run(input.id, input.articleId, input.parentId, input.authorName, input.body, input.createdAt, input.clientId, input.authorTokenHash, authorKey);
+      const held: ModeratedHeld = {
+        id: input.id,
+        articleId: input.articleId,
+        parentId: input.parentId,
+        author: { name: input.authorName },
+        body: input.body,
+        createdAt: input.createdAt,
+        authorKey,
+      };
+      return { kind: 'held', held, created: true };
+    }
+    const seq = this.#nextSeq(input.articleId);
     this.#insert.run(
       input.id,
       input.articleId,
@@ -284,8 +555,10 @@ export class SqliteCommentStore implements CommentStore {
       seq,
       input.clientId,
       input.authorTokenHash,
+      authorKey,
     );
     return {
+      kind: 'stored',
       comment: {
         id: input.id,
         articleId: input.articleId,
@@ -302,8 +575,94 @@ export class SqliteCommentStore implements CommentStore {
     };
   }
 
+  #editInTransaction(id: string, body: string, editedAt: string): ChangeResult | null {
+    const row = this.#selectById.get(id);
+    if (!row) return null;
+    if (row.status !== 'visible') return { comment: toModerated(row), changed: false };
+    this.#updateBody.run(body, editedAt, this.#nextSeq(row.article_id), id);
+    return this.#changed(id);
+  }
+
+  #removeInTransaction(id: string, by: RemovedBy): ChangeResult | null {
+    const row = this.#selectById.get(id);
+    if (!row) return null;
+    if (row.status === 'visible') {
+      this.#updateRemoved.run(by === 'moderator' ? row.body : null, by, this.#nextSeq(row.article_id), id);
+      return this.#changed(id);
+    }
+    // The author's wish to be forgotten outranks a moderator's chance to restore.
+    if (by === 'author' && row.original_body !== null) this.#eraseKeptBody.run(id);
+    return { comment: toModerated(this.#selectById.get(id) ?? row), changed: false };
+  }
+
+  #restoreInTransaction(id: string): ChangeResult | null {
+    const row = this.#selectById.get(id);
+    if (!row) return null;
+    if (row.status !== 'removed' || row.removed_by !== 'moderator' || row.original_body === null) return { comment: toModerated(row), changed: false };
+    this.#updateRestored.run(this.#nextSeq(row.article_id), id);
+    return this.#changed(id);
+  }
+
+  #likeInTransaction(id: string, readerId: string, liked: boolean): ChangeResult | null {
+    const row = this.#selectById.get(id);
+    if (!row) return null;
+    const changes = liked ? this.#insertReaction.run(id, readerId).changes : this.#deleteReaction.run(id, readerId).changes;
+    if (changes === 0) return { comment: toModerated(row), changed: false };
+    this.#updateLikes.run(liked ? 1 : -1, this.#nextSeq(row.article_id), id);
+    return this.#changed(id);
+  }
+
+  #approveInTransaction(id: string): ModeratedComment | null {
+    const held = this.#selectHeld.get(id);
+    if (!held) return null;
+    let rootId: string | null = null;
+    if (held.parent_id !== null) {
+      const parent = this.#selectParent.get(held.article_id, held.parent_id);
+      // Comments are never deleted and held_comments.parent_id references comments: the parent exists.
+      if (!parent) throw new ParentNotFoundError(held.parent_id);
+      rootId = parent.root_id ?? parent.id;
+    }
+    this.#deleteHeld.run(id);
+    const seq = this.#nextSeq(held.article_id);
+    this.#insert.run(
+      held.id,
+      held.article_id,
+      held.parent_id,
+      rootId,
+      held.author_name,
+      held.body,
+      held.created_at,
+      seq,
+      seq,
+      held.client_id,
+      held.author_token_hash,
+      held.author_key,
+    );
+    const row = this.#selectById.get(id);
+    if (!row) throw new Error('Approved comment not found after insert');
+    return toModerated(row);
+  }
+
+  #nextSeq(articleId: string): number {
+    const seq = this.#bumpSeq.get(articleId);
+    if (seq === undefined) throw new Error('Seq upsert returned no row');
+    return seq;
+  }
+
+  #changed(id: string): ChangeResult {
+    const row = this.#selectById.get(id);
+    if (!row) throw new Error(`Comment ${id} vanished inside its transaction`);
+    return { comment: toModerated(row), changed: true };
+  }
+
+  #settingsOf(articleId: string): ArticleSettings {
+    const row = this.#selectSettings.get(articleId);
+    return { locked: row?.locked === 1, premoderated: row?.premoderated === 1 };
+  }
+
   #pageInTransaction(articleId: string, request: PageRequest): PageResult {
     const lastSeq = this.#selectLastSeq.get(articleId) ?? 0;
+    if (request.order === 'top') return this.#topPage(articleId, request, lastSeq);
     const newest = request.order === 'newest';
     const after = request.cursor === null ? (newest ? Number.MAX_SAFE_INTEGER : 0) : Number(request.cursor);
     const rows = (newest ? this.#selectTopNewest : this.#selectTopOldest).all(articleId, after, request.limit + 1);
@@ -314,16 +673,17 @@ export class SqliteCommentStore implements CommentStore {
 
     const low = Math.min(first.created_seq, last.created_seq);
     const high = Math.max(first.created_seq, last.created_seq);
-    const repliesByRoot = new Map<string, Comment[]>();
-    for (const row of this.#selectReplies.all(articleId, articleId, low, high)) {
-      if (row.root_id === null) continue;
-      const thread = repliesByRoot.get(row.root_id);
-      if (thread) thread.push(toComment(row));
-      else repliesByRoot.set(row.root_id, [toComment(row)]);
-    }
-    const comments: Comment[] = [];
-    for (const top of tops) comments.push(toComment(top), ...(repliesByRoot.get(top.id) ?? []));
+    const comments = withReplies(tops, this.#selectReplies.all(articleId, articleId, low, high));
     return { lastSeq, comments, next: rows.length > request.limit ? String(last.created_seq) : null };
+  }
+
+  #topPage(articleId: string, request: PageRequest, lastSeq: number): PageResult {
+    const offset = request.cursor === null ? 0 : Number(request.cursor);
+    const rows = this.#selectTopLiked.all(articleId, request.limit + 1, offset);
+    const tops = rows.slice(0, request.limit);
+    if (tops.length === 0) return { lastSeq, comments: [], next: null };
+    const comments = withReplies(tops, this.#selectRepliesOf.all(articleId, JSON.stringify(tops.map((top) => top.id))));
+    return { lastSeq, comments, next: rows.length > request.limit ? String(offset + tops.length) : null };
   }
 
   #changesInTransaction(articleId: string, since: number, limit: number): ChangePage {
@@ -357,6 +717,25 @@ export class SqliteCommentStore implements CommentStore {
       throw toStoreError(error, this.#db);
     }
   }
+}
+
+/** A setting as SQLite stores it; undefined (not to be changed) becomes NULL, which the upsert's COALESCE keeps. */
+function toFlag(value: boolean | undefined): number | null {
+  return value === undefined ? null : value ? 1 : 0;
+}
+
+/** Each top followed by the replies of its thread (given in created_seq order). */
+function withReplies(tops: readonly CommentRow[], replies: readonly CommentRow[]): Comment[] {
+  const repliesByRoot = new Map<string, Comment[]>();
+  for (const row of replies) {
+    if (row.root_id === null) continue;
+    const thread = repliesByRoot.get(row.root_id);
+    if (thread) thread.push(toComment(row));
+    else repliesByRoot.set(row.root_id, [toComment(row)]);
+  }
+  const comments: Comment[] = [];
+  for (const top of tops) comments.push(toComment(top), ...(repliesByRoot.get(top.id) ?? []));
+  return comments;
 }
 
 /** Opens (creating if missing) and migrates the SQLite store at `path`. */

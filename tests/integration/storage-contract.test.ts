@@ -5,8 +5,10 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { nanoid } from 'nanoid';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ModeratedCommentSchema, ModeratedHeldSchema } from '../../shared/moderation.ts';
 import { CommentSchema, type Comment } from '../../shared/schemas.ts';
-import { ParentNotFoundError, StoreUnavailableError, type CommentStore, type NewCommentRecord } from '../../server/storage/port.ts';
+import { MIGRATIONS } from '../../server/storage/migrations.ts';
+import { ClientIdHeldError, ParentNotFoundError, StoreUnavailableError, type CommentStore, type NewCommentRecord } from '../../server/storage/port.ts';
 import type { SqliteCommentStore } from '../../server/storage/sqlite.ts';
 import { openSqliteStore } from '../../server/storage/sqlite.ts';
 import { makeArticleId, makeRecord, makeTempDir, storeFactories } from '../helpers/store-factories.ts';
@@ -326,6 +328,306 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       }
     });
   });
+
+  describe('held comments (pre-moderation)', () => {
+    it('holds a post with no seq, out of pages, changes and counts, and lists it for moderators', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      await post(store, { articleId });
+      const record = makeRecord({ articleId, authorKey: 'key-of-ann', createdAt: '2024-05-17T20:41:00.000Z' });
+      const result = await store.submit(record, { hold: true });
+      expect(result).toEqual({
+        kind: 'held',
+        created: true,
+        held: { id: record.id, articleId, parentId: null, author: { name: record.authorName }, body: record.body, createdAt: record.createdAt, authorKey: 'key-of-ann' },
+      });
+      expect(await store.lastSeq(articleId)).toBe(1);
+      expect((await store.changesSince(articleId, 0, 10)).comments).toHaveLength(1);
+      expect((await store.page(articleId, { limit: 10, cursor: null, order: 'newest' })).comments).toHaveLength(1);
+      expect(await store.counts([articleId])).toEqual({ [articleId]: 1 });
+      expect(await store.get(record.id)).toBeNull();
+      const listed = await store.heldList(100);
+      expect(listed.map((h) => ModeratedHeldSchema.parse(h).id)).toContain(record.id);
+      expect(await store.getHeld(record.id)).toEqual(listed.find((h) => h.id === record.id));
+    });
+
+    it('approves into the thread with the next seq, the same id, createdAt and author key; a second approve finds nothing', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const parent = await post(store, { articleId });
+      const record = makeRecord({ articleId, parentId: parent.id, authorKey: 'key-of-bo', createdAt: '2024-05-17T20:41:00.000Z' });
+      await store.submit(record, { hold: true });
+      await post(store, { articleId });
+      const approved = await store.approve(record.id);
+      expect(ModeratedCommentSchema.parse(approved)).toMatchObject({
+        id: record.id,
+        parentId: parent.id,
+        createdAt: '2024-05-17T20:41:00.000Z',
+        status: 'visible',
+        seq: 3,
+        likes: 0,
+        authorKey: 'key-of-bo',
+        removedBy: null,
+        originalBody: null,
+      });
+      expect(await store.approve(record.id)).toBeNull();
+      expect(await store.getHeld(record.id)).toBeNull();
+      expect(seqs((await store.changesSince(articleId, 2, 10)).comments)).toEqual([3]);
+      const page = await store.page(articleId, { limit: 10, cursor: null, order: 'oldest' });
+      expect(page.comments.map((c) => c.id)).toEqual([parent.id, record.id, expect.any(String)]);
+      expect(await store.counts([articleId])).toEqual({ [articleId]: 3 });
+    });
+
+    it('rejects for good, taking no seq', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const record = makeRecord({ articleId });
+      await store.submit(record, { hold: true });
+      expect(await store.reject(record.id)).toBe(true);
+      expect(await store.reject(record.id)).toBe(false);
+      expect(await store.approve(record.id)).toBeNull();
+      expect(await store.lastSeq(articleId)).toBe(0);
+    });
+
+    it('keeps a clientId to one post across held and stored comments', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const clientId = nanoid();
+      const first = makeRecord({ articleId, clientId });
+      expect((await store.submit(first, { hold: true })).created).toBe(true);
+      for (const hold of [true, false]) {
+        const again = await store.submit(makeRecord({ articleId, clientId, body: 'retry' }), { hold });
+        expect(again).toMatchObject({ kind: 'held', created: false, held: { id: first.id, body: first.body } });
+      }
+      const error: unknown = await store.create(makeRecord({ articleId, clientId })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ClientIdHeldError);
+      expect(await store.heldList(100)).toHaveLength(1);
+      await store.approve(first.id);
+      for (const hold of [true, false]) {
+        const again = await store.submit(makeRecord({ articleId, clientId }), { hold });
+        expect(again).toMatchObject({ kind: 'stored', created: false, comment: { id: first.id, seq: 1 } });
+      }
+      const stored = makeRecord({ articleId, clientId: nanoid() });
+      await store.create(stored);
+      expect(await store.submit(makeRecord({ articleId, clientId: stored.clientId }), { hold: true })).toMatchObject({ kind: 'stored', created: false, comment: { id: stored.id } });
+      expect(await store.heldList(100)).toHaveLength(0);
+      expect(await store.lastSeq(articleId)).toBe(2);
+    });
+
+    it('hands a repeated held clientId the new token hash', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const clientId = nanoid();
+      const first = makeRecord({ articleId, clientId, authorTokenHash: 'a'.repeat(64) });
+      await store.submit(first, { hold: true });
+      await store.submit(makeRecord({ articleId, clientId, authorTokenHash: 'b'.repeat(64) }), { hold: true });
+      await store.approve(first.id);
+      expect((await store.getRecord(first.id))?.authorTokenHash).toBe('b'.repeat(64));
+    });
+
+    it('refuses to hold a reply to a missing parent', async () => {
+      const store = await newStore();
+      const parentId = nanoid();
+      const error: unknown = await store.submit(makeRecord({ parentId }), { hold: true }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ParentNotFoundError);
+      expect(await store.heldList(100)).toHaveLength(0);
+    });
+  });
+
+  describe('edits and removals', () => {
+    it('edits a visible comment with the next seq and sets editedAt; a removed one is left unchanged', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const c = await post(store, { articleId, body: 'before' });
+      await post(store, { articleId });
+      const edited = await store.edit(c.id, 'after', '2030-01-01T00:00:00.000Z');
+      expect(edited?.changed).toBe(true);
+      expect(edited?.comment).toMatchObject({ id: c.id, body: 'after', editedAt: '2030-01-01T00:00:00.000Z', seq: 3, createdAt: c.createdAt });
+      expect(await store.get(c.id)).toMatchObject({ body: 'after', seq: 3 });
+      expect(seqs((await store.changesSince(articleId, 2, 10)).comments)).toEqual([3]);
+      await store.remove(c.id, 'moderator');
+      const refused = await store.edit(c.id, 'again', '2030-01-01T00:00:01.000Z');
+      expect(refused).toMatchObject({ changed: false, comment: { status: 'removed', body: '' } });
+      expect(await store.lastSeq(articleId)).toBe(4);
+      expect(await store.edit(nanoid(), 'x', '2030-01-01T00:00:00.000Z')).toBeNull();
+    });
+
+    it("erases the body for good when the author removes it; it cannot be restored", async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const c = await post(store, { articleId, body: 'private thought' });
+      const removed = await store.remove(c.id, 'author');
+      expect(removed).toMatchObject({ changed: true, comment: { status: 'removed', body: '', seq: 2, removedBy: 'author', originalBody: null } });
+      expect((await store.getRecord(c.id))?.comment).toMatchObject({ body: '', originalBody: null });
+      expect(await store.restore(c.id)).toMatchObject({ changed: false, comment: { status: 'removed' } });
+      expect(await store.remove(c.id, 'author')).toMatchObject({ changed: false });
+      expect(await store.remove(c.id, 'moderator')).toMatchObject({ changed: false, comment: { removedBy: 'author' } });
+      expect(await store.lastSeq(articleId)).toBe(2);
+      expect(await store.counts([articleId])).toEqual({ [articleId]: 0 });
+      expect(await store.remove(nanoid(), 'author')).toBeNull();
+    });
+
+    it('keeps the body of a moderator removal out of every public read, and restores it with the next seq', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const c = await post(store, { articleId, body: 'heated words' });
+      const removed = await store.remove(c.id, 'moderator');
+      expect(removed).toMatchObject({ changed: true, comment: { status: 'removed', body: '', seq: 2, removedBy: 'moderator', originalBody: 'heated words' } });
+      expect(await store.get(c.id)).toMatchObject({ body: '', status: 'removed' });
+      expect(JSON.stringify(await store.page(articleId, { limit: 10, cursor: null, order: 'newest' }))).not.toContain('heated words');
+      expect(JSON.stringify(await store.changesSince(articleId, 0, 10))).not.toContain('heated words');
+      expect(await store.counts([articleId])).toEqual({ [articleId]: 0 });
+      const restored = await store.restore(c.id);
+      expect(restored).toMatchObject({ changed: true, comment: { status: 'visible', body: 'heated words', seq: 3, removedBy: null, originalBody: null } });
+      expect(await store.restore(c.id)).toMatchObject({ changed: false });
+      expect(await store.counts([articleId])).toEqual({ [articleId]: 1 });
+      expect(await store.restore(nanoid())).toBeNull();
+    });
+
+    it("lets the author erase what a moderator's removal kept, taking no seq", async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const c = await post(store, { articleId, body: 'take it back' });
+      await store.remove(c.id, 'moderator');
+      const erased = await store.remove(c.id, 'author');
+      expect(erased).toMatchObject({ changed: false, comment: { status: 'removed', originalBody: null } });
+      expect((await store.getRecord(c.id))?.comment.originalBody).toBeNull();
+      expect(await store.restore(c.id)).toMatchObject({ changed: false });
+      expect(await store.lastSeq(articleId)).toBe(2);
+    });
+
+    it('reads a record with the token hash and the moderator fields', async () => {
+      const store = await newStore();
+      const record = makeRecord({ authorTokenHash: 'f'.repeat(64), authorKey: 'the-key' });
+      await store.create(record);
+      const found = await store.getRecord(record.id);
+      expect(found?.authorTokenHash).toBe('f'.repeat(64));
+      expect(ModeratedCommentSchema.parse(found?.comment)).toMatchObject({ id: record.id, authorKey: 'the-key', removedBy: null, originalBody: null });
+      expect(await store.getRecord(nanoid())).toBeNull();
+    });
+  });
+
+  describe('likes', () => {
+    it('counts one like per reader; a repeat or an undo of nothing takes no seq', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const c = await post(store, { articleId });
+      expect(await store.setLike(c.id, 'reader-one-0001', true)).toMatchObject({ changed: true, comment: { likes: 1, seq: 2 } });
+      expect(await store.setLike(c.id, 'reader-one-0001', true)).toMatchObject({ changed: false, comment: { likes: 1, seq: 2 } });
+      expect(await store.setLike(c.id, 'reader-two-0002', true)).toMatchObject({ changed: true, comment: { likes: 2, seq: 3 } });
+      expect(await store.setLike(c.id, 'reader-one-0001', false)).toMatchObject({ changed: true, comment: { likes: 1, seq: 4 } });
+      expect(await store.setLike(c.id, 'reader-one-0001', false)).toMatchObject({ changed: false, comment: { likes: 1 } });
+      expect(await store.lastSeq(articleId)).toBe(4);
+      expect((await store.changesSince(articleId, 3, 10)).comments).toEqual([expect.objectContaining({ id: c.id, likes: 1, seq: 4 })]);
+      expect(await store.get(c.id)).toMatchObject({ likes: 1 });
+      expect(await store.setLike(nanoid(), 'reader-one-0001', true)).toBeNull();
+    });
+
+    it("lists the article's comments a reader likes", async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const [a, b, c] = [await post(store, { articleId }), await post(store, { articleId }), await post(store, { articleId })];
+      const elsewhere = await post(store, {});
+      for (const id of [c.id, a.id, elsewhere.id]) await store.setLike(id, 'reader-three-03', true);
+      await store.setLike(b.id, 'someone-else-1', true);
+      expect(await store.readerLikes(articleId, 'reader-three-03')).toEqual([a.id, c.id]);
+      expect(await store.readerLikes(articleId, 'nobody-at-all-1')).toEqual([]);
+    });
+
+    it('keeps likes exact and seqs gapless under concurrent likes, edits and posts on one article', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const c = await post(store, { articleId });
+      const readers = Array.from({ length: 20 }, (_, i) => `reader-${String(i).padStart(8, '0')}`);
+      await Promise.all([
+        ...readers.map((reader) => store.setLike(c.id, reader, true)),
+        // The same reader twice at once: one like.
+        ...readers.slice(0, 5).map((reader) => store.setLike(c.id, reader, true)),
+        ...Array.from({ length: 5 }, (_, i) => store.edit(c.id, `edit ${i}`, new Date().toISOString())),
+        ...Array.from({ length: 10 }, () => store.create(makeRecord({ articleId }))),
+      ]);
+      expect(await store.get(c.id)).toMatchObject({ likes: 20 });
+      const total = 1 + 20 + 5 + 10;
+      expect(await store.lastSeq(articleId)).toBe(total);
+      const changes = await store.changesSince(articleId, 0, 100);
+      // Each comment shows its latest change once; those seqs are distinct and the highest is the head.
+      expect(new Set(seqs(changes.comments)).size).toBe(changes.comments.length);
+      expect(Math.max(...seqs(changes.comments))).toBe(total);
+      await Promise.all(readers.map((reader) => store.setLike(c.id, reader, false)));
+      expect(await store.get(c.id)).toMatchObject({ likes: 0, seq: total + 20 });
+    });
+
+    it('orders top threads by likes, ties newest first, each with its replies, paged by offset', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const [a, b, c, d] = [await post(store, { articleId }), await post(store, { articleId }), await post(store, { articleId }), await post(store, { articleId })];
+      const replyToA = await post(store, { articleId, parentId: a.id });
+      for (const reader of ['reader-aaaaaaa1', 'reader-aaaaaaa2']) await store.setLike(a.id, reader, true);
+      await store.setLike(c.id, 'reader-aaaaaaa1', true);
+      await store.setLike(replyToA.id, 'reader-aaaaaaa3', true);
+      const first = await store.page(articleId, { limit: 2, cursor: null, order: 'top' });
+      expect(first.comments.map((x) => x.id)).toEqual([a.id, replyToA.id, c.id]);
+      expect(first.next).toBe('2');
+      const second = await store.page(articleId, { limit: 2, cursor: first.next, order: 'top' });
+      // b and d have no likes: newest first.
+      expect(second.comments.map((x) => x.id)).toEqual([d.id, b.id]);
+      expect(second.next).toBeNull();
+    });
+  });
+
+  describe('bans, article settings and the moderator feed', () => {
+    it('bans an author key until lifted or expired, and reports it in the posting gate', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const now = '2030-01-01T00:00:00.000Z';
+      expect(await store.postingGate(articleId, 'key-a', now)).toEqual({ locked: false, premoderated: false, banned: false });
+      const forever = { authorKey: 'key-a', authorName: 'Ann', reason: 'spam', createdAt: now, expiresAt: null };
+      const brief = { authorKey: 'key-b', authorName: 'Bo', reason: null, createdAt: '2030-01-01T00:00:01.000Z', expiresAt: '2030-01-01T01:00:00.000Z' };
+      expect(await store.addBan(forever)).toEqual(forever);
+      await store.addBan(brief);
+      expect(await store.bans(now)).toEqual([brief, forever]);
+      expect((await store.postingGate(articleId, 'key-a', now)).banned).toBe(true);
+      expect((await store.postingGate(articleId, 'key-b', now)).banned).toBe(true);
+      expect((await store.postingGate(articleId, 'key-b', '2030-01-01T01:00:00.000Z')).banned).toBe(false);
+      expect(await store.bans('2030-01-01T02:00:00.000Z')).toEqual([forever]);
+      expect((await store.postingGate(articleId, null, now)).banned).toBe(false);
+      const extended = { ...brief, expiresAt: null, reason: 'again' };
+      await store.addBan(extended);
+      expect((await store.postingGate(articleId, 'key-b', '2031-01-01T00:00:00.000Z')).banned).toBe(true);
+      expect(await store.removeBan('key-a')).toBe(true);
+      expect(await store.removeBan('key-a')).toBe(false);
+      expect((await store.postingGate(articleId, 'key-a', now)).banned).toBe(false);
+    });
+
+    it('locks and pre-moderates per article, changing only the given settings and taking no seq', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      await post(store, { articleId });
+      expect(await store.articleSettings(articleId)).toEqual({ locked: false, premoderated: false });
+      expect(await store.setArticleSettings(articleId, { locked: true })).toEqual({ locked: true, premoderated: false });
+      expect(await store.setArticleSettings(articleId, { premoderated: true })).toEqual({ locked: true, premoderated: true });
+      expect(await store.setArticleSettings(articleId, { locked: false })).toEqual({ locked: false, premoderated: true });
+      expect(await store.postingGate(articleId, null, new Date().toISOString())).toEqual({ locked: false, premoderated: true, banned: false });
+      expect(await store.articleSettings(makeArticleId())).toEqual({ locked: false, premoderated: false });
+      expect(await store.lastSeq(articleId)).toBe(1);
+    });
+
+    it('feeds the newest comments first across articles or of one, as moderators see them', async () => {
+      const store = await newStore();
+      const [x, y] = [makeArticleId(), makeArticleId()];
+      const at = (minute: number) => new Date(Date.UTC(2030, 0, 1, 0, minute)).toISOString();
+      const c1 = await post(store, { articleId: x, createdAt: at(1), authorKey: 'k1' });
+      const c2 = await post(store, { articleId: y, createdAt: at(2) });
+      const c3 = await post(store, { articleId: x, createdAt: at(3), body: 'kept by the moderator' });
+      await store.remove(c3.id, 'moderator');
+      const all = await store.feed({ limit: 10 });
+      expect(all.slice(0, 3).map((c) => c.id)).toEqual([c3.id, c2.id, c1.id]);
+      expect(ModeratedCommentSchema.parse(all[0])).toMatchObject({ body: '', originalBody: 'kept by the moderator', removedBy: 'moderator' });
+      expect(all[2]?.authorKey).toBe('k1');
+      expect((await store.feed({ limit: 10, articleId: x })).map((c) => c.id)).toEqual([c3.id, c1.id]);
+      expect((await store.feed({ limit: 1, articleId: x })).map((c) => c.id)).toEqual([c3.id]);
+    });
+  });
 });
 
 describe('SqliteCommentStore specifics', () => {
@@ -355,8 +657,29 @@ describe('SqliteCommentStore specifics', () => {
     closers.push(raw);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     const versions = raw.prepare<[], number>('SELECT version FROM schema_migrations ORDER BY version').pluck().all();
-    expect(versions).toEqual([1]);
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await second.counts(['x'])).toEqual({ x: 0 });
+  });
+
+  it('upgrades a version-1 file in place: old comments read with no likes and no moderator fields', async () => {
+    const file = tempFile();
+    const v1 = open(file);
+    const { comment } = await v1.create(makeRecord({ body: 'from version 1' }));
+    await v1.close();
+    // Wind the file back to version 1: drop what migration 2 added, as a file written by the previous release.
+    const raw = new Database(file);
+    raw.exec(`
+      DROP TABLE held_comments; DROP TABLE reactions; DROP TABLE bans; DROP TABLE article_settings;
+      DROP INDEX comments_article_top_idx; DROP INDEX comments_created_at_idx; DROP INDEX comments_article_created_at_idx;
+      ALTER TABLE comments DROP COLUMN likes; ALTER TABLE comments DROP COLUMN removed_by;
+      ALTER TABLE comments DROP COLUMN original_body; ALTER TABLE comments DROP COLUMN author_key;
+      DELETE FROM schema_migrations WHERE version > 1;
+    `);
+    raw.close();
+    const upgraded = open(file);
+    expect(await upgraded.get(comment.id)).toEqual({ ...comment, likes: 0 });
+    expect((await upgraded.getRecord(comment.id))?.comment).toMatchObject({ removedBy: null, originalBody: null, authorKey: null });
+    expect(await upgraded.setLike(comment.id, 'reader-upgrade-1', true)).toMatchObject({ changed: true, comment: { likes: 1, seq: 2 } });
   });
 
   it('works in memory', async () => {
