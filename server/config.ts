@@ -83,6 +83,8 @@ const EnvSchema = z.object({
   SOCKET_EVENTS_PER_10S: z._default(CountSchema, 100),
   MAX_CONNECTIONS_PER_IP: z._default(CountSchema, 100),
   SOCKET_MAX_BUFFER_KB: z._default(CountSchema, 1024),
+  EDIT_WINDOW_MINUTES: z._default(CountSchema, 15),
+  PREMODERATION: z._default(z.enum(['all', 'none']), 'none'),
 });
 
 export interface Config {
@@ -95,7 +97,12 @@ export interface Config {
   readonly redisPrefix: string;
   /** Origins allowed to embed and write; `any` allows every origin. */
   readonly allowedOrigins: 'any' | readonly string[];
+  /** Moderator token (Bearer) for /api/admin and `admin:subscribe`; without it every admin route answers 403. */
   readonly adminToken: string | undefined;
+  /** Minutes after creation during which an author may edit their comment (0: never); moderators may always. */
+  readonly editWindowMinutes: number;
+  /** `all`: every article's new comments wait for a moderator; `none`: only articles a moderator set so. */
+  readonly premoderation: 'all' | 'none';
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Tags fan-out messages so an instance drops its own echo. */
   readonly instanceId: string;
@@ -142,6 +149,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     redisPrefix: e.REDIS_PREFIX,
     allowedOrigins: e.ALLOWED_ORIGINS === 'any' ? 'any' : Object.freeze([...e.ALLOWED_ORIGINS]),
     adminToken: e.ADMIN_TOKEN,
+    editWindowMinutes: e.EDIT_WINDOW_MINUTES,
+    premoderation: e.PREMODERATION,
     logLevel: e.LOG_LEVEL,
     instanceId: e.INSTANCE_ID ?? nanoid(10),
     seedDemo: e.SEED_DEMO === 'true',

@@ -1,5 +1,5 @@
-import type { ArticleId } from '../../shared/schemas.ts';
-import type { FanOut, FanOutListener, FanOutMessage, FanOutState } from './port.ts';
+import type { ArticleId, ArticleState } from '../../shared/schemas.ts';
+import type { ArticleStateListener, FanOut, FanOutListener, FanOutMessage, FanOutState, FeedListener, FeedMessage } from './port.ts';
 
 /** Where a listener's exception is reported; pino-compatible. */
 export interface MemoryFanOutLogger {
@@ -8,11 +8,14 @@ export interface MemoryFanOutLogger {
 
 /**
  * The single-instance default: there are no other instances, so every message is delivered
- * synchronously to this instance's listener, exactly once, in publish order. Subscriptions are
- * no-ops, the state is always `local`, and `onResync` never fires (there is no link to lose).
+ * synchronously to this instance's listener, exactly once, in publish order (article states and feed
+ * messages likewise to theirs). Subscriptions are no-ops, the state is always `local`, and `onResync`
+ * never fires (there is no link to lose).
  */
 export class MemoryFanOut implements FanOut {
   private listener: FanOutListener | null = null;
+  private stateListener: ArticleStateListener | null = null;
+  private feedListener: FeedListener | null = null;
   private closed = false;
 
   constructor(private readonly logger?: MemoryFanOutLogger) {}
@@ -28,6 +31,43 @@ export class MemoryFanOut implements FanOut {
       else console.error('fan-out listener threw', err);
     }
     return Promise.resolve();
+  }
+
+  /** Delivers before returning; never rejects. */
+  publishArticleState(state: ArticleState): Promise<void> {
+    if (!this.closed && this.stateListener) this.safely(() => this.stateListener?.(state), 'article:updated', state.articleId);
+    return Promise.resolve();
+  }
+
+  onArticleState(listener: ArticleStateListener): void {
+    this.stateListener = listener;
+  }
+
+  /** Delivers before returning; never rejects. */
+  publishFeed(message: FeedMessage): Promise<void> {
+    if (!this.closed && this.feedListener) this.safely(() => this.feedListener?.(message), message.event, null);
+    return Promise.resolve();
+  }
+
+  subscribeFeed(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  unsubscribeFeed(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  onFeed(listener: FeedListener): void {
+    this.feedListener = listener;
+  }
+
+  private safely(deliver: () => void, event: string, articleId: string | null): void {
+    try {
+      deliver();
+    } catch (err) {
+      if (this.logger) this.logger.error({ err, event, articleId }, 'fan-out listener threw');
+      else console.error('fan-out listener threw', err);
+    }
   }
 
   subscribe(_articleId: ArticleId): Promise<void> {
@@ -53,6 +93,8 @@ export class MemoryFanOut implements FanOut {
   close(): Promise<void> {
     this.closed = true;
     this.listener = null;
+    this.stateListener = null;
+    this.feedListener = null;
     return Promise.resolve();
   }
 }

@@ -1,5 +1,6 @@
-import type { ArticleId, Comment } from '../../shared/schemas.ts';
+import type { ArticleId, ArticleState, Comment } from '../../shared/schemas.ts';
 import type { CommentEvent } from '../../shared/events.ts';
+import type { HeldResolved, ModeratedComment, ModeratedHeld } from '../../shared/moderation.ts';
 
 /** One committed change, as carried between instances. */
 export interface FanOutMessage {
@@ -16,6 +17,15 @@ export interface DeliveryInfo {
 }
 
 export type FanOutListener = (message: FanOutMessage, info: DeliveryInfo) => void;
+
+/** What moderators see live, carried on one channel for all articles. */
+export type FeedMessage =
+  | { event: 'admin:comment'; comment: ModeratedComment }
+  | { event: 'admin:held'; held: ModeratedHeld }
+  | { event: 'admin:resolved'; resolved: HeldResolved };
+
+export type FeedListener = (message: FeedMessage) => void;
+export type ArticleStateListener = (state: ArticleState) => void;
 
 /** `up`: connected to every instance; `down`: only this instance is reached; `local`: single-instance mode. */
 export type FanOutState = 'local' | 'up' | 'down';
@@ -40,6 +50,22 @@ export interface FanOut {
   unsubscribe(articleId: ArticleId): Promise<void>;
   /** The one listener that receives every message for subscribed articles (and every local publish). */
   onMessage(listener: FanOutListener): void;
+  /**
+   * An article's lock or pre-moderation changed: delivered to this instance's article-state listener at
+   * once, then to other instances subscribed to the article (the same subscription as its comments).
+   */
+  publishArticleState(state: ArticleState): Promise<void>;
+  onArticleState(listener: ArticleStateListener): void;
+  /**
+   * Delivers a moderator-feed message to this instance's feed listener at once, then to every other
+   * instance subscribed to the feed. Same delivery guarantees as `publish`; never rejects.
+   */
+  publishFeed(message: FeedMessage): Promise<void>;
+  /** Starts receiving other instances' feed messages (while this instance has moderators connected). Idempotent. */
+  subscribeFeed(): Promise<void>;
+  /** Stops receiving them. Idempotent. */
+  unsubscribeFeed(): Promise<void>;
+  onFeed(listener: FeedListener): void;
   /**
    * Called after the link to other instances comes back from an outage: messages may have been
    * missed for every subscribed article, so subscribers should be told the head and catch up.

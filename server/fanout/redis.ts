@@ -1,9 +1,19 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import * as z from 'zod/mini';
 import { COMMENT_EVENTS } from '../../shared/events.ts';
-import { CommentSchema, type ArticleId } from '../../shared/schemas.ts';
+import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema } from '../../shared/moderation.ts';
+import { ArticleStateSchema, CommentSchema, type ArticleId, type ArticleState } from '../../shared/schemas.ts';
 import { withTimeout } from '../with-timeout.ts';
-import type { DeliveryInfo, FanOut, FanOutListener, FanOutMessage, FanOutState } from './port.ts';
+import type {
+  ArticleStateListener,
+  DeliveryInfo,
+  FanOut,
+  FanOutListener,
+  FanOutMessage,
+  FanOutState,
+  FeedListener,
+  FeedMessage,
+} from './port.ts';
 
 /** The few log methods the fan-out needs; a pino logger fits. */
 export interface FanOutLogger {
@@ -46,6 +56,24 @@ export const WireMessageSchema = z.object({
 });
 export type WireMessage = z.infer<typeof WireMessageSchema>;
 
+/** An article's new lock / pre-moderation state, on the article's channel beside its comments. */
+export const WireStateMessageSchema = z.object({
+  v: z.literal(1),
+  origin: z.string().check(z.minLength(1)),
+  event: z.literal('article:updated'),
+  state: ArticleStateSchema,
+});
+export type WireStateMessage = z.infer<typeof WireStateMessageSchema>;
+
+/** A moderator-feed message, on the one feed channel. */
+export const FeedMessageSchema = z.union([
+  z.object({ event: z.literal('admin:comment'), comment: ModeratedCommentSchema }),
+  z.object({ event: z.literal('admin:held'), held: ModeratedHeldSchema }),
+  z.object({ event: z.literal('admin:resolved'), resolved: HeldResolvedSchema }),
+]);
+export const WireFeedMessageSchema = z.object({ v: z.literal(1), origin: z.string().check(z.minLength(1)), message: FeedMessageSchema });
+export type WireFeedMessage = z.infer<typeof WireFeedMessageSchema>;
+
 /** Anything longer cannot be a valid message (a comment body is at most 5000 chars); it is dropped unparsed. */
 const MAX_WIRE_CHARS = 64 * 1024;
 
@@ -77,7 +105,9 @@ export function createRedisClients(url: string, options: RedisOptions = {}): { p
 }
 
 /**
- * Fan-out over Redis pub/sub: one channel per article, `${channelPrefix}article:${articleId}`.
+ * Fan-out over Redis pub/sub: one channel per article, `${channelPrefix}article:${articleId}`, carrying
+ * its comment changes and its state changes (`article:updated`); and one moderator-feed channel,
+ * `${channelPrefix}feed`, subscribed only while `subscribeFeed` is in force.
  *
  * Guarantees, on top of the FanOut port:
  * - `publish` delivers to the local listener synchronously (before its first await), then PUBLISHes.
@@ -90,12 +120,19 @@ export function createRedisClients(url: string, options: RedisOptions = {}): { p
  *   (re)subscribed; once that is confirmed, `onResync` fires if messages may have been missed
  *   (a reconnect, or a first connection made after subscriptions were requested).
  * - Redis errors are logged (throttled) and never thrown: an 'error' listener sits on both clients.
+ * - Article states and feed messages follow the same rules (local delivery first, own echo dropped,
+ *   validated on the way in, delivered only while subscribed).
  */
 export class RedisFanOut implements FanOut {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly instanceId: string;
   private readonly articlePrefix: string;
+  private readonly feedChannel: string;
+  /** Set while the feed is subscribed; settles when Redis confirmed it (or it was given up). */
+  private feedSubscription: Promise<void> | null = null;
+  private stateListener: ArticleStateListener | null = null;
+  private feedListener: FeedListener | null = null;
   private readonly logger: FanOutLogger;
   private readonly commandTimeoutMs: number;
   private readonly counters: FanOutCounters;
@@ -121,6 +158,7 @@ export class RedisFanOut implements FanOut {
     this.subscriber = options.subscriber;
     this.instanceId = options.instanceId;
     this.articlePrefix = `${options.channelPrefix}article:`;
+    this.feedChannel = `${options.channelPrefix}feed`;
     this.logger = options.logger;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 500;
     this.counters = options.counters ?? {};
@@ -152,6 +190,45 @@ export class RedisFanOut implements FanOut {
         this.logger.warn({ err, articleId: message.comment.articleId, seq: message.comment.seq, suppressed }, 'fan-out publish failed; other instances catch up from the store'),
       );
     }
+  }
+
+  /** Delivers locally at once, then to other instances subscribed to the article; never rejects. */
+  async publishArticleState(state: ArticleState): Promise<void> {
+    this.deliverState(state);
+    if (this.closed) return;
+    const payload: WireStateMessage = { v: 1, origin: this.instanceId, event: 'article:updated', state };
+    await this.send(this.channelOf(state.articleId), payload, state.articleId);
+  }
+
+  onArticleState(listener: ArticleStateListener): void {
+    this.stateListener = listener;
+  }
+
+  /** Delivers locally at once, then to other instances subscribed to the feed; never rejects. */
+  async publishFeed(message: FeedMessage): Promise<void> {
+    this.deliverFeed(message);
+    if (this.closed) return;
+    const payload: WireFeedMessage = { v: 1, origin: this.instanceId, message };
+    await this.send(this.feedChannel, payload, null);
+  }
+
+  /** Idempotent; resolves like `subscribe`. Never rejects. */
+  subscribeFeed(): Promise<void> {
+    if (this.feedSubscription) return this.feedSubscription;
+    if (this.closing) return Promise.resolve();
+    this.feedSubscription = this.settleCommand(this.subscriber.subscribe(this.feedChannel), 'subscribe', 'feed');
+    return this.feedSubscription;
+  }
+
+  /** Idempotent. Feed messages stop being delivered at once. */
+  unsubscribeFeed(): Promise<void> {
+    if (!this.feedSubscription || this.closing) return Promise.resolve();
+    this.feedSubscription = null;
+    return this.settleCommand(this.subscriber.unsubscribe(this.feedChannel), 'unsubscribe', 'feed');
+  }
+
+  onFeed(listener: FeedListener): void {
+    this.feedListener = listener;
   }
 
   /**
@@ -219,12 +296,16 @@ export class RedisFanOut implements FanOut {
 
   private async shutDown(): Promise<void> {
     const channels = [...this.subscriptions.keys()].map((articleId) => this.channelOf(articleId));
+    if (this.feedSubscription) channels.push(this.feedChannel);
     this.subscriptions.clear();
+    this.feedSubscription = null;
     if (channels.length > 0 && this.subscriber.status === 'ready') {
       await withTimeout(this.subscriber.unsubscribe(...channels), this.commandTimeoutMs).catch(() => undefined);
     }
     this.closed = true;
     this.listener = null;
+    this.stateListener = null;
+    this.feedListener = null;
     this.resyncListener = null;
     this.subscriber.off('message', this.onRedisMessage);
     this.subscriber.off('ready', this.onSubscriberReady);
@@ -258,10 +339,12 @@ export class RedisFanOut implements FanOut {
     const mayHaveMissed = this.subscriberWasReady || this.subscriptions.size > 0;
     this.subscriberWasReady = true;
     const articles = [...this.subscriptions.keys()];
+    const channels = articles.map((a) => this.channelOf(a));
+    if (this.feedSubscription) channels.push(this.feedChannel);
     const resubscribed =
-      articles.length === 0
+      channels.length === 0
         ? Promise.resolve()
-        : withTimeout(this.subscriber.subscribe(...articles.map((a) => this.channelOf(a))), this.commandTimeoutMs * 5).then(
+        : withTimeout(this.subscriber.subscribe(...channels), this.commandTimeoutMs * 5).then(
             () => undefined,
             (err: unknown) => this.logger.warn({ err, articles: articles.length }, 'redis fan-out resubscribe failed'),
           );
@@ -277,17 +360,21 @@ export class RedisFanOut implements FanOut {
   };
 
   private readonly onRedisMessage = (channel: string, raw: string): void => {
-    if (this.closed || !channel.startsWith(this.articlePrefix)) return;
+    if (this.closed) return;
+    if (channel === this.feedChannel) return this.onFeedMessage(channel, raw);
+    if (!channel.startsWith(this.articlePrefix)) return;
     const articleId = channel.slice(this.articlePrefix.length);
     if (!this.subscriptions.has(articleId)) return;
-    if (raw.length > MAX_WIRE_CHARS) return this.drop(channel, 'too large', raw.length);
-    let data: unknown;
-    try {
-      data = JSON.parse(raw);
-    } catch {
-      return this.drop(channel, 'not JSON', raw.length);
+    const data = this.decode(channel, raw);
+    if (data === undefined) return;
+    if ((data as { event?: unknown }).event === 'article:updated') {
+      const state = WireStateMessageSchema.safeParse(data);
+      if (!state.success) return this.drop(channel, `invalid: ${describeIssue(state.error.issues[0])}`, raw.length);
+      if (state.data.state.articleId !== articleId) return this.drop(channel, 'article id does not match channel', raw.length);
+      this.counters.received?.();
+      this.deliverState(state.data.state);
+      return;
     }
-    if (typeof data === 'object' && data !== null && (data as { origin?: unknown }).origin === this.instanceId) return;
     const parsed = WireMessageSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -297,6 +384,67 @@ export class RedisFanOut implements FanOut {
     this.counters.received?.();
     this.deliver({ event: parsed.data.event, comment: parsed.data.comment }, { committedAt: parsed.data.at ?? null, origin: 'remote' });
   };
+
+  private onFeedMessage(channel: string, raw: string): void {
+    if (!this.feedSubscription) return;
+    const data = this.decode(channel, raw);
+    if (data === undefined) return;
+    const parsed = WireFeedMessageSchema.safeParse(data);
+    if (!parsed.success) return this.drop(channel, `invalid: ${describeIssue(parsed.error.issues[0])}`, raw.length);
+    this.counters.received?.();
+    this.deliverFeed(parsed.data.message);
+  }
+
+  /** Parses a message's JSON; undefined (after counting a drop) when it is too large or not JSON, or is this instance's own echo. */
+  private decode(channel: string, raw: string): object | undefined {
+    if (raw.length > MAX_WIRE_CHARS) {
+      this.drop(channel, 'too large', raw.length);
+      return undefined;
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(raw);
+    } catch {
+      this.drop(channel, 'not JSON', raw.length);
+      return undefined;
+    }
+    if (typeof data !== 'object' || data === null) {
+      this.drop(channel, 'not an object', raw.length);
+      return undefined;
+    }
+    if ((data as { origin?: unknown }).origin === this.instanceId) return undefined;
+    return data;
+  }
+
+  /** PUBLISHes a message, bounded by the command timeout; a failure is counted and logged, never thrown. */
+  private async send(channel: string, payload: object, articleId: ArticleId | null): Promise<void> {
+    try {
+      await withTimeout(this.publisher.publish(channel, JSON.stringify(payload)), this.commandTimeoutMs);
+      this.counters.published?.(true);
+    } catch (err) {
+      this.counters.published?.(false);
+      this.publishFailures += 1;
+      this.publishLog.run((suppressed) => this.logger.warn({ err, channel, articleId, suppressed }, 'fan-out publish failed; other instances catch up from the store'));
+    }
+  }
+
+  private deliverState(state: ArticleState): void {
+    if (this.closed || !this.stateListener) return;
+    try {
+      this.stateListener(state);
+    } catch (err) {
+      this.logger.error({ err, event: 'article:updated', articleId: state.articleId }, 'fan-out listener threw');
+    }
+  }
+
+  private deliverFeed(message: FeedMessage): void {
+    if (this.closed || !this.feedListener) return;
+    try {
+      this.feedListener(message);
+    } catch (err) {
+      this.logger.error({ err, event: message.event }, 'fan-out feed listener threw');
+    }
+  }
 
   private drop(channel: string, reason: string, length: number): void {
     this.dropped += 1;
@@ -314,7 +462,7 @@ export class RedisFanOut implements FanOut {
   }
 
   /** Waits for a (un)subscription only while connected; during an outage the next 'ready' reconciles. */
-  private settleCommand(pending: Promise<unknown>, what: string, articleId: ArticleId): Promise<void> {
+  private settleCommand(pending: Promise<unknown>, what: string, articleId: ArticleId | 'feed'): Promise<void> {
     const logFailure = (err: unknown): void => this.logger.warn({ err, articleId }, `redis fan-out ${what} failed`);
     if (this.subscriber.status !== 'ready') {
       pending.catch(() => undefined);
@@ -333,6 +481,10 @@ export class RedisFanOut implements FanOut {
   }
 }
 
+
+function describeIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
+  return issue ? `${issue.path.map(String).join('.')} ${issue.message}` : 'schema';
+}
 
 /** Lets an action run at most once per interval and counts the calls it swallowed in between. */
 class Throttle {

@@ -6,10 +6,11 @@ import { Redis } from 'ioredis';
 import { customAlphabet, nanoid } from 'nanoid';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryFanOut } from '../../server/fanout/memory.ts';
-import type { FanOut, FanOutMessage, FanOutState } from '../../server/fanout/port.ts';
+import type { FanOut, FanOutMessage, FanOutState, FeedMessage } from '../../server/fanout/port.ts';
 import { createRedisClients, RedisFanOut, type FanOutLogger } from '../../server/fanout/redis.ts';
 import type { CommentEvent } from '../../shared/events.ts';
-import type { Comment } from '../../shared/schemas.ts';
+import type { ModeratedComment } from '../../shared/moderation.ts';
+import type { ArticleState, Comment } from '../../shared/schemas.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const slug = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 10);
@@ -18,6 +19,10 @@ const slug = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 10);
 interface Node {
   fanOut: FanOut;
   received: FanOutMessage[];
+  /** Article states (`article:updated`) delivered. */
+  states: ArticleState[];
+  /** Moderator-feed messages delivered. */
+  feed: FeedMessage[];
   resyncs: number;
   /** Cuts the publishing connection (only where there is one). */
   disconnectPublisher?: () => void;
@@ -30,6 +35,8 @@ interface Bus {
   make(): Promise<Node>;
   /** Puts a raw payload on an article's channel, bypassing every check of the sender. */
   injectRaw?: (articleId: string, payload: string) => Promise<void>;
+  /** The same on the moderator-feed channel. */
+  injectFeed?: (payload: string) => Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,8 +52,10 @@ interface BusFactory {
 }
 
 function watch(fanOut: FanOut, extra: Partial<Node> = {}): Node {
-  const node: Node = { fanOut, received: [], resyncs: 0, ...extra };
+  const node: Node = { fanOut, received: [], states: [], feed: [], resyncs: 0, ...extra };
   fanOut.onMessage((message) => node.received.push(message));
+  fanOut.onArticleState((state) => node.states.push(state));
+  fanOut.onFeed((message) => node.feed.push(message));
   fanOut.onResync(() => {
     node.resyncs += 1;
   });
@@ -104,6 +113,10 @@ const redisFactory: BusFactory = {
         raw ??= new Redis(REDIS_URL);
         await raw.publish(`${channelPrefix}article:${articleId}`, payload);
       },
+      async injectFeed(payload) {
+        raw ??= new Redis(REDIS_URL);
+        await raw.publish(`${channelPrefix}feed`, payload);
+      },
       async close() {
         await Promise.all(nodes.map((n) => n.fanOut.close()));
         await raw?.quit();
@@ -125,6 +138,10 @@ function makeComment(articleId: string, seq: number): Comment {
     seq,
     likes: 0,
   };
+}
+
+function moderated(articleId: string, seq: number): ModeratedComment {
+  return { ...makeComment(articleId, seq), removedBy: null, originalBody: null, authorKey: 'author-key-1' };
 }
 
 function message(articleId: string, seq: number, event: CommentEvent = 'comment:created'): FanOutMessage {
@@ -267,6 +284,88 @@ describe.each([
     expect(b.received).toEqual([{ event: 'comment:created', comment: good }]);
     expect(b.dropped?.()).toBe(invalid.length);
     expect(b.fanOut.state()).toBe(factory.readyState);
+  });
+
+  it('delivers article states like comments: locally at once, and to instances subscribed to the article only', async () => {
+    const bus = newBus();
+    const [a, b] = [await bus.make(), await bus.make()];
+    const [article, other] = [slug(), slug()];
+    await b.fanOut.subscribe(article);
+    const locked: ArticleState = { articleId: article, locked: true, premoderated: false };
+    const pending = a.fanOut.publishArticleState(locked);
+    expect(a.states).toEqual([locked]);
+    await pending;
+    await a.fanOut.publishArticleState({ articleId: other, locked: false, premoderated: true });
+    const marker = message(article, 1);
+    await a.fanOut.publish(marker);
+    if (factory.shared) {
+      await vi.waitFor(() => expect(b.received).toEqual([marker]), { timeout: 5000 });
+      expect(b.states).toEqual([locked]);
+    } else {
+      expect(b.states).toEqual([]);
+    }
+    expect(a.states).toHaveLength(2);
+  });
+
+  it('delivers moderator-feed messages locally at once, and to instances only while they subscribe to the feed', async () => {
+    const bus = newBus();
+    const [a, b] = [await bus.make(), await bus.make()];
+    const feedMessage = (n: number): FeedMessage => ({ event: 'admin:comment', comment: moderated(slug(), n) });
+    const first = feedMessage(1);
+    const pending = a.fanOut.publishFeed(first);
+    expect(a.feed).toEqual([first]);
+    await pending;
+    await b.fanOut.subscribeFeed();
+    await b.fanOut.subscribeFeed();
+    const second = feedMessage(2);
+    const held: FeedMessage = { event: 'admin:held', held: { id: nanoid(), articleId: slug(), parentId: null, author: { name: 'Held' }, body: 'waiting', createdAt: new Date().toISOString(), authorKey: null } };
+    await a.fanOut.publishFeed(second);
+    await a.fanOut.publishFeed(held);
+    if (factory.shared) {
+      await vi.waitFor(() => expect(b.feed).toEqual([second, held]), { timeout: 5000 });
+      await b.fanOut.unsubscribeFeed();
+      await b.fanOut.unsubscribeFeed();
+      await a.fanOut.publishFeed(feedMessage(3));
+      // A marker on an article channel, published after: once it arrived, the feed message would have too.
+      const article = slug();
+      await b.fanOut.subscribe(article);
+      await a.fanOut.publish(message(article, 1));
+      await vi.waitFor(() => expect(b.received).toHaveLength(1), { timeout: 5000 });
+      expect(b.feed).toEqual([second, held]);
+    } else {
+      expect(b.feed).toEqual([]);
+    }
+    expect(a.feed).toHaveLength(factory.shared ? 4 : 3);
+  });
+
+  itTransport('drops invalid article states and feed messages, and delivers valid ones after them', async () => {
+    const bus = newBus();
+    const b = await bus.make();
+    const article = slug();
+    await b.fanOut.subscribe(article);
+    await b.fanOut.subscribeFeed();
+    const state = (overrides: Record<string, unknown>) =>
+      JSON.stringify({ v: 1, origin: 'another-instance', event: 'article:updated', state: { articleId: article, locked: true, premoderated: false }, ...overrides });
+    const feed = (message: unknown) => JSON.stringify({ v: 1, origin: 'another-instance', message });
+    for (const payload of [
+      state({ state: { articleId: article, locked: 'yes', premoderated: false } }),
+      state({ state: { articleId: slug(), locked: true, premoderated: false } }),
+      state({ v: 3 }),
+    ]) await bus.injectRaw!(article, payload);
+    for (const payload of [
+      '{ nope',
+      '7',
+      feed({ event: 'admin:comment', comment: makeComment(article, 1) }),
+      feed({ event: 'admin:held', held: { id: 'short' } }),
+      feed({ event: 'admin:exploded' }),
+    ]) await bus.injectFeed!(payload);
+    const good = moderated(article, 2);
+    await bus.injectFeed!(feed({ event: 'admin:comment', comment: good }));
+    await bus.injectRaw!(article, state({}));
+    await vi.waitFor(() => expect(b.states).toHaveLength(1), { timeout: 5000 });
+    expect(b.states).toEqual([{ articleId: article, locked: true, premoderated: false }]);
+    expect(b.feed).toEqual([{ event: 'admin:comment', comment: good }]);
+    expect(b.dropped?.()).toBe(8);
   });
 
   itTransport('resolves a publish within 1 s while the publisher is disconnected, after delivering locally', async () => {
