@@ -1,6 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { Article } from '../shared/schemas.ts';
 import { CommentService } from './comments/service.ts';
@@ -9,7 +10,8 @@ import { MemoryFanOut } from './fanout/memory.ts';
 import type { FanOut } from './fanout/port.ts';
 import { createRedisClients, RedisFanOut } from './fanout/redis.ts';
 import { createAbuseGuards } from './abuse/guards.ts';
-import type { TrustProxyFn } from './abuse/client-ip.ts';
+import { LogThrottle } from './abuse/log-throttle.ts';
+import { socketClientIp, type TrustProxyFn } from './abuse/client-ip.ts';
 import { createApiRouter } from './http/api-routes.ts';
 import { answerClientError } from './http/client-errors.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
@@ -30,6 +32,10 @@ import { InFlightRequests, shutDownGracefully } from './shutdown.ts';
 import { openStore } from './storage/open-store.ts';
 import type { CommentStore } from './storage/port.ts';
 import { PostgresCommentStore } from './storage/postgres.ts';
+import { LocalPresenceStore } from './presence/local-store.ts';
+import type { PresenceStore } from './presence/port.ts';
+import { RedisPresenceStore } from './presence/redis-store.ts';
+import { PresenceTracker } from './presence/tracker.ts';
 
 /** How long start-up waits for Redis before serving without it. */
 const REDIS_STARTUP_WAIT_MS = 3000;
@@ -63,11 +69,25 @@ export interface AppOverrides {
 async function createFanOut(config: Config, logger: Logger, metrics: Metrics): Promise<FanOut> {
   if (!config.redisUrl) return new MemoryFanOut();
   const { publisher, subscriber } = createRedisClients(config.redisUrl);
-  const counters = { published: (ok: boolean) => metrics.fanoutPublished(ok), received: () => metrics.fanoutReceived(), dropped: () => metrics.fanoutDropped() };
+  const counters = { published: (ok: boolean) => metrics.fanoutPublished(ok), feedPublished: (ok: boolean) => metrics.fanoutFeedPublished(ok), received: () => metrics.fanoutReceived(), dropped: () => metrics.fanoutDropped() };
   const fanout = new RedisFanOut({ publisher, subscriber, instanceId: config.instanceId, channelPrefix: config.redisPrefix, logger: logger.child({ component: 'fanout' }), counters });
   // Start degraded rather than not at all: posting and local pushes work without Redis.
   await withTimeout(fanout.whenReady(), REDIS_STARTUP_WAIT_MS).catch(() => logger.warn('Redis is not reachable yet; starting degraded (local pushes only)'));
   return fanout;
+}
+
+/** Readers across instances through Redis when configured (a connection of its own, failing fast), else this instance's own. */
+function createPresenceStore(config: Config, logger: Logger): PresenceStore {
+  if (!config.redisUrl) return new LocalPresenceStore();
+  const redis = new Redis(config.redisUrl, {
+    connectTimeout: 2000,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times: number) => Math.min(times * 100, 2000),
+  });
+  const errorLog = new LogThrottle(5000);
+  redis.on('error', (err: Error) => errorLog.run((suppressed) => logger.warn({ err, suppressed }, 'presence redis connection error')));
+  return new RedisPresenceStore({ redis, keyPrefix: config.redisPrefix, instanceId: config.instanceId });
 }
 
 /** The one place that wires storage, fan-out, HTTP and sockets together. */
@@ -78,7 +98,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const fanout = await createFanOut(config, logger, metrics);
   metrics.watchFanOut(() => fanout.state());
   if (store instanceof PostgresCommentStore) metrics.watchDatabasePool(() => store.poolStats());
-  const service = new CommentService({ store, fanout, logger, metrics });
+  const service = new CommentService({
+    store,
+    fanout,
+    logger,
+    metrics,
+    adminToken: config.adminToken,
+    editWindowMinutes: config.editWindowMinutes,
+    premoderation: config.premoderation,
+  });
   const originPolicy = createOriginPolicy(config.allowedOrigins);
 
   const articles = new Map<string, Article>();
@@ -117,7 +145,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   abuse.attach(io);
   const slowConsumers = startSlowConsumerSweep(io, { maxBufferedBytes: config.limits.socketMaxBufferBytes, logger });
-  attachSocketGateway({ io, service, fanout, logger, metrics });
+  const trustProxy = web.get('trust proxy fn') as TrustProxyFn;
+  const presence = new PresenceTracker(io, createPresenceStore(config, logger.child({ component: 'presence' })), logger.child({ component: 'presence' }));
+  attachSocketGateway({ io, service, fanout, logger, metrics, presence, clientIp: (socket) => socketClientIp(socket.request, trustProxy) });
   let closing: Promise<void> | null = null;
   metrics.watchSockets({ connected: () => io.of('/').sockets.size, rooms: () => io.of('/').adapter.rooms });
 
@@ -149,6 +179,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         },
         drainWrites: () => service.drain(),
         resources: [
+          { name: 'presence', close: () => presence.stop() },
           { name: 'abuse guards', close: () => abuse.close() },
           { name: 'fan-out', close: () => fanout.close() },
           { name: 'store', close: () => store.close() },

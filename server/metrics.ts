@@ -6,7 +6,8 @@ import type { DeliveryInfo, FanOutState } from './fanout/port.ts';
 /** Every metric this server exposes starts with it. */
 export const METRIC_PREFIX = 'live_comments_';
 
-export type PostOutcomeLabel = 'created' | 'duplicate';
+export type PostOutcomeLabel = 'created' | 'duplicate' | 'held';
+export type CommentChangeLabel = 'edited' | 'removed' | 'restored' | 'liked' | 'unliked' | 'approved' | 'rejected';
 export type Transport = 'http' | 'socket';
 
 /** What the metrics read at scrape time from the Socket.IO server; structural, so tests can pass a fake. */
@@ -51,7 +52,9 @@ export class Metrics {
   readonly registry = new Registry();
   readonly #posted: Counter<'outcome'>;
   readonly #rejected: Counter<'code' | 'transport'>;
+  readonly #changed: Counter<'kind'>;
   readonly #published: Counter<'result'>;
+  readonly #feedPublished: Counter<'result'>;
   readonly #received: Counter;
   readonly #dropped: Counter;
   readonly #pushLatency: Histogram<'origin'>;
@@ -65,7 +68,7 @@ export class Metrics {
     this.registry.setDefaultLabels({ instance_id: instanceId });
     this.#posted = new Counter({
       name: `${METRIC_PREFIX}comments_posted_total`,
-      help: 'Posts accepted by the store: created (a new comment) or duplicate (a repeated clientId returned the first one).',
+      help: 'Posts accepted by the store: created (a new comment), duplicate (a repeated clientId returned the first one) or held (waiting for a moderator).',
       labelNames: ['outcome'],
       registers,
     });
@@ -75,9 +78,21 @@ export class Metrics {
       labelNames: ['code', 'transport'],
       registers,
     });
+    this.#changed = new Counter({
+      name: `${METRIC_PREFIX}comment_changes_total`,
+      help: 'Stored changes to existing comments: edited, removed, restored, liked, unliked; held comments approved or rejected.',
+      labelNames: ['kind'],
+      registers,
+    });
     this.#published = new Counter({
       name: `${METRIC_PREFIX}fanout_published_total`,
       help: 'Fan-out messages sent to other instances through Redis: ok, or failed (they catch up from the store).',
+      labelNames: ['result'],
+      registers,
+    });
+    this.#feedPublished = new Counter({
+      name: `${METRIC_PREFIX}fanout_feed_published_total`,
+      help: 'Moderator-feed messages sent to other instances through Redis: ok, or failed.',
       labelNames: ['result'],
       registers,
     });
@@ -180,12 +195,20 @@ export class Metrics {
     this.#posted.inc({ outcome });
   }
 
+  commentChanged(kind: CommentChangeLabel): void {
+    this.#changed.inc({ kind });
+  }
+
   commentRejected(code: ErrorCode, transport: Transport): void {
     this.#rejected.inc({ code, transport });
   }
 
   fanoutPublished(ok: boolean): void {
     this.#published.inc({ result: ok ? 'ok' : 'failed' });
+  }
+
+  fanoutFeedPublished(ok: boolean): void {
+    this.#feedPublished.inc({ result: ok ? 'ok' : 'failed' });
   }
 
   fanoutReceived(): void {

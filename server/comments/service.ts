@@ -1,23 +1,49 @@
 import { nanoid } from 'nanoid';
 import { AppError } from '../../shared/errors.ts';
-import { LIMITS, type ArticleId, type Changes, type Comment, type CommentPage, type NewComment, type SortOrder } from '../../shared/schemas.ts';
-import type { FanOut } from '../fanout/port.ts';
+import type { Ban, BanInput, ModeratedComment, ModeratedHeld } from '../../shared/moderation.ts';
+import {
+  LIMITS,
+  type ArticleId,
+  type ArticleState,
+  type Changes,
+  type Comment,
+  type CommentPage,
+  type HeldComment,
+  type NewComment,
+  type SortOrder,
+} from '../../shared/schemas.ts';
+import { authorKey as authorKeyOf } from '../abuse/keys.ts';
+import type { FanOut, FeedMessage } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
-import { ParentNotFoundError, StoreUnavailableError, type CommentStore } from '../storage/port.ts';
-import { hashAuthorToken, newAuthorToken } from './author-token.ts';
+import { ParentNotFoundError, StoreUnavailableError, type ArticleSettings, type CommentStore, type SubmitResult } from '../storage/port.ts';
+import { adminTokenMatches } from './admin-token.ts';
+import { authorTokenMatches, hashAuthorToken, newAuthorToken } from './author-token.ts';
 import { WriteBreaker } from './write-breaker.ts';
 
-export interface PostOutcome {
+/** A post that was stored (`created: false`: a repeated clientId returned the first comment, re-published). */
+export interface StoredOutcome {
   comment: Comment;
   authorToken: string;
-  /** False when the clientId was seen before: the first comment is returned and nothing is published. */
   created: boolean;
 }
 
+/** A post held for pre-moderation (`created: false`: a repeated clientId returned the held one). */
+export interface HeldOutcome {
+  held: HeldComment;
+  authorToken: string;
+  created: boolean;
+}
+
+export type PostOutcome = StoredOutcome | HeldOutcome;
+
 /** Counts accepted posts for the metrics (server/metrics.ts fits). */
 export interface CommentServiceMetrics {
-  commentPosted(outcome: 'created' | 'duplicate'): void;
+  commentPosted(outcome: 'created' | 'duplicate' | 'held'): void;
+  /** A change to an existing comment or a held one was stored. */
+  commentChanged?(kind: CommentChangeKind): void;
 }
+
+export type CommentChangeKind = 'edited' | 'removed' | 'restored' | 'liked' | 'unliked' | 'approved' | 'rejected';
 
 export interface CommentServiceDeps {
   store: CommentStore;
@@ -25,7 +51,21 @@ export interface CommentServiceDeps {
   logger: Logger;
   now?: () => Date;
   metrics?: CommentServiceMetrics;
+  /** The moderator token (ADMIN_TOKEN); without it nobody is a moderator. */
+  adminToken?: string | undefined;
+  /** Minutes after creation during which an author may edit (default 15; 0: never). Moderators may always. */
+  editWindowMinutes?: number;
+  /** `all`: every new comment waits for a moderator (default `none`: only on articles set so). */
+  premoderation?: 'all' | 'none';
 }
+
+/** Where a post comes from; the client IP makes the author key bans are made on. */
+export interface PostContext {
+  clientIp?: string | undefined;
+}
+
+/** Who acts on a comment: its author (holding its token) or a moderator (holding the ADMIN_TOKEN). */
+export type Actor = 'author' | 'moderator';
 
 /** Seconds a client is told to wait when the store is down. */
 const UNAVAILABLE_RETRY_AFTER = 2;
@@ -43,10 +83,27 @@ function storeFailure(error: unknown): never {
   throw error;
 }
 
+const notFound = (): AppError => new AppError('not_found', 'No such comment');
+
+/** The public part of a moderator's view. */
+function toPublic(comment: ModeratedComment): Comment {
+  const { removedBy: _removedBy, originalBody: _originalBody, authorKey: _authorKey, ...visible } = comment;
+  return visible;
+}
+
+function toPublicHeld(held: ModeratedHeld): HeldComment {
+  const { authorKey: _authorKey, ...visible } = held;
+  return visible;
+}
+
 /**
  * The domain rules of comments: inputs arrive validated and normalised by the shared schemas;
- * the service checks what needs the store, persists, and only then publishes. Nothing is
- * published that was not stored, and a failed publish never fails a stored post (clients catch up).
+ * the service checks what needs the store (bans, locks, pre-moderation, tokens, the edit window),
+ * persists, and only then publishes. Nothing is published that was not stored, and a failed
+ * publish never fails a stored change (clients catch up by seq).
+ *
+ * Every change to a thread is published to its article (`comment:*`) and to moderators
+ * (`admin:comment`); held comments only to moderators (`admin:held`, `admin:resolved`).
  */
 export class CommentService {
   private readonly store: CommentStore;
@@ -54,6 +111,9 @@ export class CommentService {
   private readonly logger: Logger;
   private readonly now: () => Date;
   private readonly metrics: CommentServiceMetrics | undefined;
+  private readonly adminToken: string | undefined;
+  private readonly editWindowMs: number;
+  private readonly premoderateAll: boolean;
   /** Writes that have started and not yet settled (stored and published, or failed). */
   private readonly writes = new Set<Promise<unknown>>();
   /** Posts fail at once for a moment after the store was slow to report itself down (see WriteBreaker). */
@@ -65,11 +125,44 @@ export class CommentService {
     this.logger = deps.logger;
     this.now = deps.now ?? (() => new Date());
     this.metrics = deps.metrics;
+    this.adminToken = deps.adminToken;
+    this.editWindowMs = (deps.editWindowMinutes ?? 15) * 60_000;
+    this.premoderateAll = deps.premoderation === 'all';
   }
 
-  /** Stores the comment, then publishes it; resolves once both are done. Counted by {@link drain}. */
-  post(articleId: ArticleId, input: NewComment, createdAt?: string): Promise<PostOutcome> {
-    return this.track(this.storeAndPublish(articleId, input, createdAt));
+  /** True when `token` is the moderator token (compared in constant time); false when none is configured. */
+  isModerator(token: string | undefined): boolean {
+    return adminTokenMatches(token, this.adminToken);
+  }
+
+  /** Whether moderation is configured at all. */
+  get moderationEnabled(): boolean {
+    return this.adminToken !== undefined;
+  }
+
+  /**
+   * A new post from a reader: refused with `forbidden` when its author is banned or the article is
+   * locked; held when the article (or every article) is pre-moderated; otherwise stored with the next
+   * seq, then published. Resolves once stored and published. Counted by {@link drain}.
+   */
+  post(articleId: ArticleId, input: NewComment, context: PostContext = {}): Promise<PostOutcome> {
+    return this.track(this.submit(articleId, input, context));
+  }
+
+  /**
+   * A trusted import (the sample article): stored at once with its original time, whatever the
+   * article's lock or pre-moderation; idempotent by clientId like a post.
+   */
+  importComment(articleId: ArticleId, input: NewComment, createdAt: string): Promise<StoredOutcome> {
+    return this.track(
+      (async () => {
+        const authorToken = newAuthorToken();
+        const result = await this.store.create(this.record(articleId, input, authorToken, null, createdAt)).catch(storeFailure);
+        const committedAt = Date.now();
+        await this.publish('comment:created', { ...result.comment, removedBy: null, originalBody: null, authorKey: null }, committedAt);
+        return { comment: result.comment, authorToken, created: result.created };
+      })(),
+    );
   }
 
   /**
@@ -85,42 +178,186 @@ export class CommentService {
     return this.writes.size;
   }
 
-  private track<T>(write: Promise<T>): Promise<T> {
-    this.writes.add(write);
-    const forget = (): void => {
-      this.writes.delete(write);
-    };
-    write.then(forget, forget);
-    return write;
+  /**
+   * Replaces the body of a comment: its author within the edit window, a moderator at any time.
+   * Unknown id → `not_found`; wrong token, window over or comment removed → `forbidden`.
+   */
+  edit(id: string, body: string, token: string | undefined): Promise<Comment> {
+    return this.track(
+      (async () => {
+        const actor = await this.actorFor(id, token, 'edit');
+        const result = await this.store.edit(id, body, this.now().toISOString()).catch(storeFailure);
+        if (result === null) throw notFound();
+        if (!result.changed) throw new AppError('forbidden', 'A removed comment cannot be edited');
+        this.logger.debug({ commentId: id, actor }, 'comment edited');
+        this.metrics?.commentChanged?.('edited');
+        await this.publish('comment:updated', result.comment, Date.now());
+        return toPublic(result.comment);
+      })(),
+    );
   }
 
-  private async storeAndPublish(articleId: ArticleId, input: NewComment, createdAt?: string): Promise<PostOutcome> {
-    const authorToken = newAuthorToken();
-    const result = await this.writeBreaker
-      .run(() => this.store.create({
-        id: nanoid(),
-        articleId,
-        parentId: input.parentId ?? null,
-        authorName: input.author.name,
-        body: input.body,
-        createdAt: createdAt ?? this.now().toISOString(),
-        clientId: input.clientId ?? null,
-        authorTokenHash: hashAuthorToken(authorToken),
-      }))
-      .catch(storeFailure);
-    const committedAt = Date.now();
-    this.metrics?.commentPosted(result.created ? 'created' : 'duplicate');
-    // A repeated clientId is published again: the first attempt may have been committed by an
-    // instance that died before publishing. Subscribers drop the repeat by seq; nothing is lost.
-    await this.publish('comment:created', result.comment, committedAt);
-    return { comment: result.comment, authorToken, created: result.created };
+  /**
+   * Removes a comment, leaving a placeholder: by its author (the body is erased for good) or by a
+   * moderator (the body is kept for restore). Removing a removed comment changes nothing and answers it.
+   */
+  remove(id: string, token: string | undefined): Promise<Comment> {
+    return this.track(
+      (async () => {
+        const actor = await this.actorFor(id, token, 'remove');
+        return toPublic(await this.removeAs(id, actor));
+      })(),
+    );
+  }
+
+  /** A moderator's removal (the caller checked the ADMIN_TOKEN): the body is kept for restore. */
+  moderatorRemove(id: string): Promise<ModeratedComment> {
+    return this.track(this.removeAs(id, 'moderator'));
+  }
+
+  /** Puts back a comment a moderator removed; one its author deleted has nothing to restore (`forbidden`). */
+  restore(id: string): Promise<ModeratedComment> {
+    return this.track(
+      (async () => {
+        const result = await this.store.restore(id).catch(storeFailure);
+        if (result === null) throw notFound();
+        if (!result.changed) {
+          if (result.comment.status === 'visible') return result.comment;
+          throw new AppError('forbidden', 'Its author deleted this comment; there is nothing to restore');
+        }
+        this.metrics?.commentChanged?.('restored');
+        await this.publish('comment:updated', result.comment, Date.now());
+        return result.comment;
+      })(),
+    );
+  }
+
+  /**
+   * Records a reader's like (or its undo). At most one per reader: a repeat changes nothing, takes no
+   * seq and publishes nothing. A removed comment cannot be liked (`forbidden`), only unliked.
+   */
+  like(id: string, readerId: string, liked: boolean): Promise<{ comment: Comment; liked: boolean }> {
+    return this.track(
+      (async () => {
+        if (liked) {
+          const current = await this.store.get(id).catch(storeFailure);
+          if (current === null) throw notFound();
+          if (current.status !== 'visible') throw new AppError('forbidden', 'A removed comment cannot be liked');
+        }
+        const result = await this.store.setLike(id, readerId, liked).catch(storeFailure);
+        if (result === null) throw notFound();
+        if (result.changed) {
+          this.metrics?.commentChanged?.(liked ? 'liked' : 'unliked');
+          await this.publish('comment:updated', result.comment, Date.now());
+        }
+        return { comment: toPublic(result.comment), liked };
+      })(),
+    );
+  }
+
+  /** Ids of the article's comments the reader likes. */
+  async readerLikes(articleId: ArticleId, readerId: string): Promise<string[]> {
+    return this.store.readerLikes(articleId, readerId).catch(storeFailure);
+  }
+
+  async heldList(limit: number): Promise<ModeratedHeld[]> {
+    return this.store.heldList(limit).catch(storeFailure);
+  }
+
+  /** Moves a held comment into its thread with the next seq; it appears live for everyone. Unknown → `not_found`. */
+  approve(id: string): Promise<ModeratedComment> {
+    return this.track(
+      (async () => {
+        const approved = await this.store.approve(id).catch(storeFailure);
+        if (approved === null) throw new AppError('not_found', 'No such held comment');
+        const committedAt = Date.now();
+        this.metrics?.commentChanged?.('approved');
+        await Promise.all([
+          this.publish('comment:created', approved, committedAt),
+          this.publishFeed({ event: 'admin:resolved', resolved: { id, articleId: approved.articleId, outcome: 'approved' } }),
+        ]);
+        return approved;
+      })(),
+    );
+  }
+
+  /** Deletes a held comment for good. Unknown → `not_found`. */
+  reject(id: string): Promise<void> {
+    return this.track(
+      (async () => {
+        const held = await this.store.getHeld(id).catch(storeFailure);
+        if (held === null || !(await this.store.reject(id).catch(storeFailure))) throw new AppError('not_found', 'No such held comment');
+        this.metrics?.commentChanged?.('rejected');
+        await this.publishFeed({ event: 'admin:resolved', resolved: { id, articleId: held.articleId, outcome: 'rejected' } });
+      })(),
+    );
+  }
+
+  /** The most recent comments across articles (or of one), newest first, as moderators see them. */
+  async feed(options: { limit: number; articleId?: ArticleId | undefined }): Promise<ModeratedComment[]> {
+    return this.store.feed(options.articleId === undefined ? { limit: options.limit } : { limit: options.limit, articleId: options.articleId }).catch(storeFailure);
+  }
+
+  /**
+   * Bans the author of a comment (stored or held) by its author key, until `expiresInMinutes` pass
+   * or the ban is lifted. A comment with no author key (imported, or older than bans) → `invalid_input`.
+   */
+  async ban(input: BanInput): Promise<Ban> {
+    const record = await this.store.getRecord(input.commentId).catch(storeFailure);
+    const target = record?.comment ?? (await this.store.getHeld(input.commentId).catch(storeFailure));
+    if (!target) throw notFound();
+    if (target.authorKey === null) {
+      throw new AppError('invalid_input', 'This comment carries no author key (it was imported or stored before bans existed)', {
+        issues: [{ path: 'commentId', message: 'No author key' }],
+      });
+    }
+    const now = this.now();
+    const ban: Ban = {
+      authorKey: target.authorKey,
+      authorName: target.author.name,
+      reason: input.reason ?? null,
+      createdAt: now.toISOString(),
+      expiresAt: input.expiresInMinutes === undefined ? null : new Date(now.getTime() + input.expiresInMinutes * 60_000).toISOString(),
+    };
+    return this.store.addBan(ban).catch(storeFailure);
+  }
+
+  async bans(): Promise<Ban[]> {
+    return this.store.bans(this.now().toISOString()).catch(storeFailure);
+  }
+
+  /** Lifts a ban. Unknown key → `not_found`. */
+  async unban(authorKey: string): Promise<void> {
+    if (!(await this.store.removeBan(authorKey).catch(storeFailure))) throw new AppError('not_found', 'No ban for this author key');
+  }
+
+  /** The article's lock and (effective) pre-moderation. */
+  async articleState(articleId: ArticleId): Promise<ArticleState> {
+    return this.effective(articleId, await this.store.articleSettings(articleId).catch(storeFailure));
+  }
+
+  /**
+   * Changes an article's lock or pre-moderation and pushes `article:updated` to its readers on every
+   * instance. Takes no seq: it is article state, in every page answer. The answer is effective
+   * (PREMODERATION=all keeps every article pre-moderated whatever its own setting).
+   */
+  async setArticleState(articleId: ArticleId, patch: Partial<ArticleSettings>): Promise<ArticleState> {
+    const state = this.effective(articleId, await this.store.setArticleSettings(articleId, patch).catch(storeFailure));
+    try {
+      await this.fanout.publishArticleState(state);
+    } catch (error) {
+      this.logger.warn({ err: error, articleId }, 'fan-out publish of article state failed');
+    }
+    return state;
   }
 
   async page(articleId: ArticleId, options: { limit?: number; before?: string; order?: SortOrder }): Promise<CommentPage> {
-    const page = await this.store
-      .page(articleId, { limit: options.limit ?? LIMITS.pageDefault, cursor: options.before ?? null, order: options.order ?? 'newest' })
-      .catch(storeFailure);
-    return { articleId, lastSeq: page.lastSeq, comments: page.comments, next: page.next, locked: false, premoderated: false };
+    const [page, settings] = await Promise.all([
+      this.store.page(articleId, { limit: options.limit ?? LIMITS.pageDefault, cursor: options.before ?? null, order: options.order ?? 'newest' }),
+      this.store.articleSettings(articleId),
+    ]).catch(storeFailure);
+    const state = this.effective(articleId, settings);
+    return { articleId, lastSeq: page.lastSeq, comments: page.comments, next: page.next, locked: state.locked, premoderated: state.premoderated };
   }
 
   async changesSince(articleId: ArticleId, since: number): Promise<Changes> {
@@ -138,11 +375,107 @@ export class CommentService {
     return this.store.counts(articleIds).catch(storeFailure);
   }
 
-  private async publish(event: 'comment:created' | 'comment:updated' | 'comment:removed', comment: Comment, committedAt: number): Promise<void> {
+  private track<T>(write: Promise<T>): Promise<T> {
+    this.writes.add(write);
+    const forget = (): void => {
+      this.writes.delete(write);
+    };
+    write.then(forget, forget);
+    return write;
+  }
+
+  private effective(articleId: ArticleId, settings: ArticleSettings): ArticleState {
+    return { articleId, locked: settings.locked, premoderated: this.premoderateAll || settings.premoderated };
+  }
+
+  private record(articleId: ArticleId, input: NewComment, authorToken: string, authorKey: string | null, createdAt: string) {
+    return {
+      id: nanoid(),
+      articleId,
+      parentId: input.parentId ?? null,
+      authorName: input.author.name,
+      body: input.body,
+      createdAt,
+      clientId: input.clientId ?? null,
+      authorTokenHash: hashAuthorToken(authorToken),
+      authorKey,
+    };
+  }
+
+  private async submit(articleId: ArticleId, input: NewComment, context: PostContext): Promise<PostOutcome> {
+    const authorToken = newAuthorToken();
+    const authorKey = context.clientIp === undefined ? null : authorKeyOf(input.author.name, context.clientIp);
+    const now = this.now().toISOString();
+    const record = this.record(articleId, input, authorToken, authorKey, now);
+    // The gate and the write share the breaker: while the store is known to be down, both fail fast.
+    const result: SubmitResult = await this.writeBreaker
+      .run(async () => {
+        const gate = await this.store.postingGate(articleId, authorKey, now);
+        if (gate.banned) throw new AppError('forbidden', 'You cannot comment here');
+        if (gate.locked) throw new AppError('forbidden', 'This discussion is closed');
+        return this.store.submit(record, { hold: this.premoderateAll || gate.premoderated });
+      })
+      .catch(storeFailure);
+    const committedAt = Date.now();
+    if (result.kind === 'held') {
+      this.metrics?.commentPosted('held');
+      if (result.created) await this.publishFeed({ event: 'admin:held', held: result.held });
+      return { held: toPublicHeld(result.held), authorToken, created: result.created };
+    }
+    this.metrics?.commentPosted(result.created ? 'created' : 'duplicate');
+    // A repeated clientId is published again: the first attempt may have been committed by an
+    // instance that died before publishing. Subscribers drop the repeat by seq; nothing is lost.
+    await this.publish('comment:created', { ...result.comment, removedBy: null, originalBody: null, authorKey }, committedAt);
+    return { comment: result.comment, authorToken, created: result.created };
+  }
+
+  private async removeAs(id: string, actor: Actor): Promise<ModeratedComment> {
+    const result = await this.store.remove(id, actor).catch(storeFailure);
+    if (result === null) throw notFound();
+    if (result.changed) {
+      this.metrics?.commentChanged?.('removed');
+      await this.publish('comment:removed', result.comment, Date.now());
+    }
+    return result.comment;
+  }
+
+  /**
+   * Who may act: a moderator token always; otherwise the comment's own token (compared in constant
+   * time with the stored hash), and for edits only while the comment is visible and within the window.
+   */
+  private async actorFor(id: string, token: string | undefined, action: 'edit' | 'remove'): Promise<Actor> {
+    const record = await this.store.getRecord(id).catch(storeFailure);
+    if (record === null) throw notFound();
+    if (this.isModerator(token)) return 'moderator';
+    if (token === undefined || !authorTokenMatches(token, record.authorTokenHash)) {
+      throw new AppError('forbidden', 'Only its author (with the token from posting) or a moderator may change this comment');
+    }
+    if (action === 'edit') {
+      if (record.comment.status !== 'visible') throw new AppError('forbidden', 'A removed comment cannot be edited');
+      const age = this.now().getTime() - Date.parse(record.comment.createdAt);
+      if (age > this.editWindowMs) {
+        throw new AppError('forbidden', `Comments can be edited for ${this.editWindowMs / 60_000} minutes after posting`);
+      }
+    }
+    return 'author';
+  }
+
+  /** Publishes a committed change to the article's readers and to moderators; failures are logged, never thrown. */
+  private async publish(event: 'comment:created' | 'comment:updated' | 'comment:removed', comment: ModeratedComment, committedAt: number): Promise<void> {
+    const visible = toPublic(comment);
+    await Promise.all([
+      this.fanout.publish({ event, comment: visible }, committedAt).catch((error: unknown) => {
+        this.logger.warn({ err: error, articleId: comment.articleId, seq: comment.seq }, 'fan-out publish failed; subscribers will catch up');
+      }),
+      this.publishFeed({ event: 'admin:comment', comment }),
+    ]);
+  }
+
+  private async publishFeed(message: FeedMessage): Promise<void> {
     try {
-      await this.fanout.publish({ event, comment }, committedAt);
+      await this.fanout.publishFeed(message);
     } catch (error) {
-      this.logger.warn({ err: error, articleId: comment.articleId, seq: comment.seq }, 'fan-out publish failed; subscribers will catch up');
+      this.logger.warn({ err: error, event: message.event }, 'fan-out publish to moderators failed');
     }
   }
 }

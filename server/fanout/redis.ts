@@ -38,9 +38,13 @@ export interface RedisFanOutOptions {
   counters?: FanOutCounters;
 }
 
-/** Called once per PUBLISH attempt (ok or failed), per valid message received from another instance, per message dropped as invalid. */
+/**
+ * Called once per PUBLISH attempt of a comment change or article state (ok or failed), per moderator-feed
+ * PUBLISH attempt, per valid message received from another instance, per message dropped as invalid.
+ */
 export interface FanOutCounters {
   published?(ok: boolean): void;
+  feedPublished?(ok: boolean): void;
   received?(): void;
   dropped?(): void;
 }
@@ -197,7 +201,7 @@ export class RedisFanOut implements FanOut {
     this.deliverState(state);
     if (this.closed) return;
     const payload: WireStateMessage = { v: 1, origin: this.instanceId, event: 'article:updated', state };
-    await this.send(this.channelOf(state.articleId), payload, state.articleId);
+    await this.send(this.channelOf(state.articleId), payload, state.articleId, this.counters.published);
   }
 
   onArticleState(listener: ArticleStateListener): void {
@@ -209,7 +213,7 @@ export class RedisFanOut implements FanOut {
     this.deliverFeed(message);
     if (this.closed) return;
     const payload: WireFeedMessage = { v: 1, origin: this.instanceId, message };
-    await this.send(this.feedChannel, payload, null);
+    await this.send(this.feedChannel, payload, null, this.counters.feedPublished);
   }
 
   /** Idempotent; resolves like `subscribe`. Never rejects. */
@@ -417,12 +421,12 @@ export class RedisFanOut implements FanOut {
   }
 
   /** PUBLISHes a message, bounded by the command timeout; a failure is counted and logged, never thrown. */
-  private async send(channel: string, payload: object, articleId: ArticleId | null): Promise<void> {
+  private async send(channel: string, payload: object, articleId: ArticleId | null, count: ((ok: boolean) => void) | undefined): Promise<void> {
     try {
       await withTimeout(this.publisher.publish(channel, JSON.stringify(payload)), this.commandTimeoutMs);
-      this.counters.published?.(true);
+      count?.(true);
     } catch (err) {
-      this.counters.published?.(false);
+      count?.(false);
       this.publishFailures += 1;
       this.publishLog.run((suppressed) => this.logger.warn({ err, channel, articleId, suppressed }, 'fan-out publish failed; other instances catch up from the store'));
     }

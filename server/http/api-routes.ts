@@ -13,6 +13,8 @@ import {
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
 import type { CommentService } from '../comments/service.ts';
+import { createAdminRoutes } from './admin-routes.ts';
+import { createCommentRoutes } from './comment-routes.ts';
 import { requireJsonBody } from './cross-origin.ts';
 
 export interface ApiDeps {
@@ -54,9 +56,10 @@ export function createApiRouter({ service, articles, postLimit = (_req, _res, ne
   router.post('/articles/:articleId/comments', postLimit, async (req, res) => {
     const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
     const input = parseInput(NewCommentSchema, req.body, 'comment');
-    const outcome = await service.post(articleId, input);
-    const body: PostResult = { comment: outcome.comment, authorToken: outcome.authorToken };
-    res.status(outcome.created ? 201 : 200).json(body);
+    const outcome = await service.post(articleId, input, { clientIp: req.ip });
+    // 202: held for a moderator (repeated or not); 201 stored; 200 a repeated clientId's stored comment.
+    const body: PostResult = 'held' in outcome ? { held: outcome.held, authorToken: outcome.authorToken } : { comment: outcome.comment, authorToken: outcome.authorToken };
+    res.status('held' in outcome ? 202 : outcome.created ? 201 : 200).json(body);
   });
 
   router.get('/counts', async (req, res) => {
@@ -67,6 +70,9 @@ export function createApiRouter({ service, articles, postLimit = (_req, _res, ne
     const body: Counts = { counts: await service.counts(valid) };
     res.json(body);
   });
+
+  router.use(createCommentRoutes(service));
+  router.use('/admin', createAdminRoutes(service));
 
   return router;
 }

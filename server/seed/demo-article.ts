@@ -36,7 +36,7 @@ export async function importDemoArticle(service: CommentService, demo: DemoArtic
   for (const [index, seed] of demo.comments.entries()) {
     const parentNumber = demo.replies.get(index + 1);
     const parentId = parentNumber === undefined ? null : (ids[parentNumber - 1] ?? null);
-    const outcome = await service.post(
+    const outcome = await service.importComment(
       demo.article.articleId,
       { author: { name: seed.author }, body: seed.body, parentId, clientId: `seed-${demo.article.articleId}-${String(index + 1).padStart(2, '0')}` },
       seed.createdAt,

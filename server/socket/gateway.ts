@@ -1,20 +1,25 @@
 import type { Server, Socket } from 'socket.io';
 import { AppError, type ErrorInfo } from '../../shared/errors.ts';
-import { articleRoom, type Ack, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events.ts';
-import { PostCommentPayloadSchema, SubscribePayloadSchema, UnsubscribePayloadSchema } from '../../shared/schemas.ts';
+import { articleRoom, countsRoom, MODERATORS_ROOM, type Ack, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events.ts';
+import { AdminSubscribePayloadSchema } from '../../shared/moderation.ts';
+import { CountsSubscribePayloadSchema, PostCommentPayloadSchema, SubscribePayloadSchema, UnsubscribePayloadSchema } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { FanOut } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import type { PresenceTracker } from '../presence/tracker.ts';
 import { withTimeout } from '../with-timeout.ts';
 import { Broadcaster } from './broadcaster.ts';
+import { LiveCounts } from './live-counts.ts';
 
 export type CommentServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type CommentSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 /** Articles one connection may watch at once. */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 50;
+/** Articles whose comment counts one connection may watch at once (`counts:subscribe`). */
+export const MAX_COUNT_SUBSCRIPTIONS_PER_SOCKET = 500;
 /**
  * How long a subscribe waits for the fan-out subscription to be confirmed before reading the
  * store. Waiting closes the gap where another instance's change would be neither read nor pushed;
@@ -23,6 +28,9 @@ export const MAX_SUBSCRIPTIONS_PER_SOCKET = 50;
 const FANOUT_SUBSCRIBE_WAIT_MS = 1000;
 
 const ROOM_PREFIX = articleRoom('');
+const COUNTS_PREFIX = countsRoom('');
+
+const roomsWith = (socket: CommentSocket, prefix: string): number => [...socket.rooms].filter((room) => room.startsWith(prefix)).length;
 
 interface GatewayDeps {
   io: CommentServer;
@@ -31,6 +39,10 @@ interface GatewayDeps {
   logger: Logger;
   /** Push latency and refused socket posts. */
   metrics?: Pick<Metrics, 'pushed' | 'commentRejected'>;
+  /** The client IP of a connection (as the abuse guards see it): the author key of socket posts. */
+  clientIp?: (socket: CommentSocket) => string;
+  /** Readers across instances; without it no `presence:changed` is sent. */
+  presence?: PresenceTracker;
 }
 
 /** Socket handlers receive untrusted arguments: the payload may be anything and the ack may be missing. */
@@ -40,7 +52,7 @@ type Handler = (socket: CommentSocket, payload: unknown) => Promise<object>;
  * The Socket.IO edge: validates every payload with the shared schemas, answers every event with an
  * ack (`{ ok: true, … }` or `{ ok: false, error }`), and relays fan-out messages to article rooms.
  */
-export function attachSocketGateway({ io, service, fanout, logger, metrics }: GatewayDeps): void {
+export function attachSocketGateway({ io, service, fanout, logger, metrics, clientIp, presence }: GatewayDeps): void {
   const toErrorInfo = (error: unknown, event: string): ErrorInfo => {
     if (error instanceof AppError) return error.toInfo();
     logger.error({ err: error, event }, 'unhandled error in socket handler');
@@ -49,21 +61,26 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics }: Ga
 
   // The hot path: per-article coalescing, one serialisation per flush, big rooms written in slices.
   const broadcaster = new Broadcaster(io, logger);
+  const liveCounts = new LiveCounts(io, (ids) => service.counts(ids), logger);
+  const subscribeFanOut = (articleId: string): Promise<void> =>
+    withTimeout(fanout.subscribe(articleId), FANOUT_SUBSCRIBE_WAIT_MS).catch((error: unknown) => {
+      logger.warn({ err: error, articleId }, 'fan-out subscription not confirmed; serving from the store');
+    });
 
   const handlers: Record<keyof ClientToServerEvents, Handler> = {
     'article:subscribe': async (socket, payload) => {
       const { articleId, since, batch } = parseInput(SubscribePayloadSchema, payload, 'subscription');
       const room = articleRoom(articleId);
-      if (!socket.rooms.has(room) && socket.rooms.size - 1 >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
+      if (!socket.rooms.has(room) && roomsWith(socket, ROOM_PREFIX) >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
         throw new AppError('invalid_input', `At most ${MAX_SUBSCRIPTIONS_PER_SOCKET} articles per connection`);
       }
       // Join first, then read: a change committed in between is pushed and also read; the client
       // drops the repeat by seq. Reading first could miss it entirely.
       await socket.join(room);
       broadcaster.setBatching(socket.id, articleId, batch === true);
-      await withTimeout(fanout.subscribe(articleId), FANOUT_SUBSCRIBE_WAIT_MS).catch((error: unknown) => {
-        logger.warn({ err: error, articleId }, 'fan-out subscription not confirmed; serving from the store');
-      });
+      await subscribeFanOut(articleId);
+      // After the ack has gone out: the readers count as this instance knows it right now.
+      if (presence) setImmediate(() => socket.emit('presence:changed', { articleId, readers: presence.estimate(articleId) }));
       if (since === undefined) return { lastSeq: await service.lastSeq(articleId), comments: [] };
       const changes = await service.changesSince(articleId, since);
       return changes.reset ? { lastSeq: changes.lastSeq, comments: [], reset: true } : { lastSeq: changes.lastSeq, comments: changes.comments };
@@ -73,14 +90,38 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics }: Ga
       await socket.leave(articleRoom(articleId));
       return {};
     },
-    'comment:post': async (_socket, payload) => {
+    'comment:post': async (socket, payload) => {
       const { articleId, ...input } = parseInput(PostCommentPayloadSchema, payload, 'comment');
-      const { comment, authorToken } = await service.post(articleId, input);
-      return { comment, authorToken };
+      const outcome = await service.post(articleId, input, { clientIp: clientIp?.(socket) });
+      return 'held' in outcome ? { held: outcome.held, authorToken: outcome.authorToken } : { comment: outcome.comment, authorToken: outcome.authorToken };
     },
-    'counts:subscribe': () => Promise.reject(new AppError('invalid_input', 'not available yet')),
-    'counts:unsubscribe': () => Promise.reject(new AppError('invalid_input', 'not available yet')),
-    'admin:subscribe': () => Promise.reject(new AppError('invalid_input', 'not available yet')),
+    'counts:subscribe': async (socket, payload) => {
+      const articleIds = [...new Set(parseInput(CountsSubscribePayloadSchema, payload, 'counts subscription').articleIds)];
+      const fresh = articleIds.filter((articleId) => !socket.rooms.has(countsRoom(articleId)));
+      if (roomsWith(socket, COUNTS_PREFIX) + fresh.length > MAX_COUNT_SUBSCRIPTIONS_PER_SOCKET) {
+        throw new AppError('invalid_input', `At most ${MAX_COUNT_SUBSCRIPTIONS_PER_SOCKET} article counts per connection`);
+      }
+      // Join and subscribe first, then read: a change in between is read here and also recounted.
+      await socket.join(articleIds.map(countsRoom));
+      await Promise.all(articleIds.map(subscribeFanOut));
+      const counts = await service.counts(articleIds);
+      liveCounts.acknowledged(counts);
+      return { counts };
+    },
+    'counts:unsubscribe': async (socket, payload) => {
+      const { articleIds } = parseInput(CountsSubscribePayloadSchema, payload, 'counts subscription');
+      for (const articleId of articleIds) await socket.leave(countsRoom(articleId));
+      return {};
+    },
+    'admin:subscribe': async (socket, payload) => {
+      const { token } = parseInput(AdminSubscribePayloadSchema, payload, 'moderator subscription');
+      if (!service.isModerator(token)) throw new AppError('forbidden', service.moderationEnabled ? 'A moderator token is required' : 'Moderation is not configured on this server (ADMIN_TOKEN)');
+      await socket.join(MODERATORS_ROOM);
+      await withTimeout(fanout.subscribeFeed(), FANOUT_SUBSCRIBE_WAIT_MS).catch((error: unknown) => {
+        logger.warn({ err: error }, 'moderator feed subscription not confirmed');
+      });
+      return {};
+    },
   };
 
   io.on('connection', (socket) => {
@@ -105,19 +146,39 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics }: Ga
   // Relay committed changes to the local subscribers of the article.
   fanout.onMessage((message, delivery) => {
     broadcaster.relay(message);
+    liveCounts.changed(message.comment.articleId);
     // Commit → handed to the broadcaster (a quiet article is written at once; a busy one waits for its window).
     metrics?.pushed(delivery);
   });
 
-  // The last local subscriber left: stop receiving the article from other instances.
+  fanout.onArticleState((state) => io.to(articleRoom(state.articleId)).emit('article:updated', state));
+  fanout.onFeed((message) => {
+    const moderators = io.to(MODERATORS_ROOM);
+    if (message.event === 'admin:comment') moderators.emit('admin:comment', message.comment);
+    else if (message.event === 'admin:held') moderators.emit('admin:held', message.held);
+    else moderators.emit('admin:resolved', message.resolved);
+  });
+
+  // The last local reader and counts watcher of an article left: stop receiving it from other instances.
+  // Article rooms and counts rooms share one fan-out subscription, released only when both are gone.
   io.of('/').adapter.on('delete-room', (room: string) => {
-    if (!room.startsWith(ROOM_PREFIX)) return;
-    fanout.unsubscribe(room.slice(ROOM_PREFIX.length)).catch((error: unknown) => logger.warn({ err: error, room }, 'fan-out unsubscribe failed'));
+    if (room === MODERATORS_ROOM) {
+      fanout.unsubscribeFeed().catch((error: unknown) => logger.warn({ err: error }, 'moderator feed unsubscribe failed'));
+      return;
+    }
+    const prefix = room.startsWith(ROOM_PREFIX) ? ROOM_PREFIX : room.startsWith(COUNTS_PREFIX) ? COUNTS_PREFIX : null;
+    if (prefix === null) return;
+    const articleId = room.slice(prefix.length);
+    const rooms = io.of('/').adapter.rooms;
+    if (rooms.has(articleRoom(articleId)) || rooms.has(countsRoom(articleId))) return;
+    fanout.unsubscribe(articleId).catch((error: unknown) => logger.warn({ err: error, room }, 'fan-out unsubscribe failed'));
   });
 
   // After a fan-out outage, tell every local subscriber the head so clients behind catch up.
   fanout.onResync(() => {
     for (const room of io.of('/').adapter.rooms.keys()) {
+      // Counts watchers may have missed changes too: read their counts again.
+      if (room.startsWith(COUNTS_PREFIX)) liveCounts.changed(room.slice(COUNTS_PREFIX.length));
       if (!room.startsWith(ROOM_PREFIX)) continue;
       const articleId = room.slice(ROOM_PREFIX.length);
       service.lastSeq(articleId).then(

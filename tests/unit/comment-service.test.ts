@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { AppError } from '../../shared/errors.ts';
 import { NewCommentSchema, type Comment } from '../../shared/schemas.ts';
-import { CommentService } from '../../server/comments/service.ts';
+import { CommentService, type PostOutcome, type StoredOutcome } from '../../server/comments/service.ts';
 import { authorTokenMatches, hashAuthorToken } from '../../server/comments/author-token.ts';
 import { MemoryFanOut } from '../../server/fanout/memory.ts';
 import type { FanOut, FanOutMessage } from '../../server/fanout/port.ts';
@@ -11,6 +11,12 @@ import { SqliteCommentStore } from '../../server/storage/sqlite.ts';
 
 const logger = pino({ level: 'silent' });
 const input = (body: string, extra: object = {}) => NewCommentSchema.parse({ author: { name: 'Ann' }, body, ...extra });
+
+/** The outcome of a post that must have been stored (no pre-moderation in these tests). */
+function stored(outcome: PostOutcome): StoredOutcome {
+  if (!('comment' in outcome)) throw new Error('post was held');
+  return outcome;
+}
 
 function setup(overrides: { store?: CommentStore; fanout?: FanOut } = {}) {
   const store = overrides.store ?? new SqliteCommentStore(':memory:');
@@ -24,7 +30,7 @@ function setup(overrides: { store?: CommentStore; fanout?: FanOut } = {}) {
 describe('CommentService.post', () => {
   it('persists, then publishes the stored comment once', async () => {
     const { service, store, published } = setup();
-    const { comment, authorToken, created } = await service.post('art', input('hello'));
+    const { comment, authorToken, created } = stored(await service.post('art', input('hello')));
     expect(created).toBe(true);
     expect(comment).toMatchObject({ articleId: 'art', body: 'hello', createdAt: '2026-01-02T03:04:05.000Z', seq: 1 });
     expect(await store.get(comment.id)).toEqual(comment);
@@ -35,8 +41,8 @@ describe('CommentService.post', () => {
 
   it('returns the first comment for a repeated clientId and publishes it again, unchanged', async () => {
     const { service, published } = setup();
-    const first = await service.post('art', input('once', { clientId: 'client-id-000001' }));
-    const again = await service.post('art', input('once', { clientId: 'client-id-000001' }));
+    const first = stored(await service.post('art', input('once', { clientId: 'client-id-000001' })));
+    const again = stored(await service.post('art', input('once', { clientId: 'client-id-000001' })));
     expect(again.created).toBe(false);
     expect(again.comment).toEqual(first.comment);
     expect(again.authorToken).not.toBe(first.authorToken);
@@ -49,7 +55,7 @@ describe('CommentService.post', () => {
 
   it('refuses a parent from another article with invalid_input on parentId, publishing nothing', async () => {
     const { service, published } = setup();
-    const parent = await service.post('one', input('parent'));
+    const parent = stored(await service.post('one', input('parent')));
     const error = await service.post('two', input('reply', { parentId: parent.comment.id })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('invalid_input');
@@ -76,13 +82,13 @@ describe('CommentService.post', () => {
       },
     });
     const { service, store } = setup({ fanout: failing });
-    const { comment } = await service.post('art', input('stored anyway'));
+    const { comment } = stored(await service.post('art', input('stored anyway')));
     expect((await store.get(comment.id))?.body).toBe('stored anyway');
   });
 
   it('propagates unknown store errors untouched (shown to clients only as internal)', async () => {
     const broken = new SqliteCommentStore(':memory:');
-    broken.create = async (): Promise<{ comment: Comment; created: boolean }> => {
+    broken.submit = async (): Promise<{ kind: 'stored'; comment: Comment; created: boolean }> => {
       throw new TypeError('bug');
     };
     const { service } = setup({ store: broken });

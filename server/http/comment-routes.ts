@@ -1,0 +1,54 @@
+import { Router } from 'express';
+import {
+  ArticleIdSchema,
+  CommentIdSchema,
+  EditCommentSchema,
+  LikeCommentSchema,
+  ReaderLikesQuerySchema,
+  type CommentResult,
+  type LikeResult,
+  type ReaderLikes,
+} from '../../shared/schemas.ts';
+import { parseInput } from '../../shared/validate.ts';
+import { bearerToken } from '../comments/admin-token.ts';
+import type { CommentService } from '../comments/service.ts';
+
+/**
+ * A reader's own comments and likes (mounted inside the API router, after its JSON parser):
+ * `PATCH` / `DELETE /comments/:id` with `Authorization: Bearer <authorToken>` (or the ADMIN_TOKEN),
+ * `POST /comments/:id/like`, and `GET /articles/:articleId/likes?reader=`.
+ */
+export function createCommentRoutes(service: CommentService): Router {
+  const router = Router();
+
+  router.patch('/comments/:id', async (req, res) => {
+    const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
+    const { body } = parseInput(EditCommentSchema, req.body, 'edit');
+    const answer: CommentResult = { comment: await service.edit(id, body, bearerToken(req.get('authorization'))) };
+    res.json(answer);
+  });
+
+  router.delete('/comments/:id', async (req, res) => {
+    const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
+    const answer: CommentResult = { comment: await service.remove(id, bearerToken(req.get('authorization'))) };
+    res.json(answer);
+  });
+
+  router.post('/comments/:id/like', async (req, res) => {
+    const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
+    const { readerId, liked } = parseInput(LikeCommentSchema, req.body, 'like');
+    const answer: LikeResult = await service.like(id, readerId, liked);
+    res.json(answer);
+  });
+
+  router.get('/articles/:articleId/likes', async (req, res) => {
+    const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
+    const { reader } = parseInput(ReaderLikesQuerySchema, req.query, 'query');
+    const answer: ReaderLikes = { articleId, commentIds: await service.readerLikes(articleId, reader) };
+    // Per reader: a shared cache must not hand one reader's likes to another.
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.json(answer);
+  });
+
+  return router;
+}
