@@ -453,7 +453,8 @@ export class CommentService {
     if (action === 'edit') {
       if (record.comment.status !== 'visible') throw new AppError('forbidden', 'A removed comment cannot be edited');
       const age = this.now().getTime() - Date.parse(record.comment.createdAt);
-      if (age > this.editWindowMs) {
+      // Within the window means younger than it: a window of 0 lets no author edit.
+      if (age >= this.editWindowMs) {
         throw new AppError('forbidden', `Comments can be edited for ${this.editWindowMs / 60_000} minutes after posting`);
       }
     }
