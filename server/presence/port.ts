@@ -6,9 +6,9 @@ import type { ArticleId } from '../../shared/schemas.ts';
  */
 export interface PresenceStore {
   /**
-   * Records this instance's local counts that changed since the last call (0: none left), and
-   * answers the total across live instances for each article in `read` (given with this instance's
-   * current local count, so a lost record can be rewritten).
+   * Records this instance's local counts: `changed` for articles it stopped reading (0: none left),
+   * and the current local count of each article in `read`; answers the total across live instances
+   * for each article in `read`, this instance's current count included.
    */
   sync(changed: ReadonlyMap<ArticleId, number>, read: ReadonlyMap<ArticleId, number>): Promise<Map<ArticleId, number>>;
   /** Withdraws this instance's counts (best effort) and releases the connection. Never rejects. */

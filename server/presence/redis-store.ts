@@ -22,9 +22,10 @@ export interface RedisPresenceOptions {
  * 1. refresh this instance's heartbeat key (`{prefix}presence-live:{instance}`, expiring after the TTL);
  * 2. write its changed counts into the per-article hashes (`{prefix}presence:{article}`, field = instance),
  *    deleting the field when the count is 0;
- * 3. for each article read, sum the fields of live instances, deleting fields whose instance's heartbeat
- *    expired (killed instances drop out within the TTL), rewriting this instance's own field if it was
- *    lost (a Redis restart), and keeping the hash from expiring while it is read.
+ * 3. for each article read, set this instance's own field to its local count where it differs (so a
+ *    field lost to a Redis restart, or deleted while this instance was too slow to beat, heals at the
+ *    next tick), sum the fields of live instances, delete fields whose instance's heartbeat expired
+ *    (killed instances drop out within the TTL), and keep the hash from expiring while it is read.
  * ARGV: prefix, instance, heartbeat TTL, hash TTL, number of changed pairs, changed (article, count)…,
  * then read (article, local count)… . Keys are derived from the prefix: a single Redis, not a cluster.
  */
@@ -52,12 +53,14 @@ while i <= #ARGV do
   local key = prefix .. 'presence:' .. ARGV[i]
   local mine = tonumber(ARGV[i + 1])
   local fields = redis.call('HGETALL', key)
-  local sum, seenMe = 0, false
+  local sum, seenMe = mine, false
   for k = 1, #fields, 2 do
     local instance = fields[k]
     if instance == me then
       seenMe = true
-      sum = sum + tonumber(fields[k + 1])
+      if tonumber(fields[k + 1]) ~= mine then
+        if mine > 0 then redis.call('HSET', key, me, mine) else redis.call('HDEL', key, me) end
+      end
     else
       local live = alive[instance]
       if live == nil then
@@ -67,10 +70,7 @@ while i <= #ARGV do
       if live then sum = sum + tonumber(fields[k + 1]) else redis.call('HDEL', key, instance) end
     end
   end
-  if not seenMe and mine > 0 then
-    redis.call('HSET', key, me, mine)
-    sum = sum + mine
-  end
+  if not seenMe and mine > 0 then redis.call('HSET', key, me, mine) end
   if sum > 0 then redis.call('PEXPIRE', key, hashTtl) end
   totals[#totals + 1] = sum
   i = i + 2

@@ -18,11 +18,12 @@ const ROOM_PREFIX = articleRoom('');
 /**
  * "N reading now": the connections subscribed to an article, on every instance.
  *
- * Joins and leaves only mark the article dirty (no I/O). Once per interval the tracker sends the
- * local counts that changed and reads the totals of the articles this instance has readers of, in one
- * call to the PresenceStore, then sends `presence:changed { articleId, readers }` to each article room
- * whose total changed. So a room hears at most one `presence:changed` per interval, only on change.
- * A tick still running when the next is due is not overlapped: that tick is skipped.
+ * Joins and leaves only mark the article dirty (no I/O). Once per interval the tracker hands the
+ * PresenceStore, in one call, the local counts that changed (0 for articles whose last reader here
+ * left) and the current local counts of the articles this instance has readers of, whose totals it
+ * reads; then it sends `presence:changed { articleId, readers }` to each article room whose total
+ * changed. So a room hears at most one `presence:changed` per interval, only on change. A tick still
+ * running when the next is due is not overlapped: that tick is skipped.
  */
 export class PresenceTracker {
   private readonly io: CommentServer;
@@ -55,7 +56,9 @@ export class PresenceTracker {
       this.dirty.add(articleId);
       this.totals.delete(articleId);
     });
-    this.timer = setInterval(() => void this.tick(), options.intervalMs ?? 1000);
+    this.timer = setInterval(() => {
+      this.tick().catch((error: unknown) => this.logger.warn({ err: error }, 'presence tick failed'));
+    }, options.intervalMs ?? 1000);
     this.timer.unref();
   }
 
@@ -74,12 +77,6 @@ export class PresenceTracker {
     if (this.running || this.stopped) return;
     this.running = true;
     try {
-      const changed = new Map<ArticleId, number>();
-      for (const articleId of this.dirty) {
-        const local = this.localCount(articleId);
-        if ((this.reported.get(articleId) ?? 0) !== local) changed.set(articleId, local);
-      }
-      this.dirty.clear();
       const read = new Map<ArticleId, number>();
       for (const room of this.io.of('/').adapter.rooms.keys()) {
         if (room.startsWith(ROOM_PREFIX)) {
@@ -87,6 +84,13 @@ export class PresenceTracker {
           read.set(articleId, this.localCount(articleId));
         }
       }
+      // Articles read carry their local count anyway; the others changed only if their last reader left.
+      const changed = new Map<ArticleId, number>();
+      for (const articleId of this.dirty) {
+        const local = this.localCount(articleId);
+        if (!read.has(articleId) && (this.reported.get(articleId) ?? 0) !== local) changed.set(articleId, local);
+      }
+      this.dirty.clear();
       if (changed.size === 0 && read.size === 0) return;
       let totals: Map<ArticleId, number>;
       try {
@@ -98,7 +102,7 @@ export class PresenceTracker {
         if (this.failures++ % 30 === 0) this.logger.warn({ err: error, failures: this.failures }, 'presence exchange failed; counts are held until it works again');
         return;
       }
-      for (const [articleId, count] of changed) {
+      for (const [articleId, count] of [...changed, ...read]) {
         if (count > 0) this.reported.set(articleId, count);
         else this.reported.delete(articleId);
       }
