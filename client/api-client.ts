@@ -1,6 +1,22 @@
 import type * as z from 'zod/mini';
-import { CommentPageSchema, CountsSchema, PostResultSchema, type ArticleId, type CommentPage, type NewComment, type PostResult, type SortOrder } from '../shared/schemas.ts';
+import {
+  CommentPageSchema,
+  CommentResultSchema,
+  CountsSchema,
+  LikeResultSchema,
+  PostResultSchema,
+  ReaderLikesSchema,
+  type ArticleId,
+  type Comment,
+  type CommentPage,
+  type LikeResult,
+  type NewComment,
+  type PostResult,
+  type SortOrder,
+} from '../shared/schemas.ts';
 import { ErrorBodySchema, WidgetError } from './protocol.ts';
+
+const json = { 'content-type': 'application/json' };
 
 /** Top-level threads per page. */
 export const PAGE_SIZE = 20;
@@ -34,7 +50,30 @@ export class ApiClient {
 
   post(articleId: ArticleId, body: NewComment, signal?: AbortSignal): Promise<PostResult> {
     const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/comments`);
-    return request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal }, PostResultSchema);
+    return request(url, { method: 'POST', headers: json, body: JSON.stringify(body), signal }, PostResultSchema);
+  }
+
+  /** `PATCH /api/comments/:id` with the author token: the edited comment. */
+  async edit(commentId: string, body: string, token: string): Promise<Comment> {
+    const init = { method: 'PATCH', headers: { ...json, authorization: `Bearer ${token}` }, body: JSON.stringify({ body }) };
+    return (await request(this.#url(`api/comments/${commentId}`), init, CommentResultSchema)).comment;
+  }
+
+  /** `DELETE /api/comments/:id` with the author token: the comment, now a removed placeholder. */
+  async remove(commentId: string, token: string): Promise<Comment> {
+    return (await request(this.#url(`api/comments/${commentId}`), { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }, CommentResultSchema)).comment;
+  }
+
+  /** Likes (or, with `liked: false`, stops liking) a comment; idempotent per reader. */
+  like(commentId: string, readerId: string, liked: boolean): Promise<LikeResult> {
+    return request(this.#url(`api/comments/${commentId}/like`), { method: 'POST', headers: json, body: JSON.stringify({ readerId, liked }) }, LikeResultSchema);
+  }
+
+  /** Ids of the article's comments this reader likes. */
+  async readerLikes(articleId: ArticleId, readerId: string, signal?: AbortSignal): Promise<string[]> {
+    const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/likes`);
+    url.searchParams.set('reader', readerId);
+    return (await request(url, { signal }, ReaderLikesSchema)).commentIds;
   }
 
   #url(path: string): URL {
@@ -42,7 +81,8 @@ export class ApiClient {
   }
 }
 
-async function request<S extends z.ZodMiniType>(url: URL, init: RequestInit, schema: S): Promise<z.infer<S>> {
+/** Fetches JSON without cookies and checks the answer with `schema`; failures are WidgetErrors with a message fit to show. */
+export async function request<S extends z.ZodMiniType>(url: URL, init: RequestInit, schema: S): Promise<z.infer<S>> {
   let response: Response;
   try {
     response = await fetch(url, { ...init, credentials: 'omit', cache: 'no-store', mode: 'cors' });

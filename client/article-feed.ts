@@ -51,6 +51,8 @@ export class ArticleFeed {
   #loaded = false;
   #loading: 'first' | 'more' | null = null;
   #state: LiveState = 'connecting';
+  #locked = false;
+  #premoderated = false;
 
   readonly #transport: FeedTransport;
   readonly #callbacks: FeedCallbacks;
@@ -107,6 +109,21 @@ export class ArticleFeed {
   }
   get lastSeq(): number {
     return this.#tracker.lastSeq;
+  }
+  /** The discussion is closed (from the latest page, or a later `article:updated`). */
+  get locked(): boolean {
+    return this.#locked;
+  }
+  /** New comments wait for a moderator (likewise). */
+  get premoderated(): boolean {
+    return this.#premoderated;
+  }
+
+  /** `article:updated`: a moderator (un)locked the article or changed its pre-moderation. */
+  setState(state: { locked: boolean; premoderated: boolean }): void {
+    this.#locked = state.locked;
+    this.#premoderated = state.premoderated;
+    this.#callbacks.changed([]);
   }
 
   /**
@@ -234,6 +251,8 @@ export class ArticleFeed {
   }
 
   #applyPage(page: CommentPage): void {
+    this.#locked = page.locked;
+    this.#premoderated = page.premoderated;
     for (const comment of page.comments) {
       upsertComment(this.comments, comment);
       this.#noteCreated(comment);

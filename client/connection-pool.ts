@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { COMMENT_EVENTS, type ClientToServerEvents, type CommentEvent, type ServerToClientEvents } from '../shared/events.ts';
-import { ArticleHeadSchema, CommentBatchSchema, CommentSchema, type ArticleHead, type ArticleId, type Comment } from '../shared/schemas.ts';
+import { ArticleHeadSchema, ArticleStateSchema, CommentBatchSchema, CommentSchema, PresenceSchema, type ArticleHead, type ArticleId, type ArticleState, type Comment } from '../shared/schemas.ts';
 
 export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -8,6 +8,10 @@ export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export interface ArticleListener {
   comment(event: CommentEvent, comment: Comment): void;
   head(head: ArticleHead): void;
+  /** `article:updated`: a moderator locked or unlocked the article, or changed its pre-moderation. */
+  state(state: ArticleState): void;
+  /** `presence:changed`: readers of the article on every instance. */
+  presence(readers: number): void;
   connected(): void;
   disconnected(): void;
 }
@@ -53,6 +57,14 @@ export class SharedConnection {
     this.socket.on('article:head', (payload: unknown) => {
       const parsed = ArticleHeadSchema.safeParse(payload);
       if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.head(parsed.data));
+    });
+    this.socket.on('article:updated', (payload: unknown) => {
+      const parsed = ArticleStateSchema.safeParse(payload);
+      if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.state(parsed.data));
+    });
+    this.socket.on('presence:changed', (payload: unknown) => {
+      const parsed = PresenceSchema.safeParse(payload);
+      if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.presence(parsed.data.readers));
     });
     this.socket.on('connect', () => this.#all((listener) => listener.connected()));
     this.socket.on('connect_error', () => this.#all((listener) => listener.disconnected()));

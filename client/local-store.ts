@@ -1,11 +1,16 @@
+import { nanoid } from 'nanoid';
+import { ReaderIdSchema } from '../shared/schemas.ts';
+
 /**
- * What the widget remembers in the host page's localStorage: the reader's display name, and the
- * author token of each comment they posted (needed to edit or delete it later). Storage can be
- * unavailable (privacy modes, sandboxed frames): then nothing is remembered and nothing fails.
+ * What the widget remembers in the host page's localStorage: the reader's display name, the author
+ * token of each comment they posted (needed to edit or delete it later), and the reader id likes are
+ * counted by. Storage can be unavailable (privacy modes, sandboxed frames): then nothing is
+ * remembered and nothing fails (the reader id then lasts as long as the page).
  */
 
 const PREFIX = 'live-comments:';
 const NAME_KEY = `${PREFIX}name`;
+const READER_KEY = `${PREFIX}reader`;
 const tokenKey = (commentId: string) => `${PREFIX}token:${commentId}`;
 
 function storage(): Storage | null {
@@ -47,4 +52,24 @@ export function saveAuthorToken(commentId: string, token: string): void {
 
 export function readAuthorToken(commentId: string): string | null {
   return read(tokenKey(commentId));
+}
+
+/** Drops the token of a comment its author deleted (it can do nothing more). */
+export function forgetAuthorToken(commentId: string): void {
+  try {
+    storage()?.removeItem(tokenKey(commentId));
+  } catch {
+    // As above: forgetting is best effort.
+  }
+}
+
+let memoryReaderId: string | null = null;
+
+/** This browser's reader id (a nanoid, made on first use): one like per comment per reader. */
+export function readerId(): string {
+  const stored = read(READER_KEY);
+  if (ReaderIdSchema.safeParse(stored).success) return stored!;
+  memoryReaderId ??= nanoid();
+  write(READER_KEY, memoryReaderId);
+  return memoryReaderId;
 }

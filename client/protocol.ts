@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { ErrorBodySchema, ErrorInfoSchema, type ErrorCode, type ErrorInfo, type FieldIssue } from '../shared/errors.ts';
-import { CommentSchema } from '../shared/schemas.ts';
+import { CommentSchema, PostHeldSchema, PostStoredSchema } from '../shared/schemas.ts';
 
 /** Failures the widget shows: the protocol's codes plus the ones that happen before an answer exists. */
 export type WidgetErrorCode = ErrorCode | 'network' | 'timeout' | 'bad_response';
@@ -31,8 +31,8 @@ export const SubscribeAckSchema = z.union([
   failedAck,
 ]);
 
-/** The ack of `comment:post`. */
-export const PostAckSchema = z.union([z.object({ ok: z.literal(true), comment: CommentSchema, authorToken: z.string() }), failedAck]);
+/** The ack of `comment:post`: stored, held for pre-moderation, or refused. */
+export const PostAckSchema = z.union([z.object({ ok: z.literal(true), ...PostStoredSchema.shape }), z.object({ ok: z.literal(true), ...PostHeldSchema.shape }), failedAck]);
 
 export { ErrorBodySchema };
 

@@ -1,15 +1,17 @@
 import { toFieldIssues } from '../shared/errors.ts';
-import { NewCommentSchema, type ArticleId, type Comment, type NewComment, type PostResult, type SortOrder } from '../shared/schemas.ts';
+import { EditCommentSchema, NewCommentSchema, type ArticleId, type Comment, type NewComment, type PostResult, type SortOrder } from '../shared/schemas.ts';
 import { ApiClient } from './api-client.ts';
 import { ArticleFeed, type LiveState } from './article-feed.ts';
 import { acquireConnection, type ConnectionLease } from './connection-pool.ts';
-import { readAuthorToken, readName, saveAuthorToken, saveName } from './local-store.ts';
+import { Likes } from './likes.ts';
+import { forgetAuthorToken, readAuthorToken, readerId, readName, saveAuthorToken, saveName } from './local-store.ts';
 import { Poster, type PendingPost } from './posting.ts';
 import { PostAckSchema, SubscribeAckSchema, toWidgetError, WidgetError } from './protocol.ts';
-import { buildThread } from './thread-model.ts';
+import { buildThread, type ThreadItem } from './thread-model.ts';
 import { CommentForm, type FormValues } from './view/comment-form.ts';
 import { h, plural } from './view/dom.ts';
-import { isPending, ThreadView, type Entry } from './view/thread-view.ts';
+import { ConfirmDelete, EditForm } from './view/own-panels.ts';
+import { ThreadView, type Entry, type HeldPost } from './view/thread-view.ts';
 
 /** How long the socket waits for an ack before the widget calls the attempt failed. */
 const ACK_TIMEOUT_MS = 10_000;
@@ -42,10 +44,26 @@ export class Session {
   readonly #compose: CommentForm;
   readonly #replyForm: CommentForm;
   #replyTo: Comment | null = null;
+  readonly #likes: Likes;
+  readonly #editForm: EditForm;
+  #editing: Comment | null = null;
+  readonly #confirm: ConfirmDelete;
+  #deleting: Comment | null = null;
+  /** The delete the reader confirmed, until its answer: its push may arrive first and close the panel. */
+  #confirmed: Comment | null = null;
+  /** The reader's posts held for pre-moderation, until their approval arrives as `comment:created`. */
+  readonly #heldPosts = new Map<string, HeldPost>();
+  /** `top` order: each comment's likes when it was first shown, so a like does not move it under the reader. */
+  readonly #rank = new Map<string, number>();
+  #focusAfterRender: (() => HTMLElement | null | undefined) | null = null;
 
   readonly #title = h('h2', { class: 'title', part: 'title', text: 'Comments', attrs: { id: 'lc-title' } });
   readonly #orderButtons: Record<SortOrder, HTMLButtonElement>;
   readonly #status = h('p', { class: 'status', part: 'status', attrs: { role: 'status' } });
+  readonly #presence = h('p', { class: 'presence', part: 'presence', attrs: { hidden: '' } });
+  #readers: number | null = null;
+  readonly #closed = h('p', { class: 'closed', part: 'closed', text: 'Comments are closed.', attrs: { hidden: '' } });
+  readonly #reviewed = h('p', { class: 'hint', text: 'Comments are reviewed by a moderator before they appear.', attrs: { hidden: '' } });
   readonly #newButton = h('button', { class: 'new-button', part: 'new-comments', attrs: { type: 'button', hidden: '' } });
   readonly #loading = h('p', { class: 'loading', text: 'Loading comments…' });
   readonly #loadError = h('p', { class: 'error', attrs: { role: 'alert' } });
@@ -75,7 +93,11 @@ export class Session {
       {
         now: () => Date.now(),
         isOwn: (id) => this.#isOwn(id),
+        likes: (comment) => this.#likes.view(comment),
         reply: (comment) => this.#openReply(comment),
+        like: (comment) => void this.#likes.toggle(comment),
+        edit: (comment) => this.#openEdit(comment),
+        remove: (comment) => this.#openDelete(comment),
         retry: (clientId) => this.#poster.retry(clientId),
         discard: (clientId) => this.#poster.discard(clientId),
       },
@@ -87,6 +109,19 @@ export class Session {
       submitLabel: 'Reply',
       onSubmit: (values) => this.#submit(values, this.#replyTo, this.#replyForm),
       onCancel: () => this.#closeReply(true),
+    });
+    this.#editForm = new EditForm(
+      (body) => void this.#saveEdit(body),
+      () => this.#closeEdit(true),
+    );
+    this.#confirm = new ConfirmDelete(
+      () => void this.#confirmDelete(),
+      () => this.#closeDelete(true),
+    );
+    this.#likes = new Likes((id, liked) => this.#api.like(id, readerId(), liked), {
+      changed: () => this.#scheduleRender(),
+      adopt: (comment) => this.#feed.adopt(comment),
+      failed: (_comment, error) => this.#announce(`Your like was not saved: ${error.message}`),
     });
     const name = readName();
     this.#compose.fill({ name });
@@ -107,9 +142,15 @@ export class Session {
     });
 
     this.#root = h('div', { class: 'root', part: 'root', attrs: { 'data-live': 'connecting' } }, [
-      h('div', { class: 'head', part: 'header' }, [this.#title, h('div', { class: 'order', part: 'order', attrs: { role: 'group', 'aria-label': 'Sort comments' } }, [this.#orderButtons.newest, this.#orderButtons.oldest])]),
+      h('div', { class: 'head', part: 'header' }, [
+        this.#title,
+        this.#presence,
+        h('div', { class: 'order', part: 'order', attrs: { role: 'group', 'aria-label': 'Sort comments' } }, [this.#orderButtons.newest, this.#orderButtons.oldest, this.#orderButtons.top]),
+      ]),
       this.#status,
+      this.#closed,
       this.#compose.element,
+      this.#reviewed,
       h('div', { class: 'new-bar' }, [this.#newButton]),
       this.#loading,
       this.#loadError,
@@ -156,9 +197,22 @@ export class Session {
     this.#unlisten = connection.listen(config.articleId, {
       comment: (event, comment) => this.#feed.receive(event, comment),
       head: (head) => this.#feed.head(head.lastSeq),
+      state: (state) => this.#feed.setState(state),
+      presence: (readers) => {
+        this.#readers = readers;
+        this.#scheduleRender();
+      },
       connected: () => this.#feed.connected(),
-      disconnected: () => this.#feed.disconnected(),
+      disconnected: () => {
+        this.#readers = null;
+        this.#feed.disconnected();
+      },
     });
+    this.#api.readerLikes(config.articleId, readerId()).then(
+      (ids) => this.#likes.load(ids),
+      // Without the list, Like buttons start unpressed; pressing still counts once (the server is idempotent).
+      () => undefined,
+    );
     this.#timers.push(setInterval(() => this.#thread.refreshTimes(), TIME_REFRESH_MS));
     this.#feed.start();
     if (connection.isConnected) this.#feed.connected();
@@ -195,6 +249,7 @@ export class Session {
   #onFeedChanged(fresh: Comment[]): void {
     const arriving: Comment[] = [];
     for (const comment of fresh) {
+      if (this.#heldPosts.delete(comment.id)) this.#announce('Your comment was approved and is now published.');
       if (this.#poster.matchPush(comment)) continue;
       if (this.#isOwn(comment.id)) continue;
       arriving.push(comment);
@@ -300,11 +355,20 @@ export class Session {
     const ack = PostAckSchema.safeParse(answer);
     if (!ack.success) throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
     if (!ack.data.ok) throw WidgetError.fromInfo(ack.data.error);
-    return { comment: ack.data.comment, authorToken: ack.data.authorToken };
+    const { ok: _ok, ...result } = ack.data;
+    return result;
   }
 
   #onPosted(_post: PendingPost, result: PostResult): void {
-    if (!('comment' in result)) return;
+    if ('held' in result) {
+      // Not part of the thread until a moderator approves it: shown to its author alone, marked as waiting.
+      const { held } = result;
+      saveAuthorToken(held.id, result.authorToken);
+      if (!this.#feed.comments.has(held.id)) this.#heldPosts.set(held.id, { kind: 'held', ...held });
+      this.#announce('Your comment is awaiting moderation.');
+      this.#scheduleRender();
+      return;
+    }
     saveAuthorToken(result.comment.id, result.authorToken);
     this.#own.add(result.comment.id);
     this.#held.delete(result.comment.id);
@@ -347,8 +411,102 @@ export class Session {
     if (returnFocus && target) this.#thread.element(target.id)?.querySelector<HTMLButtonElement>('.reply-button')?.focus();
   }
 
+  // ---- own comments: edit and delete ---------------------------------------------------------
+
+  #openEdit(comment: Comment): void {
+    this.#closeDelete(false);
+    if (this.#editing?.id !== comment.id) this.#editForm.open(comment.body);
+    this.#editing = comment;
+    this.#render();
+    this.#editForm.focus();
+  }
+
+  #closeEdit(returnFocus: boolean): void {
+    const target = this.#editing;
+    if (!target) return;
+    this.#editing = null;
+    this.#refocus(returnFocus ? target.id : null, '.edit-button');
+  }
+
+  async #saveEdit(text: string): Promise<void> {
+    const target = this.#editing;
+    if (!target) return;
+    const parsed = EditCommentSchema.safeParse({ body: text });
+    if (!parsed.success) {
+      this.#editForm.showError(parsed.error.issues[0]?.message ?? 'Invalid comment');
+      this.#editForm.text.focus();
+      return;
+    }
+    const token = readAuthorToken(target.id);
+    if (token === null) return this.#editForm.showError('This browser no longer holds the key to edit this comment.');
+    this.#editForm.busy(true);
+    try {
+      this.#feed.adopt(await this.#api.edit(target.id, parsed.data.body, token));
+    } catch (error) {
+      if (this.#editing !== target) return;
+      this.#editForm.busy(false);
+      this.#editForm.showError(`Not saved: ${toWidgetError(error).message}`);
+      return;
+    }
+    if (this.#editing !== target) return;
+    this.#announce('Your comment was edited.');
+    this.#closeEdit(true);
+  }
+
+  #openDelete(comment: Comment): void {
+    this.#closeEdit(false);
+    this.#confirm.reset();
+    this.#deleting = comment;
+    this.#render();
+    this.#confirm.cancel.focus();
+  }
+
+  #closeDelete(returnFocus: boolean): void {
+    const target = this.#deleting;
+    if (!target) return;
+    this.#deleting = null;
+    this.#confirmed = null;
+    this.#refocus(returnFocus ? target.id : null, '.delete-button');
+  }
+
+  async #confirmDelete(): Promise<void> {
+    const target = this.#deleting;
+    const token = target && readAuthorToken(target.id);
+    if (!target || !token) return;
+    this.#confirm.busy(true);
+    this.#confirmed = target;
+    try {
+      this.#feed.adopt(await this.#api.remove(target.id, token));
+    } catch (error) {
+      if (this.#confirmed !== target) return;
+      this.#confirmed = null;
+      this.#confirm.busy(false);
+      this.#confirm.showError(`Not deleted: ${toWidgetError(error).message}`);
+      return;
+    }
+    forgetAuthorToken(target.id);
+    this.#announce('Your comment was deleted.');
+    if (this.#confirmed !== target) return;
+    this.#confirmed = null;
+    this.#deleting = null;
+    // The comment is a placeholder now: keep the reader at its place in the thread.
+    this.#refocus(target.id, null);
+  }
+
+  /** Renders at once, then moves focus to a control of a comment's row (or to the row itself). */
+  #refocus(commentId: string | null, selector: string | null): void {
+    if (commentId !== null) {
+      this.#focusAfterRender = () => {
+        const row = this.#thread.element(commentId);
+        return (selector ? row?.querySelector<HTMLElement>(selector) : null) ?? row;
+      };
+    }
+    this.#render();
+  }
+
   #isOwn(commentId: string): boolean {
     if (this.#own.has(commentId)) return true;
+    if (this.#heldPosts.has(commentId)) return true;
     if (this.#poster.isMatched(commentId) || readAuthorToken(commentId) !== null) {
       this.#own.add(commentId);
       return true;
@@ -357,8 +515,9 @@ export class Session {
   }
 
   #setOrder(order: SortOrder): void {
-    this.#orderButtons.newest.setAttribute('aria-pressed', String(order === 'newest'));
-    this.#orderButtons.oldest.setAttribute('aria-pressed', String(order === 'oldest'));
+    for (const [name, button] of Object.entries(this.#orderButtons)) button.setAttribute('aria-pressed', String(name === order));
+    // Ranks are taken afresh each time the reader asks for the top comments.
+    if (order === 'top') this.#rank.clear();
     this.#clearHeld();
     this.#moreError.textContent = '';
     this.#feed.setOrder(order);
@@ -381,17 +540,39 @@ export class Session {
     for (const post of this.#poster.pending.values()) {
       if (post.commentId === null || !feed.comments.has(post.commentId)) entries.push(post);
     }
+    for (const held of this.#heldPosts.values()) if (!feed.comments.has(held.id)) entries.push(held);
+    const rank = (item: ThreadItem) => {
+      let likes = this.#rank.get(item.id);
+      if (likes === undefined) this.#rank.set(item.id, (likes = feed.comments.get(item.id)?.likes ?? 0));
+      return likes;
+    };
     const rows = buildThread(entries, {
       order: feed.order,
       boundary: feed.boundary,
       hidden: this.#held,
-      alwaysShow: (entry) => isPending(entry) || this.#isOwn(entry.id),
+      alwaysShow: (entry) => 'kind' in entry || this.#isOwn(entry.id),
+      rank,
     });
-    if (this.#replyTo && !rows.some((row) => row.item.id === this.#replyTo?.id)) {
+    // A panel whose comment left the thread or was removed closes (a moderator may remove it meanwhile).
+    const showing = (target: Comment | null) => target !== null && rows.some((row) => row.item.id === target.id && !('kind' in row.item) && row.item.status === 'visible');
+    if (this.#replyTo && (!showing(this.#replyTo) || feed.locked)) {
       this.#replyTo = null;
       this.#replyForm.element.remove();
     }
-    this.#thread.update(rows, this.#replyTo ? { commentId: this.#replyTo.id, form: this.#replyForm.element } : null);
+    if (!showing(this.#editing)) this.#editing = null;
+    if (!showing(this.#deleting)) this.#deleting = null;
+    const panel = (target: Comment | null, element: HTMLElement) => (target ? { commentId: target.id, element } : null);
+    this.#thread.update(rows, {
+      reply: panel(this.#replyTo, this.#replyForm.element),
+      edit: panel(this.#editing, this.#editForm.element),
+      confirm: panel(this.#deleting, this.#confirm.element),
+      locked: feed.locked,
+    });
+    this.#compose.element.hidden = feed.locked;
+    this.#closed.hidden = !feed.locked;
+    this.#reviewed.hidden = feed.locked || !feed.premoderated;
+    this.#presence.hidden = this.#readers === null || feed.state !== 'live';
+    this.#presence.textContent = `${this.#readers ?? 0} reading now`;
 
     const count = feed.count;
     this.#title.textContent = count === null ? 'Comments' : plural(count, 'comment', 'comments');
@@ -405,6 +586,10 @@ export class Session {
     if (feed.loading === 'more') this.#moreError.textContent = '';
     this.#newButton.hidden = this.#held.size === 0;
     this.#newButton.textContent = plural(this.#held.size, 'new comment', 'new comments');
+
+    const focus = this.#focusAfterRender;
+    this.#focusAfterRender = null;
+    focus?.()?.focus();
 
     if (this.#focusAfterMore !== null && feed.loading === null) {
       // The button is gone after the last page: keep keyboard users where the new comments start.

@@ -25,7 +25,8 @@ export interface ThreadOptions<T extends ThreadItem> {
   order: SortOrder;
   /**
    * The last top-level comment of the pages loaded so far, or null when every page is loaded. Top-level
-   * comments beyond it (older for `newest`, newer for `oldest`) belong to pages not loaded yet and are
+   * comments beyond it in the chosen order (older for `newest`, newer for `oldest`, ranked lower for
+   * `top`) belong to pages not loaded yet and are
    * not shown, so a later page never lands in the middle of what the reader sees.
    */
   boundary: ThreadItem | null;
@@ -33,6 +34,8 @@ export interface ThreadOptions<T extends ThreadItem> {
   hidden?: ReadonlySet<string>;
   /** Top-level items shown even beyond the boundary (the reader's own posts). */
   alwaysShow?: (item: T) => boolean;
+  /** For `top`: how an item ranks (its likes when it was first shown, so a like does not move it); absent counts as 0. */
+  rank?: (item: ThreadItem) => number;
 }
 
 /**
@@ -47,7 +50,8 @@ export function compareCreated(a: ThreadItem, b: ThreadItem): number {
 }
 
 /**
- * Lays a set of comments out as the rows of a thread: top-level comments in the chosen order, each
+ * Lays a set of comments out as the rows of a thread: top-level comments in the chosen order (`top`:
+ * by rank, highest first, ties newest first, as the server orders its pages), each
  * followed depth-first by its replies, oldest reply first. A reply whose parent is unknown is not
  * shown (it waits for its thread's page); every item appears at most once.
  */
@@ -59,6 +63,10 @@ export function buildThread<T extends ThreadItem>(items: Iterable<T>, options: T
   const children = new Map<string, T[]>();
   const tops: T[] = [];
   const { boundary, order } = options;
+  const rank = options.rank ?? (() => 0);
+  // Position of a before b in the chosen order: negative when a comes first.
+  const before: (a: ThreadItem, b: ThreadItem) => number =
+    order === 'oldest' ? compareCreated : order === 'newest' ? (a, b) => compareCreated(b, a) : (a, b) => rank(b) - rank(a) || compareCreated(b, a);
   for (const item of byId.values()) {
     if (item.parentId !== null) {
       const siblings = children.get(item.parentId);
@@ -66,10 +74,9 @@ export function buildThread<T extends ThreadItem>(items: Iterable<T>, options: T
       else children.set(item.parentId, [item]);
       continue;
     }
-    const inRange = boundary === null || (order === 'newest' ? compareCreated(item, boundary) >= 0 : compareCreated(item, boundary) <= 0);
-    if (inRange || options.alwaysShow?.(item)) tops.push(item);
+    if (boundary === null || before(item, boundary) <= 0 || options.alwaysShow?.(item)) tops.push(item);
   }
-  tops.sort(order === 'newest' ? (a, b) => compareCreated(b, a) : compareCreated);
+  tops.sort(before);
   for (const siblings of children.values()) siblings.sort(compareCreated);
 
   const rows: Array<ThreadRow<T>> = [];

@@ -10,6 +10,16 @@ export function embedSnippet(widgetUrl: string, articleId: string): string {
   return `<script src="${escapeHtml(widgetUrl)}" async></script>\n<live-comments article="${escapeHtml(articleId)}"></live-comments>`;
 }
 
+/** A live count on a list page: an element per article, and count.js once per page. */
+export function countSnippet(countUrl: string, articleId: string, href: string): string {
+  return `<a href="${escapeHtml(href)}" data-live-comments-count="${escapeHtml(articleId)}" data-live-comments-template="{n} comments" data-live-comments-template-one="{n} comment">comments</a>\n<script src="${escapeHtml(countUrl)}" async></script>`;
+}
+
+/** The count element alone, as a list page repeats it per article. */
+function countLink(articleId: string, href: string): string {
+  return `<a href="${escapeHtml(href)}" data-live-comments-count="${escapeHtml(articleId)}" data-live-comments-template="{n} comments" data-live-comments-template-one="{n} comment">comments</a>`;
+}
+
 /** The demo pages' own stylesheet (served at /demo.css; the pages carry no inline styles). */
 export const DEMO_CSS = `
 :root { color-scheme: light dark; --fg: #1d2126; --muted: #5b6470; --bg: #fbfbfa; --rule: #d7dce2; --accent: #0a5fc2; }
@@ -23,6 +33,10 @@ main { max-width: 44rem; margin: 0 auto; padding: 1.5rem 1.25rem 4rem; }
 h1 { font-size: 2.1rem; line-height: 1.2; margin: 1rem 0 1.5rem; }
 h2 { font-size: 1.35rem; margin: 2rem 0 0.5rem; }
 .comments { margin-top: 3rem; }
+.articles { padding: 0; list-style: none; }
+.articles li { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0.25rem 1rem; padding: 0.6rem 0; border-bottom: 1px solid var(--rule); }
+.articles .count { font: 0.9rem/1.6 system-ui, sans-serif; color: var(--muted); }
+.lead { color: var(--muted); }
 .comments > h2 { font: 600 0.8rem/1.4 system-ui, sans-serif; letter-spacing: 0.08em; text-transform: uppercase; color: var(--muted); margin: 0 0 0.75rem; }
 pre { background: rgb(127 127 127 / 0.12); padding: 1rem; border-radius: 8px; overflow-x: auto; font-size: 0.85rem; line-height: 1.5; }
 code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
@@ -42,7 +56,7 @@ function page(title: string, body: string): string {
 <link rel="stylesheet" href="/demo.css">
 </head>
 <body>
-<header class="site"><strong>Live Comments</strong><a href="/">Demo article</a><a href="/embed-example">Embed on your site</a></header>
+<header class="site"><strong>Live Comments</strong><a href="/">Demo article</a><a href="/articles">Articles</a><a href="/embed-example">Embed on your site</a><a href="/admin">Moderation</a></header>
 <main>
 ${body}
 </main>
@@ -69,13 +83,90 @@ ${embedSnippet(widgetUrl, article.articleId)}
   );
 }
 
+/** A demo page for any thread id: a heading and the widget, embedded by the two-line snippet. */
+export function renderArticlePage(articleId: string, widgetUrl: string): string {
+  return page(
+    articleId,
+    `<h1>${escapeHtml(articleId)}</h1>
+<p class="lead">A demo page for the thread <code>${escapeHtml(articleId)}</code>: every page that embeds this id shows the same comments.</p>
+<section class="comments" aria-label="Reader comments">
+<h2>Reader comments</h2>
+${embedSnippet(widgetUrl, articleId)}
+</section>`,
+  );
+}
+
+/**
+ * An article list with a live comment count next to each article, filled and kept live by count.js
+ * (`?articles=a,b,c` lists more thread ids; links lead to each thread's demo page).
+ */
+export function renderArticleList(articles: ReadonlyArray<{ articleId: string; title: string | null }>, countUrl: string): string {
+  const items = articles
+    .map(({ articleId, title }) => {
+      const href = `/articles/${encodeURIComponent(articleId)}`;
+      return `<li><a href="${escapeHtml(href)}">${escapeHtml(title ?? articleId)}</a><span class="count">${countLink(articleId, `${href}#comments`)}</span></li>`;
+    })
+    .join('\n');
+  return page(
+    'Articles',
+    `<h1>Articles</h1>
+<p class="lead">Comment counts on this list are live: <code>count.js</code> keeps them up to date as readers comment. Add <code>?articles=slug-a,slug-b</code> to the address to list other threads.</p>
+${articles.length > 0 ? `<ul class="articles">\n${items}\n</ul>` : '<p>No articles to list. Add <code>?articles=slug-a,slug-b</code> to the address.</p>'}
+<script src="${escapeHtml(countUrl)}" async></script>`,
+  );
+}
+
+/**
+ * The Content-Security-Policy of /admin: its own script and stylesheet (adopted by that script) and
+ * connections to this server only, no inline code, no plugins, no `<base>`, no form posts anywhere,
+ * and no page may frame it. `sockets` are the ws(s) origins of this server (older browsers do not
+ * match WebSockets by 'self').
+ */
+export function adminCsp(sockets: readonly string[]): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    `connect-src 'self' ${sockets.join(' ')}`.trim(),
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** The moderators' page: the markup admin.js fills (sign-in first; the token is typed, never in the URL). */
+export function renderAdminPage(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light dark">
+<meta name="robots" content="noindex">
+<title>Moderation · Live Comments</title>
+<link rel="icon" href="data:,">
+<script src="/admin.js" defer></script>
+</head>
+<body>
+<header class="site"><strong>Live Comments · Moderation</strong><a href="/">Demo article</a><a href="/articles">Articles</a></header>
+<main>
+<h1>Moderation</h1>
+<div id="admin"><noscript>The moderation page needs JavaScript.</noscript></div>
+</main>
+</body>
+</html>
+`;
+}
+
 /** Shown at / when the server runs without the sample article (SEED_DEMO=false). */
 export function renderNoDemoPage(): string {
   return page('Live Comments', `<h1>Live Comments</h1>\n<p>This server runs without the sample article (<code>SEED_DEMO=false</code>). See <a href="/embed-example">how to embed the comments</a> on your own pages.</p>`);
 }
 
-/** How to embed the widget: the snippet to copy, its attributes and theming properties. */
+/** How to embed the widget: the snippet to copy, its attributes and theming properties, and live counts for lists. */
 export function renderEmbedExample(widgetUrl: string, articleId: string): string {
+  const countUrl = widgetUrl.replace(/widget\.js$/, 'count.js');
   const rows = (items: ReadonlyArray<readonly [string, string]>) => items.map(([name, meaning]) => `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(meaning)}</td></tr>`).join('\n');
   return page(
     'Embed Live Comments',
@@ -89,7 +180,7 @@ export function renderEmbedExample(widgetUrl: string, articleId: string): string
 ${rows([
   ['article', 'required: the id of the thread to show'],
   ['theme', 'light or dark; without it the widget follows the reader\u2019s system setting'],
-  ['order', 'newest (default) or oldest: the order threads are listed in first'],
+  ['order', 'newest (default), oldest or top (most liked): the order threads are listed in first'],
   ['server', 'the comment server, when widget.js is not loaded from it'],
 ])}
 </tbody>
@@ -109,6 +200,10 @@ ${rows([
 ])}
 </tbody>
 </table>
-<p>Parts can be styled too, e.g. <code>live-comments::part(comment)</code>, <code>::part(author)</code>, <code>::part(body)</code>, <code>::part(form)</code>, <code>::part(button)</code>.</p>`,
+<p>Parts can be styled too, e.g. <code>live-comments::part(comment)</code>, <code>::part(author)</code>, <code>::part(body)</code>, <code>::part(form)</code>, <code>::part(button)</code>.</p>
+<h2>Live comment counts on list pages</h2>
+<p>Mark each place a count should appear with <code>data-live-comments-count="slug"</code> and load <code>count.js</code> once per page: it fills them and keeps them live (about 1 KB gzipped). Without <code>data-live-comments-template</code> the element gets the bare number.</p>
+<pre><code>${escapeHtml(countSnippet(countUrl, articleId, `/posts/${articleId}#comments`))}</code></pre>
+<p>See it on <a href="/articles">the article list</a>.</p>`,
   );
 }

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Router, type Request, type Response } from 'express';
 import { AppError } from '../../shared/errors.ts';
-import { ArticleIdSchema, type Article } from '../../shared/schemas.ts';
-import { DEMO_CSS, renderDemoPage, renderEmbedExample, renderNoDemoPage } from './demo-pages.ts';
+import { ArticleIdSchema, LIMITS, type Article } from '../../shared/schemas.ts';
+import { adminCsp, DEMO_CSS, renderAdminPage, renderArticleList, renderArticlePage, renderDemoPage, renderEmbedExample, renderNoDemoPage } from './demo-pages.ts';
 import { sendError } from './errors.ts';
 
 export interface StaticDeps {
@@ -15,14 +15,17 @@ export interface StaticDeps {
   demoArticleId: string;
   /** The built widget; defaults to client/dist/widget.js of this checkout. */
   widgetPath?: string;
+  /** The built admin page script and count script; default to client/dist/admin.js and count.js. */
+  adminPath?: string;
+  countPath?: string;
 }
 
 /** Fresh enough for a deploy to reach readers within minutes; the ETag makes revalidation cheap. */
 const WIDGET_CACHE_CONTROL = 'public, max-age=300';
 
-/** client/dist/widget.js, seen from server/http (tsx) or from dist/server/http (compiled build). */
-function defaultWidgetPath(): string {
-  const candidates = ['../../client/dist/widget.js', '../../../client/dist/widget.js'].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
+/** A bundle of client/dist, seen from server/http (tsx) or from dist/server/http (compiled build). */
+function defaultBundlePath(file: string): string {
+  const candidates = [`../../client/dist/${file}`, `../../../client/dist/${file}`].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
   return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
 }
 
@@ -35,8 +38,8 @@ interface WidgetAsset {
   tag: string;
 }
 
-/** Reads widget.js once per build: a rebuild (new mtime or size) is picked up without a restart. */
-function createWidgetLoader(path: string): () => WidgetAsset | null {
+/** Reads a bundle once per build: a rebuild (new mtime or size) is picked up without a restart. */
+function createBundleLoader(path: string): () => WidgetAsset | null {
   let cached: WidgetAsset | null = null;
   return () => {
     let stat;
@@ -65,14 +68,22 @@ function matches(req: Request, etag: string): boolean {
 
 const HOST_PATTERN = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-/**
- * The URL of widget.js as the reader reached this server (behind a trusted proxy: its scheme and
- * host). A Host header that is not a plain host[:port] falls back to a relative URL.
- */
-function widgetUrl(req: Request): string {
+/** The Host header when it is a plain host[:port]; undefined otherwise. */
+function safeHost(req: Request): string | undefined {
   const host = req.get('host');
-  return host !== undefined && HOST_PATTERN.test(host) ? `${req.protocol}://${host}/widget.js` : '/widget.js';
+  return host !== undefined && HOST_PATTERN.test(host) ? host : undefined;
 }
+
+/**
+ * The URL of a script of this server as the reader reached it (behind a trusted proxy: its scheme
+ * and host). A Host header that is not a plain host[:port] falls back to a relative URL.
+ */
+function scriptUrl(req: Request, file: string): string {
+  const host = safeHost(req);
+  return host !== undefined ? `${req.protocol}://${host}/${file}` : `/${file}`;
+}
+
+const widgetUrl = (req: Request) => scriptUrl(req, 'widget.js');
 
 function sendHtml(res: Response, html: string): void {
   res.setHeader('Content-Type', 'text/html; charset=utf-8');
@@ -80,39 +91,79 @@ function sendHtml(res: Response, html: string): void {
   res.send(html);
 }
 
+/** Sends a bundle as cacheable JavaScript any page may load with a plain script tag, gzipped when accepted, with an ETag. */
+function sendBundle(req: Request, res: Response, asset: WidgetAsset | null, file: string): void {
+  if (asset === null) {
+    sendError(res, new AppError('unavailable', `${file} has not been built: run npm run build:widget`));
+    return;
+  }
+  const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
+  const etag = `"${asset.tag}${gzip ? '-gz' : ''}"`;
+  res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+  res.setHeader('Cache-Control', WIDGET_CACHE_CONTROL);
+  res.setHeader('ETag', etag);
+  res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (matches(req, etag)) {
+    res.status(304).end();
+    return;
+  }
+  const body = gzip ? asset.gzipped : asset.plain;
+  if (gzip) res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Content-Length', String(body.length));
+  res.status(200).end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** Article ids a list page is asked to show (`?articles=a,b`): the valid ones, at most 100. */
+function listedArticles(value: unknown): string[] {
+  if (typeof value !== 'string') return [];
+  const ids = value.split(',').filter((id) => ArticleIdSchema.safeParse(id).success);
+  return [...new Set(ids)].slice(0, LIMITS.countsMax);
+}
+
 /**
- * `GET /widget.js` (the embeddable widget, cacheable and loadable from any origin), `GET /` (the
- * demo article with the widget embedded by the two-line snippet), `GET /embed-example` (the snippet
- * to copy) and `GET /demo.css`. Every text that reaches HTML is escaped.
+ * `GET /widget.js` (the embeddable widget), `GET /count.js` (live counts for list pages) and
+ * `GET /admin.js`, all cacheable and loadable from any origin; `GET /` (the demo article with the
+ * widget embedded by the two-line snippet), `GET /articles` (a list page with live counts by
+ * count.js), `GET /articles/:articleId` (a demo page for any thread), `GET /embed-example` (the
+ * snippets to copy), `GET /admin` (the moderators' page, under a strict CSP that no page may frame)
+ * and `GET /demo.css`. Every text that reaches HTML is escaped.
  */
-export function createStaticRouter({ articles, demoArticleId, widgetPath = defaultWidgetPath() }: StaticDeps): Router {
+export function createStaticRouter({
+  articles,
+  demoArticleId,
+  widgetPath = defaultBundlePath('widget.js'),
+  adminPath = defaultBundlePath('admin.js'),
+  countPath = defaultBundlePath('count.js'),
+}: StaticDeps): Router {
   const router = Router();
-  const loadWidget = createWidgetLoader(widgetPath);
+  const bundles = { 'widget.js': createBundleLoader(widgetPath), 'admin.js': createBundleLoader(adminPath), 'count.js': createBundleLoader(countPath) };
   const demoCss = Buffer.from(DEMO_CSS.trimStart());
 
-  router.get('/widget.js', (req, res) => {
-    const asset = loadWidget();
-    if (asset === null) {
-      sendError(res, new AppError('unavailable', 'widget.js has not been built: run npm run build:widget'));
-      return;
-    }
-    const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
-    const etag = `"${asset.tag}${gzip ? '-gz' : ''}"`;
-    res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
-    res.setHeader('Cache-Control', WIDGET_CACHE_CONTROL);
-    res.setHeader('ETag', etag);
-    res.setHeader('Vary', 'Accept-Encoding');
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    if (matches(req, etag)) {
-      res.status(304).end();
-      return;
-    }
-    const body = gzip ? asset.gzipped : asset.plain;
-    if (gzip) res.setHeader('Content-Encoding', 'gzip');
-    res.setHeader('Content-Length', String(body.length));
-    res.status(200).end(req.method === 'HEAD' ? undefined : body);
+  for (const [file, load] of Object.entries(bundles)) router.get(`/${file}`, (req, res) => sendBundle(req, res, load(), file));
+
+  router.get('/admin', (req, res) => {
+    // Stricter than every other page: nothing inline, nothing from elsewhere, never in a frame.
+    const host = safeHost(req);
+    res.setHeader('Content-Security-Policy', adminCsp(host === undefined ? [] : [`${req.protocol === 'https' ? 'wss' : 'ws'}://${host}`]));
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.send(renderAdminPage());
+  });
+
+  router.get('/articles', (req, res) => {
+    const ids = [...articles.keys(), ...listedArticles(req.query.articles)];
+    const list = [...new Set(ids)].map((articleId) => ({ articleId, title: articles.get(articleId)?.title ?? null }));
+    sendHtml(res, renderArticleList(list, scriptUrl(req, 'count.js')));
+  });
+
+  router.get('/articles/:articleId', (req, res, next) => {
+    const parsed = ArticleIdSchema.safeParse(req.params.articleId);
+    if (!parsed.success) return next();
+    const article = articles.get(parsed.data);
+    sendHtml(res, article ? renderDemoPage(article, widgetUrl(req)) : renderArticlePage(parsed.data, widgetUrl(req)));
   });
 
   router.get('/', (req, res) => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { buildWidget } from '../../client/build.mjs';
+import { buildAll } from '../../client/build.mjs';
 
 /** Debian's Chromium; the tests never download a browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -16,11 +16,12 @@ export function launchBrowser(): Promise<Browser> {
 let built: Promise<unknown> | null = null;
 
 /**
- * Builds widget.js from the current sources once per test process, so browser tests never run
- * against a stale bundle (the build writes atomically; parallel workers are harmless).
+ * Builds widget.js, admin.js and count.js from the current sources once per test process, so
+ * browser tests never run against a stale bundle (the build writes atomically; parallel workers
+ * are harmless).
  */
 export function ensureWidgetBuilt(): Promise<unknown> {
-  built ??= buildWidget();
+  built ??= buildAll();
   return built;
 }
 
