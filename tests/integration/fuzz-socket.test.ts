@@ -26,7 +26,7 @@ function nestingDepth(root: unknown): number {
   return deepest;
 }
 
-const KNOWN_EVENTS = ['article:subscribe', 'article:unsubscribe', 'comment:post'] as const;
+const KNOWN_EVENTS = ['article:subscribe', 'article:unsubscribe', 'comment:post', 'counts:subscribe', 'counts:unsubscribe', 'admin:subscribe'] as const;
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
