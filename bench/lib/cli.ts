@@ -29,7 +29,7 @@ function fullPlan(): BenchPlan {
       subscribers: [100, 1000, 5000, 10_000],
       rates: [1, 10, 50],
       durationS: 6,
-      drainMs: 8000,
+      drainMs: 6000,
     },
     articles: { targets: t('ws', 'socketio', 'product', 'socketio-redis', 'product-redis'), articles: 1000, perArticle: 5, rate: 100, durationS: 10, drainMs: 8000 },
     saturation: { targets: t('ws', 'socketio', 'product'), subscribers: 5000, rates: [25, 50, 100, 200, 400, 800, 1600], durationS: 5, drainMs: 8000 },

@@ -119,8 +119,31 @@ export async function runPhase(ctx: PhaseContext, rate: number, durationS: numbe
   };
   postLatency.destroy();
   // Whatever is still in flight (a saturated server) must not spill into the next phase.
-  if (!recorder.complete) await pool.quiet(500, 20_000);
+  if (!recorder.complete) await pool.quiet(500, 10_000);
   return result;
+}
+
+/**
+ * A short unrecorded phase before the first measured one of a target: opens the poster's keep-alive
+ * connections and warms the JIT of both ends, so the first cell is not charged for start-up.
+ */
+export async function warmUp(ctx: PhaseContext): Promise<void> {
+  const phase = nextPhase++;
+  const count = 20;
+  const recorder = new PhaseRecorder(phase, count, ctx.pool.articleSnapshot(), ctx.pool.subscribersPerArticle());
+  ctx.pool.attach(recorder);
+  let answered = 0;
+  const startAt = performance.now();
+  await runOpenLoop(40, count, startAt, (n, dueAt) => {
+    const article = ctx.articleOf(n);
+    recorder.schedule(n, dueAt, article);
+    ctx.poster.post(ctx.articleIds[article]!, markedBody(phase, n), () => (answered += 1));
+  });
+  const deadline = performance.now() + ctx.drainMs;
+  while (performance.now() < deadline && !(recorder.complete && answered === count)) await sleep(10);
+  ctx.pool.detach(phase);
+  recorder.result();
+  await ctx.pool.quiet(200, 5000);
 }
 
 /** Passes when p99 ≤ 1 s and nothing was lost, repeated or refused. */

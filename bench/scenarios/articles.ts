@@ -1,4 +1,4 @@
-import { oneLine, runPhase, type CellResult } from '../lib/phase.ts';
+import { oneLine, runPhase, warmUp, type CellResult } from '../lib/phase.ts';
 import type { TargetSpec } from '../lib/servers.ts';
 import { seededRandom, withTarget, type Log } from './common.ts';
 
@@ -24,7 +24,9 @@ export async function runArticles(options: ArticlesOptions): Promise<CellResult[
     options.log(`many articles: ${spec.label}`);
     await withTarget(spec, options.runId, articleIds, async ({ target, pool, poster }) => {
       await pool.grow(options.articles * options.perArticle, (i) => i % options.articles);
-      const cell = await runPhase({ scenario: 'articles', target, pool, poster, articleIds, articleOf: (n) => picks[n] ?? 0, drainMs: options.drainMs }, options.rate, options.durationS);
+      const ctx = { scenario: 'articles' as const, target, pool, poster, articleIds, articleOf: (n: number) => picks[n] ?? 0, drainMs: options.drainMs };
+      await warmUp(ctx);
+      const cell = await runPhase(ctx, options.rate, options.durationS);
       cells.push(cell);
       options.log(`  ${oneLine(cell)}`);
     });

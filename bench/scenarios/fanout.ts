@@ -1,4 +1,4 @@
-import { oneLine, runPhase, type CellResult } from '../lib/phase.ts';
+import { oneLine, runPhase, warmUp, type CellResult } from '../lib/phase.ts';
 import type { TargetSpec } from '../lib/servers.ts';
 import { withTarget, type Log } from './common.ts';
 
@@ -28,8 +28,10 @@ export async function runFanout(options: FanoutOptions): Promise<CellResult[]> {
         const started = Date.now();
         await pool.grow(count, () => 0);
         options.log(`  ${count} subscribers connected in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        const ctx = { scenario: 'fanout' as const, target, pool, poster, articleIds, articleOf: () => 0, drainMs: options.drainMs };
+        if (count === counts[0]) await warmUp(ctx);
         for (const rate of options.rates) {
-          const cell = await runPhase({ scenario: 'fanout', target, pool, poster, articleIds, articleOf: () => 0, drainMs: options.drainMs }, rate, options.durationS);
+          const cell = await runPhase(ctx, rate, options.durationS);
           cells.push(cell);
           options.log(`  ${oneLine(cell)}`);
         }

@@ -1,4 +1,4 @@
-import { cellHealthy, oneLine, runPhase, type CellResult } from '../lib/phase.ts';
+import { cellHealthy, oneLine, runPhase, warmUp, type CellResult } from '../lib/phase.ts';
 import type { TargetSpec } from '../lib/servers.ts';
 import { withTarget, type Log } from './common.ts';
 
@@ -32,8 +32,10 @@ export async function runSaturation(options: SaturationOptions): Promise<Saturat
     const result: SaturationResult = { target: spec.name, label: spec.label, subscribers: options.subscribers, sustainedRate: null, failedRate: null, steps: [] };
     await withTarget(spec, options.runId, articleIds, async ({ target, pool, poster }) => {
       await pool.grow(options.subscribers, () => 0);
+      const ctx = { scenario: 'saturation' as const, target, pool, poster, articleIds, articleOf: () => 0, drainMs: options.drainMs };
+      await warmUp(ctx);
       for (const rate of [...options.rates].sort((a, b) => a - b)) {
-        const cell = await runPhase({ scenario: 'saturation', target, pool, poster, articleIds, articleOf: () => 0, drainMs: options.drainMs }, rate, options.durationS);
+        const cell = await runPhase(ctx, rate, options.durationS);
         result.steps.push(cell);
         const healthy = cellHealthy(cell);
         options.log(`  ${healthy ? 'ok  ' : 'FAIL'} ${oneLine(cell)}`);

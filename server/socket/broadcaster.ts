@@ -15,11 +15,11 @@ export interface BroadcasterLogger {
 }
 
 export interface BroadcasterOptions {
-  /** Shortest pause between two flushes of one article once it is busy (default 2 ms). */
+  /** Shortest pause between two flushes of one article (default 2 ms). */
   minWindowMs?: number;
-  /** Longest pause, however long the last flush took (default 100 ms). */
+  /** Longest pause of a busy article, however long its last flush took (default 100 ms). */
   maxWindowMs?: number;
-  /** The pause is this many times the loop time the last flush of the article took (default 1). */
+  /** A busy article pauses this many times the loop time its last flush took (default 0.5). */
   windowFactor?: number;
   /** Loop time a flush may take before yielding to other work with setImmediate (default 4 ms). */
   sliceBudgetMs?: number;
@@ -53,12 +53,15 @@ const ROOM_PREFIX = articleRoom('');
  *
  * - Each change is serialised once per flush (one Socket.IO packet and one WebSocket frame) and the
  *   same bytes are written to every recipient.
- * - Quiet article: a change is written at once, one `comment:*` event per change.
- * - Busy article (a change arrives less than the adaptive window after the previous flush ended):
- *   changes wait for the window and go out together. Subscribers that asked (`batch: true`) get one
- *   `comment:batch` frame with every waiting change; the others still get one `comment:*` event per
- *   change. The window is the loop time the previous flush took × `windowFactor`, clamped to
- *   [minWindowMs, maxWindowMs], so fan-out of one article uses at most about half the loop.
+ * - Quiet article: a change is written at once (at most `minWindowMs` after the previous flush),
+ *   one `comment:*` event per change, like a plain broadcast.
+ * - Busy article: changes arrived while the previous flush was still being written. Then they, and
+ *   whatever arrives during an adaptive window after that flush, go out together: subscribers that
+ *   asked (`batch: true`) get one `comment:batch` frame with every waiting change; the others still
+ *   get one `comment:*` event per change. The window is the loop time that flush took ×
+ *   `windowFactor`, clamped to [minWindowMs, maxWindowMs]: the longer a room takes to write, the more
+ *   changes each frame carries, and fan-out of one busy article keeps to about 1 / (1 + windowFactor)
+ *   of the loop. Latency grows only once changes arrive faster than the room can be written.
  * - A flush of a big room yields to the event loop every `sliceBudgetMs`, so posts and pings are
  *   served in between.
  *
@@ -85,7 +88,7 @@ export class Broadcaster {
     this.logger = logger;
     this.minWindowMs = options.minWindowMs ?? 2;
     this.maxWindowMs = Math.max(options.maxWindowMs ?? 100, this.minWindowMs);
-    this.windowFactor = options.windowFactor ?? 1;
+    this.windowFactor = options.windowFactor ?? 0.5;
     this.sliceBudgetMs = options.sliceBudgetMs ?? 4;
     this.clockEvery = Math.max(1, Math.floor(options.clockEvery ?? 64));
 
@@ -199,9 +202,13 @@ export class Broadcaster {
     slice();
   }
 
-  /** Sets the article's next window from the loop time of the flush just done, then flushes what waited meanwhile. */
+  /**
+   * Sets when the article may flush next: after the adaptive window if changes arrived while this
+   * flush was written (the article is busy), after `minWindowMs` otherwise; then flushes what waits.
+   */
   private finish(queue: ArticleQueue, busyMs: number): void {
-    const window = Math.min(this.maxWindowMs, Math.max(this.minWindowMs, busyMs * this.windowFactor));
+    const busy = queue.pending.length > 0;
+    const window = busy ? Math.min(this.maxWindowMs, Math.max(this.minWindowMs, busyMs * this.windowFactor)) : this.minWindowMs;
     queue.nextFlushAt = performance.now() + window;
     if (queue.pending.length > 0) {
       this.schedule(queue);

@@ -184,6 +184,10 @@ describe('Broadcaster on a bare Socket.IO server', () => {
     }
     // Changes arrived faster than the sliced flushes went out, so some had to be coalesced.
     expect(batches).toBeGreaterThan(0);
+
+    // Once the burst is over the article is quiet again: the next change goes out alone, at once.
+    b.relay(created(articleId, total + 1));
+    for (const client of clients) await vi.waitFor(() => expect(client.received.frames.at(-1)).toEqual({ kind: 'single', seqs: [total + 1] }));
   });
 
   it('stops writing to a socket that left the room, and forgets its batch wish', async () => {
