@@ -7,14 +7,15 @@
  * of that article (textContent only), and keeps it live. Optional `data-live-comments-template="{n}
  * comments"` (and `data-live-comments-template-one="{n} comment"`) words it.
  *
- * It stays tiny by speaking the wire protocol itself instead of bundling socket.io-client: one raw
- * WebSocket to the server's Socket.IO endpoint (Engine.IO v4 frames: `0` open, `2` ping answered by
- * `3`, `4` + a Socket.IO packet: `40` connect, `42[…]` event, `42N[…]` event with an ack id, `43N[…]`
- * its ack). It sends `counts:subscribe { articleIds }` (at most 100 per event) and applies
- * `count:changed { articleId, count }`. Lost connections come back with jittered exponential backoff
- * and subscribe again; while there is no connection (WebSocket blocked or failing) the counts are
- * read from `GET /api/counts` every 30 s instead. The server is where this script came from.
+ * It stays tiny by speaking the wire protocol itself (client/count/wire.ts) instead of bundling
+ * socket.io-client: one raw WebSocket to the server's Socket.IO endpoint, `counts:subscribe
+ * { articleIds }` (at most 100 per event), then `count:changed { articleId, count }`. A lost
+ * connection comes back with jittered exponential backoff and subscribes again; while there is none
+ * (WebSocket blocked or failing) the counts are read from `GET /api/counts` every 30 s instead. The
+ * server is where this script came from. Elements are collected once, when the page has loaded.
  */
+import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
+
 (() => {
   const ATTRIBUTE = 'data-live-comments-count';
   const TEMPLATE = 'data-live-comments-template';
@@ -34,24 +35,18 @@
   let nextAck = 0;
   let pollTimer: ReturnType<typeof setInterval> | undefined;
   let deadline: ReturnType<typeof setTimeout> | undefined;
-  let silence = 0;
-
-  const isCount = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
 
   /** Shows one article's count in each of its elements; anything that is not a known id and a count is ignored. */
   function show(articleId: unknown, count: unknown): void {
     if (typeof articleId !== 'string' || !isCount(count)) return;
-    for (const element of targets.get(articleId) ?? []) {
-      const template = (count === 1 && element.getAttribute(`${TEMPLATE}-one`)) || element.getAttribute(TEMPLATE);
-      element.textContent = template ? template.replace('{n}', String(count)) : String(count);
-    }
+    for (const element of targets.get(articleId) ?? []) element.textContent = countText(count, element.getAttribute(TEMPLATE), element.getAttribute(`${TEMPLATE}-one`));
   }
 
   function showAll(counts: unknown): void {
     if (counts && typeof counts === 'object') for (const [articleId, count] of Object.entries(counts)) show(articleId, count);
   }
 
-  /** The fallback: every known count over REST, now and every 30 s, while the socket is down. */
+  /** The fallback: every known count over REST. */
   function poll(): void {
     for (const ids of chunks) {
       const url = new URL('api/counts', base);
@@ -70,36 +65,13 @@
     pollTimer = setInterval(poll, POLL_MS);
   }
 
-  function stopPolling(): void {
-    clearInterval(pollTimer);
-    pollTimer = undefined;
-  }
-
-  /** Closes the socket when the server has been silent past its promised ping interval + timeout. */
-  function watchdog(current: WebSocket): void {
+  /** Ends an attempt (closed, refused, failed or silent) and schedules the next one; once per socket. */
+  function end(current: WebSocket): void {
+    if (socket !== current) return;
+    socket = null;
     clearTimeout(deadline);
-    deadline = setTimeout(() => current.close(), silence);
-  }
-
-  /** One Socket.IO packet (the Engine.IO message without its leading `4`). */
-  function onPacket(current: WebSocket, packet: string): void {
-    const type = packet[0];
-    if (type === '0') {
-      // Connected to the namespace: (re)subscribe to every article on the page.
-      everConnected = true;
-      failures = 0;
-      stopPolling();
-      for (const articleIds of chunks) current.send(`42${nextAck++}${JSON.stringify(['counts:subscribe', { articleIds }])}`);
-    } else if (type === '2') {
-      const [event, change] = JSON.parse(packet.slice(1)) as [unknown, { articleId?: unknown; count?: unknown } | null];
-      if (event === 'count:changed' && change) show(change.articleId, change.count);
-    } else if (type === '3') {
-      const [answer] = JSON.parse(packet.replace(/^3\d+/, '')) as [{ ok?: unknown; counts?: unknown } | null];
-      if (answer?.ok === true) showAll(answer.counts);
-    } else {
-      // Refused (4) or disconnected by the server (1): start over.
-      current.close();
-    }
+    current.close();
+    retry();
   }
 
   function connect(): void {
@@ -111,29 +83,36 @@
     } catch {
       return retry();
     }
+    let silence = 0;
     current.onmessage = ({ data }: MessageEvent) => {
-      if (typeof data !== 'string') return;
-      try {
-        if (data[0] === '0') {
-          const { pingInterval, pingTimeout } = JSON.parse(data.slice(1)) as { pingInterval: number; pingTimeout: number };
-          silence = pingInterval + pingTimeout;
-          watchdog(current);
-          current.send('40');
-        } else if (data === '2') {
-          watchdog(current);
-          current.send('3');
-        } else if (data[0] === '4') onPacket(current, data.slice(1));
-        else if (data[0] === '1') current.close();
-      } catch {
-        current.close();
+      const frame = readFrame(data);
+      if (frame === null || frame.kind === 'end') return end(current);
+      if (frame.kind === 'open') {
+        silence = frame.silence;
+        current.send('40');
+      } else if (frame.kind === 'ping') {
+        current.send('3');
+      } else if (frame.kind === 'connected') {
+        everConnected = true;
+        failures = 0;
+        clearInterval(pollTimer);
+        pollTimer = undefined;
+        for (const articleIds of chunks) current.send(subscribeFrame(nextAck++, articleIds));
+      } else if (frame.kind === 'event') {
+        const change = frame.payload as { articleId?: unknown; count?: unknown } | null;
+        if (frame.name === 'count:changed' && change) show(change.articleId, change.count);
+      } else {
+        const answer = frame.payload as { ok?: unknown; counts?: unknown } | null;
+        if (answer?.ok === true) showAll(answer.counts);
+      }
+      if (frame.kind === 'open' || frame.kind === 'ping') {
+        // A server silent past its promised ping interval + timeout is gone (a dead link closes no socket).
+        clearTimeout(deadline);
+        deadline = setTimeout(() => end(current), silence);
       }
     };
-    current.onclose = () => {
-      if (socket !== current) return;
-      socket = null;
-      clearTimeout(deadline);
-      retry();
-    };
+    // A connection the page's CSP refuses fires only `error` (no `close`) in Chromium: either one ends this attempt.
+    current.onclose = current.onerror = () => end(current);
   }
 
   function retry(): void {

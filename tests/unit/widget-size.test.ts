@@ -19,4 +19,14 @@ describe('widget.js size', () => {
     expect(source).not.toMatch(/^\s*import[\s{*]/m);
     expect(source).not.toMatch(/\binnerHTML\b|\bouterHTML\b|insertAdjacentHTML|document\.write\b|\beval\(/);
   });
+
+  it('leaves out what readers never need: the admin page, the binary Socket.IO parser, WebTransport, server-only schemas', () => {
+    const source = readFileSync(WIDGET_PATH, 'utf8');
+    // Moderator code lives in admin.js; the text-only parser replaces socket.io-parser (no binary placeholders).
+    expect(source).not.toMatch(/admin:subscribe|Ban the author|_placeholder|WebTransport/);
+    // Schemas of server-only inputs (query strings, socket payloads, ban input) are tree-shaken away.
+    expect(source).not.toMatch(/before must be a cursor|articleIds must not be empty|expiresInMinutes/);
+    // … while the ones the widget checks its input and answers with are there.
+    expect(source).toMatch(/Comment must not be empty/);
+  });
 });

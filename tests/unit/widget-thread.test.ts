@@ -114,6 +114,39 @@ describe('widget comment store', () => {
     expect(map.size).toBe(1);
   });
 
+  it('lists the highest ranked threads first for top, ties newest first, replies still oldest first under each', () => {
+    const a = comment(1, null, { likes: 2 });
+    const b = comment(2, null, { likes: 5 });
+    const c = comment(3, null, { likes: 2 });
+    const d = comment(4, null, { likes: 0 });
+    const b1 = comment(5, b.id, { likes: 9 });
+    const b2 = comment(6, b.id);
+    const likes = new Map([a, b, c, d, b1, b2].map((item) => [item.id, item.likes]));
+    const rows = buildThread([a, b, c, d, b2, b1], { order: 'top', boundary: null, rank: (item) => likes.get(item.id) ?? 0 });
+    expect(shape(rows)).toEqual([
+      [b.id, 0, null],
+      [b1.id, 1, null],
+      [b2.id, 1, null],
+      [c.id, 0, null],
+      [a.id, 0, null],
+      [d.id, 0, null],
+    ]);
+    // Without a rank every thread ties: newest first.
+    expect(buildThread([a, b, c], { order: 'top', boundary: null }).map((row) => row.item.id)).toEqual([c.id, b.id, a.id]);
+  });
+
+  it('shows only the top pages loaded so far: threads ranked below the boundary wait, except the reader’s own', () => {
+    const high = comment(1, null, { likes: 3 });
+    const boundary = comment(2, null, { likes: 1 });
+    const tieOlder = comment(0, null, { likes: 1 });
+    const low = comment(3, null, { likes: 0 });
+    const rank = (item: ThreadItem) => (item as Comment).likes;
+    const rows = buildThread([high, boundary, tieOlder, low], { order: 'top', boundary, rank });
+    expect(rows.map((row) => row.item.id)).toEqual([high.id, boundary.id]);
+    const withOwn = buildThread([high, boundary, tieOlder, low], { order: 'top', boundary, rank, alwaysShow: (item) => item.id === low.id });
+    expect(withOwn.map((row) => row.item.id)).toEqual([high.id, boundary.id, low.id]);
+  });
+
   it('counts visible comments only', () => {
     expect(countVisible([comment(1), comment(2, null, { status: 'removed', body: '' }), comment(3)])).toBe(2);
   });

@@ -1,0 +1,169 @@
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CommentPageSchema } from '../../shared/schemas.ts';
+import { postFromWidget, rowsOf } from '../helpers/browser.ts';
+import { getJson, uniqueArticle } from '../helpers/test-app.ts';
+import { ADMIN_TOKEN, rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
+
+describe('the /admin page in Chromium, across two instances', () => {
+  let env: TwoInstances;
+
+  beforeAll(async () => {
+    env = await startTwoInstances();
+  });
+  afterEach(() => env.closeContexts());
+  afterAll(() => env?.close());
+
+  /** The moderator, signed in on instance b, with the live feed subscribed. */
+  async function moderator() {
+    const opened = await env.open(env.b, '/admin');
+    await signIn(opened.page, ADMIN_TOKEN);
+    await opened.page.locator('.status[data-live]').waitFor(WAIT);
+    return opened;
+  }
+
+  async function signIn(page: Page, token: string) {
+    await page.getByLabel('Moderator token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  /** A feed or queue item of the admin page, by the comment's text. */
+  const item = (page: Page, list: string, text: string) => page.getByRole('list', { name: list }).getByRole('listitem').filter({ hasText: text });
+
+  it('signs in with the token (kept in the tab, never in the URL) under a strict CSP, and removes and restores live', async () => {
+    const response = await fetch(`${env.b.url}/admin`);
+    const policy = response.headers.get('content-security-policy') ?? '';
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).not.toContain('unsafe-inline');
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(await response.text()).not.toMatch(/<script>|style=/);
+
+    const articleId = uniqueArticle('moderate');
+    const { page, problems } = await env.open(env.b, '/admin');
+    await signIn(page, 'not-the-token-at-all');
+    await page.getByRole('alert').filter({ hasText: 'That token was refused.' }).waitFor(WAIT);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await signIn(page, ADMIN_TOKEN);
+    await page.locator('.status[data-live]').waitFor(WAIT);
+    expect(page.url()).toBe(`${env.b.url}/admin`);
+    expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([ADMIN_TOKEN]);
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
+
+    // A reader on the other instance posts: the moderator sees it arrive.
+    const alice = await env.reader(env.a, articleId);
+    const bob = await env.reader(env.b, articleId);
+    await postFromWidget(alice.widget, 'Alice', 'Spam spam spam');
+    const entry = item(page, 'Comments, newest first', 'Spam spam spam');
+    await entry.waitFor(WAIT);
+    expect(await entry.locator('.article').textContent()).toBe(articleId);
+
+    await entry.getByRole('button', { name: 'Remove comment by Alice' }).click();
+    for (const reader of [alice, bob]) {
+      await vi.waitFor(async () => expect((await rowsOf(reader.widget)).map((row) => row.body)).toEqual(['This comment was removed']), WAIT);
+    }
+    // The moderator still reads what was removed, struck through, and can restore it.
+    await entry.locator('.body.removed').filter({ hasText: 'Spam spam spam' }).waitFor(WAIT);
+    await entry.getByRole('button', { name: 'Restore comment by Alice' }).click();
+    for (const reader of [alice, bob]) await rowWithText(reader.widget, 'Spam spam spam').waitFor(WAIT);
+    await entry.getByRole('button', { name: 'Remove comment by Alice' }).waitFor(WAIT);
+
+    // A reload keeps the moderator signed in (the tab's sessionStorage); signing out forgets the token.
+    await page.reload();
+    await page.locator('.status[data-live]').waitFor(WAIT);
+    await item(page, 'Comments, newest first', 'Spam spam spam').waitFor(WAIT);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Moderator token').waitFor(WAIT);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    // 'That token was refused' is logged by Chromium as the failed request it was; nothing else went wrong.
+    expect(problems.filter((problem) => !problem.includes('status of 403'))).toEqual([]);
+    expect([...alice.problems, ...bob.problems]).toEqual([]);
+  });
+
+  it('holds posts of a pre-moderated article until approved, then shows them live to every reader', async () => {
+    const articleId = uniqueArticle('held');
+    const { page, problems } = await moderator();
+    await page.getByLabel('Article id').fill(articleId);
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('button', { name: `Pre-moderate ${articleId}` }).click();
+    await page.getByRole('button', { name: `Stop pre-moderating ${articleId}` }).waitFor(WAIT);
+
+    const alice = await env.reader(env.a, articleId);
+    const bob = await env.reader(env.b, articleId);
+    await alice.widget.getByText('Comments are reviewed by a moderator before they appear.').waitFor(WAIT);
+    await postFromWidget(alice.widget, 'Alice', 'Please approve me');
+    const waiting = rowWithText(alice.widget, 'Please approve me');
+    await waiting.getByText('Your comment is awaiting moderation.').waitFor(WAIT);
+    await postFromWidget(alice.widget, 'Alice', 'Reject me');
+    await rowWithText(alice.widget, 'Reject me').getByText('Your comment is awaiting moderation.').waitFor(WAIT);
+
+    const held = item(page, 'Held comments', 'Please approve me');
+    await held.waitFor(WAIT);
+    await page.getByRole('heading', { name: 'Held for review (2)' }).waitFor(WAIT);
+    // Not published: the other reader and the record have nothing.
+    expect(await rowsOf(bob.widget)).toEqual([]);
+    expect(CommentPageSchema.parse((await getJson(`${env.a.url}/api/articles/${articleId}/comments`)).body).comments).toEqual([]);
+
+    await item(page, 'Held comments', 'Reject me').getByRole('button', { name: 'Reject comment by Alice' }).click();
+    await held.getByRole('button', { name: 'Approve comment by Alice' }).click();
+    await page.getByRole('heading', { name: 'Held for review', exact: true }).waitFor(WAIT);
+
+    await rowWithText(bob.widget, 'Please approve me').waitFor(WAIT);
+    // The author's own copy is now the published comment, theirs to edit.
+    await waiting.getByRole('button', { name: 'Edit your comment' }).waitFor(WAIT);
+    expect(await waiting.getByText('Your comment is awaiting moderation.').count()).toBe(0);
+    for (const reader of [alice, bob]) await reader.widget.getByRole('heading', { name: '1 comment' }).waitFor(WAIT);
+    expect(await rowWithText(bob.widget, 'Reject me').count()).toBe(0);
+    expect(problems).toEqual([]);
+    expect([...alice.problems, ...bob.problems]).toEqual([]);
+  });
+
+  it('locks an article: every reader sees it closed at once, and unlocking opens it again', async () => {
+    const articleId = uniqueArticle('lock');
+    const alice = await env.reader(env.a, articleId);
+    await postFromWidget(alice.widget, 'Alice', 'Before the lock');
+    await rowWithText(alice.widget, 'Before the lock').getByRole('button', { name: 'Reply to Alice' }).waitFor(WAIT);
+    const { page } = await moderator();
+    await page.getByRole('button', { name: `Lock ${articleId}` }).click();
+
+    await alice.widget.getByText('Comments are closed.').waitFor(WAIT);
+    expect(await alice.widget.getByRole('form', { name: 'Write a comment' }).isHidden()).toBe(true);
+    expect(await alice.widget.getByRole('button', { name: 'Reply to Alice' }).count()).toBe(0);
+    // A reader arriving later sees it closed too (the page answer says so).
+    const bob = await env.reader(env.b, articleId);
+    await bob.widget.getByText('Comments are closed.').waitFor(WAIT);
+
+    await page.getByRole('button', { name: `Unlock ${articleId}` }).click();
+    for (const reader of [alice, bob]) {
+      await reader.widget.getByRole('form', { name: 'Write a comment' }).waitFor({ state: 'visible', ...WAIT });
+      expect(await reader.widget.getByText('Comments are closed.').isHidden()).toBe(true);
+    }
+  });
+
+  it('bans an author: their next post is refused with the server’s reason, until the ban is lifted', async () => {
+    const articleId = uniqueArticle('ban');
+    const alice = await env.reader(env.a, articleId);
+    await postFromWidget(alice.widget, 'Troll', 'First provocation');
+    const { page } = await moderator();
+    const entry = item(page, 'Comments, newest first', 'First provocation');
+    await entry.getByRole('button', { name: 'Ban Troll' }).click();
+    const form = page.getByRole('form', { name: 'Ban the author' });
+    await form.getByLabel('Ban for').selectOption({ label: '1 hour' });
+    await form.getByLabel('Reason (optional)').fill('Provocations');
+    await form.getByRole('button', { name: 'Ban', exact: true }).click();
+    const ban = page.getByRole('list', { name: 'Bans in force' }).getByRole('listitem').filter({ hasText: 'Troll' });
+    await ban.waitFor(WAIT);
+    expect(await ban.textContent()).toContain('Provocations');
+
+    await postFromWidget(alice.widget, 'Troll', 'Second provocation');
+    const compose = alice.widget.getByRole('form', { name: 'Write a comment' });
+    await vi.waitFor(async () => expect(await compose.getByRole('alert').textContent()).toMatch(/^Your comment was not posted: .+/), WAIT);
+    expect(await compose.getByLabel('Comment').inputValue()).toBe('Second provocation');
+
+    await ban.getByRole('button', { name: 'Lift the ban on Troll' }).click();
+    await ban.waitFor({ state: 'detached', ...WAIT });
+    await compose.getByRole('button', { name: 'Post', exact: true }).click();
+    await rowWithText(alice.widget, 'Second provocation').getByRole('button', { name: 'Edit your comment' }).waitFor(WAIT);
+  });
+});
