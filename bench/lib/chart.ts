@@ -9,9 +9,9 @@ const COLORS: Record<string, string> = {
   'product-redis': '#059669',
 };
 
-const PANEL_W = 300;
+const PANEL_W = 310;
 const PANEL_H = 230;
-const MARGIN = { left: 56, right: 16, top: 30, bottom: 40 };
+const MARGIN = { left: 72, right: 16, top: 30, bottom: 40 };
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmtCount = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
