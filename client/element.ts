@@ -31,7 +31,7 @@ function serverBaseFromAttribute(value: string | null): URL | null {
 
 /**
  * `<live-comments article="slug">`: the thread of one article, live. Attributes: `article` (required),
- * `theme` (`light` | `dark`; default follows the reader's system), `order` (`newest` | `oldest`) and
+ * `theme` (`light` | `dark`; default follows the reader's system), `order` (`newest` | `oldest` | `top`) and
  * `server` (the comment server; default: where widget.js came from).
  *
  * The element can be removed and re-added at will: removal stops everything it started once the
