@@ -153,6 +153,8 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
 
   fanout.onArticleState((state) => io.to(articleRoom(state.articleId)).emit('article:updated', state));
   fanout.onFeed((message) => {
+    // Most of the time nobody here moderates: skip encoding a packet for an empty room.
+    if (!io.of('/').adapter.rooms.has(MODERATORS_ROOM)) return;
     const moderators = io.to(MODERATORS_ROOM);
     if (message.event === 'admin:comment') moderators.emit('admin:comment', message.comment);
     else if (message.event === 'admin:held') moderators.emit('admin:held', message.held);

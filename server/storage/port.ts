@@ -24,10 +24,11 @@ export interface CreateResult {
   created: boolean;
 }
 
-/** The outcome of `submit`: the comment is in its thread, or it waits for a moderator. */
+/** The outcome of `submit`: the comment is in its thread, it waits for a moderator, or it was refused (nothing written). */
 export type SubmitResult =
   | { kind: 'stored'; comment: Comment; created: boolean }
-  | { kind: 'held'; held: ModeratedHeld; created: boolean };
+  | { kind: 'held'; held: ModeratedHeld; created: boolean }
+  | { kind: 'refused'; reason: 'locked' | 'banned' };
 
 /** A comment with what only the server and moderators see: who removed it, the kept body, the ban key, and the token hash. */
 export interface CommentRecord {
@@ -129,12 +130,15 @@ export interface CommentStore {
    */
   create(input: NewCommentRecord): Promise<CreateResult>;
   /**
-   * A new post: stored with the article's next seq (`hold: false`), or held for a moderator with no
-   * seq (`hold: true`). Whatever `hold` says, a clientId already used in the article (stored or held)
-   * returns that comment with `created: false` and gives it the new token hash. `create` is `submit`
-   * with `hold: false` for callers that never hold (it throws ClientIdHeldError on a held clientId).
+   * A new post, decided in the same transaction that writes it. First, a clientId already used in the
+   * article (stored or held) returns that comment with `created: false` and gives it the new token hash
+   * (a retry of an accepted post is never refused). Then, unless `gate: false`, the posting gate at
+   * `input.createdAt`: a locked article or a banned `authorKey` is `refused` (nothing written), a
+   * pre-moderated article holds. Otherwise the post is held when `hold` says so (no seq), else stored
+   * with the article's next seq. `create` is `submit` with `hold: false, gate: false` for trusted callers
+   * (imports, tests); it throws ClientIdHeldError on a held clientId.
    */
-  submit(input: NewCommentRecord, options: { hold: boolean }): Promise<SubmitResult>;
+  submit(input: NewCommentRecord, options: { hold: boolean; gate?: boolean }): Promise<SubmitResult>;
   /** One comment by id, or null. */
   get(id: string): Promise<Comment | null>;
   /** One comment by id as moderators see it, with its author token hash; null when unknown. */

@@ -225,11 +225,12 @@ function toFlag(value: boolean | undefined): number | null {
 /**
  * One statement, so one implicit transaction: the upsert on `articles` takes the article's row lock
  * and holds it until commit, so writers of one article are serialised and the seq they get is the
- * order they commit in. A missing parent, or a clientId held for pre-moderation, makes the upsert
- * (and so the insert) produce no row, using no seq. A repeated clientId fails the insert on its
- * unique key, which rolls the seq back.
+ * order they commit in. A missing parent, a clientId held for pre-moderation, or (with the gate on)
+ * a locked or pre-moderated article or a ban of the author key in force makes the upsert (and so the
+ * insert) produce no row, using no seq; the caller then finds out which. A repeated clientId fails
+ * the insert on its unique key, which rolls the seq back. So the common post stays one round trip.
  *
- * $1 id, $2 article_id, $3 parent_id, $4 author_name, $5 body, $6 created_at, $7 client_id, $8 author_token_hash, $9 author_key.
+ * $1 id, $2 article_id, $3 parent_id, $4 author_name, $5 body, $6 created_at, $7 client_id, $8 author_token_hash, $9 author_key, $10 gate.
  */
 const CREATE_SQL = `
   WITH parent AS (
@@ -239,6 +240,10 @@ const CREATE_SQL = `
     SELECT $2, 1
     WHERE ($3::text IS NULL OR EXISTS (SELECT 1 FROM parent))
       AND ($7::text IS NULL OR NOT EXISTS (SELECT 1 FROM held_comments WHERE article_id = $2 AND client_id = $7::text))
+      AND (NOT $10::boolean OR (
+        NOT EXISTS (SELECT 1 FROM article_settings WHERE article_id = $2 AND (locked = 1 OR premoderated = 1))
+        AND NOT EXISTS (SELECT 1 FROM bans WHERE author_key = $9::text AND (expires_at IS NULL OR expires_at > $6))
+      ))
     ON CONFLICT (article_id) DO UPDATE SET last_seq = a.last_seq + 1
     RETURNING last_seq
   )
@@ -491,12 +496,14 @@ export class PostgresCommentStore implements CommentStore {
   }
 
   async create(input: NewCommentRecord): Promise<CreateResult> {
-    const result = await this.submit(input, { hold: false });
+    const result = await this.submit(input, { hold: false, gate: false });
     if (result.kind === 'held') throw new ClientIdHeldError(result.held);
+    if (result.kind === 'refused') throw new Error('An ungated submit was refused');
     return { comment: result.comment, created: result.created };
   }
 
-  async submit(input: NewCommentRecord, options: { hold: boolean }): Promise<SubmitResult> {
+  async submit(input: NewCommentRecord, options: { hold: boolean; gate?: boolean }): Promise<SubmitResult> {
+    const gate = options.gate ?? true;
     return this.#guard(async () => {
       const params = [
         input.id,
@@ -510,11 +517,9 @@ export class PostgresCommentStore implements CommentStore {
         input.authorKey ?? null,
       ];
       try {
-        if (options.hold) {
-          const row = (await this.#pool.query<HeldRow>(HOLD_SQL, params)).rows[0];
-          if (row) return { kind: 'held', held: toHeld(row), created: true };
-        } else {
-          const seq = (await this.#pool.query<{ seq: number }>(CREATE_SQL, params)).rows[0]?.seq;
+        let hold = options.hold;
+        if (!hold) {
+          const seq = (await this.#pool.query<{ seq: number }>(CREATE_SQL, [...params, gate])).rows[0]?.seq;
           if (seq !== undefined) {
             const comment: Comment = {
               id: input.id,
@@ -530,11 +535,25 @@ export class PostgresCommentStore implements CommentStore {
             };
             return { kind: 'stored', comment, created: true };
           }
+          // Nothing written: a retry (its clientId lives in the held table), the gate, or a missing parent.
+          if (input.clientId !== null) {
+            const claimed = await this.#claimAnyDuplicate(input.articleId, input.clientId, input.authorTokenHash);
+            if (claimed) return claimed;
+          }
         }
-        // Nothing written: the clientId lives in the other table, or the parent is missing.
-        if (input.clientId !== null) {
-          const claimed = await this.#claimAnyDuplicate(input.articleId, input.clientId, input.authorTokenHash);
-          if (claimed) return claimed;
+        if (gate) {
+          const decision = await this.#gate(input);
+          if (decision.kind === 'refused') return decision;
+          hold ||= decision.hold;
+        }
+        if (hold) {
+          const row = (await this.#pool.query<HeldRow>(HOLD_SQL, params)).rows[0];
+          if (row) return { kind: 'held', held: toHeld(row), created: true };
+          // Nothing held: a retry (its clientId is stored), or a missing parent.
+          if (input.clientId !== null) {
+            const claimed = await this.#claimAnyDuplicate(input.articleId, input.clientId, input.authorTokenHash);
+            if (claimed) return claimed;
+          }
         }
         if (input.parentId === null) throw new Error('Comment insert returned no row');
         throw new ParentNotFoundError(input.parentId);
@@ -741,6 +760,14 @@ export class PostgresCommentStore implements CommentStore {
     this.#closed = true;
     this.#closing ??= this.#pool.end();
     return this.#closing;
+  }
+
+  /** The posting gate for a post that CREATE_SQL did not store: refused, or to be held. */
+  async #gate(input: NewCommentRecord): Promise<{ kind: 'refused'; reason: 'locked' | 'banned' } | { kind: 'open'; hold: boolean }> {
+    const row = (await this.#pool.query<{ locked: number | null; premoderated: number | null; banned: boolean }>(GATE_SQL, [input.articleId, input.authorKey ?? null, input.createdAt])).rows[0];
+    if (row?.banned === true) return { kind: 'refused', reason: 'banned' };
+    if (row?.locked === 1) return { kind: 'refused', reason: 'locked' };
+    return { kind: 'open', hold: row?.premoderated === 1 };
   }
 
   /** The post whose clientId this is, stored or held, now answering to the new token hash; null when neither table has it. */

@@ -228,7 +228,7 @@ export class SqliteCommentStore implements CommentStore {
   readonly #selectFeed: Statement<[number], CommentRow>;
   readonly #selectArticleFeed: Statement<[string, number], CommentRow>;
 
-  readonly #submitTx: Database.Transaction<(input: NewCommentRecord, hold: boolean) => SubmitResult>;
+  readonly #submitTx: Database.Transaction<(input: NewCommentRecord, hold: boolean, gate: boolean) => SubmitResult>;
   readonly #pageTx: Database.Transaction<(articleId: string, request: PageRequest) => PageResult>;
   readonly #changesTx: Database.Transaction<(articleId: string, since: number, limit: number) => ChangePage>;
   readonly #editTx: Database.Transaction<(id: string, body: string, editedAt: string) => ChangeResult | null>;
@@ -352,7 +352,7 @@ export class SqliteCommentStore implements CommentStore {
       `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? ORDER BY created_at DESC, created_seq DESC LIMIT ?`,
     );
 
-    this.#submitTx = db.transaction((input: NewCommentRecord, hold: boolean) => this.#submitInTransaction(input, hold));
+    this.#submitTx = db.transaction((input: NewCommentRecord, hold: boolean, gate: boolean) => this.#submitInTransaction(input, hold, gate));
     this.#pageTx = db.transaction((articleId: string, request: PageRequest) => this.#pageInTransaction(articleId, request));
     this.#changesTx = db.transaction((articleId: string, since: number, limit: number) =>
       this.#changesInTransaction(articleId, since, limit),
@@ -369,13 +369,14 @@ export class SqliteCommentStore implements CommentStore {
   }
 
   async create(input: NewCommentRecord): Promise<CreateResult> {
-    const result = await this.submit(input, { hold: false });
+    const result = await this.submit(input, { hold: false, gate: false });
     if (result.kind === 'held') throw new ClientIdHeldError(result.held);
+    if (result.kind === 'refused') throw new Error('An ungated submit was refused');
     return { comment: result.comment, created: result.created };
   }
 
-  async submit(input: NewCommentRecord, options: { hold: boolean }): Promise<SubmitResult> {
-    return this.#guard(() => this.#submitTx.immediate(input, options.hold));
+  async submit(input: NewCommentRecord, options: { hold: boolean; gate?: boolean }): Promise<SubmitResult> {
+    return this.#guard(() => this.#submitTx.immediate(input, options.hold, options.gate ?? true));
   }
 
   async get(id: string): Promise<Comment | null> {
@@ -509,7 +510,7 @@ export class SqliteCommentStore implements CommentStore {
     if (this.#db.open) this.#db.close();
   }
 
-  #submitInTransaction(input: NewCommentRecord, hold: boolean): SubmitResult {
+  #submitInTransaction(input: NewCommentRecord, hold: boolean, gate: boolean): SubmitResult {
     if (input.clientId !== null) {
       const existing = this.#selectByClientId.get(input.articleId, input.clientId);
       if (existing) {
@@ -522,13 +523,19 @@ export class SqliteCommentStore implements CommentStore {
         return { kind: 'held', held: toHeld(held), created: false };
       }
     }
+    const authorKey = input.authorKey ?? null;
+    if (gate) {
+      const row = this.#selectGate.get(input.articleId, input.articleId, authorKey, input.createdAt);
+      if (row?.banned === 1) return { kind: 'refused', reason: 'banned' };
+      if (row?.locked === 1) return { kind: 'refused', reason: 'locked' };
+      if (row?.premoderated === 1) hold = true;
+    }
     let rootId: string | null = null;
     if (input.parentId !== null) {
       const parent = this.#selectParent.get(input.articleId, input.parentId);
       if (!parent) throw new ParentNotFoundError(input.parentId);
       rootId = parent.root_id ?? parent.id;
     }
-    const authorKey = input.authorKey ?? null;
     if (hold) {
       this.#insertHeld.run(input.id, input.articleId, input.parentId, input.authorName, input.body, input.createdAt, input.clientId, input.authorTokenHash, authorKey);
       const held: ModeratedHeld = {

@@ -394,7 +394,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       const articleId = makeArticleId();
       const clientId = nanoid();
       const first = makeRecord({ articleId, clientId });
-      expect((await store.submit(first, { hold: true })).created).toBe(true);
+      expect(await store.submit(first, { hold: true })).toMatchObject({ kind: 'held', created: true });
       for (const hold of [true, false]) {
         const again = await store.submit(makeRecord({ articleId, clientId, body: 'retry' }), { hold });
         expect(again).toMatchObject({ kind: 'held', created: false, held: { id: first.id, body: first.body } });
@@ -599,6 +599,33 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect((await store.postingGate(articleId, 'key-a', now)).banned).toBe(false);
     });
 
+    it('applies the posting gate inside submit: refuses locked articles and banned keys, holds on pre-moderated articles', async () => {
+      const store = await newStore();
+      const articleId = makeArticleId();
+      const now = new Date().toISOString();
+      const accepted = makeRecord({ articleId, clientId: nanoid(), authorKey: 'key-gate', createdAt: now });
+      await store.submit(accepted, { hold: false });
+      await store.setArticleSettings(articleId, { locked: true });
+      expect(await store.submit(makeRecord({ articleId, createdAt: now }), { hold: false })).toEqual({ kind: 'refused', reason: 'locked' });
+      expect(await store.submit(makeRecord({ articleId, createdAt: now }), { hold: true })).toEqual({ kind: 'refused', reason: 'locked' });
+      // A retry of a post accepted before the lock answers the stored comment.
+      expect(await store.submit(makeRecord({ articleId, clientId: accepted.clientId, createdAt: now }), { hold: false })).toMatchObject({ kind: 'stored', created: false, comment: { id: accepted.id } });
+      // Trusted writes skip the gate.
+      expect((await store.create(makeRecord({ articleId }))).created).toBe(true);
+      await store.setArticleSettings(articleId, { locked: false, premoderated: true });
+      const held = await store.submit(makeRecord({ articleId, createdAt: now }), { hold: false });
+      expect(held).toMatchObject({ kind: 'held', created: true });
+      await store.addBan({ authorKey: 'key-gate', authorName: 'Ann', reason: null, createdAt: now, expiresAt: new Date(Date.now() + 60_000).toISOString() });
+      expect(await store.submit(makeRecord({ articleId, authorKey: 'key-gate', createdAt: now }), { hold: false })).toEqual({ kind: 'refused', reason: 'banned' });
+      // After the ban's expiry (judged at the post's time) the key posts again.
+      const later = new Date(Date.now() + 120_000).toISOString();
+      expect(await store.submit(makeRecord({ articleId, authorKey: 'key-gate', createdAt: later }), { hold: false })).toMatchObject({ kind: 'held' });
+      await store.setArticleSettings(articleId, { premoderated: false });
+      expect(await store.submit(makeRecord({ articleId, authorKey: 'key-other', createdAt: now }), { hold: false })).toMatchObject({ kind: 'stored', created: true, comment: { seq: 3 } });
+      expect(await store.submit(makeRecord({ articleId, parentId: nanoid(), createdAt: now }), { hold: false }).catch((e: unknown) => e)).toBeInstanceOf(ParentNotFoundError);
+      expect(await store.lastSeq(articleId)).toBe(3);
+    });
+
     it('locks and pre-moderates per article, changing only the given settings and taking no seq', async () => {
       const store = await newStore();
       const articleId = makeArticleId();
@@ -670,7 +697,6 @@ describe('SqliteCommentStore specifics', () => {
     const raw = new Database(file);
     raw.exec(`
       DROP TABLE held_comments; DROP TABLE reactions; DROP TABLE bans; DROP TABLE article_settings;
-      DROP INDEX comments_article_top_idx; DROP INDEX comments_created_at_idx; DROP INDEX comments_article_created_at_idx;
       ALTER TABLE comments DROP COLUMN likes; ALTER TABLE comments DROP COLUMN removed_by;
       ALTER TABLE comments DROP COLUMN original_body; ALTER TABLE comments DROP COLUMN author_key;
       DELETE FROM schema_migrations WHERE version > 1;
