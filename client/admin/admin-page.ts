@@ -1,4 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
+import * as z from 'zod/mini';
+import { ErrorInfoSchema } from '../../shared/errors.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
 import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema, type Ban, type ModeratedComment, type ModeratedHeld } from '../../shared/moderation.ts';
 import { ArticleIdSchema, type ArticleState } from '../../shared/schemas.ts';
@@ -21,6 +23,9 @@ const BAN_LENGTHS: ReadonlyArray<readonly [string, number | null]> = [
 ];
 
 type AdminSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** The ack of `admin:subscribe`. */
+const AdminAckSchema = z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), error: ErrorInfoSchema })]);
 
 /** The token lives in this tab's sessionStorage only: never in the URL, gone when the tab closes. */
 const tokenStore = {
@@ -246,10 +251,11 @@ export class AdminPage {
       } catch {
         return socket.disconnect().connect();
       }
-      const ack = answer as { ok?: boolean; error?: { code?: string; message?: string } };
-      if (ack.ok !== true) {
-        if (ack.error?.code === 'forbidden') return this.#signOut('The token is no longer accepted. Sign in again.');
-        this.#status.textContent = `Live feed unavailable: ${ack.error?.message ?? 'unknown error'}`;
+      const ack = AdminAckSchema.safeParse(answer);
+      if (!ack.success || !ack.data.ok) {
+        const error = ack.success && !ack.data.ok ? ack.data.error : null;
+        if (error?.code === 'forbidden') return this.#signOut('The token is no longer accepted. Sign in again.');
+        this.#status.textContent = `Live feed unavailable: ${error?.message ?? 'the server sent an answer this page does not understand'}`;
         return;
       }
       this.#status.textContent = 'Live';
