@@ -146,7 +146,7 @@ export function renderAdminPage(): string {
 <meta name="robots" content="noindex">
 <title>Moderation · Live Comments</title>
 <link rel="icon" href="data:,">
-<script src="/admin.js" defer></script>
+<script src="admin.js" defer></script>
 </head>
 <body>
 <header class="site"><strong>Live Comments · Moderation</strong><a href="/">Demo article</a><a href="/articles">Articles</a></header>
