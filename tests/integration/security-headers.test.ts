@@ -41,8 +41,9 @@ describe('security headers, every origin allowed (default)', () => {
     }
   });
 
-  it('lets other sites load /widget.js with a plain script tag', async () => {
-    const res = await fetch(`${app.url}/widget.js`);
+  it.each(['/widget.js', '/count.js'])('lets other sites load %s with a plain script tag', async (path) => {
+    const res = await fetch(`${app.url}${path}`);
+    expect(res.status).toBe(200);
     expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
   });
 
