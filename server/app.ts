@@ -10,7 +10,7 @@ import { MemoryFanOut } from './fanout/memory.ts';
 import type { FanOut } from './fanout/port.ts';
 import { createRedisClients, RedisFanOut } from './fanout/redis.ts';
 import { createAbuseGuards } from './abuse/guards.ts';
-import { LogThrottle } from './abuse/log-throttle.ts';
+import { LogThrottle } from './log-throttle.ts';
 import { socketClientIp, type TrustProxyFn } from './abuse/client-ip.ts';
 import { createApiRouter } from './http/api-routes.ts';
 import { answerClientError } from './http/client-errors.ts';

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../logger.ts';
 import { ipBucket } from './client-ip.ts';
 import { logId } from './keys.ts';
-import { LogThrottle } from './log-throttle.ts';
+import { LogThrottle } from '../log-throttle.ts';
 
 /** The parts of an engine.io connection the limiter uses. */
 export interface EngineConnection {

@@ -7,7 +7,7 @@ import type { CommentServer } from '../socket/gateway.ts';
 import { withTimeout } from '../with-timeout.ts';
 import { socketClientIp, UNKNOWN_IP, type TrustProxyFn } from './client-ip.ts';
 import { ConnectionLimiter } from './connection-limit.ts';
-import { LogThrottle } from './log-throttle.ts';
+import { LogThrottle } from '../log-throttle.ts';
 import { posterName, PostRateLimiter } from './post-limiter.ts';
 import { attachSocketGuards } from './socket-guards.ts';
 

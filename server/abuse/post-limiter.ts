@@ -3,7 +3,7 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../logger.ts';
 import { authorKey, ipKey, logId } from './keys.ts';
-import { LogThrottle } from './log-throttle.ts';
+import { LogThrottle } from '../log-throttle.ts';
 
 export interface PostLimits {
   /** Post attempts per client IP per minute; 0: no limit. */

@@ -5,7 +5,7 @@ import type { Ack } from '../../shared/events.ts';
 import type { Logger } from '../logger.ts';
 import type { CommentServer } from '../socket/gateway.ts';
 import { logId } from './keys.ts';
-import { LogThrottle } from './log-throttle.ts';
+import { LogThrottle } from '../log-throttle.ts';
 import { posterName, type PostRateLimiter } from './post-limiter.ts';
 
 export interface SocketGuardOptions {

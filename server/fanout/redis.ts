@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import { COMMENT_EVENTS } from '../../shared/events.ts';
 import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema } from '../../shared/moderation.ts';
 import { ArticleStateSchema, CommentSchema, type ArticleId, type ArticleState } from '../../shared/schemas.ts';
+import { LogThrottle } from '../log-throttle.ts';
 import { withTimeout } from '../with-timeout.ts';
 import type {
   ArticleStateListener,
@@ -153,9 +154,9 @@ export class RedisFanOut implements FanOut {
 
   private dropped = 0;
   private publishFailures = 0;
-  private readonly dropLog = new Throttle(1000);
-  private readonly publishLog = new Throttle(1000);
-  private readonly errorLog = { publisher: new Throttle(5000), subscriber: new Throttle(5000) };
+  private readonly dropLog = new LogThrottle(1000);
+  private readonly publishLog = new LogThrottle(1000);
+  private readonly errorLog = { publisher: new LogThrottle(5000), subscriber: new LogThrottle(5000) };
 
   constructor(options: RedisFanOutOptions) {
     this.publisher = options.publisher;
@@ -488,24 +489,4 @@ export class RedisFanOut implements FanOut {
 
 function describeIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
   return issue ? `${issue.path.map(String).join('.')} ${issue.message}` : 'schema';
-}
-
-/** Lets an action run at most once per interval and counts the calls it swallowed in between. */
-class Throttle {
-  private last = Number.NEGATIVE_INFINITY;
-  private suppressed = 0;
-
-  constructor(private readonly intervalMs: number) {}
-
-  run(action: (suppressed: number) => void): void {
-    const now = Date.now();
-    if (now - this.last < this.intervalMs) {
-      this.suppressed += 1;
-      return;
-    }
-    const suppressed = this.suppressed;
-    this.suppressed = 0;
-    this.last = now;
-    action(suppressed);
-  }
 }
