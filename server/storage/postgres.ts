@@ -1,7 +1,8 @@
 import { DatabaseError, Pool, type PoolClient, type PoolConfig } from 'pg';
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
-import type { ArticleId, Comment, CommentStatus } from '../../shared/schemas.ts';
+import type { ArticleId, Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { toBan, toComment, toHeld, toModerated, withReplies, type BanRow, type CommentRow, type HeldRow } from './rows.ts';
 import {
   ClientIdHeldError,
   ParentNotFoundError,
@@ -130,92 +131,12 @@ const COMMENT_COLUMNS = COLUMNS.join(', ');
 const prefixed = (alias: string): string => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key';
 
-interface CommentRow {
-  id: string;
-  article_id: string;
-  parent_id: string | null;
-  root_id: string | null;
-  author_name: string;
-  body: string;
-  created_at: string;
-  edited_at: string | null;
-  /** Guaranteed by the CHECK constraint. */
-  status: CommentStatus;
-  seq: number;
-  created_seq: number;
-  likes: number;
-  /** Guaranteed by the CHECK constraint. */
-  removed_by: RemovedBy | null;
-  original_body: string | null;
-  author_key: string | null;
-}
 
-interface HeldRow {
-  id: string;
-  article_id: string;
-  parent_id: string | null;
-  author_name: string;
-  body: string;
-  created_at: string;
-  author_key: string | null;
-}
 
-interface BanRow {
-  author_key: string;
-  author_name: string;
-  reason: string | null;
-  created_at: string;
-  expires_at: string | null;
-}
 
-function toComment(row: CommentRow): Comment {
-  return {
-    id: row.id,
-    articleId: row.article_id,
-    parentId: row.parent_id,
-    author: { name: row.author_name },
-    body: row.body,
-    createdAt: row.created_at,
-    editedAt: row.edited_at,
-    status: row.status,
-    seq: row.seq,
-    likes: row.likes,
-  };
-}
 
-function toModerated(row: CommentRow): ModeratedComment {
-  return { ...toComment(row), removedBy: row.removed_by, originalBody: row.original_body, authorKey: row.author_key };
-}
 
-function toHeld(row: HeldRow): ModeratedHeld {
-  return {
-    id: row.id,
-    articleId: row.article_id,
-    parentId: row.parent_id,
-    author: { name: row.author_name },
-    body: row.body,
-    createdAt: row.created_at,
-    authorKey: row.author_key,
-  };
-}
 
-function toBan(row: BanRow): Ban {
-  return { authorKey: row.author_key, authorName: row.author_name, reason: row.reason, createdAt: row.created_at, expiresAt: row.expires_at };
-}
-
-/** Each top followed by the replies of its thread (given in created_seq order). */
-function withReplies(tops: readonly CommentRow[], replies: readonly CommentRow[]): Comment[] {
-  const repliesByRoot = new Map<string, Comment[]>();
-  for (const row of replies) {
-    if (row.root_id === null) continue;
-    const thread = repliesByRoot.get(row.root_id);
-    if (thread) thread.push(toComment(row));
-    else repliesByRoot.set(row.root_id, [toComment(row)]);
-  }
-  const comments: Comment[] = [];
-  for (const top of tops) comments.push(toComment(top), ...(repliesByRoot.get(top.id) ?? []));
-  return comments;
-}
 
 /** A setting as stored (0/1); undefined (not to be changed) becomes NULL, which the upsert's COALESCE keeps. */
 function toFlag(value: boolean | undefined): number | null {

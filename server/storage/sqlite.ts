@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
-import type { ArticleId, Comment, CommentStatus } from '../../shared/schemas.ts';
+import type { ArticleId, Comment } from '../../shared/schemas.ts';
 import {
   ClientIdHeldError,
   ParentNotFoundError,
@@ -20,6 +20,7 @@ import {
   type SubmitResult,
 } from './port.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { toBan, toComment, toHeld, toModerated, withReplies, type BanRow, type CommentRow, type HeldRow } from './rows.ts';
 
 /** Milliseconds a statement waits for another connection's lock before failing with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 1000;
@@ -38,35 +39,7 @@ const COMMENT_COLUMNS =
   'id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, likes, removed_by, original_body, author_key';
 const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key';
 
-interface CommentRow {
-  id: string;
-  article_id: string;
-  parent_id: string | null;
-  root_id: string | null;
-  author_name: string;
-  body: string;
-  created_at: string;
-  edited_at: string | null;
-  /** Guaranteed by the CHECK constraint. */
-  status: CommentStatus;
-  seq: number;
-  created_seq: number;
-  likes: number;
-  /** Guaranteed by the CHECK constraint. */
-  removed_by: RemovedBy | null;
-  original_body: string | null;
-  author_key: string | null;
-}
 
-interface HeldRow {
-  id: string;
-  article_id: string;
-  parent_id: string | null;
-  author_name: string;
-  body: string;
-  created_at: string;
-  author_key: string | null;
-}
 
 interface CountRow {
   article_id: string;
@@ -79,50 +52,11 @@ interface GateRow {
   banned: number;
 }
 
-interface BanRow {
-  author_key: string;
-  author_name: string;
-  reason: string | null;
-  created_at: string;
-  expires_at: string | null;
-}
 
 type Statement<Params extends unknown[], Result = unknown> = Database.Statement<Params, Result>;
 
-function toComment(row: CommentRow): Comment {
-  return {
-    id: row.id,
-    articleId: row.article_id,
-    parentId: row.parent_id,
-    author: { name: row.author_name },
-    body: row.body,
-    createdAt: row.created_at,
-    editedAt: row.edited_at,
-    status: row.status,
-    seq: row.seq,
-    likes: row.likes,
-  };
-}
 
-function toModerated(row: CommentRow): ModeratedComment {
-  return { ...toComment(row), removedBy: row.removed_by, originalBody: row.original_body, authorKey: row.author_key };
-}
 
-function toHeld(row: HeldRow): ModeratedHeld {
-  return {
-    id: row.id,
-    articleId: row.article_id,
-    parentId: row.parent_id,
-    author: { name: row.author_name },
-    body: row.body,
-    createdAt: row.created_at,
-    authorKey: row.author_key,
-  };
-}
-
-function toBan(row: BanRow): Ban {
-  return { authorKey: row.author_key, authorName: row.author_name, reason: row.reason, createdAt: row.created_at, expiresAt: row.expires_at };
-}
 
 function isUnavailableSqliteError(error: unknown): boolean {
   if (!(error instanceof Database.SqliteError)) return false;
@@ -731,19 +665,6 @@ function toFlag(value: boolean | undefined): number | null {
   return value === undefined ? null : value ? 1 : 0;
 }
 
-/** Each top followed by the replies of its thread (given in created_seq order). */
-function withReplies(tops: readonly CommentRow[], replies: readonly CommentRow[]): Comment[] {
-  const repliesByRoot = new Map<string, Comment[]>();
-  for (const row of replies) {
-    if (row.root_id === null) continue;
-    const thread = repliesByRoot.get(row.root_id);
-    if (thread) thread.push(toComment(row));
-    else repliesByRoot.set(row.root_id, [toComment(row)]);
-  }
-  const comments: Comment[] = [];
-  for (const top of tops) comments.push(toComment(top), ...(repliesByRoot.get(top.id) ?? []));
-  return comments;
-}
 
 /** Opens (creating if missing) and migrates the SQLite store at `path`. */
 export function openSqliteStore(path: string): SqliteCommentStore {
