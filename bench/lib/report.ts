@@ -11,13 +11,13 @@ function cellRow(c: CellResult): string {
   return (
     `| ${c.label} | ${int(c.subscribers)} | ${c.rate} | ${f1(d.latency.p50)} | ${f1(d.latency.p90)} | ${f1(d.latency.p99)} | ${f1(d.latency.p999)} | ${f1(d.latency.max)} ` +
     `| ${f1(d.firstRecipient.p99)} | ${f1(d.lastRecipient.p99)} | ${delivered} | ${d.duplicates} | ${int(c.deliveriesPerSec)} | ${f1(c.server.cpuUsPerDelivery)} | ${pct(c.server.cpuCores)} ` +
-    `| ${f1(c.server.eldP99)} | ${pct(c.generator.cpuCores)}${c.generator.overloaded ? ' ⚠' : ''} | ${f1(c.generator.eldP99)} | ${f1(c.posts.latency.p99)}${c.posts.failed > 0 ? ` (${c.posts.failed} failed)` : ''} | ${c.disconnects} |`
+    `| ${f1(c.server.eldP99)} | ${pct(c.generator.cpuCores)}${c.generator.overloaded ? ' ⚠' : ''} | ${f1(c.generator.eldP99)} | ${f1(c.posts.latency.p99)}${c.posts.failed > 0 ? ` (${c.posts.failed} failed)` : ''} | ${c.disconnects} | ${c.loadavg1.toFixed(1)} |`
   );
 }
 
 const CELL_HEADER =
-  '| target | subs | rate/s | p50 | p90 | p99 | p99.9 | max | first p99 | last p99 | delivered | dup | deliveries/s | CPU µs/delivery | server CPU | server ELD p99 | generator CPU | gen. ELD p99 | POST p99 | disconnects |\n' +
-  '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
+  '| target | subs | rate/s | p50 | p90 | p99 | p99.9 | max | first p99 | last p99 | delivered | dup | deliveries/s | CPU µs/delivery | server CPU | server ELD p99 | generator CPU | gen. ELD p99 | POST p99 | disconnects | load |\n' +
+  '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|';
 
 /** The markdown report: what ran, where, the targets, and every table. Latencies in ms. */
 export function renderMarkdown(results: BenchResults, chartFile: string | null): string {
@@ -36,7 +36,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
   out.push(
     'Latency is measured from each comment\'s *intended* send time on an open-loop schedule to its receipt at each subscriber, all in one generator process (one clock). ' +
       '"first/last p99": per comment, the time to its first and last recipient. CPU µs/delivery: server CPU time (all instances) during the phase ÷ deliveries. ' +
-      'ELD: event-loop delay. ⚠: the generator used more than 80% of a core, so it may be what limits that cell.',
+      'ELD: event-loop delay. ⚠: the generator used more than 80% of a core, so it may be what limits that cell. load: the machine\'s 1-minute load average at the end of the cell.',
   );
   if (chartFile) {
     out.push('');
