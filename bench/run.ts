@@ -2,9 +2,9 @@
  * `npm run bench` — the fan-out benchmark: the product side by side with bare ws and bare Socket.IO
  * baselines, driven by one load generator (this process) on 127.0.0.1. See `npm run bench -- --help`.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { nanoid } from 'nanoid';
 import { renderChart } from './lib/chart.ts';
@@ -50,8 +50,30 @@ async function preflight(plan: BenchPlan, openFiles: string): Promise<void> {
   if (usesRedis && !(await redisReachable())) throw new Error(`two-instance targets need Redis at ${REDIS_URL} (set BENCH_REDIS_URL)`);
 }
 
+/** Writes the JSON, the markdown report and the chart of a run into `outDir`. */
+function writeResults(results: BenchResults, outDir: string): boolean {
+  mkdirSync(outDir, { recursive: true });
+  const chart = renderChart(results.fanout, `p99 delivery latency, one hot article (${results.mode} run, ${results.machine.cores} cores)`);
+  // A run without fan-out cells has no chart: never leave an older run's chart beside these results.
+  if (chart) writeFileSync(join(outDir, 'latest.svg'), chart);
+  else rmSync(join(outDir, 'latest.svg'), { force: true });
+  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(outDir, 'latest.md'), renderMarkdown(results, chart ? 'latest.svg' : null));
+  return chart !== null;
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
+  // `--render=DIR/latest.json`: rebuild the targets, report and chart of a finished run (after a change to the report code).
+  const render = argv.find((arg) => arg.startsWith('--render='));
+  if (render) {
+    const file = resolve(render.slice('--render='.length));
+    const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+    results.targets = checkTargets({ fanout: results.fanout, rss: results.rss, writePath: results.writePath });
+    writeResults(results, dirname(file));
+    log(`rendered ${relative(REPO_ROOT, dirname(file)) || '.'}/latest.{json,md,svg} from ${relative(REPO_ROOT, file)}`);
+    return 0;
+  }
   let plan: BenchPlan | 'help';
   try {
     plan = parseArgs(argv);
@@ -116,13 +138,7 @@ async function main(): Promise<number> {
   results.targets = checkTargets({ fanout: results.fanout, rss: results.rss, writePath: results.writePath });
 
   const outDir = resolve(REPO_ROOT, plan.outDir);
-  mkdirSync(outDir, { recursive: true });
-  const chart = renderChart(results.fanout, `p99 delivery latency, one hot article (${plan.mode} run, ${machine.cores} cores)`);
-  // A run without fan-out cells has no chart: never leave an older run's chart beside these results.
-  if (chart) writeFileSync(join(outDir, 'latest.svg'), chart);
-  else rmSync(join(outDir, 'latest.svg'), { force: true });
-  writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(outDir, 'latest.md'), renderMarkdown(results, chart ? 'latest.svg' : null));
+  const chart = writeResults(results, outDir);
 
   log(`done in ${Math.round(results.durationS)} s; results in ${relative(REPO_ROOT, outDir) || '.'}/latest.{json,md${chart ? ',svg' : ''}}`);
   for (const check of results.targets) log(`  ${check.pass === null ? '  -  ' : check.pass ? ' met ' : 'MISSED'} ${check.target}: ${check.measured}`);

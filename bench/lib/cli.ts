@@ -59,6 +59,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --duration=S           seconds per fan-out phase
   --sat-subs=N           subscribers of the saturation search
   --sat-rates=a,b        rates of the saturation search
+  --render=FILE          rebuild the report and chart of a finished run from its latest.json
   --out=DIR              where results go (default: bench/results for a full run, bench/results/quick or bench/results/custom otherwise)
 Example, one cell: npm run bench -- --only=fanout --targets=product,socketio --subs=5000 --rates=50`;
 
