@@ -61,6 +61,31 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
+export interface TestAppPair {
+  a: TestApp;
+  b: TestApp;
+  /** Closes both apps and removes their shared SQLite file. */
+  close(): Promise<void>;
+}
+
+/** Two instances over one SQLite file and one fresh Redis prefix, as two apps in this process. */
+export async function startTwoTestApps(env: Record<string, string> = {}): Promise<TestAppPair> {
+  const temp = tempDir();
+  const sqlitePath = join(temp.dir, 'shared.db');
+  const redisPrefix = uniquePrefix();
+  const a = await startTestApp({ sqlitePath, redisPrefix, env });
+  const b = await startTestApp({ sqlitePath, redisPrefix, env });
+  return {
+    a,
+    b,
+    close: async () => {
+      await a.close();
+      await b.close();
+      temp.cleanup();
+    },
+  };
+}
+
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** A connected socket.io-client on the websocket transport. */

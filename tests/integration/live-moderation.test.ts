@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Ack, CountsAck, SubscribeAck } from '../../shared/events.ts';
@@ -15,7 +14,7 @@ import {
   type CountChanged,
   type Presence,
 } from '../../shared/schemas.ts';
-import { connectSocket, postJson, startTestApp, tempDir, uniqueArticle, uniquePrefix, type TestApp, type TestSocket } from '../helpers/test-app.ts';
+import { connectSocket, postJson, startTwoTestApps, uniqueArticle, type TestApp, type TestAppPair, type TestSocket } from '../helpers/test-app.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 
@@ -46,22 +45,18 @@ async function call(url: string, method: string, token: string | undefined, body
  * (edits, removals, likes, approvals, article state) must reach subscribers connected to instance B.
  */
 describe('issue 7 live events across two instances', () => {
-  const temp = tempDir();
+  let pair: TestAppPair | undefined;
   let a: TestApp;
   let b: TestApp;
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    const sqlitePath = join(temp.dir, 'shared.db');
-    const redisPrefix = uniquePrefix();
-    a = await startTestApp({ sqlitePath, redisPrefix, env: { ADMIN_TOKEN } });
-    b = await startTestApp({ sqlitePath, redisPrefix, env: { ADMIN_TOKEN } });
+    pair = await startTwoTestApps({ ADMIN_TOKEN });
+    ({ a, b } = pair);
   });
   afterAll(async () => {
     for (const socket of sockets) socket.disconnect();
-    await a?.close();
-    await b?.close();
-    temp.cleanup();
+    await pair?.close();
   });
 
   async function ear(server: TestApp): Promise<Ear> {

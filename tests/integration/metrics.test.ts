@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { CommentSchema, type Comment } from '../../shared/schemas.ts';
 import type { Ack, PostAck } from '../../shared/events.ts';
-import { connectSocket, postJson, startTestApp, tempDir, uniqueArticle, uniquePrefix, type TestApp, type TestSocket } from '../helpers/test-app.ts';
+import { connectSocket, postJson, startTwoTestApps, uniqueArticle, type TestApp, type TestAppPair, type TestSocket } from '../helpers/test-app.ts';
 
 /** One sample of Prometheus text: `name{a="x",b="y"} value`. */
 interface Sample {
@@ -40,22 +39,18 @@ async function value(app: TestApp, name: string, labels: Record<string, string> 
 }
 
 describe('/metrics on two instances over Redis', () => {
-  const temp = tempDir();
+  let pair: TestAppPair | undefined;
   let a: TestApp;
   let b: TestApp;
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    const sqlitePath = join(temp.dir, 'shared.db');
-    const redisPrefix = uniquePrefix();
-    a = await startTestApp({ sqlitePath, redisPrefix });
-    b = await startTestApp({ sqlitePath, redisPrefix });
+    pair = await startTwoTestApps();
+    ({ a, b } = pair);
   });
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
-    await a?.close();
-    await b?.close();
-    temp.cleanup();
+    await pair?.close();
   });
 
   it('serves Prometheus text with live_comments_ metrics labelled by instance, event-loop delay included', async () => {

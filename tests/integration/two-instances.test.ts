@@ -1,27 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { join } from 'node:path';
 import { CommentSchema, type Comment } from '../../shared/schemas.ts';
 import type { Ack, PostAck } from '../../shared/events.ts';
-import { connectSocket, getJson, postJson, startTestApp, tempDir, uniqueArticle, uniquePrefix, type TestApp, type TestSocket } from '../helpers/test-app.ts';
+import { connectSocket, getJson, postJson, startTwoTestApps, uniqueArticle, type TestApp, type TestAppPair, type TestSocket } from '../helpers/test-app.ts';
 
 /** Two instances over one SQLite file and one Redis, as two app objects in this process. */
 describe('two instances sharing one SQLite file and one Redis', () => {
-  const temp = tempDir();
+  let pair: TestAppPair | undefined;
   let a: TestApp;
   let b: TestApp;
   const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
-    const sqlitePath = join(temp.dir, 'shared.db');
-    const redisPrefix = uniquePrefix();
-    a = await startTestApp({ sqlitePath, redisPrefix });
-    b = await startTestApp({ sqlitePath, redisPrefix });
+    pair = await startTwoTestApps();
+    ({ a, b } = pair);
   });
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
-    await a?.close();
-    await b?.close();
-    temp.cleanup();
+    await pair?.close();
   });
 
   async function subscriber(server: TestApp, articleId: string): Promise<Comment[]> {
