@@ -73,6 +73,39 @@ function toStoreError(error: unknown, db: Database.Database): unknown {
   return isUnavailable(error, db) ? new StoreUnavailableError('SQLite database unavailable', { cause: error }) : error;
 }
 
+/** How long start-up keeps retrying a database another process holds locked (it may be migrating it). */
+const OPEN_RETRY_MS = 10_000;
+
+/** Blocks the thread; only used between open attempts at start-up, before anything is served. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * openDatabase, retried while the file is busy or locked: instances starting together on a new
+ * shared file contend for the WAL switch and the migrations, and SQLite does not always run the busy
+ * handler for those locks. Other failures, and a lock that outlasts OPEN_RETRY_MS, are thrown.
+ */
+function openDatabaseWithRetries(path: string): Database.Database {
+  const deadline = Date.now() + OPEN_RETRY_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return openDatabase(path);
+    } catch (error) {
+      const code = error instanceof Database.SqliteError ? error.code : '';
+      const contended = /^SQLITE_(BUSY|LOCKED|PROTOCOL)/.test(code);
+      if (contended && Date.now() < deadline) {
+        sleepSync(Math.min(50 * attempt, 500));
+        continue;
+      }
+      if (contended || isUnavailableSqliteError(error)) {
+        throw new StoreUnavailableError(`Cannot open SQLite database ${path} (${code || 'unknown error'}, attempt ${attempt})`, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
 /**
  * Opens the database file, applies pragmas and pending migrations. `BEGIN IMMEDIATE` around the
  * migrations makes two processes opening the same file at once apply each migration exactly once.
@@ -175,12 +208,7 @@ export class SqliteCommentStore implements CommentStore {
   /** Opens (creating the file and its directory if missing) and migrates the database at `path`; `:memory:` works. */
   constructor(path: string) {
     this.path = path;
-    let db: Database.Database;
-    try {
-      db = openDatabase(path);
-    } catch (error) {
-      throw isUnavailableSqliteError(error) ? new StoreUnavailableError(`Cannot open SQLite database ${path}`, { cause: error }) : error;
-    }
+    const db = openDatabaseWithRetries(path);
     this.#db = db;
 
     this.#selectById = db.prepare(`SELECT ${COMMENT_COLUMNS} FROM comments WHERE id = ?`);

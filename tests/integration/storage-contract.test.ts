@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { nanoid } from 'nanoid';
@@ -774,6 +775,29 @@ describe('SqliteCommentStore specifics', () => {
     locker.exec('ROLLBACK');
     const { comment } = await store.create(makeRecord({ articleId }));
     expect(comment.seq).toBe(2);
+  });
+
+  it('opens a new file that another process holds locked longer than the busy timeout, once the lock is released', async () => {
+    const file = tempFile();
+    // Another process creates the file and holds an exclusive lock for 1.5 s (past the 1 s busy timeout),
+    // as an instance starting at the same moment might while it switches to WAL and migrates.
+    const holder = `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.exec('BEGIN EXCLUSIVE'); db.exec('CREATE TABLE hold (x)');
+      console.log('locked'); setTimeout(() => { db.exec('ROLLBACK'); db.close(); }, 1500);`;
+    const { spawn } = await import('node:child_process');
+    mkdirSync(dirname(file), { recursive: true });
+    const child = spawn(process.execPath, ['-e', holder, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => resolve());
+      child.once('error', reject);
+    });
+    const started = performance.now();
+    const store = open(file);
+    const elapsed = performance.now() - started;
+    await exited;
+    expect(elapsed).toBeGreaterThan(1000);
+    const { comment } = await store.create(makeRecord({ articleId: makeArticleId() }));
+    expect(comment.seq).toBe(1);
   });
 
   it('rejects with StoreUnavailableError once closed', async () => {
