@@ -39,30 +39,24 @@ export function createAdminRoutes(service: CommentService): Router {
   };
   router.use(requireModerator);
 
-  router.post('/comments/:id/remove', async (req, res) => {
-    const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
-    parseInput(NoFieldsSchema, req.body, 'body');
-    const answer: ModeratedResult = { comment: await service.moderatorRemove(id) };
-    res.json(answer);
-  });
-
-  router.post('/comments/:id/restore', async (req, res) => {
-    const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
-    parseInput(NoFieldsSchema, req.body, 'body');
-    const answer: ModeratedResult = { comment: await service.restore(id) };
-    res.json(answer);
-  });
+  // One comment, no body: the action's answer is the comment as moderators see it after it.
+  const commentActions: Array<[path: string, act: (id: string) => Promise<ModeratedResult['comment']>]> = [
+    ['/comments/:id/remove', (id) => service.moderatorRemove(id)],
+    ['/comments/:id/restore', (id) => service.restore(id)],
+    ['/held/:id/approve', (id) => service.approve(id)],
+  ];
+  for (const [path, act] of commentActions) {
+    router.post(path, async (req, res) => {
+      const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
+      parseInput(NoFieldsSchema, req.body, 'body');
+      const answer: ModeratedResult = { comment: await act(id) };
+      res.json(answer);
+    });
+  }
 
   router.get('/held', async (req, res) => {
     const { limit } = parseInput(HeldQuerySchema, req.query, 'query');
     const answer: HeldList = { held: await service.heldList(limit) };
-    res.json(answer);
-  });
-
-  router.post('/held/:id/approve', async (req, res) => {
-    const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
-    parseInput(NoFieldsSchema, req.body, 'body');
-    const answer: ModeratedResult = { comment: await service.approve(id) };
     res.json(answer);
   });
 
