@@ -21,7 +21,8 @@ import { runSaturation } from './scenarios/saturation.ts';
 import { runWritePath } from './scenarios/write-path.ts';
 
 const started = Date.now();
-const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+const log = (line: string) =>
+  process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
 function redisReachable(): Promise<boolean> {
   const url = new URL(REDIS_URL);
@@ -41,19 +42,35 @@ function redisReachable(): Promise<boolean> {
 
 /** Fails early, with the reason, when the run cannot work on this machine. */
 async function preflight(plan: BenchPlan, openFiles: string): Promise<void> {
-  const wanted = [plan.groups.includes('fanout') ? Math.max(...plan.fanout.subscribers) : 0, plan.groups.includes('saturation') ? plan.saturation.subscribers : 0, plan.groups.includes('articles') ? plan.articles.articles * plan.articles.perArticle : 0, plan.groups.includes('rss') ? Math.max(...plan.rss.connections) : 0];
+  const wanted = [
+    plan.groups.includes('fanout') ? Math.max(...plan.fanout.subscribers) : 0,
+    plan.groups.includes('saturation') ? plan.saturation.subscribers : 0,
+    plan.groups.includes('articles') ? plan.articles.articles * plan.articles.perArticle : 0,
+    plan.groups.includes('rss') ? Math.max(...plan.rss.connections) : 0,
+  ];
   const needed = Math.max(...wanted) + 500;
   if (openFiles !== 'unlimited' && Number(openFiles) < needed) {
-    throw new Error(`the generator may open ${needed} files but the limit is ${openFiles}: run \`ulimit -n 20000\` first`);
+    throw new Error(
+      `the generator may open ${needed} files but the limit is ${openFiles}: run \`ulimit -n 20000\` first`,
+    );
   }
-  const usesRedis = [...plan.fanout.targets, ...plan.articles.targets, ...plan.saturation.targets, ...plan.rss.targets].some((t) => t.instances > 1);
-  if (usesRedis && !(await redisReachable())) throw new Error(`two-instance targets need Redis at ${REDIS_URL} (set BENCH_REDIS_URL)`);
+  const usesRedis = [
+    ...plan.fanout.targets,
+    ...plan.articles.targets,
+    ...plan.saturation.targets,
+    ...plan.rss.targets,
+  ].some((t) => t.instances > 1);
+  if (usesRedis && !(await redisReachable()))
+    throw new Error(`two-instance targets need Redis at ${REDIS_URL} (set BENCH_REDIS_URL)`);
 }
 
 /** Writes the JSON, the markdown report and the chart of a run into `outDir`. */
 function writeResults(results: BenchResults, outDir: string): boolean {
   mkdirSync(outDir, { recursive: true });
-  const chart = renderChart(results.fanout, `p99 delivery latency, one hot article (${results.mode} run, ${results.machine.cores} cores)`);
+  const chart = renderChart(
+    results.fanout,
+    `p99 delivery latency, one hot article (${results.mode} run, ${results.machine.cores} cores)`,
+  );
   // A run without fan-out cells has no chart: never leave an older run's chart beside these results.
   if (chart) writeFileSync(join(outDir, 'latest.svg'), chart);
   else rmSync(join(outDir, 'latest.svg'), { force: true });
@@ -88,7 +105,9 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   await preflight(plan, machine.openFilesLimit);
   const runId = nanoid(6).replace(/[^A-Za-z0-9]/g, 'x');
-  log(`${plan.mode} run ${runId}: ${plan.groups.join(', ')} on ${machine.cores} × ${machine.cpuModel}, load ${machine.loadavgStart.join(' ')}`);
+  log(
+    `${plan.mode} run ${runId}: ${plan.groups.join(', ')} on ${machine.cores} × ${machine.cpuModel}, load ${machine.loadavgStart.join(' ')}`,
+  );
 
   const results: BenchResults = {
     mode: plan.mode,
@@ -140,8 +159,11 @@ async function main(): Promise<number> {
   const outDir = resolve(REPO_ROOT, plan.outDir);
   const chart = writeResults(results, outDir);
 
-  log(`done in ${Math.round(results.durationS)} s; results in ${relative(REPO_ROOT, outDir) || '.'}/latest.{json,md${chart ? ',svg' : ''}}`);
-  for (const check of results.targets) log(`  ${check.pass === null ? '  -  ' : check.pass ? ' met ' : 'MISSED'} ${check.target}: ${check.measured}`);
+  log(
+    `done in ${Math.round(results.durationS)} s; results in ${relative(REPO_ROOT, outDir) || '.'}/latest.{json,md${chart ? ',svg' : ''}}`,
+  );
+  for (const check of results.targets)
+    log(`  ${check.pass === null ? '  -  ' : check.pass ? ' met ' : 'MISSED'} ${check.target}: ${check.measured}`);
   if (results.errors.length > 0) {
     log(`${results.errors.length} group(s) failed: ${results.errors.map((e) => e.group).join(', ')}`);
     return 1;

@@ -28,7 +28,8 @@ const app = await createApp(
   { logger: pino({ level: 'silent' }) },
 );
 const articles = Array.from({ length: 100 }, (_, i) => `write-${i}`);
-const post = (i: number) => app.service.post(articles[i % articles.length]!, { author: { name: 'Bench Writer' }, body: markedBody(0, i) });
+const post = (i: number) =>
+  app.service.post(articles[i % articles.length]!, { author: { name: 'Bench Writer' }, body: markedBody(0, i) });
 
 for (let i = 0; i < 300; i++) await post(i);
 const histogram = latencyHistogram();

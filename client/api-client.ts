@@ -33,7 +33,11 @@ export class ApiClient {
     this.#base = base;
   }
 
-  page(articleId: ArticleId, options: { order: SortOrder; before: string | null }, signal?: AbortSignal): Promise<CommentPage> {
+  page(
+    articleId: ArticleId,
+    options: { order: SortOrder; before: string | null },
+    signal?: AbortSignal,
+  ): Promise<CommentPage> {
     const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/comments`);
     url.searchParams.set('limit', String(PAGE_SIZE));
     url.searchParams.set('order', options.order);
@@ -55,18 +59,32 @@ export class ApiClient {
 
   /** `PATCH /api/comments/:id` with the author token: the edited comment. */
   async edit(commentId: string, body: string, token: string): Promise<Comment> {
-    const init = { method: 'PATCH', headers: { ...json, authorization: `Bearer ${token}` }, body: JSON.stringify({ body }) };
+    const init = {
+      method: 'PATCH',
+      headers: { ...json, authorization: `Bearer ${token}` },
+      body: JSON.stringify({ body }),
+    };
     return (await request(this.#url(`api/comments/${commentId}`), init, CommentResultSchema)).comment;
   }
 
   /** `DELETE /api/comments/:id` with the author token: the comment, now a removed placeholder. */
   async remove(commentId: string, token: string): Promise<Comment> {
-    return (await request(this.#url(`api/comments/${commentId}`), { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }, CommentResultSchema)).comment;
+    return (
+      await request(
+        this.#url(`api/comments/${commentId}`),
+        { method: 'DELETE', headers: { authorization: `Bearer ${token}` } },
+        CommentResultSchema,
+      )
+    ).comment;
   }
 
   /** Likes (or, with `liked: false`, stops liking) a comment; idempotent per reader. */
   like(commentId: string, readerId: string, liked: boolean): Promise<LikeResult> {
-    return request(this.#url(`api/comments/${commentId}/like`), { method: 'POST', headers: json, body: JSON.stringify({ readerId, liked }) }, LikeResultSchema);
+    return request(
+      this.#url(`api/comments/${commentId}/like`),
+      { method: 'POST', headers: json, body: JSON.stringify({ readerId, liked }) },
+      LikeResultSchema,
+    );
   }
 
   /** Ids of the article's comments this reader likes. */
@@ -103,6 +121,7 @@ export async function request<S extends z.ZodMiniType>(url: URL, init: RequestIn
     throw new WidgetError('bad_response', `The comment server answered ${response.status}.`);
   }
   const parsed = schema.safeParse(body);
-  if (!parsed.success) throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
+  if (!parsed.success)
+    throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
   return parsed.data;
 }

@@ -79,7 +79,13 @@ export class ArticleFeed {
   #baseCount: number | null = null;
   #countDelta = 0;
 
-  constructor(articleId: ArticleId, order: SortOrder, transport: FeedTransport, callbacks: FeedCallbacks, options: FeedOptions = {}) {
+  constructor(
+    articleId: ArticleId,
+    order: SortOrder,
+    transport: FeedTransport,
+    callbacks: FeedCallbacks,
+    options: FeedOptions = {},
+  ) {
     this.articleId = articleId;
     this.#order = order;
     this.#transport = transport;
@@ -276,7 +282,8 @@ export class ArticleFeed {
       if (outcome === 'changed' && known) {
         this.#countChange(known, comment);
       } else if (outcome === 'new') {
-        const created = event === 'comment:created' || (event === 'catch-up' && (mark === null || compareCreated(comment, mark) > 0));
+        const created =
+          event === 'comment:created' || (event === 'catch-up' && (mark === null || compareCreated(comment, mark) > 0));
         if (created) {
           fresh.push(comment);
           if (comment.status === 'visible') this.#countDelta++;
@@ -329,7 +336,8 @@ export class ArticleFeed {
           if (ack.reset) {
             // Too much changed while away: the first page is the cheaper way back. The server keeps
             // this socket in the room, so the next round only fetches what changed after that page.
-            if (!(await this.#loadFirstPage(false))) failure = new WidgetError('unavailable', 'Could not reload the comments.');
+            if (!(await this.#loadFirstPage(false)))
+              failure = new WidgetError('unavailable', 'Could not reload the comments.');
             else this.#syncAgain = true;
           } else {
             const fresh = this.#apply(ack.comments, 'catch-up');

@@ -34,7 +34,11 @@ const cssAsText = {
   name: 'css-as-text',
   setup(pluginBuild) {
     pluginBuild.onLoad({ filter: /\.css$/ }, async (args) => {
-      const { code } = await transform(await readFile(args.path, 'utf8'), { loader: 'css', minify: true, target: TARGETS });
+      const { code } = await transform(await readFile(args.path, 'utf8'), {
+        loader: 'css',
+        minify: true,
+        target: TARGETS,
+      });
       return { contents: code.trim(), loader: 'text' };
     });
   },
@@ -63,7 +67,8 @@ const pureSharedSchemas = {
         }
       }
       let contents = source;
-      for (const [start, end] of spans.reverse()) contents = `${contents.slice(0, start)}/* @__PURE__ */ (() => ${contents.slice(start, end)})()${contents.slice(end)}`;
+      for (const [start, end] of spans.reverse())
+        contents = `${contents.slice(0, start)}/* @__PURE__ */ (() => ${contents.slice(start, end)})()${contents.slice(end)}`;
       return { contents, loader: 'ts' };
     });
   },
@@ -79,11 +84,15 @@ const slimSocketIo = {
   name: 'slim-socket-io',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /^socket\.io-parser$/ }, () => ({ path: join(here, 'socket-parser.ts') }));
-    pluginBuild.onLoad({ filter: /[\\/]engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]index\.js$/ }, (args) => ({
-      contents: 'import { XHR } from "./polling-xhr.node.js";\nimport { WS } from "./websocket.node.js";\nexport const transports = { websocket: WS, polling: XHR };\n',
-      resolveDir: dirname(args.path),
-      loader: 'js',
-    }));
+    pluginBuild.onLoad(
+      { filter: /[\\/]engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]index\.js$/ },
+      (args) => ({
+        contents:
+          'import { XHR } from "./polling-xhr.node.js";\nimport { WS } from "./websocket.node.js";\nexport const transports = { websocket: WS, polling: XHR };\n',
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }),
+    );
   },
 };
 
@@ -110,7 +119,11 @@ async function bundle(entry, outfile) {
       metafile: Boolean(process.env.METAFILE_DIR),
     });
     // `METAFILE_DIR=/tmp/meta npm run build:widget` keeps esbuild's account of what each bundle holds (for size work).
-    if (result.metafile) writeFileSync(join(process.env.METAFILE_DIR, `${basename(outfile, '.js')}.meta.json`), JSON.stringify(result.metafile));
+    if (result.metafile)
+      writeFileSync(
+        join(process.env.METAFILE_DIR, `${basename(outfile, '.js')}.meta.json`),
+        JSON.stringify(result.metafile),
+      );
     renameSync(temp, outfile);
   } finally {
     rmSync(temp, { force: true });
@@ -146,7 +159,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const budgets = { widget: GZIP_BUDGET_BYTES, count: COUNT_GZIP_BUDGET_BYTES };
   for (const [name, result] of Object.entries(results)) {
     const budget = budgets[name];
-    console.log(`${name}.js: ${kb(result.bytes)}, ${kb(result.gzipped)} gzipped${budget ? ` (budget ${kb(budget)})` : ''}`);
+    console.log(
+      `${name}.js: ${kb(result.bytes)}, ${kb(result.gzipped)} gzipped${budget ? ` (budget ${kb(budget)})` : ''}`,
+    );
     if (budget && result.gzipped > budget) {
       console.error(`${name}.js is over its gzipped budget by ${result.gzipped - budget} bytes`);
       process.exitCode = 1;

@@ -1,6 +1,21 @@
 import { io, type Socket } from 'socket.io-client';
-import { COMMENT_EVENTS, type ClientToServerEvents, type CommentEvent, type ServerToClientEvents } from '../shared/events.ts';
-import { ArticleHeadSchema, ArticleStateSchema, CommentBatchSchema, CommentSchema, PresenceSchema, type ArticleHead, type ArticleId, type ArticleState, type Comment } from '../shared/schemas.ts';
+import {
+  COMMENT_EVENTS,
+  type ClientToServerEvents,
+  type CommentEvent,
+  type ServerToClientEvents,
+} from '../shared/events.ts';
+import {
+  ArticleHeadSchema,
+  ArticleStateSchema,
+  CommentBatchSchema,
+  CommentSchema,
+  PresenceSchema,
+  type ArticleHead,
+  type ArticleId,
+  type ArticleState,
+  type Comment,
+} from '../shared/schemas.ts';
 
 export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -51,7 +66,8 @@ export class SharedConnection {
       const parsed = CommentBatchSchema.safeParse(payload);
       if (!parsed.success) return;
       for (const { event, comment } of parsed.data.changes) {
-        if (comment.articleId === parsed.data.articleId) this.#each(comment.articleId, (listener) => listener.comment(event, comment));
+        if (comment.articleId === parsed.data.articleId)
+          this.#each(comment.articleId, (listener) => listener.comment(event, comment));
       }
     });
     this.socket.on('article:head', (payload: unknown) => {
@@ -73,7 +89,10 @@ export class SharedConnection {
       // socket.io-client does not reconnect by itself when the server ended the session (restart, deploy).
       if (reason === 'io server disconnect') {
         clearTimeout(this.#reconnectTimer);
-        this.#reconnectTimer = setTimeout(() => this.socket.connect(), SERVER_CLOSE_RECONNECT_MS.min + Math.random() * SERVER_CLOSE_RECONNECT_MS.spread);
+        this.#reconnectTimer = setTimeout(
+          () => this.socket.connect(),
+          SERVER_CLOSE_RECONNECT_MS.min + Math.random() * SERVER_CLOSE_RECONNECT_MS.spread,
+        );
       }
     });
   }

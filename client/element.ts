@@ -84,7 +84,11 @@ export class LiveCommentsElement extends HTMLElement {
       const problem = !article.success
         ? `the article attribute must be an article id (${article.error.issues[0]?.message ?? 'invalid'})`
         : 'the comment server is unknown: load widget.js from it, or set the server attribute';
-      this.#shadow.replaceChildren(h('div', { class: 'root', part: 'root' }, [h('p', { class: 'error', attrs: { role: 'alert' }, text: `Comments cannot be shown: ${problem}.` })]));
+      this.#shadow.replaceChildren(
+        h('div', { class: 'root', part: 'root' }, [
+          h('p', { class: 'error', attrs: { role: 'alert' }, text: `Comments cannot be shown: ${problem}.` }),
+        ]),
+      );
       return;
     }
     const order = SortOrderSchema.safeParse(this.getAttribute('order'));

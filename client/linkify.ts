@@ -21,7 +21,8 @@ function trimCandidate(candidate: string): string {
     const last = candidate[end - 1]!;
     const opener = CLOSERS[last];
     if (TRAILING_PUNCTUATION.includes(last)) end--;
-    else if (opener !== undefined && count(candidate.slice(0, end), opener) < count(candidate.slice(0, end), last)) end--;
+    else if (opener !== undefined && count(candidate.slice(0, end), opener) < count(candidate.slice(0, end), last))
+      end--;
     else break;
   }
   return candidate.slice(0, end);

@@ -82,7 +82,13 @@ export class Poster {
    */
   matchPush(comment: Comment): PendingPost | null {
     for (const post of this.pending.values()) {
-      if (post.commentId === null && post.state === 'sending' && post.parentId === comment.parentId && post.author.name === comment.author.name && post.body === comment.body) {
+      if (
+        post.commentId === null &&
+        post.state === 'sending' &&
+        post.parentId === comment.parentId &&
+        post.author.name === comment.author.name &&
+        post.body === comment.body
+      ) {
         post.commentId = comment.id;
         return post;
       }
@@ -102,7 +108,12 @@ export class Poster {
   }
 
   async #attempt(post: PendingPost): Promise<void> {
-    const input: NewComment = { author: { name: post.author.name }, body: post.body, clientId: post.clientId, ...(post.parentId === null ? {} : { parentId: post.parentId }) };
+    const input: NewComment = {
+      author: { name: post.author.name },
+      body: post.body,
+      clientId: post.clientId,
+      ...(post.parentId === null ? {} : { parentId: post.parentId }),
+    };
     try {
       const result = await this.#send(input);
       if (this.#disposed || this.pending.get(post.clientId) !== post) return;

@@ -32,14 +32,20 @@ export const SubscribeAckSchema = z.union([
 ]);
 
 /** The ack of `comment:post`: stored, held for pre-moderation, or refused. */
-export const PostAckSchema = z.union([z.object({ ok: z.literal(true), ...PostStoredSchema.shape }), z.object({ ok: z.literal(true), ...PostHeldSchema.shape }), failedAck]);
+export const PostAckSchema = z.union([
+  z.object({ ok: z.literal(true), ...PostStoredSchema.shape }),
+  z.object({ ok: z.literal(true), ...PostHeldSchema.shape }),
+  failedAck,
+]);
 
 export { ErrorBodySchema };
 
 /** Turns anything thrown while talking to the server into a WidgetError (abort errors pass through). */
 export function toWidgetError(error: unknown): WidgetError {
   if (error instanceof WidgetError) return error;
-  if (error instanceof Error && /timed out|timeout/i.test(error.message)) return new WidgetError('timeout', 'The comment server did not answer in time.');
-  if (error instanceof Error && /disconnected/i.test(error.message)) return new WidgetError('network', 'The connection to the comment server was lost.');
+  if (error instanceof Error && /timed out|timeout/i.test(error.message))
+    return new WidgetError('timeout', 'The comment server did not answer in time.');
+  if (error instanceof Error && /disconnected/i.test(error.message))
+    return new WidgetError('network', 'The connection to the comment server was lost.');
   return new WidgetError('network', 'Could not reach the comment server.');
 }

@@ -1,5 +1,13 @@
 import { toFieldIssues } from '../shared/errors.ts';
-import { EditCommentSchema, NewCommentSchema, type ArticleId, type Comment, type NewComment, type PostResult, type SortOrder } from '../shared/schemas.ts';
+import {
+  EditCommentSchema,
+  NewCommentSchema,
+  type ArticleId,
+  type Comment,
+  type NewComment,
+  type PostResult,
+  type SortOrder,
+} from '../shared/schemas.ts';
 import { ApiClient } from './api-client.ts';
 import { ArticleFeed, type LiveState } from './article-feed.ts';
 import { acquireConnection, type ConnectionLease } from './connection-pool.ts';
@@ -63,13 +71,29 @@ export class Session {
   readonly #presence = h('p', { class: 'presence', part: 'presence', attrs: { hidden: '' } });
   #readers: number | null = null;
   readonly #closed = h('p', { class: 'closed', part: 'closed', text: 'Comments are closed.', attrs: { hidden: '' } });
-  readonly #reviewed = h('p', { class: 'hint', text: 'Comments are reviewed by a moderator before they appear.', attrs: { hidden: '' } });
-  readonly #newButton = h('button', { class: 'new-button', part: 'new-comments', attrs: { type: 'button', hidden: '' } });
+  readonly #reviewed = h('p', {
+    class: 'hint',
+    text: 'Comments are reviewed by a moderator before they appear.',
+    attrs: { hidden: '' },
+  });
+  readonly #newButton = h('button', {
+    class: 'new-button',
+    part: 'new-comments',
+    attrs: { type: 'button', hidden: '' },
+  });
   readonly #loading = h('p', { class: 'loading', text: 'Loading comments…' });
   readonly #loadError = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #retryLoad = h('button', { part: 'button', text: 'Try again', attrs: { type: 'button', hidden: '' } });
-  readonly #empty = h('p', { class: 'empty', text: 'No comments yet. Be the first to comment.', attrs: { hidden: '' } });
-  readonly #moreButton = h('button', { part: 'button load-more', text: 'Load more comments', attrs: { type: 'button', hidden: '' } });
+  readonly #empty = h('p', {
+    class: 'empty',
+    text: 'No comments yet. Be the first to comment.',
+    attrs: { hidden: '' },
+  });
+  readonly #moreButton = h('button', {
+    part: 'button load-more',
+    text: 'Load more comments',
+    attrs: { type: 'button', hidden: '' },
+  });
   readonly #moreError = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #announcer = h('div', { class: 'sr-only', attrs: { 'aria-live': 'polite' } });
 
@@ -103,7 +127,11 @@ export class Session {
       },
       'lc-title',
     );
-    this.#compose = new CommentForm({ idPrefix: 'lc-new', submitLabel: 'Post', onSubmit: (values) => this.#submit(values, null, this.#compose) });
+    this.#compose = new CommentForm({
+      idPrefix: 'lc-new',
+      submitLabel: 'Post',
+      onSubmit: (values) => this.#submit(values, null, this.#compose),
+    });
     this.#replyForm = new CommentForm({
       idPrefix: 'lc-reply',
       submitLabel: 'Reply',
@@ -128,11 +156,19 @@ export class Session {
     this.#compose.element.setAttribute('aria-label', 'Write a comment');
 
     const orderButton = (order: SortOrder, label: string) => {
-      const button = h('button', { part: 'button order-button', text: label, attrs: { type: 'button', 'aria-pressed': String(order === config.order) } });
+      const button = h('button', {
+        part: 'button order-button',
+        text: label,
+        attrs: { type: 'button', 'aria-pressed': String(order === config.order) },
+      });
       button.addEventListener('click', () => this.#setOrder(order));
       return button;
     };
-    this.#orderButtons = { newest: orderButton('newest', 'Newest'), oldest: orderButton('oldest', 'Oldest'), top: orderButton('top', 'Top') };
+    this.#orderButtons = {
+      newest: orderButton('newest', 'Newest'),
+      oldest: orderButton('oldest', 'Oldest'),
+      top: orderButton('top', 'Top'),
+    };
 
     this.#newButton.addEventListener('click', () => this.#reveal(true));
     this.#retryLoad.addEventListener('click', () => this.#feed.retry());
@@ -145,7 +181,11 @@ export class Session {
       h('div', { class: 'head', part: 'header' }, [
         this.#title,
         this.#presence,
-        h('div', { class: 'order', part: 'order', attrs: { role: 'group', 'aria-label': 'Sort comments' } }, [this.#orderButtons.newest, this.#orderButtons.oldest, this.#orderButtons.top]),
+        h('div', { class: 'order', part: 'order', attrs: { role: 'group', 'aria-label': 'Sort comments' } }, [
+          this.#orderButtons.newest,
+          this.#orderButtons.oldest,
+          this.#orderButtons.top,
+        ]),
       ]),
       this.#status,
       this.#closed,
@@ -172,9 +212,12 @@ export class Session {
         count: (signal) => this.#api.count(config.articleId, signal),
         subscribe: async (since) => {
           if (!connection.isConnected) throw new WidgetError('network', 'Not connected.');
-          const answer: unknown = await connection.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('article:subscribe', { articleId: config.articleId, since, batch: true });
+          const answer: unknown = await connection.socket
+            .timeout(ACK_TIMEOUT_MS)
+            .emitWithAck('article:subscribe', { articleId: config.articleId, since, batch: true });
           const ack = SubscribeAckSchema.safeParse(answer);
-          if (!ack.success) throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
+          if (!ack.success)
+            throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
           if (!ack.data.ok) throw WidgetError.fromInfo(ack.data.error);
           return ack.data;
         },
@@ -258,11 +301,16 @@ export class Session {
       if (this.#held.size > 0 || this.#readerInsideThread()) {
         // Inserting above the reader would move the text they are reading: offer a button instead.
         for (const comment of arriving) this.#held.add(comment.id);
-        if (this.#held.size === arriving.length) window.addEventListener('scroll', this.#onScroll, { capture: true, passive: true });
-        this.#announce(`${plural(this.#held.size, 'new comment', 'new comments')}. Use the new comments button to show them.`);
+        if (this.#held.size === arriving.length)
+          window.addEventListener('scroll', this.#onScroll, { capture: true, passive: true });
+        this.#announce(
+          `${plural(this.#held.size, 'new comment', 'new comments')}. Use the new comments button to show them.`,
+        );
       } else {
         const first = arriving[0]!;
-        this.#announce(arriving.length === 1 ? `New comment from ${first.author.name}` : `${arriving.length} new comments`);
+        this.#announce(
+          arriving.length === 1 ? `New comment from ${first.author.name}` : `${arriving.length} new comments`,
+        );
       }
     }
     this.#scheduleRender();
@@ -348,12 +396,15 @@ export class Session {
     if (!connection.isConnected) return this.#api.post(this.#config.articleId, input);
     let answer: unknown;
     try {
-      answer = await connection.socket.timeout(ACK_TIMEOUT_MS).emitWithAck('comment:post', { articleId: this.#config.articleId, ...input });
+      answer = await connection.socket
+        .timeout(ACK_TIMEOUT_MS)
+        .emitWithAck('comment:post', { articleId: this.#config.articleId, ...input });
     } catch (error) {
       throw toWidgetError(error);
     }
     const ack = PostAckSchema.safeParse(answer);
-    if (!ack.success) throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
+    if (!ack.success)
+      throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
     if (!ack.data.ok) throw WidgetError.fromInfo(ack.data.error);
     const { ok: _ok, ...result } = ack.data;
     return result;
@@ -408,7 +459,8 @@ export class Session {
     this.#replyTo = null;
     this.#replyForm.element.remove();
     this.#render();
-    if (returnFocus && target) this.#thread.element(target.id)?.querySelector<HTMLButtonElement>('.reply-button')?.focus();
+    if (returnFocus && target)
+      this.#thread.element(target.id)?.querySelector<HTMLButtonElement>('.reply-button')?.focus();
   }
 
   // ---- own comments: edit and delete ---------------------------------------------------------
@@ -515,7 +567,8 @@ export class Session {
   }
 
   #setOrder(order: SortOrder): void {
-    for (const [name, button] of Object.entries(this.#orderButtons)) button.setAttribute('aria-pressed', String(name === order));
+    for (const [name, button] of Object.entries(this.#orderButtons))
+      button.setAttribute('aria-pressed', String(name === order));
     // Ranks are taken afresh each time the reader asks for the top comments.
     if (order === 'top') this.#rank.clear();
     this.#clearHeld();
@@ -554,7 +607,9 @@ export class Session {
       rank,
     });
     // A panel whose comment left the thread or was removed closes (a moderator may remove it meanwhile).
-    const showing = (target: Comment | null) => target !== null && rows.some((row) => row.item.id === target.id && !('kind' in row.item) && row.item.status === 'visible');
+    const showing = (target: Comment | null) =>
+      target !== null &&
+      rows.some((row) => row.item.id === target.id && !('kind' in row.item) && row.item.status === 'visible');
     if (this.#replyTo && (!showing(this.#replyTo) || feed.locked)) {
       this.#replyTo = null;
       this.#replyForm.element.remove();

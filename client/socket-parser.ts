@@ -13,7 +13,15 @@ import { Emitter } from '@socket.io/component-emitter';
 
 export const protocol = 5;
 
-export const PacketType = { CONNECT: 0, DISCONNECT: 1, EVENT: 2, ACK: 3, CONNECT_ERROR: 4, BINARY_EVENT: 5, BINARY_ACK: 6 } as const;
+export const PacketType = {
+  CONNECT: 0,
+  DISCONNECT: 1,
+  EVENT: 2,
+  ACK: 3,
+  CONNECT_ERROR: 4,
+  BINARY_EVENT: 5,
+  BINARY_ACK: 6,
+} as const;
 
 export interface Packet {
   type: number;
@@ -47,14 +55,21 @@ function validPayload(type: number, data: unknown): boolean {
     case PacketType.CONNECT_ERROR:
       return typeof data === 'string' || isObject(data);
     case PacketType.EVENT:
-      return Array.isArray(data) && (typeof data[0] === 'number' || (typeof data[0] === 'string' && !RESERVED.includes(data[0])));
+      return (
+        Array.isArray(data) &&
+        (typeof data[0] === 'number' || (typeof data[0] === 'string' && !RESERVED.includes(data[0])))
+      );
     default:
       return Array.isArray(data);
   }
 }
 
 /** Emits `decoded` with each packet; throws on anything it cannot decode. */
-export class Decoder extends Emitter<Record<never, never>, Record<never, never>, { decoded: (packet: Packet) => void }> {
+export class Decoder extends Emitter<
+  Record<never, never>,
+  Record<never, never>,
+  { decoded: (packet: Packet) => void }
+> {
   add(chunk: unknown): void {
     if (typeof chunk !== 'string') throw new Error('binary packets are not supported');
     // type (an empty packet reads as 0, as in the original), then an optional namespace ("/admin,"),

@@ -66,7 +66,11 @@ export function buildThread<T extends ThreadItem>(items: Iterable<T>, options: T
   const rank = options.rank ?? (() => 0);
   // Position of a before b in the chosen order: negative when a comes first.
   const before: (a: ThreadItem, b: ThreadItem) => number =
-    order === 'oldest' ? compareCreated : order === 'newest' ? (a, b) => compareCreated(b, a) : (a, b) => rank(b) - rank(a) || compareCreated(b, a);
+    order === 'oldest'
+      ? compareCreated
+      : order === 'newest'
+        ? (a, b) => compareCreated(b, a)
+        : (a, b) => rank(b) - rank(a) || compareCreated(b, a);
   for (const item of byId.values()) {
     if (item.parentId !== null) {
       const siblings = children.get(item.parentId);
@@ -84,7 +88,11 @@ export function buildThread<T extends ThreadItem>(items: Iterable<T>, options: T
   const visit = (item: T, level: number, parent: T | null) => {
     if (placed.has(item.id)) return;
     placed.add(item.id);
-    rows.push({ item, depth: Math.min(level, MAX_DEPTH), replyTo: level > MAX_DEPTH && parent ? parent.author.name : null });
+    rows.push({
+      item,
+      depth: Math.min(level, MAX_DEPTH),
+      replyTo: level > MAX_DEPTH && parent ? parent.author.name : null,
+    });
     for (const child of children.get(item.id) ?? []) visit(child, level + 1, item);
   };
   for (const top of tops) visit(top, 0, null);

@@ -36,7 +36,15 @@ export function formatAbsolute(iso: string, locale?: string, timeZone?: string):
   const key = `${locale ?? ''}|${timeZone ?? ''}`;
   let format = absoluteFormats.get(key);
   if (!format) {
-    format = new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short', timeZone });
+    format = new Intl.DateTimeFormat(locale, {
+      year: 'numeric',
+      month: 'long',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: '2-digit',
+      timeZoneName: 'short',
+      timeZone,
+    });
     absoluteFormats.set(key, format);
   }
   return format.format(then);

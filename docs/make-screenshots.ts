@@ -20,7 +20,9 @@ try {
     await waitForLive(widget);
     await widget.getByRole('heading', { name: '8 comments' }).waitFor();
     // Show the end of the article above the comments.
-    await page.locator('section.comments').evaluate((section) => window.scrollTo(0, section.getBoundingClientRect().top + window.scrollY - 110));
+    await page
+      .locator('section.comments')
+      .evaluate((section) => window.scrollTo(0, section.getBoundingClientRect().top + window.scrollY - 110));
     const path = fileURLToPath(new URL(`./demo-${scheme}.png`, import.meta.url));
     await page.screenshot({ path });
     console.log(`wrote ${path}`);

@@ -30,7 +30,17 @@ export const CLUSTER = {
  * alike. Anything else in the script's own environment (rate limits, ALLOWED_ORIGINS, …) is passed
  * through to its instances unchanged.
  */
-export const APP_ENVIRONMENT_NAMES = ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX', 'INSTANCE_ID', 'LOG_LEVEL', 'SEED_DEMO', 'TRUST_PROXY'] as const;
+export const APP_ENVIRONMENT_NAMES = [
+  'PORT',
+  'HOST',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'REDIS_PREFIX',
+  'INSTANCE_ID',
+  'LOG_LEVEL',
+  'SEED_DEMO',
+  'TRUST_PROXY',
+] as const;
 export type AppEnvironmentName = (typeof APP_ENVIRONMENT_NAMES)[number];
 export type AppEnvironment = Record<AppEnvironmentName, string>;
 
@@ -57,7 +67,11 @@ export const LOCAL_DEFAULTS: LocalClusterSettings = {
 };
 
 /** The environment of one local instance, listening on `port` (0: any free port). */
-export function localInstanceEnvironment(instance: ClusterInstance, port: number, settings: LocalClusterSettings): AppEnvironment {
+export function localInstanceEnvironment(
+  instance: ClusterInstance,
+  port: number,
+  settings: LocalClusterSettings,
+): AppEnvironment {
   return {
     PORT: String(port),
     HOST: settings.host,

@@ -11,7 +11,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { CLUSTER, localInstanceEnvironment, localPorts, localSettingsFrom, type ClusterInstance } from './cluster-topology.ts';
+import {
+  CLUSTER,
+  localInstanceEnvironment,
+  localPorts,
+  localSettingsFrom,
+  type ClusterInstance,
+} from './cluster-topology.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Longest wait for an instance to listen and answer /readyz. */
@@ -57,15 +63,26 @@ async function ensureDatabase(url: string): Promise<void> {
 
 /** Starts one instance; its stdout lines are passed through, and the port it reports listening on resolves `port`. */
 function startInstance(instance: ClusterInstance, env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${instance.service} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`${instance.service} did not start within ${START_TIMEOUT_MS} ms`)),
+      START_TIMEOUT_MS,
+    );
     child.once('exit', (code) => reject(new Error(`${instance.service} exited with code ${code} before listening`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       process.stdout.write(`${line}\n`);
       try {
         const entry = JSON.parse(line) as { msg?: unknown; port?: unknown };
-        if (typeof entry.msg === 'string' && entry.msg.startsWith('live comments listening') && typeof entry.port === 'number') {
+        if (
+          typeof entry.msg === 'string' &&
+          entry.msg.startsWith('live comments listening') &&
+          typeof entry.port === 'number'
+        ) {
           clearTimeout(timer);
           resolve(entry.port);
         }
@@ -81,7 +98,10 @@ function startInstance(instance: ClusterInstance, env: NodeJS.ProcessEnv): Runni
 async function waitReady(url: string): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    const ok = await fetch(`${url}/readyz`).then((res) => res.ok, () => false);
+    const ok = await fetch(`${url}/readyz`).then(
+      (res) => res.ok,
+      () => false,
+    );
     if (ok) return;
     if (Date.now() > deadline) throw new Error(`${url}/readyz did not answer 200 within ${START_TIMEOUT_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -101,7 +121,13 @@ async function main(): Promise<void> {
   const stop = async (code: number): Promise<never> => {
     stopping = true;
     for (const { child } of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await Promise.all(running.map(({ child }) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((resolve) => child.once('exit', resolve)))));
+    await Promise.all(
+      running.map(({ child }) =>
+        child.exitCode !== null || child.signalCode !== null
+          ? undefined
+          : new Promise((resolve) => child.once('exit', resolve)),
+      ),
+    );
     process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -123,8 +149,12 @@ async function main(): Promise<void> {
     const urls = await Promise.all(running.map(async ({ port }) => `http://${settings.host}:${await port}`));
     await Promise.all(urls.map(waitReady));
     const instances = running.map(({ instance }, i) => ({ service: instance.service, url: urls[i] }));
-    process.stdout.write(`${JSON.stringify({ level: 30, time: new Date().toISOString(), msg: 'cluster ready', instances })}\n`);
-    say(`ready: ${instances.map((i) => `${i.service} ${i.url}`).join(', ')} (one Redis, one PostgreSQL; Ctrl-C stops both)`);
+    process.stdout.write(
+      `${JSON.stringify({ level: 30, time: new Date().toISOString(), msg: 'cluster ready', instances })}\n`,
+    );
+    say(
+      `ready: ${instances.map((i) => `${i.service} ${i.url}`).join(', ')} (one Redis, one PostgreSQL; Ctrl-C stops both)`,
+    );
   } catch (error) {
     say(error instanceof Error ? error.message : String(error));
     await stop(1);

@@ -46,7 +46,11 @@ async function backendPids(): Promise<number[]> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
   await client.connect();
   try {
-    const rows = (await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'live-comments:measure-%'")).rows;
+    const rows = (
+      await client.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'live-comments:measure-%'",
+      )
+    ).rows;
     return rows.map((r) => r.pid);
   } finally {
     await client.end();
@@ -99,7 +103,12 @@ async function start(env: Record<string, string>): Promise<Instance> {
   });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
-  while (!(await fetch(`${url}/readyz`).then((res) => res.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/readyz`).then(
+      (res) => res.ok,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
     if (Date.now() > deadline) throw new Error(`${url} did not become ready`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -128,7 +137,14 @@ async function idleRss(instance: Instance): Promise<number> {
 async function load(
   instances: Instance[],
   spread: boolean,
-): Promise<{ perSecond: number; p50: number; p99: number; failed: number; serverCpuPerPost: number; dbCpuPerPost: number }> {
+): Promise<{
+  perSecond: number;
+  p50: number;
+  p99: number;
+  failed: number;
+  serverCpuPerPost: number;
+  dbCpuPerPost: number;
+}> {
   const run = nanoid(8);
   const serverPids = instances.map((i) => i.child.pid!);
   const serverBefore = new Map(serverPids.map((pid) => [pid, cpuMs(pid)]));
@@ -156,13 +172,23 @@ async function load(
   const serverCpu = cpuSpent(serverBefore, serverPids);
   const dbCpu = cpuSpent(dbBefore, await backendPids());
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const at = (q: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   const posts = Math.max(1, latencies.length);
-  return { perSecond: latencies.length / SECONDS, p50: at(0.5), p99: at(0.99), failed, serverCpuPerPost: serverCpu / posts, dbCpuPerPost: dbCpu / posts };
+  return {
+    perSecond: latencies.length / SECONDS,
+    p50: at(0.5),
+    p99: at(0.99),
+    failed,
+    serverCpuPerPost: serverCpu / posts,
+    dbCpuPerPost: dbCpu / posts,
+  };
 }
 
 async function withSchema<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const schema = `lc_measure_${nanoid(8).toLowerCase().replace(/[^a-z0-9]/g, 'x')}`;
+  const schema = `lc_measure_${nanoid(8)
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, 'x')}`;
   const admin = new pg.Client({ connectionString: DATABASE_URL });
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
@@ -217,8 +243,12 @@ async function main(): Promise<void> {
     await Promise.all(pair.map(stop));
   });
 
-  console.log(`${POSTERS} concurrent closed-loop posters, ${SECONDS} s per row, servers and load generator on one machine:\n`);
-  console.log('| setup | articles | RSS idle | posts/s | p50 | p99 | server CPU / post | PostgreSQL CPU / post | non-201 |');
+  console.log(
+    `${POSTERS} concurrent closed-loop posters, ${SECONDS} s per row, servers and load generator on one machine:\n`,
+  );
+  console.log(
+    '| setup | articles | RSS idle | posts/s | p50 | p99 | server CPU / post | PostgreSQL CPU / post | non-201 |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const line of rows) console.log(line);
 }

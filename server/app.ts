@@ -69,10 +69,24 @@ export interface AppOverrides {
 async function createFanOut(config: Config, logger: Logger, metrics: Metrics): Promise<FanOut> {
   if (!config.redisUrl) return new MemoryFanOut();
   const { publisher, subscriber } = createRedisClients(config.redisUrl);
-  const counters = { published: (ok: boolean) => metrics.fanoutPublished(ok), feedPublished: (ok: boolean) => metrics.fanoutFeedPublished(ok), received: () => metrics.fanoutReceived(), dropped: () => metrics.fanoutDropped() };
-  const fanout = new RedisFanOut({ publisher, subscriber, instanceId: config.instanceId, channelPrefix: config.redisPrefix, logger: logger.child({ component: 'fanout' }), counters });
+  const counters = {
+    published: (ok: boolean) => metrics.fanoutPublished(ok),
+    feedPublished: (ok: boolean) => metrics.fanoutFeedPublished(ok),
+    received: () => metrics.fanoutReceived(),
+    dropped: () => metrics.fanoutDropped(),
+  };
+  const fanout = new RedisFanOut({
+    publisher,
+    subscriber,
+    instanceId: config.instanceId,
+    channelPrefix: config.redisPrefix,
+    logger: logger.child({ component: 'fanout' }),
+    counters,
+  });
   // Start degraded rather than not at all: posting and local pushes work without Redis.
-  await withTimeout(fanout.whenReady(), REDIS_STARTUP_WAIT_MS).catch(() => logger.warn('Redis is not reachable yet; starting degraded (local pushes only)'));
+  await withTimeout(fanout.whenReady(), REDIS_STARTUP_WAIT_MS).catch(() =>
+    logger.warn('Redis is not reachable yet; starting degraded (local pushes only)'),
+  );
   return fanout;
 }
 
@@ -86,7 +100,9 @@ function createPresenceStore(config: Config, logger: Logger): PresenceStore {
     retryStrategy: (times: number) => Math.min(times * 100, 2000),
   });
   const errorLog = new LogThrottle(5000);
-  redis.on('error', (err: Error) => errorLog.run((suppressed) => logger.warn({ err, suppressed }, 'presence redis connection error')));
+  redis.on('error', (err: Error) =>
+    errorLog.run((suppressed) => logger.warn({ err, suppressed }, 'presence redis connection error')),
+  );
   return new RedisPresenceStore({ redis, keyPrefix: config.redisPrefix, instanceId: config.instanceId });
 }
 
@@ -128,7 +144,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   web.use(createSecurityHeaders(config.allowedOrigins));
   web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
   web.use(createMetricsRouter(metrics));
-  web.use('/api', createCrossOriginMiddleware(originPolicy), createApiRouter({ service, articles, postLimit: abuse.httpPostLimit }));
+  web.use(
+    '/api',
+    createCrossOriginMiddleware(originPolicy),
+    createApiRouter({ service, articles, postLimit: abuse.httpPostLimit }),
+  );
   web.use(createStaticRouter({ articles, demoArticleId: DEMO_ARTICLE_ID }));
   web.use(notFoundHandler);
   web.use(createErrorHandler(logger));
@@ -139,15 +159,30 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const io: CommentServer = new Server(httpServer, {
     serveClient: false,
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
-    cors: { origin: (origin, callback) => callback(null, originPolicy.allows(origin, undefined) ? (origin ?? true) : false) },
+    cors: {
+      origin: (origin, callback) => callback(null, originPolicy.allows(origin, undefined) ? (origin ?? true) : false),
+    },
     // CORS does not protect WebSockets: refuse handshakes from pages of origins not allowed.
-    allowRequest: (req, callback) => callback(null, originPolicy.allows(req.headers.origin, req.headers.host) && abuse.admitConnection(req)),
+    allowRequest: (req, callback) =>
+      callback(null, originPolicy.allows(req.headers.origin, req.headers.host) && abuse.admitConnection(req)),
   });
   abuse.attach(io);
   const slowConsumers = startSlowConsumerSweep(io, { maxBufferedBytes: config.limits.socketMaxBufferBytes, logger });
   const trustProxy = web.get('trust proxy fn') as TrustProxyFn;
-  const presence = new PresenceTracker(io, createPresenceStore(config, logger.child({ component: 'presence' })), logger.child({ component: 'presence' }));
-  attachSocketGateway({ io, service, fanout, logger, metrics, presence, clientIp: (socket) => socketClientIp(socket.request, trustProxy) });
+  const presence = new PresenceTracker(
+    io,
+    createPresenceStore(config, logger.child({ component: 'presence' })),
+    logger.child({ component: 'presence' }),
+  );
+  attachSocketGateway({
+    io,
+    service,
+    fanout,
+    logger,
+    metrics,
+    presence,
+    clientIp: (socket) => socketClientIp(socket.request, trustProxy),
+  });
   let closing: Promise<void> | null = null;
   metrics.watchSockets({ connected: () => io.of('/').sockets.size, rooms: () => io.of('/').adapter.rooms });
 

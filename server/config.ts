@@ -4,7 +4,10 @@ import { nanoid } from 'nanoid';
 
 const PortSchema = z.pipe(
   z.string().check(z.regex(/^\d{1,5}$/, 'must be a port number')),
-  z.pipe(z.transform((s: string) => Number(s)), z.int().check(z.minimum(0), z.maximum(65535, 'must be at most 65535'))),
+  z.pipe(
+    z.transform((s: string) => Number(s)),
+    z.int().check(z.minimum(0), z.maximum(65535, 'must be at most 65535')),
+  ),
 );
 
 const UrlSchema = (protocols: RegExp, what: string) =>
@@ -24,13 +27,20 @@ const OriginsSchema = z.pipe(
     const raw = s.trim();
     if (raw === '' || raw === '*') return 'any' as const;
     const origins: string[] = [];
-    for (const part of raw.split(',').map((p) => p.trim()).filter(Boolean)) {
+    for (const part of raw
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       try {
         const url = new URL(part);
         if (url.origin === 'null' || url.origin !== part.replace(/\/$/, '')) throw new Error('not an origin');
         origins.push(url.origin);
       } catch {
-        ctx.issues.push({ code: 'custom', message: `"${part}" is not an origin like https://news.example.com`, input: part });
+        ctx.issues.push({
+          code: 'custom',
+          message: `"${part}" is not an origin like https://news.example.com`,
+          input: part,
+        });
       }
     }
     return origins;
@@ -52,12 +62,20 @@ const TrustProxySchema = z.pipe(
     const raw = s.trim();
     if (raw === 'true' || raw === 'false') return raw === 'true';
     if (/^\d{1,3}$/.test(raw)) return Number(raw);
-    const parts = raw.split(',').map((p) => p.trim()).filter(Boolean);
+    const parts = raw
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
     for (const part of parts) {
       const [address = '', prefix, ...rest] = part.split('/');
-      const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128));
+      const prefixOk =
+        prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128));
       if (!TRUST_PROXY_NAMES.has(part) && !(isIP(address) !== 0 && prefixOk && rest.length === 0)) {
-        ctx.issues.push({ code: 'custom', message: `"${part}" is not true, false, a hop count, loopback, linklocal, uniquelocal, an IP address or a CIDR`, input: part });
+        ctx.issues.push({
+          code: 'custom',
+          message: `"${part}" is not true, false, a hop count, loopback, linklocal, uniquelocal, an IP address or a CIDR`,
+          input: part,
+        });
       }
     }
     if (parts.length === 0) ctx.issues.push({ code: 'custom', message: 'must not be empty', input: raw });
@@ -75,7 +93,9 @@ const EnvSchema = z.object({
   ALLOWED_ORIGINS: z._default(OriginsSchema, 'any'),
   ADMIN_TOKEN: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
   LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
-  INSTANCE_ID: z.optional(z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 chars of A-Z a-z 0-9 . _ -'))),
+  INSTANCE_ID: z.optional(
+    z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 chars of A-Z a-z 0-9 . _ -')),
+  ),
   SEED_DEMO: z._default(z.enum(['true', 'false']), 'true'),
   TRUST_PROXY: z._default(TrustProxySchema, 'loopback, linklocal, uniquelocal'),
   RATE_LIMIT_POSTS_PER_MINUTE_IP: z._default(CountSchema, 30),
@@ -137,7 +157,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`));
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+    );
   }
   const e = parsed.data;
   return Object.freeze({

@@ -11,7 +11,13 @@ export function createLogger(level: string, instanceId: string): Logger {
     level,
     base: { instance: instanceId },
     redact: {
-      paths: ['authorToken', '*.authorToken', 'req.headers.authorization', 'req.headers.cookie', 'headers.authorization'],
+      paths: [
+        'authorToken',
+        '*.authorToken',
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'headers.authorization',
+      ],
       censor: '[redacted]',
     },
     timestamp: pino.stdTimeFunctions.isoTime,

@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   }
   const app = await createApp(config);
   const port = await app.listen();
-  app.logger.info({ port, host: config.host, storage: storeKind(config), fanout: config.redisUrl ? 'redis' : 'memory' }, `live comments listening on http://localhost:${port}`);
+  app.logger.info(
+    { port, host: config.host, storage: storeKind(config), fanout: config.redisUrl ? 'redis' : 'memory' },
+    `live comments listening on http://localhost:${port}`,
+  );
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -113,21 +113,34 @@ export async function shutDownGracefully(plan: ShutdownPlan): Promise<void> {
     () => true,
     () => false,
   );
-  if (!drained) logger.warn({ requests: requests.count, drainTimeoutMs }, 'shutdown: in-flight work did not finish in time; closing anyway');
+  if (!drained)
+    logger.warn(
+      { requests: requests.count, drainTimeoutMs },
+      'shutdown: in-flight work did not finish in time; closing anyway',
+    );
 
   const sockets = io.engine.clientsCount;
   // Engine-level close: flushes the connection's queued packets, then closes the transport.
   for (const socket of io.sockets.sockets.values()) socket.conn.close();
   const socketsClosed = await until(() => io.engine.clientsCount === 0, socketCloseTimeoutMs);
-  if (!socketsClosed) logger.warn({ left: io.engine.clientsCount }, 'shutdown: some socket connections did not close in time; dropping them');
+  if (!socketsClosed)
+    logger.warn(
+      { left: io.engine.clientsCount },
+      'shutdown: some socket connections did not close in time; dropping them',
+    );
 
-  await withTimeout(Promise.all([requests.idle(), plan.drainWrites()]), Math.max(100, drainTimeoutMs - (Date.now() - started))).catch(() => undefined);
+  await withTimeout(
+    Promise.all([requests.idle(), plan.drainWrites()]),
+    Math.max(100, drainTimeoutMs - (Date.now() - started)),
+  ).catch(() => undefined);
   httpServer.closeAllConnections();
   // Tidies Socket.IO itself (local adapters, timers); every connection is already gone.
   await withTimeout(io.close(), socketCloseTimeoutMs).catch(() => undefined);
 
   for (const resource of plan.resources) {
-    await withTimeout(resource.close(), resourceTimeoutMs).catch((err: unknown) => logger.warn({ err, resource: resource.name }, 'shutdown: close failed'));
+    await withTimeout(resource.close(), resourceTimeoutMs).catch((err: unknown) =>
+      logger.warn({ err, resource: resource.name }, 'shutdown: close failed'),
+    );
   }
   logger.info({ sockets, elapsedMs: Date.now() - started }, 'shutdown complete');
 }

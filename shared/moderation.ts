@@ -44,7 +44,15 @@ const ADMIN_LIST_DEFAULT = 50;
 const LimitQuerySchema = z._default(
   z.pipe(
     z.string().check(z.regex(/^\d{1,4}$/, 'limit must be a whole number')),
-    z.pipe(z.transform((s: string) => Number(s)), z.int().check(z.minimum(1, 'limit must be at least 1'), z.maximum(ADMIN_LIST_MAX, `limit must be at most ${ADMIN_LIST_MAX}`))),
+    z.pipe(
+      z.transform((s: string) => Number(s)),
+      z
+        .int()
+        .check(
+          z.minimum(1, 'limit must be at least 1'),
+          z.maximum(ADMIN_LIST_MAX, `limit must be at most ${ADMIN_LIST_MAX}`),
+        ),
+    ),
   ),
   ADMIN_LIST_DEFAULT,
 );
@@ -78,7 +86,14 @@ export const BAN_MINUTES_MAX = 525_600;
 /** Body of `POST /api/admin/bans`: ban the author of a comment (stored or held). Unknown fields are refused. */
 export const BanInputSchema = z.strictObject({
   commentId: CommentIdSchema,
-  expiresInMinutes: z.optional(z.int().check(z.minimum(1, 'expiresInMinutes must be at least 1'), z.maximum(BAN_MINUTES_MAX, `expiresInMinutes must be at most ${BAN_MINUTES_MAX}`))),
+  expiresInMinutes: z.optional(
+    z
+      .int()
+      .check(
+        z.minimum(1, 'expiresInMinutes must be at least 1'),
+        z.maximum(BAN_MINUTES_MAX, `expiresInMinutes must be at most ${BAN_MINUTES_MAX}`),
+      ),
+  ),
   reason: z.optional(z.string().check(z.maxLength(500, 'reason must be at most 500 characters'))),
 });
 export type BanInput = z.infer<typeof BanInputSchema>;
@@ -107,10 +122,17 @@ export const UnbanResultSchema = z.object({ unbanned: AuthorKeySchema });
 export type UnbanResult = z.infer<typeof UnbanResultSchema>;
 
 /** Body of `PUT /api/admin/articles/:articleId`: the fields to change (at least one). Answer: the ArticleState. */
-export const ArticleSettingsInputSchema = z.strictObject({
-  locked: z.optional(z.boolean()),
-  premoderated: z.optional(z.boolean()),
-}).check(z.refine((input) => input.locked !== undefined || input.premoderated !== undefined, 'Give locked, premoderated or both'));
+export const ArticleSettingsInputSchema = z
+  .strictObject({
+    locked: z.optional(z.boolean()),
+    premoderated: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine(
+      (input) => input.locked !== undefined || input.premoderated !== undefined,
+      'Give locked, premoderated or both',
+    ),
+  );
 export type ArticleSettingsInput = z.infer<typeof ArticleSettingsInputSchema>;
 
 /** Payload of the socket event `admin:subscribe`. */

@@ -24,7 +24,10 @@ const NANOID_PATTERN = /^[A-Za-z0-9_-]+$/;
 export const ArticleIdSchema = z.string().check(
   z.minLength(1, 'Article id must not be empty'),
   z.maxLength(LIMITS.articleIdMax, `Article id must be at most ${LIMITS.articleIdMax} characters`),
-  z.refine((s) => s.length > LIMITS.articleIdMax || ARTICLE_ID_PATTERN.test(s), 'Article id may only use A-Z a-z 0-9 . _ : - and must start with a letter or digit'),
+  z.refine(
+    (s) => s.length > LIMITS.articleIdMax || ARTICLE_ID_PATTERN.test(s),
+    'Article id may only use A-Z a-z 0-9 . _ : - and must start with a letter or digit',
+  ),
 );
 export type ArticleId = z.infer<typeof ArticleIdSchema>;
 
@@ -50,7 +53,9 @@ export const AuthorNameInputSchema = z.string().check(
   z.overwrite(normalizeName),
   z.minLength(1, 'Name must not be empty'),
   z.maxLength(LIMITS.nameMax, `Name must be at most ${LIMITS.nameMax} characters`),
-  z.refine((s) => s.length > LIMITS.nameMax || nameProblem(s) === null, { error: (issue) => nameProblem(String(issue.input)) ?? 'Invalid name' }),
+  z.refine((s) => s.length > LIMITS.nameMax || nameProblem(s) === null, {
+    error: (issue) => nameProblem(String(issue.input)) ?? 'Invalid name',
+  }),
 );
 
 /** A body as typed: normalised (see normalizeBody), 1–5000 chars, newlines kept. */
@@ -152,7 +157,10 @@ export type Presence = z.infer<typeof PresenceSchema>;
 export const CountsSubscribePayloadSchema = z.strictObject({
   articleIds: z
     .array(ArticleIdSchema)
-    .check(z.minLength(1, 'articleIds must not be empty'), z.maxLength(LIMITS.countsMax, `At most ${LIMITS.countsMax} articles`)),
+    .check(
+      z.minLength(1, 'articleIds must not be empty'),
+      z.maxLength(LIMITS.countsMax, `At most ${LIMITS.countsMax} articles`),
+    ),
 });
 export type CountsSubscribePayload = z.infer<typeof CountsSubscribePayloadSchema>;
 
@@ -217,7 +225,17 @@ const QueryIntSchema = z.pipe(
 
 /** Query of `GET …/comments`: page size, opaque cursor from the previous page's `next`, order of threads. */
 export const PageQuerySchema = z.strictObject({
-  limit: z.optional(z.pipe(QueryIntSchema, z.int().check(z.minimum(1, 'limit must be at least 1'), z.maximum(LIMITS.pageMax, `limit must be at most ${LIMITS.pageMax}`)))),
+  limit: z.optional(
+    z.pipe(
+      QueryIntSchema,
+      z
+        .int()
+        .check(
+          z.minimum(1, 'limit must be at least 1'),
+          z.maximum(LIMITS.pageMax, `limit must be at most ${LIMITS.pageMax}`),
+        ),
+    ),
+  ),
   before: z.optional(z.string().check(z.regex(/^\d{1,15}$/, 'before must be a cursor from a previous page'))),
   order: z.optional(SortOrderSchema),
 });

@@ -23,7 +23,9 @@ export interface BaselineComment {
  * with `{ author: { name }, body }`, which numbers the comment per article, hands it to `broadcast`,
  * and answers 201 like the product. Minimal checks only: these are floors, not products.
  */
-export function createBareHandler(broadcast: (comment: BaselineComment) => void): (req: IncomingMessage, res: ServerResponse) => void {
+export function createBareHandler(
+  broadcast: (comment: BaselineComment) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const seqs = new Map<string, number>();
   return (req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
@@ -32,7 +34,9 @@ export function createBareHandler(broadcast: (comment: BaselineComment) => void)
     }
     const match = req.method === 'POST' ? POST_PATH.exec(req.url ?? '') : null;
     if (!match) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"Not found"}}');
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"error":{"code":"not_found","message":"Not found"}}');
       return;
     }
     const articleId = match[1]!;
@@ -50,7 +54,9 @@ export function createBareHandler(broadcast: (comment: BaselineComment) => void)
         input = {};
       }
       if (size > MAX_BODY_BYTES || typeof input.body !== 'string' || typeof input.author?.name !== 'string') {
-        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"invalid_input","message":"Invalid comment"}}');
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end('{"error":{"code":"invalid_input","message":"Invalid comment"}}');
         return;
       }
       const seq = (seqs.get(articleId) ?? 0) + 1;
@@ -67,7 +73,9 @@ export function createBareHandler(broadcast: (comment: BaselineComment) => void)
         seq,
       };
       broadcast(comment);
-      res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify({ comment, authorToken: nanoid(43) }));
+      res
+        .writeHead(201, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ comment, authorToken: nanoid(43) }));
     });
   };
 }

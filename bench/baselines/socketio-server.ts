@@ -10,7 +10,9 @@ import { Server } from 'socket.io';
 import { startStatsResponder } from '../lib/stats-responder.ts';
 import { createBareHandler } from './bare-http.ts';
 
-const server = createServer(createBareHandler((comment) => io.to(`article:${comment.articleId}`).emit('comment:created', comment)));
+const server = createServer(
+  createBareHandler((comment) => io.to(`article:${comment.articleId}`).emit('comment:created', comment)),
+);
 const io = new Server(server, { serveClient: false, maxHttpBufferSize: 64 * 1024 });
 
 const redisUrl = process.env.REDIS_URL;
@@ -24,7 +26,8 @@ if (redisUrl) {
 
 io.on('connection', (socket) => {
   socket.on('article:subscribe', (payload: unknown, ack: unknown) => {
-    const articleId = typeof payload === 'object' && payload !== null ? (payload as { articleId?: unknown }).articleId : undefined;
+    const articleId =
+      typeof payload === 'object' && payload !== null ? (payload as { articleId?: unknown }).articleId : undefined;
     const reply = typeof ack === 'function' ? (ack as (answer: object) => void) : () => undefined;
     if (typeof articleId !== 'string' || articleId.length === 0 || articleId.length > 128) {
       reply({ ok: false, error: { code: 'invalid_input', message: 'Invalid subscription' } });

@@ -11,7 +11,14 @@ export interface BenchPlan {
   write: { durationS: number; concurrency: number; openLoopRate: number };
   rss: { targets: TargetSpec[]; connections: number[] };
   fanout: { targets: TargetSpec[]; subscribers: number[]; rates: number[]; durationS: number; drainMs: number };
-  articles: { targets: TargetSpec[]; articles: number; perArticle: number; rate: number; durationS: number; drainMs: number };
+  articles: {
+    targets: TargetSpec[];
+    articles: number;
+    perArticle: number;
+    rate: number;
+    durationS: number;
+    drainMs: number;
+  };
   saturation: { targets: TargetSpec[]; subscribers: number; rates: number[]; durationS: number; drainMs: number };
 }
 
@@ -31,8 +38,21 @@ function fullPlan(): BenchPlan {
       durationS: 6,
       drainMs: 6000,
     },
-    articles: { targets: t('ws', 'socketio', 'product', 'socketio-redis', 'product-redis'), articles: 1000, perArticle: 5, rate: 100, durationS: 10, drainMs: 8000 },
-    saturation: { targets: t('ws', 'socketio', 'product'), subscribers: 5000, rates: [25, 50, 100, 200, 400, 800, 1600], durationS: 5, drainMs: 8000 },
+    articles: {
+      targets: t('ws', 'socketio', 'product', 'socketio-redis', 'product-redis'),
+      articles: 1000,
+      perArticle: 5,
+      rate: 100,
+      durationS: 10,
+      drainMs: 8000,
+    },
+    saturation: {
+      targets: t('ws', 'socketio', 'product'),
+      subscribers: 5000,
+      rates: [25, 50, 100, 200, 400, 800, 1600],
+      durationS: 5,
+      drainMs: 8000,
+    },
   };
 }
 
@@ -43,8 +63,21 @@ function quickPlan(): BenchPlan {
     outDir: 'bench/results/quick',
     write: { durationS: 2, concurrency: 16, openLoopRate: 500 },
     rss: { targets: t('product'), connections: [1000] },
-    fanout: { targets: t('ws', 'socketio', 'product', 'product-redis'), subscribers: [100, 1000], rates: [10, 50], durationS: 2, drainMs: 3000 },
-    articles: { targets: t('socketio', 'product'), articles: 200, perArticle: 5, rate: 50, durationS: 2, drainMs: 3000 },
+    fanout: {
+      targets: t('ws', 'socketio', 'product', 'product-redis'),
+      subscribers: [100, 1000],
+      rates: [10, 50],
+      durationS: 2,
+      drainMs: 3000,
+    },
+    articles: {
+      targets: t('socketio', 'product'),
+      articles: 200,
+      perArticle: 5,
+      rate: 50,
+      durationS: 2,
+      drainMs: 3000,
+    },
     saturation: { targets: t('product'), subscribers: 1000, rates: [100, 400], durationS: 2, drainMs: 3000 },
   };
 }
@@ -65,7 +98,8 @@ Example, one cell: npm run bench -- --only=fanout --targets=product,socketio --s
 
 function numbers(value: string, flag: string): number[] {
   const list = value.split(',').map((part) => Number(part.trim()));
-  if (list.length === 0 || list.some((n) => !Number.isFinite(n) || n <= 0)) throw new Error(`${flag} needs positive numbers, got "${value}"`);
+  if (list.length === 0 || list.some((n) => !Number.isFinite(n) || n <= 0))
+    throw new Error(`${flag} needs positive numbers, got "${value}"`);
   return list;
 }
 
@@ -94,7 +128,8 @@ export function parseArgs(argv: readonly string[]): BenchPlan | 'help' {
       case 'targets': {
         const names = value.split(',').map((n) => n.trim());
         const unknown = names.filter((n) => !(n in TARGETS));
-        if (unknown.length > 0) throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${Object.keys(TARGETS).join(', ')}`);
+        if (unknown.length > 0)
+          throw new Error(`unknown target(s) ${unknown.join(', ')}; known: ${Object.keys(TARGETS).join(', ')}`);
         const specs = names.map((n) => TARGETS[n as TargetName]);
         plan.fanout.targets = specs;
         plan.articles.targets = specs;

@@ -148,7 +148,12 @@ export async function warmUp(ctx: PhaseContext): Promise<void> {
 
 /** Passes when p99 ≤ 1 s and nothing was lost, repeated or refused. */
 export function cellHealthy(cell: CellResult): boolean {
-  return cell.delivery.latency.p99 <= 1000 && cell.delivery.delivered === cell.delivery.expected && cell.delivery.duplicates === 0 && cell.posts.failed === 0;
+  return (
+    cell.delivery.latency.p99 <= 1000 &&
+    cell.delivery.delivered === cell.delivery.expected &&
+    cell.delivery.duplicates === 0 &&
+    cell.posts.failed === 0
+  );
 }
 
 export function oneLine(cell: CellResult): string {

@@ -60,7 +60,12 @@ export class Poster {
  * before it; `fire(n, dueAt)` is called as soon as possible after that time (late timers fire every
  * overdue item at once). Resolves after the last item was fired.
  */
-export async function runOpenLoop(rate: number, count: number, startAt: number, fire: (n: number, dueAt: number) => void): Promise<void> {
+export async function runOpenLoop(
+  rate: number,
+  count: number,
+  startAt: number,
+  fire: (n: number, dueAt: number) => void,
+): Promise<void> {
   const interval = 1000 / rate;
   let n = 0;
   while (n < count) {

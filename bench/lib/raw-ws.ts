@@ -31,10 +31,18 @@ export class RawWebSocket {
   ) {}
 
   /** Opens `ws://host:port/path`; resolves after the 101 handshake. Frames that arrive with the handshake are delivered. */
-  static open(host: string, port: number, path: string, handlers: RawWebSocketHandlers, timeoutMs = 10_000): Promise<RawWebSocket> {
+  static open(
+    host: string,
+    port: number,
+    path: string,
+    handlers: RawWebSocketHandlers,
+    timeoutMs = 10_000,
+  ): Promise<RawWebSocket> {
     return new Promise((resolve, reject) => {
       const key = randomBytes(16).toString('base64');
-      const expectedAccept = createHash('sha1').update(key + WS_GUID).digest('base64');
+      const expectedAccept = createHash('sha1')
+        .update(key + WS_GUID)
+        .digest('base64');
       const socket = connect({ host, port });
       socket.setNoDelay(true);
       let head: Buffer = Buffer.alloc(0);
@@ -56,7 +64,10 @@ export class RawWebSocket {
         }
         const lines = head.subarray(0, end).toString('latin1').split('\r\n');
         const status = lines[0] ?? '';
-        const accept = lines.find((line) => line.toLowerCase().startsWith('sec-websocket-accept:'))?.slice('sec-websocket-accept:'.length).trim();
+        const accept = lines
+          .find((line) => line.toLowerCase().startsWith('sec-websocket-accept:'))
+          ?.slice('sec-websocket-accept:'.length)
+          .trim();
         if (!/^HTTP\/1\.1 101 /.test(status) || accept !== expectedAccept) {
           fail(new Error(`WebSocket handshake refused: ${status}`));
           return;

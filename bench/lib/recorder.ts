@@ -81,7 +81,11 @@ export class PhaseRecorder {
 
   /** A subscriber received comment `n` at `now`. */
   receive(subscriber: number, n: number, now: number): void {
-    if (n >= this.posted || Number.isNaN(this.intended[n]!) || this.articleOfSubscriber[subscriber] !== this.articleOfComment[n]) {
+    if (
+      n >= this.posted ||
+      Number.isNaN(this.intended[n]!) ||
+      this.articleOfSubscriber[subscriber] !== this.articleOfComment[n]
+    ) {
       this.stray += 1;
       return;
     }

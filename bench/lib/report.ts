@@ -25,7 +25,9 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
   const out: string[] = [];
   out.push(`# Benchmark results (${results.mode} run)`);
   out.push('');
-  out.push(`Run ${results.startedAt} → ${results.finishedAt} (${Math.round(results.durationS)} s). Command: \`npm run bench${results.argv.length ? ` -- ${results.argv.join(' ')}` : ''}\`.`);
+  out.push(
+    `Run ${results.startedAt} → ${results.finishedAt} (${Math.round(results.durationS)} s). Command: \`npm run bench${results.argv.length ? ` -- ${results.argv.join(' ')}` : ''}\`.`,
+  );
   out.push('');
   out.push(
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGB} GB RAM, Node ${m.node}, Linux ${m.kernel}, open files ${m.openFilesLimit}. ` +
@@ -34,9 +36,9 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
   );
   out.push('');
   out.push(
-    'Latency is measured from each comment\'s *intended* send time on an open-loop schedule to its receipt at each subscriber, all in one generator process (one clock). ' +
+    "Latency is measured from each comment's *intended* send time on an open-loop schedule to its receipt at each subscriber, all in one generator process (one clock). " +
       '"first/last p99": per comment, the time to its first and last recipient. CPU µs/delivery: server CPU time (all instances) during the phase ÷ deliveries. ' +
-      'ELD: event-loop delay. ⚠: the generator used more than 80% of a core, so it may be what limits that cell. load: the machine\'s 1-minute load average at the end of the cell.',
+      "ELD: event-loop delay. ⚠: the generator used more than 80% of a core, so it may be what limits that cell. load: the machine's 1-minute load average at the end of the cell.",
   );
   if (chartFile) {
     out.push('');
@@ -48,21 +50,28 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
   out.push('');
   out.push('| target | measured | |');
   out.push('|---|---|---|');
-  for (const check of results.targets) out.push(`| ${check.target} | ${check.measured} | ${check.pass === null ? '–' : check.pass ? 'met' : '**missed**'} |`);
+  for (const check of results.targets)
+    out.push(
+      `| ${check.target} | ${check.measured} | ${check.pass === null ? '–' : check.pass ? 'met' : '**missed**'} |`,
+    );
 
   if (results.fanout.length > 0) {
     out.push('');
     out.push('## Fan-out: one hot article');
     out.push('');
     out.push(CELL_HEADER);
-    const sorted = [...results.fanout].sort((a, b) => a.subscribers - b.subscribers || a.rate - b.rate || order(a.target) - order(b.target));
+    const sorted = [...results.fanout].sort(
+      (a, b) => a.subscribers - b.subscribers || a.rate - b.rate || order(a.target) - order(b.target),
+    );
     for (const cell of sorted) out.push(cellRow(cell));
   }
 
   if (results.articles.length > 0) {
     const a = results.articles[0]!;
     out.push('');
-    out.push(`## Many articles: ${int(a.articles)} articles × ${int(a.subscribers / a.articles)} subscribers, ${a.rate} comments/s in total`);
+    out.push(
+      `## Many articles: ${int(a.articles)} articles × ${int(a.subscribers / a.articles)} subscribers, ${a.rate} comments/s in total`,
+    );
     out.push('');
     out.push(CELL_HEADER);
     for (const cell of results.articles) out.push(cellRow(cell));
@@ -76,9 +85,14 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
     out.push('|---|--:|--:|--:|---|');
     for (const s of results.saturation) {
       const steps = s.steps
-        .map((c) => `${c.rate}: ${f1(c.delivery.latency.p99)}, ${c.delivery.delivered === c.delivery.expected ? 'all' : `${int(c.delivery.delivered)}/${int(c.delivery.expected)}`}${c.generator.overloaded ? ' ⚠' : ''}`)
+        .map(
+          (c) =>
+            `${c.rate}: ${f1(c.delivery.latency.p99)}, ${c.delivery.delivered === c.delivery.expected ? 'all' : `${int(c.delivery.delivered)}/${int(c.delivery.expected)}`}${c.generator.overloaded ? ' ⚠' : ''}`,
+        )
         .join('; ');
-      out.push(`| ${s.label} | ${int(s.subscribers)} | ${s.sustainedRate === null ? 'none' : `${s.sustainedRate}/s`} | ${s.failedRate === null ? '–' : `${s.failedRate}/s`} | ${steps} |`);
+      out.push(
+        `| ${s.label} | ${int(s.subscribers)} | ${s.sustainedRate === null ? 'none' : `${s.sustainedRate}/s`} | ${s.failedRate === null ? '–' : `${s.failedRate}/s`} | ${steps} |`,
+      );
     }
   }
 
@@ -86,12 +100,18 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
     out.push('');
     out.push('## Server memory with idle connections (after a full GC; two-instance targets: both processes)');
     out.push('');
-    out.push('Measured after warming the server up with 200 connections that then closed. KB/connection: (RSS − idle RSS) / connections; marginal: RSS added per connection since the previous count.');
+    out.push(
+      'Measured after warming the server up with 200 connections that then closed. KB/connection: (RSS − idle RSS) / connections; marginal: RSS added per connection since the previous count.',
+    );
     out.push('');
-    out.push('| target | connections | RSS MB | RSS KB/connection | marginal KB/connection | heap MB | heap KB/connection |');
+    out.push(
+      '| target | connections | RSS MB | RSS KB/connection | marginal KB/connection | heap MB | heap KB/connection |',
+    );
     out.push('|---|--:|--:|--:|--:|--:|--:|');
     for (const p of results.rss) {
-      out.push(`| ${p.label} | ${int(p.connections)} | ${f1(p.rssMB)} | ${p.rssPerConnectionKB === null ? '–' : f1(p.rssPerConnectionKB)} | ${p.rssMarginalKB === null ? '–' : f1(p.rssMarginalKB)} | ${f1(p.heapUsedMB)} | ${p.heapPerConnectionKB === null ? '–' : f1(p.heapPerConnectionKB)} |`);
+      out.push(
+        `| ${p.label} | ${int(p.connections)} | ${f1(p.rssMB)} | ${p.rssPerConnectionKB === null ? '–' : f1(p.rssPerConnectionKB)} | ${p.rssMarginalKB === null ? '–' : f1(p.rssMarginalKB)} | ${f1(p.heapUsedMB)} | ${p.heapPerConnectionKB === null ? '–' : f1(p.heapPerConnectionKB)} |`,
+      );
     }
   }
 
@@ -102,11 +122,15 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
     out.push('');
     out.push('| measurement | posts/s | p50 ms | p99 ms | max ms | failed | notes |');
     out.push('|---|--:|--:|--:|--:|--:|---|');
-    out.push(`| comment service + store, in process, one after another | ${int(w.inProcess.postsPerSec)} | ${f1(w.inProcess.latency.p50)} | ${f1(w.inProcess.latency.p99)} | ${f1(w.inProcess.latency.max)} | 0 | ${f1(w.inProcess.cpuUsPerPost)} µs CPU per post |`);
+    out.push(
+      `| comment service + store, in process, one after another | ${int(w.inProcess.postsPerSec)} | ${f1(w.inProcess.latency.p50)} | ${f1(w.inProcess.latency.p99)} | ${f1(w.inProcess.latency.max)} | 0 | ${f1(w.inProcess.cpuUsPerPost)} µs CPU per post |`,
+    );
     out.push(
       `| HTTP POST, ${w.httpMax.concurrency} concurrent posters (closed loop) | ${int(w.httpMax.postsPerSec)} | ${f1(w.httpMax.latency.p50)} | ${f1(w.httpMax.latency.p99)} | ${f1(w.httpMax.latency.max)} | ${w.httpMax.failed} | server ${pct(w.httpMax.serverCpuCores)} CPU, ELD p99 ${f1(w.httpMax.serverEldP99)} ms; generator ${pct(w.httpMax.generatorCpuCores)} |`,
     );
-    out.push(`| HTTP POST, open loop at ${w.httpOpenLoop.rate}/s | ${w.httpOpenLoop.rate} | ${f1(w.httpOpenLoop.latency.p50)} | ${f1(w.httpOpenLoop.latency.p99)} | ${f1(w.httpOpenLoop.latency.max)} | ${w.httpOpenLoop.failed} | server ELD p99 ${f1(w.httpOpenLoop.serverEldP99)} ms |`);
+    out.push(
+      `| HTTP POST, open loop at ${w.httpOpenLoop.rate}/s | ${w.httpOpenLoop.rate} | ${f1(w.httpOpenLoop.latency.p50)} | ${f1(w.httpOpenLoop.latency.p99)} | ${f1(w.httpOpenLoop.latency.max)} | ${w.httpOpenLoop.failed} | server ELD p99 ${f1(w.httpOpenLoop.serverEldP99)} ms |`,
+    );
   }
   out.push('');
   return out.join('\n');

@@ -27,11 +27,46 @@ export interface TargetSpec {
 
 export const TARGETS: Record<TargetName, TargetSpec> = {
   ws: { name: 'ws', label: 'bare ws', protocol: 'ws', instances: 1, batch: false, kind: 'ws' },
-  socketio: { name: 'socketio', label: 'bare Socket.IO', protocol: 'socketio', instances: 1, batch: false, kind: 'socketio' },
-  'socketio-redis': { name: 'socketio-redis', label: 'bare Socket.IO ×2 (redis-adapter)', protocol: 'socketio', instances: 2, batch: false, kind: 'socketio' },
-  product: { name: 'product', label: 'product (batch)', protocol: 'socketio', instances: 1, batch: true, kind: 'product' },
-  'product-nobatch': { name: 'product-nobatch', label: 'product (no batch)', protocol: 'socketio', instances: 1, batch: false, kind: 'product' },
-  'product-redis': { name: 'product-redis', label: 'product ×2 (Redis, batch)', protocol: 'socketio', instances: 2, batch: true, kind: 'product' },
+  socketio: {
+    name: 'socketio',
+    label: 'bare Socket.IO',
+    protocol: 'socketio',
+    instances: 1,
+    batch: false,
+    kind: 'socketio',
+  },
+  'socketio-redis': {
+    name: 'socketio-redis',
+    label: 'bare Socket.IO ×2 (redis-adapter)',
+    protocol: 'socketio',
+    instances: 2,
+    batch: false,
+    kind: 'socketio',
+  },
+  product: {
+    name: 'product',
+    label: 'product (batch)',
+    protocol: 'socketio',
+    instances: 1,
+    batch: true,
+    kind: 'product',
+  },
+  'product-nobatch': {
+    name: 'product-nobatch',
+    label: 'product (no batch)',
+    protocol: 'socketio',
+    instances: 1,
+    batch: false,
+    kind: 'product',
+  },
+  'product-redis': {
+    name: 'product-redis',
+    label: 'product ×2 (Redis, batch)',
+    protocol: 'socketio',
+    instances: 2,
+    batch: true,
+    kind: 'product',
+  },
 };
 
 export interface Endpoint {
@@ -84,20 +119,30 @@ export class ServerProcess {
   }
 
   /** Starts `node [flags] script` in the repo with `env`, and waits until GET /healthz answers 200. */
-  static async start(name: string, script: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<ServerProcess> {
+  static async start(
+    name: string,
+    script: string,
+    env: Record<string, string>,
+    nodeFlags: string[] = [],
+  ): Promise<ServerProcess> {
     const port = await freePort();
     // BENCH_SERVER_NODE_FLAGS adds flags to every server process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile one.
     const extra = (process.env.BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     const args = ['--expose-gc', ...extra, '--import', 'tsx', ...nodeFlags, script];
-    const child = spawn('bash', ['-c', `ulimit -n ${SERVER_NOFILE} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const child = spawn(
+      'bash',
+      ['-c', `ulimit -n ${SERVER_NOFILE} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', ...env },
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      },
+    );
     const server = new ServerProcess(name, port, child);
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (server.exitCode !== undefined) throw new Error(`${name} exited with ${server.exitCode} before it was ready:\n${server.output}`);
+      if (server.exitCode !== undefined)
+        throw new Error(`${name} exited with ${server.exitCode} before it was ready:\n${server.output}`);
       if (Date.now() > deadline) {
         await server.stop();
         throw new Error(`${name} did not answer /healthz within 30 s:\n${server.output}`);
@@ -227,7 +272,14 @@ export async function startTarget(spec: TargetSpec, runId: string): Promise<Runn
       const redis: Record<string, string> = spec.instances > 1 ? { REDIS_URL, REDIS_PREFIX: prefix } : {};
       const name = `${spec.name}#${i + 1}`;
       if (spec.kind === 'product') {
-        processes.push(await ServerProcess.start(name, 'server/main.ts', productEnv(dir, { ...redis, INSTANCE_ID: `bench-${i + 1}` }), ['--import', './bench/lib/probe.ts']));
+        processes.push(
+          await ServerProcess.start(
+            name,
+            'server/main.ts',
+            productEnv(dir, { ...redis, INSTANCE_ID: `bench-${i + 1}` }),
+            ['--import', './bench/lib/probe.ts'],
+          ),
+        );
       } else if (spec.kind === 'socketio') {
         processes.push(await ServerProcess.start(name, 'bench/baselines/socketio-server.ts', redis));
       } else {

@@ -25,7 +25,12 @@ export interface StatsReply {
 }
 
 export function isStatsRequest(message: unknown): message is StatsRequest {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'bench:stats' && typeof (message as { id?: unknown }).id === 'number';
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as { type?: unknown }).type === 'bench:stats' &&
+    typeof (message as { id?: unknown }).id === 'number'
+  );
 }
 
 export function isStatsReply(message: unknown): message is StatsReply {
@@ -60,7 +65,12 @@ export function startStatsResponder(): void {
       cpuUs: cpu.user + cpu.system,
       rssBytes: memory.rss,
       heapUsedBytes: memory.heapUsed,
-      eld: { p50: nsToMs(eld.percentile(50)), p99: nsToMs(eld.percentile(99)), max: nsToMs(eld.max), mean: nsToMs(eld.mean) },
+      eld: {
+        p50: nsToMs(eld.percentile(50)),
+        p99: nsToMs(eld.percentile(99)),
+        max: nsToMs(eld.max),
+        mean: nsToMs(eld.mean),
+      },
     };
     if (message.reset) eld.reset();
     const reply: StatsReply = { type: 'bench:stats', id: message.id, stats };

@@ -155,7 +155,9 @@ export class SubscriberPool {
             if (type === CH_0) ws.sendText('40');
             else if (text.startsWith('40')) ws.sendText(subscribe);
             else if (text.startsWith('430')) {
-              const [answer] = JSON.parse(text.slice(3)) as [{ ok?: boolean; error?: { message?: string } } | undefined];
+              const [answer] = JSON.parse(text.slice(3)) as [
+                { ok?: boolean; error?: { message?: string } } | undefined,
+              ];
               if (!answer?.ok) {
                 fail(new Error(`subscribe refused: ${answer?.error?.message ?? text}`));
                 return;

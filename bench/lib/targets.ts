@@ -11,14 +11,26 @@ export interface TargetCheck {
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
-function fanoutCell(cells: readonly CellResult[], target: string, subscribers: number, rate: number): CellResult | undefined {
-  return cells.find((c) => c.scenario === 'fanout' && c.target === target && c.subscribers === subscribers && c.rate === rate);
+function fanoutCell(
+  cells: readonly CellResult[],
+  target: string,
+  subscribers: number,
+  rate: number,
+): CellResult | undefined {
+  return cells.find(
+    (c) => c.scenario === 'fanout' && c.target === target && c.subscribers === subscribers && c.rate === rate,
+  );
 }
 
-const lossless = (cell: CellResult) => cell.delivery.delivered === cell.delivery.expected && cell.delivery.duplicates === 0;
+const lossless = (cell: CellResult) =>
+  cell.delivery.delivered === cell.delivery.expected && cell.delivery.duplicates === 0;
 
 /** The targets from the issue (measured on our 2-core machines), evaluated on this run. */
-export function checkTargets(results: { fanout: readonly CellResult[]; rss: readonly RssPoint[]; writePath: WritePathResult | null }): TargetCheck[] {
+export function checkTargets(results: {
+  fanout: readonly CellResult[];
+  rss: readonly RssPoint[];
+  writePath: WritePathResult | null;
+}): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const { fanout, rss, writePath } = results;
 
@@ -38,7 +50,11 @@ export function checkTargets(results: { fanout: readonly CellResult[]; rss: read
       pass: cpuRatio <= 1.2,
     });
   } else {
-    checks.push({ target: '1,000 subscribers × 10/s: product vs bare Socket.IO (p99, CPU per delivery)', measured: 'not measured in this run', pass: null });
+    checks.push({
+      target: '1,000 subscribers × 10/s: product vs bare Socket.IO (p99, CPU per delivery)',
+      measured: 'not measured in this run',
+      pass: null,
+    });
   }
 
   const pairs = fanout.filter((c) => c.scenario === 'fanout' && c.target === 'product-redis');
@@ -63,17 +79,27 @@ export function checkTargets(results: { fanout: readonly CellResult[]; rss: read
       pass: deltas.every((p) => added(p) <= 2),
     });
   } else {
-    checks.push({ target: 'Two instances over Redis add ≤ 2 ms to p50', measured: 'not measured in this run', pass: null });
+    checks.push({
+      target: 'Two instances over Redis add ≤ 2 ms to p50',
+      measured: 'not measured in this run',
+      pass: null,
+    });
   }
 
   const productRss = rss.filter((p) => p.target === 'product' && p.rssPerConnectionKB !== null);
   if (productRss.length > 0) {
     // Every figure counts: the average over idle at each count, and the cost of each added connection.
-    const figures = productRss.flatMap((p) => [p.rssPerConnectionKB!, ...(p.rssMarginalKB === null ? [] : [p.rssMarginalKB])]);
+    const figures = productRss.flatMap((p) => [
+      p.rssPerConnectionKB!,
+      ...(p.rssMarginalKB === null ? [] : [p.rssMarginalKB]),
+    ]);
     checks.push({
       target: 'RSS ≤ 20 KB per idle connection',
       measured: productRss
-        .map((p) => `${fmt(p.rssPerConnectionKB!)} KB at ${p.connections}${p.rssMarginalKB === null ? '' : ` (${fmt(p.rssMarginalKB)} KB per added connection)`}, heap ${fmt(p.heapPerConnectionKB!)} KB`)
+        .map(
+          (p) =>
+            `${fmt(p.rssPerConnectionKB!)} KB at ${p.connections}${p.rssMarginalKB === null ? '' : ` (${fmt(p.rssMarginalKB)} KB per added connection)`}, heap ${fmt(p.heapPerConnectionKB!)} KB`,
+        )
         .join('; '),
       pass: Math.max(...figures) <= 20,
     });
@@ -87,10 +113,18 @@ export function checkTargets(results: { fanout: readonly CellResult[]; rss: read
     hot
       ? {
           target: '5,000 subscribers × 50/s on one instance: p99 < 250 ms',
-          measured: `p99 ${fmt(hot.delivery.latency.p99)} ms, delivered ${hot.delivery.delivered}/${hot.delivery.expected}` + (hotBare ? ` (bare Socket.IO: p99 ${fmt(hotBare.delivery.latency.p99)} ms, delivered ${hotBare.delivery.delivered}/${hotBare.delivery.expected})` : ''),
+          measured:
+            `p99 ${fmt(hot.delivery.latency.p99)} ms, delivered ${hot.delivery.delivered}/${hot.delivery.expected}` +
+            (hotBare
+              ? ` (bare Socket.IO: p99 ${fmt(hotBare.delivery.latency.p99)} ms, delivered ${hotBare.delivery.delivered}/${hotBare.delivery.expected})`
+              : ''),
           pass: hot.delivery.latency.p99 < 250 && lossless(hot),
         }
-      : { target: '5,000 subscribers × 50/s on one instance: p99 < 250 ms', measured: 'not measured in this run', pass: null },
+      : {
+          target: '5,000 subscribers × 50/s on one instance: p99 < 250 ms',
+          measured: 'not measured in this run',
+          pass: null,
+        },
   );
 
   if (writePath) {
@@ -105,7 +139,11 @@ export function checkTargets(results: { fanout: readonly CellResult[]; rss: read
       pass: writePath.httpOpenLoop.latency.p99 < 20 && writePath.httpOpenLoop.failed === 0,
     });
   } else {
-    checks.push({ target: 'Write path (posts/s, p99 at 500 posts/s)', measured: 'not measured in this run', pass: null });
+    checks.push({
+      target: 'Write path (posts/s, p99 at 500 posts/s)',
+      measured: 'not measured in this run',
+      pass: null,
+    });
   }
   return checks;
 }

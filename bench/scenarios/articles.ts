@@ -20,11 +20,21 @@ export async function runArticles(options: ArticlesOptions): Promise<CellResult[
   for (const spec of options.targets) {
     const articleIds = Array.from({ length: options.articles }, (_, i) => `many-${options.runId}-${spec.name}-${i}`);
     const random = seededRandom(42);
-    const picks = Array.from({ length: Math.ceil(options.rate * options.durationS) + 1 }, () => Math.floor(random() * options.articles));
+    const picks = Array.from({ length: Math.ceil(options.rate * options.durationS) + 1 }, () =>
+      Math.floor(random() * options.articles),
+    );
     options.log(`many articles: ${spec.label}`);
     await withTarget(spec, options.runId, articleIds, async ({ target, pool, poster }) => {
       await pool.grow(options.articles * options.perArticle, (i) => i % options.articles);
-      const ctx = { scenario: 'articles' as const, target, pool, poster, articleIds, articleOf: (n: number) => picks[n] ?? 0, drainMs: options.drainMs };
+      const ctx = {
+        scenario: 'articles' as const,
+        target,
+        pool,
+        poster,
+        articleIds,
+        articleOf: (n: number) => picks[n] ?? 0,
+        drainMs: options.drainMs,
+      };
       await warmUp(ctx);
       const cell = await runPhase(ctx, options.rate, options.durationS);
       cells.push(cell);

@@ -12,7 +12,12 @@ export async function withTarget<T>(
   body: (ctx: { target: RunningTarget; pool: SubscriberPool; poster: Poster }) => Promise<T>,
 ): Promise<T> {
   const target = await startTarget(spec, runId);
-  const pool = new SubscriberPool({ protocol: spec.protocol, batch: spec.batch, endpoints: target.endpoints, articleIds });
+  const pool = new SubscriberPool({
+    protocol: spec.protocol,
+    batch: spec.batch,
+    endpoints: target.endpoints,
+    articleIds,
+  });
   const poster = new Poster(target.postEndpoint);
   try {
     return await body({ target, pool, poster });

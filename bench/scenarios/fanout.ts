@@ -28,7 +28,15 @@ export async function runFanout(options: FanoutOptions): Promise<CellResult[]> {
         const started = Date.now();
         await pool.grow(count, () => 0);
         options.log(`  ${count} subscribers connected in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        const ctx = { scenario: 'fanout' as const, target, pool, poster, articleIds, articleOf: () => 0, drainMs: options.drainMs };
+        const ctx = {
+          scenario: 'fanout' as const,
+          target,
+          pool,
+          poster,
+          articleIds,
+          articleOf: () => 0,
+          drainMs: options.drainMs,
+        };
         if (count === counts[0]) await warmUp(ctx);
         for (const rate of options.rates) {
           const cell = await runPhase(ctx, rate, options.durationS);

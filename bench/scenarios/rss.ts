@@ -23,19 +23,38 @@ export interface RssPoint {
 const MB = 1048576;
 
 /** Starts each target fresh, warms it up, measures it with no connection, then after ramping to each count. */
-export async function runRss(options: { targets: readonly TargetSpec[]; connections: readonly number[]; runId: string; log: Log }): Promise<RssPoint[]> {
+export async function runRss(options: {
+  targets: readonly TargetSpec[];
+  connections: readonly number[];
+  runId: string;
+  log: Log;
+}): Promise<RssPoint[]> {
   const points: RssPoint[] = [];
   for (const spec of options.targets) {
     const articleIds = [`rss-${options.runId}-${spec.name}`];
     await withTarget(spec, options.runId, articleIds, async ({ target, pool }) => {
       // Warm the server up first (JIT-compiled handshake path, heap spaces sized), as any server that
       // has served before: otherwise those one-time costs are charged to the first connections.
-      const warmup = new SubscriberPool({ protocol: spec.protocol, batch: spec.batch, endpoints: target.endpoints, articleIds });
+      const warmup = new SubscriberPool({
+        protocol: spec.protocol,
+        batch: spec.batch,
+        endpoints: target.endpoints,
+        articleIds,
+      });
       await warmup.grow(WARMUP_CONNECTIONS, () => 0);
       warmup.close();
       await sleep(1000);
       const idle = await target.stats({ gc: true });
-      points.push({ target: spec.name, label: spec.label, connections: 0, rssMB: idle.rssBytes / MB, heapUsedMB: idle.heapUsedBytes / MB, rssPerConnectionKB: null, heapPerConnectionKB: null, rssMarginalKB: null });
+      points.push({
+        target: spec.name,
+        label: spec.label,
+        connections: 0,
+        rssMB: idle.rssBytes / MB,
+        heapUsedMB: idle.heapUsedBytes / MB,
+        rssPerConnectionKB: null,
+        heapPerConnectionKB: null,
+        rssMarginalKB: null,
+      });
       let previous: { count: number; rssBytes: number } | null = null;
       for (const count of [...options.connections].sort((a, b) => a - b)) {
         await pool.grow(count, () => 0);
@@ -54,7 +73,9 @@ export async function runRss(options: { targets: readonly TargetSpec[]; connecti
         };
         previous = { count, rssBytes: now.rssBytes };
         points.push(point);
-        options.log(`  ${spec.label}: ${count} idle connections: RSS ${point.rssMB.toFixed(1)} MB (${point.rssPerConnectionKB!.toFixed(1)} KB/conn${point.rssMarginalKB === null ? '' : `, ${point.rssMarginalKB.toFixed(1)} KB per added conn`}), heap ${point.heapUsedMB.toFixed(1)} MB (${point.heapPerConnectionKB!.toFixed(1)} KB/conn)`);
+        options.log(
+          `  ${spec.label}: ${count} idle connections: RSS ${point.rssMB.toFixed(1)} MB (${point.rssPerConnectionKB!.toFixed(1)} KB/conn${point.rssMarginalKB === null ? '' : `, ${point.rssMarginalKB.toFixed(1)} KB per added conn`}), heap ${point.heapUsedMB.toFixed(1)} MB (${point.heapPerConnectionKB!.toFixed(1)} KB/conn)`,
+        );
       }
     });
   }

@@ -29,10 +29,25 @@ export async function runSaturation(options: SaturationOptions): Promise<Saturat
   for (const spec of options.targets) {
     const articleIds = [`sat-${options.runId}-${spec.name}`];
     options.log(`saturation: ${spec.label}, ${options.subscribers} subscribers`);
-    const result: SaturationResult = { target: spec.name, label: spec.label, subscribers: options.subscribers, sustainedRate: null, failedRate: null, steps: [] };
+    const result: SaturationResult = {
+      target: spec.name,
+      label: spec.label,
+      subscribers: options.subscribers,
+      sustainedRate: null,
+      failedRate: null,
+      steps: [],
+    };
     await withTarget(spec, options.runId, articleIds, async ({ target, pool, poster }) => {
       await pool.grow(options.subscribers, () => 0);
-      const ctx = { scenario: 'saturation' as const, target, pool, poster, articleIds, articleOf: () => 0, drainMs: options.drainMs };
+      const ctx = {
+        scenario: 'saturation' as const,
+        target,
+        pool,
+        poster,
+        articleIds,
+        articleOf: () => 0,
+        drainMs: options.drainMs,
+      };
       await warmUp(ctx);
       for (const rate of [...options.rates].sort((a, b) => a - b)) {
         const cell = await runPhase(ctx, rate, options.durationS);

@@ -10,14 +10,26 @@ export interface WritePathResult {
   /** The comment service and SQLite store alone, one post after another, in their own process. */
   inProcess: { posts: number; postsPerSec: number; cpuUsPerPost: number; latency: LatencySummary };
   /** Over HTTP, `concurrency` posters as fast as the server answers. */
-  httpMax: { concurrency: number; posts: number; failed: number; postsPerSec: number; latency: LatencySummary; serverCpuCores: number; serverEldP99: number; generatorCpuCores: number };
+  httpMax: {
+    concurrency: number;
+    posts: number;
+    failed: number;
+    postsPerSec: number;
+    latency: LatencySummary;
+    serverCpuCores: number;
+    serverEldP99: number;
+    generatorCpuCores: number;
+  };
   /** Over HTTP on an open-loop schedule at `rate` posts/s; latency from each post's intended send time. */
   httpOpenLoop: { rate: number; posts: number; failed: number; latency: LatencySummary; serverEldP99: number };
 }
 
 function runWorker(durationMs: number): Promise<WritePathResult['inProcess']> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/write-path-worker.ts', String(durationMs)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/write-path-worker.ts', String(durationMs)], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
@@ -30,10 +42,18 @@ function runWorker(durationMs: number): Promise<WritePathResult['inProcess']> {
 }
 
 /** Posts/s the store and service sustain alone and behind HTTP, and POST latency at a fixed rate. */
-export async function runWritePath(options: { durationS: number; concurrency: number; openLoopRate: number; runId: string; log: Log }): Promise<WritePathResult> {
+export async function runWritePath(options: {
+  durationS: number;
+  concurrency: number;
+  openLoopRate: number;
+  runId: string;
+  log: Log;
+}): Promise<WritePathResult> {
   options.log('write path: service + SQLite store in process');
   const inProcess = await runWorker(options.durationS * 1000);
-  options.log(`  ${Math.round(inProcess.postsPerSec)} posts/s, p99 ${inProcess.latency.p99} ms, ${inProcess.cpuUsPerPost.toFixed(0)} µs CPU/post`);
+  options.log(
+    `  ${Math.round(inProcess.postsPerSec)} posts/s, p99 ${inProcess.latency.p99} ms, ${inProcess.cpuUsPerPost.toFixed(0)} µs CPU/post`,
+  );
 
   const target = await startTarget(TARGETS.product, options.runId);
   const poster = new Poster(target.postEndpoint, options.concurrency);
@@ -74,7 +94,9 @@ export async function runWritePath(options: { durationS: number; concurrency: nu
       serverEldP99: after.eldP99,
       generatorCpuCores: (cpu.user + cpu.system) / 1e6 / elapsedS,
     };
-    options.log(`  ${Math.round(httpMax.postsPerSec)} posts/s (failed ${failed}), p50 ${httpMax.latency.p50} p99 ${httpMax.latency.p99} ms, server ${(httpMax.serverCpuCores * 100).toFixed(0)}% CPU, generator ${(httpMax.generatorCpuCores * 100).toFixed(0)}%`);
+    options.log(
+      `  ${Math.round(httpMax.postsPerSec)} posts/s (failed ${failed}), p50 ${httpMax.latency.p50} p99 ${httpMax.latency.p99} ms, server ${(httpMax.serverCpuCores * 100).toFixed(0)}% CPU, generator ${(httpMax.generatorCpuCores * 100).toFixed(0)}%`,
+    );
 
     options.log(`write path: HTTP, open loop at ${options.openLoopRate} posts/s`);
     const openHistogram = latencyHistogram();
@@ -92,8 +114,16 @@ export async function runWritePath(options: { durationS: number; concurrency: nu
     const openDeadline = performance.now() + 10_000;
     while (answered < count && performance.now() < openDeadline) await new Promise((r) => setTimeout(r, 10));
     const openStats = await target.stats();
-    const httpOpenLoop: WritePathResult['httpOpenLoop'] = { rate: options.openLoopRate, posts: count, failed: openFailed + (count - answered), latency: summarize(openHistogram), serverEldP99: openStats.eldP99 };
-    options.log(`  p50 ${httpOpenLoop.latency.p50} p99 ${httpOpenLoop.latency.p99} max ${httpOpenLoop.latency.max} ms, failed ${httpOpenLoop.failed}`);
+    const httpOpenLoop: WritePathResult['httpOpenLoop'] = {
+      rate: options.openLoopRate,
+      posts: count,
+      failed: openFailed + (count - answered),
+      latency: summarize(openHistogram),
+      serverEldP99: openStats.eldP99,
+    };
+    options.log(
+      `  p50 ${httpOpenLoop.latency.p50} p99 ${httpOpenLoop.latency.p99} max ${httpOpenLoop.latency.max} ms, failed ${httpOpenLoop.failed}`,
+    );
     return { inProcess, httpMax, httpOpenLoop };
   } finally {
     poster.close();

@@ -78,6 +78,10 @@ export class AdminApi {
   #call<S extends z.ZodMiniType>(method: string, path: string, schema: S, body?: object): Promise<z.infer<S>> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    return request(new URL(`api/admin/${path}`, this.#base), { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, schema);
+    return request(
+      new URL(`api/admin/${path}`, this.#base),
+      { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+      schema,
+    );
   }
 }

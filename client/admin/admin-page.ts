@@ -2,7 +2,14 @@ import { io, type Socket } from 'socket.io-client';
 import * as z from 'zod/mini';
 import { ErrorInfoSchema } from '../../shared/errors.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
-import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema, type Ban, type ModeratedComment, type ModeratedHeld } from '../../shared/moderation.ts';
+import {
+  HeldResolvedSchema,
+  ModeratedCommentSchema,
+  ModeratedHeldSchema,
+  type Ban,
+  type ModeratedComment,
+  type ModeratedHeld,
+} from '../../shared/moderation.ts';
 import { ArticleIdSchema, type ArticleState } from '../../shared/schemas.ts';
 import { toWidgetError } from '../protocol.ts';
 import { formatAbsolute, formatRelative } from '../time-format.ts';
@@ -25,7 +32,10 @@ const BAN_LENGTHS: ReadonlyArray<readonly [string, number | null]> = [
 type AdminSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** The ack of `admin:subscribe`. */
-const AdminAckSchema = z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), error: ErrorInfoSchema })]);
+const AdminAckSchema = z.union([
+  z.object({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), error: ErrorInfoSchema }),
+]);
 
 /** The token lives in this tab's sessionStorage only: never in the URL, gone when the tab closes. */
 const tokenStore = {
@@ -46,7 +56,12 @@ const tokenStore = {
   },
 };
 
-function button(label: string, action: string, onClick: () => void, attrs: Record<string, string> = {}): HTMLButtonElement {
+function button(
+  label: string,
+  action: string,
+  onClick: () => void,
+  attrs: Record<string, string> = {},
+): HTMLButtonElement {
   const element = h('button', { text: label, attrs: { type: 'button', 'data-action': action, ...attrs } });
   element.addEventListener('click', onClick);
   return element;
@@ -57,7 +72,11 @@ function time(iso: string): HTMLTimeElement {
 }
 
 function articleLink(articleId: string): HTMLAnchorElement {
-  return h('a', { class: 'article', text: articleId, attrs: { href: `articles/${encodeURIComponent(articleId)}`, target: '_blank', rel: 'noopener' } });
+  return h('a', {
+    class: 'article',
+    text: articleId,
+    attrs: { href: `articles/${encodeURIComponent(articleId)}`, target: '_blank', rel: 'noopener' },
+  });
 }
 
 /**
@@ -86,21 +105,30 @@ export class AdminPage {
   readonly #alert = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #announcer = h('div', { class: 'sr-only', attrs: { 'aria-live': 'polite' } });
   readonly #login: HTMLFormElement;
-  readonly #tokenInput = h('input', { attrs: { id: 'admin-token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: '' } });
+  readonly #tokenInput = h('input', {
+    attrs: { id: 'admin-token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: '' },
+  });
   readonly #loginError = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #app: HTMLElement;
   readonly #heldTitle = h('h2', { text: 'Held for review', attrs: { id: 'held-title', tabindex: '-1' } });
   readonly #heldEmpty = h('p', { class: 'empty', text: 'Nothing is waiting for review.' });
-  readonly #feedEmpty = h('p', { class: 'empty', text: 'No comments yet. New comments appear here as they are posted.' });
+  readonly #feedEmpty = h('p', {
+    class: 'empty',
+    text: 'No comments yet. New comments appear here as they are posted.',
+  });
   readonly #bansEmpty = h('p', { class: 'empty', text: 'No bans in force.' });
   readonly #heldList: KeyedList<ModeratedHeld>;
   readonly #feedList: KeyedList<ModeratedComment>;
   readonly #articleList: KeyedList<{ articleId: string; state: ArticleState | null }>;
   readonly #banList: KeyedList<Ban>;
-  readonly #articleInput = h('input', { attrs: { id: 'article-id', type: 'text', spellcheck: 'false', autocomplete: 'off' } });
+  readonly #articleInput = h('input', {
+    attrs: { id: 'article-id', type: 'text', spellcheck: 'false', autocomplete: 'off' },
+  });
   readonly #articleError = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #banMinutes = h('select', { attrs: { id: 'ban-length', 'data-action': 'ban-length' } });
-  readonly #banReason = h('input', { attrs: { id: 'ban-reason', type: 'text', maxlength: '500', 'data-action': 'ban-reason' } });
+  readonly #banReason = h('input', {
+    attrs: { id: 'ban-reason', type: 'text', maxlength: '500', 'data-action': 'ban-reason' },
+  });
   readonly #banForm: HTMLFormElement;
 
   constructor(root: HTMLElement, base: URL) {
@@ -109,7 +137,9 @@ export class AdminPage {
 
     this.#login = h('form', { class: 'login', attrs: { 'aria-labelledby': 'login-title', novalidate: '' } }, [
       h('h2', { text: 'Sign in', attrs: { id: 'login-title' } }),
-      h('p', { text: 'Enter the moderator token (the ADMIN_TOKEN of this server). It is kept in this tab only, until you sign out or close it.' }),
+      h('p', {
+        text: 'Enter the moderator token (the ADMIN_TOKEN of this server). It is kept in this tab only, until you sign out or close it.',
+      }),
       h('label', { text: 'Moderator token', attrs: { for: 'admin-token' } }),
       this.#tokenInput,
       this.#loginError,
@@ -120,7 +150,8 @@ export class AdminPage {
       void this.#signIn(this.#tokenInput.value.trim(), true);
     });
 
-    for (const [label, minutes] of BAN_LENGTHS) this.#banMinutes.append(h('option', { text: label, attrs: { value: minutes === null ? '' : String(minutes) } }));
+    for (const [label, minutes] of BAN_LENGTHS)
+      this.#banMinutes.append(h('option', { text: label, attrs: { value: minutes === null ? '' : String(minutes) } }));
     this.#banForm = h('form', { class: 'ban-form', attrs: { 'aria-label': 'Ban the author', novalidate: '' } }, [
       h('label', { text: 'Ban for', attrs: { for: 'ban-length' } }),
       this.#banMinutes,
@@ -177,15 +208,30 @@ export class AdminPage {
     this.#app = h('div', { class: 'app', attrs: { hidden: '' } }, [
       h('div', { class: 'bar' }, [this.#status, signOut]),
       this.#alert,
-      h('section', { attrs: { 'aria-labelledby': 'held-title' } }, [this.#heldTitle, this.#heldEmpty, this.#heldList.element]),
-      h('section', { attrs: { 'aria-labelledby': 'feed-title' } }, [h('h2', { text: 'Live feed', attrs: { id: 'feed-title' } }), this.#feedEmpty, this.#feedList.element]),
+      h('section', { attrs: { 'aria-labelledby': 'held-title' } }, [
+        this.#heldTitle,
+        this.#heldEmpty,
+        this.#heldList.element,
+      ]),
+      h('section', { attrs: { 'aria-labelledby': 'feed-title' } }, [
+        h('h2', { text: 'Live feed', attrs: { id: 'feed-title' } }),
+        this.#feedEmpty,
+        this.#feedList.element,
+      ]),
       h('section', { attrs: { 'aria-labelledby': 'articles-title' } }, [
         h('h2', { text: 'Articles', attrs: { id: 'articles-title' } }),
-        h('p', { class: 'hint', text: 'Lock an article to close its discussion; pre-moderate it to hold new comments for review.' }),
+        h('p', {
+          class: 'hint',
+          text: 'Lock an article to close its discussion; pre-moderate it to hold new comments for review.',
+        }),
         articleForm,
         this.#articleList.element,
       ]),
-      h('section', { attrs: { 'aria-labelledby': 'bans-title' } }, [h('h2', { text: 'Bans', attrs: { id: 'bans-title' } }), this.#bansEmpty, this.#banList.element]),
+      h('section', { attrs: { 'aria-labelledby': 'bans-title' } }, [
+        h('h2', { text: 'Bans', attrs: { id: 'bans-title' } }),
+        this.#bansEmpty,
+        this.#banList.element,
+      ]),
     ]);
     root.replaceChildren(this.#login, this.#app, this.#announcer);
 
@@ -206,7 +252,9 @@ export class AdminPage {
       const failure = toWidgetError(error);
       // A refused token is forgotten; a network failure keeps it for the next try.
       if (failure.code === 'forbidden') tokenStore.write(null);
-      return this.#showLogin(failure.code === 'forbidden' ? 'That token was refused.' : `Could not sign in: ${failure.message}`);
+      return this.#showLogin(
+        failure.code === 'forbidden' ? 'That token was refused.' : `Could not sign in: ${failure.message}`,
+      );
     }
     tokenStore.write(token);
     this.#api = api;
@@ -241,7 +289,11 @@ export class AdminPage {
   }
 
   #connect(token: string): void {
-    const socket: AdminSocket = io(this.#base.origin, { path: `${this.#base.pathname}socket.io/`, transports: ['websocket', 'polling'], tryAllTransports: true });
+    const socket: AdminSocket = io(this.#base.origin, {
+      path: `${this.#base.pathname}socket.io/`,
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
+    });
     this.#socket = socket;
     this.#status.textContent = 'Connecting…';
     socket.on('connect', async () => {
@@ -336,7 +388,8 @@ export class AdminPage {
 
   #fail(error: unknown): void {
     const failure = toWidgetError(error);
-    if (failure.code === 'forbidden' && /moderator token/i.test(failure.message)) return this.#signOut('The token is no longer accepted. Sign in again.');
+    if (failure.code === 'forbidden' && /moderator token/i.test(failure.message))
+      return this.#signOut('The token is no longer accepted. Sign in again.');
     this.#alert.textContent = failure.message;
   }
 
@@ -358,7 +411,8 @@ export class AdminPage {
     const id = this.#banFor;
     this.#banFor = null;
     this.#render();
-    if (id) (this.#feedList.row(id) ?? this.#heldList.row(id))?.querySelector<HTMLElement>('[data-action="ban"]')?.focus();
+    if (id)
+      (this.#feedList.row(id) ?? this.#heldList.row(id))?.querySelector<HTMLElement>('[data-action="ban"]')?.focus();
   }
 
   async #ban(): Promise<void> {
@@ -367,7 +421,12 @@ export class AdminPage {
     const minutes = this.#banMinutes.value;
     const reason = this.#banReason.value.trim();
     await this.#act(
-      (api) => api.ban({ commentId, ...(minutes ? { expiresInMinutes: Number(minutes) } : {}), ...(reason ? { reason } : {}) }),
+      (api) =>
+        api.ban({
+          commentId,
+          ...(minutes ? { expiresInMinutes: Number(minutes) } : {}),
+          ...(reason ? { reason } : {}),
+        }),
       (ban) => {
         this.#bans = [ban, ...this.#bans.filter((known) => known.authorKey !== ban.authorKey)];
         this.#announce(`${ban.authorName} is banned${ban.expiresAt ? ` until ${formatAbsolute(ban.expiresAt)}` : ''}.`);
@@ -414,7 +473,9 @@ export class AdminPage {
     this.#feedList.update(feed);
 
     // Articles: the ones opened by id, then every article in the queue or the feed.
-    const ids = [...new Set([...this.#pinned, ...held.map((item) => item.articleId), ...feed.map((comment) => comment.articleId)])].slice(0, 100);
+    const ids = [
+      ...new Set([...this.#pinned, ...held.map((item) => item.articleId), ...feed.map((comment) => comment.articleId)]),
+    ].slice(0, 100);
     for (const articleId of ids) if (!this.#articles.has(articleId)) this.#loadArticle(articleId);
     this.#articleList.update(ids.map((articleId) => ({ articleId, state: this.#articles.get(articleId) ?? null })));
     this.#banList.update(this.#bans);
@@ -434,24 +495,70 @@ export class AdminPage {
 
   #renderComment(comment: ModeratedComment): Array<Node | string> {
     const removed = comment.status === 'removed';
-    const meta = h('p', { class: 'meta' }, [h('strong', { class: 'author', text: comment.author.name, attrs: { dir: 'auto' } }), ' on ', articleLink(comment.articleId), ' · ', time(comment.createdAt)]);
+    const meta = h('p', { class: 'meta' }, [
+      h('strong', { class: 'author', text: comment.author.name, attrs: { dir: 'auto' } }),
+      ' on ',
+      articleLink(comment.articleId),
+      ' · ',
+      time(comment.createdAt),
+    ]);
     if (comment.parentId) meta.append(' · reply');
     if (comment.editedAt) meta.append(' · edited');
     if (comment.likes > 0) meta.append(` · ${plural(comment.likes, 'like', 'likes')}`);
-    if (removed) meta.append(' · ', h('span', { class: 'badge', text: comment.removedBy === 'author' ? 'deleted by its author' : 'removed' }));
+    if (removed)
+      meta.append(
+        ' · ',
+        h('span', { class: 'badge', text: comment.removedBy === 'author' ? 'deleted by its author' : 'removed' }),
+      );
     const text = removed ? (comment.originalBody ?? '') : comment.body;
     const body = h('p', { class: removed ? 'body removed' : 'body', text, attrs: { dir: 'auto' } });
     const actions = h('div', { class: 'actions' });
     const who = comment.author.name;
-    if (!removed) actions.append(button('Remove', 'remove', () => void this.#act((api) => api.remove(comment.id), (updated) => (this.#upsert([updated]), this.#announce(`Comment by ${who} removed.`))), { 'aria-label': `Remove comment by ${who}` }));
-    else if (comment.removedBy === 'moderator') actions.append(button('Restore', 'restore', () => void this.#act((api) => api.restore(comment.id), (updated) => (this.#upsert([updated]), this.#announce(`Comment by ${who} restored.`))), { 'aria-label': `Restore comment by ${who}` }));
-    if (comment.authorKey !== null) actions.append(button('Ban author…', 'ban', () => this.#openBan(comment.id), { 'aria-label': `Ban ${who}`, 'aria-expanded': String(this.#banFor === comment.id) }));
+    if (!removed)
+      actions.append(
+        button(
+          'Remove',
+          'remove',
+          () =>
+            void this.#act(
+              (api) => api.remove(comment.id),
+              (updated) => (this.#upsert([updated]), this.#announce(`Comment by ${who} removed.`)),
+            ),
+          { 'aria-label': `Remove comment by ${who}` },
+        ),
+      );
+    else if (comment.removedBy === 'moderator')
+      actions.append(
+        button(
+          'Restore',
+          'restore',
+          () =>
+            void this.#act(
+              (api) => api.restore(comment.id),
+              (updated) => (this.#upsert([updated]), this.#announce(`Comment by ${who} restored.`)),
+            ),
+          { 'aria-label': `Restore comment by ${who}` },
+        ),
+      );
+    if (comment.authorKey !== null)
+      actions.append(
+        button('Ban author…', 'ban', () => this.#openBan(comment.id), {
+          'aria-label': `Ban ${who}`,
+          'aria-expanded': String(this.#banFor === comment.id),
+        }),
+      );
     return [meta, ...(text ? [body] : []), actions, ...(this.#banFor === comment.id ? [this.#banForm] : [])];
   }
 
   #renderHeld(held: ModeratedHeld): Array<Node | string> {
     const who = held.author.name;
-    const meta = h('p', { class: 'meta' }, [h('strong', { class: 'author', text: who, attrs: { dir: 'auto' } }), ' on ', articleLink(held.articleId), ' · ', time(held.createdAt)]);
+    const meta = h('p', { class: 'meta' }, [
+      h('strong', { class: 'author', text: who, attrs: { dir: 'auto' } }),
+      ' on ',
+      articleLink(held.articleId),
+      ' · ',
+      time(held.createdAt),
+    ]);
     if (held.parentId) meta.append(' · reply');
     const resolve = (approve: boolean) =>
       void this.#act(
@@ -463,26 +570,57 @@ export class AdminPage {
         },
       );
     const actions = h('div', { class: 'actions' }, [
-      button('Approve', 'approve', () => resolve(true), { class: 'primary', 'aria-label': `Approve comment by ${who}` }),
+      button('Approve', 'approve', () => resolve(true), {
+        class: 'primary',
+        'aria-label': `Approve comment by ${who}`,
+      }),
       button('Reject', 'reject', () => resolve(false), { 'aria-label': `Reject comment by ${who}` }),
     ]);
-    if (held.authorKey !== null) actions.append(button('Ban author…', 'ban', () => this.#openBan(held.id), { 'aria-label': `Ban ${who}`, 'aria-expanded': String(this.#banFor === held.id) }));
-    return [meta, h('p', { class: 'body', text: held.body, attrs: { dir: 'auto' } }), actions, ...(this.#banFor === held.id ? [this.#banForm] : [])];
+    if (held.authorKey !== null)
+      actions.append(
+        button('Ban author…', 'ban', () => this.#openBan(held.id), {
+          'aria-label': `Ban ${who}`,
+          'aria-expanded': String(this.#banFor === held.id),
+        }),
+      );
+    return [
+      meta,
+      h('p', { class: 'body', text: held.body, attrs: { dir: 'auto' } }),
+      actions,
+      ...(this.#banFor === held.id ? [this.#banForm] : []),
+    ];
   }
 
   #renderArticle(articleId: string, state: ArticleState | null): Array<Node | string> {
     const name = h('code', { text: articleId });
     if (!state) return [name, ' ', h('span', { class: 'muted', text: 'loading…' })];
-    const labels = [state.locked ? 'closed' : 'open', state.premoderated ? 'pre-moderated' : ''].filter(Boolean).join(', ');
+    const labels = [state.locked ? 'closed' : 'open', state.premoderated ? 'pre-moderated' : '']
+      .filter(Boolean)
+      .join(', ');
     return [
       name,
       ' ',
       h('span', { class: state.locked ? 'badge' : 'muted', text: labels }),
       h('div', { class: 'actions' }, [
-        button(state.locked ? 'Unlock' : 'Lock', 'lock', () => this.#setArticle(articleId, { locked: !state.locked }, state.locked ? 'unlocked' : 'locked'), { 'aria-label': `${state.locked ? 'Unlock' : 'Lock'} ${articleId}` }),
-        button(state.premoderated ? 'Stop pre-moderating' : 'Pre-moderate', 'premoderate', () => this.#setArticle(articleId, { premoderated: !state.premoderated }, state.premoderated ? 'pre-moderation off' : 'pre-moderated'), {
-          'aria-label': `${state.premoderated ? 'Stop pre-moderating' : 'Pre-moderate'} ${articleId}`,
-        }),
+        button(
+          state.locked ? 'Unlock' : 'Lock',
+          'lock',
+          () => this.#setArticle(articleId, { locked: !state.locked }, state.locked ? 'unlocked' : 'locked'),
+          { 'aria-label': `${state.locked ? 'Unlock' : 'Lock'} ${articleId}` },
+        ),
+        button(
+          state.premoderated ? 'Stop pre-moderating' : 'Pre-moderate',
+          'premoderate',
+          () =>
+            this.#setArticle(
+              articleId,
+              { premoderated: !state.premoderated },
+              state.premoderated ? 'pre-moderation off' : 'pre-moderated',
+            ),
+          {
+            'aria-label': `${state.premoderated ? 'Stop pre-moderating' : 'Pre-moderate'} ${articleId}`,
+          },
+        ),
       ]),
     ];
   }
@@ -493,15 +631,18 @@ export class AdminPage {
       ` · ${ban.expiresAt ? `until ${formatAbsolute(ban.expiresAt)}` : 'until lifted'}`,
       ...(ban.reason ? [' · ', h('span', { text: ban.reason, attrs: { dir: 'auto' } })] : []),
       h('div', { class: 'actions' }, [
-        button('Lift ban', 'unban', () =>
-          void this.#act(
-            (api) => api.unban(ban.authorKey),
-            () => {
-              this.#bans = this.#bans.filter((known) => known.authorKey !== ban.authorKey);
-              this.#announce(`The ban on ${ban.authorName} is lifted.`);
-              this.#render();
-            },
-          ),
+        button(
+          'Lift ban',
+          'unban',
+          () =>
+            void this.#act(
+              (api) => api.unban(ban.authorKey),
+              () => {
+                this.#bans = this.#bans.filter((known) => known.authorKey !== ban.authorKey);
+                this.#announce(`The ban on ${ban.authorName} is lifted.`);
+                this.#render();
+              },
+            ),
           { 'aria-label': `Lift the ban on ${ban.authorName}` },
         ),
       ]),

@@ -13,7 +13,12 @@ export class KeyedList<T> {
   readonly #version: (item: T) => string;
   readonly #render: (item: T) => Array<Node | string>;
 
-  constructor(options: { label: string; id: (item: T) => string; version: (item: T) => string; render: (item: T) => Array<Node | string> }) {
+  constructor(options: {
+    label: string;
+    id: (item: T) => string;
+    version: (item: T) => string;
+    render: (item: T) => Array<Node | string>;
+  }) {
     this.element = h('ul', { class: 'items', attrs: { 'aria-label': options.label } });
     this.#id = options.id;
     this.#version = options.version;
@@ -35,7 +40,9 @@ export class KeyedList<T> {
       let row = this.#rows.get(id);
       if (!row) this.#rows.set(id, (row = { li: h('li', { class: 'item', attrs: { 'data-id': id } }), version: '' }));
       if (row.version !== version) {
-        const focused = row.li.contains(document.activeElement) ? document.activeElement?.getAttribute('data-action') : null;
+        const focused = row.li.contains(document.activeElement)
+          ? document.activeElement?.getAttribute('data-action')
+          : null;
         row.li.replaceChildren(...this.#render(item));
         row.version = version;
         if (focused) row.li.querySelector<HTMLElement>(`[data-action="${focused}"]`)?.focus();

@@ -15,4 +15,5 @@ document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 
 const root = document.getElementById('admin');
 const script = document.currentScript;
-if (root) new AdminPage(root, new URL('.', script instanceof HTMLScriptElement && script.src ? script.src : location.href));
+if (root)
+  new AdminPage(root, new URL('.', script instanceof HTMLScriptElement && script.src ? script.src : location.href));

@@ -39,11 +39,13 @@ import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
   /** Shows one article's count in each of its elements; anything that is not a known id and a count is ignored. */
   function show(articleId: unknown, count: unknown): void {
     if (typeof articleId !== 'string' || !isCount(count)) return;
-    for (const element of targets.get(articleId) ?? []) element.textContent = countText(count, element.getAttribute(TEMPLATE), element.getAttribute(`${TEMPLATE}-one`));
+    for (const element of targets.get(articleId) ?? [])
+      element.textContent = countText(count, element.getAttribute(TEMPLATE), element.getAttribute(`${TEMPLATE}-one`));
   }
 
   function showAll(counts: unknown): void {
-    if (counts && typeof counts === 'object') for (const [articleId, count] of Object.entries(counts)) show(articleId, count);
+    if (counts && typeof counts === 'object')
+      for (const [articleId, count] of Object.entries(counts)) show(articleId, count);
   }
 
   /** The fallback: every known count over REST. */

@@ -20,8 +20,13 @@ export function readFrame(data: unknown): Incoming | null {
   if (typeof data !== 'string') return null;
   try {
     if (data[0] === '0') {
-      const { pingInterval, pingTimeout } = JSON.parse(data.slice(1)) as { pingInterval?: unknown; pingTimeout?: unknown };
-      return typeof pingInterval === 'number' && typeof pingTimeout === 'number' ? { kind: 'open', silence: pingInterval + pingTimeout } : null;
+      const { pingInterval, pingTimeout } = JSON.parse(data.slice(1)) as {
+        pingInterval?: unknown;
+        pingTimeout?: unknown;
+      };
+      return typeof pingInterval === 'number' && typeof pingTimeout === 'number'
+        ? { kind: 'open', silence: pingInterval + pingTimeout }
+        : null;
     }
     if (data === '2') return { kind: 'ping' };
     if (data === '1') return { kind: 'end' };

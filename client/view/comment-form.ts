@@ -29,30 +29,56 @@ export class CommentForm {
 
   constructor(options: CommentFormOptions) {
     const id = (suffix: string) => `${options.idPrefix}-${suffix}`;
-    this.name = h('input', { part: 'input', attrs: { id: id('name'), name: 'name', type: 'text', autocomplete: 'nickname', 'aria-describedby': id('name-error'), enterkeyhint: 'next' } });
-    this.body = h('textarea', { part: 'input', attrs: { id: id('body'), name: 'body', rows: '3', 'aria-describedby': `${id('body-error')} ${id('hint')}` } });
+    this.name = h('input', {
+      part: 'input',
+      attrs: {
+        id: id('name'),
+        name: 'name',
+        type: 'text',
+        autocomplete: 'nickname',
+        'aria-describedby': id('name-error'),
+        enterkeyhint: 'next',
+      },
+    });
+    this.body = h('textarea', {
+      part: 'input',
+      attrs: { id: id('body'), name: 'body', rows: '3', 'aria-describedby': `${id('body-error')} ${id('hint')}` },
+    });
     this.#nameError = h('p', { class: 'field-error', attrs: { id: id('name-error') } });
     this.#bodyError = h('p', { class: 'field-error', attrs: { id: id('body-error') } });
     this.#formError = h('p', { class: 'error', attrs: { role: 'alert' } });
-    const hint = h('p', { class: 'sr-only', text: 'Plain text; links starting with http or https become clickable. Control+Enter sends.', attrs: { id: id('hint') } });
-    const submit = h('button', { class: 'primary', part: 'button submit-button', text: options.submitLabel, attrs: { type: 'submit' } });
+    const hint = h('p', {
+      class: 'sr-only',
+      text: 'Plain text; links starting with http or https become clickable. Control+Enter sends.',
+      attrs: { id: id('hint') },
+    });
+    const submit = h('button', {
+      class: 'primary',
+      part: 'button submit-button',
+      text: options.submitLabel,
+      attrs: { type: 'submit' },
+    });
     const buttons = h('div', { class: 'buttons' }, [submit]);
     if (options.onCancel) {
       const cancel = h('button', { part: 'button', text: 'Cancel', attrs: { type: 'button' } });
       cancel.addEventListener('click', () => options.onCancel?.());
       buttons.append(cancel);
     }
-    this.element = h('form', { class: options.onCancel ? 'reply-form' : 'compose', part: 'form', attrs: { novalidate: '' } }, [
-      h('label', { text: 'Name', attrs: { for: id('name') } }),
-      this.name,
-      this.#nameError,
-      h('label', { text: 'Comment', attrs: { for: id('body') } }),
-      this.body,
-      hint,
-      this.#bodyError,
-      this.#formError,
-      buttons,
-    ]);
+    this.element = h(
+      'form',
+      { class: options.onCancel ? 'reply-form' : 'compose', part: 'form', attrs: { novalidate: '' } },
+      [
+        h('label', { text: 'Name', attrs: { for: id('name') } }),
+        this.name,
+        this.#nameError,
+        h('label', { text: 'Comment', attrs: { for: id('body') } }),
+        this.body,
+        hint,
+        this.#bodyError,
+        this.#formError,
+        buttons,
+      ],
+    );
     this.element.addEventListener('submit', (event) => {
       event.preventDefault();
       options.onSubmit({ name: this.name.value, body: this.body.value });
@@ -79,12 +105,18 @@ export class CommentForm {
    */
   showIssues(issues: readonly FieldIssue[], fallback = ''): void {
     this.clearIssues();
-    const forName = issues.filter((issue) => issue.path === 'author.name' || issue.path === 'author').map((issue) => issue.message);
+    const forName = issues
+      .filter((issue) => issue.path === 'author.name' || issue.path === 'author')
+      .map((issue) => issue.message);
     const forBody = issues.filter((issue) => issue.path === 'body').map((issue) => issue.message);
-    const other = issues.filter((issue) => !['author.name', 'author', 'body'].includes(issue.path)).map((issue) => issue.message);
+    const other = issues
+      .filter((issue) => !['author.name', 'author', 'body'].includes(issue.path))
+      .map((issue) => issue.message);
     this.#nameError.textContent = forName.join(' ');
     this.#bodyError.textContent = forBody.join(' ');
-    this.#formError.textContent = (other.length > 0 ? other : forName.length + forBody.length === 0 ? [fallback] : []).join(' ');
+    this.#formError.textContent = (
+      other.length > 0 ? other : forName.length + forBody.length === 0 ? [fallback] : []
+    ).join(' ');
     this.name.setAttribute('aria-invalid', String(forName.length > 0));
     this.body.setAttribute('aria-invalid', String(forBody.length > 0));
     if (forName.length > 0) this.name.focus();

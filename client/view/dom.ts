@@ -10,7 +10,11 @@ export interface ElementProps {
   attrs?: Readonly<Record<string, string>>;
 }
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: ElementProps = {}, children: ReadonlyArray<Node | string> = []): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: ElementProps = {},
+  children: ReadonlyArray<Node | string> = [],
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   if (props.class) element.className = props.class;
   if (props.part) element.setAttribute('part', props.part);

@@ -15,18 +15,30 @@ export class EditForm {
   readonly element: HTMLFormElement;
   readonly text: HTMLTextAreaElement;
   readonly #error = h('p', { class: 'error', attrs: { role: 'alert', id: 'lc-edit-error' } });
-  readonly #save = h('button', { class: 'primary', part: 'button submit-button', text: 'Save', attrs: { type: 'submit' } });
+  readonly #save = h('button', {
+    class: 'primary',
+    part: 'button submit-button',
+    text: 'Save',
+    attrs: { type: 'submit' },
+  });
 
   constructor(onSave: (body: string) => void, onCancel: () => void) {
-    this.text = h('textarea', { part: 'input', attrs: { id: 'lc-edit-body', rows: '3', 'aria-describedby': 'lc-edit-error' } });
+    this.text = h('textarea', {
+      part: 'input',
+      attrs: { id: 'lc-edit-body', rows: '3', 'aria-describedby': 'lc-edit-error' },
+    });
     const cancel = h('button', { part: 'button', text: 'Cancel', attrs: { type: 'button' } });
     cancel.addEventListener('click', onCancel);
-    this.element = h('form', { class: 'edit-form', part: 'form', attrs: { novalidate: '', 'aria-label': 'Edit your comment' } }, [
-      h('label', { class: 'sr-only', text: 'Your comment', attrs: { for: 'lc-edit-body' } }),
-      this.text,
-      this.#error,
-      h('div', { class: 'buttons' }, [this.#save, cancel]),
-    ]);
+    this.element = h(
+      'form',
+      { class: 'edit-form', part: 'form', attrs: { novalidate: '', 'aria-label': 'Edit your comment' } },
+      [
+        h('label', { class: 'sr-only', text: 'Your comment', attrs: { for: 'lc-edit-body' } }),
+        this.text,
+        this.#error,
+        h('div', { class: 'buttons' }, [this.#save, cancel]),
+      ],
+    );
     this.element.addEventListener('submit', (event) => {
       event.preventDefault();
       if (!this.#save.disabled) onSave(this.text.value);

@@ -60,12 +60,32 @@ export const LINK_REL = 'nofollow noopener ugc';
 export function appendLinkedText(container: HTMLElement, text: string): void {
   for (const part of splitLinks(text)) {
     if (part.kind === 'text') container.append(part.text);
-    else container.append(h('a', { text: part.text, attrs: { href: part.href, rel: LINK_REL, target: '_blank', referrerpolicy: 'strict-origin-when-cross-origin' } }));
+    else
+      container.append(
+        h('a', {
+          text: part.text,
+          attrs: {
+            href: part.href,
+            rel: LINK_REL,
+            target: '_blank',
+            referrerpolicy: 'strict-origin-when-cross-origin',
+          },
+        }),
+      );
   }
 }
 
-const button = (label: string, onClick: () => void, props: { class?: string; part?: string; attrs?: Record<string, string> } = {}, children: Array<Node | string> = [label]) => {
-  const element = h('button', { class: props.class ?? 'quiet', part: props.part ?? 'button', attrs: { type: 'button', ...props.attrs } }, children);
+const button = (
+  label: string,
+  onClick: () => void,
+  props: { class?: string; part?: string; attrs?: Record<string, string> } = {},
+  children: Array<Node | string> = [label],
+) => {
+  const element = h(
+    'button',
+    { class: props.class ?? 'quiet', part: props.part ?? 'button', attrs: { type: 'button', ...props.attrs } },
+    children,
+  );
   element.addEventListener('click', onClick);
   return element;
 };
@@ -129,7 +149,8 @@ export class ThreadView {
   #key(row: ThreadRow<Entry>, panels: Panels): string {
     const entry = row.item;
     const place = `${row.depth}|${row.replyTo ?? ''}`;
-    if ('kind' in entry) return `${entry.kind}|${isPending(entry) ? `${entry.state}|${entry.error?.message ?? ''}` : ''}|${place}`;
+    if ('kind' in entry)
+      return `${entry.kind}|${isPending(entry) ? `${entry.state}|${entry.error?.message ?? ''}` : ''}|${place}`;
     const id = entry.id;
     const likes = this.#hooks.likes(entry);
     const open = [panels.reply, panels.edit, panels.confirm].map((panel) => panel?.commentId === id);
@@ -143,18 +164,39 @@ export class ThreadView {
     const comment = kind === null ? (entry as Comment) : null;
     const removed = comment?.status === 'removed';
     const mine = comment !== null && hooks.isOwn(entry.id);
-    const panel = (which: 'reply' | 'edit' | 'confirm') => (panels[which]?.commentId === entry.id ? panels[which].element : null);
+    const panel = (which: 'reply' | 'edit' | 'confirm') =>
+      panels[which]?.commentId === entry.id ? panels[which].element : null;
     const editing = panel('edit');
     const confirming = panel('confirm');
     const replying = panel('reply');
-    li.className = ['comment', `depth-${row.depth}`, kind ?? '', isPending(entry) && entry.state === 'failed' ? 'failed' : '', removed ? 'removed-comment' : ''].filter(Boolean).join(' ');
+    li.className = [
+      'comment',
+      `depth-${row.depth}`,
+      kind ?? '',
+      isPending(entry) && entry.state === 'failed' ? 'failed' : '',
+      removed ? 'removed-comment' : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
     li.setAttribute('aria-level', String(row.depth + 1));
 
     const meta = h('div', { class: 'meta', part: 'meta' });
-    if (!removed) meta.append(h('span', { class: 'author', part: 'author', text: entry.author.name, attrs: { dir: 'auto' } }));
-    if (row.replyTo !== null) meta.append(h('span', { class: 'reply-to' }, ['replying to ', h('span', { text: row.replyTo, attrs: { dir: 'auto' } })]));
-    meta.append(h('time', { text: formatRelative(entry.createdAt, hooks.now()), attrs: { datetime: entry.createdAt, title: formatAbsolute(entry.createdAt) } }));
-    if (comment && comment.editedAt !== null && !removed) meta.append(h('span', { class: 'edited', text: 'edited', attrs: { title: `Edited ${formatAbsolute(comment.editedAt)}` } }));
+    if (!removed)
+      meta.append(h('span', { class: 'author', part: 'author', text: entry.author.name, attrs: { dir: 'auto' } }));
+    if (row.replyTo !== null)
+      meta.append(
+        h('span', { class: 'reply-to' }, ['replying to ', h('span', { text: row.replyTo, attrs: { dir: 'auto' } })]),
+      );
+    meta.append(
+      h('time', {
+        text: formatRelative(entry.createdAt, hooks.now()),
+        attrs: { datetime: entry.createdAt, title: formatAbsolute(entry.createdAt) },
+      }),
+    );
+    if (comment && comment.editedAt !== null && !removed)
+      meta.append(
+        h('span', { class: 'edited', text: 'edited', attrs: { title: `Edited ${formatAbsolute(comment.editedAt)}` } }),
+      );
     if (kind !== null || mine) meta.append(h('span', { class: 'badge', text: 'you' }));
 
     const parts: HTMLElement[] = [meta];
@@ -184,16 +226,33 @@ export class ThreadView {
       else {
         const likes = hooks.likes(comment);
         const actions = h('div', { class: 'actions' }, [
-          button('Like', () => hooks.like(comment), { class: 'quiet like-button', part: 'like-button', attrs: { 'aria-pressed': String(likes.pressed) } }, [
+          button(
             'Like',
-            ...(likes.count > 0 ? [h('span', { class: 'like-count', text: String(likes.count) })] : []),
-          ]),
+            () => hooks.like(comment),
+            { class: 'quiet like-button', part: 'like-button', attrs: { 'aria-pressed': String(likes.pressed) } },
+            ['Like', ...(likes.count > 0 ? [h('span', { class: 'like-count', text: String(likes.count) })] : [])],
+          ),
         ]);
-        if (!panels.locked) actions.append(button('Reply', () => hooks.reply(comment), { class: 'quiet reply-button', part: 'reply-button', attrs: { 'aria-label': `Reply to ${comment.author.name}`, 'aria-expanded': String(replying !== null) } }));
+        if (!panels.locked)
+          actions.append(
+            button('Reply', () => hooks.reply(comment), {
+              class: 'quiet reply-button',
+              part: 'reply-button',
+              attrs: { 'aria-label': `Reply to ${comment.author.name}`, 'aria-expanded': String(replying !== null) },
+            }),
+          );
         if (mine) {
           actions.append(
-            button('Edit', () => hooks.edit(comment), { class: 'quiet edit-button', part: 'edit-button', attrs: { 'aria-label': 'Edit your comment' } }),
-            button('Delete', () => hooks.remove(comment), { class: 'quiet delete-button', part: 'delete-button', attrs: { 'aria-label': 'Delete your comment' } }),
+            button('Edit', () => hooks.edit(comment), {
+              class: 'quiet edit-button',
+              part: 'edit-button',
+              attrs: { 'aria-label': 'Edit your comment' },
+            }),
+            button('Delete', () => hooks.remove(comment), {
+              class: 'quiet delete-button',
+              part: 'delete-button',
+              attrs: { 'aria-label': 'Delete your comment' },
+            }),
           );
         }
         parts.push(actions);

@@ -16,12 +16,21 @@ export const UNKNOWN_IP = 'unknown';
  * the TCP peer and walk X-Forwarded-For from right to left while the address just reached is trusted.
  * An entry that is not an IP address is never trusted, so the walk stops at it.
  */
-export function forwardedClientIp(remoteAddress: string | undefined, forwardedFor: string | string[] | undefined, trust: TrustProxyFn): string {
+export function forwardedClientIp(
+  remoteAddress: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  trust: TrustProxyFn,
+): string {
   let address = remoteAddress ?? UNKNOWN_IP;
   if (forwardedFor === undefined) return address;
   const header = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).slice(-MAX_FORWARDED_CHARS);
   // The header is already cut to 2 KB, so splitting it whole is bounded; the nearest hops are at the end.
-  const hops = header.split(',').slice(-MAX_FORWARDED_HOPS).map((part) => part.trim()).filter(Boolean).reverse();
+  const hops = header
+    .split(',')
+    .slice(-MAX_FORWARDED_HOPS)
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .reverse();
   for (let hop = 0; hop < hops.length; hop++) {
     if (!trust(address, hop)) return address;
     address = hops[hop] ?? address;

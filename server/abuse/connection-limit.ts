@@ -70,7 +70,10 @@ export class ConnectionLimiter {
 
   private logRefusal(ip: string): void {
     this.refusedLog.run((suppressed) =>
-      this.options.logger.info({ client: logId(ip), max: this.options.maxPerIp, suppressed }, 'socket connection refused: too many from this client'),
+      this.options.logger.info(
+        { client: logId(ip), max: this.options.maxPerIp, suppressed },
+        'socket connection refused: too many from this client',
+      ),
     );
   }
 }

@@ -48,7 +48,11 @@ function createLimiterRedis(url: string, logger: Logger): Redis {
     retryStrategy: (times: number) => Math.min(times * 100, 2000),
   });
   const errorLog = new LogThrottle(5000);
-  redis.on('error', (err: Error) => errorLog.run((suppressed) => logger.warn({ err, suppressed }, 'rate limiter redis connection error; per-instance budgets in use')));
+  redis.on('error', (err: Error) =>
+    errorLog.run((suppressed) =>
+      logger.warn({ err, suppressed }, 'rate limiter redis connection error; per-instance budgets in use'),
+    ),
+  );
   return redis;
 }
 
@@ -56,7 +60,8 @@ function createLimiterRedis(url: string, logger: Logger): Redis {
 export function createAbuseGuards({ config, logger, trustProxy }: AbuseGuardDeps): AbuseGuards {
   const log = logger.child({ component: 'abuse' });
   const { limits } = config;
-  const needsRedis = config.redisUrl !== undefined && (limits.postsPerMinutePerIp > 0 || limits.postsPerMinutePerAuthor > 0);
+  const needsRedis =
+    config.redisUrl !== undefined && (limits.postsPerMinutePerIp > 0 || limits.postsPerMinutePerAuthor > 0);
   const redis = needsRedis && config.redisUrl ? createLimiterRedis(config.redisUrl, log) : undefined;
   const posts = new PostRateLimiter({
     limits: { perIp: limits.postsPerMinutePerIp, perAuthor: limits.postsPerMinutePerAuthor },
@@ -77,7 +82,12 @@ export function createAbuseGuards({ config, logger, trustProxy }: AbuseGuardDeps
     admitConnection: (request) => connections.admit(request),
     attach: (io) => {
       connections.attach(io.engine);
-      attachSocketGuards(io, { eventsPer10s: limits.socketEventsPer10s, posts, clientIp: (socket) => requestIp(socket.request), logger: log });
+      attachSocketGuards(io, {
+        eventsPer10s: limits.socketEventsPer10s,
+        posts,
+        clientIp: (socket) => requestIp(socket.request),
+        logger: log,
+      });
     },
     close: async () => {
       if (!redis || redis.status === 'end') return;

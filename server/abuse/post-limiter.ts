@@ -86,13 +86,20 @@ export class PostRateLimiter {
         if (result.reason.msBeforeNext >= waitMs) limitedBy = which;
         waitMs = Math.max(waitMs, result.reason.msBeforeNext);
       } else {
-        this.failureLog.run((suppressed) => this.logger.error({ err: result.reason, limiter: which, suppressed }, 'post rate limiter failed; letting the post through'));
+        this.failureLog.run((suppressed) =>
+          this.logger.error(
+            { err: result.reason, limiter: which, suppressed },
+            'post rate limiter failed; letting the post through',
+          ),
+        );
       }
     });
     if (limitedBy === null) return;
     const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
     const by = limitedBy;
-    this.limitedLog.run((suppressed) => this.logger.info({ limiter: by, client: logId(ip), retryAfter, suppressed }, 'post rate limited'));
+    this.limitedLog.run((suppressed) =>
+      this.logger.info({ limiter: by, client: logId(ip), retryAfter, suppressed }, 'post rate limited'),
+    );
     throw new AppError('rate_limited', `Too many comments; try again in ${retryAfter} s`, { retryAfter });
   }
 }

@@ -26,7 +26,10 @@ const EVENT_WINDOW_SECONDS = 10;
  * the ack `{ ok: false, error: { code: 'rate_limited' } }` (when the client asked for one) and is dropped.
  */
 export function attachSocketGuards(io: CommentServer, options: SocketGuardOptions): void {
-  const events = options.eventsPer10s > 0 ? new RateLimiterMemory({ points: options.eventsPer10s, duration: EVENT_WINDOW_SECONDS }) : null;
+  const events =
+    options.eventsPer10s > 0
+      ? new RateLimiterMemory({ points: options.eventsPer10s, duration: EVENT_WINDOW_SECONDS })
+      : null;
   if (!events && !options.posts.enabled) return;
   const limitedLog = new LogThrottle(5000);
 
@@ -35,11 +38,16 @@ export function attachSocketGuards(io: CommentServer, options: SocketGuardOption
       await events.consume(socketId).catch((rejection: unknown) => {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
         const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        limitedLog.run((suppressed) => options.logger.info({ client: logId(ip), retryAfter, suppressed }, 'socket events rate limited'));
-        throw new AppError('rate_limited', `Too many messages on this connection; try again in ${retryAfter} s`, { retryAfter });
+        limitedLog.run((suppressed) =>
+          options.logger.info({ client: logId(ip), retryAfter, suppressed }, 'socket events rate limited'),
+        );
+        throw new AppError('rate_limited', `Too many messages on this connection; try again in ${retryAfter} s`, {
+          retryAfter,
+        });
       });
     }
-    if (event === 'comment:post' && options.posts.enabled) await options.posts.consume({ ip, name: posterName(payload) });
+    if (event === 'comment:post' && options.posts.enabled)
+      await options.posts.consume({ ip, name: posterName(payload) });
   };
 
   io.on('connection', (socket) => {

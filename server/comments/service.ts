@@ -15,7 +15,13 @@ import {
 import { authorKey as authorKeyOf } from '../abuse/keys.ts';
 import type { FanOut, FeedMessage } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
-import { ParentNotFoundError, StoreUnavailableError, type ArticleSettings, type CommentStore, type SubmitResult } from '../storage/port.ts';
+import {
+  ParentNotFoundError,
+  StoreUnavailableError,
+  type ArticleSettings,
+  type CommentStore,
+  type SubmitResult,
+} from '../storage/port.ts';
 import { adminTokenMatches } from './admin-token.ts';
 import { authorTokenMatches, hashAuthorToken, newAuthorToken } from './author-token.ts';
 import { WriteBreaker } from './write-breaker.ts';
@@ -73,7 +79,10 @@ const UNAVAILABLE_RETRY_AFTER = 2;
 /** Maps store failures to client-safe errors; anything unknown propagates and is shown as `internal`. */
 function storeFailure(error: unknown): never {
   if (error instanceof StoreUnavailableError) {
-    throw new AppError('unavailable', 'Comments are temporarily unavailable, please retry', { retryAfter: UNAVAILABLE_RETRY_AFTER, cause: error });
+    throw new AppError('unavailable', 'Comments are temporarily unavailable, please retry', {
+      retryAfter: UNAVAILABLE_RETRY_AFTER,
+      cause: error,
+    });
   }
   if (error instanceof ParentNotFoundError) {
     throw new AppError('invalid_input', 'The comment you reply to does not exist in this article', {
@@ -167,9 +176,15 @@ export class CommentService {
     return this.track(
       (async () => {
         const authorToken = newAuthorToken();
-        const result = await this.store.create(this.record(articleId, input, authorToken, null, createdAt)).catch(storeFailure);
+        const result = await this.store
+          .create(this.record(articleId, input, authorToken, null, createdAt))
+          .catch(storeFailure);
         const committedAt = Date.now();
-        await this.publish('comment:created', { ...result.comment, removedBy: null, originalBody: null, authorKey: null }, committedAt);
+        await this.publish(
+          'comment:created',
+          { ...result.comment, removedBy: null, originalBody: null, authorKey: null },
+          committedAt,
+        );
         return { comment: result.comment, authorToken, created: result.created };
       })(),
     );
@@ -284,7 +299,10 @@ export class CommentService {
         this.metrics?.commentChanged?.('approved');
         await Promise.all([
           this.publish('comment:created', approved, committedAt),
-          this.publishFeed({ event: 'admin:resolved', resolved: { id, articleId: approved.articleId, outcome: 'approved' } }),
+          this.publishFeed({
+            event: 'admin:resolved',
+            resolved: { id, articleId: approved.articleId, outcome: 'approved' },
+          }),
         ]);
         return approved;
       })(),
@@ -296,16 +314,26 @@ export class CommentService {
     return this.track(
       (async () => {
         const held = await this.store.getHeld(id).catch(storeFailure);
-        if (held === null || !(await this.store.reject(id).catch(storeFailure))) throw new AppError('not_found', 'No such held comment');
+        if (held === null || !(await this.store.reject(id).catch(storeFailure)))
+          throw new AppError('not_found', 'No such held comment');
         this.metrics?.commentChanged?.('rejected');
-        await this.publishFeed({ event: 'admin:resolved', resolved: { id, articleId: held.articleId, outcome: 'rejected' } });
+        await this.publishFeed({
+          event: 'admin:resolved',
+          resolved: { id, articleId: held.articleId, outcome: 'rejected' },
+        });
       })(),
     );
   }
 
   /** The most recent comments across articles (or of one), newest first, as moderators see them. */
   async feed(options: { limit: number; articleId?: ArticleId | undefined }): Promise<ModeratedComment[]> {
-    return this.store.feed(options.articleId === undefined ? { limit: options.limit } : { limit: options.limit, articleId: options.articleId }).catch(storeFailure);
+    return this.store
+      .feed(
+        options.articleId === undefined
+          ? { limit: options.limit }
+          : { limit: options.limit, articleId: options.articleId },
+      )
+      .catch(storeFailure);
   }
 
   /**
@@ -317,9 +345,13 @@ export class CommentService {
     const target = record?.comment ?? (await this.store.getHeld(input.commentId).catch(storeFailure));
     if (!target) throw notFound();
     if (target.authorKey === null) {
-      throw new AppError('invalid_input', 'This comment carries no author key (it was imported or stored before bans existed)', {
-        issues: [{ path: 'commentId', message: 'No author key' }],
-      });
+      throw new AppError(
+        'invalid_input',
+        'This comment carries no author key (it was imported or stored before bans existed)',
+        {
+          issues: [{ path: 'commentId', message: 'No author key' }],
+        },
+      );
     }
     const now = this.now();
     const ban: Ban = {
@@ -327,7 +359,10 @@ export class CommentService {
       authorName: target.author.name,
       reason: input.reason ?? null,
       createdAt: now.toISOString(),
-      expiresAt: input.expiresInMinutes === undefined ? null : new Date(now.getTime() + input.expiresInMinutes * 60_000).toISOString(),
+      expiresAt:
+        input.expiresInMinutes === undefined
+          ? null
+          : new Date(now.getTime() + input.expiresInMinutes * 60_000).toISOString(),
     };
     return this.store.addBan(ban).catch(storeFailure);
   }
@@ -338,7 +373,8 @@ export class CommentService {
 
   /** Lifts a ban. Unknown key → `not_found`. */
   async unban(authorKey: string): Promise<void> {
-    if (!(await this.store.removeBan(authorKey).catch(storeFailure))) throw new AppError('not_found', 'No ban for this author key');
+    if (!(await this.store.removeBan(authorKey).catch(storeFailure)))
+      throw new AppError('not_found', 'No ban for this author key');
   }
 
   /** The article's lock and (effective) pre-moderation. */
@@ -361,13 +397,27 @@ export class CommentService {
     return state;
   }
 
-  async page(articleId: ArticleId, options: { limit?: number; before?: string; order?: SortOrder }): Promise<CommentPage> {
+  async page(
+    articleId: ArticleId,
+    options: { limit?: number; before?: string; order?: SortOrder },
+  ): Promise<CommentPage> {
     const [page, settings] = await Promise.all([
-      this.store.page(articleId, { limit: options.limit ?? LIMITS.pageDefault, cursor: options.before ?? null, order: options.order ?? 'newest' }),
+      this.store.page(articleId, {
+        limit: options.limit ?? LIMITS.pageDefault,
+        cursor: options.before ?? null,
+        order: options.order ?? 'newest',
+      }),
       this.store.articleSettings(articleId),
     ]).catch(storeFailure);
     const state = this.effective(articleId, settings);
-    return { articleId, lastSeq: page.lastSeq, comments: page.comments, next: page.next, locked: state.locked, premoderated: state.premoderated };
+    return {
+      articleId,
+      lastSeq: page.lastSeq,
+      comments: page.comments,
+      next: page.next,
+      locked: state.locked,
+      premoderated: state.premoderated,
+    };
   }
 
   async changesSince(articleId: ArticleId, since: number): Promise<Changes> {
@@ -398,7 +448,13 @@ export class CommentService {
     return { articleId, locked: settings.locked, premoderated: this.premoderateAll || settings.premoderated };
   }
 
-  private record(articleId: ArticleId, input: NewComment, authorToken: string, authorKey: string | null, createdAt: string) {
+  private record(
+    articleId: ArticleId,
+    input: NewComment,
+    authorToken: string,
+    authorKey: string | null,
+    createdAt: string,
+  ) {
     return {
       id: nanoid(),
       articleId,
@@ -418,9 +474,14 @@ export class CommentService {
     const now = this.now().toISOString();
     const record = this.record(articleId, input, authorToken, authorKey, now);
     // The store applies the posting gate (bans, lock, the article's pre-moderation) in the write itself.
-    const result: SubmitResult = await this.writeBreaker.run(() => this.store.submit(record, { hold: this.premoderateAll })).catch(storeFailure);
+    const result: SubmitResult = await this.writeBreaker
+      .run(() => this.store.submit(record, { hold: this.premoderateAll }))
+      .catch(storeFailure);
     if (result.kind === 'refused') {
-      throw new AppError('forbidden', result.reason === 'banned' ? 'You cannot comment here' : 'This discussion is closed');
+      throw new AppError(
+        'forbidden',
+        result.reason === 'banned' ? 'You cannot comment here' : 'This discussion is closed',
+      );
     }
     const committedAt = Date.now();
     if (result.kind === 'held') {
@@ -431,7 +492,12 @@ export class CommentService {
     this.metrics?.commentPosted(result.created ? 'created' : 'duplicate');
     // A repeated clientId is published again: the first attempt may have been committed by an
     // instance that died before publishing. Subscribers drop the repeat by seq; nothing is lost.
-    await this.publish('comment:created', { ...result.comment, removedBy: null, originalBody: null, authorKey }, committedAt, result.comment);
+    await this.publish(
+      'comment:created',
+      { ...result.comment, removedBy: null, originalBody: null, authorKey },
+      committedAt,
+      result.comment,
+    );
     return { comment: result.comment, authorToken, created: result.created };
   }
 
@@ -454,14 +520,20 @@ export class CommentService {
     if (record === null) throw notFound();
     if (this.isModerator(token)) return 'moderator';
     if (token === undefined || !authorTokenMatches(token, record.authorTokenHash)) {
-      throw new AppError('forbidden', 'Only its author (with the token from posting) or a moderator may change this comment');
+      throw new AppError(
+        'forbidden',
+        'Only its author (with the token from posting) or a moderator may change this comment',
+      );
     }
     if (action === 'edit') {
       if (record.comment.status !== 'visible') throw new AppError('forbidden', 'A removed comment cannot be edited');
       const age = this.now().getTime() - Date.parse(record.comment.createdAt);
       // Within the window means younger than it: a window of 0 lets no author edit.
       if (age >= this.editWindowMs) {
-        throw new AppError('forbidden', `Comments can be edited for ${this.editWindowMs / 60_000} minutes after posting`);
+        throw new AppError(
+          'forbidden',
+          `Comments can be edited for ${this.editWindowMs / 60_000} minutes after posting`,
+        );
       }
     }
     return 'author';
@@ -476,7 +548,10 @@ export class CommentService {
   ): Promise<void> {
     await Promise.all([
       this.fanout.publish({ event, comment: visible }, committedAt).catch((error: unknown) => {
-        this.logger.warn({ err: error, articleId: comment.articleId, seq: comment.seq }, 'fan-out publish failed; subscribers will catch up');
+        this.logger.warn(
+          { err: error, articleId: comment.articleId, seq: comment.seq },
+          'fan-out publish failed; subscribers will catch up',
+        );
       }),
       this.publishFeed({ event: 'admin:comment', comment }),
     ]);

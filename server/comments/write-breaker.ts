@@ -39,7 +39,8 @@ export class WriteBreaker {
       return result;
     } catch (error) {
       const finished = this.now();
-      if (error instanceof StoreUnavailableError && finished - started >= this.slowFailureMs) this.openUntil = finished + this.coolDownMs;
+      if (error instanceof StoreUnavailableError && finished - started >= this.slowFailureMs)
+        this.openUntil = finished + this.coolDownMs;
       throw error;
     }
   }

@@ -1,5 +1,13 @@
 import type { ArticleId, ArticleState } from '../../shared/schemas.ts';
-import type { ArticleStateListener, FanOut, FanOutListener, FanOutMessage, FanOutState, FeedListener, FeedMessage } from './port.ts';
+import type {
+  ArticleStateListener,
+  FanOut,
+  FanOutListener,
+  FanOutMessage,
+  FanOutState,
+  FeedListener,
+  FeedMessage,
+} from './port.ts';
 
 /** Where a listener's exception is reported; pino-compatible. */
 export interface MemoryFanOutLogger {
@@ -27,7 +35,11 @@ export class MemoryFanOut implements FanOut {
       this.listener(message, { committedAt: committedAt ?? null, origin: 'local' });
     } catch (err) {
       // The change is committed; a listener's failure must not turn into a failed write.
-      if (this.logger) this.logger.error({ err, event: message.event, articleId: message.comment.articleId }, 'fan-out listener threw');
+      if (this.logger)
+        this.logger.error(
+          { err, event: message.event, articleId: message.comment.articleId },
+          'fan-out listener threw',
+        );
       else console.error('fan-out listener threw', err);
     }
     return Promise.resolve();
@@ -35,7 +47,8 @@ export class MemoryFanOut implements FanOut {
 
   /** Delivers before returning; never rejects. */
   publishArticleState(state: ArticleState): Promise<void> {
-    if (!this.closed && this.stateListener) this.safely(() => this.stateListener?.(state), 'article:updated', state.articleId);
+    if (!this.closed && this.stateListener)
+      this.safely(() => this.stateListener?.(state), 'article:updated', state.articleId);
     return Promise.resolve();
   }
 

@@ -76,7 +76,11 @@ export const FeedMessageSchema = z.union([
   z.object({ event: z.literal('admin:held'), held: ModeratedHeldSchema }),
   z.object({ event: z.literal('admin:resolved'), resolved: HeldResolvedSchema }),
 ]);
-export const WireFeedMessageSchema = z.object({ v: z.literal(1), origin: z.string().check(z.minLength(1)), message: FeedMessageSchema });
+export const WireFeedMessageSchema = z.object({
+  v: z.literal(1),
+  origin: z.string().check(z.minLength(1)),
+  message: FeedMessageSchema,
+});
 export type WireFeedMessage = z.infer<typeof WireFeedMessageSchema>;
 
 /** Anything longer cannot be a valid message (a comment body is at most 5000 chars); it is dropped unparsed. */
@@ -170,9 +174,14 @@ export class RedisFanOut implements FanOut {
     this.subscriberWasReady = this.subscriber.status === 'ready';
     this.lastState = this.computeState();
 
-    for (const [role, client] of [['publisher', this.publisher], ['subscriber', this.subscriber]] as const) {
+    for (const [role, client] of [
+      ['publisher', this.publisher],
+      ['subscriber', this.subscriber],
+    ] as const) {
       client.on('error', (err: Error) => {
-        this.errorLog[role].run((suppressed) => this.logger.warn({ err, role, suppressed }, 'redis fan-out connection error'));
+        this.errorLog[role].run((suppressed) =>
+          this.logger.warn({ err, role, suppressed }, 'redis fan-out connection error'),
+        );
       });
       for (const status of ['ready', 'close', 'end'] as const) client.on(status, this.onStatusChange);
     }
@@ -184,15 +193,27 @@ export class RedisFanOut implements FanOut {
   async publish(message: FanOutMessage, committedAt?: number): Promise<void> {
     this.deliver(message, { committedAt: committedAt ?? null, origin: 'local' });
     if (this.closed) return;
-    const payload: WireMessage = { v: 1, origin: this.instanceId, event: message.event, comment: message.comment, ...(committedAt === undefined ? {} : { at: committedAt }) };
+    const payload: WireMessage = {
+      v: 1,
+      origin: this.instanceId,
+      event: message.event,
+      comment: message.comment,
+      ...(committedAt === undefined ? {} : { at: committedAt }),
+    };
     try {
-      await withTimeout(this.publisher.publish(this.channelOf(message.comment.articleId), JSON.stringify(payload)), this.commandTimeoutMs);
+      await withTimeout(
+        this.publisher.publish(this.channelOf(message.comment.articleId), JSON.stringify(payload)),
+        this.commandTimeoutMs,
+      );
       this.counters.published?.(true);
     } catch (err) {
       this.counters.published?.(false);
       this.publishFailures += 1;
       this.publishLog.run((suppressed) =>
-        this.logger.warn({ err, articleId: message.comment.articleId, seq: message.comment.seq, suppressed }, 'fan-out publish failed; other instances catch up from the store'),
+        this.logger.warn(
+          { err, articleId: message.comment.articleId, seq: message.comment.seq, suppressed },
+          'fan-out publish failed; other instances catch up from the store',
+        ),
       );
     }
   }
@@ -331,7 +352,11 @@ export class RedisFanOut implements FanOut {
     if (state !== this.lastState) {
       this.lastState = state;
       if (state === 'up') this.logger.info({ fanOut: state }, 'redis fan-out connected');
-      else if (!this.closed) this.logger.warn({ fanOut: state, publisher: this.publisher.status, subscriber: this.subscriber.status }, 'redis fan-out down; only this instance is reached');
+      else if (!this.closed)
+        this.logger.warn(
+          { fanOut: state, publisher: this.publisher.status, subscriber: this.subscriber.status },
+          'redis fan-out down; only this instance is reached',
+        );
     }
     for (const watcher of [...this.stateWatchers]) watcher();
   };
@@ -375,7 +400,8 @@ export class RedisFanOut implements FanOut {
     if ((data as { event?: unknown }).event === 'article:updated') {
       const state = WireStateMessageSchema.safeParse(data);
       if (!state.success) return this.drop(channel, `invalid: ${describeIssue(state.error.issues[0])}`, raw.length);
-      if (state.data.state.articleId !== articleId) return this.drop(channel, 'article id does not match channel', raw.length);
+      if (state.data.state.articleId !== articleId)
+        return this.drop(channel, 'article id does not match channel', raw.length);
       this.counters.received?.();
       this.deliverState(state.data.state);
       return;
@@ -383,11 +409,19 @@ export class RedisFanOut implements FanOut {
     const parsed = WireMessageSchema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return this.drop(channel, `invalid: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'schema'}`, raw.length);
+      return this.drop(
+        channel,
+        `invalid: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'schema'}`,
+        raw.length,
+      );
     }
-    if (parsed.data.comment.articleId !== articleId) return this.drop(channel, 'article id does not match channel', raw.length);
+    if (parsed.data.comment.articleId !== articleId)
+      return this.drop(channel, 'article id does not match channel', raw.length);
     this.counters.received?.();
-    this.deliver({ event: parsed.data.event, comment: parsed.data.comment }, { committedAt: parsed.data.at ?? null, origin: 'remote' });
+    this.deliver(
+      { event: parsed.data.event, comment: parsed.data.comment },
+      { committedAt: parsed.data.at ?? null, origin: 'remote' },
+    );
   };
 
   private onFeedMessage(channel: string, raw: string): void {
@@ -422,14 +456,24 @@ export class RedisFanOut implements FanOut {
   }
 
   /** PUBLISHes a message, bounded by the command timeout; a failure is counted and logged, never thrown. */
-  private async send(channel: string, payload: object, articleId: ArticleId | null, count: ((ok: boolean) => void) | undefined): Promise<void> {
+  private async send(
+    channel: string,
+    payload: object,
+    articleId: ArticleId | null,
+    count: ((ok: boolean) => void) | undefined,
+  ): Promise<void> {
     try {
       await withTimeout(this.publisher.publish(channel, JSON.stringify(payload)), this.commandTimeoutMs);
       count?.(true);
     } catch (err) {
       count?.(false);
       this.publishFailures += 1;
-      this.publishLog.run((suppressed) => this.logger.warn({ err, channel, articleId, suppressed }, 'fan-out publish failed; other instances catch up from the store'));
+      this.publishLog.run((suppressed) =>
+        this.logger.warn(
+          { err, channel, articleId, suppressed },
+          'fan-out publish failed; other instances catch up from the store',
+        ),
+      );
     }
   }
 
@@ -454,7 +498,9 @@ export class RedisFanOut implements FanOut {
   private drop(channel: string, reason: string, length: number): void {
     this.dropped += 1;
     this.counters.dropped?.();
-    this.dropLog.run((suppressed) => this.logger.warn({ channel, reason, length, suppressed }, 'dropped invalid fan-out message'));
+    this.dropLog.run((suppressed) =>
+      this.logger.warn({ channel, reason, length, suppressed }, 'dropped invalid fan-out message'),
+    );
   }
 
   private deliver(message: FanOutMessage, info: DeliveryInfo): void {
@@ -485,7 +531,6 @@ export class RedisFanOut implements FanOut {
     }
   }
 }
-
 
 function describeIssue(issue: { path: PropertyKey[]; message: string } | undefined): string {
   return issue ? `${issue.path.map(String).join('.')} ${issue.message}` : 'schema';

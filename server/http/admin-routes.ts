@@ -33,8 +33,10 @@ export function createAdminRoutes(service: CommentService): Router {
 
   const requireModerator: RequestHandler = (req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
-    if (!service.moderationEnabled) throw new AppError('forbidden', 'Moderation is not configured on this server (ADMIN_TOKEN)');
-    if (!service.isModerator(bearerToken(req.get('authorization')))) throw new AppError('forbidden', 'A moderator token is required');
+    if (!service.moderationEnabled)
+      throw new AppError('forbidden', 'Moderation is not configured on this server (ADMIN_TOKEN)');
+    if (!service.isModerator(bearerToken(req.get('authorization'))))
+      throw new AppError('forbidden', 'A moderator token is required');
     next();
   };
   router.use(requireModerator);

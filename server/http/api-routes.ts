@@ -58,14 +58,23 @@ export function createApiRouter({ service, articles, postLimit = (_req, _res, ne
     const input = parseInput(NewCommentSchema, req.body, 'comment');
     const outcome = await service.post(articleId, input, { clientIp: req.ip });
     // 202: held for a moderator (repeated or not); 201 stored; 200 a repeated clientId's stored comment.
-    const body: PostResult = 'held' in outcome ? { held: outcome.held, authorToken: outcome.authorToken } : { comment: outcome.comment, authorToken: outcome.authorToken };
+    const body: PostResult =
+      'held' in outcome
+        ? { held: outcome.held, authorToken: outcome.authorToken }
+        : { comment: outcome.comment, authorToken: outcome.authorToken };
     res.status('held' in outcome ? 202 : outcome.created ? 201 : 200).json(body);
   });
 
   router.get('/counts', async (req, res) => {
     const { articles: ids } = parseInput(CountsQuerySchema, req.query, 'query');
-    if (ids.length === 0) throw new AppError('invalid_input', 'articles must list at least one article id', { issues: [{ path: 'articles', message: 'Required' }] });
-    if (ids.length > LIMITS.countsMax) throw new AppError('invalid_input', `At most ${LIMITS.countsMax} articles per request`, { issues: [{ path: 'articles', message: 'Too many' }] });
+    if (ids.length === 0)
+      throw new AppError('invalid_input', 'articles must list at least one article id', {
+        issues: [{ path: 'articles', message: 'Required' }],
+      });
+    if (ids.length > LIMITS.countsMax)
+      throw new AppError('invalid_input', `At most ${LIMITS.countsMax} articles per request`, {
+        issues: [{ path: 'articles', message: 'Too many' }],
+      });
     const valid = ids.map((id) => parseInput(ArticleIdSchema, id, 'article id'));
     const body: Counts = { counts: await service.counts(valid) };
     res.json(body);

@@ -14,7 +14,11 @@ export function answerClientError(error: Error & { code?: string }, socket: Sock
   }
   const [status, reason, body]: [number, string, ErrorBody] =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', { error: { code: 'payload_too_large', message: 'Request headers or URL are too large' } }]
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          { error: { code: 'payload_too_large', message: 'Request headers or URL are too large' } },
+        ]
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'Request Timeout', { error: { code: 'invalid_input', message: 'Request took too long to arrive' } }]
         : [400, 'Bad Request', { error: { code: 'invalid_input', message: 'Malformed HTTP request' } }];

@@ -68,7 +68,14 @@ ${body}
 /** The sample article with its comment thread, embedded exactly as a site owner would embed it. */
 export function renderDemoPage(article: Article, widgetUrl: string): string {
   const sections = article.sections
-    .map((section) => [section.heading === null ? '' : `<h2>${escapeHtml(section.heading)}</h2>`, ...section.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`)].filter(Boolean).join('\n'))
+    .map((section) =>
+      [
+        section.heading === null ? '' : `<h2>${escapeHtml(section.heading)}</h2>`,
+        ...section.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    )
     .join('\n');
   return page(
     article.title,
@@ -100,7 +107,10 @@ ${embedSnippet(widgetUrl, articleId)}
  * An article list with a live comment count next to each article, filled and kept live by count.js
  * (`?articles=a,b,c` lists more thread ids; links lead to each thread's demo page).
  */
-export function renderArticleList(articles: ReadonlyArray<{ articleId: string; title: string | null }>, countUrl: string): string {
+export function renderArticleList(
+  articles: ReadonlyArray<{ articleId: string; title: string | null }>,
+  countUrl: string,
+): string {
   const items = articles
     .map(({ articleId, title }) => {
       const href = `/articles/${encodeURIComponent(articleId)}`;
@@ -161,13 +171,19 @@ export function renderAdminPage(): string {
 
 /** Shown at / when the server runs without the sample article (SEED_DEMO=false). */
 export function renderNoDemoPage(): string {
-  return page('Live Comments', `<h1>Live Comments</h1>\n<p>This server runs without the sample article (<code>SEED_DEMO=false</code>). See <a href="/embed-example">how to embed the comments</a> on your own pages.</p>`);
+  return page(
+    'Live Comments',
+    `<h1>Live Comments</h1>\n<p>This server runs without the sample article (<code>SEED_DEMO=false</code>). See <a href="/embed-example">how to embed the comments</a> on your own pages.</p>`,
+  );
 }
 
 /** How to embed the widget: the snippet to copy, its attributes and theming properties, and live counts for lists. */
 export function renderEmbedExample(widgetUrl: string, articleId: string): string {
   const countUrl = widgetUrl.replace(/widget\.js$/, 'count.js');
-  const rows = (items: ReadonlyArray<readonly [string, string]>) => items.map(([name, meaning]) => `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(meaning)}</td></tr>`).join('\n');
+  const rows = (items: ReadonlyArray<readonly [string, string]>) =>
+    items
+      .map(([name, meaning]) => `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(meaning)}</td></tr>`)
+      .join('\n');
   return page(
     'Embed Live Comments',
     `<h1>Embed the comments on your page</h1>

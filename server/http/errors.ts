@@ -42,7 +42,8 @@ export function createErrorHandler(logger: Logger): ErrorRequestHandler {
     const parserError = bodyParserError(error);
     if (parserError) return sendError(res, new AppError(parserError.code, parserError.message), parserError.status);
     // The router could not percent-decode a path parameter (`/api/articles/%/comments`): the client's mistake.
-    if (error instanceof URIError) return sendError(res, new AppError('invalid_input', 'Malformed percent-encoding in the URL'));
+    if (error instanceof URIError)
+      return sendError(res, new AppError('invalid_input', 'Malformed percent-encoding in the URL'));
     logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error in request');
     return sendError(res, new AppError('internal', 'Internal error'));
   };

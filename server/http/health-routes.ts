@@ -29,7 +29,13 @@ export function createHealthRouter({ store, fanout, isAccepting }: HealthDeps): 
     const fanoutState = fanout.state();
     const redis = fanoutState === 'local' ? 'not_configured' : fanoutState;
     const accepting = isAccepting();
-    const status = !accepting ? 'shutting_down' : storage === 'down' ? 'unavailable' : redis === 'down' ? 'degraded' : 'ready';
+    const status = !accepting
+      ? 'shutting_down'
+      : storage === 'down'
+        ? 'unavailable'
+        : redis === 'down'
+          ? 'degraded'
+          : 'ready';
     res.status(status === 'ready' || status === 'degraded' ? 200 : 503).json({ status, storage, redis });
   });
   return router;

@@ -30,7 +30,10 @@ export function countRejectedPosts(metrics: Metrics): RequestHandler {
     if (req.method === 'POST' && POST_COMMENT_PATH.test(req.path)) {
       res.once('finish', () => {
         if (res.statusCode < 400) return;
-        metrics.commentRejected(CODE_BY_STATUS.get(res.statusCode) ?? (res.statusCode >= 500 ? 'internal' : 'invalid_input'), 'http');
+        metrics.commentRejected(
+          CODE_BY_STATUS.get(res.statusCode) ?? (res.statusCode >= 500 ? 'internal' : 'invalid_input'),
+          'http',
+        );
       });
     }
     next();

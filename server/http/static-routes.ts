@@ -5,7 +5,16 @@ import { gzipSync } from 'node:zlib';
 import { Router, type Request, type Response } from 'express';
 import { AppError } from '../../shared/errors.ts';
 import { ArticleIdSchema, LIMITS, type Article } from '../../shared/schemas.ts';
-import { adminCsp, DEMO_CSS, renderAdminPage, renderArticleList, renderArticlePage, renderDemoPage, renderEmbedExample, renderNoDemoPage } from './demo-pages.ts';
+import {
+  adminCsp,
+  DEMO_CSS,
+  renderAdminPage,
+  renderArticleList,
+  renderArticlePage,
+  renderDemoPage,
+  renderEmbedExample,
+  renderNoDemoPage,
+} from './demo-pages.ts';
 import { sendError } from './errors.ts';
 
 export interface StaticDeps {
@@ -25,7 +34,9 @@ const WIDGET_CACHE_CONTROL = 'public, max-age=300';
 
 /** A bundle of client/dist, seen from server/http (tsx) or from dist/server/http (compiled build). */
 function defaultBundlePath(file: string): string {
-  const candidates = [`../../client/dist/${file}`, `../../../client/dist/${file}`].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
+  const candidates = [`../../client/dist/${file}`, `../../../client/dist/${file}`].map((relative) =>
+    fileURLToPath(new URL(relative, import.meta.url)),
+  );
   return candidates.find((path) => existsSync(path)) ?? candidates[0]!;
 }
 
@@ -139,15 +150,23 @@ export function createStaticRouter({
   countPath = defaultBundlePath('count.js'),
 }: StaticDeps): Router {
   const router = Router();
-  const bundles = { 'widget.js': createBundleLoader(widgetPath), 'admin.js': createBundleLoader(adminPath), 'count.js': createBundleLoader(countPath) };
+  const bundles = {
+    'widget.js': createBundleLoader(widgetPath),
+    'admin.js': createBundleLoader(adminPath),
+    'count.js': createBundleLoader(countPath),
+  };
   const demoCss = Buffer.from(DEMO_CSS.trimStart());
 
-  for (const [file, load] of Object.entries(bundles)) router.get(`/${file}`, (req, res) => sendBundle(req, res, load(), file));
+  for (const [file, load] of Object.entries(bundles))
+    router.get(`/${file}`, (req, res) => sendBundle(req, res, load(), file));
 
   router.get('/admin', (req, res) => {
     // Stricter than every other page: nothing inline, nothing from elsewhere, never in a frame.
     const host = safeHost(req);
-    res.setHeader('Content-Security-Policy', adminCsp(host === undefined ? [] : [`${req.protocol === 'https' ? 'wss' : 'ws'}://${host}`]));
+    res.setHeader(
+      'Content-Security-Policy',
+      adminCsp(host === undefined ? [] : [`${req.protocol === 'https' ? 'wss' : 'ws'}://${host}`]),
+    );
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.send(renderAdminPage());

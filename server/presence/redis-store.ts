@@ -109,13 +109,23 @@ export class RedisPresenceStore implements PresenceStore {
     this.commandTimeoutMs = options.commandTimeoutMs ?? 800;
   }
 
-  async sync(changed: ReadonlyMap<ArticleId, number>, read: ReadonlyMap<ArticleId, number>): Promise<Map<ArticleId, number>> {
-    const args: Array<string | number> = [this.keyPrefix, this.instanceId, this.heartbeatTtlMs, this.hashTtlMs, changed.size];
+  async sync(
+    changed: ReadonlyMap<ArticleId, number>,
+    read: ReadonlyMap<ArticleId, number>,
+  ): Promise<Map<ArticleId, number>> {
+    const args: Array<string | number> = [
+      this.keyPrefix,
+      this.instanceId,
+      this.heartbeatTtlMs,
+      this.hashTtlMs,
+      changed.size,
+    ];
     for (const [articleId, count] of changed) args.push(articleId, count);
     const readIds = [...read.keys()];
     for (const articleId of readIds) args.push(articleId, read.get(articleId) ?? 0);
     const answer = (await withTimeout(this.redis.eval(SYNC_SCRIPT, 0, ...args), this.commandTimeoutMs)) as unknown;
-    if (!Array.isArray(answer) || answer.length !== readIds.length) throw new Error('presence script answered an unexpected shape');
+    if (!Array.isArray(answer) || answer.length !== readIds.length)
+      throw new Error('presence script answered an unexpected shape');
     for (const [articleId, count] of changed) {
       if (count > 0) this.written.add(articleId);
       else this.written.delete(articleId);
@@ -129,7 +139,10 @@ export class RedisPresenceStore implements PresenceStore {
   async close(): Promise<void> {
     try {
       if (this.redis.status === 'ready') {
-        await withTimeout(this.redis.eval(LEAVE_SCRIPT, 0, this.keyPrefix, this.instanceId, ...this.written), this.commandTimeoutMs);
+        await withTimeout(
+          this.redis.eval(LEAVE_SCRIPT, 0, this.keyPrefix, this.instanceId, ...this.written),
+          this.commandTimeoutMs,
+        );
       }
     } catch {
       // Best effort: the heartbeat expires on its own.

@@ -99,7 +99,11 @@ export class PresenceTracker {
       } catch (error) {
         // What was not recorded is tried again on the next tick.
         for (const articleId of changed.keys()) this.dirty.add(articleId);
-        if (this.failures++ % 30 === 0) this.logger.warn({ err: error, failures: this.failures }, 'presence exchange failed; counts are held until it works again');
+        if (this.failures++ % 30 === 0)
+          this.logger.warn(
+            { err: error, failures: this.failures },
+            'presence exchange failed; counts are held until it works again',
+          );
         return;
       }
       for (const [articleId, count] of [...changed, ...read]) {

@@ -17,12 +17,19 @@ const dataUrl = (name: string) => new URL(`./data/${name}`, import.meta.url);
 
 export function loadDemoArticle(): DemoArticle {
   const parsed = parseSeed(readFileSync(dataUrl(`${DEMO_ARTICLE_ID}.txt`), 'utf8'));
-  const replyFile = JSON.parse(readFileSync(dataUrl(`${DEMO_ARTICLE_ID}.replies.json`), 'utf8')) as { replies: Record<string, number> };
+  const replyFile = JSON.parse(readFileSync(dataUrl(`${DEMO_ARTICLE_ID}.replies.json`), 'utf8')) as {
+    replies: Record<string, number>;
+  };
   const replies = new Map(Object.entries(replyFile.replies).map(([child, parent]) => [Number(child), parent]));
   for (const [child, parent] of replies) {
-    if (!(parent >= 1 && parent < child && child <= parsed.comments.length)) throw new Error(`Bad reply mapping ${child} -> ${parent}`);
+    if (!(parent >= 1 && parent < child && child <= parsed.comments.length))
+      throw new Error(`Bad reply mapping ${child} -> ${parent}`);
   }
-  return { article: { articleId: DEMO_ARTICLE_ID, title: parsed.title, sections: parsed.sections }, comments: parsed.comments, replies };
+  return {
+    article: { articleId: DEMO_ARTICLE_ID, title: parsed.title, sections: parsed.sections },
+    comments: parsed.comments,
+    replies,
+  };
 }
 
 /**
@@ -38,7 +45,12 @@ export async function importDemoArticle(service: CommentService, demo: DemoArtic
     const parentId = parentNumber === undefined ? null : (ids[parentNumber - 1] ?? null);
     const outcome = await service.importComment(
       demo.article.articleId,
-      { author: { name: seed.author }, body: seed.body, parentId, clientId: `seed-${demo.article.articleId}-${String(index + 1).padStart(2, '0')}` },
+      {
+        author: { name: seed.author },
+        body: seed.body,
+        parentId,
+        clientId: `seed-${demo.article.articleId}-${String(index + 1).padStart(2, '0')}`,
+      },
       seed.createdAt,
     );
     ids.push(outcome.comment.id);

@@ -35,7 +35,8 @@ function stampToIso(match: RegExpExecArray): string {
   const [, month, day, year, hour, minute] = match;
   const monthIndex = MONTHS.indexOf(month as (typeof MONTHS)[number]);
   const date = new Date(Date.UTC(Number(year), monthIndex, Number(day), Number(hour), Number(minute)));
-  if (Number.isNaN(date.getTime()) || date.getUTCDate() !== Number(day)) throw new Error(`Invalid timestamp "${match[0]}"`);
+  if (Number.isNaN(date.getTime()) || date.getUTCDate() !== Number(day))
+    throw new Error(`Invalid timestamp "${match[0]}"`);
   return date.toISOString();
 }
 
@@ -44,7 +45,10 @@ export function parseSeed(text: string): SeedArticle {
   const firstStamp = lines.findIndex((line) => STAMP.test(line));
   if (firstStamp < 2) throw new Error('Sample file has no comments (no "Mon D, YYYY AT HH:MM" line after a name)');
 
-  const articleLines = lines.slice(0, firstStamp - 1).map((l) => l.trim()).filter((l) => l.length > 0);
+  const articleLines = lines
+    .slice(0, firstStamp - 1)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const [title, ...rest] = articleLines;
   if (title === undefined) throw new Error('Sample file has no title');
   const sections: SeedSection[] = [];
@@ -59,7 +63,12 @@ export function parseSeed(text: string): SeedArticle {
   const comments: SeedComment[] = [];
   let current: { author: string; createdAt: string; bodyLines: string[] } | null = null;
   const flush = () => {
-    if (current) comments.push({ author: current.author, createdAt: current.createdAt, body: current.bodyLines.join('\n').trim() });
+    if (current)
+      comments.push({
+        author: current.author,
+        createdAt: current.createdAt,
+        body: current.bodyLines.join('\n').trim(),
+      });
   };
   for (let i = firstStamp - 1; i < lines.length; i++) {
     const line = lines[i] ?? '';

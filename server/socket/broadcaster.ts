@@ -7,7 +7,9 @@ import type { FanOutMessage } from '../fanout/port.ts';
 type BroadcastServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type BroadcastSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 /** engine.io's send options, widened with the pre-framed WebSocket bytes its websocket transport accepts. */
-type EngineSendOptions = NonNullable<Parameters<BroadcastSocket['conn']['write']>[1]> & { wsPreEncodedFrame?: Buffer[] };
+type EngineSendOptions = NonNullable<Parameters<BroadcastSocket['conn']['write']>[1]> & {
+  wsPreEncodedFrame?: Buffer[];
+};
 
 /** The few log methods the broadcaster needs; a pino logger fits. */
 export interface BroadcasterLogger {
@@ -208,7 +210,9 @@ export class Broadcaster {
    */
   private finish(queue: ArticleQueue, busyMs: number): void {
     const busy = queue.pending.length > 0;
-    const window = busy ? Math.min(this.maxWindowMs, Math.max(this.minWindowMs, busyMs * this.windowFactor)) : this.minWindowMs;
+    const window = busy
+      ? Math.min(this.maxWindowMs, Math.max(this.minWindowMs, busyMs * this.windowFactor))
+      : this.minWindowMs;
     queue.nextFlushAt = performance.now() + window;
     if (queue.pending.length > 0) {
       this.schedule(queue);
@@ -222,10 +226,14 @@ export class Broadcaster {
   }
 
   /** Encodes an event once with the server's own parser, and frames it once for WebSocket transports. */
-  private encode<E extends keyof ServerToClientEvents>(event: E, payload: Parameters<ServerToClientEvents[E]>[0]): Packet {
+  private encode<E extends keyof ServerToClientEvents>(
+    event: E,
+    payload: Parameters<ServerToClientEvents[E]>[0],
+  ): Packet {
     const encoded: unknown[] = this.io.encoder.encode({ type: 2, nsp: '/', data: [event, payload] });
     const data = encoded[0];
-    if (encoded.length !== 1 || typeof data !== 'string') throw new Error('broadcast payloads are plain JSON: one string packet expected');
+    if (encoded.length !== 1 || typeof data !== 'string')
+      throw new Error('broadcast payloads are plain JSON: one string packet expected');
     // "4" is the engine.io message type; the frame is what a WebSocket transport would have built for each socket.
     return { data, options: { wsPreEncodedFrame: [textFrame(`4${data}`)] } };
   }

@@ -1,8 +1,20 @@
 import type { Server, Socket } from 'socket.io';
 import { AppError, type ErrorInfo } from '../../shared/errors.ts';
-import { articleRoom, countsRoom, MODERATORS_ROOM, type Ack, type ClientToServerEvents, type ServerToClientEvents } from '../../shared/events.ts';
+import {
+  articleRoom,
+  countsRoom,
+  MODERATORS_ROOM,
+  type Ack,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from '../../shared/events.ts';
 import { AdminSubscribePayloadSchema } from '../../shared/moderation.ts';
-import { CountsSubscribePayloadSchema, PostCommentPayloadSchema, SubscribePayloadSchema, UnsubscribePayloadSchema } from '../../shared/schemas.ts';
+import {
+  CountsSubscribePayloadSchema,
+  PostCommentPayloadSchema,
+  SubscribePayloadSchema,
+  UnsubscribePayloadSchema,
+} from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { FanOut } from '../fanout/port.ts';
@@ -30,7 +42,8 @@ const FANOUT_SUBSCRIBE_WAIT_MS = 1000;
 const ROOM_PREFIX = articleRoom('');
 const COUNTS_PREFIX = countsRoom('');
 
-const roomsWith = (socket: CommentSocket, prefix: string): number => [...socket.rooms].filter((room) => room.startsWith(prefix)).length;
+const roomsWith = (socket: CommentSocket, prefix: string): number =>
+  [...socket.rooms].filter((room) => room.startsWith(prefix)).length;
 
 interface GatewayDeps {
   io: CommentServer;
@@ -80,10 +93,13 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
       broadcaster.setBatching(socket.id, articleId, batch === true);
       await subscribeFanOut(articleId);
       // After the ack has gone out: the readers count as this instance knows it right now.
-      if (presence) setImmediate(() => socket.emit('presence:changed', { articleId, readers: presence.estimate(articleId) }));
+      if (presence)
+        setImmediate(() => socket.emit('presence:changed', { articleId, readers: presence.estimate(articleId) }));
       if (since === undefined) return { lastSeq: await service.lastSeq(articleId), comments: [] };
       const changes = await service.changesSince(articleId, since);
-      return changes.reset ? { lastSeq: changes.lastSeq, comments: [], reset: true } : { lastSeq: changes.lastSeq, comments: changes.comments };
+      return changes.reset
+        ? { lastSeq: changes.lastSeq, comments: [], reset: true }
+        : { lastSeq: changes.lastSeq, comments: changes.comments };
     },
     'article:unsubscribe': async (socket, payload) => {
       const { articleId } = parseInput(UnsubscribePayloadSchema, payload, 'subscription');
@@ -93,13 +109,20 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
     'comment:post': async (socket, payload) => {
       const { articleId, ...input } = parseInput(PostCommentPayloadSchema, payload, 'comment');
       const outcome = await service.post(articleId, input, { clientIp: clientIp?.(socket) });
-      return 'held' in outcome ? { held: outcome.held, authorToken: outcome.authorToken } : { comment: outcome.comment, authorToken: outcome.authorToken };
+      return 'held' in outcome
+        ? { held: outcome.held, authorToken: outcome.authorToken }
+        : { comment: outcome.comment, authorToken: outcome.authorToken };
     },
     'counts:subscribe': async (socket, payload) => {
-      const articleIds = [...new Set(parseInput(CountsSubscribePayloadSchema, payload, 'counts subscription').articleIds)];
+      const articleIds = [
+        ...new Set(parseInput(CountsSubscribePayloadSchema, payload, 'counts subscription').articleIds),
+      ];
       const fresh = articleIds.filter((articleId) => !socket.rooms.has(countsRoom(articleId)));
       if (roomsWith(socket, COUNTS_PREFIX) + fresh.length > MAX_COUNT_SUBSCRIPTIONS_PER_SOCKET) {
-        throw new AppError('invalid_input', `At most ${MAX_COUNT_SUBSCRIPTIONS_PER_SOCKET} article counts per connection`);
+        throw new AppError(
+          'invalid_input',
+          `At most ${MAX_COUNT_SUBSCRIPTIONS_PER_SOCKET} article counts per connection`,
+        );
       }
       // Join and subscribe first, then read: a change in between is read here and also recounted.
       await socket.join(articleIds.map(countsRoom));
@@ -115,7 +138,13 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
     },
     'admin:subscribe': async (socket, payload) => {
       const { token } = parseInput(AdminSubscribePayloadSchema, payload, 'moderator subscription');
-      if (!service.isModerator(token)) throw new AppError('forbidden', service.moderationEnabled ? 'A moderator token is required' : 'Moderation is not configured on this server (ADMIN_TOKEN)');
+      if (!service.isModerator(token))
+        throw new AppError(
+          'forbidden',
+          service.moderationEnabled
+            ? 'A moderator token is required'
+            : 'Moderation is not configured on this server (ADMIN_TOKEN)',
+        );
       await socket.join(MODERATORS_ROOM);
       await withTimeout(fanout.subscribeFeed(), FANOUT_SUBSCRIBE_WAIT_MS).catch((error: unknown) => {
         logger.warn({ err: error }, 'moderator feed subscription not confirmed');
@@ -127,19 +156,22 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
   io.on('connection', (socket) => {
     for (const [event, handler] of Object.entries(handlers) as Array<[keyof ClientToServerEvents, Handler]>) {
       // Registered untyped on purpose: the arguments come from the network and are validated here.
-      (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(event, (...args: unknown[]) => {
-        const last = args.at(-1);
-        const ack = typeof last === 'function' ? (last as (answer: Ack<object>) => void) : undefined;
-        const payload = ack ? args.slice(0, -1)[0] : args[0];
-        handler(socket, payload).then(
-          (result) => ack?.({ ok: true, ...result }),
-          (error: unknown) => {
-            const info = toErrorInfo(error, event);
-            if (event === 'comment:post') metrics?.commentRejected(info.code, 'socket');
-            ack?.({ ok: false, error: info });
-          },
-        );
-      });
+      (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(
+        event,
+        (...args: unknown[]) => {
+          const last = args.at(-1);
+          const ack = typeof last === 'function' ? (last as (answer: Ack<object>) => void) : undefined;
+          const payload = ack ? args.slice(0, -1)[0] : args[0];
+          handler(socket, payload).then(
+            (result) => ack?.({ ok: true, ...result }),
+            (error: unknown) => {
+              const info = toErrorInfo(error, event);
+              if (event === 'comment:post') metrics?.commentRejected(info.code, 'socket');
+              ack?.({ ok: false, error: info });
+            },
+          );
+        },
+      );
     }
   });
 
@@ -165,7 +197,9 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
   // Article rooms and counts rooms share one fan-out subscription, released only when both are gone.
   io.of('/').adapter.on('delete-room', (room: string) => {
     if (room === MODERATORS_ROOM) {
-      fanout.unsubscribeFeed().catch((error: unknown) => logger.warn({ err: error }, 'moderator feed unsubscribe failed'));
+      fanout
+        .unsubscribeFeed()
+        .catch((error: unknown) => logger.warn({ err: error }, 'moderator feed unsubscribe failed'));
       return;
     }
     const prefix = room.startsWith(ROOM_PREFIX) ? ROOM_PREFIX : room.startsWith(COUNTS_PREFIX) ? COUNTS_PREFIX : null;
@@ -173,7 +207,9 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
     const articleId = room.slice(prefix.length);
     const rooms = io.of('/').adapter.rooms;
     if (rooms.has(articleRoom(articleId)) || rooms.has(countsRoom(articleId))) return;
-    fanout.unsubscribe(articleId).catch((error: unknown) => logger.warn({ err: error, room }, 'fan-out unsubscribe failed'));
+    fanout
+      .unsubscribe(articleId)
+      .catch((error: unknown) => logger.warn({ err: error, room }, 'fan-out unsubscribe failed'));
   });
 
   // After a fan-out outage, tell every local subscriber the head so clients behind catch up.

@@ -90,7 +90,10 @@ export class LiveCounts {
     try {
       count = (await this.readCounts([articleId]))[articleId];
     } catch (error) {
-      this.logger.warn({ err: error, articleId }, 'could not read a comment count; subscribers get it with the next change');
+      this.logger.warn(
+        { err: error, articleId },
+        'could not read a comment count; subscribers get it with the next change',
+      );
       return;
     }
     if (count === undefined || !this.hasRoom(articleId) || this.known.get(articleId) === count) return;

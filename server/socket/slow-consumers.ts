@@ -64,7 +64,12 @@ export function startSlowConsumerSweep(io: CommentServer, options: SlowConsumerO
         if (bytes <= options.maxBufferedBytes) continue;
         state.cutOff += 1;
         options.logger.warn(
-          { socket: socket.id, bufferedBytes: bytes, maxBufferedBytes: options.maxBufferedBytes, transport: connection.transport?.name },
+          {
+            socket: socket.id,
+            bufferedBytes: bytes,
+            maxBufferedBytes: options.maxBufferedBytes,
+            transport: connection.transport?.name,
+          },
           'slow consumer cut off; it will reconnect and catch up',
         );
         const ws = connection.transport?.name === 'websocket' ? connection.transport.socket : undefined;

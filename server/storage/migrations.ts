@@ -116,7 +116,12 @@ const V3_LEANER_WRITES = `
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
-  { version: 3, name: 'no write-path indexes for top order and the feed', sqlite: V3_LEANER_WRITES, postgres: V3_LEANER_WRITES },
+  {
+    version: 3,
+    name: 'no write-path indexes for top order and the feed',
+    sqlite: V3_LEANER_WRITES,
+    postgres: V3_LEANER_WRITES,
+  },
 ];
 
 /** The schema version a fully migrated store is at. */
@@ -124,5 +129,6 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 // Versions must be 1, 2, 3, … in list order: a store applies exactly the entries above its recorded maximum.
 MIGRATIONS.forEach((migration, index) => {
-  if (migration.version !== index + 1) throw new Error(`Migration at position ${index} has version ${migration.version}`);
+  if (migration.version !== index + 1)
+    throw new Error(`Migration at position ${index} has version ${migration.version}`);
 });

@@ -14,7 +14,10 @@ export function storeKind(config: Pick<Config, 'databaseUrl'>): StoreKind {
  * Opens and migrates the store the configuration selects. An unreachable database rejects with
  * StoreUnavailableError: an instance does not start without its record of truth.
  */
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'sqlitePath' | 'instanceId'>, logger?: PostgresStoreLogger): Promise<CommentStore> {
+export async function openStore(
+  config: Pick<Config, 'databaseUrl' | 'sqlitePath' | 'instanceId'>,
+  logger?: PostgresStoreLogger,
+): Promise<CommentStore> {
   if (config.databaseUrl === undefined) return openSqliteStore(config.sqlitePath);
   return openPostgresStore({
     connectionString: config.databaseUrl,

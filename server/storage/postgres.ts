@@ -2,7 +2,16 @@ import { DatabaseError, Pool, type PoolClient, type PoolConfig } from 'pg';
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
 import type { ArticleId, Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { toBan, toComment, toHeld, toModerated, withReplies, type BanRow, type CommentRow, type HeldRow } from './rows.ts';
+import {
+  toBan,
+  toComment,
+  toHeld,
+  toModerated,
+  withReplies,
+  type BanRow,
+  type CommentRow,
+  type HeldRow,
+} from './rows.ts';
 import {
   ClientIdHeldError,
   ParentNotFoundError,
@@ -101,13 +110,16 @@ export function isUnavailablePgError(error: unknown, depth = 0): boolean {
     if (error instanceof DatabaseError && UNAVAILABLE_SQLSTATE_CLASSES.includes(code.slice(0, 2))) return true;
   }
   if (error instanceof Error && UNAVAILABLE_MESSAGES.test(error.message)) return true;
-  if (error instanceof AggregateError && error.errors.some((e: unknown) => isUnavailablePgError(e, depth + 1))) return true;
+  if (error instanceof AggregateError && error.errors.some((e: unknown) => isUnavailablePgError(e, depth + 1)))
+    return true;
   return isUnavailablePgError((error as { cause?: unknown }).cause, depth + 1);
 }
 
 function toStoreError(error: unknown): unknown {
   if (error instanceof StoreUnavailableError) return error;
-  return isUnavailablePgError(error) ? new StoreUnavailableError('PostgreSQL database unavailable', { cause: error }) : error;
+  return isUnavailablePgError(error)
+    ? new StoreUnavailableError('PostgreSQL database unavailable', { cause: error })
+    : error;
 }
 
 const COLUMNS = [
@@ -130,13 +142,6 @@ const COLUMNS = [
 const COMMENT_COLUMNS = COLUMNS.join(', ');
 const prefixed = (alias: string): string => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key';
-
-
-
-
-
-
-
 
 /** A setting as stored (0/1); undefined (not to be changed) becomes NULL, which the upsert's COALESCE keeps. */
 function toFlag(value: boolean | undefined): number | null {
@@ -375,7 +380,8 @@ export class PostgresCommentStore implements CommentStore {
 
   /** Connects, applies pending migrations and returns the store; an unreachable database rejects with StoreUnavailableError. */
   static async open(options: PostgresStoreOptions): Promise<PostgresCommentStore> {
-    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new Error(`Invalid schema name ${JSON.stringify(options.schema)}`);
+    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema))
+      throw new Error(`Invalid schema name ${JSON.stringify(options.schema)}`);
     const statementTimeout = options.statementTimeoutMs ?? 3000;
     const config: PoolConfig = {
       connectionString: options.connectionString,
@@ -480,7 +486,10 @@ export class PostgresCommentStore implements CommentStore {
         throw new ParentNotFoundError(input.parentId);
       } catch (error) {
         const constraint = error instanceof DatabaseError && error.code === '23505' ? error.constraint : undefined;
-        if (input.clientId !== null && (constraint === CLIENT_ID_CONSTRAINT || constraint === HELD_CLIENT_ID_CONSTRAINT)) {
+        if (
+          input.clientId !== null &&
+          (constraint === CLIENT_ID_CONSTRAINT || constraint === HELD_CLIENT_ID_CONSTRAINT)
+        ) {
           const claimed = await this.#claimAnyDuplicate(input.articleId, input.clientId, input.authorTokenHash);
           if (claimed) return claimed;
           throw new Error(`clientId ${input.clientId} collided but no comment holds it`, { cause: error });
@@ -526,7 +535,8 @@ export class PostgresCommentStore implements CommentStore {
       this.#inTransaction('BEGIN', async (client) => {
         const articleId = (await client.query<{ article_id: string }>(LIKE_LOCK_SQL, [commentId])).rows[0]?.article_id;
         if (articleId === undefined) return null;
-        const written = (await client.query(liked ? LIKE_INSERT_SQL : LIKE_DELETE_SQL, [commentId, readerId])).rowCount ?? 0;
+        const written =
+          (await client.query(liked ? LIKE_INSERT_SQL : LIKE_DELETE_SQL, [commentId, readerId])).rowCount ?? 0;
         if (written === 0) {
           const row = (await client.query<CommentRow>(GET_SQL, [commentId])).rows[0];
           if (!row) throw new Error(`Comment ${commentId} vanished while locked`);
@@ -542,7 +552,11 @@ export class PostgresCommentStore implements CommentStore {
   }
 
   async readerLikes(articleId: ArticleId, readerId: string): Promise<string[]> {
-    return this.#guard(async () => (await this.#pool.query<{ comment_id: string }>(READER_LIKES_SQL, [readerId, articleId])).rows.map((row) => row.comment_id));
+    return this.#guard(async () =>
+      (await this.#pool.query<{ comment_id: string }>(READER_LIKES_SQL, [readerId, articleId])).rows.map(
+        (row) => row.comment_id,
+      ),
+    );
   }
 
   async heldList(limit: number): Promise<ModeratedHeld[]> {
@@ -584,7 +598,13 @@ export class PostgresCommentStore implements CommentStore {
 
   async postingGate(articleId: ArticleId, authorKey: string | null, now: string): Promise<PostingGate> {
     return this.#guard(async () => {
-      const row = (await this.#pool.query<{ locked: number | null; premoderated: number | null; banned: boolean }>(GATE_SQL, [articleId, authorKey, now])).rows[0];
+      const row = (
+        await this.#pool.query<{ locked: number | null; premoderated: number | null; banned: boolean }>(GATE_SQL, [
+          articleId,
+          authorKey,
+          now,
+        ])
+      ).rows[0];
       return { locked: row?.locked === 1, premoderated: row?.premoderated === 1, banned: row?.banned === true };
     });
   }
@@ -598,7 +618,13 @@ export class PostgresCommentStore implements CommentStore {
 
   async setArticleSettings(articleId: ArticleId, patch: Partial<ArticleSettings>): Promise<ArticleSettings> {
     return this.#guard(async () => {
-      const row = (await this.#pool.query<{ locked: number; premoderated: number }>(UPSERT_SETTINGS_SQL, [articleId, toFlag(patch.locked), toFlag(patch.premoderated)])).rows[0];
+      const row = (
+        await this.#pool.query<{ locked: number; premoderated: number }>(UPSERT_SETTINGS_SQL, [
+          articleId,
+          toFlag(patch.locked),
+          toFlag(patch.premoderated),
+        ])
+      ).rows[0];
       return { locked: row?.locked === 1, premoderated: row?.premoderated === 1 };
     });
   }
@@ -624,11 +650,21 @@ export class PostgresCommentStore implements CommentStore {
           const tops = rows.slice(0, request.limit);
           if (tops.length === 0) return { lastSeq, comments: [], next: null };
           const replies = (await client.query<CommentRow>(REPLIES_OF_SQL, [articleId, tops.map((top) => top.id)])).rows;
-          return { lastSeq, comments: withReplies(tops, replies), next: rows.length > request.limit ? String(offset + tops.length) : null };
+          return {
+            lastSeq,
+            comments: withReplies(tops, replies),
+            next: rows.length > request.limit ? String(offset + tops.length) : null,
+          };
         }
         const newest = request.order === 'newest';
         const after = request.cursor === null ? (newest ? Number.MAX_SAFE_INTEGER : 0) : Number(request.cursor);
-        const rows = (await client.query<CommentRow>(newest ? TOPS_NEWEST_SQL : TOPS_OLDEST_SQL, [articleId, after, request.limit + 1])).rows;
+        const rows = (
+          await client.query<CommentRow>(newest ? TOPS_NEWEST_SQL : TOPS_OLDEST_SQL, [
+            articleId,
+            after,
+            request.limit + 1,
+          ])
+        ).rows;
         const tops = rows.slice(0, request.limit);
         const first = tops[0];
         const last = tops[tops.length - 1];
@@ -637,14 +673,24 @@ export class PostgresCommentStore implements CommentStore {
         const low = Math.min(first.created_seq, last.created_seq);
         const high = Math.max(first.created_seq, last.created_seq);
         const replies = (await client.query<CommentRow>(REPLIES_SQL, [articleId, low, high])).rows;
-        return { lastSeq, comments: withReplies(tops, replies), next: rows.length > request.limit ? String(last.created_seq) : null };
+        return {
+          lastSeq,
+          comments: withReplies(tops, replies),
+          next: rows.length > request.limit ? String(last.created_seq) : null,
+        };
       }),
     );
   }
 
   async changesSince(articleId: ArticleId, since: number, limit: number): Promise<ChangePage> {
     return this.#guard(async () => {
-      const rows = (await this.#pool.query<{ head_seq: number } & { [K in keyof CommentRow]: CommentRow[K] | null }>(CHANGES_SQL, [articleId, since, limit + 1])).rows;
+      const rows = (
+        await this.#pool.query<{ head_seq: number } & { [K in keyof CommentRow]: CommentRow[K] | null }>(CHANGES_SQL, [
+          articleId,
+          since,
+          limit + 1,
+        ])
+      ).rows;
       const lastSeq = rows[0]?.head_seq ?? 0;
       const comments = rows.filter((row): row is { head_seq: number } & CommentRow => row.id !== null);
       if (comments.length > limit) return { lastSeq, comments: [], reset: true };
@@ -653,7 +699,9 @@ export class PostgresCommentStore implements CommentStore {
   }
 
   async lastSeq(articleId: ArticleId): Promise<number> {
-    return this.#guard(async () => (await this.#pool.query<{ last_seq: number }>(LAST_SEQ_SQL, [articleId])).rows[0]?.last_seq ?? 0);
+    return this.#guard(
+      async () => (await this.#pool.query<{ last_seq: number }>(LAST_SEQ_SQL, [articleId])).rows[0]?.last_seq ?? 0,
+    );
   }
 
   async counts(articleIds: readonly ArticleId[]): Promise<Record<ArticleId, number>> {
@@ -662,7 +710,8 @@ export class PostgresCommentStore implements CommentStore {
       const counts: Record<ArticleId, number> = {};
       for (const id of unique) counts[id] = 0;
       if (unique.length === 0) return counts;
-      for (const row of (await this.#pool.query<{ article_id: string; n: number }>(COUNTS_SQL, [unique])).rows) counts[row.article_id] = row.n;
+      for (const row of (await this.#pool.query<{ article_id: string; n: number }>(COUNTS_SQL, [unique])).rows)
+        counts[row.article_id] = row.n;
       return counts;
     });
   }
@@ -684,8 +733,16 @@ export class PostgresCommentStore implements CommentStore {
   }
 
   /** The posting gate for a post that CREATE_SQL did not store: refused, or to be held. */
-  async #gate(input: NewCommentRecord): Promise<{ kind: 'refused'; reason: 'locked' | 'banned' } | { kind: 'open'; hold: boolean }> {
-    const row = (await this.#pool.query<{ locked: number | null; premoderated: number | null; banned: boolean }>(GATE_SQL, [input.articleId, input.authorKey ?? null, input.createdAt])).rows[0];
+  async #gate(
+    input: NewCommentRecord,
+  ): Promise<{ kind: 'refused'; reason: 'locked' | 'banned' } | { kind: 'open'; hold: boolean }> {
+    const row = (
+      await this.#pool.query<{ locked: number | null; premoderated: number | null; banned: boolean }>(GATE_SQL, [
+        input.articleId,
+        input.authorKey ?? null,
+        input.createdAt,
+      ])
+    ).rows[0];
     if (row?.banned === true) return { kind: 'refused', reason: 'banned' };
     if (row?.locked === 1) return { kind: 'refused', reason: 'locked' };
     return { kind: 'open', hold: row?.premoderated === 1 };
@@ -693,9 +750,11 @@ export class PostgresCommentStore implements CommentStore {
 
   /** The post whose clientId this is, stored or held, now answering to the new token hash; null when neither table has it. */
   async #claimAnyDuplicate(articleId: string, clientId: string, authorTokenHash: string): Promise<SubmitResult | null> {
-    const stored = (await this.#pool.query<CommentRow>(CLAIM_DUPLICATE_SQL, [articleId, clientId, authorTokenHash])).rows[0];
+    const stored = (await this.#pool.query<CommentRow>(CLAIM_DUPLICATE_SQL, [articleId, clientId, authorTokenHash]))
+      .rows[0];
     if (stored) return { kind: 'stored', comment: toComment(stored), created: false };
-    const held = (await this.#pool.query<HeldRow>(CLAIM_HELD_DUPLICATE_SQL, [articleId, clientId, authorTokenHash])).rows[0];
+    const held = (await this.#pool.query<HeldRow>(CLAIM_HELD_DUPLICATE_SQL, [articleId, clientId, authorTokenHash]))
+      .rows[0];
     return held ? { kind: 'held', held: toHeld(held), created: false } : null;
   }
 
@@ -743,13 +802,22 @@ export class PostgresCommentStore implements CommentStore {
   async #migrate(): Promise<void> {
     await this.#inTransaction('BEGIN', async (client) => {
       await client.query(`SET LOCAL statement_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`);
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1 || COALESCE(current_schema(), '')))", [MIGRATION_LOCK_NAMESPACE]);
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-      const current = (await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]?.v ?? 0;
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1 || COALESCE(current_schema(), '')))", [
+        MIGRATION_LOCK_NAMESPACE,
+      ]);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+      );
+      const current =
+        (await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]
+          ?.v ?? 0;
       for (const migration of MIGRATIONS) {
         if (migration.version <= current) continue;
         await client.query(migration.postgres);
-        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [migration.version, new Date().toISOString()]);
+        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+          migration.version,
+          new Date().toISOString(),
+        ]);
       }
     });
   }

@@ -75,7 +75,13 @@ export function toHeld(row: HeldRow): ModeratedHeld {
 }
 
 export function toBan(row: BanRow): Ban {
-  return { authorKey: row.author_key, authorName: row.author_name, reason: row.reason, createdAt: row.created_at, expiresAt: row.expires_at };
+  return {
+    authorKey: row.author_key,
+    authorName: row.author_name,
+    reason: row.reason,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+  };
 }
 
 /** Each top followed by the replies of its thread (replies given in created_seq order). */

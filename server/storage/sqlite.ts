@@ -20,7 +20,16 @@ import {
   type SubmitResult,
 } from './port.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { toBan, toComment, toHeld, toModerated, withReplies, type BanRow, type CommentRow, type HeldRow } from './rows.ts';
+import {
+  toBan,
+  toComment,
+  toHeld,
+  toModerated,
+  withReplies,
+  type BanRow,
+  type CommentRow,
+  type HeldRow,
+} from './rows.ts';
 
 /** Milliseconds a statement waits for another connection's lock before failing with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 1000;
@@ -39,8 +48,6 @@ const COMMENT_COLUMNS =
   'id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, likes, removed_by, original_body, author_key';
 const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key';
 
-
-
 interface CountRow {
   article_id: string;
   n: number;
@@ -52,11 +59,7 @@ interface GateRow {
   banned: number;
 }
 
-
 type Statement<Params extends unknown[], Result = unknown> = Database.Statement<Params, Result>;
-
-
-
 
 function isUnavailableSqliteError(error: unknown): boolean {
   if (!(error instanceof Database.SqliteError)) return false;
@@ -99,7 +102,10 @@ function openDatabaseWithRetries(path: string): Database.Database {
         continue;
       }
       if (contended || isUnavailableSqliteError(error)) {
-        throw new StoreUnavailableError(`Cannot open SQLite database ${path} (${code || 'unknown error'}, attempt ${attempt})`, { cause: error });
+        throw new StoreUnavailableError(
+          `Cannot open SQLite database ${path} (${code || 'unknown error'}, attempt ${attempt})`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -163,9 +169,24 @@ export class SqliteCommentStore implements CommentStore {
   readonly #updateHeldTokenHash: Statement<[string, string]>;
   readonly #bumpSeq: Statement<[string], number>;
   readonly #insert: Statement<
-    [string, string, string | null, string | null, string, string, string, number, number, string | null, string, string | null]
+    [
+      string,
+      string,
+      string | null,
+      string | null,
+      string,
+      string,
+      string,
+      number,
+      number,
+      string | null,
+      string,
+      string | null,
+    ]
   >;
-  readonly #insertHeld: Statement<[string, string, string | null, string, string, string, string | null, string, string | null]>;
+  readonly #insertHeld: Statement<
+    [string, string, string | null, string, string, string, string | null, string, string | null]
+  >;
   readonly #selectLastSeq: Statement<[string], number>;
   readonly #selectTopNewest: Statement<[string, number, number], CommentRow>;
   readonly #selectTopOldest: Statement<[string, number, number], CommentRow>;
@@ -213,8 +234,12 @@ export class SqliteCommentStore implements CommentStore {
 
     this.#selectById = db.prepare(`SELECT ${COMMENT_COLUMNS} FROM comments WHERE id = ?`);
     this.#selectTokenHash = db.prepare<[string], string>('SELECT author_token_hash FROM comments WHERE id = ?').pluck();
-    this.#selectByClientId = db.prepare(`SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? AND client_id = ?`);
-    this.#selectHeldByClientId = db.prepare(`SELECT ${HELD_COLUMNS} FROM held_comments WHERE article_id = ? AND client_id = ?`);
+    this.#selectByClientId = db.prepare(
+      `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? AND client_id = ?`,
+    );
+    this.#selectHeldByClientId = db.prepare(
+      `SELECT ${HELD_COLUMNS} FROM held_comments WHERE article_id = ? AND client_id = ?`,
+    );
     this.#selectParent = db.prepare('SELECT id, root_id FROM comments WHERE article_id = ? AND id = ?');
     this.#updateTokenHash = db.prepare('UPDATE comments SET author_token_hash = ? WHERE id = ?');
     this.#updateHeldTokenHash = db.prepare('UPDATE held_comments SET author_token_hash = ? WHERE id = ?');
@@ -277,7 +302,9 @@ export class SqliteCommentStore implements CommentStore {
     this.#updateRestored = db.prepare(
       "UPDATE comments SET status = 'visible', body = original_body, original_body = NULL, removed_by = NULL, seq = ? WHERE id = ?",
     );
-    this.#insertReaction = db.prepare('INSERT INTO reactions (comment_id, reader_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
+    this.#insertReaction = db.prepare(
+      'INSERT INTO reactions (comment_id, reader_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    );
     this.#deleteReaction = db.prepare('DELETE FROM reactions WHERE comment_id = ? AND reader_id = ?');
     this.#updateLikes = db.prepare('UPDATE comments SET likes = likes + ?, seq = ? WHERE id = ?');
     this.#selectReaderLikes = db
@@ -286,8 +313,12 @@ export class SqliteCommentStore implements CommentStore {
          WHERE r.reader_id = ? AND c.article_id = ? ORDER BY c.created_seq ASC`,
       )
       .pluck();
-    this.#selectHeld = db.prepare(`SELECT ${HELD_COLUMNS}, client_id, author_token_hash FROM held_comments WHERE id = ?`);
-    this.#selectHeldList = db.prepare(`SELECT ${HELD_COLUMNS} FROM held_comments ORDER BY created_at ASC, id ASC LIMIT ?`);
+    this.#selectHeld = db.prepare(
+      `SELECT ${HELD_COLUMNS}, client_id, author_token_hash FROM held_comments WHERE id = ?`,
+    );
+    this.#selectHeldList = db.prepare(
+      `SELECT ${HELD_COLUMNS} FROM held_comments ORDER BY created_at ASC, id ASC LIMIT ?`,
+    );
     this.#deleteHeld = db.prepare('DELETE FROM held_comments WHERE id = ?');
     this.#upsertBan = db.prepare(
       `INSERT INTO bans (author_key, author_name, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?)
@@ -309,20 +340,30 @@ export class SqliteCommentStore implements CommentStore {
       `INSERT INTO article_settings (article_id, locked, premoderated) VALUES (@articleId, COALESCE(@locked, 0), COALESCE(@premoderated, 0))
        ON CONFLICT (article_id) DO UPDATE SET locked = COALESCE(@locked, locked), premoderated = COALESCE(@premoderated, premoderated)`,
     );
-    this.#selectFeed = db.prepare(`SELECT ${COMMENT_COLUMNS} FROM comments ORDER BY created_at DESC, created_seq DESC LIMIT ?`);
+    this.#selectFeed = db.prepare(
+      `SELECT ${COMMENT_COLUMNS} FROM comments ORDER BY created_at DESC, created_seq DESC LIMIT ?`,
+    );
     this.#selectArticleFeed = db.prepare(
       `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? ORDER BY created_at DESC, created_seq DESC LIMIT ?`,
     );
 
-    this.#submitTx = db.transaction((input: NewCommentRecord, hold: boolean, gate: boolean) => this.#submitInTransaction(input, hold, gate));
-    this.#pageTx = db.transaction((articleId: string, request: PageRequest) => this.#pageInTransaction(articleId, request));
+    this.#submitTx = db.transaction((input: NewCommentRecord, hold: boolean, gate: boolean) =>
+      this.#submitInTransaction(input, hold, gate),
+    );
+    this.#pageTx = db.transaction((articleId: string, request: PageRequest) =>
+      this.#pageInTransaction(articleId, request),
+    );
     this.#changesTx = db.transaction((articleId: string, since: number, limit: number) =>
       this.#changesInTransaction(articleId, since, limit),
     );
-    this.#editTx = db.transaction((id: string, body: string, editedAt: string) => this.#editInTransaction(id, body, editedAt));
+    this.#editTx = db.transaction((id: string, body: string, editedAt: string) =>
+      this.#editInTransaction(id, body, editedAt),
+    );
     this.#removeTx = db.transaction((id: string, by: RemovedBy) => this.#removeInTransaction(id, by));
     this.#restoreTx = db.transaction((id: string) => this.#restoreInTransaction(id));
-    this.#likeTx = db.transaction((id: string, readerId: string, liked: boolean) => this.#likeInTransaction(id, readerId, liked));
+    this.#likeTx = db.transaction((id: string, readerId: string, liked: boolean) =>
+      this.#likeInTransaction(id, readerId, liked),
+    );
     this.#approveTx = db.transaction((id: string) => this.#approveInTransaction(id));
     this.#settingsTx = db.transaction((articleId: string, patch: Partial<ArticleSettings>) => {
       this.#upsertSettings.run({ articleId, locked: toFlag(patch.locked), premoderated: toFlag(patch.premoderated) });
@@ -350,11 +391,13 @@ export class SqliteCommentStore implements CommentStore {
 
   async getRecord(id: string): Promise<CommentRecord | null> {
     return this.#guard(() =>
-      this.#db.transaction(() => {
-        const row = this.#selectById.get(id);
-        const authorTokenHash = this.#selectTokenHash.get(id);
-        return row && authorTokenHash !== undefined ? { comment: toModerated(row), authorTokenHash } : null;
-      }).deferred(),
+      this.#db
+        .transaction(() => {
+          const row = this.#selectById.get(id);
+          const authorTokenHash = this.#selectTokenHash.get(id);
+          return row && authorTokenHash !== undefined ? { comment: toModerated(row), authorTokenHash } : null;
+        })
+        .deferred(),
     );
   }
 
@@ -429,7 +472,10 @@ export class SqliteCommentStore implements CommentStore {
 
   async feed(options: { limit: number; articleId?: ArticleId }): Promise<ModeratedComment[]> {
     return this.#guard(() =>
-      (options.articleId === undefined ? this.#selectFeed.all(options.limit) : this.#selectArticleFeed.all(options.articleId, options.limit)).map(toModerated),
+      (options.articleId === undefined
+        ? this.#selectFeed.all(options.limit)
+        : this.#selectArticleFeed.all(options.articleId, options.limit)
+      ).map(toModerated),
     );
   }
 
@@ -499,7 +545,17 @@ export class SqliteCommentStore implements CommentStore {
       rootId = parent.root_id ?? parent.id;
     }
     if (hold) {
-      this.#insertHeld.run(input.id, input.articleId, input.parentId, input.authorName, input.body, input.createdAt, input.clientId, input.authorTokenHash, authorKey);
+      this.#insertHeld.run(
+        input.id,
+        input.articleId,
+        input.parentId,
+        input.authorName,
+        input.body,
+        input.createdAt,
+        input.clientId,
+        input.authorTokenHash,
+        authorKey,
+      );
       const held: ModeratedHeld = {
         id: input.id,
         articleId: input.articleId,
@@ -567,7 +623,8 @@ export class SqliteCommentStore implements CommentStore {
   #restoreInTransaction(id: string): ChangeResult | null {
     const row = this.#selectById.get(id);
     if (!row) return null;
-    if (row.status !== 'removed' || row.removed_by !== 'moderator' || row.original_body === null) return { comment: toModerated(row), changed: false };
+    if (row.status !== 'removed' || row.removed_by !== 'moderator' || row.original_body === null)
+      return { comment: toModerated(row), changed: false };
     this.#updateRestored.run(this.#nextSeq(row.article_id), id);
     return this.#changed(id);
   }
@@ -575,7 +632,9 @@ export class SqliteCommentStore implements CommentStore {
   #likeInTransaction(id: string, readerId: string, liked: boolean): ChangeResult | null {
     const row = this.#selectById.get(id);
     if (!row) return null;
-    const changes = liked ? this.#insertReaction.run(id, readerId).changes : this.#deleteReaction.run(id, readerId).changes;
+    const changes = liked
+      ? this.#insertReaction.run(id, readerId).changes
+      : this.#deleteReaction.run(id, readerId).changes;
     if (changes === 0) return { comment: toModerated(row), changed: false };
     this.#updateLikes.run(liked ? 1 : -1, this.#nextSeq(row.article_id), id);
     return this.#changed(id);
@@ -692,7 +751,6 @@ export class SqliteCommentStore implements CommentStore {
 function toFlag(value: boolean | undefined): number | null {
   return value === undefined ? null : value ? 1 : 0;
 }
-
 
 /** Opens (creating if missing) and migrates the SQLite store at `path`. */
 export function openSqliteStore(path: string): SqliteCommentStore {

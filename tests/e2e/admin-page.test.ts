@@ -28,7 +28,8 @@ describe('the /admin page in Chromium, across two instances', () => {
   }
 
   /** A feed or queue item of the admin page, by the comment's text. */
-  const item = (page: Page, list: string, text: string) => page.getByRole('list', { name: list }).getByRole('listitem').filter({ hasText: text });
+  const item = (page: Page, list: string, text: string) =>
+    page.getByRole('list', { name: list }).getByRole('listitem').filter({ hasText: text });
 
   it('signs in with the token (kept in the tab, never in the URL) under a strict CSP, and removes and restores live', async () => {
     const response = await fetch(`${env.b.url}/admin`);
@@ -61,7 +62,10 @@ describe('the /admin page in Chromium, across two instances', () => {
 
     await entry.getByRole('button', { name: 'Remove comment by Alice' }).click();
     for (const reader of [alice, bob]) {
-      await vi.waitFor(async () => expect((await rowsOf(reader.widget)).map((row) => row.body)).toEqual(['This comment was removed']), WAIT);
+      await vi.waitFor(
+        async () => expect((await rowsOf(reader.widget)).map((row) => row.body)).toEqual(['This comment was removed']),
+        WAIT,
+      );
     }
     // The moderator still reads what was removed, struck through, and can restore it.
     await entry.locator('.body.removed').filter({ hasText: 'Spam spam spam' }).waitFor(WAIT);
@@ -103,7 +107,9 @@ describe('the /admin page in Chromium, across two instances', () => {
     await page.getByRole('heading', { name: 'Held for review (2)' }).waitFor(WAIT);
     // Not published: the other reader and the record have nothing.
     expect(await rowsOf(bob.widget)).toEqual([]);
-    expect(CommentPageSchema.parse((await getJson(`${env.a.url}/api/articles/${articleId}/comments`)).body).comments).toEqual([]);
+    expect(
+      CommentPageSchema.parse((await getJson(`${env.a.url}/api/articles/${articleId}/comments`)).body).comments,
+    ).toEqual([]);
 
     await item(page, 'Held comments', 'Reject me').getByRole('button', { name: 'Reject comment by Alice' }).click();
     await held.getByRole('button', { name: 'Approve comment by Alice' }).click();
@@ -158,12 +164,17 @@ describe('the /admin page in Chromium, across two instances', () => {
 
     await postFromWidget(alice.widget, 'Troll', 'Second provocation');
     const compose = alice.widget.getByRole('form', { name: 'Write a comment' });
-    await vi.waitFor(async () => expect(await compose.getByRole('alert').textContent()).toMatch(/^Your comment was not posted: .+/), WAIT);
+    await vi.waitFor(
+      async () => expect(await compose.getByRole('alert').textContent()).toMatch(/^Your comment was not posted: .+/),
+      WAIT,
+    );
     expect(await compose.getByLabel('Comment').inputValue()).toBe('Second provocation');
 
     await ban.getByRole('button', { name: 'Lift the ban on Troll' }).click();
     await ban.waitFor({ state: 'detached', ...WAIT });
     await compose.getByRole('button', { name: 'Post', exact: true }).click();
-    await rowWithText(alice.widget, 'Second provocation').getByRole('button', { name: 'Edit your comment' }).waitFor(WAIT);
+    await rowWithText(alice.widget, 'Second provocation')
+      .getByRole('button', { name: 'Edit your comment' })
+      .waitFor(WAIT);
   });
 });

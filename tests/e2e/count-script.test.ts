@@ -9,7 +9,14 @@ import { ADMIN_TOKEN, startTwoInstances, WAIT, type TwoInstances } from './two-i
 
 /** The text of every count element on a page, by article id. */
 const counts = (page: Page) =>
-  page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-live-comments-count]')].map((element) => [element.getAttribute('data-live-comments-count'), element.textContent])));
+  page.evaluate(() =>
+    Object.fromEntries(
+      [...document.querySelectorAll('[data-live-comments-count]')].map((element) => [
+        element.getAttribute('data-live-comments-count'),
+        element.textContent,
+      ]),
+    ),
+  );
 
 /** Requests a page makes to `/api/counts` (the polling fallback). */
 function countPolls(page: Page): string[] {
@@ -36,7 +43,10 @@ describe('count.js: live comment counts on list pages, across two instances', ()
     await env?.close();
   });
 
-  const post = async (url: string, articleId: string, body: string) => PostStoredSchema.parse((await postJson(`${url}/api/articles/${articleId}/comments`, { author: { name: 'Reader' }, body })).body).comment;
+  const post = async (url: string, articleId: string, body: string) =>
+    PostStoredSchema.parse(
+      (await postJson(`${url}/api/articles/${articleId}/comments`, { author: { name: 'Reader' }, body })).body,
+    ).comment;
 
   it(`is one small script: under ${COUNT_GZIP_BUDGET_BYTES / 1024} KB gzipped, without socket.io-client or eval`, () => {
     const source = readFileSync(COUNT_PATH);
@@ -54,20 +64,39 @@ describe('count.js: live comment counts on list pages, across two instances', ()
     const problems = collectProblems(page);
     const polls = countPolls(page);
     await page.goto(`${env.a.url}/articles?articles=${busy},${quiet}`);
-    await vi.waitFor(async () => expect(await counts(page)).toEqual({ [busy]: '2 comments', [quiet]: '0 comments' }), WAIT);
+    await vi.waitFor(
+      async () => expect(await counts(page)).toEqual({ [busy]: '2 comments', [quiet]: '0 comments' }),
+      WAIT,
+    );
 
     await post(env.b.url, quiet, 'a first one');
-    await vi.waitFor(async () => expect(await counts(page)).toEqual({ [busy]: '2 comments', [quiet]: '1 comment' }), WAIT);
-    const removed = await postJson(`${env.b.url}/api/admin/comments/${removable.id}/remove`, {}, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    await vi.waitFor(
+      async () => expect(await counts(page)).toEqual({ [busy]: '2 comments', [quiet]: '1 comment' }),
+      WAIT,
+    );
+    const removed = await postJson(
+      `${env.b.url}/api/admin/comments/${removable.id}/remove`,
+      {},
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
+    );
     expect(removed.status).toBe(200);
-    await vi.waitFor(async () => expect(await counts(page)).toEqual({ [busy]: '1 comment', [quiet]: '1 comment' }), WAIT);
+    await vi.waitFor(
+      async () => expect(await counts(page)).toEqual({ [busy]: '1 comment', [quiet]: '1 comment' }),
+      WAIT,
+    );
 
     // The server ends every connection (a deploy): count.js reconnects, subscribes again and stays live.
     env.a.app.io.disconnectSockets(true);
     await post(env.b.url, busy, 'after the reconnect');
-    await vi.waitFor(async () => expect(await counts(page)).toEqual({ [busy]: '2 comments', [quiet]: '1 comment' }), WAIT);
+    await vi.waitFor(
+      async () => expect(await counts(page)).toEqual({ [busy]: '2 comments', [quiet]: '1 comment' }),
+      WAIT,
+    );
     await post(env.b.url, busy, 'and live again');
-    await vi.waitFor(async () => expect(await counts(page)).toEqual({ [busy]: '3 comments', [quiet]: '1 comment' }), WAIT);
+    await vi.waitFor(
+      async () => expect(await counts(page)).toEqual({ [busy]: '3 comments', [quiet]: '1 comment' }),
+      WAIT,
+    );
     // Live over the socket: no poll was needed (the reconnect came back within a second or so).
     expect(polls).toEqual([]);
     expect(problems).toEqual([]);

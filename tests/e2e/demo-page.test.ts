@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseSeed } from '../../server/seed/parse-seed.ts';
-import { collectProblems, E2E_ENV, ensureWidgetBuilt, launchBrowser, rowsOf, waitForLive, widgetOf } from '../helpers/browser.ts';
+import {
+  collectProblems,
+  E2E_ENV,
+  ensureWidgetBuilt,
+  launchBrowser,
+  rowsOf,
+  waitForLive,
+  widgetOf,
+} from '../helpers/browser.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const seed = parseSeed(readFileSync(new URL('../../server/seed/data/putin-china-visit.txt', import.meta.url), 'utf8'));
@@ -11,7 +19,10 @@ describe('the demo page in Chromium', () => {
   let browser: Browser;
   let server: TestApp;
   beforeAll(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), ensureWidgetBuilt().then(() => startTestApp({ env: { ...E2E_ENV, SEED_DEMO: 'true' } }))]);
+    [browser, server] = await Promise.all([
+      launchBrowser(),
+      ensureWidgetBuilt().then(() => startTestApp({ env: { ...E2E_ENV, SEED_DEMO: 'true' } })),
+    ]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -58,7 +69,11 @@ describe('the demo page in Chromium', () => {
 
       await widget.getByRole('button', { name: 'Oldest' }).click();
       await vi.waitFor(async () => expect((await rowsOf(widget))[0]?.author).toBe('Jasmine Hinds'));
-      expect((await rowsOf(widget)).map((row) => row.author).slice(2, 5)).toEqual(['John Crulz', 'Anita Drake', 'Eduardo Lopez']);
+      expect((await rowsOf(widget)).map((row) => row.author).slice(2, 5)).toEqual([
+        'John Crulz',
+        'Anita Drake',
+        'Eduardo Lopez',
+      ]);
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -2,7 +2,20 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CommentPageSchema } from '../../shared/schemas.ts';
 import { articleRoom } from '../../shared/events.ts';
-import { collectProblems, E2E_ENV, embedHtml, ensureWidgetBuilt, launchBrowser, postFromWidget, rowsOf, startStaticSite, strictCsp, waitForLive, widgetOf, type StaticSite } from '../helpers/browser.ts';
+import {
+  collectProblems,
+  E2E_ENV,
+  embedHtml,
+  ensureWidgetBuilt,
+  launchBrowser,
+  postFromWidget,
+  rowsOf,
+  startStaticSite,
+  strictCsp,
+  waitForLive,
+  widgetOf,
+  type StaticSite,
+} from '../helpers/browser.ts';
 import { getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 const WAIT = { timeout: 15_000, interval: 50 };
@@ -27,14 +40,60 @@ live-comments { color: red !important; font: italic 900 30px/4 fantasy !importan
 function widgetStyles(page: Page) {
   return page.evaluate(() => {
     const root = document.querySelector('live-comments')!.shadowRoot!;
-    const properties = ['color', 'background-color', 'font-family', 'font-size', 'font-style', 'font-weight', 'line-height', 'letter-spacing', 'word-spacing', 'text-transform', 'text-align', 'text-indent', 'text-decoration-line', 'text-shadow', 'white-space', 'direction', 'cursor', 'display', 'float', 'margin-top', 'margin-left', 'padding-top', 'padding-left', 'border-top-width', 'border-top-style', 'box-sizing', 'visibility', 'list-style-type'];
-    const selectors = ['.root', '.title', 'li.comment', 'li.comment .author', 'li.comment .body', 'li.comment .body a', 'li.comment time', '.reply-button', 'form label', 'form input', 'form textarea', 'form button[type=submit]', '.order button'];
+    const properties = [
+      'color',
+      'background-color',
+      'font-family',
+      'font-size',
+      'font-style',
+      'font-weight',
+      'line-height',
+      'letter-spacing',
+      'word-spacing',
+      'text-transform',
+      'text-align',
+      'text-indent',
+      'text-decoration-line',
+      'text-shadow',
+      'white-space',
+      'direction',
+      'cursor',
+      'display',
+      'float',
+      'margin-top',
+      'margin-left',
+      'padding-top',
+      'padding-left',
+      'border-top-width',
+      'border-top-style',
+      'box-sizing',
+      'visibility',
+      'list-style-type',
+    ];
+    const selectors = [
+      '.root',
+      '.title',
+      'li.comment',
+      'li.comment .author',
+      'li.comment .body',
+      'li.comment .body a',
+      'li.comment time',
+      '.reply-button',
+      'form label',
+      'form input',
+      'form textarea',
+      'form button[type=submit]',
+      '.order button',
+    ];
     return Object.fromEntries(
       selectors.map((selector) => {
         const element = root.querySelector(selector);
         if (!element) return [selector, null];
         const style = getComputedStyle(element);
-        return [selector, Object.fromEntries(properties.map((property) => [property, style.getPropertyValue(property)]))];
+        return [
+          selector,
+          Object.fromEntries(properties.map((property) => [property, style.getPropertyValue(property)])),
+        ];
       }),
     );
   });
@@ -47,7 +106,10 @@ describe('the widget embedded on another origin in Chromium', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV }))]);
+    [browser, server] = await Promise.all([
+      launchBrowser(),
+      ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV })),
+    ]);
     site = await startStaticSite((path) => {
       if (path === '/hostile.css') return { html: HOSTILE_CSS, headers: { 'content-type': 'text/css; charset=utf-8' } };
       const match = /^\/(plain|hostile|several)\/([A-Za-z0-9._:-]+)$/.exec(path);
@@ -55,7 +117,11 @@ describe('the widget embedded on another origin in Chromium', () => {
       const [, kind, articleId] = match as unknown as [string, string, string];
       const csp = { 'content-security-policy': strictCsp(server.url, site.url) };
       if (kind === 'plain') return { html: embedHtml(server.url, articleId), headers: csp };
-      if (kind === 'hostile') return { html: embedHtml(server.url, articleId, { head: '<link rel="stylesheet" href="/hostile.css">' }), headers: csp };
+      if (kind === 'hostile')
+        return {
+          html: embedHtml(server.url, articleId, { head: '<link rel="stylesheet" href="/hostile.css">' }),
+          headers: csp,
+        };
       // Two widgets of one article and one of another, in separate containers.
       return {
         html: embedHtml(server.url, articleId, {
@@ -90,7 +156,8 @@ describe('the widget embedded on another origin in Chromium', () => {
     return { context, page, problems, dialogs, sockets };
   }
 
-  const post = (articleId: string, body: Record<string, unknown>) => postJson(`${server.url}/api/articles/${articleId}/comments`, body);
+  const post = (articleId: string, body: Record<string, unknown>) =>
+    postJson(`${server.url}/api/articles/${articleId}/comments`, body);
 
   it('reads and posts from a page of another origin under a strict CSP, live in both directions', async () => {
     const articleId = uniqueArticle('embed');
@@ -108,8 +175,18 @@ describe('the widget embedded on another origin in Chromium', () => {
     }, WAIT);
     await vi.waitFor(async () => expect(await widget.locator('li.comment.pending').count()).toBe(0), WAIT);
 
-    expect((await post(articleId, { author: { name: 'Server side' }, body: 'Pushed to the other origin' })).status).toBe(201);
-    await vi.waitFor(async () => expect((await rowsOf(widget)).map((row) => row.body)).toEqual(['Pushed to the other origin', 'Posted from another origin', 'Already there']), WAIT);
+    expect(
+      (await post(articleId, { author: { name: 'Server side' }, body: 'Pushed to the other origin' })).status,
+    ).toBe(201);
+    await vi.waitFor(
+      async () =>
+        expect((await rowsOf(widget)).map((row) => row.body)).toEqual([
+          'Pushed to the other origin',
+          'Posted from another origin',
+          'Already there',
+        ]),
+      WAIT,
+    );
     // The script's own src told the widget where the server is; one WebSocket, to that server.
     expect(sockets.map((url) => new URL(url).host)).toEqual([new URL(server.url).host]);
     expect(problems).toEqual([]);
@@ -118,10 +195,22 @@ describe('the widget embedded on another origin in Chromium', () => {
   it('shows hostile comment text and names as text and runs nothing', async () => {
     const articleId = uniqueArticle('hostile');
     const hostile = [
-      { author: { name: '<img src=x onerror="window.pwned=1">Mallory' }, body: '<script>window.pwned = "script"; alert(1)</script>' },
-      { author: { name: '<b onmouseover=alert(1)>Bold</b>' }, body: '<img src=x onerror="window.pwned=\'img\'"> <svg onload="window.pwned=\'svg\'"></svg> <iframe src="javascript:alert(1)"></iframe>' },
-      { author: { name: 'Linker' }, body: '[click me](javascript:alert(1)) javascript:alert(document.domain) <a href="javascript:alert(1)">link</a> data:text/html,<script>alert(1)</script>' },
-      { author: { name: 'Fine' }, body: 'A real link: https://example.com/page?q=1 and {{constructor.constructor("alert(1)")()}} &lt;b&gt;' },
+      {
+        author: { name: '<img src=x onerror="window.pwned=1">Mallory' },
+        body: '<script>window.pwned = "script"; alert(1)</script>',
+      },
+      {
+        author: { name: '<b onmouseover=alert(1)>Bold</b>' },
+        body: '<img src=x onerror="window.pwned=\'img\'"> <svg onload="window.pwned=\'svg\'"></svg> <iframe src="javascript:alert(1)"></iframe>',
+      },
+      {
+        author: { name: 'Linker' },
+        body: '[click me](javascript:alert(1)) javascript:alert(document.domain) <a href="javascript:alert(1)">link</a> data:text/html,<script>alert(1)</script>',
+      },
+      {
+        author: { name: 'Fine' },
+        body: 'A real link: https://example.com/page?q=1 and {{constructor.constructor("alert(1)")()}} &lt;b&gt;',
+      },
     ];
     for (const comment of hostile) expect((await post(articleId, comment)).status).toBe(201);
     const { page, problems, dialogs } = await open(`/plain/${articleId}`);
@@ -132,7 +221,10 @@ describe('the widget embedded on another origin in Chromium', () => {
     await vi.waitFor(async () => expect(await widget.locator('li.comment:not(.pending)').count()).toBe(5), WAIT);
 
     const rows = await rowsOf(widget);
-    for (const comment of [...hostile, { author: { name: '"><svg onload=alert(1)>' }, body: '</textarea><script>alert("typed")</script>' }]) {
+    for (const comment of [
+      ...hostile,
+      { author: { name: '"><svg onload=alert(1)>' }, body: '</textarea><script>alert("typed")</script>' },
+    ]) {
       expect(rows).toContainEqual(expect.objectContaining({ author: comment.author.name, body: comment.body }));
     }
     await widget.locator('li.comment .author').first().hover();
@@ -140,14 +232,26 @@ describe('the widget embedded on another origin in Chromium', () => {
       const root = document.querySelector('live-comments')!.shadowRoot!;
       return {
         tags: [...new Set([...root.querySelectorAll('.thread *')].map((element) => element.localName))].sort(),
-        links: [...root.querySelectorAll('a')].map((a) => ({ href: a.getAttribute('href'), rel: a.getAttribute('rel'), target: a.getAttribute('target'), text: a.textContent })),
+        links: [...root.querySelectorAll('a')].map((a) => ({
+          href: a.getAttribute('href'),
+          rel: a.getAttribute('rel'),
+          target: a.getAttribute('target'),
+          text: a.textContent,
+        })),
         pwned: (window as unknown as { pwned?: unknown }).pwned ?? null,
         styleAttributes: root.querySelectorAll('[style]').length + document.querySelectorAll('[style]').length,
       };
     });
     // Only the widget's own elements: nothing from the comments became an element.
     expect(markup.tags.filter((tag) => !['a', 'button', 'div', 'li', 'p', 'span', 'time'].includes(tag))).toEqual([]);
-    expect(markup.links).toEqual([{ href: 'https://example.com/page?q=1', rel: 'nofollow noopener ugc', target: '_blank', text: 'https://example.com/page?q=1' }]);
+    expect(markup.links).toEqual([
+      {
+        href: 'https://example.com/page?q=1',
+        rel: 'nofollow noopener ugc',
+        target: '_blank',
+        text: 'https://example.com/page?q=1',
+      },
+    ]);
     expect(markup.pwned).toBeNull();
     expect(markup.styleAttributes).toBe(0);
     expect(dialogs).toEqual([]);
@@ -201,11 +305,18 @@ describe('the widget embedded on another origin in Chromium', () => {
     const room = articleRoom(articleId);
     const socketIds = [...(server.app.io.of('/').adapter.rooms.get(room) ?? [])];
     expect(socketIds).toHaveLength(1);
-    await page.evaluate((id) => document.querySelectorAll(`live-comments[article="${id}"]`).forEach((element) => element.remove()), articleId);
+    await page.evaluate(
+      (id) => document.querySelectorAll(`live-comments[article="${id}"]`).forEach((element) => element.remove()),
+      articleId,
+    );
     await vi.waitFor(() => expect(server.app.io.of('/').adapter.rooms.has(room)).toBe(false), WAIT);
     expect(server.app.io.of('/').adapter.rooms.has(articleRoom(otherId))).toBe(true);
     expect((await post(otherId, { author: { name: 'Ann' }, body: 'For the other article' })).status).toBe(201);
-    await vi.waitFor(async () => expect(await rowsOf(widgetOf(page))).toEqual([expect.objectContaining({ body: 'For the other article' })]), WAIT);
+    await vi.waitFor(
+      async () =>
+        expect(await rowsOf(widgetOf(page))).toEqual([expect.objectContaining({ body: 'For the other article' })]),
+      WAIT,
+    );
 
     // The last one gone closes the connection; adding one again opens a new one and catches up.
     await page.evaluate(() => document.querySelector('live-comments')!.remove());
@@ -221,7 +332,11 @@ describe('the widget embedded on another origin in Chromium', () => {
     expect(server.app.io.engine.clientsCount).toBe(1);
     expect((await rowsOf(readded)).map((row) => row.body)).toEqual(['For the first article']);
     expect((await post(articleId, { author: { name: 'Ann' }, body: 'After re-adding' })).status).toBe(201);
-    await vi.waitFor(async () => expect((await rowsOf(readded)).map((row) => row.body)).toEqual(['After re-adding', 'For the first article']), WAIT);
+    await vi.waitFor(
+      async () =>
+        expect((await rowsOf(readded)).map((row) => row.body)).toEqual(['After re-adding', 'For the first article']),
+      WAIT,
+    );
     expect(problems).toEqual([]);
   });
 });

@@ -3,7 +3,19 @@ import type { Browser, BrowserContext, Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { articleRoom } from '../../shared/events.ts';
 import { CommentPageSchema, PostStoredSchema } from '../../shared/schemas.ts';
-import { collectProblems, E2E_ENV, embedHtml, ensureWidgetBuilt, launchBrowser, postFromWidget, rowsOf, startStaticSite, waitForLive, widgetOf, type StaticSite } from '../helpers/browser.ts';
+import {
+  collectProblems,
+  E2E_ENV,
+  embedHtml,
+  ensureWidgetBuilt,
+  launchBrowser,
+  postFromWidget,
+  rowsOf,
+  startStaticSite,
+  waitForLive,
+  widgetOf,
+  type StaticSite,
+} from '../helpers/browser.ts';
 import { getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 const WAIT = { timeout: 15_000, interval: 50 };
@@ -15,7 +27,10 @@ describe('live updates between readers in Chromium', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [browser, server] = await Promise.all([launchBrowser(), ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV }))]);
+    [browser, server] = await Promise.all([
+      launchBrowser(),
+      ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV })),
+    ]);
     site = await startStaticSite((path) => {
       const match = /^\/article\/([A-Za-z0-9._:-]+)$/.exec(path);
       return match ? { html: embedHtml(server.url, match[1]!) } : undefined;
@@ -42,8 +57,10 @@ describe('live updates between readers in Chromium', () => {
     return { context, page, widget, problems };
   }
 
-  const countText = (widget: Locator, text: string) => widget.locator('li.comment .body').getByText(text, { exact: true }).count();
-  const post = (articleId: string, body: Record<string, unknown>) => postJson(`${server.url}/api/articles/${articleId}/comments`, body);
+  const countText = (widget: Locator, text: string) =>
+    widget.locator('li.comment .body').getByText(text, { exact: true }).count();
+  const post = (articleId: string, body: Record<string, unknown>) =>
+    postJson(`${server.url}/api/articles/${articleId}/comments`, body);
 
   it('shows a comment typed in one context in another without reload', async () => {
     const articleId = uniqueArticle('live');
@@ -113,7 +130,9 @@ describe('live updates between readers in Chromium', () => {
     };
     expect(await describedBy('Name')).toBe('Name must not be empty');
     expect(await describedBy('Comment')).toBe('Comment must not be empty');
-    expect(await alice.page.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.getAttribute('name'))).toBe('name');
+    expect(
+      await alice.page.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.getAttribute('name')),
+    ).toBe('name');
     const page = CommentPageSchema.parse((await getJson(`${server.url}/api/articles/${articleId}/comments`)).body);
     expect(page.comments).toEqual([]);
   });
@@ -128,7 +147,14 @@ describe('live updates between readers in Chromium', () => {
       ws.onMessage((message) => {
         const match = /^42(\d+)\["comment:post"/.exec(String(message));
         if (!match) return upstream.send(message);
-        const error = { code: 'invalid_input', message: 'Invalid comment', issues: [{ path: 'author.name', message: 'That name is taken here' }, { path: 'body', message: 'Too spicy for this article' }] };
+        const error = {
+          code: 'invalid_input',
+          message: 'Invalid comment',
+          issues: [
+            { path: 'author.name', message: 'That name is taken here' },
+            { path: 'body', message: 'Too spicy for this article' },
+          ],
+        };
         ws.send(`43${match[1]}${JSON.stringify([{ ok: false, error }])}`);
       });
     });
@@ -138,7 +164,10 @@ describe('live updates between readers in Chromium', () => {
     await waitForLive(widget);
     await postFromWidget(widget, 'Taken', 'A spicy take');
     const form = widget.getByRole('form', { name: 'Write a comment' });
-    await vi.waitFor(async () => expect(await form.getByLabel('Comment').getAttribute('aria-invalid')).toBe('true'), WAIT);
+    await vi.waitFor(
+      async () => expect(await form.getByLabel('Comment').getAttribute('aria-invalid')).toBe('true'),
+      WAIT,
+    );
     const describedBy = async (label: string) => {
       const ids = (await form.getByLabel(label).getAttribute('aria-describedby'))!.split(' ');
       return form.locator(`[id="${ids[0]}"]`).textContent();
@@ -174,7 +203,16 @@ describe('live updates between readers in Chromium', () => {
     const articleId = uniqueArticle('gap');
     const bob = await reader(articleId);
     // Stored without being published: the push for seq 1 never happens.
-    await server.app.store.create({ id: nanoid(), articleId, parentId: null, authorName: 'Silent', body: 'Stored without a push', createdAt: new Date().toISOString(), clientId: null, authorTokenHash: '0'.repeat(64) });
+    await server.app.store.create({
+      id: nanoid(),
+      articleId,
+      parentId: null,
+      authorName: 'Silent',
+      body: 'Stored without a push',
+      createdAt: new Date().toISOString(),
+      clientId: null,
+      authorTokenHash: '0'.repeat(64),
+    });
     expect((await post(articleId, { author: { name: 'Loud' }, body: 'Pushed with seq 2' })).status).toBe(201);
     await vi.waitFor(async () => expect(await countText(bob.widget, 'Stored without a push')).toBe(1), WAIT);
     expect(await countText(bob.widget, 'Pushed with seq 2')).toBe(1);
@@ -187,9 +225,11 @@ describe('live updates between readers in Chromium', () => {
     contexts.push(context);
     const page = await context.newPage();
     const subscribes: string[] = [];
-    page.on('websocket', (socket) => socket.on('framesent', ({ payload }) => {
-      if (String(payload).includes('"article:subscribe"')) subscribes.push(String(payload));
-    }));
+    page.on('websocket', (socket) =>
+      socket.on('framesent', ({ payload }) => {
+        if (String(payload).includes('"article:subscribe"')) subscribes.push(String(payload));
+      }),
+    );
     await page.goto(`${site.url}/article/${articleId}`);
     const bob = widgetOf(page);
     await waitForLive(bob);
@@ -199,15 +239,36 @@ describe('live updates between readers in Chromium', () => {
     // Two stored changes delivered only as one batch frame: no catch-up is needed to show them.
     const stored = [];
     for (const body of ['First of a batch', 'Second of a batch']) {
-      stored.push((await server.app.store.create({ id: nanoid(), articleId, parentId: null, authorName: 'Batcher', body, createdAt: new Date().toISOString(), clientId: null, authorTokenHash: '0'.repeat(64) })).comment);
+      stored.push(
+        (
+          await server.app.store.create({
+            id: nanoid(),
+            articleId,
+            parentId: null,
+            authorName: 'Batcher',
+            body,
+            createdAt: new Date().toISOString(),
+            clientId: null,
+            authorTokenHash: '0'.repeat(64),
+          })
+        ).comment,
+      );
     }
-    server.app.io.to(articleRoom(articleId)).emit('comment:batch', { articleId, changes: stored.map((comment) => ({ event: 'comment:created' as const, comment })) });
-    await vi.waitFor(async () => expect((await rowsOf(bob)).map((row) => row.body)).toEqual(['Second of a batch', 'First of a batch']), WAIT);
+    server.app.io.to(articleRoom(articleId)).emit('comment:batch', {
+      articleId,
+      changes: stored.map((comment) => ({ event: 'comment:created' as const, comment })),
+    });
+    await vi.waitFor(
+      async () => expect((await rowsOf(bob)).map((row) => row.body)).toEqual(['Second of a batch', 'First of a batch']),
+      WAIT,
+    );
     expect(subscribes).toHaveLength(1);
 
     // A real burst, batched or not as the server sees fit: every comment shows exactly once.
     const burst = Array.from({ length: 12 }, (_, i) => `Burst ${i + 1}`);
-    const answers = await Promise.all(burst.map((body, i) => post(articleId, { author: { name: `Burster ${i}` }, body })));
+    const answers = await Promise.all(
+      burst.map((body, i) => post(articleId, { author: { name: `Burster ${i}` }, body })),
+    );
     expect(answers.map((answer) => answer.status)).toEqual(burst.map(() => 201));
     await vi.waitFor(async () => expect(await bob.locator('li.comment').count()).toBe(14), WAIT);
     for (const body of burst) expect(await countText(bob, body)).toBe(1);
@@ -216,18 +277,32 @@ describe('live updates between readers in Chromium', () => {
 
   it('updates edits and removals in place: an "edited" mark, and a placeholder that keeps the replies', async () => {
     const articleId = uniqueArticle('edits');
-    const parent = PostStoredSchema.parse((await post(articleId, { author: { name: 'Parent' }, body: 'Original text' })).body).comment;
-    const reply = PostStoredSchema.parse((await post(articleId, { author: { name: 'Child' }, body: 'A reply', parentId: parent.id })).body).comment;
+    const parent = PostStoredSchema.parse(
+      (await post(articleId, { author: { name: 'Parent' }, body: 'Original text' })).body,
+    ).comment;
+    const reply = PostStoredSchema.parse(
+      (await post(articleId, { author: { name: 'Child' }, body: 'A reply', parentId: parent.id })).body,
+    ).comment;
     const bob = await reader(articleId);
     await vi.waitFor(async () => expect(await bob.widget.locator('li.comment').count()).toBe(2), WAIT);
-    await bob.widget.locator('li.comment').first().evaluate((li) => Object.assign(li, { sameElement: true }));
+    await bob.widget
+      .locator('li.comment')
+      .first()
+      .evaluate((li) => Object.assign(li, { sameElement: true }));
 
     // The server pushes an edit and then a removal (seq 3 and 4), as the edit/delete API will.
     const room = articleRoom(articleId);
-    server.app.io.to(room).emit('comment:updated', { ...parent, body: 'Edited text', editedAt: new Date().toISOString(), seq: 3 });
+    server.app.io
+      .to(room)
+      .emit('comment:updated', { ...parent, body: 'Edited text', editedAt: new Date().toISOString(), seq: 3 });
     await vi.waitFor(async () => expect((await rowsOf(bob.widget))[0]?.body).toBe('Edited text'), WAIT);
     expect(await bob.widget.locator('li.comment').first().locator('.edited').textContent()).toBe('edited');
-    expect(await bob.widget.locator('li.comment').first().evaluate((li) => (li as unknown as { sameElement?: boolean }).sameElement)).toBe(true);
+    expect(
+      await bob.widget
+        .locator('li.comment')
+        .first()
+        .evaluate((li) => (li as unknown as { sameElement?: boolean }).sameElement),
+    ).toBe(true);
 
     server.app.io.to(room).emit('comment:removed', { ...parent, body: '', status: 'removed', seq: 4 });
     await vi.waitFor(async () => expect((await rowsOf(bob.widget))[0]?.body).toBe('This comment was removed'), WAIT);
@@ -278,14 +353,23 @@ describe('live updates between readers in Chromium', () => {
     await vi.waitFor(async () => expect(await countText(alice, 'Sent once, acked never')).toBe(1), WAIT);
     const stored = CommentPageSchema.parse((await getJson(`${server.url}/api/articles/${articleId}/comments`)).body);
     expect(stored.comments.map((comment) => comment.body)).toEqual(['Sent once, acked never']);
-    const tokens = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('live-comments:token:')));
+    const tokens = await page.evaluate(() =>
+      Object.keys(localStorage).filter((key) => key.startsWith('live-comments:token:')),
+    );
     expect(tokens).toEqual([`live-comments:token:${stored.comments[0]!.id}`]);
   });
 
   it('pages long threads with Load more, live comments included, and counts them all', async () => {
     const articleId = uniqueArticle('pages');
-    for (let i = 1; i <= 23; i++) expect((await post(articleId, { author: { name: `Writer ${i}` }, body: `Thread ${i}` })).status).toBe(201);
-    await post(articleId, { author: { name: 'Answer' }, body: 'Reply in the oldest thread', parentId: CommentPageSchema.parse((await getJson(`${server.url}/api/articles/${articleId}/comments?order=oldest&limit=1`)).body).comments[0]!.id });
+    for (let i = 1; i <= 23; i++)
+      expect((await post(articleId, { author: { name: `Writer ${i}` }, body: `Thread ${i}` })).status).toBe(201);
+    await post(articleId, {
+      author: { name: 'Answer' },
+      body: 'Reply in the oldest thread',
+      parentId: CommentPageSchema.parse(
+        (await getJson(`${server.url}/api/articles/${articleId}/comments?order=oldest&limit=1`)).body,
+      ).comments[0]!.id,
+    });
     const bob = await reader(articleId);
     await vi.waitFor(async () => expect(await bob.widget.locator('li.comment').count()).toBe(20), WAIT);
     await bob.widget.getByRole('heading', { name: '24 comments' }).waitFor();
@@ -298,7 +382,12 @@ describe('live updates between readers in Chromium', () => {
     await bob.widget.getByRole('button', { name: 'Load more comments' }).click();
     await vi.waitFor(async () => expect(await bob.widget.locator('li.comment').count()).toBe(25), WAIT);
     const rows = await rowsOf(bob.widget);
-    expect(rows.map((row) => row.body)).toEqual(['Thread 24, live', ...Array.from({ length: 23 }, (_, i) => `Thread ${23 - i}`).flatMap((body) => (body === 'Thread 1' ? [body, 'Reply in the oldest thread'] : [body]))]);
+    expect(rows.map((row) => row.body)).toEqual([
+      'Thread 24, live',
+      ...Array.from({ length: 23 }, (_, i) => `Thread ${23 - i}`).flatMap((body) =>
+        body === 'Thread 1' ? [body, 'Reply in the oldest thread'] : [body],
+      ),
+    ]);
     expect(rows.at(-1)?.level).toBe(2);
     await bob.widget.getByRole('button', { name: 'Load more comments' }).waitFor({ state: 'hidden' });
     await bob.widget.getByRole('heading', { name: '25 comments' }).waitFor();
@@ -306,7 +395,11 @@ describe('live updates between readers in Chromium', () => {
 
   it('offers "N new comments" instead of shifting the text under a reader scrolled inside the thread', async () => {
     const articleId = uniqueArticle('scroll');
-    for (let i = 1; i <= 12; i++) await post(articleId, { author: { name: `Writer ${i}` }, body: `Comment number ${i}\nwith a second line\nand a third` });
+    for (let i = 1; i <= 12; i++)
+      await post(articleId, {
+        author: { name: `Writer ${i}` },
+        body: `Comment number ${i}\nwith a second line\nand a third`,
+      });
     const bob = await reader(articleId, { viewport: { width: 800, height: 400 } });
     await vi.waitFor(async () => expect(await bob.widget.locator('li.comment').count()).toBe(12), WAIT);
     await bob.widget.locator('li.comment').nth(6).scrollIntoViewIfNeeded();
@@ -315,7 +408,9 @@ describe('live updates between readers in Chromium', () => {
     const anchor = bob.widget.locator('li.comment').nth(6);
     const anchorTop = await anchor.evaluate((li) => li.getBoundingClientRect().top);
 
-    expect((await post(articleId, { author: { name: 'Newcomer' }, body: 'Arrived while Bob was reading' })).status).toBe(201);
+    expect(
+      (await post(articleId, { author: { name: 'Newcomer' }, body: 'Arrived while Bob was reading' })).status,
+    ).toBe(201);
     const button = bob.widget.getByRole('button', { name: '1 new comment' });
     await button.waitFor();
     expect(await countText(bob.widget, 'Arrived while Bob was reading')).toBe(0);
@@ -323,7 +418,9 @@ describe('live updates between readers in Chromium', () => {
 
     await button.click();
     await vi.waitFor(async () => expect(await countText(bob.widget, 'Arrived while Bob was reading')).toBe(1), WAIT);
-    const focused = await bob.page.evaluate(() => document.querySelector('live-comments')?.shadowRoot?.activeElement?.textContent ?? '');
+    const focused = await bob.page.evaluate(
+      () => document.querySelector('live-comments')?.shadowRoot?.activeElement?.textContent ?? '',
+    );
     expect(focused).toContain('Arrived while Bob was reading');
     await button.waitFor({ state: 'hidden' });
   });

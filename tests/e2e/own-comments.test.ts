@@ -10,7 +10,9 @@ const focused = (reader: { page: Page }) =>
   reader.page.evaluate(() => {
     const active = document.querySelector('live-comments')?.shadowRoot?.activeElement;
     if (!active) return null;
-    return active.tagName === 'TEXTAREA' ? 'textarea' : `${active.tagName.toLowerCase()}:${active.getAttribute('aria-label') ?? active.textContent ?? ''}`;
+    return active.tagName === 'TEXTAREA'
+      ? 'textarea'
+      : `${active.tagName.toLowerCase()}:${active.getAttribute('aria-label') ?? active.textContent ?? ''}`;
   });
 
 describe('own comments in Chromium, across two instances: edit and delete', () => {
@@ -65,7 +67,9 @@ describe('own comments in Chromium, across two instances: edit and delete', () =
     }
     // The record agrees: one comment, edited.
     const page = CommentPageSchema.parse((await getJson(`${env.b.url}/api/articles/${articleId}/comments`)).body);
-    expect(page.comments.map((comment) => [comment.body, comment.editedAt !== null])).toEqual([['First post (typo fixed)', true]]);
+    expect(page.comments.map((comment) => [comment.body, comment.editedAt !== null])).toEqual([
+      ['First post (typo fixed)', true],
+    ]);
     expect([...alice.problems, ...bob.problems]).toEqual([]);
   });
 
@@ -77,7 +81,8 @@ describe('own comments in Chromium, across two instances: edit and delete', () =
     await row.getByRole('button', { name: 'Edit your comment' }).waitFor(WAIT);
     // The stored token no longer matches (as if another browser's): the server answers 403.
     await alice.page.evaluate(() => {
-      for (const key of Object.keys(localStorage)) if (key.startsWith('live-comments:token:')) localStorage.setItem(key, 'not-the-token');
+      for (const key of Object.keys(localStorage))
+        if (key.startsWith('live-comments:token:')) localStorage.setItem(key, 'not-the-token');
     });
     await row.getByRole('button', { name: 'Edit your comment' }).click();
     const form = alice.widget.getByRole('form', { name: 'Edit your comment' });
@@ -93,7 +98,10 @@ describe('own comments in Chromium, across two instances: edit and delete', () =
 
   it('deletes after a confirmation: a placeholder for everyone, the replies keep their place', async () => {
     const articleId = uniqueArticle('delete');
-    const later = await postJson(`${env.b.url}/api/articles/${articleId}/comments`, { author: { name: 'Earlier' }, body: 'An earlier comment' });
+    const later = await postJson(`${env.b.url}/api/articles/${articleId}/comments`, {
+      author: { name: 'Earlier' },
+      body: 'An earlier comment',
+    });
     expect(later.status).toBe(201);
     const alice = await env.reader(env.a, articleId);
     const bob = await env.reader(env.b, articleId);
@@ -103,7 +111,11 @@ describe('own comments in Chromium, across two instances: edit and delete', () =
     await aliceRow.getByRole('button', { name: 'Delete your comment' }).waitFor(WAIT);
     const parentId = await aliceRow.getAttribute('data-id');
     // Bob answers it (on the other instance).
-    const reply = await postJson(`${env.b.url}/api/articles/${articleId}/comments`, { author: { name: 'Bob' }, body: 'A reply that stays', parentId });
+    const reply = await postJson(`${env.b.url}/api/articles/${articleId}/comments`, {
+      author: { name: 'Bob' },
+      body: 'A reply that stays',
+      parentId,
+    });
     expect(PostStoredSchema.parse(reply.body).comment.parentId).toBe(parentId);
     await rowWithText(alice.widget, 'A reply that stays').waitFor(WAIT);
     await rowWithText(bob.widget, 'A reply that stays').waitFor(WAIT);
@@ -126,13 +138,23 @@ describe('own comments in Chromium, across two instances: edit and delete', () =
       ['Earlier', 'An earlier comment', 1],
     ];
     for (const reader of [alice, bob]) {
-      await vi.waitFor(async () => expect((await rowsOf(reader.widget)).map((row) => [row.author, row.body, row.level])).toEqual(expected), WAIT);
+      await vi.waitFor(
+        async () =>
+          expect((await rowsOf(reader.widget)).map((row) => [row.author, row.body, row.level])).toEqual(expected),
+        WAIT,
+      );
       await reader.widget.getByRole('heading', { name: '2 comments' }).waitFor(WAIT);
     }
     // The placeholder has the focus, and no buttons; the token is forgotten.
-    expect(await alice.page.evaluate(() => document.querySelector('live-comments')?.shadowRoot?.activeElement?.className)).toContain('removed-comment');
+    expect(
+      await alice.page.evaluate(() => document.querySelector('live-comments')?.shadowRoot?.activeElement?.className),
+    ).toContain('removed-comment');
     expect(await alice.widget.locator('li.removed-comment button').count()).toBe(0);
-    expect(await alice.page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('live-comments:token:')))).toEqual([]);
+    expect(
+      await alice.page.evaluate(() =>
+        Object.keys(localStorage).filter((key) => key.startsWith('live-comments:token:')),
+      ),
+    ).toEqual([]);
     // An author's delete erases the text for good.
     const page = CommentPageSchema.parse((await getJson(`${env.a.url}/api/articles/${articleId}/comments`)).body);
     expect(page.comments.find((comment) => comment.id === parentId)).toMatchObject({ status: 'removed', body: '' });

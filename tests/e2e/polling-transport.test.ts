@@ -35,7 +35,8 @@ describe('the widget when WebSockets fail, in Chromium', () => {
       if (url.pathname === '/socket.io/') transports.add(url.searchParams.get('transport') ?? '');
     });
     // The refused WebSocket attempts are logged by Chromium; nothing else may go wrong.
-    const unexpected = () => problems.filter((problem) => !problem.includes("WebSocket connection to 'ws://127.0.0.1:9/"));
+    const unexpected = () =>
+      problems.filter((problem) => !problem.includes("WebSocket connection to 'ws://127.0.0.1:9/"));
     await page.goto(`${env.site.url}/a/${articleId}`);
     const polling = widgetOf(page);
     await waitForLive(polling);

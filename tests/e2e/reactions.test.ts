@@ -8,7 +8,10 @@ import { rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-i
 
 /** What a row's Like button shows, read in one go: pressed or not, and the count (0 when none is shown). */
 function likeState(row: Locator): Promise<{ pressed: string | null; count: number }> {
-  return row.locator('.like-button').evaluate((button) => ({ pressed: button.getAttribute('aria-pressed'), count: Number(button.querySelector('.like-count')?.textContent ?? 0) }));
+  return row.locator('.like-button').evaluate((button) => ({
+    pressed: button.getAttribute('aria-pressed'),
+    count: Number(button.querySelector('.like-count')?.textContent ?? 0),
+  }));
 }
 
 describe('likes, Top order and presence in Chromium, across two instances', () => {
@@ -20,7 +23,10 @@ describe('likes, Top order and presence in Chromium, across two instances', () =
   afterEach(() => env.closeContexts());
   afterAll(() => env?.close());
 
-  const post = async (articleId: string, name: string, body: string) => PostStoredSchema.parse((await postJson(`${env.b.url}/api/articles/${articleId}/comments`, { author: { name }, body })).body).comment;
+  const post = async (articleId: string, name: string, body: string) =>
+    PostStoredSchema.parse(
+      (await postJson(`${env.b.url}/api/articles/${articleId}/comments`, { author: { name }, body })).body,
+    ).comment;
 
   it('counts a like once per reader, live on the other instance, and undoes it', async () => {
     const articleId = uniqueArticle('like');
@@ -41,7 +47,8 @@ describe('likes, Top order and presence in Chromium, across two instances', () =
     await vi.waitFor(async () => expect(await likeState(aliceRow)).toEqual({ pressed: 'true', count: 1 }), WAIT);
 
     await bobRow.getByRole('button', { name: /^Like/ }).click();
-    for (const row of [aliceRow, bobRow]) await vi.waitFor(async () => expect((await likeState(row)).count).toBe(2), WAIT);
+    for (const row of [aliceRow, bobRow])
+      await vi.waitFor(async () => expect((await likeState(row)).count).toBe(2), WAIT);
 
     await aliceRow.getByRole('button', { name: /^Like/ }).click();
     await vi.waitFor(async () => expect(await likeState(bobRow)).toEqual({ pressed: 'true', count: 1 }), WAIT);
@@ -67,13 +74,24 @@ describe('likes, Top order and presence in Chromium, across two instances', () =
     const held = new Promise<void>((resolve) => (release = resolve));
     await alice.page.route('**/api/comments/*/like', async (route) => {
       await held;
-      await route.fulfill({ status: 503, contentType: 'application/json', headers: { 'access-control-allow-origin': '*' }, body: JSON.stringify({ error: { code: 'unavailable', message: 'Try again later.' } }) });
+      await route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        headers: { 'access-control-allow-origin': '*' },
+        body: JSON.stringify({ error: { code: 'unavailable', message: 'Try again later.' } }),
+      });
     });
     await row.getByRole('button', { name: /^Like/ }).click();
     await vi.waitFor(async () => expect(await likeState(row)).toEqual({ pressed: 'true', count: 1 }), WAIT);
     release();
     await vi.waitFor(async () => expect(await likeState(row)).toEqual({ pressed: 'false', count: 0 }), WAIT);
-    await vi.waitFor(async () => expect(await alice.widget.locator('[aria-live="polite"]').textContent()).toBe('Your like was not saved: Try again later.'), WAIT);
+    await vi.waitFor(
+      async () =>
+        expect(await alice.widget.locator('[aria-live="polite"]').textContent()).toBe(
+          'Your like was not saved: Try again later.',
+        ),
+      WAIT,
+    );
     const page = CommentPageSchema.parse((await getJson(`${env.b.url}/api/articles/${articleId}/comments`)).body);
     expect(page.comments[0]?.likes).toBe(0);
   });
@@ -84,7 +102,10 @@ describe('likes, Top order and presence in Chromium, across two instances', () =
       const comment = await post(articleId, 'Poster', body);
       // Each like from another reader id, so each one counts.
       for (let i = 0; i < likes; i++) {
-        const answer = await postJson(`${env.a.url}/api/comments/${comment.id}/like`, { readerId: nanoid(), liked: true });
+        const answer = await postJson(`${env.a.url}/api/comments/${comment.id}/like`, {
+          readerId: nanoid(),
+          liked: true,
+        });
         expect(LikeResultSchema.parse(answer.body).comment.likes).toBe(i + 1);
       }
     };
@@ -99,16 +120,29 @@ describe('likes, Top order and presence in Chromium, across two instances', () =
     expect(await order.getByRole('button', { name: 'Top' }).getAttribute('aria-pressed')).toBe('true');
     expect(await order.getByRole('button', { name: 'Newest' }).getAttribute('aria-pressed')).toBe('false');
     await vi.waitFor(async () => {
-      expect((await rowsOf(alice.widget)).map((row) => row.body)).toEqual(['three likes', 'two likes', 'one like', 'no likes, newer', 'no likes, older']);
+      expect((await rowsOf(alice.widget)).map((row) => row.body)).toEqual([
+        'three likes',
+        'two likes',
+        'one like',
+        'no likes, newer',
+        'no likes, older',
+      ]);
     }, WAIT);
     // Likes arriving live do not move a comment under the reader's eyes; choosing Top again ranks afresh.
     const last = await rowWithText(alice.widget, 'no likes, older').getAttribute('data-id');
-    for (let i = 0; i < 4; i++) await postJson(`${env.b.url}/api/comments/${last}/like`, { readerId: nanoid(), liked: true });
-    await vi.waitFor(async () => expect((await likeState(rowWithText(alice.widget, 'no likes, older'))).count).toBe(4), WAIT);
+    for (let i = 0; i < 4; i++)
+      await postJson(`${env.b.url}/api/comments/${last}/like`, { readerId: nanoid(), liked: true });
+    await vi.waitFor(
+      async () => expect((await likeState(rowWithText(alice.widget, 'no likes, older'))).count).toBe(4),
+      WAIT,
+    );
     expect((await rowsOf(alice.widget)).map((row) => row.body).at(-1)).toBe('no likes, older');
     await order.getByRole('button', { name: 'Newest' }).click();
     await order.getByRole('button', { name: 'Top' }).click();
-    await vi.waitFor(async () => expect((await rowsOf(alice.widget)).map((row) => row.body)[0]).toBe('no likes, older'), WAIT);
+    await vi.waitFor(
+      async () => expect((await rowsOf(alice.widget)).map((row) => row.body)[0]).toBe('no likes, older'),
+      WAIT,
+    );
   });
 
   it('shows how many read the article, counted across both instances', async () => {
@@ -117,7 +151,8 @@ describe('likes, Top order and presence in Chromium, across two instances', () =
     const presence = (widget: Locator) => widget.locator('.presence');
     await vi.waitFor(async () => expect(await presence(alice.widget).textContent()).toBe('1 reading now'), WAIT);
     const bob = await env.reader(env.b, articleId);
-    for (const reader of [alice, bob]) await vi.waitFor(async () => expect(await presence(reader.widget).textContent()).toBe('2 reading now'), WAIT);
+    for (const reader of [alice, bob])
+      await vi.waitFor(async () => expect(await presence(reader.widget).textContent()).toBe('2 reading now'), WAIT);
     expect(await presence(bob.widget).isVisible()).toBe(true);
     await bob.context.close();
     await vi.waitFor(async () => expect(await presence(alice.widget).textContent()).toBe('1 reading now'), WAIT);

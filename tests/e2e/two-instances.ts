@@ -1,6 +1,16 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { collectProblems, E2E_ENV, embedHtml, ensureWidgetBuilt, launchBrowser, startStaticSite, waitForLive, widgetOf, type StaticSite } from '../helpers/browser.ts';
+import {
+  collectProblems,
+  E2E_ENV,
+  embedHtml,
+  ensureWidgetBuilt,
+  launchBrowser,
+  startStaticSite,
+  waitForLive,
+  widgetOf,
+  type StaticSite,
+} from '../helpers/browser.ts';
 import { startTestApp, tempDir, uniquePrefix, type TestApp } from '../helpers/test-app.ts';
 
 /** The moderator token of the test instances. */

@@ -38,10 +38,13 @@ async function databaseOutage(scenario: string, outage: Outage): Promise<void> {
     await outage.breakDatabase();
     const clientIds = Array.from({ length: 10 }, () => nanoid());
     const failed: PostOutcome[] = [];
-    for (const [i, clientId] of clientIds.entries()) failed.push(await postComment(app.url, articleId, `during ${i}`, clientId));
+    for (const [i, clientId] of clientIds.entries())
+      failed.push(await postComment(app.url, articleId, `during ${i}`, clientId));
     // A burst of concurrent posts too: none may wait long.
     const burstIds = Array.from({ length: 5 }, () => nanoid());
-    const burst = await Promise.all(burstIds.map((clientId, i) => postComment(app.url, articleId, `burst ${i}`, clientId)));
+    const burst = await Promise.all(
+      burstIds.map((clientId, i) => postComment(app.url, articleId, `burst ${i}`, clientId)),
+    );
     for (const outcome of [...failed, ...burst]) {
       expect(outcome.status).toBe(503);
       expect(Number(outcome.retryAfter)).toBeGreaterThanOrEqual(1);
@@ -67,8 +70,10 @@ async function databaseOutage(scenario: string, outage: Outage): Promise<void> {
       }
     })();
     const retried = [];
-    for (const [i, clientId] of [...clientIds.entries()].slice(1)) retried.push(await postComment(app.url, articleId, `during ${i}`, clientId));
-    for (const [i, clientId] of burstIds.entries()) retried.push(await postComment(app.url, articleId, `burst ${i}`, clientId));
+    for (const [i, clientId] of [...clientIds.entries()].slice(1))
+      retried.push(await postComment(app.url, articleId, `during ${i}`, clientId));
+    for (const [i, clientId] of burstIds.entries())
+      retried.push(await postComment(app.url, articleId, `burst ${i}`, clientId));
     expect(retried.map((o) => o.status)).toEqual(retried.map(() => 201));
     // Retrying again changes nothing: the first comment comes back.
     const again = await postComment(app.url, articleId, 'during 1', clientIds[1]);
@@ -77,7 +82,9 @@ async function databaseOutage(scenario: string, outage: Outage): Promise<void> {
 
     const total = 5 + clientIds.length + burstIds.length;
     await vi.waitFor(() => expect(clients.every((c) => c.has(total))).toBe(true), { timeout: 10_000 });
-    const stored = (await (await fetch(`${app.url}/api/articles/${articleId}/changes?since=0`)).json()) as { comments: Array<{ body: string; seq: number }> };
+    const stored = (await (await fetch(`${app.url}/api/articles/${articleId}/changes?since=0`)).json()) as {
+      comments: Array<{ body: string; seq: number }>;
+    };
     expect(stored.comments.map((c) => c.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(new Set(stored.comments.map((c) => c.body)).size).toBe(total);
     for (const client of clients) {
@@ -87,7 +94,9 @@ async function databaseOutage(scenario: string, outage: Outage): Promise<void> {
     // Nothing was pushed that was not stored: every live push is one of the stored comments, once,
     // plus the deliberate repeat of 'during 1' (a repeated clientId is re-published with its first seq).
     // The repeat carries a seq the clients already hold, so it may land after they look complete: wait for it.
-    await vi.waitFor(() => clients.forEach((c, i) => expect(c.live - liveBefore[i]!).toBe(total - 5 + 1)), { timeout: 5_000 });
+    await vi.waitFor(() => clients.forEach((c, i) => expect(c.live - liveBefore[i]!).toBe(total - 5 + 1)), {
+      timeout: 5_000,
+    });
     expect(app.exitCode).toBeNull();
     expect(app.nonJsonLines()).toEqual([]);
 
@@ -112,7 +121,10 @@ describe('database down: SQLite locked by another process', () => {
   let app: AppProcess;
 
   beforeAll(async () => {
-    app = await AppProcess.start({ env: { SQLITE_PATH: sqlitePath, RATE_LIMIT_POSTS_PER_MINUTE_IP: '0', RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0' }, name: 'sqlite-app' });
+    app = await AppProcess.start({
+      env: { SQLITE_PATH: sqlitePath, RATE_LIMIT_POSTS_PER_MINUTE_IP: '0', RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0' },
+      name: 'sqlite-app',
+    });
   });
   afterAll(async () => {
     await app?.stop();
@@ -142,7 +154,10 @@ describe('database down: PostgreSQL stopped', () => {
 
   beforeAll(async () => {
     cluster = await PrivatePostgres.create();
-    app = await AppProcess.start({ env: { DATABASE_URL: cluster.url, RATE_LIMIT_POSTS_PER_MINUTE_IP: '0', RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0' }, name: 'pg-app' });
+    app = await AppProcess.start({
+      env: { DATABASE_URL: cluster.url, RATE_LIMIT_POSTS_PER_MINUTE_IP: '0', RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0' },
+      name: 'pg-app',
+    });
   });
   afterAll(async () => {
     await app?.stop();
@@ -159,8 +174,19 @@ describe('database down: PostgreSQL stopped', () => {
 
   it('reports the store down in readiness while it is stopped, and up again after', async () => {
     await cluster.stop('immediate');
-    await vi.waitFor(async () => expect(await (await fetch(`${app.url}/readyz`)).json()).toMatchObject({ status: 'unavailable', storage: 'down' }), { timeout: 10_000 });
+    await vi.waitFor(
+      async () =>
+        expect(await (await fetch(`${app.url}/readyz`)).json()).toMatchObject({
+          status: 'unavailable',
+          storage: 'down',
+        }),
+      { timeout: 10_000 },
+    );
     await cluster.start();
-    await vi.waitFor(async () => expect(await (await fetch(`${app.url}/readyz`)).json()).toMatchObject({ status: 'ready', storage: 'up' }), { timeout: 15_000 });
+    await vi.waitFor(
+      async () =>
+        expect(await (await fetch(`${app.url}/readyz`)).json()).toMatchObject({ status: 'ready', storage: 'up' }),
+      { timeout: 15_000 },
+    );
   });
 });

@@ -94,8 +94,14 @@ describe('an instance is killed under load', () => {
     const total = posted.size;
     await timeUntil('every subscriber connected again', () => clients.every((c) => c.connected), 15_000);
     // The last moved subscriber's first connect after the kill.
-    const reconnectMs = Math.max(...clients.map((c) => (c.connectTimes.find((t) => t > killedAt) ?? killedAt) - killedAt));
-    const convergeMs = await timeUntil('every subscriber holds every comment', () => clients.every((c) => c.has(total)), 20_000);
+    const reconnectMs = Math.max(
+      ...clients.map((c) => (c.connectTimes.find((t) => t > killedAt) ?? killedAt) - killedAt),
+    );
+    const convergeMs = await timeUntil(
+      'every subscriber holds every comment',
+      () => clients.every((c) => c.has(total)),
+      20_000,
+    );
     const movedClients = clients.filter((c) => c.reconnects > 0).length;
     expect(movedClients).toBeGreaterThan(0);
     expect(balancer.open.get(a.port) ?? 0).toBe(0);

@@ -11,7 +11,13 @@ export interface PostOutcome {
 }
 
 /** POSTs one comment with a clientId; never throws. */
-export async function postComment(baseUrl: string, articleId: string, body: string, clientId: string = nanoid(), name = 'Fault Tester'): Promise<PostOutcome> {
+export async function postComment(
+  baseUrl: string,
+  articleId: string,
+  body: string,
+  clientId: string = nanoid(),
+  name = 'Fault Tester',
+): Promise<PostOutcome> {
   const started = performance.now();
   try {
     const res = await fetch(`${baseUrl}/api/articles/${articleId}/comments`, {
@@ -22,7 +28,12 @@ export async function postComment(baseUrl: string, articleId: string, body: stri
     });
     const text = await res.text();
     const parsed = res.ok ? PostStoredSchema.safeParse(JSON.parse(text)) : null;
-    return { status: res.status, ms: performance.now() - started, retryAfter: res.headers.get('retry-after'), comment: parsed?.success ? parsed.data.comment : null };
+    return {
+      status: res.status,
+      ms: performance.now() - started,
+      retryAfter: res.headers.get('retry-after'),
+      comment: parsed?.success ? parsed.data.comment : null,
+    };
   } catch {
     return { status: 0, ms: performance.now() - started, retryAfter: null, comment: null };
   }

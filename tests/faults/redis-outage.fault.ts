@@ -67,10 +67,13 @@ describe('Redis dies and returns under two instances', () => {
 
     // Redis dies.
     await redis.kill('SIGKILL');
-    await vi.waitFor(async () => {
-      expect(await readiness(a)).toMatchObject({ status: 'degraded', redis: 'down' });
-      expect(await readiness(b)).toMatchObject({ status: 'degraded', redis: 'down' });
-    }, { timeout: 10_000 });
+    await vi.waitFor(
+      async () => {
+        expect(await readiness(a)).toMatchObject({ status: 'degraded', redis: 'down' });
+        expect(await readiness(b)).toMatchObject({ status: 'degraded', redis: 'down' });
+      },
+      { timeout: 10_000 },
+    );
     const outageStarted = performance.now();
     // Long enough for the instances' Redis reconnect backoff to reach its 2 s cap: the slow case for recovery.
     for (let i = 0; performance.now() - outageStarted < OUTAGE_POSTING_MS; i++) {
@@ -91,10 +94,20 @@ describe('Redis dies and returns under two instances', () => {
     const restarted = performance.now();
     await redis.restart();
     const redisUpMs = performance.now() - restarted;
-    const convergeMs = redisUpMs + await timeUntil('every subscriber holds every comment after Redis returned', () => clients.every((c) => c.has(total)), 20_000);
+    const convergeMs =
+      redisUpMs +
+      (await timeUntil(
+        'every subscriber holds every comment after Redis returned',
+        () => clients.every((c) => c.has(total)),
+        20_000,
+      ));
     expect(onA.every((c) => c.heads > 0)).toBe(true);
-    await vi.waitFor(async () => expect(await readiness(a)).toMatchObject({ status: 'ready', redis: 'up' }), { timeout: 10_000 });
-    await vi.waitFor(async () => expect(await readiness(b)).toMatchObject({ status: 'ready', redis: 'up' }), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await readiness(a)).toMatchObject({ status: 'ready', redis: 'up' }), {
+      timeout: 10_000,
+    });
+    await vi.waitFor(async () => expect(await readiness(b)).toMatchObject({ status: 'ready', redis: 'up' }), {
+      timeout: 10_000,
+    });
 
     // Fan-out between the instances works again: new posts arrive live everywhere.
     const liveBefore = onA.map((c) => c.live);
@@ -110,7 +123,9 @@ describe('Redis dies and returns under two instances', () => {
       expect(client.errors).toEqual([]);
       expect([...client.bySeq.entries()].sort(([x], [y]) => x - y).map(([, c]) => c.id)).toEqual(ids);
     }
-    const stored = (await (await fetch(`${a.url}/api/articles/${articleId}/changes?since=0`)).json()) as { comments: Array<{ id: string }> };
+    const stored = (await (await fetch(`${a.url}/api/articles/${articleId}/changes?since=0`)).json()) as {
+      comments: Array<{ id: string }>;
+    };
     expect(stored.comments.map((c) => c.id)).toEqual(ids);
 
     // Both instances lived through it, logging one JSON object per line and no unhandled rejection.

@@ -25,8 +25,14 @@ describe('a subscriber that stops reading', () => {
 
   beforeAll(async () => {
     [capped, uncapped] = await Promise.all([
-      AppProcess.start({ env: { ...noLimits, SQLITE_PATH: join(dir, 'capped.db'), SOCKET_MAX_BUFFER_KB: '1024' }, name: 'capped' }),
-      AppProcess.start({ env: { ...noLimits, SQLITE_PATH: join(dir, 'uncapped.db'), SOCKET_MAX_BUFFER_KB: '0' }, name: 'uncapped' }),
+      AppProcess.start({
+        env: { ...noLimits, SQLITE_PATH: join(dir, 'capped.db'), SOCKET_MAX_BUFFER_KB: '1024' },
+        name: 'capped',
+      }),
+      AppProcess.start({
+        env: { ...noLimits, SQLITE_PATH: join(dir, 'uncapped.db'), SOCKET_MAX_BUFFER_KB: '0' },
+        name: 'uncapped',
+      }),
     ]);
   });
   afterAll(async () => {
@@ -67,11 +73,16 @@ describe('a subscriber that stops reading', () => {
   it('cuts the stalled connection off at the cap; it reconnects and catches up; memory stays bounded', async () => {
     const posts = 2500;
     const withCap = await stallAndPush(capped, posts);
-    const cutOff = await capped.waitForLog((line) => line.msg === 'slow consumer cut off; it will reconnect and catch up', 10_000);
+    const cutOff = await capped.waitForLog(
+      (line) => line.msg === 'slow consumer cut off; it will reconnect and catch up',
+      10_000,
+    );
     expect(Number(cutOff.bufferedBytes)).toBeGreaterThan(1024 * 1024);
 
     const withoutCap = await stallAndPush(uncapped, posts);
-    expect(uncapped.logs().some((line) => line.msg === 'slow consumer cut off; it will reconnect and catch up')).toBe(false);
+    expect(uncapped.logs().some((line) => line.msg === 'slow consumer cut off; it will reconnect and catch up')).toBe(
+      false,
+    );
 
     // Both stalled clients read again: the cut-off one reconnects and catches up, the other drains.
     const resumed = performance.now();
@@ -123,7 +134,12 @@ describe('an instance paused with SIGSTOP', () => {
   beforeAll(async () => {
     redis = await RedisServer.start(['--client-output-buffer-limit', 'pubsub 1mb 256kb 2']);
     admin = new Redis(redis.url);
-    const env = { ...noLimits, REDIS_URL: redis.url, REDIS_PREFIX: `fault:${nanoid(6)}:`, SQLITE_PATH: join(dir, 'shared.db') };
+    const env = {
+      ...noLimits,
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: `fault:${nanoid(6)}:`,
+      SQLITE_PATH: join(dir, 'shared.db'),
+    };
     [a, b] = await Promise.all([AppProcess.start({ env, name: 'A' }), AppProcess.start({ env, name: 'B' })]);
   });
   afterAll(async () => {
@@ -167,12 +183,18 @@ describe('an instance paused with SIGSTOP', () => {
 
     a.signal('SIGCONT');
     const resumed = performance.now();
-    const convergeMs = await timeUntil('A’s subscribers caught up after SIGCONT', () => onA.every((c) => c.has(posts)), 30_000);
+    const convergeMs = await timeUntil(
+      'A’s subscribers caught up after SIGCONT',
+      () => onA.every((c) => c.has(posts)),
+      30_000,
+    );
     await vi.waitFor(async () => expect(await pubsubClients()).toBe(2), { timeout: 10_000 });
     // Live fan-out to A works again.
     const liveBefore = onA.map((c) => c.live);
     expect((await postComment(b.url, articleId, 'after the pause')).status).toBe(201);
-    await vi.waitFor(() => expect(onA.every((c, i) => c.has(posts + 1) && c.live > liveBefore[i]!)).toBe(true), { timeout: 10_000 });
+    await vi.waitFor(() => expect(onA.every((c, i) => c.has(posts + 1) && c.live > liveBefore[i]!)).toBe(true), {
+      timeout: 10_000,
+    });
     for (const client of clients) {
       expect(client.conflicts).toEqual([]);
       expect(client.errors).toEqual([]);

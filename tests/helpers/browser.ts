@@ -6,7 +6,15 @@ import { buildAll } from '../../client/build.mjs';
 /** Debian's Chromium; the tests never download a browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-dev-shm-usage'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
 
 /** One Chromium per test file (launching takes about a second); give each test its own context. */
 export function launchBrowser(): Promise<Browser> {
@@ -37,7 +45,9 @@ export interface StaticPage {
 }
 
 /** A second origin (its own port) serving pages by path: the host site of a cross-origin embed. */
-export async function startStaticSite(pages: Record<string, StaticPage> | ((path: string) => StaticPage | undefined)): Promise<StaticSite> {
+export async function startStaticSite(
+  pages: Record<string, StaticPage> | ((path: string) => StaticPage | undefined),
+): Promise<StaticSite> {
   const resolve = typeof pages === 'function' ? pages : (path: string) => pages[path];
   const server: Server = createServer((req, res) => {
     const page = resolve(new URL(req.url ?? '/', 'http://localhost').pathname);
@@ -45,7 +55,9 @@ export async function startStaticSite(pages: Record<string, StaticPage> | ((path
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...page.headers }).end(page.html);
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...page.headers })
+      .end(page.html);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -60,10 +72,17 @@ export async function startStaticSite(pages: Record<string, StaticPage> | ((path
 }
 
 /** Server settings for browser tests: post budgets off (they are tested elsewhere), nothing else changed. */
-export const E2E_ENV: Readonly<Record<string, string>> = { RATE_LIMIT_POSTS_PER_MINUTE_IP: '0', RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0' };
+export const E2E_ENV: Readonly<Record<string, string>> = {
+  RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
+  RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
+};
 
 /** The two lines a site owner pastes, pointing at `serverUrl`. */
-export function embedHtml(serverUrl: string, articleId: string, extra: { head?: string; before?: string; attributes?: string } = {}): string {
+export function embedHtml(
+  serverUrl: string,
+  articleId: string,
+  extra: { head?: string; before?: string; attributes?: string } = {},
+): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Host page</title><link rel="icon" href="data:,">${extra.head ?? ''}</head>
 <body>
@@ -108,7 +127,9 @@ export async function postFromWidget(widget: Locator, name: string, body: string
 }
 
 /** What the widget shows, row by row: author, body text, nesting level, and the classes of the row. */
-export async function rowsOf(widget: Locator): Promise<Array<{ author: string; body: string; level: number; className: string }>> {
+export async function rowsOf(
+  widget: Locator,
+): Promise<Array<{ author: string; body: string; level: number; className: string }>> {
   return widget.locator('li.comment').evaluateAll((items) =>
     items.map((li) => ({
       author: li.querySelector('.author')?.textContent ?? '',

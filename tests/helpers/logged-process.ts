@@ -41,7 +41,11 @@ function parse(line: string): LogEntry | null {
 }
 
 export function startLoggedProcess(script: string, env: Record<string, string>): LoggedProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.add(child);
   const lines: string[] = [];
   const errors: string[] = [];
@@ -72,7 +76,11 @@ export function startLoggedProcess(script: string, env: Record<string, string>):
       return new Promise<LogEntry>((resolve, reject) => {
         const fail = (why: string): void => {
           cleanup();
-          reject(new Error(`${why} (${script})\nstdout tail:\n${lines.slice(-10).join('\n')}\nstderr tail:\n${errors.slice(-10).join('\n')}`));
+          reject(
+            new Error(
+              `${why} (${script})\nstdout tail:\n${lines.slice(-10).join('\n')}\nstderr tail:\n${errors.slice(-10).join('\n')}`,
+            ),
+          );
         };
         const timer = setTimeout(() => fail(`no matching log line within ${timeoutMs} ms`), timeoutMs);
         const watch = (entry: LogEntry): void => {
@@ -94,7 +102,11 @@ export function startLoggedProcess(script: string, env: Record<string, string>):
 }
 
 /** Sends `signal` and resolves with the exit, or kills the process and rejects after `timeoutMs`. */
-export async function stopProcess(process: LoggedProcess, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function stopProcess(
+  process: LoggedProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (process.child.exitCode !== null || process.child.signalCode !== null) return process.exited;
   process.child.kill(signal);
   let timer: NodeJS.Timeout | undefined;

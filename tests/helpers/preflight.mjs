@@ -4,8 +4,18 @@ import { connect } from 'node:net';
 import { existsSync } from 'node:fs';
 
 const checks = [
-  { name: 'Redis', host: '127.0.0.1', port: 6379, hint: 'start it: redis-server --daemonize yes --port 6379 --save "" --appendonly no' },
-  { name: 'PostgreSQL', host: '127.0.0.1', port: 5432, hint: 'start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start' },
+  {
+    name: 'Redis',
+    host: '127.0.0.1',
+    port: 6379,
+    hint: 'start it: redis-server --daemonize yes --port 6379 --save "" --appendonly no',
+  },
+  {
+    name: 'PostgreSQL',
+    host: '127.0.0.1',
+    port: 5432,
+    hint: 'start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start',
+  },
 ];
 
 /** The database the PostgreSQL tests use (each in a fresh schema of its own): it must accept a query, not just a connection. */
@@ -29,27 +39,42 @@ async function postgresAnswers() {
 function reachable({ host, port }) {
   return new Promise((resolve) => {
     const socket = connect({ host, port, timeout: 2000 });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('error', () => resolve(false));
   });
 }
 
 const missing = [];
 for (const check of checks) {
-  if (!(await reachable(check))) missing.push(`${check.name} is not answering on ${check.host}:${check.port} (${check.hint})`);
+  if (!(await reachable(check)))
+    missing.push(`${check.name} is not answering on ${check.host}:${check.port} (${check.hint})`);
 }
 if (!missing.some((m) => m.startsWith('PostgreSQL'))) {
   const problem = await postgresAnswers();
-  if (problem) missing.push(`PostgreSQL does not accept queries on ${TEST_DATABASE_URL.replace(/\/\/[^@]*@/, '//')}: ${problem} (the suite needs the database of TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test, open to that user)`);
+  if (problem)
+    missing.push(
+      `PostgreSQL does not accept queries on ${TEST_DATABASE_URL.replace(/\/\/[^@]*@/, '//')}: ${problem} (the suite needs the database of TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test, open to that user)`,
+    );
 }
 // The browser tests drive Debian's Chromium; they never download a browser.
 const CHROMIUM = '/usr/bin/chromium';
-if (!existsSync(CHROMIUM)) missing.push(`Chromium is missing at ${CHROMIUM} (the browser tests in tests/e2e drive it; install it: apt-get update && apt-get install -y chromium)`);
+if (!existsSync(CHROMIUM))
+  missing.push(
+    `Chromium is missing at ${CHROMIUM} (the browser tests in tests/e2e drive it; install it: apt-get update && apt-get install -y chromium)`,
+  );
 for (const tool of (process.env.PREFLIGHT_FILES ?? '').split(',').filter(Boolean)) {
   if (!existsSync(tool)) missing.push(`${tool} is missing`);
 }
 if (missing.length > 0) {
-  console.error(`\nThe test suite needs services that are not available:\n${missing.map((m) => `  - ${m}`).join('\n')}\n`);
+  console.error(
+    `\nThe test suite needs services that are not available:\n${missing.map((m) => `  - ${m}`).join('\n')}\n`,
+  );
   process.exit(1);
 }

@@ -125,7 +125,8 @@ export class AppProcess {
       await until(
         `${name} did not answer /healthz`,
         async () => {
-          if (app.exitCode !== null) throw new Error(`${name} exited (${app.exitCode}) before it was ready:\n${app.output}`);
+          if (app.exitCode !== null)
+            throw new Error(`${name} exited (${app.exitCode}) before it was ready:\n${app.output}`);
           return (await fetch(`${app.url}/healthz`)).ok;
         },
         options.readyTimeoutMs ?? 20_000,
@@ -174,7 +175,8 @@ export class AppProcess {
     for (const line of this.lines) {
       try {
         const value: unknown = JSON.parse(line);
-        if (typeof value === 'object' && value !== null && !Array.isArray(value)) out.push(value as Record<string, unknown>);
+        if (typeof value === 'object' && value !== null && !Array.isArray(value))
+          out.push(value as Record<string, unknown>);
       } catch {
         // counted by nonJsonLines
       }
@@ -281,9 +283,25 @@ export class RedisServer {
   async restart(): Promise<void> {
     if (this.running) throw new Error('redis-server is already running');
     this.child = track(
-      spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir(), ...this.args], {
-        stdio: 'ignore',
-      }),
+      spawn(
+        'redis-server',
+        [
+          '--port',
+          String(this.port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          tmpdir(),
+          ...this.args,
+        ],
+        {
+          stdio: 'ignore',
+        },
+      ),
     );
     await until(`redis-server did not answer on ${this.port}`, () => redisPing(this.port), 10_000, 20);
   }
@@ -353,7 +371,18 @@ export class PrivatePostgres {
 
   async start(): Promise<void> {
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
-    await asPostgres('pg_ctl', ['-D', this.dataDir, '-l', join(this.dir, 'server.log'), '-o', options, '-w', '-t', '30', 'start']);
+    await asPostgres('pg_ctl', [
+      '-D',
+      this.dataDir,
+      '-l',
+      join(this.dir, 'server.log'),
+      '-o',
+      options,
+      '-w',
+      '-t',
+      '30',
+      'start',
+    ]);
     this.running = true;
   }
 
@@ -367,7 +396,11 @@ export class PrivatePostgres {
   /** For process exit: stop without waiting on promises. */
   stopSync(): void {
     if (!this.running) return;
-    spawnSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), '-D', this.dataDir, '-m', 'immediate', '-w', 'stop'], { stdio: 'ignore' });
+    spawnSync(
+      'runuser',
+      ['-u', 'postgres', '--', join(PG_BIN, 'pg_ctl'), '-D', this.dataDir, '-m', 'immediate', '-w', 'stop'],
+      { stdio: 'ignore' },
+    );
     this.running = false;
   }
 

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { customAlphabet, nanoid } from 'nanoid';
 import pg from 'pg';
 import type { CommentStore, NewCommentRecord } from '../../server/storage/port.ts';
-import { openPostgresStore, type PostgresCommentStore, type PostgresStoreOptions } from '../../server/storage/postgres.ts';
+import {
+  openPostgresStore,
+  type PostgresCommentStore,
+  type PostgresStoreOptions,
+} from '../../server/storage/postgres.ts';
 import { SqliteCommentStore } from '../../server/storage/sqlite.ts';
 
 /** A fresh temporary directory; the caller removes it. */
@@ -76,7 +80,10 @@ export async function createTestSchema(): Promise<TestSchema> {
   return {
     schema,
     url: url.toString(),
-    drop: () => (dropped ??= withAdminClient(async (client) => void (await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)))),
+    drop: () =>
+      (dropped ??= withAdminClient(
+        async (client) => void (await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)),
+      )),
   };
 }
 
@@ -143,7 +150,9 @@ export const sharedStoreFactories: Array<[name: string, open: (count: number) =>
     async (count) => {
       const schema = await createTestSchema();
       const stores = await Promise.all(
-        Array.from({ length: count }, () => openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: schema.schema, poolMax: 5 })),
+        Array.from({ length: count }, () =>
+          openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: schema.schema, poolMax: 5 }),
+        ),
       );
       return {
         stores,

@@ -89,8 +89,16 @@ export async function startTwoTestApps(env: Record<string, string> = {}): Promis
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** A connected socket.io-client on the websocket transport. */
-export async function connectSocket(url: string, options: { extraHeaders?: Record<string, string> } = {}): Promise<TestSocket> {
-  const socket: TestSocket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true, ...options });
+export async function connectSocket(
+  url: string,
+  options: { extraHeaders?: Record<string, string> } = {},
+): Promise<TestSocket> {
+  const socket: TestSocket = connect(url, {
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    ...options,
+  });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
@@ -102,13 +110,24 @@ export const uniqueArticle = (label = 'a') => `${label}-${nanoid(10)}`;
 export const uniquePrefix = () => `test:${nanoid(8)}:`;
 
 /** POSTs JSON and returns status, headers and the parsed body. */
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: unknown }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : null };
 }
 
-export async function getJson(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: unknown }> {
+export async function getJson(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: unknown }> {
   const res = await fetch(url, { headers });
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : null };

@@ -56,32 +56,41 @@ describe('benchmark subscribers against the real product', () => {
     await server.close();
   });
 
-  it.each([true, false])('speak Engine.IO/Socket.IO by hand and see every post exactly once (batch: %s)', async (batch) => {
-    const articleIds = [uniqueArticle('bench'), uniqueArticle('bench')];
-    const pool = new SubscriberPool({ protocol: 'socketio', batch, endpoints: [{ host: '127.0.0.1', port: server.port }], articleIds, rampConcurrency: 10 });
-    const poster = new Poster({ host: '127.0.0.1', port: server.port }, 8);
-    try {
-      await pool.grow(30, (i) => i % 2);
-      expect(pool.size).toBe(30);
-      const total = 40;
-      const recorder = new PhaseRecorder(99, total, pool.articleSnapshot(), pool.subscribersPerArticle());
-      pool.attach(recorder);
-      const answers: boolean[] = [];
-      const now = performance.now();
-      for (let n = 0; n < total; n++) {
-        recorder.schedule(n, now, n % 2);
-        poster.post(articleIds[n % 2]!, markedBody(99, n), (ok) => answers.push(ok));
+  it.each([true, false])(
+    'speak Engine.IO/Socket.IO by hand and see every post exactly once (batch: %s)',
+    async (batch) => {
+      const articleIds = [uniqueArticle('bench'), uniqueArticle('bench')];
+      const pool = new SubscriberPool({
+        protocol: 'socketio',
+        batch,
+        endpoints: [{ host: '127.0.0.1', port: server.port }],
+        articleIds,
+        rampConcurrency: 10,
+      });
+      const poster = new Poster({ host: '127.0.0.1', port: server.port }, 8);
+      try {
+        await pool.grow(30, (i) => i % 2);
+        expect(pool.size).toBe(30);
+        const total = 40;
+        const recorder = new PhaseRecorder(99, total, pool.articleSnapshot(), pool.subscribersPerArticle());
+        pool.attach(recorder);
+        const answers: boolean[] = [];
+        const now = performance.now();
+        for (let n = 0; n < total; n++) {
+          recorder.schedule(n, now, n % 2);
+          poster.post(articleIds[n % 2]!, markedBody(99, n), (ok) => answers.push(ok));
+        }
+        expect(recorder.expected).toBe(total * 15);
+        await vi.waitFor(() => expect(recorder.complete && answers.length === total).toBe(true), { timeout: 10_000 });
+        pool.detach(99);
+        expect(answers.every(Boolean)).toBe(true);
+        const result = recorder.result();
+        expect(result).toMatchObject({ delivered: total * 15, duplicates: 0, stray: 0 });
+        expect(pool.disconnects).toBe(0);
+      } finally {
+        pool.close();
+        poster.close();
       }
-      expect(recorder.expected).toBe(total * 15);
-      await vi.waitFor(() => expect(recorder.complete && answers.length === total).toBe(true), { timeout: 10_000 });
-      pool.detach(99);
-      expect(answers.every(Boolean)).toBe(true);
-      const result = recorder.result();
-      expect(result).toMatchObject({ delivered: total * 15, duplicates: 0, stray: 0 });
-      expect(pool.disconnects).toBe(0);
-    } finally {
-      pool.close();
-      poster.close();
-    }
-  });
+    },
+  );
 });

@@ -4,7 +4,14 @@ import { nanoid } from 'nanoid';
 import { pino } from 'pino';
 import { Server } from 'socket.io';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { articleRoom, COMMENT_EVENTS, type Ack, type ClientToServerEvents, type PostAck, type ServerToClientEvents } from '../../shared/events.ts';
+import {
+  articleRoom,
+  COMMENT_EVENTS,
+  type Ack,
+  type ClientToServerEvents,
+  type PostAck,
+  type ServerToClientEvents,
+} from '../../shared/events.ts';
 import { CommentBatchSchema, CommentSchema, type Comment } from '../../shared/schemas.ts';
 import type { FanOutMessage } from '../../server/fanout/port.ts';
 import { Broadcaster, textFrame, type BroadcasterOptions } from '../../server/socket/broadcaster.ts';
@@ -54,15 +61,24 @@ function comment(articleId: string, seq: number): Comment {
   };
 }
 
-const created = (articleId: string, seq: number): FanOutMessage => ({ event: 'comment:created', comment: comment(articleId, seq) });
+const created = (articleId: string, seq: number): FanOutMessage => ({
+  event: 'comment:created',
+  comment: comment(articleId, seq),
+});
 
 describe('textFrame', () => {
   it('frames text with the 7-bit, 16-bit and 64-bit length forms of RFC 6455', () => {
-    for (const [length, header] of [[125, 2], [126, 4], [65_535, 4], [65_536, 10]] as const) {
+    for (const [length, header] of [
+      [125, 2],
+      [126, 4],
+      [65_535, 4],
+      [65_536, 10],
+    ] as const) {
       const text = 'é'.repeat(Math.floor(length / 2)) + (length % 2 === 1 ? 'x' : '');
       const frame = textFrame(text);
       expect(frame[0]).toBe(0x81);
-      const declared = header === 2 ? frame[1] : header === 4 ? frame.readUInt16BE(2) : Number(frame.readBigUInt64BE(2));
+      const declared =
+        header === 2 ? frame[1] : header === 4 ? frame.readUInt16BE(2) : Number(frame.readBigUInt64BE(2));
       expect(declared).toBe(length);
       expect(frame.length).toBe(header + length);
       expect(frame.subarray(header).toString('utf8')).toBe(text);
@@ -87,16 +103,22 @@ describe('Broadcaster on a bare Socket.IO server', () => {
     io = new Server(httpServer, { serveClient: false });
     broadcasters = new Map();
     io.on('connection', (socket) => {
-      (socket as unknown as { on(e: string, l: (p: { articleId: string; batch?: boolean; mode: string }, ack: (a: object) => void) => void): void }).on(
-        'article:subscribe',
-        (payload, ack) => {
-          void Promise.resolve(socket.join(articleRoom(payload.articleId))).then(() => {
-            broadcasters.get(payload.mode)?.setBatching(socket.id, payload.articleId, payload.batch === true);
-            ack({ ok: true });
-          });
-        },
-      );
-      (socket as unknown as { on(e: string, l: (p: { articleId: string }, ack: (a: object) => void) => void): void }).on('article:unsubscribe', (payload, ack) => {
+      (
+        socket as unknown as {
+          on(
+            e: string,
+            l: (p: { articleId: string; batch?: boolean; mode: string }, ack: (a: object) => void) => void,
+          ): void;
+        }
+      ).on('article:subscribe', (payload, ack) => {
+        void Promise.resolve(socket.join(articleRoom(payload.articleId))).then(() => {
+          broadcasters.get(payload.mode)?.setBatching(socket.id, payload.articleId, payload.batch === true);
+          ack({ ok: true });
+        });
+      });
+      (
+        socket as unknown as { on(e: string, l: (p: { articleId: string }, ack: (a: object) => void) => void): void }
+      ).on('article:unsubscribe', (payload, ack) => {
         void Promise.resolve(socket.leave(articleRoom(payload.articleId))).then(() => ack({ ok: true }));
       });
     });
@@ -117,11 +139,18 @@ describe('Broadcaster on a bare Socket.IO server', () => {
     return b;
   }
 
-  async function subscriber(articleId: string, mode: string, batch: boolean): Promise<{ socket: TestSocket; received: Received }> {
+  async function subscriber(
+    articleId: string,
+    mode: string,
+    batch: boolean,
+  ): Promise<{ socket: TestSocket; received: Received }> {
     const socket = await connectSocket(url);
     sockets.push(socket);
     const received = record(socket, articleId);
-    await (socket as unknown as { emitWithAck(e: string, p: object): Promise<unknown> }).emitWithAck('article:subscribe', { articleId, batch, mode });
+    await (socket as unknown as { emitWithAck(e: string, p: object): Promise<unknown> }).emitWithAck(
+      'article:subscribe',
+      { articleId, batch, mode },
+    );
     return { socket, received };
   }
 
@@ -171,7 +200,8 @@ describe('Broadcaster on a bare Socket.IO server', () => {
       };
       next();
     });
-    for (const client of clients) await vi.waitFor(() => expect(client.received.seqs.length).toBeGreaterThanOrEqual(total));
+    for (const client of clients)
+      await vi.waitFor(() => expect(client.received.seqs.length).toBeGreaterThanOrEqual(total));
     let batches = 0;
     for (const [i, client] of clients.entries()) {
       expect(client.received.seqs).toEqual(range(1, total));
@@ -187,7 +217,8 @@ describe('Broadcaster on a bare Socket.IO server', () => {
 
     // Once the burst is over the article is quiet again: the next change goes out alone, at once.
     b.relay(created(articleId, total + 1));
-    for (const client of clients) await vi.waitFor(() => expect(client.received.frames.at(-1)).toEqual({ kind: 'single', seqs: [total + 1] }));
+    for (const client of clients)
+      await vi.waitFor(() => expect(client.received.frames.at(-1)).toEqual({ kind: 'single', seqs: [total + 1] }));
   });
 
   it('stops writing to a socket that left the room, and forgets its batch wish', async () => {
@@ -197,13 +228,19 @@ describe('Broadcaster on a bare Socket.IO server', () => {
     const leaver = await subscriber(articleId, 'leave', true);
     b.relay(created(articleId, 1));
     await vi.waitFor(() => expect(leaver.received.seqs).toEqual([1]));
-    await (leaver.socket as unknown as { emitWithAck(e: string, p: object): Promise<unknown> }).emitWithAck('article:unsubscribe', { articleId });
+    await (leaver.socket as unknown as { emitWithAck(e: string, p: object): Promise<unknown> }).emitWithAck(
+      'article:unsubscribe',
+      { articleId },
+    );
     b.relay(created(articleId, 2));
     await vi.waitFor(() => expect(stayer.received.seqs).toEqual([1, 2]));
     expect(leaver.received.seqs).toEqual([1]);
 
     // Back without `batch`: a burst reaches it as one event per change.
-    await (leaver.socket as unknown as { emitWithAck(e: string, p: object): Promise<unknown> }).emitWithAck('article:subscribe', { articleId, batch: false, mode: 'leave' });
+    await (leaver.socket as unknown as { emitWithAck(e: string, p: object): Promise<unknown> }).emitWithAck(
+      'article:subscribe',
+      { articleId, batch: false, mode: 'leave' },
+    );
     b.relay(created(articleId, 3));
     b.relay(created(articleId, 4));
     b.relay(created(articleId, 5));
@@ -239,20 +276,28 @@ describe('comment:batch through the real app', () => {
 
   it('refuses a batch flag that is not a boolean', async () => {
     const socket = await open();
-    const ack = await (socket as unknown as { emitWithAck(e: string, p: object): Promise<unknown> }).emitWithAck('article:subscribe', { articleId: uniqueArticle(), batch: 'yes' });
+    const ack = await (socket as unknown as { emitWithAck(e: string, p: object): Promise<unknown> }).emitWithAck(
+      'article:subscribe',
+      { articleId: uniqueArticle(), batch: 'yes' },
+    );
     expect(ack).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
   });
 
   it('delivers a burst of posts exactly once and in seq order, to subscribers with and without batch', async () => {
     const articleId = uniqueArticle('burst');
     const [poster, batchSocket, plainSocket] = [await open(), await open(), await open()];
-    expect(await batchSocket.emitWithAck('article:subscribe', { articleId, batch: true })).toMatchObject({ ok: true, lastSeq: 0 });
+    expect(await batchSocket.emitWithAck('article:subscribe', { articleId, batch: true })).toMatchObject({
+      ok: true,
+      lastSeq: 0,
+    });
     expect(await plainSocket.emitWithAck('article:subscribe', { articleId })).toMatchObject({ ok: true, lastSeq: 0 });
     const batched = record(batchSocket, articleId);
     const plain = record(plainSocket, articleId);
     const total = 40;
     const acks = (await Promise.all(
-      range(1, total).map((i) => poster.emitWithAck('comment:post', { articleId, author: { name: 'Burst' }, body: `burst ${i}` })),
+      range(1, total).map((i) =>
+        poster.emitWithAck('comment:post', { articleId, author: { name: 'Burst' }, body: `burst ${i}` }),
+      ),
     )) as Array<Ack<PostAck>>;
     expect(acks.every((ack) => ack.ok)).toBe(true);
 

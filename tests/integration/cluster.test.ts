@@ -30,7 +30,9 @@ describe('the local cluster (npm run cluster)', () => {
     });
     const ready = await cluster.waitForEntry((entry) => entry.msg === 'cluster ready', 45_000);
     urls = (ready.instances as Array<{ service: string; url: string }>).map((i) => i.url);
-    expect((ready.instances as Array<{ service: string }>).map((i) => i.service)).toEqual(CLUSTER.instances.map((i) => i.service));
+    expect((ready.instances as Array<{ service: string }>).map((i) => i.service)).toEqual(
+      CLUSTER.instances.map((i) => i.service),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -61,18 +63,27 @@ describe('the local cluster (npm run cluster)', () => {
     const appLines = cluster.lines.filter((line) => line.length > 0);
     expect(appLines.length).toBeGreaterThan(2);
     for (const line of appLines) expect(() => JSON.parse(line)).not.toThrow();
-    const instances = new Set(appLines.map((line) => (JSON.parse(line) as { instance?: string }).instance).filter(Boolean));
+    const instances = new Set(
+      appLines.map((line) => (JSON.parse(line) as { instance?: string }).instance).filter(Boolean),
+    );
     expect(instances).toEqual(new Set(['app1', 'app2']));
   });
 
   it('imported the sample article once although both instances started together', async () => {
-    const changes = ChangesSchema.parse((await getJson(`${urls[1]}/api/articles/putin-china-visit/changes?since=0`)).body);
+    const changes = ChangesSchema.parse(
+      (await getJson(`${urls[1]}/api/articles/putin-china-visit/changes?since=0`)).body,
+    );
     expect(changes.comments.map((c) => c.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
 
   it('takes 10 concurrent posters on one article: every comment gets a gapless seq and reaches subscribers on both instances once', async () => {
     const articleId = uniqueArticle('cluster');
-    const watchers = [await subscriber(urls[0]!, articleId), await subscriber(urls[0]!, articleId), await subscriber(urls[1]!, articleId), await subscriber(urls[1]!, articleId)];
+    const watchers = [
+      await subscriber(urls[0]!, articleId),
+      await subscriber(urls[0]!, articleId),
+      await subscriber(urls[1]!, articleId),
+      await subscriber(urls[1]!, articleId),
+    ];
     const posters = 10;
     const perPoster = 10;
     const socketPosters = await Promise.all(
@@ -98,7 +109,10 @@ describe('the local cluster (npm run cluster)', () => {
             expect(res.status).toBe(201);
             mine.push(PostStoredSchema.parse(res.body).comment);
           } else {
-            const ack = (await socketPosters[target]!.timeout(5000).emitWithAck('comment:post', { articleId, ...body })) as Ack<PostAck>;
+            const ack = (await socketPosters[target]!.timeout(5000).emitWithAck('comment:post', {
+              articleId,
+              ...body,
+            })) as Ack<PostAck>;
             if (!ack.ok) throw new Error(`post refused: ${ack.error.code}`);
             if (!('comment' in ack)) throw new Error('post was held');
             mine.push(ack.comment);
@@ -112,7 +126,8 @@ describe('the local cluster (npm run cluster)', () => {
     const expected = Array.from({ length: total }, (_, i) => i + 1);
     const comments = accepted.flat();
     expect(comments.map((c) => c.seq).sort((a, b) => a - b)).toEqual(expected);
-    for (const seen of watchers) await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(total), { timeout: 10_000 });
+    for (const seen of watchers)
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(total), { timeout: 10_000 });
     for (const seen of watchers) {
       expect(seen).toHaveLength(total);
       expect(seen.map((c) => c.seq).sort((a, b) => a - b)).toEqual(expected);

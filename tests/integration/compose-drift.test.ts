@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import * as z from 'zod/mini';
 import { loadConfig } from '../../server/config.ts';
-import { APP_ENVIRONMENT_NAMES, CLUSTER, LOCAL_DEFAULTS, localInstanceEnvironment } from '../../scripts/cluster-topology.ts';
+import {
+  APP_ENVIRONMENT_NAMES,
+  CLUSTER,
+  LOCAL_DEFAULTS,
+  localInstanceEnvironment,
+} from '../../scripts/cluster-topology.ts';
 import { REPO_ROOT } from '../helpers/logged-process.ts';
 
 /**
@@ -43,32 +48,42 @@ const dockerfile = read('Dockerfile');
 
 describe('docker-compose.yml matches the local cluster (scripts/cluster-topology.ts)', () => {
   it('declares exactly the services of the topology', () => {
-    const expected = [CLUSTER.redis.service, CLUSTER.postgres.service, ...CLUSTER.instances.map((i) => i.service), CLUSTER.balancer.service];
+    const expected = [
+      CLUSTER.redis.service,
+      CLUSTER.postgres.service,
+      ...CLUSTER.instances.map((i) => i.service),
+      CLUSTER.balancer.service,
+    ];
     expect(Object.keys(services).sort()).toEqual([...expected].sort());
   });
 
-  it.each(CLUSTER.instances.map((i) => [i.service, i] as const))('%s: same environment names as npm run cluster, its id, port and dependencies', (name, instance) => {
-    const app = service(name);
-    const environment = Object.fromEntries(Object.entries(app.environment ?? {}).map(([k, v]) => [k, String(v)]));
-    const local = localInstanceEnvironment(instance, instance.hostPort, LOCAL_DEFAULTS);
-    expect(Object.keys(environment).sort()).toEqual([...APP_ENVIRONMENT_NAMES].sort());
-    expect(Object.keys(local).sort()).toEqual([...APP_ENVIRONMENT_NAMES].sort());
-    expect(environment.INSTANCE_ID).toBe(local.INSTANCE_ID);
-    expect(environment.PORT).toBe(String(CLUSTER.containerPort));
-    expect(environment.REDIS_PREFIX).toBe(local.REDIS_PREFIX);
-    expect(environment.DATABASE_URL).toMatch(new RegExp(`^postgres://[^@]+@${CLUSTER.postgres.service}:5432/${CLUSTER.postgres.database}$`));
-    expect(environment.REDIS_URL).toBe(`redis://${CLUSTER.redis.service}:6379`);
-    expect(LOCAL_DEFAULTS.databaseUrl.endsWith(`/${CLUSTER.postgres.database}`)).toBe(true);
-    // The app itself accepts the compose environment.
-    expect(() => loadConfig(environment)).not.toThrow();
-    expect(app.ports).toEqual([`${instance.hostPort}:${CLUSTER.containerPort}`]);
-    expect(app.depends_on?.[CLUSTER.redis.service]?.condition).toBe('service_healthy');
-    expect(app.depends_on?.[CLUSTER.postgres.service]?.condition).toBe('service_healthy');
-    expect(app.healthcheck?.test.join(' ')).toContain('/readyz');
-    expect(app.build !== undefined || app.image === service(CLUSTER.instances[0]!.service).image).toBe(true);
-    // Longer than the app's own 10 s drain, so Docker never SIGKILLs a draining instance.
-    expect(Number.parseInt(app.stop_grace_period ?? '10s', 10)).toBeGreaterThan(10);
-  });
+  it.each(CLUSTER.instances.map((i) => [i.service, i] as const))(
+    '%s: same environment names as npm run cluster, its id, port and dependencies',
+    (name, instance) => {
+      const app = service(name);
+      const environment = Object.fromEntries(Object.entries(app.environment ?? {}).map(([k, v]) => [k, String(v)]));
+      const local = localInstanceEnvironment(instance, instance.hostPort, LOCAL_DEFAULTS);
+      expect(Object.keys(environment).sort()).toEqual([...APP_ENVIRONMENT_NAMES].sort());
+      expect(Object.keys(local).sort()).toEqual([...APP_ENVIRONMENT_NAMES].sort());
+      expect(environment.INSTANCE_ID).toBe(local.INSTANCE_ID);
+      expect(environment.PORT).toBe(String(CLUSTER.containerPort));
+      expect(environment.REDIS_PREFIX).toBe(local.REDIS_PREFIX);
+      expect(environment.DATABASE_URL).toMatch(
+        new RegExp(`^postgres://[^@]+@${CLUSTER.postgres.service}:5432/${CLUSTER.postgres.database}$`),
+      );
+      expect(environment.REDIS_URL).toBe(`redis://${CLUSTER.redis.service}:6379`);
+      expect(LOCAL_DEFAULTS.databaseUrl.endsWith(`/${CLUSTER.postgres.database}`)).toBe(true);
+      // The app itself accepts the compose environment.
+      expect(() => loadConfig(environment)).not.toThrow();
+      expect(app.ports).toEqual([`${instance.hostPort}:${CLUSTER.containerPort}`]);
+      expect(app.depends_on?.[CLUSTER.redis.service]?.condition).toBe('service_healthy');
+      expect(app.depends_on?.[CLUSTER.postgres.service]?.condition).toBe('service_healthy');
+      expect(app.healthcheck?.test.join(' ')).toContain('/readyz');
+      expect(app.build !== undefined || app.image === service(CLUSTER.instances[0]!.service).image).toBe(true);
+      // Longer than the app's own 10 s drain, so Docker never SIGKILLs a draining instance.
+      expect(Number.parseInt(app.stop_grace_period ?? '10s', 10)).toBeGreaterThan(10);
+    },
+  );
 
   it('gives Redis and PostgreSQL health checks and the database the topology names', () => {
     expect(service(CLUSTER.redis.service).healthcheck?.test.join(' ')).toContain('redis-cli');
@@ -81,7 +96,8 @@ describe('docker-compose.yml matches the local cluster (scripts/cluster-topology
     const balancer = service(CLUSTER.balancer.service);
     expect(balancer.ports).toEqual([`${CLUSTER.balancer.hostPort}:${CLUSTER.balancer.containerPort}`]);
     expect(balancer.volumes).toContain('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro');
-    for (const instance of CLUSTER.instances) expect(balancer.depends_on?.[instance.service]?.condition).toBe('service_healthy');
+    for (const instance of CLUSTER.instances)
+      expect(balancer.depends_on?.[instance.service]?.condition).toBe('service_healthy');
     expect(balancer.healthcheck).toBeDefined();
   });
 });
@@ -130,7 +146,9 @@ describe('Dockerfile', () => {
   });
 
   it('keeps local data, secrets and build output out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((line) => line.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim());
     for (const entry of ['.git', 'node_modules', 'data', '.env', '*.db']) expect(ignored).toContain(entry);
   });
 });

@@ -16,7 +16,9 @@ describe('the sample article', () => {
     for (let start = 0; start < 2; start++) {
       const server = await startTestApp({ sqlitePath, env: { SEED_DEMO: 'true' } });
       try {
-        const page = CommentPageSchema.parse((await getJson(`${server.url}/api/articles/putin-china-visit/comments?order=oldest&limit=100`)).body);
+        const page = CommentPageSchema.parse(
+          (await getJson(`${server.url}/api/articles/putin-china-visit/comments?order=oldest&limit=100`)).body,
+        );
         expect(page.lastSeq).toBe(8);
         expect(page.comments).toHaveLength(8);
         const byAuthor = new Map(page.comments.map((c) => [c.author.name, c]));
@@ -30,7 +32,11 @@ describe('the sample article', () => {
         expect(byAuthor.get('Eduardo Lopez')?.parentId).toBe(john.id);
         // Oldest first: John's replies follow him directly.
         const order = page.comments.map((c) => c.author.name);
-        expect(order.slice(order.indexOf('John Crulz'), order.indexOf('John Crulz') + 3)).toEqual(['John Crulz', 'Anita Drake', 'Eduardo Lopez']);
+        expect(order.slice(order.indexOf('John Crulz'), order.indexOf('John Crulz') + 3)).toEqual([
+          'John Crulz',
+          'Anita Drake',
+          'Eduardo Lopez',
+        ]);
         expect(byAuthor.get('Jasmine Hinds')?.body).toContain('😮');
         expect(byAuthor.get('Madison Neal')?.body).toContain('Sino\u2011Russian');
 

@@ -202,7 +202,7 @@ describe.each([
     expect(a.received).toEqual([own, marker]);
   });
 
-  itShared("reaches another subscribed instance exactly once, even when it subscribed twice", async () => {
+  itShared('reaches another subscribed instance exactly once, even when it subscribed twice', async () => {
     const bus = newBus();
     const [a, b] = [await bus.make(), await bus.make()];
     const article = slug();
@@ -318,7 +318,18 @@ describe.each([
     await b.fanOut.subscribeFeed();
     await b.fanOut.subscribeFeed();
     const second = feedMessage(2);
-    const held: FeedMessage = { event: 'admin:held', held: { id: nanoid(), articleId: slug(), parentId: null, author: { name: 'Held' }, body: 'waiting', createdAt: new Date().toISOString(), authorKey: null } };
+    const held: FeedMessage = {
+      event: 'admin:held',
+      held: {
+        id: nanoid(),
+        articleId: slug(),
+        parentId: null,
+        author: { name: 'Held' },
+        body: 'waiting',
+        createdAt: new Date().toISOString(),
+        authorKey: null,
+      },
+    };
     await a.fanOut.publishFeed(second);
     await a.fanOut.publishFeed(held);
     if (factory.shared) {
@@ -345,20 +356,28 @@ describe.each([
     await b.fanOut.subscribe(article);
     await b.fanOut.subscribeFeed();
     const state = (overrides: Record<string, unknown>) =>
-      JSON.stringify({ v: 1, origin: 'another-instance', event: 'article:updated', state: { articleId: article, locked: true, premoderated: false }, ...overrides });
+      JSON.stringify({
+        v: 1,
+        origin: 'another-instance',
+        event: 'article:updated',
+        state: { articleId: article, locked: true, premoderated: false },
+        ...overrides,
+      });
     const feed = (message: unknown) => JSON.stringify({ v: 1, origin: 'another-instance', message });
     for (const payload of [
       state({ state: { articleId: article, locked: 'yes', premoderated: false } }),
       state({ state: { articleId: slug(), locked: true, premoderated: false } }),
       state({ v: 3 }),
-    ]) await bus.injectRaw!(article, payload);
+    ])
+      await bus.injectRaw!(article, payload);
     for (const payload of [
       '{ nope',
       '7',
       feed({ event: 'admin:comment', comment: makeComment(article, 1) }),
       feed({ event: 'admin:held', held: { id: 'short' } }),
       feed({ event: 'admin:exploded' }),
-    ]) await bus.injectFeed!(payload);
+    ])
+      await bus.injectFeed!(payload);
     const good = moderated(article, 2);
     await bus.injectFeed!(feed({ event: 'admin:comment', comment: good }));
     await bus.injectRaw!(article, state({}));
@@ -368,19 +387,22 @@ describe.each([
     expect(b.dropped?.()).toBe(8);
   });
 
-  itTransport('resolves a publish within 1 s while the publisher is disconnected, after delivering locally', async () => {
-    const bus = newBus();
-    const a = await bus.make();
-    const article = slug();
-    await a.fanOut.subscribe(article);
-    a.disconnectPublisher!();
-    const sent = message(article, 1);
-    const started = performance.now();
-    await expect(a.fanOut.publish(sent)).resolves.toBeUndefined();
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect(a.received).toEqual([sent]);
-    await vi.waitFor(() => expect(a.fanOut.state()).toBe('down'));
-  });
+  itTransport(
+    'resolves a publish within 1 s while the publisher is disconnected, after delivering locally',
+    async () => {
+      const bus = newBus();
+      const a = await bus.make();
+      const article = slug();
+      await a.fanOut.subscribe(article);
+      a.disconnectPublisher!();
+      const sent = message(article, 1);
+      const started = performance.now();
+      await expect(a.fanOut.publish(sent)).resolves.toBeUndefined();
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(a.received).toEqual([sent]);
+      await vi.waitFor(() => expect(a.fanOut.state()).toBe('down'));
+    },
+  );
 
   it('reports its state, and never resyncs while the link is steady', async () => {
     const bus = newBus();
@@ -406,10 +428,14 @@ class RedisServer {
   }
 
   start(): void {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      cwd: tmpdir(),
-      stdio: 'ignore',
-    });
+    this.child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        cwd: tmpdir(),
+        stdio: 'ignore',
+      },
+    );
   }
 
   async kill(): Promise<void> {

@@ -16,21 +16,65 @@ export const NAUGHTY_STRINGS: readonly string[] = NaughtyFileSchema.parse(
 ).strings;
 
 /** Keys that reach Object.prototype when code copies objects carelessly. */
-export const PROTOTYPE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineSetter__'] as const;
+export const PROTOTYPE_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineSetter__',
+] as const;
 
 /** Characters that test every text rule: bidi controls, invisibles, controls, astral, combining, lone surrogates. */
-const TRICKY_UNITS = ['a', 'Z', ' ', '\n', '\r', '\t', '\u0000', '\u0007', '\u007f', '\u0085', '\u00ad', '\u200b', '\u200d', '\u200e', '\u202e', '\u2066', '\u2069', '\ufeff', '\u0301', '語', '😀', '\ud800', '\udfff', '<', '"', '\\', '%'];
+const TRICKY_UNITS = [
+  'a',
+  'Z',
+  ' ',
+  '\n',
+  '\r',
+  '\t',
+  '\u0000',
+  '\u0007',
+  '\u007f',
+  '\u0085',
+  '\u00ad',
+  '\u200b',
+  '\u200d',
+  '\u200e',
+  '\u202e',
+  '\u2066',
+  '\u2069',
+  '\ufeff',
+  '\u0301',
+  '語',
+  '😀',
+  '\ud800',
+  '\udfff',
+  '<',
+  '"',
+  '\\',
+  '%',
+];
 
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...NAUGHTY_STRINGS) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 80 }) },
   { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom(...TRICKY_UNITS), maxLength: 60 }) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...NAUGHTY_STRINGS), fc.string({ maxLength: 10 })).map(([a, b]) => `${b}${a}${b}`) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...NAUGHTY_STRINGS), fc.string({ maxLength: 10 }))
+      .map(([a, b]) => `${b}${a}${b}`),
+  },
   // Around the limits: 60-char names, 5000-char bodies, the 20,000-char raw bound, the 64 KB message.
   {
     weight: 1,
     arbitrary: fc
-      .tuple(fc.constantFrom(59, 60, 61, 240, 241, 4999, 5000, 5001, 19_999, 20_001), fc.constantFrom('a', '語', '😀', ' ', '\u202e', 'ab\u0301'))
+      .tuple(
+        fc.constantFrom(59, 60, 61, 240, 241, 4999, 5000, 5001, 19_999, 20_001),
+        fc.constantFrom('a', '語', '😀', ' ', '\u202e', 'ab\u0301'),
+      )
       .map(([n, unit]) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n)),
   },
 );
@@ -38,13 +82,18 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
 /** Nested arrays or objects `depth` deep, as JSON text (deeper than any recursive walker should go). */
 export const deepJsonText: fc.Arbitrary<string> = fc
   .tuple(fc.integer({ min: 50, max: 20_000 }), fc.boolean())
-  .map(([depth, arrays]) => (arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`));
+  .map(([depth, arrays]) =>
+    arrays ? `${'['.repeat(depth)}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
+  );
 
 /** Any JSON value, hostile strings included. */
 export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: hostileString },
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-  { weight: 1, arbitrary: fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -0, Number.MAX_SAFE_INTEGER + 2, [], {}) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -0, Number.MAX_SAFE_INTEGER + 2, [], {}),
+  },
   { weight: 1, arbitrary: fc.array(hostileString, { maxLength: 5 }) },
 );
 
@@ -71,11 +120,25 @@ export const postBodyText: fc.Arbitrary<string> = fc.oneof(
     weight: 5,
     arbitrary: fc
       .record({
-        name: fc.oneof({ weight: 3, arbitrary: hostileString.map((s) => JSON.stringify(s)) }, { weight: 1, arbitrary: valueText }),
-        body: fc.oneof({ weight: 3, arbitrary: hostileString.map((s) => JSON.stringify(s)) }, { weight: 1, arbitrary: valueText }),
+        name: fc.oneof(
+          { weight: 3, arbitrary: hostileString.map((s) => JSON.stringify(s)) },
+          { weight: 1, arbitrary: valueText },
+        ),
+        body: fc.oneof(
+          { weight: 3, arbitrary: hostileString.map((s) => JSON.stringify(s)) },
+          { weight: 1, arbitrary: valueText },
+        ),
         extra: fc.array(fc.tuple(keyArb, valueText), { maxLength: 2 }),
         parentId: fc.option(valueText, { nil: undefined }),
-        clientId: fc.option(fc.oneof(fc.string({ unit: fc.constantFrom('a', 'B', '0', '_', '-'), minLength: 10, maxLength: 64 }).map((s) => JSON.stringify(s)), valueText), { nil: undefined }),
+        clientId: fc.option(
+          fc.oneof(
+            fc
+              .string({ unit: fc.constantFrom('a', 'B', '0', '_', '-'), minLength: 10, maxLength: 64 })
+              .map((s) => JSON.stringify(s)),
+            valueText,
+          ),
+          { nil: undefined },
+        ),
       })
       .map(({ name, body, extra, parentId, clientId }) =>
         objectText([

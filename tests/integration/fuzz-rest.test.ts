@@ -38,7 +38,12 @@ describe('REST edge under hostile input', () => {
   beforeAll(async () => {
     app = await AppProcess.start({
       name: 'fuzz-rest',
-      env: { SQLITE_PATH: join(dir, 'fuzz.db'), LOG_LEVEL: 'debug', RATE_LIMIT_POSTS_PER_MINUTE_IP: '0', RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0' },
+      env: {
+        SQLITE_PATH: join(dir, 'fuzz.db'),
+        LOG_LEVEL: 'debug',
+        RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
+        RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
+      },
     });
   });
   afterAll(async () => {
@@ -60,7 +65,9 @@ describe('REST edge under hostile input', () => {
     }
     if (res.status >= 400) {
       const { error } = ErrorBodySchema.parse(body);
-      const allowed = res.status === HTTP_STATUS[error.code] || ALSO_ALLOWED.some(([status, code]) => status === res.status && code === error.code);
+      const allowed =
+        res.status === HTTP_STATUS[error.code] ||
+        ALSO_ALLOWED.some(([status, code]) => status === res.status && code === error.code);
       expect(allowed, `${what}: ${res.status} with ${error.code}`).toBe(true);
     }
     return body;
@@ -115,13 +122,32 @@ describe('REST edge under hostile input', () => {
   it('answers raw bytes, broken UTF-8 and deep nesting with a typed 4xx', async () => {
     const raw = fc.oneof(
       fc.uint8Array({ maxLength: 300 }),
-      fc.uint8Array({ minLength: 1, maxLength: 40 }).map((bytes) => Buffer.concat([Buffer.from('{"author":{"name":"'), bytes, Buffer.from('"},"body":"x"}')])),
-      fc.constantFrom('[', '{', '{"a":1,}', '\u0000', 'null', '"x"', '1e999', '{"author":{"name":"A"},"body":"x"}garbage').map((s) => Buffer.from(s)),
-      fc.integer({ min: 1000, max: 60_000 }).map((depth) => Buffer.from(`{"author":{"name":${'['.repeat(depth)}${']'.repeat(depth)}},"body":"x"}`)),
+      fc
+        .uint8Array({ minLength: 1, maxLength: 40 })
+        .map((bytes) => Buffer.concat([Buffer.from('{"author":{"name":"'), bytes, Buffer.from('"},"body":"x"}')])),
+      fc
+        .constantFrom(
+          '[',
+          '{',
+          '{"a":1,}',
+          '\u0000',
+          'null',
+          '"x"',
+          '1e999',
+          '{"author":{"name":"A"},"body":"x"}garbage',
+        )
+        .map((s) => Buffer.from(s)),
+      fc
+        .integer({ min: 1000, max: 60_000 })
+        .map((depth) => Buffer.from(`{"author":{"name":${'['.repeat(depth)}${']'.repeat(depth)}},"body":"x"}`)),
     );
     await fc.assert(
       fc.asyncProperty(raw, contentType, async (bytes, type) => {
-        const res = await fetch(`${app.url}/api/articles/fuzz-raw/comments`, { method: 'POST', headers: { 'content-type': type }, body: bytes });
+        const res = await fetch(`${app.url}/api/articles/fuzz-raw/comments`, {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body: bytes,
+        });
         const body = await expectTyped(res, `raw POST ${type}`);
         if (res.status === 201 || res.status === 200) tokens.add(PostStoredSchema.parse(body).authorToken);
       }),
@@ -130,7 +156,13 @@ describe('REST edge under hostile input', () => {
   });
 
   it('answers hostile reads and other routes with 2xx or a typed 4xx', async () => {
-    const query = fc.array(fc.tuple(fc.oneof(fc.constantFrom('limit', 'before', 'order', 'since', 'articles'), hostileString), hostileString), { maxLength: 4 });
+    const query = fc.array(
+      fc.tuple(
+        fc.oneof(fc.constantFrom('limit', 'before', 'order', 'since', 'articles'), hostileString),
+        hostileString,
+      ),
+      { maxLength: 4 },
+    );
     const route = fc.constantFrom('comments', 'changes', 'article', 'counts', 'comment', 'other');
     const method = fc.constantFrom('GET', 'PATCH', 'DELETE', 'PUT', 'OPTIONS', 'HEAD');
     await fc.assert(
@@ -151,7 +183,8 @@ describe('REST edge under hostile input', () => {
         });
         const sent = which === 'comments' || which === 'changes' || which === 'counts' ? 'GET' : verb;
         // HEAD answers carry no body by definition.
-        if (sent !== 'HEAD' && (res.headers.get('content-type')?.startsWith('application/json') || res.status >= 400)) await expectTyped(res, `${sent} ${path.slice(0, 80)}`);
+        if (sent !== 'HEAD' && (res.headers.get('content-type')?.startsWith('application/json') || res.status >= 400))
+          await expectTyped(res, `${sent} ${path.slice(0, 80)}`);
         else expect(res.status).toBeLessThan(500);
       }),
       { numRuns: 300 },
@@ -159,30 +192,53 @@ describe('REST edge under hostile input', () => {
   });
 
   it('rejects names with bidi controls or invisible characters, and neutralises bidi overrides in bodies', async () => {
-    const trick = fc.constantFrom('\u202E', '\u202D', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C', '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF', '\u00AD');
+    const trick = fc.constantFrom(
+      '\u202E',
+      '\u202D',
+      '\u2066',
+      '\u2067',
+      '\u2068',
+      '\u2069',
+      '\u200E',
+      '\u200F',
+      '\u061C',
+      '\u200B',
+      '\u200C',
+      '\u200D',
+      '\u2060',
+      '\uFEFF',
+      '\u00AD',
+    );
     await fc.assert(
-      fc.asyncProperty(fc.string({ minLength: 1, maxLength: 10 }), trick, fc.string({ minLength: 1, maxLength: 10 }), async (left, control, right) => {
-        const name = `A${left}${control}${right}`;
-        const refused = await fetch(`${app.url}/api/articles/fuzz-unicode/comments`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ author: { name }, body: 'x' }),
-        });
-        expect(refused.status).toBe(400);
-        expect(ErrorBodySchema.parse(await refused.json()).error.issues?.some((issue) => issue.path === 'author.name')).toBe(true);
+      fc.asyncProperty(
+        fc.string({ minLength: 1, maxLength: 10 }),
+        trick,
+        fc.string({ minLength: 1, maxLength: 10 }),
+        async (left, control, right) => {
+          const name = `A${left}${control}${right}`;
+          const refused = await fetch(`${app.url}/api/articles/fuzz-unicode/comments`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ author: { name }, body: 'x' }),
+          });
+          expect(refused.status).toBe(400);
+          expect(
+            ErrorBodySchema.parse(await refused.json()).error.issues?.some((issue) => issue.path === 'author.name'),
+          ).toBe(true);
 
-        const accepted = await fetch(`${app.url}/api/articles/fuzz-unicode/comments`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ author: { name: 'Ann' }, body: `x${left}\u202E${right}\u2066y\u2069` }),
-        });
-        const body = await expectTyped(accepted, 'bidi body');
-        if (accepted.status === 201) {
-          const { comment, authorToken } = PostStoredSchema.parse(body);
-          tokens.add(authorToken);
-          expect(comment.body).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
-        }
-      }),
+          const accepted = await fetch(`${app.url}/api/articles/fuzz-unicode/comments`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ author: { name: 'Ann' }, body: `x${left}\u202E${right}\u2066y\u2069` }),
+          });
+          const body = await expectTyped(accepted, 'bidi body');
+          if (accepted.status === 201) {
+            const { comment, authorToken } = PostStoredSchema.parse(body);
+            tokens.add(authorToken);
+            expect(comment.body).not.toMatch(/[\u202A-\u202E\u2066-\u2069]/);
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -207,7 +263,9 @@ describe('REST edge under hostile input', () => {
     for (const [request, status, code] of cases) {
       const answer = await raw(request);
       const [head = '', body = ''] = answer.split('\r\n\r\n');
-      expect(head.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`);
+      expect(head.split('\r\n')[0]).toBe(
+        `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}`,
+      );
       expect(head).toMatch(/content-type: application\/json/i);
       expect(ErrorBodySchema.parse(JSON.parse(body)).error.code).toBe(code);
     }

@@ -9,10 +9,20 @@ import * as z from 'zod/mini';
 import { ErrorInfoSchema } from '../../shared/errors.ts';
 import { CommentSchema, type Comment } from '../../shared/schemas.ts';
 import { AppProcess } from '../helpers/processes.ts';
-import { deepJsonText, hostileString, hostileValue, NAUGHTY_STRINGS, postBodyText, PROTOTYPE_KEYS } from './fuzz-arbitraries.ts';
+import {
+  deepJsonText,
+  hostileString,
+  hostileValue,
+  NAUGHTY_STRINGS,
+  postBodyText,
+  PROTOTYPE_KEYS,
+} from './fuzz-arbitraries.ts';
 
 /** Every ack: `{ ok: true, … }` or `{ ok: false, error }`. */
-const AckSchema = z.union([z.looseObject({ ok: z.literal(true) }), z.object({ ok: z.literal(false), error: ErrorInfoSchema })]);
+const AckSchema = z.union([
+  z.looseObject({ ok: z.literal(true) }),
+  z.object({ ok: z.literal(false), error: ErrorInfoSchema }),
+]);
 
 /** How deeply arrays and objects nest in a value (iterative: the value may be very deep). */
 function nestingDepth(root: unknown): number {
@@ -21,12 +31,20 @@ function nestingDepth(root: unknown): number {
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
     deepest = Math.max(deepest, depth);
-    if (typeof value === 'object' && value !== null) for (const child of Object.values(value)) stack.push([child, depth + 1]);
+    if (typeof value === 'object' && value !== null)
+      for (const child of Object.values(value)) stack.push([child, depth + 1]);
   }
   return deepest;
 }
 
-const KNOWN_EVENTS = ['article:subscribe', 'article:unsubscribe', 'comment:post', 'counts:subscribe', 'counts:unsubscribe', 'admin:subscribe'] as const;
+const KNOWN_EVENTS = [
+  'article:subscribe',
+  'article:unsubscribe',
+  'comment:post',
+  'counts:subscribe',
+  'counts:unsubscribe',
+  'admin:subscribe',
+] as const;
 const MAX_MESSAGE_BYTES = 64 * 1024;
 
 /**
@@ -45,7 +63,12 @@ describe('Socket.IO edge under hostile input', () => {
   beforeAll(async () => {
     app = await AppProcess.start({
       name: 'fuzz-socket',
-      env: { SQLITE_PATH: join(dir, 'fuzz.db'), RATE_LIMIT_POSTS_PER_MINUTE_IP: '0', RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0', SOCKET_EVENTS_PER_10S: '0' },
+      env: {
+        SQLITE_PATH: join(dir, 'fuzz.db'),
+        RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
+        RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
+        SOCKET_EVENTS_PER_10S: '0',
+      },
     });
     bystander = connect(app.url, { transports: ['websocket'], reconnection: false, forceNew: true });
     bystander.on('comment:created', (comment: unknown) => pushed.push(CommentSchema.parse(comment)));
@@ -77,24 +100,41 @@ describe('Socket.IO edge under hostile input', () => {
   const eventName = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...KNOWN_EVENTS) },
     { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_KEYS, 'comment:created', 'article:head', 'error', 'ping') },
-    { weight: 1, arbitrary: hostileString.filter((s) => !['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'].includes(s)) },
+    {
+      weight: 1,
+      arbitrary: hostileString.filter(
+        (s) =>
+          !['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener'].includes(s),
+      ),
+    },
   );
   const payload = fc.oneof(
     // Deep nesting goes in raw frames (next test): socket.io-client itself recurses through what it sends.
     {
       weight: 3,
       arbitrary: fc
-        .tuple(postBodyText.map((text) => JSON.parse(text) as unknown), fc.constantFrom('fuzz-sock', 'fuzz.b:c-d_e', undefined))
+        .tuple(
+          postBodyText.map((text) => JSON.parse(text) as unknown),
+          fc.constantFrom('fuzz-sock', 'fuzz.b:c-d_e', undefined),
+        )
         .filter(([value]) => nestingDepth(value) <= 50)
         // Mostly a post for a valid article, so hostile fields are judged one by one.
-        .map(([value, articleId]) => (articleId !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value) ? { articleId, ...value } : value)),
+        .map(([value, articleId]) =>
+          articleId !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value)
+            ? { articleId, ...value }
+            : value,
+        ),
     },
     { weight: 2, arbitrary: hostileValue },
     {
       weight: 2,
       arbitrary: fc.record(
         {
-          articleId: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('fuzz-sock', 'fuzz.b:c-d_e') }, { weight: 2, arbitrary: hostileString }, { weight: 1, arbitrary: hostileValue }),
+          articleId: fc.oneof(
+            { weight: 3, arbitrary: fc.constantFrom('fuzz-sock', 'fuzz.b:c-d_e') },
+            { weight: 2, arbitrary: hostileString },
+            { weight: 1, arbitrary: hostileValue },
+          ),
           since: fc.oneof(fc.nat(), fc.integer(), fc.double(), hostileValue),
           batch: fc.oneof(fc.boolean(), hostileValue),
         },
@@ -112,7 +152,9 @@ describe('Socket.IO edge under hostile input', () => {
         if (!(KNOWN_EVENTS as readonly string[]).includes(event)) {
           socket.emit(event, body, ...extra);
           // An unknown event has no handler and no answer; the connection keeps working.
-          const probe = AckSchema.parse(await socket.timeout(3000).emitWithAck('article:unsubscribe', { articleId: 'probe' }));
+          const probe = AckSchema.parse(
+            await socket.timeout(3000).emitWithAck('article:unsubscribe', { articleId: 'probe' }),
+          );
           expect(probe.ok).toBe(true);
           return;
         }
@@ -132,9 +174,39 @@ describe('Socket.IO edge under hostile input', () => {
     const frame = fc.oneof(
       deepJsonText.map((text) => `42["article:subscribe",${text}]`),
       deepJsonText.map((text) => `421${text}`),
-      fc.constantFrom('42["connect"]', '42["disconnect","server namespace disconnect"]', '42["newListener","x"]', '42["removeListener"]', '42["disconnecting"]'),
-      fc.constantFrom('4', '42', '42[', '42{}', '42[]', '42[1]', '42[null]', '43', '431[{"ok":true}]', '41', '40', '40/admin,', '44', '45', '46', '9', '', '3probe', '2', '6', '1'),
-      fc.tuple(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.constantFrom(...KNOWN_EVENTS)).map(([id, event]) => `42${id}["${event}",{"articleId":"a"}]`),
+      fc.constantFrom(
+        '42["connect"]',
+        '42["disconnect","server namespace disconnect"]',
+        '42["newListener","x"]',
+        '42["removeListener"]',
+        '42["disconnecting"]',
+      ),
+      fc.constantFrom(
+        '4',
+        '42',
+        '42[',
+        '42{}',
+        '42[]',
+        '42[1]',
+        '42[null]',
+        '43',
+        '431[{"ok":true}]',
+        '41',
+        '40',
+        '40/admin,',
+        '44',
+        '45',
+        '46',
+        '9',
+        '',
+        '3probe',
+        '2',
+        '6',
+        '1',
+      ),
+      fc
+        .tuple(fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.constantFrom(...KNOWN_EVENTS))
+        .map(([id, event]) => `42${id}["${event}",{"articleId":"a"}]`),
       hostileString.map((s) => `42${s}`),
       hostileString,
       fc.uint8Array({ minLength: 1, maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
@@ -152,7 +224,10 @@ describe('Socket.IO edge under hostile input', () => {
           if (waiting) waiting(value);
           else messages.push(value);
         });
-        const next = () => new Promise<string>((resolve) => (messages.length > 0 ? resolve(messages.shift()!) : (waiting = (m) => ((waiting = null), resolve(m)))));
+        const next = () =>
+          new Promise<string>((resolve) =>
+            messages.length > 0 ? resolve(messages.shift()!) : (waiting = (m) => ((waiting = null), resolve(m))),
+          );
         const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
         ws.on('error', () => undefined);
         await new Promise<void>((resolve, reject) => {
@@ -178,7 +253,11 @@ describe('Socket.IO edge under hostile input', () => {
         ]);
         if (outcome === 'closed') closedByServer += 1;
         // The client left the namespace itself ('41'): its later events are ignored, which is correct.
-        else if (outcome === 'silent') expect(typeof data === 'string' && data.startsWith('41'), `no answer after ${JSON.stringify(String(data).slice(0, 80))}`).toBe(true);
+        else if (outcome === 'silent')
+          expect(
+            typeof data === 'string' && data.startsWith('41'),
+            `no answer after ${JSON.stringify(String(data).slice(0, 80))}`,
+          ).toBe(true);
         else expect(AckSchema.parse((JSON.parse(outcome.slice(5)) as unknown[])[0]).ok).toBe(true);
         ws.terminate();
       }),
@@ -190,7 +269,11 @@ describe('Socket.IO edge under hostile input', () => {
   it('closes only the sender of a message over 64 KB', async () => {
     const socket = await fuzzSocket();
     const gone = new Promise<string>((resolve) => socket.once('disconnect', (reason) => resolve(reason)));
-    socket.emit('comment:post', { articleId: 'fuzz-big', author: { name: 'Big' }, body: 'x'.repeat(MAX_MESSAGE_BYTES + 10) });
+    socket.emit('comment:post', {
+      articleId: 'fuzz-big',
+      author: { name: 'Big' },
+      body: 'x'.repeat(MAX_MESSAGE_BYTES + 10),
+    });
     expect(await gone).toBe('transport close');
     expect(bystander.connected).toBe(true);
   });

@@ -1,7 +1,14 @@
 import { nanoid } from 'nanoid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Ack, CountsAck, SubscribeAck } from '../../shared/events.ts';
-import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema, type HeldResolved, type ModeratedComment, type ModeratedHeld } from '../../shared/moderation.ts';
+import {
+  HeldResolvedSchema,
+  ModeratedCommentSchema,
+  ModeratedHeldSchema,
+  type HeldResolved,
+  type ModeratedComment,
+  type ModeratedHeld,
+} from '../../shared/moderation.ts';
 import {
   ArticleStateSchema,
   CommentSchema,
@@ -14,7 +21,15 @@ import {
   type CountChanged,
   type Presence,
 } from '../../shared/schemas.ts';
-import { connectSocket, postJson, startTwoTestApps, uniqueArticle, type TestApp, type TestAppPair, type TestSocket } from '../helpers/test-app.ts';
+import {
+  connectSocket,
+  postJson,
+  startTwoTestApps,
+  uniqueArticle,
+  type TestApp,
+  type TestAppPair,
+  type TestSocket,
+} from '../helpers/test-app.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 
@@ -32,7 +47,12 @@ interface Ear {
   resolved: HeldResolved[];
 }
 
-async function call(url: string, method: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: unknown }> {
+async function call(
+  url: string,
+  method: string,
+  token: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: unknown }> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   const res = await fetch(url, { method, headers, body: JSON.stringify(body ?? {}) });
@@ -62,7 +82,18 @@ describe('issue 7 live events across two instances', () => {
   async function ear(server: TestApp): Promise<Ear> {
     const socket = await connectSocket(server.url);
     sockets.push(socket);
-    const heard: Ear = { socket, created: [], updated: [], removed: [], states: [], counts: [], presence: [], feed: [], held: [], resolved: [] };
+    const heard: Ear = {
+      socket,
+      created: [],
+      updated: [],
+      removed: [],
+      states: [],
+      counts: [],
+      presence: [],
+      feed: [],
+      held: [],
+      resolved: [],
+    };
     socket.on('comment:created', (c) => heard.created.push(CommentSchema.parse(c)));
     socket.on('comment:updated', (c) => heard.updated.push(CommentSchema.parse(c)));
     socket.on('comment:removed', (c) => heard.removed.push(CommentSchema.parse(c)));
@@ -75,9 +106,16 @@ describe('issue 7 live events across two instances', () => {
     return heard;
   }
 
-  async function subscribed(server: TestApp, articleId: string, since?: number): Promise<Ear & { ack: Ack<SubscribeAck> }> {
+  async function subscribed(
+    server: TestApp,
+    articleId: string,
+    since?: number,
+  ): Promise<Ear & { ack: Ack<SubscribeAck> }> {
     const heard = await ear(server);
-    const ack = (await heard.socket.emitWithAck('article:subscribe', since === undefined ? { articleId } : { articleId, since })) as Ack<SubscribeAck>;
+    const ack = (await heard.socket.emitWithAck(
+      'article:subscribe',
+      since === undefined ? { articleId } : { articleId, since },
+    )) as Ack<SubscribeAck>;
     expect(ack.ok).toBe(true);
     return { ...heard, ack };
   }
@@ -119,13 +157,18 @@ describe('issue 7 live events across two instances', () => {
     const lastSeen = offline.ack.ok ? offline.ack.lastSeq : -1;
     expect(lastSeen).toBe(1);
     offline.socket.disconnect();
-    const like = (readerId: string, liked: boolean) => call(`${a.url}/api/comments/${comment.id}/like`, 'POST', undefined, { readerId, liked });
+    const like = (readerId: string, liked: boolean) =>
+      call(`${a.url}/api/comments/${comment.id}/like`, 'POST', undefined, { readerId, liked });
     await like('reader-one-000001', true);
     await like('reader-one-000001', true);
     await like('reader-two-000002', true);
     await like('reader-one-000001', false);
     await vi.waitFor(() => expect(live.updated).toHaveLength(3));
-    expect(live.updated.map((c) => [c.likes, c.seq])).toEqual([[1, 2], [2, 3], [1, 4]]);
+    expect(live.updated.map((c) => [c.likes, c.seq])).toEqual([
+      [1, 2],
+      [2, 3],
+      [1, 4],
+    ]);
     // Back online on the other instance, from the seq it had: the catch-up carries the latest likes.
     const back = await subscribed(a, articleId, lastSeen);
     if (!back.ack.ok) throw new Error('subscribe failed');
@@ -141,7 +184,10 @@ describe('issue 7 live events across two instances', () => {
     await post(a, articleId, 'Early');
     await call(`${a.url}/api/admin/articles/${articleId}`, 'PUT', ADMIN_TOKEN, { premoderated: true });
     await vi.waitFor(() => expect(reader.states).toEqual([{ articleId, locked: false, premoderated: true }]));
-    const res = await postJson(`${a.url}/api/articles/${articleId}/comments`, { author: { name: 'Held' }, body: 'wait for me' });
+    const res = await postJson(`${a.url}/api/articles/${articleId}/comments`, {
+      author: { name: 'Held' },
+      body: 'wait for me',
+    });
     expect(res.status).toBe(202);
     const { held } = PostHeldSchema.parse(res.body);
     await vi.waitFor(() => expect(moderator.held.map((h) => h.id)).toEqual([held.id]));
@@ -152,7 +198,12 @@ describe('issue 7 live events across two instances', () => {
     expect(reader.created.map((c) => c.author.name)).toEqual(['Early']);
     const approved = await call(`${a.url}/api/admin/held/${held.id}/approve`, 'POST', ADMIN_TOKEN);
     expect(approved.status).toBe(200);
-    await vi.waitFor(() => expect(reader.created.map((c) => [c.id, c.seq])).toEqual([[expect.any(String), 1], [held.id, 2]]));
+    await vi.waitFor(() =>
+      expect(reader.created.map((c) => [c.id, c.seq])).toEqual([
+        [expect.any(String), 1],
+        [held.id, 2],
+      ]),
+    );
     await vi.waitFor(() => expect(moderator.resolved).toEqual([{ id: held.id, articleId, outcome: 'approved' }]));
     expect(moderator.feed.at(-1)).toMatchObject({ id: held.id, seq: 2 });
   });
@@ -176,10 +227,15 @@ describe('issue 7 live events across two instances', () => {
     await vi.waitFor(() => expect(lists.counts).toEqual([{ articleId: x, count: 2 }]));
     // Three changes at once: one count for the burst.
     await Promise.all([post(a, y), post(a, y), post(a, y)]);
-    await vi.waitFor(() => expect(lists.counts.filter((c) => c.articleId === y).at(-1)).toEqual({ articleId: y, count: 3 }));
+    await vi.waitFor(() =>
+      expect(lists.counts.filter((c) => c.articleId === y).at(-1)).toEqual({ articleId: y, count: 3 }),
+    );
     expect(lists.counts.filter((c) => c.articleId === y).length).toBeLessThanOrEqual(2);
     // A like changes no count: nothing is sent.
-    await call(`${a.url}/api/comments/${second.comment.id}/like`, 'POST', undefined, { readerId: 'reader-counts-01', liked: true });
+    await call(`${a.url}/api/comments/${second.comment.id}/like`, 'POST', undefined, {
+      readerId: 'reader-counts-01',
+      liked: true,
+    });
     await call(`${a.url}/api/admin/comments/${second.comment.id}/remove`, 'POST', ADMIN_TOKEN);
     await vi.waitFor(() => expect(lists.counts.at(-1)).toEqual({ articleId: x, count: 1 }));
     await call(`${a.url}/api/admin/comments/${second.comment.id}/restore`, 'POST', ADMIN_TOKEN);
@@ -204,12 +260,26 @@ describe('issue 7 live events across two instances', () => {
 
   it('refuses bad counts and admin payloads with typed errors', async () => {
     const socket = (await ear(b)).socket;
-    expect(await socket.emitWithAck('counts:subscribe', { articleIds: [] })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
-    expect(await socket.emitWithAck('counts:subscribe', { articleIds: Array.from({ length: 101 }, (_, i) => `a${i}`) })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
-    expect(await socket.emitWithAck('counts:subscribe', { articleIds: ['bad id!'] })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
-    expect(await socket.emitWithAck('admin:subscribe', { token: 'wrong-token-0123456789' })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(await socket.emitWithAck('counts:subscribe', { articleIds: [] })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input' },
+    });
+    expect(
+      await socket.emitWithAck('counts:subscribe', { articleIds: Array.from({ length: 101 }, (_, i) => `a${i}`) }),
+    ).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    expect(await socket.emitWithAck('counts:subscribe', { articleIds: ['bad id!'] })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input' },
+    });
+    expect(await socket.emitWithAck('admin:subscribe', { token: 'wrong-token-0123456789' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
     const withExtra = { token: ADMIN_TOKEN, extra: 1 } as unknown as { token: string };
-    expect(await socket.emitWithAck('admin:subscribe', withExtra)).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    expect(await socket.emitWithAck('admin:subscribe', withExtra)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_input' },
+    });
   });
 
   it('counts readers of an article across both instances in presence:changed', async () => {
@@ -217,10 +287,13 @@ describe('issue 7 live events across two instances', () => {
     const onA = await subscribed(a, articleId);
     const onB = await subscribed(b, articleId);
     const latest = (heard: Ear) => heard.presence.at(-1)?.readers;
-    await vi.waitFor(() => {
-      expect(latest(onA)).toBe(2);
-      expect(latest(onB)).toBe(2);
-    }, { timeout: 5000 });
+    await vi.waitFor(
+      () => {
+        expect(latest(onA)).toBe(2);
+        expect(latest(onB)).toBe(2);
+      },
+      { timeout: 5000 },
+    );
     onB.socket.disconnect();
     await vi.waitFor(() => expect(latest(onA)).toBe(1), { timeout: 5000 });
     expect(onA.presence.every((p) => p.articleId === articleId)).toBe(true);

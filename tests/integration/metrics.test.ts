@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nanoid } from 'nanoid';
 import { CommentSchema, type Comment } from '../../shared/schemas.ts';
 import type { Ack, PostAck } from '../../shared/events.ts';
-import { connectSocket, postJson, startTwoTestApps, uniqueArticle, type TestApp, type TestAppPair, type TestSocket } from '../helpers/test-app.ts';
+import {
+  connectSocket,
+  postJson,
+  startTwoTestApps,
+  uniqueArticle,
+  type TestApp,
+  type TestAppPair,
+  type TestSocket,
+} from '../helpers/test-app.ts';
 
 /** One sample of Prometheus text: `name{a="x",b="y"} value`. */
 interface Sample {
@@ -18,7 +26,8 @@ function parseSamples(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match) throw new Error(`Not Prometheus text: ${line}`);
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
+    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1]!] = pair[2]!;
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }
   return samples;
@@ -107,18 +116,38 @@ describe('/metrics on two instances over Redis', () => {
       remotePushes: await value(a, 'live_comments_push_latency_seconds_count', { origin: 'remote' }),
     };
     const clientId = nanoid();
-    expect((await postJson(`${b.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: 'one', clientId })).status).toBe(201);
+    expect(
+      (
+        await postJson(`${b.url}/api/articles/${articleId}/comments`, {
+          author: { name: 'Ann' },
+          body: 'one',
+          clientId,
+        })
+      ).status,
+    ).toBe(201);
     await vi.waitFor(() => expect(seen).toHaveLength(1));
     expect(await value(b, 'live_comments_comments_posted_total', { outcome: 'created' })).toBe(before.posted + 1);
     expect(await value(b, 'live_comments_fanout_published_total', { result: 'ok' })).toBe(before.published + 1);
     expect(await value(a, 'live_comments_fanout_received_total')).toBe(before.received + 1);
-    expect(await value(a, 'live_comments_push_latency_seconds_count', { origin: 'remote' })).toBe(before.remotePushes + 1);
+    expect(await value(a, 'live_comments_push_latency_seconds_count', { origin: 'remote' })).toBe(
+      before.remotePushes + 1,
+    );
     // The observation sits in the +Inf bucket like every other, and the sum is a sane non-negative number.
-    expect(await value(a, 'live_comments_push_latency_seconds_bucket', { origin: 'remote', le: '+Inf' })).toBe(before.remotePushes + 1);
+    expect(await value(a, 'live_comments_push_latency_seconds_bucket', { origin: 'remote', le: '+Inf' })).toBe(
+      before.remotePushes + 1,
+    );
     expect(await value(a, 'live_comments_push_latency_seconds_sum', { origin: 'remote' })).toBeGreaterThanOrEqual(0);
 
     // A retry with the same clientId stores nothing and is published again (subscribers drop the repeat by seq).
-    expect((await postJson(`${b.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: 'one', clientId })).status).toBe(200);
+    expect(
+      (
+        await postJson(`${b.url}/api/articles/${articleId}/comments`, {
+          author: { name: 'Ann' },
+          body: 'one',
+          clientId,
+        })
+      ).status,
+    ).toBe(200);
     await vi.waitFor(() => expect(seen).toHaveLength(2));
     expect(seen[1]).toEqual(seen[0]);
     expect(await value(b, 'live_comments_comments_posted_total', { outcome: 'created' })).toBe(before.posted + 1);
@@ -129,15 +158,34 @@ describe('/metrics on two instances over Redis', () => {
 
   it('counts rejected posts by code and transport', async () => {
     const articleId = uniqueArticle('m');
-    const invalidHttp = await value(a, 'live_comments_comments_rejected_total', { code: 'invalid_input', transport: 'http' });
-    const invalidSocket = await value(a, 'live_comments_comments_rejected_total', { code: 'invalid_input', transport: 'socket' });
-    expect((await postJson(`${a.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: '   ' })).status).toBe(400);
-    expect((await postJson(`${a.url}/api/articles/${articleId}/comments`, 'not json', { 'content-type': 'text/plain' })).status).toBe(415);
+    const invalidHttp = await value(a, 'live_comments_comments_rejected_total', {
+      code: 'invalid_input',
+      transport: 'http',
+    });
+    const invalidSocket = await value(a, 'live_comments_comments_rejected_total', {
+      code: 'invalid_input',
+      transport: 'socket',
+    });
+    expect(
+      (await postJson(`${a.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: '   ' })).status,
+    ).toBe(400);
+    expect(
+      (await postJson(`${a.url}/api/articles/${articleId}/comments`, 'not json', { 'content-type': 'text/plain' }))
+        .status,
+    ).toBe(415);
     const socket = await connectSocket(a.url);
     sockets.push(socket);
-    const ack = (await socket.emitWithAck('comment:post', { articleId, author: { name: '' }, body: 'x' })) as Ack<PostAck>;
+    const ack = (await socket.emitWithAck('comment:post', {
+      articleId,
+      author: { name: '' },
+      body: 'x',
+    })) as Ack<PostAck>;
     expect(ack.ok).toBe(false);
-    expect(await value(a, 'live_comments_comments_rejected_total', { code: 'invalid_input', transport: 'http' })).toBe(invalidHttp + 2);
-    expect(await value(a, 'live_comments_comments_rejected_total', { code: 'invalid_input', transport: 'socket' })).toBe(invalidSocket + 1);
+    expect(await value(a, 'live_comments_comments_rejected_total', { code: 'invalid_input', transport: 'http' })).toBe(
+      invalidHttp + 2,
+    );
+    expect(
+      await value(a, 'live_comments_comments_rejected_total', { code: 'invalid_input', transport: 'socket' }),
+    ).toBe(invalidSocket + 1);
   });
 });

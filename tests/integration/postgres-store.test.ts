@@ -5,7 +5,14 @@ import pg from 'pg';
 import { StoreUnavailableError, type CommentStore } from '../../server/storage/port.ts';
 import { isUnavailablePgError, openPostgresStore, type PostgresCommentStore } from '../../server/storage/postgres.ts';
 import { MIGRATIONS } from '../../server/storage/migrations.ts';
-import { createTestSchema, makeArticleId, makeRecord, TEST_DATABASE_URL, withAdminClient, type TestSchema } from '../helpers/store-factories.ts';
+import {
+  createTestSchema,
+  makeArticleId,
+  makeRecord,
+  TEST_DATABASE_URL,
+  withAdminClient,
+  type TestSchema,
+} from '../helpers/store-factories.ts';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
@@ -20,7 +27,10 @@ describe('PostgresCommentStore specifics', () => {
     cleanups.push(created.drop);
     return created;
   }
-  async function open(s: TestSchema, options: Partial<Parameters<typeof openPostgresStore>[0]> = {}): Promise<PostgresCommentStore> {
+  async function open(
+    s: TestSchema,
+    options: Partial<Parameters<typeof openPostgresStore>[0]> = {},
+  ): Promise<PostgresCommentStore> {
     const store = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: s.schema, ...options });
     cleanups.push(() => store.close());
     return store;
@@ -30,7 +40,11 @@ describe('PostgresCommentStore specifics', () => {
     const s = await schema();
     const stores = await Promise.all(range(1, 4).map(() => open(s)));
     await stores[0]!.create(makeRecord());
-    const versions = await withAdminClient(async (client) => (await client.query<{ version: number }>(`SELECT version FROM ${s.schema}.schema_migrations ORDER BY version`)).rows.map((r) => r.version));
+    const versions = await withAdminClient(async (client) =>
+      (
+        await client.query<{ version: number }>(`SELECT version FROM ${s.schema}.schema_migrations ORDER BY version`)
+      ).rows.map((r) => r.version),
+    );
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
     expect(await stores[3]!.counts(['x'])).toEqual({ x: 0 });
   });
@@ -40,7 +54,14 @@ describe('PostgresCommentStore specifics', () => {
     const store = await openPostgresStore({ connectionString: s.url });
     cleanups.push(() => store.close());
     const { comment } = await store.create(makeRecord());
-    const count = await withAdminClient(async (client) => (await client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM ${s.schema}.comments WHERE id = $1`, [comment.id])).rows[0]?.n);
+    const count = await withAdminClient(
+      async (client) =>
+        (
+          await client.query<{ n: number }>(`SELECT COUNT(*)::int AS n FROM ${s.schema}.comments WHERE id = $1`, [
+            comment.id,
+          ])
+        ).rows[0]?.n,
+    );
     expect(count).toBe(1);
   });
 
@@ -51,7 +72,9 @@ describe('PostgresCommentStore specifics', () => {
     const clientId = nanoid();
     await stores[0]!.create(makeRecord({ articleId }));
     const results = await Promise.all(
-      range(1, 16).map((i) => stores[i % 2]!.create(makeRecord({ articleId, clientId, authorTokenHash: String(i).padStart(64, '0') }))),
+      range(1, 16).map((i) =>
+        stores[i % 2]!.create(makeRecord({ articleId, clientId, authorTokenHash: String(i).padStart(64, '0') })),
+      ),
     );
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const first = results.find((r) => r.created)!.comment;
@@ -69,7 +92,9 @@ describe('PostgresCommentStore specifics', () => {
     const articleId = makeArticleId();
     await store.create(makeRecord({ articleId }));
     expect(await store.changesSince(articleId, 2 ** 40, 10)).toEqual({ lastSeq: 1, comments: [], reset: false });
-    expect((await store.page(articleId, { limit: 5, cursor: '999999999999999', order: 'newest' })).comments).toHaveLength(1);
+    expect(
+      (await store.page(articleId, { limit: 5, cursor: '999999999999999', order: 'newest' })).comments,
+    ).toHaveLength(1);
   });
 
   it('turns a statement that waits past the statement timeout into StoreUnavailableError, then recovers', async () => {
@@ -100,8 +125,14 @@ describe('PostgresCommentStore specifics', () => {
     const articleId = makeArticleId();
     // Several connections become idle in the pool.
     await Promise.all(range(1, 4).map(() => store.create(makeRecord({ articleId }))));
-    const killed = await withAdminClient(async (client) =>
-      (await client.query<{ ok: boolean }>('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1', [applicationName])).rows.length,
+    const killed = await withAdminClient(
+      async (client) =>
+        (
+          await client.query<{ ok: boolean }>(
+            'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
+            [applicationName],
+          )
+        ).rows.length,
     );
     expect(killed).toBeGreaterThan(0);
     // Each killed connection is noticed while idle and dropped from the pool.
@@ -139,7 +170,9 @@ describe('PostgreSQL unreachable at start', () => {
 
   it('fails fast with StoreUnavailableError when the connection is refused', async () => {
     const port = await closedPort();
-    const error: unknown = await openPostgresStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test` }).catch((e: unknown) => e);
+    const error: unknown = await openPostgresStore({
+      connectionString: `postgres://postgres@127.0.0.1:${port}/test`,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreUnavailableError);
   });
 
@@ -149,7 +182,10 @@ describe('PostgreSQL unreachable at start', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
     const started = performance.now();
-    const error: unknown = await openPostgresStore({ connectionString: `postgres://postgres@127.0.0.1:${port}/test`, connectTimeoutMs: 400 }).catch((e: unknown) => e);
+    const error: unknown = await openPostgresStore({
+      connectionString: `postgres://postgres@127.0.0.1:${port}/test`,
+      connectTimeoutMs: 400,
+    }).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect(elapsed).toBeGreaterThanOrEqual(350);
@@ -160,21 +196,33 @@ describe('PostgreSQL unreachable at start', () => {
 describe('isUnavailablePgError', () => {
   const dbError = (code: string): pg.DatabaseError => Object.assign(new pg.DatabaseError('x', 1, 'error'), { code });
 
-  it.each(['57P01', '57P03', '57014', '53300', '08006', '08001', '55P03'])('counts SQLSTATE %s as unavailable', (code) => {
-    expect(isUnavailablePgError(dbError(code))).toBe(true);
-  });
+  it.each(['57P01', '57P03', '57014', '53300', '08006', '08001', '55P03'])(
+    'counts SQLSTATE %s as unavailable',
+    (code) => {
+      expect(isUnavailablePgError(dbError(code))).toBe(true);
+    },
+  );
 
-  it.each(['23505', '42P01', '22003', '42601'])('does not count SQLSTATE %s (a bug or bad input) as unavailable', (code) => {
-    expect(isUnavailablePgError(dbError(code))).toBe(false);
-  });
+  it.each(['23505', '42P01', '22003', '42601'])(
+    'does not count SQLSTATE %s (a bug or bad input) as unavailable',
+    (code) => {
+      expect(isUnavailablePgError(dbError(code))).toBe(false);
+    },
+  );
 
   it('recognises socket errors, pool timeouts, lost connections, nested causes and aggregate errors', () => {
-    expect(isUnavailablePgError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(
+      isUnavailablePgError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })),
+    ).toBe(true);
     expect(isUnavailablePgError(new Error('timeout exceeded when trying to connect'))).toBe(true);
     expect(isUnavailablePgError(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isUnavailablePgError(new Error('Query read timeout'))).toBe(true);
-    expect(isUnavailablePgError(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) }))).toBe(true);
-    expect(isUnavailablePgError(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })], 'all failed'))).toBe(true);
+    expect(
+      isUnavailablePgError(new Error('wrapped', { cause: Object.assign(new Error('x'), { code: 'ECONNRESET' }) })),
+    ).toBe(true);
+    expect(
+      isUnavailablePgError(new AggregateError([Object.assign(new Error('a'), { code: 'ECONNREFUSED' })], 'all failed')),
+    ).toBe(true);
     expect(isUnavailablePgError(new Error('syntax error at or near "x"'))).toBe(false);
     expect(isUnavailablePgError(new TypeError('boom'))).toBe(false);
     expect(isUnavailablePgError(null)).toBe(false);

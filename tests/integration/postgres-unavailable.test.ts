@@ -5,7 +5,15 @@ import { ErrorBodySchema } from '../../shared/errors.ts';
 import type { Ack, PostAck } from '../../shared/events.ts';
 import { PostStoredSchema } from '../../shared/schemas.ts';
 import { createTestSchema, type TestSchema } from '../helpers/store-factories.ts';
-import { connectSocket, getJson, postJson, startTestApp, uniqueArticle, type TestApp, type TestSocket } from '../helpers/test-app.ts';
+import {
+  connectSocket,
+  getJson,
+  postJson,
+  startTestApp,
+  uniqueArticle,
+  type TestApp,
+  type TestSocket,
+} from '../helpers/test-app.ts';
 
 /** A TCP relay to PostgreSQL that the test can cut (every connection dropped, nothing listening) and restore on the same port. */
 class CuttableProxy {
@@ -83,7 +91,11 @@ describe('an app on PostgreSQL when the database goes away and comes back', () =
     expect(ErrorBodySchema.parse(refused.body).error.code).toBe('unavailable');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(elapsed).toBeLessThan(2000);
-    const ack = (await socket.emitWithAck('comment:post', { articleId, author: { name: 'Bo' }, body: 'socket during' })) as Ack<PostAck>;
+    const ack = (await socket.emitWithAck('comment:post', {
+      articleId,
+      author: { name: 'Bo' },
+      body: 'socket during',
+    })) as Ack<PostAck>;
     expect(ack).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     const ready = await getJson(`${server.url}/readyz`);
     expect(ready.status).toBe(503);
@@ -107,6 +119,9 @@ describe('an app on PostgreSQL when the database goes away and comes back', () =
     );
     expect(statuses.slice(0, -1).every((status) => status === 503)).toBe(true);
     const changes = await getJson(`${server.url}/api/articles/${articleId}/changes?since=0`);
-    expect((changes.body as { comments: Array<{ body: string }> }).comments.map((c) => c.body)).toEqual(['before', 'during']);
+    expect((changes.body as { comments: Array<{ body: string }> }).comments.map((c) => c.body)).toEqual([
+      'before',
+      'during',
+    ]);
   });
 });

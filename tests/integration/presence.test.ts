@@ -47,7 +47,10 @@ describe('presence across two instance processes', () => {
 
   beforeAll(async () => {
     const env = { SQLITE_PATH: join(dir, 'shared.db'), REDIS_URL, REDIS_PREFIX: uniquePrefix(), LOG_LEVEL: 'warn' };
-    [a, b] = await Promise.all([AppProcess.start({ name: 'presence-a', env }), AppProcess.start({ name: 'presence-b', env })]);
+    [a, b] = await Promise.all([
+      AppProcess.start({ name: 'presence-a', env }),
+      AppProcess.start({ name: 'presence-b', env }),
+    ]);
   });
   afterAll(async () => {
     for (const r of readers) r.socket.disconnect();
@@ -63,9 +66,12 @@ describe('presence across two instance processes', () => {
   }
 
   const converge = (group: readonly Reader[], expected: number) =>
-    vi.waitFor(() => {
-      for (const r of group) expect(last(r)).toBe(expected);
-    }, { timeout: 10_000, interval: 100 });
+    vi.waitFor(
+      () => {
+        for (const r of group) expect(last(r)).toBe(expected);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
 
   it('converges after joins and leaves on both instances, and after an instance is killed', async () => {
     const articleId = uniqueArticle('presence');
@@ -90,7 +96,10 @@ describe('presence across two instance processes', () => {
     // After the greeting (sent to the new subscriber alone), a room hears a count only when it changed.
     for (const r of survivors) {
       const broadcasts = r.heard.slice(1);
-      expect(broadcasts.some((n, i) => i > 0 && broadcasts[i - 1] === n), r.heard.join(',')).toBe(false);
+      expect(
+        broadcasts.some((n, i) => i > 0 && broadcasts[i - 1] === n),
+        r.heard.join(','),
+      ).toBe(false);
     }
   }, 40_000);
 });
@@ -113,7 +122,10 @@ describe('presence on a single instance without Redis', () => {
       await vi.waitFor(() => expect(last(first)).toBe(4), { timeout: 5000 });
       // Room broadcasts: only on change, and never two within a tick (1 s; a little slack for delivery).
       const broadcasts = first.heard.slice(1);
-      expect(broadcasts.some((n, i) => i > 0 && broadcasts[i - 1] === n), first.heard.join(',')).toBe(false);
+      expect(
+        broadcasts.some((n, i) => i > 0 && broadcasts[i - 1] === n),
+        first.heard.join(','),
+      ).toBe(false);
       for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThan(800);
     } finally {
       for (const r of opened) r.socket.disconnect();

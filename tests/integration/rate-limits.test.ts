@@ -2,11 +2,25 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer } from 'node:net';
 import { io as connect } from 'socket.io-client';
 import { ErrorBodySchema } from '../../shared/errors.ts';
-import { connectSocket, postJson, startTestApp, uniqueArticle, uniquePrefix, type TestApp, type TestSocket } from '../helpers/test-app.ts';
+import {
+  connectSocket,
+  postJson,
+  startTestApp,
+  uniqueArticle,
+  uniquePrefix,
+  type TestApp,
+  type TestSocket,
+} from '../helpers/test-app.ts';
 
 /** Budgets small enough to reach in a test; everything else off. */
 function limits(overrides: Record<string, string>): Record<string, string> {
-  return { RATE_LIMIT_POSTS_PER_MINUTE_IP: '0', RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0', SOCKET_EVENTS_PER_10S: '0', MAX_CONNECTIONS_PER_IP: '0', ...overrides };
+  return {
+    RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
+    RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
+    SOCKET_EVENTS_PER_10S: '0',
+    MAX_CONNECTIONS_PER_IP: '0',
+    ...overrides,
+  };
 }
 
 const apps: TestApp[] = [];
@@ -25,7 +39,11 @@ afterAll(async () => {
 
 /** A post as if from `ip` behind the local (trusted) proxy. */
 function post(app: TestApp, articleId: string, name: string, ip: string, body = 'hello') {
-  return postJson(`${app.url}/api/articles/${articleId}/comments`, { author: { name }, body }, { 'x-forwarded-for': ip });
+  return postJson(
+    `${app.url}/api/articles/${articleId}/comments`,
+    { author: { name }, body },
+    { 'x-forwarded-for': ip },
+  );
 }
 
 function expectRateLimited(res: { status: number; headers: Headers; body: unknown }): number {
@@ -100,7 +118,9 @@ describe('post budgets per IP and per author (in memory, no Redis)', () => {
     const second = await socket.emitWithAck('comment:post', { articleId, author: { name: 'C' }, body: 'two' });
     expect(second).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
     // The refused post was not stored.
-    const changes = (await (await fetch(`${app.url}/api/articles/${articleId}/changes?since=0`)).json()) as { comments: unknown[] };
+    const changes = (await (await fetch(`${app.url}/api/articles/${articleId}/changes?since=0`)).json()) as {
+      comments: unknown[];
+    };
     expect(changes.comments).toHaveLength(2);
   });
 });
@@ -131,7 +151,12 @@ describe('socket budgets', () => {
     const ip = '203.0.113.50';
     const first = await socketFrom(app, ip);
     await socketFrom(app, ip);
-    const refused = connect(app.url, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { 'x-forwarded-for': ip } });
+    const refused = connect(app.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { 'x-forwarded-for': ip },
+    });
     await expect(
       new Promise((resolve, reject) => {
         refused.once('connect', () => resolve('connected'));
@@ -171,7 +196,13 @@ describe('post budgets shared through Redis', () => {
         server.close(() => resolve(free));
       });
     });
-    const app = await start(limits({ RATE_LIMIT_POSTS_PER_MINUTE_IP: '2', REDIS_URL: `redis://127.0.0.1:${port}`, REDIS_PREFIX: uniquePrefix() }));
+    const app = await start(
+      limits({
+        RATE_LIMIT_POSTS_PER_MINUTE_IP: '2',
+        REDIS_URL: `redis://127.0.0.1:${port}`,
+        REDIS_PREFIX: uniquePrefix(),
+      }),
+    );
     const articleId = uniqueArticle('rl');
     const started = performance.now();
     expect((await post(app, articleId, 'A', '203.0.113.70')).status).toBe(201);

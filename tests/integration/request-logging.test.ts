@@ -11,7 +11,12 @@ import { postJson, tempDir, uniqueArticle } from '../helpers/test-app.ts';
 class LineSink extends Writable {
   readonly lines: string[] = [];
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.lines.push(...chunk.toString('utf8').split('\n').filter((line) => line !== ''));
+    this.lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line !== ''),
+    );
     done();
   }
 }
@@ -40,18 +45,24 @@ describe('request logs', () => {
   });
 
   /** Parsed log lines of HTTP requests with this id. */
-  function requestLines(id: string): Array<Record<string, unknown> & { req: Record<string, unknown>; res: Record<string, unknown> }> {
+  function requestLines(
+    id: string,
+  ): Array<Record<string, unknown> & { req: Record<string, unknown>; res: Record<string, unknown> }> {
     return sink.lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((entry): entry is Record<string, unknown> & { req: Record<string, unknown>; res: Record<string, unknown> } => {
-        const req = entry.req as { id?: unknown } | undefined;
-        return req?.id === id;
-      });
+      .filter(
+        (entry): entry is Record<string, unknown> & { req: Record<string, unknown>; res: Record<string, unknown> } => {
+          const req = entry.req as { id?: unknown } | undefined;
+          return req?.id === id;
+        },
+      );
   }
 
   it('logs one JSON line per request with the sane request id it was given, and echoes it', async () => {
     const articleId = uniqueArticle('log');
-    const res = await fetch(`${url}/api/articles/${articleId}/changes?since=0`, { headers: { 'x-request-id': 'edge-42.a:b_c' } });
+    const res = await fetch(`${url}/api/articles/${articleId}/changes?since=0`, {
+      headers: { 'x-request-id': 'edge-42.a:b_c' },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-request-id')).toBe('edge-42.a:b_c');
     await vi.waitFor(() => expect(requestLines('edge-42.a:b_c')).toHaveLength(1));
@@ -75,23 +86,39 @@ describe('request logs', () => {
     const articleId = uniqueArticle('log');
     const secret = 'Bearer s3cr3t-t0ken-value-0123456789';
     const hostile = 'line one\n{"level":60,"msg":"forged"}\r\n\u2028end';
-    const res = await postJson(`${url}/api/articles/${articleId}/comments`, { author: { name: 'Mallory' }, body: hostile }, {
-      authorization: secret,
-      cookie: 'session=cookie-secret-value',
-      'x-request-id': 'hostile-post',
-    });
+    const res = await postJson(
+      `${url}/api/articles/${articleId}/comments`,
+      { author: { name: 'Mallory' }, body: hostile },
+      {
+        authorization: secret,
+        cookie: 'session=cookie-secret-value',
+        'x-request-id': 'hostile-post',
+      },
+    );
     expect(res.status).toBe(201);
     const token = (res.body as { authorToken: string }).authorToken;
-    await fetch(`${url}/api/articles/${articleId}/changes?since=0&token=query-secret-value`, { headers: { 'x-request-id': 'query-secret' } });
+    await fetch(`${url}/api/articles/${articleId}/changes?since=0&token=query-secret-value`, {
+      headers: { 'x-request-id': 'query-secret' },
+    });
     await vi.waitFor(() => expect(requestLines('query-secret')).toHaveLength(1));
     expect(requestLines('hostile-post')).toHaveLength(1);
 
     const all = sink.lines.join('\n');
-    for (const forbidden of ['s3cr3t-t0ken', 'cookie-secret-value', 'query-secret-value', token, '127.0.0.1', 'forged', 'Mallory']) {
+    for (const forbidden of [
+      's3cr3t-t0ken',
+      'cookie-secret-value',
+      'query-secret-value',
+      token,
+      '127.0.0.1',
+      'forged',
+      'Mallory',
+    ]) {
       expect(all, forbidden).not.toContain(forbidden);
     }
     for (const line of sink.lines) expect(() => JSON.parse(line)).not.toThrow();
-    expect(requestLines('query-secret')[0]?.req.url).toBe(`/api/articles/${articleId}/changes?since=0&token=%5Bredacted%5D`);
+    expect(requestLines('query-secret')[0]?.req.url).toBe(
+      `/api/articles/${articleId}/changes?since=0&token=%5Bredacted%5D`,
+    );
     const client = requestLines('hostile-post')[0]?.req.client;
     expect(client).toMatch(/^[0-9a-f]{16}$/);
     // Same client, same hash: requests can be correlated without the address.
@@ -100,7 +127,10 @@ describe('request logs', () => {
 
   it('does not log probes', async () => {
     const before = sink.lines.length;
-    for (const path of ['/healthz', '/readyz', '/metrics']) expect((await fetch(`${url}${path}`, { headers: { 'x-request-id': `probe${path.replace('/', '-')}` } })).status).toBe(200);
+    for (const path of ['/healthz', '/readyz', '/metrics'])
+      expect(
+        (await fetch(`${url}${path}`, { headers: { 'x-request-id': `probe${path.replace('/', '-')}` } })).status,
+      ).toBe(200);
     await fetch(`${url}/api/counts?articles=x`, { headers: { 'x-request-id': 'after-probes' } });
     await vi.waitFor(() => expect(requestLines('after-probes')).toHaveLength(1));
     expect(sink.lines.slice(before).filter((line) => line.includes('probe-'))).toEqual([]);
@@ -119,7 +149,9 @@ describe('request logging helpers', () => {
   });
 
   it('redacts secret-looking query values and caps the length', () => {
-    expect(loggableUrl('/a?since=3&access_token=abc&apiKey=k')).toBe('/a?since=3&access_token=%5Bredacted%5D&apiKey=%5Bredacted%5D');
+    expect(loggableUrl('/a?since=3&access_token=abc&apiKey=k')).toBe(
+      '/a?since=3&access_token=%5Bredacted%5D&apiKey=%5Bredacted%5D',
+    );
     expect(loggableUrl('/plain')).toBe('/plain');
     expect(loggableUrl(`/${'x'.repeat(2000)}`).length).toBeLessThanOrEqual(513);
   });

@@ -27,14 +27,24 @@ describe('POST /api/articles/:id/comments', () => {
     const res = await post(articleId, { author: { name: ' Ann ' }, body: 'First!\nSecond line 😮' });
     expect(res.status).toBe(201);
     const { comment, authorToken } = PostStoredSchema.parse(res.body);
-    expect(comment).toMatchObject({ articleId, parentId: null, author: { name: 'Ann' }, body: 'First!\nSecond line 😮', status: 'visible', seq: 1, editedAt: null });
+    expect(comment).toMatchObject({
+      articleId,
+      parentId: null,
+      author: { name: 'Ann' },
+      body: 'First!\nSecond line 😮',
+      status: 'visible',
+      seq: 1,
+      editedAt: null,
+    });
     expect(authorToken.length).toBeGreaterThanOrEqual(32);
     expect(Date.now() - Date.parse(comment.createdAt)).toBeLessThan(10_000);
   });
 
   it('stores a reply under its parent and refuses a parent from another article', async () => {
     const articleId = uniqueArticle();
-    const parent = PostStoredSchema.parse((await post(articleId, { author: { name: 'A' }, body: 'parent' })).body).comment;
+    const parent = PostStoredSchema.parse(
+      (await post(articleId, { author: { name: 'A' }, body: 'parent' })).body,
+    ).comment;
     const reply = await post(articleId, { author: { name: 'B' }, body: 'reply', parentId: parent.id });
     expect(reply.status).toBe(201);
     expect(PostStoredSchema.parse(reply.body).comment.parentId).toBe(parent.id);
@@ -73,20 +83,33 @@ describe('POST /api/articles/:id/comments', () => {
   });
 
   it('refuses a JSON null or scalar body with 400', async () => {
-    for (const body of ['null', '42', '"text"']) expectError(await postJson(api(`/articles/${uniqueArticle()}/comments`), body), 400, 'invalid_input');
+    for (const body of ['null', '42', '"text"'])
+      expectError(await postJson(api(`/articles/${uniqueArticle()}/comments`), body), 400, 'invalid_input');
   });
 
   it('refuses a parent that does not exist', async () => {
-    expectError(await post(uniqueArticle(), { author: { name: 'A' }, body: 'x', parentId: 'a'.repeat(21) }), 400, 'invalid_input');
+    expectError(
+      await post(uniqueArticle(), { author: { name: 'A' }, body: 'x', parentId: 'a'.repeat(21) }),
+      400,
+      'invalid_input',
+    );
   });
 
   it('refuses broken JSON with 400, non-JSON with 415, too large with 413', async () => {
     expectError(await postJson(api(`/articles/${uniqueArticle()}/comments`), '{"author":'), 400, 'invalid_input');
-    const form = await fetch(api(`/articles/${uniqueArticle()}/comments`), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'body=x' });
+    const form = await fetch(api(`/articles/${uniqueArticle()}/comments`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'body=x',
+    });
     expectError({ status: form.status, body: await form.json() }, 415, 'invalid_input');
     const noType = await fetch(api(`/articles/${uniqueArticle()}/comments`), { method: 'POST', body: '{}' });
     expect(noType.status).toBe(415);
-    expectError(await post(uniqueArticle(), { author: { name: 'A' }, body: 'x'.repeat(70_000) }), 413, 'payload_too_large');
+    expectError(
+      await post(uniqueArticle(), { author: { name: 'A' }, body: 'x'.repeat(70_000) }),
+      413,
+      'payload_too_large',
+    );
   });
 
   it('refuses an invalid article id', async () => {
@@ -99,21 +122,32 @@ describe('GET /api/articles/:id/comments and /changes', () => {
   it('pages top-level threads newest first with their replies, and walks the cursor to the end', async () => {
     const articleId = uniqueArticle();
     const roots: Comment[] = [];
-    for (let i = 0; i < 5; i++) roots.push(PostStoredSchema.parse((await post(articleId, { author: { name: 'A' }, body: `root ${i}` })).body).comment);
-    const reply = PostStoredSchema.parse((await post(articleId, { author: { name: 'B' }, body: 'reply to 1', parentId: roots[1]!.id })).body).comment;
+    for (let i = 0; i < 5; i++)
+      roots.push(
+        PostStoredSchema.parse((await post(articleId, { author: { name: 'A' }, body: `root ${i}` })).body).comment,
+      );
+    const reply = PostStoredSchema.parse(
+      (await post(articleId, { author: { name: 'B' }, body: 'reply to 1', parentId: roots[1]!.id })).body,
+    ).comment;
 
     const first = CommentPageSchema.parse((await getJson(api(`/articles/${articleId}/comments?limit=2`))).body);
     expect(first.comments.map((c) => c.body)).toEqual(['root 4', 'root 3']);
     expect(first.lastSeq).toBe(6);
     expect(first.next).not.toBeNull();
-    const second = CommentPageSchema.parse((await getJson(api(`/articles/${articleId}/comments?limit=2&before=${first.next}`))).body);
+    const second = CommentPageSchema.parse(
+      (await getJson(api(`/articles/${articleId}/comments?limit=2&before=${first.next}`))).body,
+    );
     expect(second.comments.map((c) => c.body)).toEqual(['root 2', 'root 1', 'reply to 1']);
     expect(second.comments[2]?.id).toBe(reply.id);
-    const third = CommentPageSchema.parse((await getJson(api(`/articles/${articleId}/comments?limit=2&before=${second.next}`))).body);
+    const third = CommentPageSchema.parse(
+      (await getJson(api(`/articles/${articleId}/comments?limit=2&before=${second.next}`))).body,
+    );
     expect(third.comments.map((c) => c.body)).toEqual(['root 0']);
     expect(third.next).toBeNull();
 
-    const oldest = CommentPageSchema.parse((await getJson(api(`/articles/${articleId}/comments?order=oldest&limit=2`))).body);
+    const oldest = CommentPageSchema.parse(
+      (await getJson(api(`/articles/${articleId}/comments?order=oldest&limit=2`))).body,
+    );
     expect(oldest.comments.map((c) => c.body)).toEqual(['root 0', 'root 1', 'reply to 1']);
   });
 
@@ -126,7 +160,10 @@ describe('GET /api/articles/:id/comments and /changes', () => {
     const articleId = uniqueArticle();
     for (let i = 1; i <= 4; i++) await post(articleId, { author: { name: 'A' }, body: `c${i}` });
     const changes = ChangesSchema.parse((await getJson(api(`/articles/${articleId}/changes?since=2`))).body);
-    expect(changes.comments.map((c) => [c.seq, c.body])).toEqual([[3, 'c3'], [4, 'c4']]);
+    expect(changes.comments.map((c) => [c.seq, c.body])).toEqual([
+      [3, 'c3'],
+      [4, 'c4'],
+    ]);
     expect(changes.lastSeq).toBe(4);
     expect(changes.reset).toBeUndefined();
   });
@@ -160,7 +197,11 @@ describe('GET /api/counts', () => {
     expectError(await getJson(api('/counts')), 400, 'invalid_input');
     expectError(await getJson(api('/counts?articles=')), 400, 'invalid_input');
     expectError(await getJson(api('/counts?articles=ok,-bad')), 400, 'invalid_input');
-    expectError(await getJson(api(`/counts?articles=${Array.from({ length: 101 }, (_, i) => `a${i}`).join(',')}`)), 400, 'invalid_input');
+    expectError(
+      await getJson(api(`/counts?articles=${Array.from({ length: 101 }, (_, i) => `a${i}`).join(',')}`)),
+      400,
+      'invalid_input',
+    );
   });
 });
 
@@ -170,17 +211,28 @@ describe('the rest of the HTTP surface', () => {
   });
   it('serves health and readiness', async () => {
     expect(await getJson(`${server.url}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await getJson(`${server.url}/readyz`)).toMatchObject({ status: 200, body: { status: 'ready', storage: 'up', redis: 'not_configured' } });
+    expect(await getJson(`${server.url}/readyz`)).toMatchObject({
+      status: 200,
+      body: { status: 'ready', storage: 'up', redis: 'not_configured' },
+    });
   });
   it('allows cross-origin reads and writes by default (CORS preflight)', async () => {
     const preflight = await fetch(api(`/articles/${uniqueArticle()}/comments`), {
       method: 'OPTIONS',
-      headers: { origin: 'https://news.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      headers: {
+        origin: 'https://news.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/content-type/i);
-    const write = await postJson(api(`/articles/${uniqueArticle()}/comments`), { author: { name: 'A' }, body: 'x' }, { origin: 'https://news.example' });
+    const write = await postJson(
+      api(`/articles/${uniqueArticle()}/comments`),
+      { author: { name: 'A' }, body: 'x' },
+      { origin: 'https://news.example' },
+    );
     expect(write.status).toBe(201);
   });
 });

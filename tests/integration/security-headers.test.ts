@@ -64,9 +64,13 @@ describe('security headers with ALLOWED_ORIGINS', () => {
     await app?.close();
   });
 
-  it("allows framing by this origin and the allowed page origins only", async () => {
+  it('allows framing by this origin and the allowed page origins only', async () => {
     const res = await fetch(`${app.url}/healthz`);
-    expect(csp(res.headers).get('frame-ancestors')).toEqual(["'self'", 'https://news.example.com', 'https://www.example.com']);
+    expect(csp(res.headers).get('frame-ancestors')).toEqual([
+      "'self'",
+      'https://news.example.com',
+      'https://www.example.com',
+    ]);
   });
 
   it('still serves /widget.js cross-origin: embedding is decided by frame-ancestors and CORS, not by who may load the script', async () => {

@@ -50,7 +50,9 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
       SOCKET_EVENTS_PER_10S: '0',
       MAX_CONNECTIONS_PER_IP: '0',
     });
-    const listening = await process.waitForEntry((e) => typeof e.msg === 'string' && e.msg.startsWith('live comments listening'));
+    const listening = await process.waitForEntry(
+      (e) => typeof e.msg === 'string' && e.msg.startsWith('live comments listening'),
+    );
     const instance = { id, process, url: `http://127.0.0.1:${String(listening.port)}` };
     instances.push(instance);
     return instance;
@@ -62,7 +64,12 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
     const watcher = { socket, seen: [] as Comment[], disconnects: [] as string[], ackComments: [] as Comment[] };
     socket.on('comment:created', (c) => watcher.seen.push(CommentSchema.parse(c)));
     socket.on('disconnect', (reason) => watcher.disconnects.push(reason));
-    const ack = (await socket.timeout(5000).emitWithAck('article:subscribe', since === undefined ? { articleId } : { articleId, since })) as Ack<SubscribeAck>;
+    const ack = (await socket
+      .timeout(5000)
+      .emitWithAck(
+        'article:subscribe',
+        since === undefined ? { articleId } : { articleId, since },
+      )) as Ack<SubscribeAck>;
     if (!ack.ok) throw new Error(`subscribe refused: ${ack.error.code}`);
     watcher.ackComments = ack.comments.map((c) => CommentSchema.parse(c));
     return watcher;
@@ -114,7 +121,9 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
               await new Promise((resolve) => setImmediate(resolve));
               continue;
             }
-            const ack = (await socket.timeout(3000).emitWithAck('comment:post', { articleId, ...body })) as Ack<PostAck>;
+            const ack = (await socket
+              .timeout(3000)
+              .emitWithAck('comment:post', { articleId, ...body })) as Ack<PostAck>;
             if (ack.ok && 'comment' in ack) accepted.push(ack.comment);
           }
         } catch {
@@ -129,7 +138,10 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
     const exit = await a.process.exited;
     const drainMs = performance.now() - signalled;
     const acceptedAtExit = accepted.length;
-    await vi.waitFor(() => expect(accepted.length).toBeGreaterThanOrEqual(acceptedAtExit + 20), { timeout: 10_000, interval: 5 });
+    await vi.waitFor(() => expect(accepted.length).toBeGreaterThanOrEqual(acceptedAtExit + 20), {
+      timeout: 10_000,
+      interval: 5,
+    });
     posting = false;
     await Promise.all(posters);
 
@@ -144,7 +156,8 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
     const all = stored.comments.map((c) => c.seq);
     expect(all).toEqual(Array.from({ length: stored.lastSeq }, (_, i) => i + 1));
     const storedIds = new Set(stored.comments.map((c) => c.id));
-    for (const comment of accepted) expect(storedIds.has(comment.id), `accepted ${comment.id} (seq ${comment.seq}) is stored`).toBe(true);
+    for (const comment of accepted)
+      expect(storedIds.has(comment.id), `accepted ${comment.id} (seq ${comment.seq}) is stored`).toBe(true);
 
     // The other instance's subscribers never noticed: still connected, and every stored comment reached them once.
     for (const watcher of onB) {
@@ -173,7 +186,10 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
     const b = instances.find((i) => i.process.child.exitCode === null) ?? (await startInstance('drain-b2'));
     const a = await startInstance('drain-a2');
     const articleId = uniqueArticle('inflight');
-    expect((await postJson(`${a.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: 'first' })).status).toBe(201);
+    expect(
+      (await postJson(`${a.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: 'first' }))
+        .status,
+    ).toBe(201);
     const local = await watch(a.url, articleId);
     const remote = await watch(b.url, articleId);
 
@@ -183,17 +199,33 @@ describe('graceful shutdown of one instance of two (SIGTERM)', () => {
     try {
       await locker.query('BEGIN');
       await locker.query('SELECT last_seq FROM articles WHERE article_id = $1 FOR UPDATE', [articleId]);
-      const inFlight = postJson(`${a.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: 'in flight' });
+      const inFlight = postJson(`${a.url}/api/articles/${articleId}/comments`, {
+        author: { name: 'Ann' },
+        body: 'in flight',
+      });
       await vi.waitFor(async () => {
-        const waiting = await withAdminClient(async (client) =>
-          (await client.query("SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'", [`live-comments:${a.id}`])).rowCount,
+        const waiting = await withAdminClient(
+          async (client) =>
+            (
+              await client.query(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+                [`live-comments:${a.id}`],
+              )
+            ).rowCount,
         );
         expect(waiting).toBe(1);
       });
 
       a.process.child.kill('SIGTERM');
       // Stopped accepting: new connections are refused while the post is still in flight.
-      await vi.waitFor(async () => expect(await fetch(`${a.url}/healthz`).then(() => 'open', () => 'refused')).toBe('refused'));
+      await vi.waitFor(async () =>
+        expect(
+          await fetch(`${a.url}/healthz`).then(
+            () => 'open',
+            () => 'refused',
+          ),
+        ).toBe('refused'),
+      );
       expect(local.disconnects).toEqual([]);
       await locker.query('ROLLBACK');
 

@@ -2,7 +2,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { io as connect } from 'socket.io-client';
 import { CommentSchema, PostStoredSchema, type Comment } from '../../shared/schemas.ts';
 import type { Ack, PostAck, SubscribeAck } from '../../shared/events.ts';
-import { connectSocket, postJson, startTestApp, uniqueArticle, type TestApp, type TestSocket } from '../helpers/test-app.ts';
+import {
+  connectSocket,
+  postJson,
+  startTestApp,
+  uniqueArticle,
+  type TestApp,
+  type TestSocket,
+} from '../helpers/test-app.ts';
 
 let server: TestApp;
 const sockets: TestSocket[] = [];
@@ -31,10 +38,13 @@ function record(socket: TestSocket): Comment[] {
 
 /** Emits with a raw, untyped payload (what a hostile client could send). */
 function emitRaw(socket: TestSocket, event: string, ...args: unknown[]): Promise<unknown> {
-  return (socket as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<unknown> } }).timeout(3000).emitWithAck(event, ...args);
+  return (socket as unknown as { timeout(ms: number): { emitWithAck(e: string, ...a: unknown[]): Promise<unknown> } })
+    .timeout(3000)
+    .emitWithAck(event, ...args);
 }
 
-const restPost = (articleId: string, body: object) => postJson(`${server.url}/api/articles/${articleId}/comments`, body);
+const restPost = (articleId: string, body: object) =>
+  postJson(`${server.url}/api/articles/${articleId}/comments`, body);
 
 describe('article:subscribe and live pushes', () => {
   it('pushes a REST post to a subscriber, within milliseconds on loopback', async () => {
@@ -54,7 +64,9 @@ describe('article:subscribe and live pushes', () => {
     expect(seen.map((c) => c.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     // Reported, not asserted: timing belongs to the benchmark.
     const sorted = latencies.slice(5).sort((a, b) => a - b);
-    console.info(`REST post -> push received (warm, n=${sorted.length}): median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms`);
+    console.info(
+      `REST post -> push received (warm, n=${sorted.length}): median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms, max ${sorted.at(-1)!.toFixed(2)} ms`,
+    );
   });
 
   it('posts over the socket, acks with the comment and token, and pushes a reply to other subscribers', async () => {
@@ -63,14 +75,26 @@ describe('article:subscribe and live pushes', () => {
     await alice.emitWithAck('article:subscribe', { articleId });
     await bob.emitWithAck('article:subscribe', { articleId });
     const bobSeen = record(bob);
-    const first = (await alice.emitWithAck('comment:post', { articleId, author: { name: 'Alice' }, body: 'hello' })) as Ack<PostAck>;
+    const first = (await alice.emitWithAck('comment:post', {
+      articleId,
+      author: { name: 'Alice' },
+      body: 'hello',
+    })) as Ack<PostAck>;
     if (!first.ok) throw new Error(first.error.message);
     if (!('comment' in first)) throw new Error('post was held');
     expect(first.authorToken.length).toBeGreaterThanOrEqual(32);
-    const reply = (await bob.emitWithAck('comment:post', { articleId, author: { name: 'Bob' }, body: 're', parentId: first.comment.id })) as Ack<PostAck>;
+    const reply = (await bob.emitWithAck('comment:post', {
+      articleId,
+      author: { name: 'Bob' },
+      body: 're',
+      parentId: first.comment.id,
+    })) as Ack<PostAck>;
     if (!reply.ok) throw new Error(reply.error.message);
     await vi.waitFor(() => expect(bobSeen).toHaveLength(2));
-    expect(bobSeen.map((c) => [c.seq, c.parentId])).toEqual([[1, null], [2, first.comment.id]]);
+    expect(bobSeen.map((c) => [c.seq, c.parentId])).toEqual([
+      [1, null],
+      [2, first.comment.id],
+    ]);
   });
 
   it('does not push to sockets of other articles or after unsubscribe', async () => {
@@ -100,7 +124,13 @@ describe('article:subscribe and live pushes', () => {
     if (!a.ok || !b.ok || !('comment' in a) || !('comment' in b)) throw new Error('post failed');
     expect(b.comment).toEqual(a.comment);
     await restPost(articleId, { author: { name: 'A' }, body: 'marker' });
-    await vi.waitFor(() => expect(seen.map((c) => [c.body, c.seq])).toEqual([['retry me', 1], ['retry me', 1], ['marker', 2]]));
+    await vi.waitFor(() =>
+      expect(seen.map((c) => [c.body, c.seq])).toEqual([
+        ['retry me', 1],
+        ['retry me', 1],
+        ['marker', 2],
+      ]),
+    );
   });
 
   it('catches up with since: the ack carries every change after it, ascending', async () => {
@@ -151,7 +181,8 @@ describe('bad socket input', () => {
   it('limits how many articles one connection watches', async () => {
     const socket = await open();
     const answers: Ack[] = [];
-    for (let i = 0; i < 51; i++) answers.push((await socket.emitWithAck('article:subscribe', { articleId: `many-${i}` })) as Ack);
+    for (let i = 0; i < 51; i++)
+      answers.push((await socket.emitWithAck('article:subscribe', { articleId: `many-${i}` })) as Ack);
     expect(answers.slice(0, 50).every((a) => a.ok)).toBe(true);
     expect(answers[50]).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
   });
@@ -159,7 +190,11 @@ describe('bad socket input', () => {
   it('closes only the socket that sends a message over 64 KB', async () => {
     const [big, bystander] = [await open(), await open()];
     const closed = new Promise<string>((resolve) => big.once('disconnect', (reason) => resolve(reason)));
-    (big as unknown as { emit(e: string, ...a: unknown[]): void }).emit('comment:post', { articleId: 'x', author: { name: 'A' }, body: 'x'.repeat(70_000) });
+    (big as unknown as { emit(e: string, ...a: unknown[]): void }).emit('comment:post', {
+      articleId: 'x',
+      author: { name: 'A' },
+      body: 'x'.repeat(70_000),
+    });
     expect(await closed).toMatch(/transport close|transport error/);
     const answer = (await bystander.emitWithAck('article:subscribe', { articleId: uniqueArticle() })) as Ack;
     expect(answer.ok).toBe(true);
@@ -178,7 +213,12 @@ describe('handshake origin check', () => {
     const good = await connectSocket(locked.url, { extraHeaders: { origin: 'https://news.example' } });
     expect(good.connected).toBe(true);
     good.disconnect();
-    const bad = connect(locked.url, { transports: ['websocket'], reconnection: false, forceNew: true, extraHeaders: { origin: 'https://evil.example' } });
+    const bad = connect(locked.url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { origin: 'https://evil.example' },
+    });
     const error = await new Promise<Error>((resolve) => bad.once('connect_error', resolve));
     expect(error).toBeInstanceOf(Error);
     expect(bad.connected).toBe(false);

@@ -15,7 +15,9 @@ describe('static routes: widget.js, the demo page and the embed example', () => 
   afterAll(() => server.close());
 
   it('serves widget.js as cacheable JavaScript that any origin may load, gzipped when asked, with a working ETag', async () => {
-    const plain = await fetch(`${server.url}/widget.js`, { headers: { 'accept-encoding': 'identity', origin: 'https://news.example.com' } });
+    const plain = await fetch(`${server.url}/widget.js`, {
+      headers: { 'accept-encoding': 'identity', origin: 'https://news.example.com' },
+    });
     expect(plain.status).toBe(200);
     expect(plain.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(plain.headers.get('cache-control')).toBe('public, max-age=300');
@@ -27,7 +29,9 @@ describe('static routes: widget.js, the demo page and the embed example', () => 
     const body = Buffer.from(await plain.arrayBuffer());
     expect(body.equals(readFileSync(WIDGET_PATH))).toBe(true);
 
-    const again = await fetch(`${server.url}/widget.js`, { headers: { 'accept-encoding': 'identity', 'if-none-match': etag! } });
+    const again = await fetch(`${server.url}/widget.js`, {
+      headers: { 'accept-encoding': 'identity', 'if-none-match': etag! },
+    });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
 
@@ -38,7 +42,9 @@ describe('static routes: widget.js, the demo page and the embed example', () => 
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     expect(raw.headers['content-encoding']).toBe('gzip');
     expect(raw.headers.etag).not.toBe(etag);
@@ -62,7 +68,9 @@ describe('static routes: widget.js, the demo page and the embed example', () => 
   it('shows the snippet to copy on /embed-example, escaped, for a valid article id only', async () => {
     const html = await (await fetch(`${server.url}/embed-example?article=my-post.2024`)).text();
     expect(html).toContain(escapeHtml(embedSnippet(`${server.url}/widget.js`, 'my-post.2024')));
-    const hostile = await (await fetch(`${server.url}/embed-example?article=${encodeURIComponent('"><script>alert(1)</script>')}`)).text();
+    const hostile = await (
+      await fetch(`${server.url}/embed-example?article=${encodeURIComponent('"><script>alert(1)</script>')}`)
+    ).text();
     expect(hostile).not.toContain('<script>alert(1)');
     expect(hostile).toContain(escapeHtml(embedSnippet(`${server.url}/widget.js`, 'my-article-slug')));
   });
@@ -75,13 +83,17 @@ describe('static routes: widget.js, the demo page and the embed example', () => 
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => resolve(text));
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     expect(html).not.toContain('evil.example');
     expect(html).toContain('<script src="/widget.js" async></script>');
   });
 
   it('escapes every special character', () => {
-    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe('&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;&#60;/a&#62;');
+    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe(
+      '&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;&#60;/a&#62;',
+    );
   });
 });

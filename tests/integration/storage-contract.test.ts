@@ -9,7 +9,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ModeratedCommentSchema, ModeratedHeldSchema } from '../../shared/moderation.ts';
 import { CommentSchema, type Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from '../../server/storage/migrations.ts';
-import { ClientIdHeldError, ParentNotFoundError, StoreUnavailableError, type CommentStore, type NewCommentRecord } from '../../server/storage/port.ts';
+import {
+  ClientIdHeldError,
+  ParentNotFoundError,
+  StoreUnavailableError,
+  type CommentStore,
+  type NewCommentRecord,
+} from '../../server/storage/port.ts';
 import type { SqliteCommentStore } from '../../server/storage/sqlite.ts';
 import { openSqliteStore } from '../../server/storage/sqlite.ts';
 import { makeArticleId, makeRecord, makeTempDir, storeFactories } from '../helpers/store-factories.ts';
@@ -132,7 +138,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       const articleId = makeArticleId();
       const foreign = await post(store, { articleId: other });
       await post(store, { articleId });
-      await expect(store.create(makeRecord({ articleId, parentId: foreign.id }))).rejects.toBeInstanceOf(ParentNotFoundError);
+      await expect(store.create(makeRecord({ articleId, parentId: foreign.id }))).rejects.toBeInstanceOf(
+        ParentNotFoundError,
+      );
       expect(await store.lastSeq(articleId)).toBe(1);
       expect(await store.lastSeq(other)).toBe(1);
       expect((await post(store, { articleId })).seq).toBe(2);
@@ -198,7 +206,15 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
     });
 
     it.each([
-      ['newest', NEWEST, [['T5', 'T4'], ['T3', 'R3a', 'T2', 'R2a'], ['T1', 'R1a', 'R1b', 'R1c', 'R1d']]],
+      [
+        'newest',
+        NEWEST,
+        [
+          ['T5', 'T4'],
+          ['T3', 'R3a', 'T2', 'R2a'],
+          ['T1', 'R1a', 'R1b', 'R1c', 'R1d'],
+        ],
+      ],
       ['oldest', OLDEST, [['T1', 'R1a', 'R1b', 'R1c', 'R1d', 'T2', 'R2a'], ['T3', 'R3a', 'T4'], ['T5']]],
     ] as const)('walks every %s thread exactly once through cursors', async (order, all, expectedPages) => {
       const store = await newStore();
@@ -264,7 +280,8 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       const store = await newStore();
       const articleId = makeArticleId();
       const created: Comment[] = [];
-      for (let i = 0; i < 5; i++) created.push(await post(store, { articleId, parentId: i === 3 ? (created[0]?.id ?? null) : null }));
+      for (let i = 0; i < 5; i++)
+        created.push(await post(store, { articleId, parentId: i === 3 ? (created[0]?.id ?? null) : null }));
       await post(store, { articleId: makeArticleId() });
       const changes = await store.changesSince(articleId, 2, 10);
       expect(changes).toEqual({ lastSeq: 5, comments: created.slice(2), reset: false });
@@ -313,7 +330,8 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
     it('round-trips unicode byte-exact: emoji, curly quotes, U+2011, several lines', async () => {
       const store = await newStore();
       const articleId = makeArticleId();
-      const body = 'Great piece 👍🏽 👨‍👩‍👧 — “double” and ‘single’ quotes\nnon\u2011breaking\u2011hyphen\n\n  indented line\twith tab\nend 🇺🇦';
+      const body =
+        'Great piece 👍🏽 👨‍👩‍👧 — “double” and ‘single’ quotes\nnon\u2011breaking\u2011hyphen\n\n  indented line\twith tab\nend 🇺🇦';
       const authorName = 'Zoë “Z” O’Brien 🙂';
       const created = await post(store, { articleId, body, authorName });
       const utf8 = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
@@ -340,7 +358,15 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(result).toEqual({
         kind: 'held',
         created: true,
-        held: { id: record.id, articleId, parentId: null, author: { name: record.authorName }, body: record.body, createdAt: record.createdAt, authorKey: 'key-of-ann' },
+        held: {
+          id: record.id,
+          articleId,
+          parentId: null,
+          author: { name: record.authorName },
+          body: record.body,
+          createdAt: record.createdAt,
+          authorKey: 'key-of-ann',
+        },
       });
       expect(await store.lastSeq(articleId)).toBe(1);
       expect((await store.changesSince(articleId, 0, 10)).comments).toHaveLength(1);
@@ -356,7 +382,12 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       const store = await newStore();
       const articleId = makeArticleId();
       const parent = await post(store, { articleId });
-      const record = makeRecord({ articleId, parentId: parent.id, authorKey: 'key-of-bo', createdAt: '2024-05-17T20:41:00.000Z' });
+      const record = makeRecord({
+        articleId,
+        parentId: parent.id,
+        authorKey: 'key-of-bo',
+        createdAt: '2024-05-17T20:41:00.000Z',
+      });
       await store.submit(record, { hold: true });
       await post(store, { articleId });
       const approved = await store.approve(record.id);
@@ -410,7 +441,11 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       }
       const stored = makeRecord({ articleId, clientId: nanoid() });
       await store.create(stored);
-      expect(await store.submit(makeRecord({ articleId, clientId: stored.clientId }), { hold: true })).toMatchObject({ kind: 'stored', created: false, comment: { id: stored.id } });
+      expect(await store.submit(makeRecord({ articleId, clientId: stored.clientId }), { hold: true })).toMatchObject({
+        kind: 'stored',
+        created: false,
+        comment: { id: stored.id },
+      });
       expect(await store.heldList(100)).toHaveLength(0);
       expect(await store.lastSeq(articleId)).toBe(2);
     });
@@ -443,7 +478,13 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       await post(store, { articleId });
       const edited = await store.edit(c.id, 'after', '2030-01-01T00:00:00.000Z');
       expect(edited?.changed).toBe(true);
-      expect(edited?.comment).toMatchObject({ id: c.id, body: 'after', editedAt: '2030-01-01T00:00:00.000Z', seq: 3, createdAt: c.createdAt });
+      expect(edited?.comment).toMatchObject({
+        id: c.id,
+        body: 'after',
+        editedAt: '2030-01-01T00:00:00.000Z',
+        seq: 3,
+        createdAt: c.createdAt,
+      });
       expect(await store.get(c.id)).toMatchObject({ body: 'after', seq: 3 });
       expect(seqs((await store.changesSince(articleId, 2, 10)).comments)).toEqual([3]);
       await store.remove(c.id, 'moderator');
@@ -453,12 +494,15 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.edit(nanoid(), 'x', '2030-01-01T00:00:00.000Z')).toBeNull();
     });
 
-    it("erases the body for good when the author removes it; it cannot be restored", async () => {
+    it('erases the body for good when the author removes it; it cannot be restored', async () => {
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await post(store, { articleId, body: 'private thought' });
       const removed = await store.remove(c.id, 'author');
-      expect(removed).toMatchObject({ changed: true, comment: { status: 'removed', body: '', seq: 2, removedBy: 'author', originalBody: null } });
+      expect(removed).toMatchObject({
+        changed: true,
+        comment: { status: 'removed', body: '', seq: 2, removedBy: 'author', originalBody: null },
+      });
       expect((await store.getRecord(c.id))?.comment).toMatchObject({ body: '', originalBody: null });
       expect(await store.restore(c.id)).toMatchObject({ changed: false, comment: { status: 'removed' } });
       expect(await store.remove(c.id, 'author')).toMatchObject({ changed: false });
@@ -473,13 +517,21 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       const articleId = makeArticleId();
       const c = await post(store, { articleId, body: 'heated words' });
       const removed = await store.remove(c.id, 'moderator');
-      expect(removed).toMatchObject({ changed: true, comment: { status: 'removed', body: '', seq: 2, removedBy: 'moderator', originalBody: 'heated words' } });
+      expect(removed).toMatchObject({
+        changed: true,
+        comment: { status: 'removed', body: '', seq: 2, removedBy: 'moderator', originalBody: 'heated words' },
+      });
       expect(await store.get(c.id)).toMatchObject({ body: '', status: 'removed' });
-      expect(JSON.stringify(await store.page(articleId, { limit: 10, cursor: null, order: 'newest' }))).not.toContain('heated words');
+      expect(JSON.stringify(await store.page(articleId, { limit: 10, cursor: null, order: 'newest' }))).not.toContain(
+        'heated words',
+      );
       expect(JSON.stringify(await store.changesSince(articleId, 0, 10))).not.toContain('heated words');
       expect(await store.counts([articleId])).toEqual({ [articleId]: 0 });
       const restored = await store.restore(c.id);
-      expect(restored).toMatchObject({ changed: true, comment: { status: 'visible', body: 'heated words', seq: 3, removedBy: null, originalBody: null } });
+      expect(restored).toMatchObject({
+        changed: true,
+        comment: { status: 'visible', body: 'heated words', seq: 3, removedBy: null, originalBody: null },
+      });
       expect(await store.restore(c.id)).toMatchObject({ changed: false });
       expect(await store.counts([articleId])).toEqual({ [articleId]: 1 });
       expect(await store.restore(nanoid())).toBeNull();
@@ -503,7 +555,12 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       await store.create(record);
       const found = await store.getRecord(record.id);
       expect(found?.authorTokenHash).toBe('f'.repeat(64));
-      expect(ModeratedCommentSchema.parse(found?.comment)).toMatchObject({ id: record.id, authorKey: 'the-key', removedBy: null, originalBody: null });
+      expect(ModeratedCommentSchema.parse(found?.comment)).toMatchObject({
+        id: record.id,
+        authorKey: 'the-key',
+        removedBy: null,
+        originalBody: null,
+      });
       expect(await store.getRecord(nanoid())).toBeNull();
     });
   });
@@ -513,13 +570,30 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await post(store, { articleId });
-      expect(await store.setLike(c.id, 'reader-one-0001', true)).toMatchObject({ changed: true, comment: { likes: 1, seq: 2 } });
-      expect(await store.setLike(c.id, 'reader-one-0001', true)).toMatchObject({ changed: false, comment: { likes: 1, seq: 2 } });
-      expect(await store.setLike(c.id, 'reader-two-0002', true)).toMatchObject({ changed: true, comment: { likes: 2, seq: 3 } });
-      expect(await store.setLike(c.id, 'reader-one-0001', false)).toMatchObject({ changed: true, comment: { likes: 1, seq: 4 } });
-      expect(await store.setLike(c.id, 'reader-one-0001', false)).toMatchObject({ changed: false, comment: { likes: 1 } });
+      expect(await store.setLike(c.id, 'reader-one-0001', true)).toMatchObject({
+        changed: true,
+        comment: { likes: 1, seq: 2 },
+      });
+      expect(await store.setLike(c.id, 'reader-one-0001', true)).toMatchObject({
+        changed: false,
+        comment: { likes: 1, seq: 2 },
+      });
+      expect(await store.setLike(c.id, 'reader-two-0002', true)).toMatchObject({
+        changed: true,
+        comment: { likes: 2, seq: 3 },
+      });
+      expect(await store.setLike(c.id, 'reader-one-0001', false)).toMatchObject({
+        changed: true,
+        comment: { likes: 1, seq: 4 },
+      });
+      expect(await store.setLike(c.id, 'reader-one-0001', false)).toMatchObject({
+        changed: false,
+        comment: { likes: 1 },
+      });
       expect(await store.lastSeq(articleId)).toBe(4);
-      expect((await store.changesSince(articleId, 3, 10)).comments).toEqual([expect.objectContaining({ id: c.id, likes: 1, seq: 4 })]);
+      expect((await store.changesSince(articleId, 3, 10)).comments).toEqual([
+        expect.objectContaining({ id: c.id, likes: 1, seq: 4 }),
+      ]);
       expect(await store.get(c.id)).toMatchObject({ likes: 1 });
       expect(await store.setLike(nanoid(), 'reader-one-0001', true)).toBeNull();
     });
@@ -527,7 +601,11 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
     it("lists the article's comments a reader likes", async () => {
       const store = await newStore();
       const articleId = makeArticleId();
-      const [a, b, c] = [await post(store, { articleId }), await post(store, { articleId }), await post(store, { articleId })];
+      const [a, b, c] = [
+        await post(store, { articleId }),
+        await post(store, { articleId }),
+        await post(store, { articleId }),
+      ];
       const elsewhere = await post(store, {});
       for (const id of [c.id, a.id, elsewhere.id]) await store.setLike(id, 'reader-three-03', true);
       await store.setLike(b.id, 'someone-else-1', true);
@@ -561,7 +639,12 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
     it('orders top threads by likes, ties newest first, each with its replies, paged by offset', async () => {
       const store = await newStore();
       const articleId = makeArticleId();
-      const [a, b, c, d] = [await post(store, { articleId }), await post(store, { articleId }), await post(store, { articleId }), await post(store, { articleId })];
+      const [a, b, c, d] = [
+        await post(store, { articleId }),
+        await post(store, { articleId }),
+        await post(store, { articleId }),
+        await post(store, { articleId }),
+      ];
       const replyToA = await post(store, { articleId, parentId: a.id });
       for (const reader of ['reader-aaaaaaa1', 'reader-aaaaaaa2']) await store.setLike(a.id, reader, true);
       await store.setLike(c.id, 'reader-aaaaaaa1', true);
@@ -581,9 +664,19 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       const store = await newStore();
       const articleId = makeArticleId();
       const now = '2030-01-01T00:00:00.000Z';
-      expect(await store.postingGate(articleId, 'key-a', now)).toEqual({ locked: false, premoderated: false, banned: false });
+      expect(await store.postingGate(articleId, 'key-a', now)).toEqual({
+        locked: false,
+        premoderated: false,
+        banned: false,
+      });
       const forever = { authorKey: 'key-a', authorName: 'Ann', reason: 'spam', createdAt: now, expiresAt: null };
-      const brief = { authorKey: 'key-b', authorName: 'Bo', reason: null, createdAt: '2030-01-01T00:00:01.000Z', expiresAt: '2030-01-01T01:00:00.000Z' };
+      const brief = {
+        authorKey: 'key-b',
+        authorName: 'Bo',
+        reason: null,
+        createdAt: '2030-01-01T00:00:01.000Z',
+        expiresAt: '2030-01-01T01:00:00.000Z',
+      };
       expect(await store.addBan(forever)).toEqual(forever);
       await store.addBan(brief);
       expect(await store.bans(now)).toEqual([brief, forever]);
@@ -607,23 +700,47 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       const accepted = makeRecord({ articleId, clientId: nanoid(), authorKey: 'key-gate', createdAt: now });
       await store.submit(accepted, { hold: false });
       await store.setArticleSettings(articleId, { locked: true });
-      expect(await store.submit(makeRecord({ articleId, createdAt: now }), { hold: false })).toEqual({ kind: 'refused', reason: 'locked' });
-      expect(await store.submit(makeRecord({ articleId, createdAt: now }), { hold: true })).toEqual({ kind: 'refused', reason: 'locked' });
+      expect(await store.submit(makeRecord({ articleId, createdAt: now }), { hold: false })).toEqual({
+        kind: 'refused',
+        reason: 'locked',
+      });
+      expect(await store.submit(makeRecord({ articleId, createdAt: now }), { hold: true })).toEqual({
+        kind: 'refused',
+        reason: 'locked',
+      });
       // A retry of a post accepted before the lock answers the stored comment.
-      expect(await store.submit(makeRecord({ articleId, clientId: accepted.clientId, createdAt: now }), { hold: false })).toMatchObject({ kind: 'stored', created: false, comment: { id: accepted.id } });
+      expect(
+        await store.submit(makeRecord({ articleId, clientId: accepted.clientId, createdAt: now }), { hold: false }),
+      ).toMatchObject({ kind: 'stored', created: false, comment: { id: accepted.id } });
       // Trusted writes skip the gate.
       expect((await store.create(makeRecord({ articleId }))).created).toBe(true);
       await store.setArticleSettings(articleId, { locked: false, premoderated: true });
       const held = await store.submit(makeRecord({ articleId, createdAt: now }), { hold: false });
       expect(held).toMatchObject({ kind: 'held', created: true });
-      await store.addBan({ authorKey: 'key-gate', authorName: 'Ann', reason: null, createdAt: now, expiresAt: new Date(Date.now() + 60_000).toISOString() });
-      expect(await store.submit(makeRecord({ articleId, authorKey: 'key-gate', createdAt: now }), { hold: false })).toEqual({ kind: 'refused', reason: 'banned' });
+      await store.addBan({
+        authorKey: 'key-gate',
+        authorName: 'Ann',
+        reason: null,
+        createdAt: now,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+      });
+      expect(
+        await store.submit(makeRecord({ articleId, authorKey: 'key-gate', createdAt: now }), { hold: false }),
+      ).toEqual({ kind: 'refused', reason: 'banned' });
       // After the ban's expiry (judged at the post's time) the key posts again.
       const later = new Date(Date.now() + 120_000).toISOString();
-      expect(await store.submit(makeRecord({ articleId, authorKey: 'key-gate', createdAt: later }), { hold: false })).toMatchObject({ kind: 'held' });
+      expect(
+        await store.submit(makeRecord({ articleId, authorKey: 'key-gate', createdAt: later }), { hold: false }),
+      ).toMatchObject({ kind: 'held' });
       await store.setArticleSettings(articleId, { premoderated: false });
-      expect(await store.submit(makeRecord({ articleId, authorKey: 'key-other', createdAt: now }), { hold: false })).toMatchObject({ kind: 'stored', created: true, comment: { seq: 3 } });
-      expect(await store.submit(makeRecord({ articleId, parentId: nanoid(), createdAt: now }), { hold: false }).catch((e: unknown) => e)).toBeInstanceOf(ParentNotFoundError);
+      expect(
+        await store.submit(makeRecord({ articleId, authorKey: 'key-other', createdAt: now }), { hold: false }),
+      ).toMatchObject({ kind: 'stored', created: true, comment: { seq: 3 } });
+      expect(
+        await store
+          .submit(makeRecord({ articleId, parentId: nanoid(), createdAt: now }), { hold: false })
+          .catch((e: unknown) => e),
+      ).toBeInstanceOf(ParentNotFoundError);
       expect(await store.lastSeq(articleId)).toBe(3);
     });
 
@@ -632,10 +749,23 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       const articleId = makeArticleId();
       await post(store, { articleId });
       expect(await store.articleSettings(articleId)).toEqual({ locked: false, premoderated: false });
-      expect(await store.setArticleSettings(articleId, { locked: true })).toEqual({ locked: true, premoderated: false });
-      expect(await store.setArticleSettings(articleId, { premoderated: true })).toEqual({ locked: true, premoderated: true });
-      expect(await store.setArticleSettings(articleId, { locked: false })).toEqual({ locked: false, premoderated: true });
-      expect(await store.postingGate(articleId, null, new Date().toISOString())).toEqual({ locked: false, premoderated: true, banned: false });
+      expect(await store.setArticleSettings(articleId, { locked: true })).toEqual({
+        locked: true,
+        premoderated: false,
+      });
+      expect(await store.setArticleSettings(articleId, { premoderated: true })).toEqual({
+        locked: true,
+        premoderated: true,
+      });
+      expect(await store.setArticleSettings(articleId, { locked: false })).toEqual({
+        locked: false,
+        premoderated: true,
+      });
+      expect(await store.postingGate(articleId, null, new Date().toISOString())).toEqual({
+        locked: false,
+        premoderated: true,
+        banned: false,
+      });
       expect(await store.articleSettings(makeArticleId())).toEqual({ locked: false, premoderated: false });
       expect(await store.lastSeq(articleId)).toBe(1);
     });
@@ -650,7 +780,11 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       await store.remove(c3.id, 'moderator');
       const all = await store.feed({ limit: 10 });
       expect(all.slice(0, 3).map((c) => c.id)).toEqual([c3.id, c2.id, c1.id]);
-      expect(ModeratedCommentSchema.parse(all[0])).toMatchObject({ body: '', originalBody: 'kept by the moderator', removedBy: 'moderator' });
+      expect(ModeratedCommentSchema.parse(all[0])).toMatchObject({
+        body: '',
+        originalBody: 'kept by the moderator',
+        removedBy: 'moderator',
+      });
       expect(all[2]?.authorKey).toBe('k1');
       expect((await store.feed({ limit: 10, articleId: x })).map((c) => c.id)).toEqual([c3.id, c1.id]);
       expect((await store.feed({ limit: 1, articleId: x })).map((c) => c.id)).toEqual([c3.id]);
@@ -705,8 +839,15 @@ describe('SqliteCommentStore specifics', () => {
     raw.close();
     const upgraded = open(file);
     expect(await upgraded.get(comment.id)).toEqual({ ...comment, likes: 0 });
-    expect((await upgraded.getRecord(comment.id))?.comment).toMatchObject({ removedBy: null, originalBody: null, authorKey: null });
-    expect(await upgraded.setLike(comment.id, 'reader-upgrade-1', true)).toMatchObject({ changed: true, comment: { likes: 1, seq: 2 } });
+    expect((await upgraded.getRecord(comment.id))?.comment).toMatchObject({
+      removedBy: null,
+      originalBody: null,
+      authorKey: null,
+    });
+    expect(await upgraded.setLike(comment.id, 'reader-upgrade-1', true)).toMatchObject({
+      changed: true,
+      comment: { likes: 1, seq: 2 },
+    });
   });
 
   it('works in memory', async () => {
@@ -817,7 +958,10 @@ describe('SqliteCommentStore specifics', () => {
     await store.create(makeRecord({ articleId, clientId, authorTokenHash: 'b'.repeat(64) }));
     const raw = new Database(file, { readonly: true });
     closers.push(raw);
-    const hashes = raw.prepare<[string], string>('SELECT author_token_hash FROM comments WHERE article_id = ?').pluck().all(articleId);
+    const hashes = raw
+      .prepare<[string], string>('SELECT author_token_hash FROM comments WHERE article_id = ?')
+      .pluck()
+      .all(articleId);
     expect(hashes).toEqual(['b'.repeat(64)]);
     expect(first.created).toBe(true);
   });

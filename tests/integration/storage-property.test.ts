@@ -67,7 +67,9 @@ describe.each(sharedStoreFactories)('seq under concurrent posts and reads (prope
         const run = nanoid(6);
         let finalSeq: number | null = null;
 
-        const readerViews = Promise.all(Array.from({ length: readers }, (_, r) => read(store(r + 1), articleId, () => finalSeq)));
+        const readerViews = Promise.all(
+          Array.from({ length: readers }, (_, r) => read(store(r + 1), articleId, () => finalSeq)),
+        );
         const results = await Promise.all(
           posters.map(async (ops, p) => {
             const mine: Comment[] = [];
@@ -75,7 +77,9 @@ describe.each(sharedStoreFactories)('seq under concurrent posts and reads (prope
             for (const op of ops) {
               const parent = op.reply === null || mine.length === 0 ? null : mine[op.reply % mine.length]!;
               const clientId = op.clientSlot === null ? null : `${run}-${op.clientSlot}`;
-              const result = await store(p).create(makeRecord({ articleId, clientId, parentId: parent?.id ?? null, body: `p${p}` }));
+              const result = await store(p).create(
+                makeRecord({ articleId, clientId, parentId: parent?.id ?? null, body: `p${p}` }),
+              );
               if (result.created) mine.push(result.comment);
               outcomes.push({ clientId, result });
             }
@@ -103,7 +107,9 @@ describe.each(sharedStoreFactories)('seq under concurrent posts and reads (prope
           byClientId.set(clientId, ids);
         }
         for (const ids of byClientId.values()) expect(ids.size).toBe(1);
-        expect(created.filter((c) => outcomes.some((o) => o.clientId !== null && o.result.comment.id === c.id))).toHaveLength(byClientId.size);
+        expect(
+          created.filter((c) => outcomes.some((o) => o.clientId !== null && o.result.comment.id === c.id)),
+        ).toHaveLength(byClientId.size);
       }),
       { numRuns: 25 },
     );

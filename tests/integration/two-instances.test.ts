@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CommentSchema, type Comment } from '../../shared/schemas.ts';
 import type { Ack, PostAck } from '../../shared/events.ts';
-import { connectSocket, getJson, postJson, startTwoTestApps, uniqueArticle, type TestApp, type TestAppPair, type TestSocket } from '../helpers/test-app.ts';
+import {
+  connectSocket,
+  getJson,
+  postJson,
+  startTwoTestApps,
+  uniqueArticle,
+  type TestApp,
+  type TestAppPair,
+  type TestSocket,
+} from '../helpers/test-app.ts';
 
 /** Two instances over one SQLite file and one Redis, as two app objects in this process. */
 describe('two instances sharing one SQLite file and one Redis', () => {
@@ -35,7 +44,12 @@ describe('two instances sharing one SQLite file and one Redis', () => {
 
   it('delivers posts made on either instance to subscribers on both, exactly once, in seq order', async () => {
     const articleId = uniqueArticle();
-    const watchers = [await subscriber(a, articleId), await subscriber(a, articleId), await subscriber(b, articleId), await subscriber(b, articleId)];
+    const watchers = [
+      await subscriber(a, articleId),
+      await subscriber(a, articleId),
+      await subscriber(b, articleId),
+      await subscriber(b, articleId),
+    ];
     const poster = await connectSocket(b.url);
     sockets.push(poster);
 
@@ -45,7 +59,9 @@ describe('two instances sharing one SQLite file and one Redis', () => {
       posts.push(
         i % 2 === 0
           ? postJson(`${a.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: `via A ${i}` })
-          : (poster.emitWithAck('comment:post', { articleId, author: { name: 'Bob' }, body: `via B ${i}` }) as Promise<Ack<PostAck>>),
+          : (poster.emitWithAck('comment:post', { articleId, author: { name: 'Bob' }, body: `via B ${i}` }) as Promise<
+              Ack<PostAck>
+            >),
       );
     }
     await Promise.all(posts);
@@ -71,7 +87,10 @@ describe('two instances sharing one SQLite file and one Redis', () => {
     const watchers = [await subscriber(a, articleId), await subscriber(b, articleId)];
     for (let i = 0; i < 20; i++) {
       const target = i % 2 === 0 ? a : b;
-      const res = await postJson(`${target.url}/api/articles/${articleId}/comments`, { author: { name: 'A' }, body: `n${i}` });
+      const res = await postJson(`${target.url}/api/articles/${articleId}/comments`, {
+        author: { name: 'A' },
+        body: `n${i}`,
+      });
       expect(res.status).toBe(201);
     }
     for (const seen of watchers) {

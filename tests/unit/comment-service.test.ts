@@ -118,12 +118,22 @@ describe('CommentService edits, removals and moderation', () => {
     const published: FanOutMessage[] = [];
     fanout.onMessage((m) => published.push(m));
     let now = new Date('2026-01-02T03:00:00.000Z').getTime();
-    const service = new CommentService({ store, fanout, logger, now: () => new Date(now), adminToken: ADMIN, ...options });
+    const service = new CommentService({
+      store,
+      fanout,
+      logger,
+      now: () => new Date(now),
+      adminToken: ADMIN,
+      ...options,
+    });
     return { store, service, published, advance: (ms: number) => (now += ms) };
   }
 
   const code = async (promise: Promise<unknown>): Promise<string> => {
-    const error = await promise.then(() => null, (e: unknown) => e);
+    const error = await promise.then(
+      () => null,
+      (e: unknown) => e,
+    );
     if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
     return error.code;
   };
@@ -133,8 +143,16 @@ describe('CommentService edits, removals and moderation', () => {
     const { comment, authorToken } = stored(await service.post('art', input('first draft')));
     advance(14 * 60_000);
     const edited = await service.edit(comment.id, 'second draft', authorToken);
-    expect(edited).toMatchObject({ id: comment.id, body: 'second draft', seq: 2, editedAt: '2026-01-02T03:14:00.000Z' });
-    expect(published.map((m) => [m.event, m.comment.seq])).toEqual([['comment:created', 1], ['comment:updated', 2]]);
+    expect(edited).toMatchObject({
+      id: comment.id,
+      body: 'second draft',
+      seq: 2,
+      editedAt: '2026-01-02T03:14:00.000Z',
+    });
+    expect(published.map((m) => [m.event, m.comment.seq])).toEqual([
+      ['comment:created', 1],
+      ['comment:updated', 2],
+    ]);
   });
 
   it("refuses another comment's token, no token, and a token after the window, with forbidden", async () => {
@@ -185,7 +203,11 @@ describe('CommentService edits, removals and moderation', () => {
     expect(service.isModerator(ADMIN)).toBe(true);
     expect(service.isModerator(`${ADMIN}x`)).toBe(false);
     expect(service.isModerator(undefined)).toBe(false);
-    const unconfigured = new CommentService({ store: new SqliteCommentStore(':memory:'), fanout: new MemoryFanOut(), logger });
+    const unconfigured = new CommentService({
+      store: new SqliteCommentStore(':memory:'),
+      fanout: new MemoryFanOut(),
+      logger,
+    });
     expect(unconfigured.isModerator(ADMIN)).toBe(false);
     expect(unconfigured.isModerator('')).toBe(false);
   });
@@ -213,7 +235,9 @@ describe('CommentService edits, removals and moderation', () => {
     expect(await service.heldList(10)).toEqual([expect.objectContaining({ id: outcome.held.id })]);
     const approved = await service.approve(outcome.held.id);
     expect(approved).toMatchObject({ id: outcome.held.id, seq: 1, createdAt: outcome.held.createdAt });
-    expect(published).toEqual([{ event: 'comment:created', comment: expect.objectContaining({ id: outcome.held.id, seq: 1 }) }]);
+    expect(published).toEqual([
+      { event: 'comment:created', comment: expect.objectContaining({ id: outcome.held.id, seq: 1 }) },
+    ]);
     expect(published[0]?.comment).not.toHaveProperty('authorKey');
     expect(await code(service.approve(outcome.held.id))).toBe('not_found');
     expect(await service.page('art', {})).toMatchObject({ premoderated: true });
@@ -222,9 +246,18 @@ describe('CommentService edits, removals and moderation', () => {
   it('counts one like per reader and publishes only changes', async () => {
     const { service, published } = clocked();
     const { comment } = stored(await service.post('art', input('like me')));
-    expect(await service.like(comment.id, 'reader-0000000001', true)).toMatchObject({ liked: true, comment: { likes: 1, seq: 2 } });
-    expect(await service.like(comment.id, 'reader-0000000001', true)).toMatchObject({ liked: true, comment: { likes: 1, seq: 2 } });
-    expect(await service.like(comment.id, 'reader-0000000001', false)).toMatchObject({ liked: false, comment: { likes: 0, seq: 3 } });
+    expect(await service.like(comment.id, 'reader-0000000001', true)).toMatchObject({
+      liked: true,
+      comment: { likes: 1, seq: 2 },
+    });
+    expect(await service.like(comment.id, 'reader-0000000001', true)).toMatchObject({
+      liked: true,
+      comment: { likes: 1, seq: 2 },
+    });
+    expect(await service.like(comment.id, 'reader-0000000001', false)).toMatchObject({
+      liked: false,
+      comment: { likes: 0, seq: 3 },
+    });
     expect(published.map((m) => m.event)).toEqual(['comment:created', 'comment:updated', 'comment:updated']);
     expect(await code(service.like('y'.repeat(21), 'reader-0000000001', true))).toBe('not_found');
   });

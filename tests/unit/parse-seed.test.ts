@@ -36,9 +36,13 @@ describe('parseSeed on the sample article', () => {
 
   it('keeps bodies exact: emoji, accents, curly quotes, non-breaking hyphens and line breaks', () => {
     const [jasmine, madison, , , eduardo, nancy, matt] = seed.comments;
-    expect(jasmine?.body).toBe("Can't believe Putin's back in Beijing again 😮 it's like déjà vu all over the place 🚀");
+    expect(jasmine?.body).toBe(
+      "Can't believe Putin's back in Beijing again 😮 it's like déjà vu all over the place 🚀",
+    );
     expect(madison?.body.split('\n')).toHaveLength(15);
-    expect(madison?.body.startsWith('The recent summit underscores a deepening of the Sino\u2011Russian economic nexus')).toBe(true);
+    expect(
+      madison?.body.startsWith('The recent summit underscores a deepening of the Sino\u2011Russian economic nexus'),
+    ).toBe(true);
     expect(madison?.body.endsWith('operational details of this multifaceted partnership.')).toBe(true);
     expect(eduardo?.body).toContain('What we\u2019re witnessing');
     expect(nancy?.body).toBe('The trade figures speak louder than rhetoric.');

@@ -16,10 +16,12 @@ const ok = (schema: { safeParse(v: unknown): { success: boolean } }, value: unkn
 
 describe('ArticleIdSchema', () => {
   it('accepts slugs of [A-Za-z0-9._:-] up to 128 chars starting with a letter or digit', () => {
-    for (const id of ['putin-china-visit', 'a', '9', 'news:2024.05_x-y', 'x'.repeat(128)]) expect(ok(ArticleIdSchema, id)).toBe(true);
+    for (const id of ['putin-china-visit', 'a', '9', 'news:2024.05_x-y', 'x'.repeat(128)])
+      expect(ok(ArticleIdSchema, id)).toBe(true);
   });
   it('refuses empty, too long, bad first char, spaces, slashes, unicode, non-strings', () => {
-    for (const id of ['', 'x'.repeat(129), '-a', '.a', 'a b', 'a/b', 'ä', '<script>', 12, null, ['a']]) expect(ok(ArticleIdSchema, id)).toBe(false);
+    for (const id of ['', 'x'.repeat(129), '-a', '.a', 'a b', 'a/b', 'ä', '<script>', 12, null, ['a']])
+      expect(ok(ArticleIdSchema, id)).toBe(false);
   });
 });
 
@@ -35,7 +37,9 @@ describe('NewCommentSchema', () => {
   it('refuses unknown fields at every level', () => {
     expect(ok(NewCommentSchema, { ...valid, extra: 1 })).toBe(false);
     expect(ok(NewCommentSchema, { ...valid, author: { name: 'Ann', email: 'a@b' } })).toBe(false);
-    expect(ok(NewCommentSchema, JSON.parse('{"author":{"name":"Ann"},"body":"x","__proto__":{"admin":true}}'))).toBe(false);
+    expect(ok(NewCommentSchema, JSON.parse('{"author":{"name":"Ann"},"body":"x","__proto__":{"admin":true}}'))).toBe(
+      false,
+    );
   });
 
   it('enforces lengths after trimming', () => {
@@ -68,7 +72,14 @@ describe('NewCommentSchema', () => {
   });
 
   it('refuses wrong types', () => {
-    for (const bad of [null, [], 'text', { author: 'Ann', body: 'x' }, { author: { name: 1 }, body: 'x' }, { author: { name: 'A' }, body: ['x'] }]) {
+    for (const bad of [
+      null,
+      [],
+      'text',
+      { author: 'Ann', body: 'x' },
+      { author: { name: 1 }, body: 'x' },
+      { author: { name: 'A' }, body: ['x'] },
+    ]) {
       expect(ok(NewCommentSchema, bad)).toBe(false);
     }
   });
@@ -83,15 +94,28 @@ describe('socket payload schemas', () => {
   it('subscribe takes a non-negative integer since', () => {
     expect(ok(SubscribePayloadSchema, { articleId: 'a' })).toBe(true);
     expect(ok(SubscribePayloadSchema, { articleId: 'a', since: 0 })).toBe(true);
-    for (const since of [-1, 1.5, '3', null, Number.NaN]) expect(ok(SubscribePayloadSchema, { articleId: 'a', since })).toBe(false);
+    for (const since of [-1, 1.5, '3', null, Number.NaN])
+      expect(ok(SubscribePayloadSchema, { articleId: 'a', since })).toBe(false);
   });
 });
 
 describe('query schemas', () => {
   it('parses limit, cursor and order from strings', () => {
-    expect(PageQuerySchema.parse({ limit: '10', before: '42', order: 'oldest' })).toEqual({ limit: 10, before: '42', order: 'oldest' });
+    expect(PageQuerySchema.parse({ limit: '10', before: '42', order: 'oldest' })).toEqual({
+      limit: 10,
+      before: '42',
+      order: 'oldest',
+    });
     expect(PageQuerySchema.parse({ order: 'top', before: '30' })).toEqual({ order: 'top', before: '30' });
-    for (const q of [{ limit: '0' }, { limit: '101' }, { limit: '-1' }, { limit: ['1', '2'] }, { before: 'abc' }, { order: 'best' }, { other: '1' }]) {
+    for (const q of [
+      { limit: '0' },
+      { limit: '101' },
+      { limit: '-1' },
+      { limit: ['1', '2'] },
+      { before: 'abc' },
+      { order: 'best' },
+      { other: '1' },
+    ]) {
       expect(ok(PageQuerySchema, q), JSON.stringify(q)).toBe(false);
     }
   });
@@ -102,7 +126,18 @@ describe('query schemas', () => {
 
 describe('CommentSchema', () => {
   it('accepts a stored comment and refuses one without seq', () => {
-    const comment = { id: 'a'.repeat(21), articleId: 'x', parentId: null, author: { name: 'A' }, body: 'b', createdAt: '2024-05-17T20:41:00.000Z', editedAt: null, status: 'visible', seq: 1, likes: 0 };
+    const comment = {
+      id: 'a'.repeat(21),
+      articleId: 'x',
+      parentId: null,
+      author: { name: 'A' },
+      body: 'b',
+      createdAt: '2024-05-17T20:41:00.000Z',
+      editedAt: null,
+      status: 'visible',
+      seq: 1,
+      likes: 0,
+    };
     expect(ok(CommentSchema, comment)).toBe(true);
     expect(ok(CommentSchema, { ...comment, likes: -1 })).toBe(false);
     expect(ok(CommentSchema, { ...comment, seq: 0 })).toBe(false);

@@ -16,19 +16,32 @@ describe('widget link detection', () => {
 
   it('leaves trailing punctuation and unbalanced brackets out of the link, balanced ones in', () => {
     expect(links('(see https://example.com/x).')[0]?.text).toBe('https://example.com/x');
-    expect(links('Wiki: https://en.wikipedia.org/wiki/Pipeline_(disambiguation)!')[0]?.text).toBe('https://en.wikipedia.org/wiki/Pipeline_(disambiguation)');
+    expect(links('Wiki: https://en.wikipedia.org/wiki/Pipeline_(disambiguation)!')[0]?.text).toBe(
+      'https://en.wikipedia.org/wiki/Pipeline_(disambiguation)',
+    );
     expect(links('“https://example.com/quoted”')[0]?.text).toBe('https://example.com/quoted');
     expect(links('https://example.com/end...')[0]?.text).toBe('https://example.com/end');
   });
 
   it('never links other schemes, look-alike hosts with credentials, or scheme-less text', () => {
-    for (const text of ['javascript:alert(1)', 'JAVASCRIPT:alert(1)//http://x', 'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox', 'ftp://example.com/file', 'www.example.com', 'mailto:a@example.com', 'https://bank.example@evil.example/login']) {
+    for (const text of [
+      'javascript:alert(1)',
+      'JAVASCRIPT:alert(1)//http://x',
+      'data:text/html,<script>alert(1)</script>',
+      'vbscript:msgbox',
+      'ftp://example.com/file',
+      'www.example.com',
+      'mailto:a@example.com',
+      'https://bank.example@evil.example/login',
+    ]) {
       const found = links(text);
       for (const link of found) expect(['http:', 'https:']).toContain(new URL(link.href).protocol);
       if (!text.includes('//http://')) expect(found).toEqual([]);
     }
     // Text before an embedded http URL stays text; only the http part links.
-    expect(links('javascript:http://example.com')).toEqual([{ kind: 'link', text: 'http://example.com', href: 'http://example.com/' }]);
+    expect(links('javascript:http://example.com')).toEqual([
+      { kind: 'link', text: 'http://example.com', href: 'http://example.com/' },
+    ]);
     expect(splitLinks('javascript:http://example.com')[0]).toEqual({ kind: 'text', text: 'javascript:' });
   });
 

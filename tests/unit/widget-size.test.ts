@@ -11,7 +11,9 @@ describe('widget.js size', () => {
     const gzipped = gzippedSize(bytes);
     console.info(`widget.js: ${(bytes.length / 1024).toFixed(1)} KB, ${(gzipped / 1024).toFixed(1)} KB gzipped`);
     expect(gzipped).toBeGreaterThan(0);
-    expect(gzipped, `widget.js is ${gzipped} bytes gzipped; the budget is ${GZIP_BUDGET_BYTES}`).toBeLessThanOrEqual(GZIP_BUDGET_BYTES);
+    expect(gzipped, `widget.js is ${gzipped} bytes gzipped; the budget is ${GZIP_BUDGET_BYTES}`).toBeLessThanOrEqual(
+      GZIP_BUDGET_BYTES,
+    );
   });
 
   it('is one self-contained script: no imports, no eval, no HTML parsing of data', () => {

@@ -50,7 +50,18 @@ class FakeServer {
 
   create(body: string, parentId: string | null = null): Comment {
     const id = `id${String(++this.#ids).padStart(19, '0')}`;
-    const comment: Comment = { id, articleId: 'art', parentId, author: { name: 'Ann' }, body, createdAt: new Date(Date.UTC(2024, 0, 1, 0, this.#ids)).toISOString(), editedAt: null, status: 'visible', seq: ++this.lastSeq, likes: 0 };
+    const comment: Comment = {
+      id,
+      articleId: 'art',
+      parentId,
+      author: { name: 'Ann' },
+      body,
+      createdAt: new Date(Date.UTC(2024, 0, 1, 0, this.#ids)).toISOString(),
+      editedAt: null,
+      status: 'visible',
+      seq: ++this.lastSeq,
+      likes: 0,
+    };
     this.comments.set(id, comment);
     return comment;
   }
@@ -72,7 +83,9 @@ class FakeServer {
       page: async (order: SortOrder): Promise<CommentPage> => {
         this.pageCalls++;
         const all = [...this.comments.values()];
-        const tops = all.filter((c) => c.parentId === null).sort((a, b) => (order === 'newest' ? b.seq - a.seq : a.seq - b.seq));
+        const tops = all
+          .filter((c) => c.parentId === null)
+          .sort((a, b) => (order === 'newest' ? b.seq - a.seq : a.seq - b.seq));
         const comments = tops.flatMap((top) => [top, ...all.filter((c) => c.parentId === top.id)]);
         return { articleId: 'art', lastSeq: this.lastSeq, comments, next: null, locked: false, premoderated: false };
       },
@@ -94,11 +107,17 @@ function setup(server: FakeServer, transport: FeedTransport = server.transport()
   const fresh: Comment[] = [];
   const states: LiveState[] = [];
   const failures: string[] = [];
-  const feed = new ArticleFeed('art', 'newest', transport, {
-    changed: (added) => fresh.push(...added),
-    liveState: (state) => states.push(state),
-    failed: (error, during) => failures.push(`${during}:${error.code}`),
-  }, { retryDelayMs: 5 });
+  const feed = new ArticleFeed(
+    'art',
+    'newest',
+    transport,
+    {
+      changed: (added) => fresh.push(...added),
+      liveState: (state) => states.push(state),
+      failed: (error, during) => failures.push(`${during}:${error.code}`),
+    },
+    { retryDelayMs: 5 },
+  );
   return { feed, fresh, states, failures };
 }
 

@@ -21,7 +21,8 @@ function comment(minute: number, parentId: string | null = null, extra: Partial<
   };
 }
 
-const shape = <T extends ThreadItem>(rows: Array<{ item: T; depth: number; replyTo: string | null }>) => rows.map((row) => [row.item.id, row.depth, row.replyTo]);
+const shape = <T extends ThreadItem>(rows: Array<{ item: T; depth: number; replyTo: string | null }>) =>
+  rows.map((row) => [row.item.id, row.depth, row.replyTo]);
 
 describe('widget thread building', () => {
   it('lists top-level comments newest first, each followed by its replies oldest first', () => {
@@ -48,7 +49,14 @@ describe('widget thread building', () => {
     for (let i = 0; i < 5; i++) chain.push(comment(2 + i, chain.at(-1)!.id));
     const rows = buildThread(chain, { order: 'newest', boundary: null });
     expect(rows.map((row) => row.depth)).toEqual([0, 1, 2, 3, 3, 3]);
-    expect(rows.map((row) => row.replyTo)).toEqual([null, null, null, null, chain[3]!.author.name, chain[4]!.author.name]);
+    expect(rows.map((row) => row.replyTo)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      chain[3]!.author.name,
+      chain[4]!.author.name,
+    ]);
   });
 
   it('keeps replies under their parent even when a newer top-level comment arrives between them', () => {
@@ -74,7 +82,11 @@ describe('widget thread building', () => {
     const orphan = comment(2, 'x'.repeat(21));
     const held = comment(3);
     const heldReply = comment(4, held.id);
-    const rows = buildThread([a, orphan, held, heldReply, a], { order: 'newest', boundary: null, hidden: new Set([held.id]) });
+    const rows = buildThread([a, orphan, held, heldReply, a], {
+      order: 'newest',
+      boundary: null,
+      hidden: new Set([held.id]),
+    });
     expect(rows.map((row) => row.item.id)).toEqual([a.id]);
   });
 
@@ -86,7 +98,11 @@ describe('widget thread building', () => {
     // Oldest first with boundary 2: a new comment (5) stays on the last page unless it is the reader's.
     const oldest = buildThread(tops, { order: 'oldest', boundary: tops[1]! });
     expect(oldest.map((row) => row.item.id)).toEqual([tops[0]!.id, tops[1]!.id]);
-    const withOwn = buildThread(tops, { order: 'oldest', boundary: tops[1]!, alwaysShow: (item) => item.id === tops[4]!.id });
+    const withOwn = buildThread(tops, {
+      order: 'oldest',
+      boundary: tops[1]!,
+      alwaysShow: (item) => item.id === tops[4]!.id,
+    });
     expect(withOwn.map((row) => row.item.id)).toEqual([tops[0]!.id, tops[1]!.id, tops[4]!.id]);
   });
 
@@ -122,7 +138,11 @@ describe('widget comment store', () => {
     const b1 = comment(5, b.id, { likes: 9 });
     const b2 = comment(6, b.id);
     const likes = new Map([a, b, c, d, b1, b2].map((item) => [item.id, item.likes]));
-    const rows = buildThread([a, b, c, d, b2, b1], { order: 'top', boundary: null, rank: (item) => likes.get(item.id) ?? 0 });
+    const rows = buildThread([a, b, c, d, b2, b1], {
+      order: 'top',
+      boundary: null,
+      rank: (item) => likes.get(item.id) ?? 0,
+    });
     expect(shape(rows)).toEqual([
       [b.id, 0, null],
       [b1.id, 1, null],
@@ -132,7 +152,11 @@ describe('widget comment store', () => {
       [d.id, 0, null],
     ]);
     // Without a rank every thread ties: newest first.
-    expect(buildThread([a, b, c], { order: 'top', boundary: null }).map((row) => row.item.id)).toEqual([c.id, b.id, a.id]);
+    expect(buildThread([a, b, c], { order: 'top', boundary: null }).map((row) => row.item.id)).toEqual([
+      c.id,
+      b.id,
+      a.id,
+    ]);
   });
 
   it('shows only the top pages loaded so far: threads ranked below the boundary wait, except the reader’s own', () => {
@@ -143,7 +167,12 @@ describe('widget comment store', () => {
     const rank = (item: ThreadItem) => (item as Comment).likes;
     const rows = buildThread([high, boundary, tieOlder, low], { order: 'top', boundary, rank });
     expect(rows.map((row) => row.item.id)).toEqual([high.id, boundary.id]);
-    const withOwn = buildThread([high, boundary, tieOlder, low], { order: 'top', boundary, rank, alwaysShow: (item) => item.id === low.id });
+    const withOwn = buildThread([high, boundary, tieOlder, low], {
+      order: 'top',
+      boundary,
+      rank,
+      alwaysShow: (item) => item.id === low.id,
+    });
     expect(withOwn.map((row) => row.item.id)).toEqual([high.id, boundary.id, low.id]);
   });
 
