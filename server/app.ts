@@ -66,7 +66,8 @@ export interface AppOverrides {
   logger?: Logger;
 }
 
-async function createFanOut(config: Config, logger: Logger, metrics: Metrics): Promise<FanOut> {
+/** The fan-out the configuration selects (Redis when REDIS_URL is set); also used by the import CLI to reach running instances. */
+export async function createFanOut(config: Config, logger: Logger, metrics: Metrics): Promise<FanOut> {
   if (!config.redisUrl) return new MemoryFanOut();
   const { publisher, subscriber } = createRedisClients(config.redisUrl);
   const counters = {

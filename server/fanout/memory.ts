@@ -1,5 +1,6 @@
-import type { ArticleId, ArticleState } from '../../shared/schemas.ts';
+import type { ArticleHead, ArticleId, ArticleState } from '../../shared/schemas.ts';
 import type {
+  ArticleHeadListener,
   ArticleStateListener,
   FanOut,
   FanOutListener,
@@ -23,6 +24,7 @@ export interface MemoryFanOutLogger {
 export class MemoryFanOut implements FanOut {
   private listener: FanOutListener | null = null;
   private stateListener: ArticleStateListener | null = null;
+  private headListener: ArticleHeadListener | null = null;
   private feedListener: FeedListener | null = null;
   private closed = false;
 
@@ -54,6 +56,16 @@ export class MemoryFanOut implements FanOut {
 
   onArticleState(listener: ArticleStateListener): void {
     this.stateListener = listener;
+  }
+
+  /** Delivers before returning; never rejects. */
+  publishArticleHead(head: ArticleHead): Promise<void> {
+    if (!this.closed && this.headListener) this.safely(() => this.headListener?.(head), 'article:head', head.articleId);
+    return Promise.resolve();
+  }
+
+  onArticleHead(listener: ArticleHeadListener): void {
+    this.headListener = listener;
   }
 
   /** Delivers before returning; never rejects. */
@@ -107,6 +119,7 @@ export class MemoryFanOut implements FanOut {
     this.closed = true;
     this.listener = null;
     this.stateListener = null;
+    this.headListener = null;
     this.feedListener = null;
     return Promise.resolve();
   }

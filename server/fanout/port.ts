@@ -1,4 +1,4 @@
-import type { ArticleId, ArticleState, Comment } from '../../shared/schemas.ts';
+import type { ArticleHead, ArticleId, ArticleState, Comment } from '../../shared/schemas.ts';
 import type { CommentEvent } from '../../shared/events.ts';
 import type { HeldResolved, ModeratedComment, ModeratedHeld } from '../../shared/moderation.ts';
 
@@ -26,6 +26,7 @@ export type FeedMessage =
 
 export type FeedListener = (message: FeedMessage) => void;
 export type ArticleStateListener = (state: ArticleState) => void;
+export type ArticleHeadListener = (head: ArticleHead) => void;
 
 /** `up`: connected to every instance; `down`: only this instance is reached; `local`: single-instance mode. */
 export type FanOutState = 'local' | 'up' | 'down';
@@ -56,6 +57,13 @@ export interface FanOut {
    */
   publishArticleState(state: ArticleState): Promise<void>;
   onArticleState(listener: ArticleStateListener): void;
+  /**
+   * The article changed without per-comment pushes (an import): delivered like an article state, so
+   * each instance tells the article's subscribers its `article:head` (they catch up by `since`) and
+   * recounts it for `count:changed`.
+   */
+  publishArticleHead(head: ArticleHead): Promise<void>;
+  onArticleHead(listener: ArticleHeadListener): void;
   /**
    * Delivers a moderator-feed message to this instance's feed listener at once, then to every other
    * instance subscribed to the feed. Same delivery guarantees as `publish`; never rejects.

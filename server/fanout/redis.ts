@@ -2,10 +2,18 @@ import { Redis, type RedisOptions } from 'ioredis';
 import * as z from 'zod/mini';
 import { COMMENT_EVENTS } from '../../shared/events.ts';
 import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema } from '../../shared/moderation.ts';
-import { ArticleStateSchema, CommentSchema, type ArticleId, type ArticleState } from '../../shared/schemas.ts';
+import {
+  ArticleHeadSchema,
+  ArticleStateSchema,
+  CommentSchema,
+  type ArticleHead,
+  type ArticleId,
+  type ArticleState,
+} from '../../shared/schemas.ts';
 import { LogThrottle } from '../log-throttle.ts';
 import { withTimeout } from '../with-timeout.ts';
 import type {
+  ArticleHeadListener,
   ArticleStateListener,
   DeliveryInfo,
   FanOut,
@@ -69,6 +77,15 @@ export const WireStateMessageSchema = z.object({
   state: ArticleStateSchema,
 });
 export type WireStateMessage = z.infer<typeof WireStateMessageSchema>;
+
+/** An article's new head after a change made without per-comment pushes (an import), on the article's channel. */
+export const WireHeadMessageSchema = z.object({
+  v: z.literal(1),
+  origin: z.string().check(z.minLength(1)),
+  event: z.literal('article:head'),
+  head: ArticleHeadSchema,
+});
+export type WireHeadMessage = z.infer<typeof WireHeadMessageSchema>;
 
 /** A moderator-feed message, on the one feed channel. */
 export const FeedMessageSchema = z.union([
@@ -141,6 +158,7 @@ export class RedisFanOut implements FanOut {
   /** Set while the feed is subscribed; settles when Redis confirmed it (or it was given up). */
   private feedSubscription: Promise<void> | null = null;
   private stateListener: ArticleStateListener | null = null;
+  private headListener: ArticleHeadListener | null = null;
   private feedListener: FeedListener | null = null;
   private readonly logger: FanOutLogger;
   private readonly commandTimeoutMs: number;
@@ -228,6 +246,18 @@ export class RedisFanOut implements FanOut {
 
   onArticleState(listener: ArticleStateListener): void {
     this.stateListener = listener;
+  }
+
+  /** Delivers locally at once, then to other instances subscribed to the article; never rejects. */
+  async publishArticleHead(head: ArticleHead): Promise<void> {
+    this.deliverHead(head);
+    if (this.closed) return;
+    const payload: WireHeadMessage = { v: 1, origin: this.instanceId, event: 'article:head', head };
+    await this.send(this.channelOf(head.articleId), payload, head.articleId, this.counters.published);
+  }
+
+  onArticleHead(listener: ArticleHeadListener): void {
+    this.headListener = listener;
   }
 
   /** Delivers locally at once, then to other instances subscribed to the feed; never rejects. */
@@ -331,6 +361,7 @@ export class RedisFanOut implements FanOut {
     this.closed = true;
     this.listener = null;
     this.stateListener = null;
+    this.headListener = null;
     this.feedListener = null;
     this.resyncListener = null;
     this.subscriber.off('message', this.onRedisMessage);
@@ -404,6 +435,15 @@ export class RedisFanOut implements FanOut {
         return this.drop(channel, 'article id does not match channel', raw.length);
       this.counters.received?.();
       this.deliverState(state.data.state);
+      return;
+    }
+    if ((data as { event?: unknown }).event === 'article:head') {
+      const head = WireHeadMessageSchema.safeParse(data);
+      if (!head.success) return this.drop(channel, `invalid: ${describeIssue(head.error.issues[0])}`, raw.length);
+      if (head.data.head.articleId !== articleId)
+        return this.drop(channel, 'article id does not match channel', raw.length);
+      this.counters.received?.();
+      this.deliverHead(head.data.head);
       return;
     }
     const parsed = WireMessageSchema.safeParse(data);
@@ -483,6 +523,15 @@ export class RedisFanOut implements FanOut {
       this.stateListener(state);
     } catch (err) {
       this.logger.error({ err, event: 'article:updated', articleId: state.articleId }, 'fan-out listener threw');
+    }
+  }
+
+  private deliverHead(head: ArticleHead): void {
+    if (this.closed || !this.headListener) return;
+    try {
+      this.headListener(head);
+    } catch (err) {
+      this.logger.error({ err, event: 'article:head', articleId: head.articleId }, 'fan-out listener threw');
     }
   }
 

@@ -184,6 +184,11 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
   });
 
   fanout.onArticleState((state) => io.to(articleRoom(state.articleId)).emit('article:updated', state));
+  // An import wrote the article without per-comment pushes: readers catch up by `since`, counts are read again.
+  fanout.onArticleHead((head) => {
+    io.to(articleRoom(head.articleId)).emit('article:head', head);
+    liveCounts.changed(head.articleId);
+  });
   fanout.onFeed((message) => {
     // Most of the time nobody here moderates: skip encoding a packet for an empty room.
     if (!io.of('/').adapter.rooms.has(MODERATORS_ROOM)) return;

@@ -29,6 +29,13 @@
  * measured on SQLite they cost about a third of a post's CPU (every insert and like updates them),
  * while the reads they served are rare and sort one article's top-level comments, or, for the feed
  * across articles, take the newest N in one pass.
+ *
+ * Version 4 (import and export, docs/import-export.md):
+ * - `import_sources` records where an imported comment came from: one row per (format, id in that
+ *   format), pointing at the comment (stored or held; the id survives approval). Imports give each
+ *   source record a deterministic id, so a re-run finds it by id and adds nothing twice.
+ * - `import_jobs` holds the admin API's import jobs (a JSON document per job, with a heartbeat), so
+ *   any instance behind the balancer can report a job that another instance runs.
  */
 export interface Migration {
   readonly version: number;
@@ -113,6 +120,22 @@ const V3_LEANER_WRITES = `
   DROP INDEX comments_article_created_at_idx;
 `;
 
+/** Plain SQL that SQLite and PostgreSQL both accept. */
+const V4_IMPORT_EXPORT = `
+  CREATE TABLE import_sources (
+    source_format TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    comment_id TEXT NOT NULL,
+    PRIMARY KEY (source_format, source_id)
+  );
+  CREATE INDEX import_sources_comment_idx ON import_sources (comment_id);
+  CREATE TABLE import_jobs (
+    id TEXT PRIMARY KEY,
+    updated_at TEXT NOT NULL,
+    data TEXT NOT NULL
+  );
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
@@ -122,6 +145,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: V3_LEANER_WRITES,
     postgres: V3_LEANER_WRITES,
   },
+  { version: 4, name: 'import sources and jobs', sqlite: V4_IMPORT_EXPORT, postgres: V4_IMPORT_EXPORT },
 ];
 
 /** The schema version a fully migrated store is at. */

@@ -1,4 +1,5 @@
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
+import type { CommentSource, NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import type { ArticleId, Comment, SortOrder } from '../../shared/schemas.ts';
 
 /** What the comment service hands to a store for a new comment; already validated and normalised. */
@@ -80,6 +81,42 @@ export interface ChangePage {
   comments: Comment[];
   /** More than `limit` comments changed since `since`: `comments` is empty and the client should reload. */
   reset: boolean;
+}
+
+/** One comment an import writes, validated and normalised by the importer (server/import/). */
+export interface ImportedCommentRecord {
+  /** Deterministic per source record (server/import/ids.ts), or the id a native export carries. */
+  id: string;
+  /** A comment of the same article stored before, or earlier in the same batch (held comments cannot be parents). */
+  parentId: string | null;
+  authorName: string;
+  authorKey: string | null;
+  /** Empty for a removed comment. */
+  body: string;
+  /** The body a moderator's removal keeps for restore; null otherwise. */
+  originalBody: string | null;
+  createdAt: string;
+  editedAt: string | null;
+  /** `held`: into the pre-moderation queue, no seq. */
+  status: 'visible' | 'removed' | 'held';
+  removedBy: RemovedBy | null;
+  likes: number;
+  /** A native restore's seq and createdSeq, kept when `keepSeq` is given and the seq is free in the article. */
+  seq: number | null;
+  createdSeq: number | null;
+  source: CommentSource | null;
+}
+
+/** The outcome of `importComments`. */
+export interface ImportBatchResult {
+  /** Stored or held now. */
+  inserted: number;
+  /** Ids already there (stored or held): nothing written for them. */
+  existing: string[];
+  /** Ids not written because their parent is not a stored comment of the article. */
+  orphaned: string[];
+  /** The article's latest seq after the batch. */
+  lastSeq: number;
 }
 
 /** A failure of the store itself (unreachable, locked, timed out): the service answers `unavailable`. */
@@ -204,6 +241,36 @@ export interface CommentStore {
   lastSeq(articleId: ArticleId): Promise<number>;
   /** Number of visible comments per article; every requested id is present (0 when none). */
   counts(articleIds: readonly ArticleId[]): Promise<Record<ArticleId, number>>;
+  /**
+   * Writes imported comments of one article in one transaction, in the order given (parents first).
+   * A record whose id is already stored or held is left alone (`existing`); one whose parent is not a
+   * stored comment of the article is skipped (`orphaned`). Stored records take the article's next seq
+   * each (seq = createdSeq), in order; with `keepSeq` (a native restore) a record keeps its own seq and
+   * createdSeq when that seq is free in the article, and the article's latest seq is raised to at least
+   * `keepSeq.lastSeq`. Held records take no seq. Sources are recorded. Publishes nothing.
+   */
+  importComments(
+    articleId: ArticleId,
+    records: readonly ImportedCommentRecord[],
+    options?: { keepSeq?: { lastSeq: number } },
+  ): Promise<ImportBatchResult>;
+  /**
+   * Renumbers the article's `createdSeq` (the order of pages, not a seq: no seq is taken) so that it
+   * follows `createdAt`: used after an import added comments older than ones the article already had.
+   */
+  reorderByTime(articleId: ArticleId): Promise<void>;
+  /** The ids among `ids` that are stored or held. */
+  existingIds(ids: readonly string[]): Promise<Set<string>>;
+  /** Every article with comments, held comments or settings: its latest seq and settings, by id. */
+  exportArticles(): Promise<NativeArticle[]>;
+  /** The article's stored comments in createdSeq order, after `afterCreatedSeq`, at most `limit`. */
+  exportComments(articleId: ArticleId, afterCreatedSeq: number, limit: number): Promise<NativeComment[]>;
+  /** Held comments of every article, oldest first, after the (createdAt, id) given, at most `limit`. */
+  exportHeld(after: { createdAt: string; id: string } | null, limit: number): Promise<NativeComment[]>;
+  /** Saves an import job's document (JSON) with its heartbeat time; replaces an earlier one. */
+  putImportJob(id: string, updatedAt: string, data: string): Promise<void>;
+  /** An import job's document, or null. */
+  getImportJob(id: string): Promise<string | null>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,15 +1,25 @@
 import { DatabaseError, Pool, type PoolClient, type PoolConfig } from 'pg';
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
+import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import type { ArticleId, Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
 import {
+  EXPORT_ARTICLES_SQL,
+  EXPORT_SOURCE_COLUMNS,
+  NO_TOKEN_HASH,
   toBan,
   toComment,
   toHeld,
   toModerated,
+  toNative,
+  toNativeArticle,
+  toNativeHeld,
   withReplies,
   type BanRow,
   type CommentRow,
+  type ExportArticleRow,
+  type ExportHeldRow,
+  type ExportRow,
   type HeldRow,
 } from './rows.ts';
 import {
@@ -20,6 +30,8 @@ import {
   type ChangePage,
   type ChangeResult,
   type CommentRecord,
+  type ImportBatchResult,
+  type ImportedCommentRecord,
   type CommentStore,
   type CreateResult,
   type NewCommentRecord,
@@ -351,6 +363,56 @@ const REPLIES_OF_SQL = `
   SELECT ${COMMENT_COLUMNS} FROM comments
   WHERE article_id = $1 AND root_id = ANY($2::text[])
   ORDER BY created_seq ASC`;
+
+/**
+ * An import batch locks the article's row first (taking or creating it, and raising its last_seq for a
+ * native restore), so seqs are taken under the same lock posts take; the batch's rows are then written
+ * with one statement per table from a JSON array.
+ */
+const IMPORT_LOCK_SQL = `
+  INSERT INTO articles AS a (article_id, last_seq) VALUES ($1, $2)
+  ON CONFLICT (article_id) DO UPDATE SET last_seq = GREATEST(a.last_seq, EXCLUDED.last_seq)
+  RETURNING last_seq`;
+const IMPORT_EXISTING_SQL = `
+  SELECT id FROM comments WHERE id = ANY($1::text[]) UNION ALL SELECT id FROM held_comments WHERE id = ANY($1::text[])`;
+const IMPORT_PARENTS_SQL = 'SELECT id, root_id FROM comments WHERE article_id = $1 AND id = ANY($2::text[])';
+const IMPORT_SEQS_TAKEN_SQL = 'SELECT seq FROM comments WHERE article_id = $1 AND seq = ANY($2::int[])';
+const IMPORT_COMMENTS_SQL = `
+  INSERT INTO comments
+    (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq,
+     client_id, author_token_hash, author_key, likes, removed_by, original_body)
+  SELECT id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq,
+    NULL, '${NO_TOKEN_HASH}', author_key, likes, removed_by, original_body
+  FROM jsonb_to_recordset($1::jsonb) AS x(id text, article_id text, parent_id text, root_id text, author_name text,
+    body text, created_at text, edited_at text, status text, seq int, created_seq int, author_key text, likes int,
+    removed_by text, original_body text)`;
+const IMPORT_HELD_SQL = `
+  INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
+  SELECT id, article_id, parent_id, author_name, body, created_at, NULL, '${NO_TOKEN_HASH}', author_key
+  FROM jsonb_to_recordset($1::jsonb) AS x(id text, article_id text, parent_id text, author_name text, body text,
+    created_at text, author_key text)`;
+const IMPORT_SOURCES_SQL = `
+  INSERT INTO import_sources (source_format, source_id, comment_id)
+  SELECT source_format, source_id, comment_id FROM jsonb_to_recordset($1::jsonb) AS x(source_format text, source_id text, comment_id text)
+  ON CONFLICT DO NOTHING`;
+const SET_LAST_SEQ_SQL = 'UPDATE articles SET last_seq = $2 WHERE article_id = $1';
+const REORDER_SQL = `
+  UPDATE comments c SET created_seq = o.n
+  FROM (SELECT id, row_number() OVER (ORDER BY created_at, created_seq, id) AS n FROM comments WHERE article_id = $1) o
+  WHERE c.id = o.id AND c.created_seq <> o.n`;
+const EXPORT_COMMENTS_SQL = `
+  SELECT ${prefixed('c')}, ${EXPORT_SOURCE_COLUMNS} FROM comments c
+  LEFT JOIN import_sources s ON s.comment_id = c.id
+  WHERE c.article_id = $1 AND c.created_seq > $2 ORDER BY c.created_seq LIMIT $3`;
+const EXPORT_HELD_SQL = `
+  SELECT h.id, h.article_id, h.parent_id, h.author_name, h.body, h.created_at, h.author_key, ${EXPORT_SOURCE_COLUMNS}
+  FROM held_comments h LEFT JOIN import_sources s ON s.comment_id = h.id
+  WHERE (h.created_at, h.id) > ($1, $2) ORDER BY h.created_at, h.id LIMIT $3`;
+const PUT_JOB_SQL = `
+  INSERT INTO import_jobs (id, updated_at, data) VALUES ($1, $2, $3)
+  ON CONFLICT (id) DO UPDATE SET updated_at = EXCLUDED.updated_at, data = EXCLUDED.data`;
+/** Tries of an import batch that lost a race on a comment id to a concurrent import (the retry finds it stored). */
+const IMPORT_ATTEMPTS = 3;
 
 /**
  * The scale-out CommentStore: PostgreSQL through a pg Pool, shared by any number of instances.
@@ -716,6 +778,72 @@ export class PostgresCommentStore implements CommentStore {
     });
   }
 
+  async importComments(
+    articleId: ArticleId,
+    records: readonly ImportedCommentRecord[],
+    options: { keepSeq?: { lastSeq: number } } = {},
+  ): Promise<ImportBatchResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#guard(() =>
+          this.#inTransaction('BEGIN', (client) => importBatch(client, articleId, records, options.keepSeq)),
+        );
+      } catch (error) {
+        const lostRace = error instanceof DatabaseError && error.code === '23505';
+        if (!lostRace || attempt >= IMPORT_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async reorderByTime(articleId: ArticleId): Promise<void> {
+    await this.#guard(() =>
+      this.#inTransaction('BEGIN', async (client) => {
+        // Renumbering a long thread touches every row of it: allow more than one post's statement budget.
+        await client.query("SET LOCAL statement_timeout = '60s'");
+        await client.query(REORDER_SQL, [articleId]);
+      }),
+    );
+  }
+
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.#guard(
+      async () =>
+        new Set((await this.#pool.query<{ id: string }>(IMPORT_EXISTING_SQL, [ids])).rows.map((row) => row.id)),
+    );
+  }
+
+  async exportArticles(): Promise<NativeArticle[]> {
+    return this.#guard(async () =>
+      (await this.#pool.query<ExportArticleRow>(EXPORT_ARTICLES_SQL)).rows.map(toNativeArticle),
+    );
+  }
+
+  async exportComments(articleId: ArticleId, afterCreatedSeq: number, limit: number): Promise<NativeComment[]> {
+    return this.#guard(async () =>
+      (await this.#pool.query<ExportRow>(EXPORT_COMMENTS_SQL, [articleId, afterCreatedSeq, limit])).rows.map(toNative),
+    );
+  }
+
+  async exportHeld(after: { createdAt: string; id: string } | null, limit: number): Promise<NativeComment[]> {
+    return this.#guard(async () =>
+      (
+        await this.#pool.query<ExportHeldRow>(EXPORT_HELD_SQL, [after?.createdAt ?? '', after?.id ?? '', limit])
+      ).rows.map(toNativeHeld),
+    );
+  }
+
+  async putImportJob(id: string, updatedAt: string, data: string): Promise<void> {
+    await this.#guard(() => this.#pool.query(PUT_JOB_SQL, [id, updatedAt, data]));
+  }
+
+  async getImportJob(id: string): Promise<string | null> {
+    return this.#guard(
+      async () =>
+        (await this.#pool.query<{ data: string }>('SELECT data FROM import_jobs WHERE id = $1', [id])).rows[0]?.data ??
+        null,
+    );
+  }
+
   async ping(): Promise<void> {
     await this.#guard(() => this.#pool.query('SELECT 1'));
   }
@@ -831,6 +959,97 @@ export class PostgresCommentStore implements CommentStore {
       throw toStoreError(error);
     }
   }
+}
+
+/** One import batch inside its transaction (see IMPORT_LOCK_SQL): the same rules as the SQLite store's, in a few statements. */
+async function importBatch(
+  client: PoolClient,
+  articleId: string,
+  records: readonly ImportedCommentRecord[],
+  keepSeq: { lastSeq: number } | undefined,
+): Promise<ImportBatchResult> {
+  const locked = (await client.query<{ last_seq: number }>(IMPORT_LOCK_SQL, [articleId, keepSeq?.lastSeq ?? 0]))
+    .rows[0];
+  let lastSeq = locked?.last_seq ?? 0;
+  const startSeq = lastSeq;
+  const ids = records.map((record) => record.id);
+  const existing = new Set((await client.query<{ id: string }>(IMPORT_EXISTING_SQL, [ids])).rows.map((row) => row.id));
+  const outsideParents = [...new Set(records.flatMap((record) => (record.parentId !== null ? [record.parentId] : [])))];
+  const roots = new Map<string, string>();
+  for (const row of (
+    await client.query<{ id: string; root_id: string | null }>(IMPORT_PARENTS_SQL, [articleId, outsideParents])
+  ).rows)
+    roots.set(row.id, row.root_id ?? row.id);
+  const taken = keepSeq
+    ? new Set(
+        (
+          await client.query<{ seq: number }>(IMPORT_SEQS_TAKEN_SQL, [
+            articleId,
+            records.flatMap((record) => (record.seq !== null ? [record.seq] : [])),
+          ])
+        ).rows.map((row) => row.seq),
+      )
+    : new Set<number>();
+  const result: ImportBatchResult = { inserted: 0, existing: [], orphaned: [], lastSeq };
+  const stored: object[] = [];
+  const held: object[] = [];
+  const sources: object[] = [];
+  for (const record of records) {
+    if (existing.has(record.id)) {
+      result.existing.push(record.id);
+      continue;
+    }
+    let rootId: string | null = null;
+    if (record.parentId !== null) {
+      const root = roots.get(record.parentId);
+      if (root === undefined) {
+        result.orphaned.push(record.id);
+        continue;
+      }
+      rootId = root;
+    }
+    const common = {
+      id: record.id,
+      article_id: articleId,
+      parent_id: record.parentId,
+      author_name: record.authorName,
+      body: record.body,
+      created_at: record.createdAt,
+      author_key: record.authorKey,
+    };
+    if (record.status === 'held') {
+      held.push(common);
+    } else {
+      const kept = keepSeq !== undefined && record.seq !== null && record.createdSeq !== null && !taken.has(record.seq);
+      const seq = kept && record.seq !== null ? record.seq : ++lastSeq;
+      if (kept) taken.add(seq);
+      // A kept seq is never above the head (the exporter's header says so; a file that disagrees still yields a gapless head).
+      lastSeq = Math.max(lastSeq, seq);
+      stored.push({
+        ...common,
+        root_id: rootId,
+        edited_at: record.editedAt,
+        status: record.status,
+        seq,
+        created_seq: kept && record.createdSeq !== null ? record.createdSeq : seq,
+        likes: record.likes,
+        removed_by: record.removedBy,
+        original_body: record.originalBody,
+      });
+      // A later record of the batch may reply to this one.
+      roots.set(record.id, rootId ?? record.id);
+    }
+    if (record.source)
+      sources.push({ source_format: record.source.format, source_id: record.source.id, comment_id: record.id });
+    existing.add(record.id);
+    result.inserted += 1;
+  }
+  if (stored.length > 0) await client.query(IMPORT_COMMENTS_SQL, [JSON.stringify(stored)]);
+  if (held.length > 0) await client.query(IMPORT_HELD_SQL, [JSON.stringify(held)]);
+  if (sources.length > 0) await client.query(IMPORT_SOURCES_SQL, [JSON.stringify(sources)]);
+  if (lastSeq !== startSeq) await client.query(SET_LAST_SEQ_SQL, [articleId, lastSeq]);
+  result.lastSeq = lastSeq;
+  return result;
 }
 
 /** Connects to PostgreSQL, applies pending migrations and returns the store. */

@@ -1,4 +1,5 @@
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
+import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import type { Comment, CommentStatus } from '../../shared/schemas.ts';
 
 /**
@@ -97,3 +98,89 @@ export function withReplies(tops: readonly CommentRow[], replies: readonly Comme
   for (const top of tops) comments.push(toComment(top), ...(repliesByRoot.get(top.id) ?? []));
   return comments;
 }
+
+/** A stored comment as the export reads it: with its source, when imported. */
+export interface ExportRow extends CommentRow {
+  source_format: string | null;
+  source_id: string | null;
+}
+
+/** A held comment as the export reads it. */
+export interface ExportHeldRow extends HeldRow {
+  source_format: string | null;
+  source_id: string | null;
+}
+
+export interface ExportArticleRow {
+  article_id: string;
+  last_seq: number;
+  locked: number;
+  premoderated: number;
+}
+
+/** The source columns of the export queries (import_sources joined as `s`). */
+export const EXPORT_SOURCE_COLUMNS = 's.source_format, s.source_id';
+
+/** Every article with comments, held comments or settings (both dialects accept it). */
+export const EXPORT_ARTICLES_SQL = `
+  SELECT ids.article_id, COALESCE(a.last_seq, 0) AS last_seq, COALESCE(st.locked, 0) AS locked,
+    COALESCE(st.premoderated, 0) AS premoderated
+  FROM (SELECT article_id FROM articles UNION SELECT article_id FROM article_settings
+        UNION SELECT article_id FROM held_comments) ids
+  LEFT JOIN articles a ON a.article_id = ids.article_id
+  LEFT JOIN article_settings st ON st.article_id = ids.article_id
+  ORDER BY ids.article_id`;
+
+function sourceOf(row: { source_format: string | null; source_id: string | null }): NativeComment['source'] {
+  return row.source_format === null || row.source_id === null ? null : { format: row.source_format, id: row.source_id };
+}
+
+export function toNativeArticle(row: ExportArticleRow): NativeArticle {
+  return {
+    id: row.article_id,
+    lastSeq: Number(row.last_seq),
+    locked: row.locked === 1,
+    premoderated: row.premoderated === 1,
+  };
+}
+
+export function toNative(row: ExportRow): NativeComment {
+  return {
+    id: row.id,
+    articleId: row.article_id,
+    parentId: row.parent_id,
+    author: { name: row.author_name, key: row.author_key },
+    body: row.body,
+    originalBody: row.original_body,
+    createdAt: row.created_at,
+    editedAt: row.edited_at,
+    status: row.status,
+    removedBy: row.removed_by,
+    likes: row.likes,
+    seq: Number(row.seq),
+    createdSeq: Number(row.created_seq),
+    source: sourceOf(row),
+  };
+}
+
+export function toNativeHeld(row: ExportHeldRow): NativeComment {
+  return {
+    id: row.id,
+    articleId: row.article_id,
+    parentId: row.parent_id,
+    author: { name: row.author_name, key: row.author_key },
+    body: row.body,
+    originalBody: null,
+    createdAt: row.created_at,
+    editedAt: null,
+    status: 'held',
+    removedBy: null,
+    likes: 0,
+    seq: null,
+    createdSeq: null,
+    source: sourceOf(row),
+  };
+}
+
+/** What a held comment imported from another system stores as its token hash: it matches no token. */
+export const NO_TOKEN_HASH = '';

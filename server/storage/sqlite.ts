@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
+import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import type { ArticleId, Comment } from '../../shared/schemas.ts';
 import {
   ClientIdHeldError,
@@ -11,6 +12,8 @@ import {
   type ChangePage,
   type ChangeResult,
   type CommentRecord,
+  type ImportBatchResult,
+  type ImportedCommentRecord,
   type CommentStore,
   type CreateResult,
   type NewCommentRecord,
@@ -21,13 +24,22 @@ import {
 } from './port.ts';
 import { MIGRATIONS } from './migrations.ts';
 import {
+  EXPORT_ARTICLES_SQL,
+  EXPORT_SOURCE_COLUMNS,
+  NO_TOKEN_HASH,
   toBan,
   toComment,
   toHeld,
   toModerated,
+  toNative,
+  toNativeArticle,
+  toNativeHeld,
   withReplies,
   type BanRow,
   type CommentRow,
+  type ExportArticleRow,
+  type ExportHeldRow,
+  type ExportRow,
   type HeldRow,
 } from './rows.ts';
 
@@ -47,6 +59,10 @@ const UNAVAILABLE_CODES: readonly string[] = [
 const COMMENT_COLUMNS =
   'id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, likes, removed_by, original_body, author_key';
 const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key';
+const prefixedColumns = (alias: string): string =>
+  COMMENT_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
 
 interface CountRow {
   article_id: string;
@@ -225,6 +241,8 @@ export class SqliteCommentStore implements CommentStore {
   readonly #likeTx: Database.Transaction<(id: string, readerId: string, liked: boolean) => ChangeResult | null>;
   readonly #approveTx: Database.Transaction<(id: string) => ModeratedComment | null>;
   readonly #settingsTx: Database.Transaction<(articleId: string, patch: Partial<ArticleSettings>) => ArticleSettings>;
+  /** Statements of the rarely used import and export paths, prepared on first use. */
+  readonly #lazy = new Map<string, Statement<unknown[], unknown>>();
 
   /** Opens (creating the file and its directory if missing) and migrates the database at `path`; `:memory:` works. */
   constructor(path: string) {
@@ -509,6 +527,84 @@ export class SqliteCommentStore implements CommentStore {
     });
   }
 
+  async importComments(
+    articleId: ArticleId,
+    records: readonly ImportedCommentRecord[],
+    options: { keepSeq?: { lastSeq: number } } = {},
+  ): Promise<ImportBatchResult> {
+    return this.#guard(() =>
+      this.#db.transaction(() => this.#importInTransaction(articleId, records, options.keepSeq)).immediate(),
+    );
+  }
+
+  async reorderByTime(articleId: ArticleId): Promise<void> {
+    this.#guard(() =>
+      this.#prepared(
+        `WITH ordered AS (
+           SELECT id, ROW_NUMBER() OVER (ORDER BY created_at, created_seq, id) AS n FROM comments WHERE article_id = ?
+         )
+         UPDATE comments SET created_seq = ordered.n FROM ordered
+         WHERE comments.id = ordered.id AND comments.created_seq <> ordered.n`,
+      ).run(articleId),
+    );
+  }
+
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    return this.#guard(() => {
+      const found = new Set<string>();
+      const exists = this.#prepared<[string, string]>(
+        'SELECT EXISTS (SELECT 1 FROM comments WHERE id = ?) OR EXISTS (SELECT 1 FROM held_comments WHERE id = ?)',
+      ).pluck();
+      for (const id of ids) if (exists.get(id, id) === 1) found.add(id);
+      return found;
+    });
+  }
+
+  async exportArticles(): Promise<NativeArticle[]> {
+    return this.#guard(() => this.#prepared<[], ExportArticleRow>(EXPORT_ARTICLES_SQL).all().map(toNativeArticle));
+  }
+
+  async exportComments(articleId: ArticleId, afterCreatedSeq: number, limit: number): Promise<NativeComment[]> {
+    return this.#guard(() =>
+      this.#prepared<[string, number, number], ExportRow>(
+        `SELECT ${prefixedColumns('c')}, ${EXPORT_SOURCE_COLUMNS} FROM comments c
+         LEFT JOIN import_sources s ON s.comment_id = c.id
+         WHERE c.article_id = ? AND c.created_seq > ? ORDER BY c.created_seq LIMIT ?`,
+      )
+        .all(articleId, afterCreatedSeq, limit)
+        .map(toNative),
+    );
+  }
+
+  async exportHeld(after: { createdAt: string; id: string } | null, limit: number): Promise<NativeComment[]> {
+    return this.#guard(() =>
+      this.#prepared<[string, string, number], ExportHeldRow>(
+        `SELECT ${HELD_COLUMNS.split(', ')
+          .map((c) => `h.${c}`)
+          .join(', ')}, ${EXPORT_SOURCE_COLUMNS} FROM held_comments h
+         LEFT JOIN import_sources s ON s.comment_id = h.id
+         WHERE (h.created_at, h.id) > (?, ?) ORDER BY h.created_at, h.id LIMIT ?`,
+      )
+        .all(after?.createdAt ?? '', after?.id ?? '', limit)
+        .map(toNativeHeld),
+    );
+  }
+
+  async putImportJob(id: string, updatedAt: string, data: string): Promise<void> {
+    this.#guard(() =>
+      this.#prepared<[string, string, string]>(
+        `INSERT INTO import_jobs (id, updated_at, data) VALUES (?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, data = excluded.data`,
+      ).run(id, updatedAt, data),
+    );
+  }
+
+  async getImportJob(id: string): Promise<string | null> {
+    return this.#guard(
+      () => this.#prepared<[string], string>('SELECT data FROM import_jobs WHERE id = ?').pluck().get(id) ?? null,
+    );
+  }
+
   async ping(): Promise<void> {
     this.#guard(() => this.#ping.get());
   }
@@ -669,6 +765,108 @@ export class SqliteCommentStore implements CommentStore {
     const row = this.#selectById.get(id);
     if (!row) throw new Error('Approved comment not found after insert');
     return toModerated(row);
+  }
+
+  #importInTransaction(
+    articleId: string,
+    records: readonly ImportedCommentRecord[],
+    keepSeq: { lastSeq: number } | undefined,
+  ): ImportBatchResult {
+    const exists = this.#prepared<[string, string]>(
+      'SELECT EXISTS (SELECT 1 FROM comments WHERE id = ?) OR EXISTS (SELECT 1 FROM held_comments WHERE id = ?)',
+    ).pluck();
+    const seqTaken = this.#prepared<[string, number]>(
+      'SELECT 1 FROM comments WHERE article_id = ? AND seq = ?',
+    ).pluck();
+    const insertComment = this.#prepared(
+      `INSERT INTO comments
+         (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq,
+          client_id, author_token_hash, author_key, likes, removed_by, original_body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
+    );
+    const insertSource = this.#prepared(
+      'INSERT INTO import_sources (source_format, source_id, comment_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    if (keepSeq) {
+      this.#prepared(
+        `INSERT INTO articles (article_id, last_seq) VALUES (?, ?)
+         ON CONFLICT (article_id) DO UPDATE SET last_seq = MAX(articles.last_seq, excluded.last_seq)`,
+      ).run(articleId, keepSeq.lastSeq);
+    }
+    const result: ImportBatchResult = { inserted: 0, existing: [], orphaned: [], lastSeq: 0 };
+    let maxKeptSeq = 0;
+    for (const record of records) {
+      if (exists.get(record.id, record.id) === 1) {
+        result.existing.push(record.id);
+        continue;
+      }
+      let rootId: string | null = null;
+      if (record.parentId !== null) {
+        const parent = this.#selectParent.get(articleId, record.parentId);
+        if (!parent) {
+          result.orphaned.push(record.id);
+          continue;
+        }
+        rootId = parent.root_id ?? parent.id;
+      }
+      if (record.status === 'held') {
+        this.#insertHeld.run(
+          record.id,
+          articleId,
+          record.parentId,
+          record.authorName,
+          record.body,
+          record.createdAt,
+          null,
+          NO_TOKEN_HASH,
+          record.authorKey,
+        );
+      } else {
+        const kept =
+          keepSeq !== undefined &&
+          record.seq !== null &&
+          record.createdSeq !== null &&
+          seqTaken.get(articleId, record.seq) === undefined;
+        const seq = kept && record.seq !== null ? record.seq : this.#nextSeq(articleId);
+        if (kept) maxKeptSeq = Math.max(maxKeptSeq, seq);
+        insertComment.run(
+          record.id,
+          articleId,
+          record.parentId,
+          rootId,
+          record.authorName,
+          record.body,
+          record.createdAt,
+          record.editedAt,
+          record.status,
+          seq,
+          kept && record.createdSeq !== null ? record.createdSeq : seq,
+          NO_TOKEN_HASH,
+          record.authorKey,
+          record.likes,
+          record.removedBy,
+          record.originalBody,
+        );
+      }
+      if (record.source) insertSource.run(record.source.format, record.source.id, record.id);
+      result.inserted += 1;
+    }
+    if (keepSeq && maxKeptSeq > 0) {
+      // A kept seq is never above the head (the exporter's header says so; a file that disagrees still yields a consistent head).
+      this.#prepared('UPDATE articles SET last_seq = MAX(last_seq, ?) WHERE article_id = ?').run(maxKeptSeq, articleId);
+    }
+    result.lastSeq = this.#selectLastSeq.get(articleId) ?? 0;
+    return result;
+  }
+
+  /** A statement of the import and export paths, prepared once. */
+  #prepared<P extends unknown[] = unknown[], R = unknown>(sql: string): Statement<P, R> {
+    let statement = this.#lazy.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#lazy.set(sql, statement);
+    }
+    return statement as unknown as Statement<P, R>;
   }
 
   #nextSeq(articleId: string): number {

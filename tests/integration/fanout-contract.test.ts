@@ -10,7 +10,7 @@ import type { FanOut, FanOutMessage, FanOutState, FeedMessage } from '../../serv
 import { createRedisClients, RedisFanOut, type FanOutLogger } from '../../server/fanout/redis.ts';
 import type { CommentEvent } from '../../shared/events.ts';
 import type { ModeratedComment } from '../../shared/moderation.ts';
-import type { ArticleState, Comment } from '../../shared/schemas.ts';
+import type { ArticleHead, ArticleState, Comment } from '../../shared/schemas.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const slug = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 10);
@@ -21,6 +21,7 @@ interface Node {
   received: FanOutMessage[];
   /** Article states (`article:updated`) delivered. */
   states: ArticleState[];
+  heads: ArticleHead[];
   /** Moderator-feed messages delivered. */
   feed: FeedMessage[];
   resyncs: number;
@@ -52,9 +53,10 @@ interface BusFactory {
 }
 
 function watch(fanOut: FanOut, extra: Partial<Node> = {}): Node {
-  const node: Node = { fanOut, received: [], states: [], feed: [], resyncs: 0, ...extra };
+  const node: Node = { fanOut, received: [], states: [], heads: [], feed: [], resyncs: 0, ...extra };
   fanOut.onMessage((message) => node.received.push(message));
   fanOut.onArticleState((state) => node.states.push(state));
+  fanOut.onArticleHead((head) => node.heads.push(head));
   fanOut.onFeed((message) => node.feed.push(message));
   fanOut.onResync(() => {
     node.resyncs += 1;
@@ -305,6 +307,27 @@ describe.each([
       expect(b.states).toEqual([]);
     }
     expect(a.states).toHaveLength(2);
+  });
+
+  it('delivers article heads (after an import) like article states: locally at once, and to subscribed instances only', async () => {
+    const bus = newBus();
+    const [a, b] = [await bus.make(), await bus.make()];
+    const [article, other] = [slug(), slug()];
+    await b.fanOut.subscribe(article);
+    const head: ArticleHead = { articleId: article, lastSeq: 42 };
+    const pending = a.fanOut.publishArticleHead(head);
+    expect(a.heads).toEqual([head]);
+    await pending;
+    await a.fanOut.publishArticleHead({ articleId: other, lastSeq: 7 });
+    const marker = message(article, 1);
+    await a.fanOut.publish(marker);
+    if (factory.shared) {
+      await vi.waitFor(() => expect(b.received).toEqual([marker]), { timeout: 5000 });
+      expect(b.heads).toEqual([head]);
+    } else {
+      expect(b.heads).toEqual([]);
+    }
+    expect(a.heads).toHaveLength(2);
   });
 
   it('delivers moderator-feed messages locally at once, and to instances only while they subscribe to the feed', async () => {
