@@ -17,6 +17,8 @@ import { answerClientError } from './http/client-errors.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
 import { createErrorHandler, notFoundHandler } from './http/errors.ts';
 import { createHealthRouter } from './http/health-routes.ts';
+import { createImportRoutes } from './http/import-routes.ts';
+import { ImportJobs } from './import/jobs.ts';
 import { countRejectedPosts, createMetricsRouter } from './http/metrics-route.ts';
 import { createRequestLogging } from './http/request-logging.ts';
 import { createSecurityHeaders } from './http/security-headers.ts';
@@ -145,6 +147,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   web.use(createSecurityHeaders(config.allowedOrigins));
   web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
   web.use(createMetricsRouter(metrics));
+  const importJobs = new ImportJobs({
+    store,
+    fanout,
+    instanceId: config.instanceId,
+    logger: logger.child({ component: 'import' }),
+  });
+  // Before the JSON-only API: an import's body is the file itself, streamed.
+  web.use(
+    '/api/admin',
+    createCrossOriginMiddleware(originPolicy),
+    createImportRoutes({ service, store, jobs: importJobs }),
+  );
   web.use(
     '/api',
     createCrossOriginMiddleware(originPolicy),
@@ -217,6 +231,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         resources: [
           { name: 'presence', close: () => presence.stop() },
           { name: 'abuse guards', close: () => abuse.close() },
+          { name: 'import jobs', close: () => importJobs.stop() },
           { name: 'fan-out', close: () => fanout.close() },
           { name: 'store', close: () => store.close() },
         ],

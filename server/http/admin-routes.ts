@@ -23,15 +23,9 @@ import type { CommentService } from '../comments/service.ts';
 /** Actions on one comment take no fields: an absent body or `{}`. */
 const NoFieldsSchema = z.optional(z.strictObject({}));
 
-/**
- * The moderators' API, mounted at /api/admin inside the API router. Every route needs
- * `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time); without ADMIN_TOKEN configured
- * every route answers 403 `forbidden`. Answers are never cached.
- */
-export function createAdminRoutes(service: CommentService): Router {
-  const router = Router();
-
-  const requireModerator: RequestHandler = (req, res, next) => {
+/** Lets only moderators through (`Authorization: Bearer <ADMIN_TOKEN>`), and marks the answer not to be cached. */
+export function requireModerator(service: CommentService): RequestHandler {
+  return (req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     if (!service.moderationEnabled)
       throw new AppError('forbidden', 'Moderation is not configured on this server (ADMIN_TOKEN)');
@@ -39,7 +33,16 @@ export function createAdminRoutes(service: CommentService): Router {
       throw new AppError('forbidden', 'A moderator token is required');
     next();
   };
-  router.use(requireModerator);
+}
+
+/**
+ * The moderators' API, mounted at /api/admin inside the API router. Every route needs
+ * `Authorization: Bearer <ADMIN_TOKEN>` (compared in constant time); without ADMIN_TOKEN configured
+ * every route answers 403 `forbidden`. Answers are never cached.
+ */
+export function createAdminRoutes(service: CommentService): Router {
+  const router = Router();
+  router.use(requireModerator(service));
 
   // One comment, no body: the action's answer is the comment as moderators see it after it.
   const commentActions: Array<[path: string, act: (id: string) => Promise<ModeratedResult['comment']>]> = [

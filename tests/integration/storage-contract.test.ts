@@ -832,6 +832,7 @@ describe('SqliteCommentStore specifics', () => {
     const raw = new Database(file);
     raw.exec(`
       DROP TABLE held_comments; DROP TABLE reactions; DROP TABLE bans; DROP TABLE article_settings;
+      DROP TABLE import_sources; DROP TABLE import_jobs;
       ALTER TABLE comments DROP COLUMN likes; ALTER TABLE comments DROP COLUMN removed_by;
       ALTER TABLE comments DROP COLUMN original_body; ALTER TABLE comments DROP COLUMN author_key;
       DELETE FROM schema_migrations WHERE version > 1;
