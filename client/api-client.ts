@@ -1,6 +1,5 @@
 import type * as z from 'zod/mini';
 import {
-  CommentPageSchema,
   CommentResultSchema,
   CountsSchema,
   LikeResultSchema,
@@ -14,7 +13,7 @@ import {
   type PostResult,
   type SortOrder,
 } from '../shared/schemas.ts';
-import { ErrorBodySchema, WidgetError } from './protocol.ts';
+import { ErrorBodySchema, PageAnswerSchema, WidgetError } from './protocol.ts';
 
 const json = { 'content-type': 'application/json' };
 
@@ -42,7 +41,7 @@ export class ApiClient {
     url.searchParams.set('limit', String(PAGE_SIZE));
     url.searchParams.set('order', options.order);
     if (options.before !== null) url.searchParams.set('before', options.before);
-    return request(url, { signal }, CommentPageSchema);
+    return request(url, { signal }, PageAnswerSchema);
   }
 
   async count(articleId: ArticleId, signal?: AbortSignal): Promise<number> {

@@ -8,7 +8,6 @@ import {
 import {
   ArticleHeadSchema,
   ArticleStateSchema,
-  CommentBatchSchema,
   CommentSchema,
   PresenceSchema,
   type ArticleHead,
@@ -16,6 +15,7 @@ import {
   type ArticleState,
   type Comment,
 } from '../shared/schemas.ts';
+import { BatchSchema } from './protocol.ts';
 
 export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -63,7 +63,7 @@ export class SharedConnection {
     // A busy article's changes may come as one batch (we subscribe with `batch: true`): the same
     // changes in seq order, applied one by one exactly as if they had arrived as single events.
     this.socket.on('comment:batch', (payload: unknown) => {
-      const parsed = CommentBatchSchema.safeParse(payload);
+      const parsed = BatchSchema.safeParse(payload);
       if (!parsed.success) return;
       for (const { event, comment } of parsed.data.changes) {
         if (comment.articleId === parsed.data.articleId)

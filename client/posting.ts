@@ -8,6 +8,8 @@ export interface PendingPost extends ThreadItem {
   readonly kind: 'pending';
   /** Made once per post and sent with every attempt: the server stores it at most once. */
   readonly clientId: string;
+  /** Made once per post, sent with every attempt and never shown: a retry proves with it that it is this post's author, so its answer carries the author token. */
+  readonly clientSecret: string;
   readonly body: string;
   state: 'sending' | 'failed';
   error: WidgetError | null;
@@ -50,6 +52,7 @@ export class Poster {
       kind: 'pending',
       id: `pending:${clientId}`,
       clientId,
+      clientSecret: nanoid(32),
       parentId: input.parentId,
       author: { name: input.name },
       body: input.body,
@@ -112,6 +115,7 @@ export class Poster {
       author: { name: post.author.name },
       body: post.body,
       clientId: post.clientId,
+      clientSecret: post.clientSecret,
       ...(post.parentId === null ? {} : { parentId: post.parentId }),
     };
     try {

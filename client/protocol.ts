@@ -1,6 +1,13 @@
 import * as z from 'zod/mini';
 import { ErrorBodySchema, ErrorInfoSchema, type ErrorCode, type ErrorInfo, type FieldIssue } from '../shared/errors.ts';
-import { CommentSchema, PostHeldSchema, PostStoredSchema } from '../shared/schemas.ts';
+import {
+  CommentBatchSchema,
+  CommentChangeSchema,
+  CommentPageSchema,
+  CommentSchema,
+  PostHeldSchema,
+  PostStoredSchema,
+} from '../shared/schemas.ts';
 
 /** Failures the widget shows: the protocol's codes plus the ones that happen before an answer exists. */
 export type WidgetErrorCode = ErrorCode | 'network' | 'timeout' | 'bad_response';
@@ -22,12 +29,29 @@ export class WidgetError extends Error {
   }
 }
 
+/**
+ * An array checked item by item: an item the schema refuses is dropped instead of failing the whole
+ * answer, so one comment this client cannot show (stored by an older server, or a newer shape) never
+ * blanks a thread, a catch-up or the moderators' feed.
+ */
+export function eachValid<S extends z.ZodMiniType>(item: S) {
+  return z.pipe(
+    z.array(z.unknown()),
+    z.transform((items): Array<z.infer<S>> =>
+      items.flatMap((value) => {
+        const parsed = item.safeParse(value);
+        return parsed.success ? [parsed.data as z.infer<S>] : [];
+      }),
+    ),
+  );
+}
+
 const failedAck = z.object({ ok: z.literal(false), error: ErrorInfoSchema });
 const seq = z.int().check(z.minimum(0));
 
 /** The ack of `article:subscribe`, checked before the widget trusts it. */
 export const SubscribeAckSchema = z.union([
-  z.object({ ok: z.literal(true), lastSeq: seq, comments: z.array(CommentSchema), reset: z.optional(z.boolean()) }),
+  z.object({ ok: z.literal(true), lastSeq: seq, comments: eachValid(CommentSchema), reset: z.optional(z.boolean()) }),
   failedAck,
 ]);
 
@@ -49,3 +73,9 @@ export function toWidgetError(error: unknown): WidgetError {
     return new WidgetError('network', 'The connection to the comment server was lost.');
   return new WidgetError('network', 'Could not reach the comment server.');
 }
+
+/** A page of the thread, its comments checked one by one. */
+export const PageAnswerSchema = z.object({ ...CommentPageSchema.shape, comments: eachValid(CommentSchema) });
+
+/** `comment:batch`, its changes checked one by one. */
+export const BatchSchema = z.object({ ...CommentBatchSchema.shape, changes: eachValid(CommentChangeSchema) });

@@ -309,7 +309,9 @@ export class Session {
       } else {
         const first = arriving[0]!;
         this.#announce(
-          arriving.length === 1 ? `New comment from ${first.author.name}` : `${arriving.length} new comments`,
+          arriving.length > 1
+            ? `${arriving.length} new comments`
+            : `New comment${first.author.name ? ` from ${first.author.name}` : ''}`,
         );
       }
     }
@@ -414,13 +416,13 @@ export class Session {
     if ('held' in result) {
       // Not part of the thread until a moderator approves it: shown to its author alone, marked as waiting.
       const { held } = result;
-      saveAuthorToken(held.id, result.authorToken);
+      if (result.authorToken !== undefined) saveAuthorToken(held.id, result.authorToken);
       if (!this.#feed.comments.has(held.id)) this.#heldPosts.set(held.id, { kind: 'held', ...held });
       this.#announce('Your comment is awaiting moderation.');
       this.#scheduleRender();
       return;
     }
-    saveAuthorToken(result.comment.id, result.authorToken);
+    if (result.authorToken !== undefined) saveAuthorToken(result.comment.id, result.authorToken);
     this.#own.add(result.comment.id);
     this.#held.delete(result.comment.id);
     this.#feed.adopt(result.comment);

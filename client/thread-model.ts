@@ -17,7 +17,7 @@ export interface ThreadRow<T extends ThreadItem> {
   item: T;
   /** 0 for a top-level comment; replies 1…MAX_DEPTH. */
   depth: number;
-  /** The parent's author when the indent no longer shows whom a reply answers (nesting deeper than MAX_DEPTH). */
+  /** The parent's author when the indent no longer shows whom a reply answers (nesting deeper than MAX_DEPTH); `''` when the parent was removed. */
   replyTo: string | null;
 }
 

@@ -1,5 +1,15 @@
 import * as z from 'zod/mini';
-import { ArticleIdSchema, CommentIdSchema, CommentSchema, HeldCommentSchema, LIMITS } from './schemas.ts';
+import { normalizeLine } from './text.ts';
+import {
+  ArticleIdSchema,
+  AuthorSchema,
+  COMMENT_SHAPE,
+  CommentIdSchema,
+  HeldCommentSchema,
+  LIMITS,
+  readerAuthor,
+  type Comment,
+} from './schemas.ts';
 
 /**
  * Moderator-only shapes: the admin API (`/api/admin/…`, `Authorization: Bearer <ADMIN_TOKEN>`) and the
@@ -23,12 +33,30 @@ export type AuthorKey = z.infer<typeof AuthorKeySchema>;
  * comments stored before bans existed, or imported).
  */
 export const ModeratedCommentSchema = z.object({
-  ...CommentSchema.shape,
+  ...COMMENT_SHAPE,
+  /** Moderators see the name of a removed comment too. */
+  author: AuthorSchema,
   removedBy: z.nullable(RemovedBySchema),
   originalBody: z.nullable(z.string().check(z.maxLength(LIMITS.bodyMax))),
   authorKey: z.nullable(AuthorKeySchema),
 });
 export type ModeratedComment = z.infer<typeof ModeratedCommentSchema>;
+
+/** What readers see of a moderator's view (field by field: the hot path of every post); a removed comment shows no name. */
+export function toPublicComment(c: ModeratedComment): Comment {
+  return {
+    id: c.id,
+    articleId: c.articleId,
+    parentId: c.parentId,
+    author: readerAuthor(c.author.name, c.status),
+    body: c.body,
+    createdAt: c.createdAt,
+    editedAt: c.editedAt,
+    status: c.status,
+    seq: c.seq,
+    likes: c.likes,
+  };
+}
 
 /** A held comment as moderators see it: with the author key, so its author can be banned before approval. */
 export const ModeratedHeldSchema = z.object({
@@ -65,6 +93,10 @@ export type AdminFeedQuery = z.infer<typeof AdminFeedQuerySchema>;
 export const AdminFeedSchema = z.object({ comments: z.array(ModeratedCommentSchema) });
 export type AdminFeed = z.infer<typeof AdminFeedSchema>;
 
+/** Answer of `GET /api/admin/session`: the token is a moderator's (anything else answers 403). */
+export const AdminSessionSchema = z.object({ moderator: z.literal(true) });
+export type AdminSession = z.infer<typeof AdminSessionSchema>;
+
 /** Query of `GET /api/admin/held`. */
 export const HeldQuerySchema = z.strictObject({ limit: LimitQuerySchema });
 
@@ -94,7 +126,14 @@ export const BanInputSchema = z.strictObject({
         z.maximum(BAN_MINUTES_MAX, `expiresInMinutes must be at most ${BAN_MINUTES_MAX}`),
       ),
   ),
-  reason: z.optional(z.string().check(z.maxLength(500, 'reason must be at most 500 characters'))),
+  /** One line of text: made well-formed, NFC, controls and bidi overrides dropped, trimmed (shared/text.ts). */
+  reason: z.optional(
+    z.string().check(
+      z.maxLength(2000, 'reason must be at most 500 characters'),
+      z.overwrite((s) => (s.length > 2000 ? s : normalizeLine(s))),
+      z.maxLength(500, 'reason must be at most 500 characters'),
+    ),
+  ),
 });
 export type BanInput = z.infer<typeof BanInputSchema>;
 

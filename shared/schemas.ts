@@ -45,6 +45,16 @@ export const ClientIdSchema = z.string().check(
   z.refine((s) => s.length > 64 || NANOID_PATTERN.test(s), 'clientId may only use A-Z a-z 0-9 _ -'),
 );
 
+/**
+ * A random secret the client makes per post and sends with every attempt (`clientSecret`): a retry
+ * with the same clientId gets the author token only when it carries the same secret.
+ */
+export const ClientSecretSchema = z.string().check(
+  z.minLength(16, 'clientSecret must be 16 to 64 characters'),
+  z.maxLength(64, 'clientSecret must be 16 to 64 characters'),
+  z.refine((s) => s.length > 64 || NANOID_PATTERN.test(s), 'clientSecret may only use A-Z a-z 0-9 _ -'),
+);
+
 const SeqSchema = z.int().check(z.minimum(0));
 
 /** A display name as typed: trimmed, NFC, 1–60 chars, no bidi controls, invisibles or control chars. */
@@ -69,18 +79,20 @@ export const BodyInputSchema = z.string().check(
 export const AuthorSchema = z.object({ name: z.string().check(z.minLength(1), z.maxLength(LIMITS.nameMax)) });
 export type Author = z.infer<typeof AuthorSchema>;
 
+/**
+ * The author of a comment as readers see it: a removed comment shows no name (`''`), like its empty
+ * body; moderators still see it (shared/moderation.ts).
+ */
+const ReaderAuthorSchema = z.object({ name: z.string().check(z.maxLength(LIMITS.nameMax)) });
+
 export const CommentStatusSchema = z.enum(['visible', 'removed']);
 export type CommentStatus = z.infer<typeof CommentStatusSchema>;
 
-/**
- * A comment as every client sees it. `seq` is the article's sequence number of this comment's
- * latest change; a removed comment keeps its place with an empty body.
- */
-export const CommentSchema = z.object({
+const commentShape = {
   id: CommentIdSchema,
   articleId: ArticleIdSchema,
   parentId: z.nullable(CommentIdSchema),
-  author: AuthorSchema,
+  author: ReaderAuthorSchema,
   body: z.string().check(z.maxLength(LIMITS.bodyMax)),
   createdAt: z.iso.datetime(),
   editedAt: z.nullable(z.iso.datetime()),
@@ -88,8 +100,25 @@ export const CommentSchema = z.object({
   seq: z.int().check(z.minimum(1)),
   /** Readers who like it; each change of it advances the comment's seq like any other change. */
   likes: z.int().check(z.minimum(0)),
-});
+};
+
+/**
+ * A comment as every client sees it. `seq` is the article's sequence number of this comment's
+ * latest change; a removed comment keeps its place with an empty body and no author name.
+ */
+export const CommentSchema = z.object(commentShape).check(
+  z.refine((c) => c.author.name !== '' || c.status === 'removed', {
+    path: ['author', 'name'],
+    message: 'Only a removed comment has no author name',
+  }),
+);
 export type Comment = z.infer<typeof CommentSchema>;
+/** The author of a comment as readers see it: no name once it is removed (moderators see the stored one). */
+export function readerAuthor(name: string, status: CommentStatus): { name: string } {
+  return { name: status === 'removed' ? '' : name };
+}
+/** The fields of CommentSchema, for shapes that extend it (the moderators' view). */
+export const COMMENT_SHAPE = commentShape;
 
 /**
  * A comment held for pre-moderation: not part of the thread (no seq) until a moderator approves it;
@@ -173,6 +202,7 @@ const newCommentShape = {
   body: BodyInputSchema,
   parentId: z.optional(z.nullable(CommentIdSchema)),
   clientId: z.optional(ClientIdSchema),
+  clientSecret: z.optional(ClientSecretSchema),
 };
 
 /** The body of `POST /api/articles/:articleId/comments`. Unknown fields are refused. */
@@ -273,12 +303,15 @@ export const ChangesSchema = z.object({
 });
 export type Changes = z.infer<typeof ChangesSchema>;
 
-/** A post that was stored: 201, or 200 for a repeated clientId (the first comment, with a fresh working token). */
-export const PostStoredSchema = z.object({ comment: CommentSchema, authorToken: z.string() });
+/**
+ * A post that was stored: 201, or 200 for a repeated clientId (the first comment). `authorToken` is
+ * absent only on a repeat that did not carry the first post's `clientSecret`: the comment is not theirs to change.
+ */
+export const PostStoredSchema = z.object({ comment: CommentSchema, authorToken: z.optional(z.string()) });
 export type PostStored = z.infer<typeof PostStoredSchema>;
 
 /** A post held for pre-moderation (202): it appears for everyone, as `comment:created`, once a moderator approves it. */
-export const PostHeldSchema = z.object({ held: HeldCommentSchema, authorToken: z.string() });
+export const PostHeldSchema = z.object({ held: HeldCommentSchema, authorToken: z.optional(z.string()) });
 export type PostHeld = z.infer<typeof PostHeldSchema>;
 
 /** Answer of a post: stored or held. Narrow with `'comment' in result`. */

@@ -1,9 +1,10 @@
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import {
-  AdminFeedSchema,
-  BanListSchema,
+  AdminSessionSchema,
   BanResultSchema,
-  HeldListSchema,
+  BanSchema,
+  ModeratedCommentSchema,
+  ModeratedHeldSchema,
   ModeratedResultSchema,
   RejectResultSchema,
   UnbanResultSchema,
@@ -14,6 +15,12 @@ import {
 } from '../../shared/moderation.ts';
 import { ArticleStateSchema, type ArticleId, type ArticleState } from '../../shared/schemas.ts';
 import { request } from '../api-client.ts';
+import { eachValid } from '../protocol.ts';
+
+// Lists are checked item by item: one entry this page cannot show is left out, never the whole list.
+const FeedAnswerSchema = z.object({ comments: eachValid(ModeratedCommentSchema) });
+const HeldAnswerSchema = z.object({ held: eachValid(ModeratedHeldSchema) });
+const BansAnswerSchema = z.object({ bans: eachValid(BanSchema) });
 
 /** Most feed entries and held comments the page loads (the server's limit). */
 export const ADMIN_PAGE_SIZE = 200;
@@ -31,12 +38,17 @@ export class AdminApi {
     this.#token = token;
   }
 
+  /** Resolves when the server accepts the token (sign-in); nothing else is read. */
+  async checkToken(): Promise<void> {
+    await this.#call('GET', 'session', AdminSessionSchema);
+  }
+
   async feed(): Promise<ModeratedComment[]> {
-    return (await this.#call('GET', `feed?limit=${ADMIN_PAGE_SIZE}`, AdminFeedSchema)).comments;
+    return (await this.#call('GET', `feed?limit=${ADMIN_PAGE_SIZE}`, FeedAnswerSchema)).comments;
   }
 
   async held(): Promise<ModeratedHeld[]> {
-    return (await this.#call('GET', `held?limit=${ADMIN_PAGE_SIZE}`, HeldListSchema)).held;
+    return (await this.#call('GET', `held?limit=${ADMIN_PAGE_SIZE}`, HeldAnswerSchema)).held;
   }
 
   async remove(commentId: string): Promise<ModeratedComment> {
@@ -60,7 +72,7 @@ export class AdminApi {
   }
 
   async bans(): Promise<Ban[]> {
-    return (await this.#call('GET', 'bans', BanListSchema)).bans;
+    return (await this.#call('GET', 'bans', BansAnswerSchema)).bans;
   }
 
   async unban(authorKey: string): Promise<void> {

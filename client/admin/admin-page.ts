@@ -245,9 +245,9 @@ export class AdminPage {
   async #signIn(token: string, typed: boolean): Promise<void> {
     if (token === '') return this.#showLogin('Enter the moderator token.');
     const api = new AdminApi(this.#base, token);
-    let held: ModeratedHeld[];
     try {
-      held = await api.held();
+      // Only the token is checked here: nothing in the feed or the queue can keep a moderator out.
+      await api.checkToken();
     } catch (error) {
       const failure = toWidgetError(error);
       // A refused token is forgotten; a network failure keeps it for the next try.
@@ -258,7 +258,6 @@ export class AdminPage {
     }
     tokenStore.write(token);
     this.#api = api;
-    this.#replaceHeld(held);
     this.#login.hidden = true;
     this.#app.hidden = false;
     this.#tokenInput.value = '';

@@ -185,7 +185,13 @@ export class ThreadView {
       meta.append(h('span', { class: 'author', part: 'author', text: entry.author.name, attrs: { dir: 'auto' } }));
     if (row.replyTo !== null)
       meta.append(
-        h('span', { class: 'reply-to' }, ['replying to ', h('span', { text: row.replyTo, attrs: { dir: 'auto' } })]),
+        h('span', { class: 'reply-to' }, [
+          'replying to ',
+          // A removed comment shows no name (the server sends none): say what it was instead.
+          row.replyTo === ''
+            ? 'a removed comment'
+            : h('span', { class: 'author-name', text: row.replyTo, attrs: { dir: 'auto' } }),
+        ]),
       );
     meta.append(
       h('time', {

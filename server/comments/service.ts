@@ -1,6 +1,12 @@
 import { nanoid } from 'nanoid';
 import { AppError } from '../../shared/errors.ts';
-import type { Ban, BanInput, ModeratedComment, ModeratedHeld } from '../../shared/moderation.ts';
+import {
+  toPublicComment,
+  type Ban,
+  type BanInput,
+  type ModeratedComment,
+  type ModeratedHeld,
+} from '../../shared/moderation.ts';
 import {
   LIMITS,
   type ArticleId,
@@ -23,20 +29,21 @@ import {
   type SubmitResult,
 } from '../storage/port.ts';
 import { adminTokenMatches } from './admin-token.ts';
-import { authorTokenMatches, hashAuthorToken, newAuthorToken } from './author-token.ts';
+import { authorTokenFromSecret, authorTokenMatches, hashAuthorToken, newAuthorToken } from './author-token.ts';
 import { WriteBreaker } from './write-breaker.ts';
 
 /** A post that was stored (`created: false`: a repeated clientId returned the first comment, re-published). */
 export interface StoredOutcome {
   comment: Comment;
-  authorToken: string;
+  /** The token to edit or delete it; absent for a repeat that did not prove it comes from the poster (see submit). */
+  authorToken: string | undefined;
   created: boolean;
 }
 
 /** A post held for pre-moderation (`created: false`: a repeated clientId returned the held one). */
 export interface HeldOutcome {
   held: HeldComment;
-  authorToken: string;
+  authorToken: string | undefined;
   created: boolean;
 }
 
@@ -93,22 +100,6 @@ function storeFailure(error: unknown): never {
 }
 
 const notFound = (): AppError => new AppError('not_found', 'No such comment');
-
-/** The public part of a moderator's view (field by field: the hot path of every post). */
-function toPublic(c: ModeratedComment): Comment {
-  return {
-    id: c.id,
-    articleId: c.articleId,
-    parentId: c.parentId,
-    author: c.author,
-    body: c.body,
-    createdAt: c.createdAt,
-    editedAt: c.editedAt,
-    status: c.status,
-    seq: c.seq,
-    likes: c.likes,
-  };
-}
 
 function toPublicHeld(held: ModeratedHeld): HeldComment {
   const { authorKey: _authorKey, ...visible } = held;
@@ -217,7 +208,7 @@ export class CommentService {
         this.logger.debug({ commentId: id, actor }, 'comment edited');
         this.metrics?.commentChanged?.('edited');
         await this.publish('comment:updated', result.comment, Date.now());
-        return toPublic(result.comment);
+        return toPublicComment(result.comment);
       })(),
     );
   }
@@ -230,7 +221,7 @@ export class CommentService {
     return this.track(
       (async () => {
         const actor = await this.actorFor(id, token, 'remove');
-        return toPublic(await this.removeAs(id, actor));
+        return toPublicComment(await this.removeAs(id, actor));
       })(),
     );
   }
@@ -264,18 +255,16 @@ export class CommentService {
   like(id: string, readerId: string, liked: boolean): Promise<{ comment: Comment; liked: boolean }> {
     return this.track(
       (async () => {
-        if (liked) {
-          const current = await this.store.get(id).catch(storeFailure);
-          if (current === null) throw notFound();
-          if (current.status !== 'visible') throw new AppError('forbidden', 'A removed comment cannot be liked');
-        }
+        // The store decides inside the write whether the comment can still be liked.
         const result = await this.store.setLike(id, readerId, liked).catch(storeFailure);
         if (result === null) throw notFound();
+        if (liked && !result.changed && result.comment.status !== 'visible')
+          throw new AppError('forbidden', 'A removed comment cannot be liked');
         if (result.changed) {
           this.metrics?.commentChanged?.(liked ? 'liked' : 'unliked');
           await this.publish('comment:updated', result.comment, Date.now());
         }
-        return { comment: toPublic(result.comment), liked };
+        return { comment: toPublicComment(result.comment), liked };
       })(),
     );
   }
@@ -357,7 +346,8 @@ export class CommentService {
     const ban: Ban = {
       authorKey: target.authorKey,
       authorName: target.author.name,
-      reason: input.reason ?? null,
+      // An empty reason (or one of nothing but controls and spaces) is no reason.
+      reason: input.reason || null,
       createdAt: now.toISOString(),
       expiresAt:
         input.expiresInMinutes === undefined
@@ -468,8 +458,14 @@ export class CommentService {
     };
   }
 
+  /**
+   * A post, and its retries: a post that carries a `clientSecret` gets the token derived from it, so a
+   * retry with the same clientId and secret proves it is the poster and gets that same token again. A
+   * repeat without the secret gets the comment but no token, and the stored token is never replaced:
+   * knowing someone's clientId is not enough to take their comment over.
+   */
   private async submit(articleId: ArticleId, input: NewComment, context: PostContext): Promise<PostOutcome> {
-    const authorToken = newAuthorToken();
+    const authorToken = input.clientSecret === undefined ? newAuthorToken() : authorTokenFromSecret(input.clientSecret);
     const authorKey = context.clientIp === undefined ? null : authorKeyOf(input.author.name, context.clientIp);
     const now = this.now().toISOString();
     const record = this.record(articleId, input, authorToken, authorKey, now);
@@ -484,21 +480,21 @@ export class CommentService {
       );
     }
     const committedAt = Date.now();
+    const proven =
+      result.created || (input.clientSecret !== undefined && authorTokenMatches(authorToken, result.authorTokenHash));
+    const token = proven ? authorToken : undefined;
     if (result.kind === 'held') {
       this.metrics?.commentPosted('held');
       if (result.created) await this.publishFeed({ event: 'admin:held', held: result.held });
-      return { held: toPublicHeld(result.held), authorToken, created: result.created };
+      return { held: toPublicHeld(result.held), authorToken: token, created: result.created };
     }
     this.metrics?.commentPosted(result.created ? 'created' : 'duplicate');
-    // A repeated clientId is published again: the first attempt may have been committed by an
-    // instance that died before publishing. Subscribers drop the repeat by seq; nothing is lost.
-    await this.publish(
-      'comment:created',
-      { ...result.comment, removedBy: null, originalBody: null, authorKey },
-      committedAt,
-      result.comment,
-    );
-    return { comment: result.comment, authorToken, created: result.created };
+    // A repeated clientId is published again, as stored now (moderators' view and author key
+    // included): the first attempt may have been committed by an instance that died before
+    // publishing. Subscribers drop the repeat by seq; nothing is lost.
+    const visible = toPublicComment(result.comment);
+    await this.publish('comment:created', result.comment, committedAt, visible);
+    return { comment: visible, authorToken: token, created: result.created };
   }
 
   private async removeAs(id: string, actor: Actor): Promise<ModeratedComment> {
@@ -544,7 +540,7 @@ export class CommentService {
     event: 'comment:created' | 'comment:updated' | 'comment:removed',
     comment: ModeratedComment,
     committedAt: number,
-    visible: Comment = toPublic(comment),
+    visible: Comment = toPublicComment(comment),
   ): Promise<void> {
     await Promise.all([
       this.fanout.publish({ event, comment: visible }, committedAt).catch((error: unknown) => {

@@ -8,6 +8,7 @@ import {
   BanInputSchema,
   HeldQuerySchema,
   type AdminFeed,
+  type AdminSession,
   type BanList,
   type BanResult,
   type HeldList,
@@ -58,6 +59,12 @@ export function createAdminRoutes(service: CommentService): Router {
       res.json(answer);
     });
   }
+
+  // Sign-in of the admin page: answers only whether the token is a moderator's (requireModerator did the work).
+  router.get('/session', (_req, res) => {
+    const answer: AdminSession = { moderator: true };
+    res.json(answer);
+  });
 
   router.get('/held', async (req, res) => {
     const { limit } = parseInput(HeldQuerySchema, req.query, 'query');

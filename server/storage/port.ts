@@ -25,10 +25,14 @@ export interface CreateResult {
   created: boolean;
 }
 
-/** The outcome of `submit`: the comment is in its thread, it waits for a moderator, or it was refused (nothing written). */
+/**
+ * The outcome of `submit`: the comment is in its thread, it waits for a moderator, or it was refused
+ * (nothing written). `created: false` is a repeated clientId: the first post as stored now (its
+ * moderators' view, its author key) with the token hash stored for it, which a repeat never replaces.
+ */
 export type SubmitResult =
-  | { kind: 'stored'; comment: Comment; created: boolean }
-  | { kind: 'held'; held: ModeratedHeld; created: boolean }
+  | { kind: 'stored'; comment: ModeratedComment; created: boolean; authorTokenHash: string }
+  | { kind: 'held'; held: ModeratedHeld; created: boolean; authorTokenHash: string }
   | { kind: 'refused'; reason: 'locked' | 'banned' };
 
 /** A comment with what only the server and moderators see: who removed it, the kept body, the ban key, and the token hash. */
@@ -162,17 +166,18 @@ export class ParentNotFoundError extends Error {
 export interface CommentStore {
   /**
    * Stores a new comment and gives it the article's next seq, in one transaction. A repeated clientId
-   * returns the first comment, `created: false`, and replaces its token hash with the new one (the
-   * retrying poster gets a working token; the clientId is known only to the poster).
+   * returns the first comment, `created: false`, and changes nothing (its token hash stays).
    */
   create(input: NewCommentRecord): Promise<CreateResult>;
   /**
-   * A new post, decided in the same transaction that writes it. First, a clientId already used in the
-   * article (stored or held) returns that comment with `created: false` and gives it the new token hash
-   * (a retry of an accepted post is never refused). Then, unless `gate: false`, the posting gate at
-   * `input.createdAt`: a locked article or a banned `authorKey` is `refused` (nothing written), a
-   * pre-moderated article holds. Otherwise the post is held when `hold` says so (no seq), else stored
-   * with the article's next seq. `create` is `submit` with `hold: false, gate: false` for trusted callers
+   * A new post, decided on one consistent view of the article (one transaction, or on PostgreSQL one
+   * statement per step). First, a clientId already used in the article (stored or held) returns that
+   * comment with `created: false` and its stored token hash, changing nothing (a retry of an accepted
+   * post is never refused). Then, unless `gate: false`, the posting gate at `input.createdAt`: a locked
+   * article or a banned `authorKey` is `refused` (nothing written), a pre-moderated article holds.
+   * Otherwise the post is held when `hold` says so (no seq), else stored with the article's next seq.
+   * A post racing a moderator's lock, unlock, ban or pre-moderation change is decided by one side of
+   * it, never by a mix. `create` is `submit` with `hold: false, gate: false` for trusted callers
    * (imports, tests); it throws ClientIdHeldError on a held clientId.
    */
   submit(input: NewCommentRecord, options: { hold: boolean; gate?: boolean }): Promise<SubmitResult>;
@@ -200,7 +205,9 @@ export interface CommentStore {
   /**
    * Records that the reader likes (`liked: true`) or no longer likes the comment. At most one like per
    * (comment, reader): a call that changes nothing takes no seq; a change moves `likes` by one and takes
-   * the next seq. Null when the id is unknown.
+   * the next seq. A like of a removed comment changes nothing (decided in the same transaction as the
+   * write, so a like racing a removal never lands on the removed comment); an unlike still works.
+   * Null when the id is unknown.
    */
   setLike(commentId: string, readerId: string, liked: boolean): Promise<ChangeResult | null>;
   /** Ids of the article's comments the reader likes, in thread creation order. */

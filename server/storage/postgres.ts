@@ -1,5 +1,11 @@
 import { DatabaseError, Pool, type PoolClient, type PoolConfig } from 'pg';
-import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
+import {
+  toPublicComment,
+  type Ban,
+  type ModeratedComment,
+  type ModeratedHeld,
+  type RemovedBy,
+} from '../../shared/moderation.ts';
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import type { ArticleId, Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -161,56 +167,81 @@ function toFlag(value: boolean | undefined): number | null {
 }
 
 /**
- * One statement, so one implicit transaction: the upsert on `articles` takes the article's row lock
- * and holds it until commit, so writers of one article are serialised and the seq they get is the
- * order they commit in. A missing parent, a clientId held for pre-moderation, or (with the gate on)
- * a locked or pre-moderated article or a ban of the author key in force makes the upsert (and so the
- * insert) produce no row, using no seq; the caller then finds out which. A repeated clientId fails
- * the insert on its unique key, which rolls the seq back. So the common post stays one round trip.
+ * The posting gate as columns, read in the statement that writes (so in its snapshot): whether the
+ * parent exists, whether the clientId is already used in the other table, and (with $10 gate on)
+ * whether the article is locked or pre-moderated and the author key banned at $6.
+ */
+const gateColumns = (duplicateTable: 'comments' | 'held_comments'): string => `
+    ($3::text IS NULL OR EXISTS (SELECT 1 FROM comments WHERE article_id = $2 AND id = $3::text)) AS parent_found,
+    ($7::text IS NOT NULL AND EXISTS (SELECT 1 FROM ${duplicateTable} WHERE article_id = $2 AND client_id = $7::text)) AS duplicate,
+    ($10::boolean AND EXISTS (SELECT 1 FROM article_settings WHERE article_id = $2 AND locked = 1)) AS locked,
+    ($10::boolean AND EXISTS (SELECT 1 FROM article_settings WHERE article_id = $2 AND premoderated = 1)) AS premoderated,
+    ($10::boolean AND EXISTS (SELECT 1 FROM bans WHERE author_key = $9::text AND (expires_at IS NULL OR expires_at > $6))) AS banned`;
+
+/** Something other than pre-moderation stops the post: a used clientId, the lock, a ban, a missing parent. */
+function blocked(gate: GateRow): boolean {
+  return gate.duplicate || gate.locked || gate.banned || !gate.parent_found;
+}
+
+/** What a posting statement read about the article: why it did not write, when it did not. */
+interface GateRow {
+  parent_found: boolean;
+  /** The clientId is used in the other table (held for CREATE_SQL, stored for HOLD_SQL). */
+  duplicate: boolean;
+  locked: boolean;
+  premoderated: boolean;
+  banned: boolean;
+}
+
+/**
+ * One statement, so one implicit transaction and one snapshot: the gate is read, and only when it is
+ * open the upsert on `articles` takes the article's row lock and holds it until commit, so writers of
+ * one article are serialised and the seq they get is the order they commit in. The row always comes
+ * back with the gate's columns, so a post that was not stored is told why from the same snapshot it
+ * was decided on (a moderator's unlock committing meanwhile cannot turn it into "no parent"). A
+ * repeated clientId fails the insert on its unique key, which rolls the seq back. So the common post
+ * stays one round trip.
  *
  * $1 id, $2 article_id, $3 parent_id, $4 author_name, $5 body, $6 created_at, $7 client_id, $8 author_token_hash, $9 author_key, $10 gate.
  */
 const CREATE_SQL = `
-  WITH parent AS (
+  WITH gate AS (
+    SELECT ${gateColumns('held_comments')}
+  ), parent AS (
     SELECT id, root_id FROM comments WHERE article_id = $2 AND id = $3::text
   ), bump AS (
     INSERT INTO articles AS a (article_id, last_seq)
-    SELECT $2, 1
-    WHERE ($3::text IS NULL OR EXISTS (SELECT 1 FROM parent))
-      AND ($7::text IS NULL OR NOT EXISTS (SELECT 1 FROM held_comments WHERE article_id = $2 AND client_id = $7::text))
-      AND (NOT $10::boolean OR (
-        NOT EXISTS (SELECT 1 FROM article_settings WHERE article_id = $2 AND (locked = 1 OR premoderated = 1))
-        AND NOT EXISTS (SELECT 1 FROM bans WHERE author_key = $9::text AND (expires_at IS NULL OR expires_at > $6))
-      ))
+    SELECT $2, 1 FROM gate
+    WHERE parent_found AND NOT duplicate AND NOT locked AND NOT premoderated AND NOT banned
     ON CONFLICT (article_id) DO UPDATE SET last_seq = a.last_seq + 1
     RETURNING last_seq
+  ), created AS (
+    INSERT INTO comments
+      (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key)
+    SELECT $1, $2, $3::text, (SELECT COALESCE(root_id, id) FROM parent), $4, $5, $6, NULL, 'visible', bump.last_seq, bump.last_seq, $7, $8, $9
+    FROM bump
+    RETURNING seq
   )
-  INSERT INTO comments
-    (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key)
-  SELECT $1, $2, $3::text, (SELECT COALESCE(root_id, id) FROM parent), $4, $5, $6, NULL, 'visible', bump.last_seq, bump.last_seq, $7, $8, $9
-  FROM bump
-  RETURNING seq`;
+  SELECT gate.*, (SELECT seq FROM created) AS seq FROM gate`;
 
 /**
- * A held post: no seq, so no lock on the article. No row when the parent is missing or the clientId
- * is already stored in the thread. Same parameters as CREATE_SQL.
+ * A held post: no seq, so no lock on the article; the gate is read in the same statement, as in
+ * CREATE_SQL (without pre-moderation, which is why it is held). Same parameters as CREATE_SQL.
  */
 const HOLD_SQL = `
-  INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
-  SELECT $1, $2, $3::text, $4, $5, $6, $7::text, $8, $9
-  WHERE ($3::text IS NULL OR EXISTS (SELECT 1 FROM comments WHERE article_id = $2 AND id = $3::text))
-    AND ($7::text IS NULL OR NOT EXISTS (SELECT 1 FROM comments WHERE article_id = $2 AND client_id = $7::text))
-  RETURNING ${HELD_COLUMNS}`;
+  WITH gate AS (
+    SELECT ${gateColumns('comments')}
+  ), held AS (
+    INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
+    SELECT $1, $2, $3::text, $4, $5, $6, $7::text, $8, $9 FROM gate
+    WHERE parent_found AND NOT duplicate AND NOT locked AND NOT banned
+    RETURNING ${HELD_COLUMNS}
+  )
+  SELECT gate.*, held.* FROM gate LEFT JOIN held ON true`;
 
-/** The clientId was used before: hand the retrying poster a working token and return the first comment. */
-const CLAIM_DUPLICATE_SQL = `
-  UPDATE comments SET author_token_hash = $3 WHERE article_id = $1 AND client_id = $2
-  RETURNING ${COMMENT_COLUMNS}`;
-
-/** The same for a clientId that is held. */
-const CLAIM_HELD_DUPLICATE_SQL = `
-  UPDATE held_comments SET author_token_hash = $3 WHERE article_id = $1 AND client_id = $2
-  RETURNING ${HELD_COLUMNS}`;
+/** The post whose clientId was used before, with the token hash stored for it (a repeat never replaces it). */
+const DUPLICATE_SQL = `SELECT ${COMMENT_COLUMNS}, author_token_hash FROM comments WHERE article_id = $1 AND client_id = $2`;
+const HELD_DUPLICATE_SQL = `SELECT ${HELD_COLUMNS}, author_token_hash FROM held_comments WHERE article_id = $1 AND client_id = $2`;
 
 /** PostgreSQL's names for `UNIQUE (article_id, client_id)` of migrations 1 and 2. */
 const CLIENT_ID_CONSTRAINT = 'comments_article_id_client_id_key';
@@ -259,7 +290,7 @@ const RESTORE_SQL = changeSql(
  * waits for a lock, so a single statement could miss the reaction a concurrent call of the same
  * reader just committed. Inside the transaction each statement after the lock sees it.
  */
-const LIKE_LOCK_SQL = 'SELECT article_id FROM comments WHERE id = $1 FOR NO KEY UPDATE';
+const LIKE_LOCK_SQL = 'SELECT article_id, status FROM comments WHERE id = $1 FOR NO KEY UPDATE';
 const LIKE_INSERT_SQL = 'INSERT INTO reactions (comment_id, reader_id) VALUES ($1, $2) ON CONFLICT DO NOTHING';
 const LIKE_DELETE_SQL = 'DELETE FROM reactions WHERE comment_id = $1 AND reader_id = $2';
 const BUMP_SQL = `
@@ -488,77 +519,91 @@ export class PostgresCommentStore implements CommentStore {
     const result = await this.submit(input, { hold: false, gate: false });
     if (result.kind === 'held') throw new ClientIdHeldError(result.held);
     if (result.kind === 'refused') throw new Error('An ungated submit was refused');
-    return { comment: result.comment, created: result.created };
+    return { comment: toPublicComment(result.comment), created: result.created };
   }
 
   async submit(input: NewCommentRecord, options: { hold: boolean; gate?: boolean }): Promise<SubmitResult> {
     const gate = options.gate ?? true;
+    const params = [
+      input.id,
+      input.articleId,
+      input.parentId,
+      input.authorName,
+      input.body,
+      input.createdAt,
+      input.clientId,
+      input.authorTokenHash,
+      input.authorKey ?? null,
+      gate,
+    ];
     return this.#guard(async () => {
-      const params = [
-        input.id,
-        input.articleId,
-        input.parentId,
-        input.authorName,
-        input.body,
-        input.createdAt,
-        input.clientId,
-        input.authorTokenHash,
-        input.authorKey ?? null,
-      ];
-      try {
-        let hold = options.hold;
-        if (!hold) {
-          const seq = (await this.#pool.query<{ seq: number }>(CREATE_SQL, [...params, gate])).rows[0]?.seq;
-          if (seq !== undefined) {
-            const comment: Comment = {
-              id: input.id,
-              articleId: input.articleId,
-              parentId: input.parentId,
-              author: { name: input.authorName },
-              body: input.body,
-              createdAt: input.createdAt,
-              editedAt: null,
-              status: 'visible',
-              seq,
-              likes: 0,
-            };
-            return { kind: 'stored', comment, created: true };
-          }
-          // Nothing written: a retry (its clientId lives in the held table), the gate, or a missing parent.
-          if (input.clientId !== null) {
-            const claimed = await this.#claimAnyDuplicate(input.articleId, input.clientId, input.authorTokenHash);
-            if (claimed) return claimed;
-          }
-        }
-        if (gate) {
-          const decision = await this.#gate(input);
-          if (decision.kind === 'refused') return decision;
-          hold ||= decision.hold;
-        }
-        if (hold) {
-          const row = (await this.#pool.query<HeldRow>(HOLD_SQL, params)).rows[0];
-          if (row) return { kind: 'held', held: toHeld(row), created: true };
-          // Nothing held: a retry (its clientId is stored), or a missing parent.
-          if (input.clientId !== null) {
-            const claimed = await this.#claimAnyDuplicate(input.articleId, input.clientId, input.authorTokenHash);
-            if (claimed) return claimed;
-          }
-        }
-        if (input.parentId === null) throw new Error('Comment insert returned no row');
-        throw new ParentNotFoundError(input.parentId);
-      } catch (error) {
-        const constraint = error instanceof DatabaseError && error.code === '23505' ? error.constraint : undefined;
-        if (
-          input.clientId !== null &&
-          (constraint === CLIENT_ID_CONSTRAINT || constraint === HELD_CLIENT_ID_CONSTRAINT)
-        ) {
-          const claimed = await this.#claimAnyDuplicate(input.articleId, input.clientId, input.authorTokenHash);
-          if (claimed) return claimed;
-          throw new Error(`clientId ${input.clientId} collided but no comment holds it`, { cause: error });
-        }
-        throw error;
+      // A held clientId that is gone by the time it is looked up (rejected meanwhile) makes the post new again: decide afresh.
+      for (let attempt = 1; ; attempt++) {
+        const outcome = await this.#submitOnce(input, params, options.hold);
+        if (outcome !== 'again') return outcome;
+        if (attempt === 3) throw new Error(`clientId ${input.clientId} kept changing tables while posting`);
       }
     });
+  }
+
+  /** One round of `submit`: store (or hold) in one statement, and when nothing was written, say why from its snapshot. */
+  async #submitOnce(input: NewCommentRecord, params: unknown[], hold: boolean): Promise<SubmitResult | 'again'> {
+    let gate: GateRow | null = null;
+    try {
+      if (!hold) {
+        const row = (await this.#pool.query<GateRow & { seq: number | null }>(CREATE_SQL, params)).rows[0];
+        if (!row) throw new Error('Comment insert returned no row');
+        if (row.seq !== null) return this.#created(input, row.seq);
+        gate = row;
+      }
+      // Held because the caller says so, or because the article was pre-moderated (and nothing else stopped it).
+      if (gate === null || (gate.premoderated && !blocked(gate))) {
+        const row = (await this.#pool.query<GateRow & Partial<HeldRow>>(HOLD_SQL, params)).rows[0];
+        if (!row) throw new Error('Held insert returned no row');
+        if (row.id != null)
+          return { kind: 'held', held: toHeld(row as HeldRow), created: true, authorTokenHash: input.authorTokenHash };
+        gate = row;
+      }
+    } catch (error) {
+      const constraint = error instanceof DatabaseError && error.code === '23505' ? error.constraint : undefined;
+      if (input.clientId === null || (constraint !== CLIENT_ID_CONSTRAINT && constraint !== HELD_CLIENT_ID_CONSTRAINT))
+        throw error;
+      // The same clientId committed meanwhile (a concurrent retry): answer with that post.
+      return (await this.#findDuplicate(input.articleId, input.clientId)) ?? 'again';
+    }
+    // Nothing written. A retry of an accepted post is never refused, so look for it first.
+    if (input.clientId !== null) {
+      const duplicate = await this.#findDuplicate(input.articleId, input.clientId);
+      if (duplicate) return duplicate;
+      if (gate.duplicate) return 'again';
+    }
+    if (gate.banned) return { kind: 'refused', reason: 'banned' };
+    if (gate.locked) return { kind: 'refused', reason: 'locked' };
+    if (input.parentId !== null && !gate.parent_found) throw new ParentNotFoundError(input.parentId);
+    throw new Error('Posting statement wrote nothing and gave no reason');
+  }
+
+  #created(input: NewCommentRecord, seq: number): SubmitResult {
+    return {
+      kind: 'stored',
+      comment: {
+        id: input.id,
+        articleId: input.articleId,
+        parentId: input.parentId,
+        author: { name: input.authorName },
+        body: input.body,
+        createdAt: input.createdAt,
+        editedAt: null,
+        status: 'visible',
+        seq,
+        likes: 0,
+        removedBy: null,
+        originalBody: null,
+        authorKey: input.authorKey ?? null,
+      },
+      created: true,
+      authorTokenHash: input.authorTokenHash,
+    };
   }
 
   async get(id: string): Promise<Comment | null> {
@@ -595,10 +640,14 @@ export class PostgresCommentStore implements CommentStore {
   async setLike(commentId: string, readerId: string, liked: boolean): Promise<ChangeResult | null> {
     return this.#guard(() =>
       this.#inTransaction('BEGIN', async (client) => {
-        const articleId = (await client.query<{ article_id: string }>(LIKE_LOCK_SQL, [commentId])).rows[0]?.article_id;
-        if (articleId === undefined) return null;
+        const locked = (await client.query<{ article_id: string; status: string }>(LIKE_LOCK_SQL, [commentId])).rows[0];
+        if (locked === undefined) return null;
+        const articleId = locked.article_id;
+        // The row is locked and read after any wait: a like racing a removal never lands on the removed comment.
         const written =
-          (await client.query(liked ? LIKE_INSERT_SQL : LIKE_DELETE_SQL, [commentId, readerId])).rowCount ?? 0;
+          liked && locked.status !== 'visible'
+            ? 0
+            : ((await client.query(liked ? LIKE_INSERT_SQL : LIKE_DELETE_SQL, [commentId, readerId])).rowCount ?? 0);
         if (written === 0) {
           const row = (await client.query<CommentRow>(GET_SQL, [commentId])).rows[0];
           if (!row) throw new Error(`Comment ${commentId} vanished while locked`);
@@ -860,30 +909,19 @@ export class PostgresCommentStore implements CommentStore {
     return this.#closing;
   }
 
-  /** The posting gate for a post that CREATE_SQL did not store: refused, or to be held. */
-  async #gate(
-    input: NewCommentRecord,
-  ): Promise<{ kind: 'refused'; reason: 'locked' | 'banned' } | { kind: 'open'; hold: boolean }> {
-    const row = (
-      await this.#pool.query<{ locked: number | null; premoderated: number | null; banned: boolean }>(GATE_SQL, [
-        input.articleId,
-        input.authorKey ?? null,
-        input.createdAt,
-      ])
-    ).rows[0];
-    if (row?.banned === true) return { kind: 'refused', reason: 'banned' };
-    if (row?.locked === 1) return { kind: 'refused', reason: 'locked' };
-    return { kind: 'open', hold: row?.premoderated === 1 };
-  }
-
-  /** The post whose clientId this is, stored or held, now answering to the new token hash; null when neither table has it. */
-  async #claimAnyDuplicate(articleId: string, clientId: string, authorTokenHash: string): Promise<SubmitResult | null> {
-    const stored = (await this.#pool.query<CommentRow>(CLAIM_DUPLICATE_SQL, [articleId, clientId, authorTokenHash]))
-      .rows[0];
-    if (stored) return { kind: 'stored', comment: toComment(stored), created: false };
-    const held = (await this.#pool.query<HeldRow>(CLAIM_HELD_DUPLICATE_SQL, [articleId, clientId, authorTokenHash]))
-      .rows[0];
-    return held ? { kind: 'held', held: toHeld(held), created: false } : null;
+  /** The post whose clientId this is, stored or held, with its stored token hash; null when neither table has it. */
+  async #findDuplicate(articleId: string, clientId: string): Promise<SubmitResult | null> {
+    type WithHash = { author_token_hash: string };
+    const stored = (await this.#pool.query<CommentRow & WithHash>(DUPLICATE_SQL, [articleId, clientId])).rows[0];
+    if (stored)
+      return {
+        kind: 'stored',
+        comment: toModerated(stored),
+        created: false,
+        authorTokenHash: stored.author_token_hash,
+      };
+    const held = (await this.#pool.query<HeldRow & WithHash>(HELD_DUPLICATE_SQL, [articleId, clientId])).rows[0];
+    return held ? { kind: 'held', held: toHeld(held), created: false, authorTokenHash: held.author_token_hash } : null;
   }
 
   /** Runs one of the change statements (see changeSql); when it wrote nothing, reads the comment to tell unknown (null) from unchanged. */

@@ -1,6 +1,6 @@
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
+import { readerAuthor, type Comment, type CommentStatus } from '../../shared/schemas.ts';
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
-import type { Comment, CommentStatus } from '../../shared/schemas.ts';
 
 /**
  * The row shapes both SQL stores read (the same migrated schema, server/storage/migrations.ts) and
@@ -44,12 +44,13 @@ export interface BanRow {
   expires_at: string | null;
 }
 
+/** A row as readers see it: a removed comment has an empty body and no author name. */
 export function toComment(row: CommentRow): Comment {
   return {
     id: row.id,
     articleId: row.article_id,
     parentId: row.parent_id,
-    author: { name: row.author_name },
+    author: readerAuthor(row.author_name, row.status),
     body: row.body,
     createdAt: row.created_at,
     editedAt: row.edited_at,
@@ -59,8 +60,15 @@ export function toComment(row: CommentRow): Comment {
   };
 }
 
+/** A row as moderators see it: with the author's name even when removed, who removed it, the kept body and the ban key. */
 export function toModerated(row: CommentRow): ModeratedComment {
-  return { ...toComment(row), removedBy: row.removed_by, originalBody: row.original_body, authorKey: row.author_key };
+  return {
+    ...toComment(row),
+    author: { name: row.author_name },
+    removedBy: row.removed_by,
+    originalBody: row.original_body,
+    authorKey: row.author_key,
+  };
 }
 
 export function toHeld(row: HeldRow): ModeratedHeld {

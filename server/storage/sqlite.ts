@@ -1,7 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
+import {
+  toPublicComment,
+  type Ban,
+  type ModeratedComment,
+  type ModeratedHeld,
+  type RemovedBy,
+} from '../../shared/moderation.ts';
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import type { ArticleId, Comment } from '../../shared/schemas.ts';
 import {
@@ -178,11 +184,9 @@ export class SqliteCommentStore implements CommentStore {
 
   readonly #selectById: Statement<[string], CommentRow>;
   readonly #selectTokenHash: Statement<[string], string>;
-  readonly #selectByClientId: Statement<[string, string], CommentRow>;
-  readonly #selectHeldByClientId: Statement<[string, string], HeldRow>;
+  readonly #selectByClientId: Statement<[string, string], CommentRow & { author_token_hash: string }>;
+  readonly #selectHeldByClientId: Statement<[string, string], HeldRow & { author_token_hash: string }>;
   readonly #selectParent: Statement<[string, string], { id: string; root_id: string | null }>;
-  readonly #updateTokenHash: Statement<[string, string]>;
-  readonly #updateHeldTokenHash: Statement<[string, string]>;
   readonly #bumpSeq: Statement<[string], number>;
   readonly #insert: Statement<
     [
@@ -253,14 +257,12 @@ export class SqliteCommentStore implements CommentStore {
     this.#selectById = db.prepare(`SELECT ${COMMENT_COLUMNS} FROM comments WHERE id = ?`);
     this.#selectTokenHash = db.prepare<[string], string>('SELECT author_token_hash FROM comments WHERE id = ?').pluck();
     this.#selectByClientId = db.prepare(
-      `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? AND client_id = ?`,
+      `SELECT ${COMMENT_COLUMNS}, author_token_hash FROM comments WHERE article_id = ? AND client_id = ?`,
     );
     this.#selectHeldByClientId = db.prepare(
-      `SELECT ${HELD_COLUMNS} FROM held_comments WHERE article_id = ? AND client_id = ?`,
+      `SELECT ${HELD_COLUMNS}, author_token_hash FROM held_comments WHERE article_id = ? AND client_id = ?`,
     );
     this.#selectParent = db.prepare('SELECT id, root_id FROM comments WHERE article_id = ? AND id = ?');
-    this.#updateTokenHash = db.prepare('UPDATE comments SET author_token_hash = ? WHERE id = ?');
-    this.#updateHeldTokenHash = db.prepare('UPDATE held_comments SET author_token_hash = ? WHERE id = ?');
     this.#bumpSeq = db
       .prepare<[string], number>(
         `INSERT INTO articles (article_id, last_seq) VALUES (?, 1)
@@ -393,7 +395,7 @@ export class SqliteCommentStore implements CommentStore {
     const result = await this.submit(input, { hold: false, gate: false });
     if (result.kind === 'held') throw new ClientIdHeldError(result.held);
     if (result.kind === 'refused') throw new Error('An ungated submit was refused');
-    return { comment: result.comment, created: result.created };
+    return { comment: toPublicComment(result.comment), created: result.created };
   }
 
   async submit(input: NewCommentRecord, options: { hold: boolean; gate?: boolean }): Promise<SubmitResult> {
@@ -617,15 +619,15 @@ export class SqliteCommentStore implements CommentStore {
   #submitInTransaction(input: NewCommentRecord, hold: boolean, gate: boolean): SubmitResult {
     if (input.clientId !== null) {
       const existing = this.#selectByClientId.get(input.articleId, input.clientId);
-      if (existing) {
-        this.#updateTokenHash.run(input.authorTokenHash, existing.id);
-        return { kind: 'stored', comment: toComment(existing), created: false };
-      }
+      if (existing)
+        return {
+          kind: 'stored',
+          comment: toModerated(existing),
+          created: false,
+          authorTokenHash: existing.author_token_hash,
+        };
       const held = this.#selectHeldByClientId.get(input.articleId, input.clientId);
-      if (held) {
-        this.#updateHeldTokenHash.run(input.authorTokenHash, held.id);
-        return { kind: 'held', held: toHeld(held), created: false };
-      }
+      if (held) return { kind: 'held', held: toHeld(held), created: false, authorTokenHash: held.author_token_hash };
     }
     const authorKey = input.authorKey ?? null;
     if (gate) {
@@ -661,7 +663,7 @@ export class SqliteCommentStore implements CommentStore {
         createdAt: input.createdAt,
         authorKey,
       };
-      return { kind: 'held', held, created: true };
+      return { kind: 'held', held, created: true, authorTokenHash: input.authorTokenHash };
     }
     const seq = this.#nextSeq(input.articleId);
     this.#insert.run(
@@ -691,8 +693,12 @@ export class SqliteCommentStore implements CommentStore {
         status: 'visible',
         seq,
         likes: 0,
+        removedBy: null,
+        originalBody: null,
+        authorKey,
       },
       created: true,
+      authorTokenHash: input.authorTokenHash,
     };
   }
 
@@ -728,6 +734,8 @@ export class SqliteCommentStore implements CommentStore {
   #likeInTransaction(id: string, readerId: string, liked: boolean): ChangeResult | null {
     const row = this.#selectById.get(id);
     if (!row) return null;
+    // Decided inside the write: a like racing a removal never lands on the removed comment.
+    if (liked && row.status !== 'visible') return { comment: toModerated(row), changed: false };
     const changes = liked
       ? this.#insertReaction.run(id, readerId).changes
       : this.#deleteReaction.run(id, readerId).changes;

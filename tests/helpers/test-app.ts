@@ -132,3 +132,8 @@ export async function getJson(
   const text = await res.text();
   return { status: res.status, headers: res.headers, body: text ? (JSON.parse(text) as unknown) : null };
 }
+
+/** True when `text` is well-formed UTF-16: it survives a UTF-8 round trip unchanged (a lone surrogate would not). */
+export function survivesUtf8(text: string): boolean {
+  return Buffer.from(text, 'utf8').toString('utf8') === text;
+}

@@ -36,7 +36,7 @@ describe('POST /api/articles/:id/comments', () => {
       seq: 1,
       editedAt: null,
     });
-    expect(authorToken.length).toBeGreaterThanOrEqual(32);
+    expect(authorToken?.length).toBeGreaterThanOrEqual(32);
     expect(Date.now() - Date.parse(comment.createdAt)).toBeLessThan(10_000);
   });
 

@@ -450,15 +450,18 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.lastSeq(articleId)).toBe(2);
     });
 
-    it('hands a repeated held clientId the new token hash', async () => {
+    it('keeps the first token hash of a held clientId and hands it back on a repeat', async () => {
       const store = await newStore();
       const articleId = makeArticleId();
       const clientId = nanoid();
       const first = makeRecord({ articleId, clientId, authorTokenHash: 'a'.repeat(64) });
       await store.submit(first, { hold: true });
-      await store.submit(makeRecord({ articleId, clientId, authorTokenHash: 'b'.repeat(64) }), { hold: true });
+      const repeat = await store.submit(makeRecord({ articleId, clientId, authorTokenHash: 'b'.repeat(64) }), {
+        hold: true,
+      });
+      expect(repeat).toMatchObject({ kind: 'held', created: false, authorTokenHash: 'a'.repeat(64) });
       await store.approve(first.id);
-      expect((await store.getRecord(first.id))?.authorTokenHash).toBe('b'.repeat(64));
+      expect((await store.getRecord(first.id))?.authorTokenHash).toBe('a'.repeat(64));
     });
 
     it('refuses to hold a reply to a missing parent', async () => {
@@ -950,7 +953,7 @@ describe('SqliteCommentStore specifics', () => {
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
-  it('replaces the stored token hash when a clientId repeats', async () => {
+  it('never replaces the stored token hash when a clientId repeats', async () => {
     const file = tempFile();
     const store = open(file);
     const articleId = makeArticleId();
@@ -963,7 +966,7 @@ describe('SqliteCommentStore specifics', () => {
       .prepare<[string], string>('SELECT author_token_hash FROM comments WHERE article_id = ?')
       .pluck()
       .all(articleId);
-    expect(hashes).toEqual(['b'.repeat(64)]);
+    expect(hashes).toEqual(['a'.repeat(64)]);
     expect(first.created).toBe(true);
   });
 
