@@ -358,6 +358,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(result).toEqual({
         kind: 'held',
         created: true,
+        authorTokenHash: record.authorTokenHash,
         held: {
           id: record.id,
           articleId,
