@@ -22,6 +22,8 @@ import { ImportJobs } from './import/jobs.ts';
 import { countRejectedPosts, createMetricsRouter } from './http/metrics-route.ts';
 import { createRequestLogging } from './http/request-logging.ts';
 import { createSecurityHeaders } from './http/security-headers.ts';
+import type { Keyring } from './keys/keyring.ts';
+import { openKeyring } from './keys/server-secret.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { createOriginPolicy } from './origins.ts';
@@ -52,6 +54,8 @@ export interface App {
   readonly io: CommentServer;
   readonly service: CommentService;
   readonly store: CommentStore;
+  /** The deployment's keyed pseudonyms and signatures (SECRET_KEY, or the secret kept in the store). */
+  readonly keys: Keyring;
   readonly fanout: FanOut;
   readonly metrics: Metrics;
   /** Listens on config.port (0: any free port) and resolves with the bound port. */
@@ -114,6 +118,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const logger = overrides.logger ?? createLogger(config.logLevel, config.instanceId);
   const metrics = new Metrics(config.instanceId);
   const store: CommentStore = await openStore(config, logger.child({ component: 'store' }));
+  const { keys, source } = await openKeyring(config.secretKey, store);
+  // The id is a fingerprint, not the secret: instances logging different ids do not share a secret.
+  logger.info({ keyId: keys.id, source }, 'server secret in use');
   const fanout = await createFanOut(config, logger, metrics);
   metrics.watchFanOut(() => fanout.state());
   if (store instanceof PostgresCommentStore) metrics.watchDatabasePool(() => store.poolStats());
@@ -121,6 +128,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     store,
     fanout,
     logger,
+    keys,
     metrics,
     adminToken: config.adminToken,
     editWindowMinutes: config.editWindowMinutes,
@@ -142,7 +150,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   web.disable('x-powered-by');
   web.set('trust proxy', config.trustProxy);
   // One trust decision for HTTP (req.ip) and socket handshakes alike.
-  const abuse = createAbuseGuards({ config, logger, trustProxy: web.get('trust proxy fn') as TrustProxyFn });
+  const abuse = createAbuseGuards({ config, logger, keys, trustProxy: web.get('trust proxy fn') as TrustProxyFn });
   web.use(requests.middleware, createRequestLogging(logger), countRejectedPosts(metrics));
   web.use(createSecurityHeaders(config.allowedOrigins));
   web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
@@ -208,6 +216,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     io,
     service,
     store,
+    keys,
     fanout,
     metrics,
     listen: () =>

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { isIP } from 'node:net';
 import { nanoid } from 'nanoid';
+import { MIN_SECRET_BYTES } from './keys/keyring.ts';
 
 const PortSchema = z.pipe(
   z.string().check(z.regex(/^\d{1,5}$/, 'must be a port number')),
@@ -92,6 +93,16 @@ const EnvSchema = z.object({
   REDIS_PREFIX: z._default(z.string().check(z.maxLength(64)), 'lc:'),
   ALLOWED_ORIGINS: z._default(OriginsSchema, 'any'),
   ADMIN_TOKEN: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
+  SECRET_KEY: z.optional(
+    z
+      .string()
+      .check(
+        z.refine(
+          (s) => Buffer.byteLength(s, 'utf8') >= MIN_SECRET_BYTES,
+          `must be at least ${MIN_SECRET_BYTES} bytes (for example: openssl rand -base64 32)`,
+        ),
+      ),
+  ),
   LOG_LEVEL: z._default(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info'),
   INSTANCE_ID: z.optional(
     z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 chars of A-Z a-z 0-9 . _ -')),
@@ -119,6 +130,8 @@ export interface Config {
   readonly allowedOrigins: 'any' | readonly string[];
   /** Moderator token (Bearer) for /api/admin and `admin:subscribe`; without it every admin route answers 403. */
   readonly adminToken: string | undefined;
+  /** The server secret every keyed pseudonym is made with; without it, one generated once and kept in the store. */
+  readonly secretKey: string | undefined;
   /** Minutes after creation during which an author may edit their comment (0: never); moderators may always. */
   readonly editWindowMinutes: number;
   /** `all`: every article's new comments wait for a moderator; `none`: only articles a moderator set so. */
@@ -171,6 +184,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     redisPrefix: e.REDIS_PREFIX,
     allowedOrigins: e.ALLOWED_ORIGINS === 'any' ? 'any' : Object.freeze([...e.ALLOWED_ORIGINS]),
     adminToken: e.ADMIN_TOKEN,
+    secretKey: e.SECRET_KEY,
     editWindowMinutes: e.EDIT_WINDOW_MINUTES,
     premoderation: e.PREMODERATION,
     logLevel: e.LOG_LEVEL,

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
+import type { Keyring } from '../keys/keyring.ts';
 import type { Logger } from '../logger.ts';
 import type { CommentServer } from '../socket/gateway.ts';
 import { withTimeout } from '../with-timeout.ts';
@@ -27,6 +28,8 @@ export interface AbuseGuards {
 export interface AbuseGuardDeps {
   config: Pick<Config, 'limits' | 'redisUrl' | 'redisPrefix'>;
   logger: Logger;
+  /** The deployment's keyring: the post budgets are kept under keyed pseudonyms. */
+  keys: Keyring;
   /** Express's compiled `trust proxy` (`app.get('trust proxy fn')`), so sockets see the same client IP as HTTP. */
   trustProxy: TrustProxyFn;
 }
@@ -57,7 +60,7 @@ function createLimiterRedis(url: string, logger: Logger): Redis {
 }
 
 /** Builds the abuse guards from configuration: post budgets (shared through Redis when configured), socket budgets, connection caps. */
-export function createAbuseGuards({ config, logger, trustProxy }: AbuseGuardDeps): AbuseGuards {
+export function createAbuseGuards({ config, logger, keys, trustProxy }: AbuseGuardDeps): AbuseGuards {
   const log = logger.child({ component: 'abuse' });
   const { limits } = config;
   const needsRedis =
@@ -66,6 +69,7 @@ export function createAbuseGuards({ config, logger, trustProxy }: AbuseGuardDeps
   const posts = new PostRateLimiter({
     limits: { perIp: limits.postsPerMinutePerIp, perAuthor: limits.postsPerMinutePerAuthor },
     keyPrefix: config.redisPrefix,
+    keys,
     logger: log,
     ...(redis ? { redis } : {}),
   });

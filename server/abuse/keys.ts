@@ -1,4 +1,5 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Keyring } from '../keys/keyring.ts';
 import { ipBucket } from './client-ip.ts';
 
 /** Longest raw name turned into a key; a longer one is refused by validation anyway. */
@@ -12,16 +13,17 @@ export function normaliseAuthorName(name: string): string {
   return name.slice(0, MAX_NAME_CHARS).normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('base64url').slice(0, 32);
-
-/** Rate-limit key of a client IP (IPv6 by /64). Hashed, so no address is stored in Redis as is; the same on every instance. */
-export function ipKey(ip: string): string {
-  return sha256(`ip\0${ipBucket(ip)}`);
+/** Rate-limit key of a client IP (IPv6 by /64): a keyed HMAC, so the key in Redis gives the address away to no one without the secret. */
+export function ipKey(keys: Keyring, ip: string): string {
+  return keys.deriveKey('ip', ipBucket(ip));
 }
 
-/** Rate-limit key of an author: the normalised name together with the IP, hashed. */
-export function authorKey(name: string, ip: string): string {
-  return sha256(`author\0${normaliseAuthorName(name)}\0${ipBucket(ip)}`);
+/**
+ * The author key of a guest poster: the normalised name together with the IP, keyed. Bans are made on
+ * it and the per-author post budget counts by it; moderators see it, and cannot recover the address.
+ */
+export function authorKey(keys: Keyring, name: string, ip: string): string {
+  return keys.deriveKey('author', `guest:${normaliseAuthorName(name)}\0${ipBucket(ip)}`);
 }
 
 /** A per-process secret: log ids correlate lines of one process but cannot be turned back into an address by hashing guesses. */

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../logger.ts';
+import type { Keyring } from '../keys/keyring.ts';
 import { authorKey, ipKey, logId } from './keys.ts';
 import { LogThrottle } from '../log-throttle.ts';
 
@@ -22,6 +23,8 @@ export interface PostRateLimiterOptions {
   redis?: Redis;
   /** Prefix of the Redis keys (the deployment's prefix). */
   keyPrefix: string;
+  /** Makes the budgets' keys: keyed pseudonyms of the IP and the author, never the address. */
+  keys: Keyring;
   logger: Logger;
 }
 
@@ -58,6 +61,7 @@ export class PostRateLimiter {
   private readonly perIp: RateLimiterAbstract | null;
   private readonly perAuthor: RateLimiterAbstract | null;
   private readonly logger: Logger;
+  private readonly keys: Keyring;
   private readonly limitedLog = new LogThrottle(5000);
   private readonly failureLog = new LogThrottle(5000);
 
@@ -65,6 +69,7 @@ export class PostRateLimiter {
     this.perIp = makeLimiter('post-ip:', options.limits.perIp, options);
     this.perAuthor = makeLimiter('post-author:', options.limits.perAuthor, options);
     this.logger = options.logger;
+    this.keys = options.keys;
   }
 
   get enabled(): boolean {
@@ -74,8 +79,9 @@ export class PostRateLimiter {
   /** Counts one post attempt; rejects with AppError `rate_limited` (with `retryAfter` seconds) when a budget is spent. */
   async consume({ ip, name }: Poster): Promise<void> {
     const checks: Array<[string, Promise<unknown>]> = [];
-    if (this.perIp) checks.push(['ip', this.perIp.consume(ipKey(ip))]);
-    if (this.perAuthor && name !== undefined) checks.push(['author', this.perAuthor.consume(authorKey(name, ip))]);
+    if (this.perIp) checks.push(['ip', this.perIp.consume(ipKey(this.keys, ip))]);
+    if (this.perAuthor && name !== undefined)
+      checks.push(['author', this.perAuthor.consume(authorKey(this.keys, name, ip))]);
     const results = await Promise.allSettled(checks.map(([, check]) => check));
     let waitMs = 0;
     let limitedBy: string | null = null;

@@ -20,6 +20,7 @@ import {
 } from '../../shared/schemas.ts';
 import { authorKey as authorKeyOf } from '../abuse/keys.ts';
 import type { FanOut, FeedMessage } from '../fanout/port.ts';
+import type { Keyring } from '../keys/keyring.ts';
 import type { Logger } from '../logger.ts';
 import {
   ParentNotFoundError,
@@ -62,6 +63,8 @@ export interface CommentServiceDeps {
   store: CommentStore;
   fanout: FanOut;
   logger: Logger;
+  /** Derives the author keys bans are made on (server/keys/keyring.ts). */
+  keys: Keyring;
   now?: () => Date;
   metrics?: CommentServiceMetrics;
   /** The moderator token (ADMIN_TOKEN); without it nobody is a moderator. */
@@ -119,6 +122,7 @@ export class CommentService {
   private readonly store: CommentStore;
   private readonly fanout: FanOut;
   private readonly logger: Logger;
+  private readonly keys: Keyring;
   private readonly now: () => Date;
   private readonly metrics: CommentServiceMetrics | undefined;
   private readonly adminToken: string | undefined;
@@ -133,6 +137,7 @@ export class CommentService {
     this.store = deps.store;
     this.fanout = deps.fanout;
     this.logger = deps.logger;
+    this.keys = deps.keys;
     this.now = deps.now ?? (() => new Date());
     this.metrics = deps.metrics;
     this.adminToken = deps.adminToken;
@@ -336,7 +341,7 @@ export class CommentService {
     if (target.authorKey === null) {
       throw new AppError(
         'invalid_input',
-        'This comment carries no author key (it was imported or stored before bans existed)',
+        'This comment carries no author key (it was imported, or stored before the current author keys)',
         {
           issues: [{ path: 'commentId', message: 'No author key' }],
         },
@@ -466,7 +471,8 @@ export class CommentService {
    */
   private async submit(articleId: ArticleId, input: NewComment, context: PostContext): Promise<PostOutcome> {
     const authorToken = input.clientSecret === undefined ? newAuthorToken() : authorTokenFromSecret(input.clientSecret);
-    const authorKey = context.clientIp === undefined ? null : authorKeyOf(input.author.name, context.clientIp);
+    const authorKey =
+      context.clientIp === undefined ? null : authorKeyOf(this.keys, input.author.name, context.clientIp);
     const now = this.now().toISOString();
     const record = this.record(articleId, input, authorToken, authorKey, now);
     // The store applies the posting gate (bans, lock, the article's pre-moderation) in the write itself.

@@ -36,6 +36,15 @@
  *   source record a deterministic id, so a re-run finds it by id and adds nothing twice.
  * - `import_jobs` holds the admin API's import jobs (a JSON document per job, with a heartbeat), so
  *   any instance behind the balancer can report a job that another instance runs.
+ *
+ * Version 5 makes author keys keyed HMACs (server/keys/keyring.ts): `secrets` holds the server secret
+ * generated when SECRET_KEY is not set (one row, `secret_key`). The old keys were plain SHA-256 of a
+ * name and an address (or, for imported authors, of a username or e-mail), reversible by trying every
+ * IPv4 address (or likely names); they cannot be turned into the new
+ * ones (that would need the address they hide), so they are erased: comments and held comments keep
+ * no author key (a moderator cannot ban from them, as with imported comments), and the bans made on
+ * them are lifted, since they could never match a new post again. Rate-limit keys in Redis expire by
+ * themselves within a minute.
  */
 export interface Migration {
   readonly version: number;
@@ -136,6 +145,18 @@ const V4_IMPORT_EXPORT = `
   );
 `;
 
+/** Plain SQL that SQLite and PostgreSQL both accept. */
+const V5_KEYED_AUTHOR_KEYS = `
+  CREATE TABLE secrets (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  UPDATE comments SET author_key = NULL WHERE author_key IS NOT NULL;
+  UPDATE held_comments SET author_key = NULL WHERE author_key IS NOT NULL;
+  DELETE FROM bans;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
@@ -146,6 +167,12 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: V3_LEANER_WRITES,
   },
   { version: 4, name: 'import sources and jobs', sqlite: V4_IMPORT_EXPORT, postgres: V4_IMPORT_EXPORT },
+  {
+    version: 5,
+    name: 'keyed author keys: a server secret, old keys erased',
+    sqlite: V5_KEYED_AUTHOR_KEYS,
+    postgres: V5_KEYED_AUTHOR_KEYS,
+  },
 ];
 
 /** The schema version a fully migrated store is at. */

@@ -278,6 +278,11 @@ export interface CommentStore {
   putImportJob(id: string, updatedAt: string, data: string): Promise<void>;
   /** An import job's document, or null. */
   getImportJob(id: string): Promise<string | null>;
+  /**
+   * Keeps `candidate` as the secret `name` unless the store holds one by that name already, and returns
+   * the one it holds. Safe when several instances call it at once: they all get the first one written.
+   */
+  keepSecret(name: string, candidate: string): Promise<string>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -338,6 +338,9 @@ const BANS_SQL = `
   SELECT author_key, author_name, reason, created_at, expires_at FROM bans
   WHERE expires_at IS NULL OR expires_at > $1 ORDER BY created_at DESC, author_key`;
 const DELETE_BAN_SQL = 'DELETE FROM bans WHERE author_key = $1';
+const KEEP_SECRET_SQL =
+  'INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING';
+const SECRET_SQL = 'SELECT value FROM secrets WHERE name = $1';
 const GATE_SQL = `
   SELECT
     (SELECT locked FROM article_settings WHERE article_id = $1) AS locked,
@@ -891,6 +894,17 @@ export class PostgresCommentStore implements CommentStore {
         (await this.#pool.query<{ data: string }>('SELECT data FROM import_jobs WHERE id = $1', [id])).rows[0]?.data ??
         null,
     );
+  }
+
+  async keepSecret(name: string, candidate: string): Promise<string> {
+    return this.#guard(async () => {
+      // Two statements, not one: a statement's snapshot would miss a row a concurrent instance committed
+      // while this INSERT waited on it. The SELECT after sees it.
+      await this.#pool.query(KEEP_SECRET_SQL, [name, candidate, new Date().toISOString()]);
+      const value = (await this.#pool.query<{ value: string }>(SECRET_SQL, [name])).rows[0]?.value;
+      if (value === undefined) throw new Error(`Secret ${name} was not kept`);
+      return value;
+    });
   }
 
   async ping(): Promise<void> {

@@ -607,6 +607,22 @@ export class SqliteCommentStore implements CommentStore {
     );
   }
 
+  async keepSecret(name: string, candidate: string): Promise<string> {
+    // BEGIN IMMEDIATE: one writer at a time across processes, so every instance reads the first secret written.
+    const kept = this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          this.#prepared<[string, string, string]>(
+            'INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+          ).run(name, candidate, new Date().toISOString());
+          return this.#prepared<[string], string>('SELECT value FROM secrets WHERE name = ?').pluck().get(name);
+        })
+        .immediate(),
+    );
+    if (kept === undefined) throw new Error(`Secret ${name} was not kept`);
+    return kept;
+  }
+
   async ping(): Promise<void> {
     this.#guard(() => this.#ping.get());
   }

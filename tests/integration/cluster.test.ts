@@ -69,6 +69,15 @@ describe('the local cluster (npm run cluster)', () => {
     expect(instances).toEqual(new Set(['app1', 'app2']));
   });
 
+  it('generated one server secret although both instances started together on a fresh database', () => {
+    const secrets = cluster.lines
+      .map((line) => JSON.parse(line) as { msg?: string; instance?: string; keyId?: string; source?: string })
+      .filter((entry) => entry.msg === 'server secret in use');
+    expect(secrets.map((entry) => entry.instance).sort()).toEqual(['app1', 'app2']);
+    expect(secrets.every((entry) => entry.source === 'store')).toBe(true);
+    expect(new Set(secrets.map((entry) => entry.keyId)).size).toBe(1);
+  });
+
   it('imported the sample article once although both instances started together', async () => {
     const changes = ChangesSchema.parse(
       (await getJson(`${urls[1]}/api/articles/putin-china-visit/changes?since=0`)).body,

@@ -49,6 +49,28 @@ describe('PostgresCommentStore specifics', () => {
     expect(await stores[3]!.counts(['x'])).toEqual({ x: 0 });
   });
 
+  it('upgrades a version-4 schema: author keys erased, bans lifted, comments kept', async () => {
+    const s = await schema();
+    const v3 = await openPostgresStore({ connectionString: TEST_DATABASE_URL, schema: s.schema });
+    const { comment } = await v3.create(makeRecord({ body: 'before keyed keys' }));
+    await v3.submit(makeRecord(), { hold: true });
+    await v3.close();
+    // Wind the schema back to version 4, with author keys and a ban as the previous release wrote them.
+    await withAdminClient((client) =>
+      client.query(`
+        SET search_path = ${s.schema};
+        DROP TABLE secrets; DELETE FROM schema_migrations WHERE version > 4;
+        UPDATE comments SET author_key = 'old-sha256-key'; UPDATE held_comments SET author_key = 'old-held-key';
+        INSERT INTO bans (author_key, author_name, created_at) VALUES ('old-sha256-key', 'Ada', '2030-01-01T00:00:00.000Z');
+      `),
+    );
+    const upgraded = await open(s);
+    expect(await upgraded.get(comment.id)).toEqual(comment);
+    expect((await upgraded.getRecord(comment.id))?.comment.authorKey).toBeNull();
+    expect((await upgraded.heldList(10)).map((held) => held.authorKey)).toEqual([null]);
+    expect(await upgraded.bans('2000-01-01T00:00:00.000Z')).toEqual([]);
+  });
+
   it('honours a search_path given in the connection string (what DATABASE_URL carries)', async () => {
     const s = await schema();
     const store = await openPostgresStore({ connectionString: s.url });

@@ -6,9 +6,11 @@ import {
   connectSocket,
   postJson,
   startTestApp,
+  startTwoTestApps,
   uniqueArticle,
   uniquePrefix,
   type TestApp,
+  type TestAppPair,
   type TestSocket,
 } from '../helpers/test-app.ts';
 
@@ -24,6 +26,7 @@ function limits(overrides: Record<string, string>): Record<string, string> {
 }
 
 const apps: TestApp[] = [];
+const pairs: TestAppPair[] = [];
 const sockets: TestSocket[] = [];
 async function start(env: Record<string, string>, redisPrefix?: string): Promise<TestApp> {
   const app = await startTestApp({ env, ...(redisPrefix ? { redisPrefix } : {}) });
@@ -34,7 +37,7 @@ afterEach(() => {
   for (const socket of sockets.splice(0)) socket.disconnect();
 });
 afterAll(async () => {
-  await Promise.all(apps.map((app) => app.close()));
+  await Promise.all([...apps, ...pairs].map((app) => app.close()));
 });
 
 /** A post as if from `ip` behind the local (trusted) proxy. */
@@ -175,11 +178,10 @@ describe('socket budgets', () => {
 });
 
 describe('post budgets shared through Redis', () => {
-  it('spends one budget across two instances', async () => {
-    const prefix = uniquePrefix();
-    const env = limits({ RATE_LIMIT_POSTS_PER_MINUTE_IP: '3' });
-    const a = await start(env, prefix);
-    const b = await start(env, prefix);
+  it('spends one budget across two instances of one deployment (one store and Redis, so one server secret)', async () => {
+    const pair = await startTwoTestApps(limits({ RATE_LIMIT_POSTS_PER_MINUTE_IP: '3' }));
+    pairs.push(pair);
+    const { a, b } = pair;
     const articleId = uniqueArticle('rl');
     expect((await post(a, articleId, 'A', '203.0.113.60')).status).toBe(201);
     expect((await post(b, articleId, 'B', '203.0.113.60')).status).toBe(201);

@@ -18,7 +18,13 @@ import {
 } from '../../server/storage/port.ts';
 import type { SqliteCommentStore } from '../../server/storage/sqlite.ts';
 import { openSqliteStore } from '../../server/storage/sqlite.ts';
-import { makeArticleId, makeRecord, makeTempDir, storeFactories } from '../helpers/store-factories.ts';
+import {
+  makeArticleId,
+  makeRecord,
+  makeTempDir,
+  sharedStoreFactories,
+  storeFactories,
+} from '../helpers/store-factories.ts';
 
 const seqs = (comments: readonly Comment[]): number[] => comments.map((c) => c.seq);
 const run = promisify(execFile);
@@ -663,6 +669,16 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
     });
   });
 
+  describe('secrets', () => {
+    it('keeps the first secret by a name and returns it to every later caller', async () => {
+      const store = await newStore();
+      expect(await store.keepSecret('secret_key', 'first-candidate')).toBe('first-candidate');
+      expect(await store.keepSecret('secret_key', 'second-candidate')).toBe('first-candidate');
+      expect(await store.keepSecret('another', 'other-value')).toBe('other-value');
+      expect(await store.keepSecret('secret_key', 'third-candidate')).toBe('first-candidate');
+    });
+  });
+
   describe('bans, article settings and the moderator feed', () => {
     it('bans an author key until lifted or expired, and reports it in the posting gate', async () => {
       const store = await newStore();
@@ -796,6 +812,22 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
   });
 });
 
+describe.each(sharedStoreFactories)('secrets across instances: %s', (_name, openShared) => {
+  it('gives every instance the first secret when several on one database propose theirs at once', async () => {
+    const shared = await openShared(4);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const name = `race-${round}`;
+        const kept = await Promise.all(shared.stores.map((store, i) => store.keepSecret(name, `candidate-${i}`)));
+        expect(new Set(kept).size).toBe(1);
+        expect(kept[0]).toMatch(/^candidate-[0-3]$/);
+      }
+    } finally {
+      await shared.close();
+    }
+  });
+});
+
 describe('SqliteCommentStore specifics', () => {
   const dirs: string[] = [];
   const closers: Array<{ close(): unknown }> = [];
@@ -832,11 +864,11 @@ describe('SqliteCommentStore specifics', () => {
     const v1 = open(file);
     const { comment } = await v1.create(makeRecord({ body: 'from version 1' }));
     await v1.close();
-    // Wind the file back to version 1: drop what migration 2 added, as a file written by the previous release.
+    // Wind the file back to version 1: drop what later migrations added, as a file written by the previous release.
     const raw = new Database(file);
     raw.exec(`
       DROP TABLE held_comments; DROP TABLE reactions; DROP TABLE bans; DROP TABLE article_settings;
-      DROP TABLE import_sources; DROP TABLE import_jobs;
+      DROP TABLE import_sources; DROP TABLE import_jobs; DROP TABLE secrets;
       ALTER TABLE comments DROP COLUMN likes; ALTER TABLE comments DROP COLUMN removed_by;
       ALTER TABLE comments DROP COLUMN original_body; ALTER TABLE comments DROP COLUMN author_key;
       DELETE FROM schema_migrations WHERE version > 1;
@@ -902,6 +934,50 @@ describe('SqliteCommentStore specifics', () => {
     expect(seqs(changes.comments)).toEqual(range(1, processes * perProcess));
     expect(changes.lastSeq).toBe(processes * perProcess);
   });
+
+  it('upgrades a version-4 file: author keys erased, bans lifted, comments kept', async () => {
+    const file = tempFile();
+    const v3 = open(file);
+    const { comment } = await v3.create(makeRecord({ body: 'before keyed keys' }));
+    await v3.submit(makeRecord({}), { hold: true });
+    await v3.close();
+    // Wind the file back to version 4, with author keys and a ban as the previous release wrote them.
+    const raw = new Database(file);
+    raw.exec(`
+      DROP TABLE secrets; DELETE FROM schema_migrations WHERE version > 4;
+      UPDATE comments SET author_key = 'old-sha256-key'; UPDATE held_comments SET author_key = 'old-held-key';
+      INSERT INTO bans (author_key, author_name, created_at) VALUES ('old-sha256-key', 'Ada', '2030-01-01T00:00:00.000Z');
+    `);
+    raw.close();
+
+    const upgraded = open(file);
+    expect(await upgraded.get(comment.id)).toEqual(comment);
+    expect((await upgraded.getRecord(comment.id))?.comment.authorKey).toBeNull();
+    expect((await upgraded.heldList(10)).map((held) => held.authorKey)).toEqual([null]);
+    expect(await upgraded.bans('2000-01-01T00:00:00.000Z')).toEqual([]);
+    expect(await upgraded.keepSecret('secret_key', 'new')).toBe('new');
+  });
+
+  it('keeps one secret when real processes open a fresh file and propose theirs at once', async () => {
+    const file = tempFile();
+    const script = `
+      import { openSqliteStore } from ${JSON.stringify(new URL('../../server/storage/sqlite.ts', import.meta.url).href)};
+      import { randomBytes } from 'node:crypto';
+      const store = openSqliteStore(process.env.DB_FILE);
+      process.stdout.write(await store.keepSecret('secret_key', randomBytes(32).toString('base64url')));
+      await store.close();
+    `;
+    const env = { ...process.env, DB_FILE: file };
+    const outputs = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, timeout: 40_000 }),
+      ),
+    );
+    const kept = outputs.map((output) => output.stdout);
+    expect(kept[0]).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(new Set(kept).size).toBe(1);
+    expect(await open(file).keepSecret('secret_key', 'later')).toBe(kept[0]);
+  }, 60_000);
 
   it('rejects with StoreUnavailableError after about the busy timeout while another connection holds the lock', async () => {
     const file = tempFile();

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import express from 'express';
 import { forwardedClientIp, ipBucket, type TrustProxyFn } from '../../server/abuse/client-ip.ts';
 import { authorKey, ipKey, logId, normaliseAuthorName } from '../../server/abuse/keys.ts';
+import { Keyring } from '../../server/keys/keyring.ts';
+
+const keys = new Keyring('a-test-secret-of-at-least-32-bytes');
 
 /** Express's own compiled trust function for a `trust proxy` value. */
 function trust(setting: boolean | number | string): TrustProxyFn {
@@ -49,9 +52,9 @@ describe('ipBucket and keys', () => {
 
   it('derives keys and log ids that never contain the address', () => {
     expect(normaliseAuthorName('  ＡＮＮ   Lee ')).toBe('ann lee');
-    expect(authorKey('Ann Lee', '203.0.113.1')).toBe(authorKey(' ann  lee', '203.0.113.1'));
-    expect(authorKey('Ann', '203.0.113.1')).not.toBe(authorKey('Ann', '203.0.113.2'));
-    expect(ipKey('203.0.113.1')).not.toContain('203');
+    expect(authorKey(keys, 'Ann Lee', '203.0.113.1')).toBe(authorKey(keys, ' ann  lee', '203.0.113.1'));
+    expect(authorKey(keys, 'Ann', '203.0.113.1')).not.toBe(authorKey(keys, 'Ann', '203.0.113.2'));
+    expect(ipKey(keys, '203.0.113.1')).not.toContain('203');
     expect(logId('203.0.113.1')).toBe(logId('203.0.113.1'));
     expect(logId('203.0.113.1')).not.toContain('203.0.113');
   });

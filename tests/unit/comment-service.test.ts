@@ -8,8 +8,10 @@ import { MemoryFanOut } from '../../server/fanout/memory.ts';
 import type { FanOut, FanOutMessage } from '../../server/fanout/port.ts';
 import { StoreUnavailableError, type CommentStore, type SubmitResult } from '../../server/storage/port.ts';
 import { SqliteCommentStore } from '../../server/storage/sqlite.ts';
+import { Keyring } from '../../server/keys/keyring.ts';
 
 const logger = pino({ level: 'silent' });
+const keys = new Keyring('a-test-secret-of-at-least-32-bytes');
 const input = (body: string, extra: object = {}) => NewCommentSchema.parse({ author: { name: 'Ann' }, body, ...extra });
 
 /** The outcome of a post that must have been stored (no pre-moderation in these tests). */
@@ -23,7 +25,7 @@ function setup(overrides: { store?: CommentStore; fanout?: FanOut } = {}) {
   const fanout = overrides.fanout ?? new MemoryFanOut();
   const published: FanOutMessage[] = [];
   fanout.onMessage((m) => published.push(m));
-  const service = new CommentService({ store, fanout, logger, now: () => new Date('2026-01-02T03:04:05.000Z') });
+  const service = new CommentService({ store, fanout, logger, keys, now: () => new Date('2026-01-02T03:04:05.000Z') });
   return { store, fanout, service, published };
 }
 
@@ -124,6 +126,7 @@ describe('CommentService edits, removals and moderation', () => {
       store,
       fanout,
       logger,
+      keys,
       now: () => new Date(now),
       adminToken: ADMIN,
       ...options,
@@ -209,6 +212,7 @@ describe('CommentService edits, removals and moderation', () => {
       store: new SqliteCommentStore(':memory:'),
       fanout: new MemoryFanOut(),
       logger,
+      keys,
     });
     expect(unconfigured.isModerator(ADMIN)).toBe(false);
     expect(unconfigured.isModerator('')).toBe(false);
