@@ -1,77 +1,100 @@
 /**
- * The scale-out topology, defined once: docker-compose.yml declares it for containers and
- * `npm run cluster` (scripts/cluster.ts) brings it up from local processes. A test
+ * The deployment topologies, defined once: docker-compose.yml declares them for containers and
+ * `npm run cluster` (scripts/cluster.ts) brings them up from local processes. A test
  * (tests/integration/compose-drift.test.ts) checks that the compose file declares exactly these
- * services, ports and environment names, so the two cannot drift apart.
+ * services, ports, profiles and environment names, so the two cannot drift apart.
+ *
+ * - `cluster` (the compose default): app1 and app2 on PostgreSQL and Redis, behind the balancer.
+ * - `single` (the compose service `single`, profile `single`): one instance on a SQLite file.
+ *
+ * Every app service reads the site's settings (ADMIN_TOKEN, ALLOWED_ORIGINS, SECRET_KEY, TRUST_PROXY, …)
+ * from one env file (`.env`, documented by .env.example); the names below are the topology's own, set
+ * per service, and win over the file.
  */
 
-/** One app instance: its compose service name (also its INSTANCE_ID) and the host port it is reached on. */
-export interface ClusterInstance {
+export type ProfileName = 'cluster' | 'single';
+export const PROFILE_NAMES: readonly ProfileName[] = ['cluster', 'single'];
+
+/** One app instance: its compose service name (also its INSTANCE_ID) and the port `npm run cluster` gives it. */
+export interface TopologyInstance {
   readonly service: string;
-  readonly hostPort: number;
+  readonly localPort: number;
 }
 
+/** The port every app listens on inside its container. */
+export const CONTAINER_PORT = 3000;
+
 export const CLUSTER = {
-  /** App instances; both run the same image with the same environment names. */
+  /** App instances; both run the same image with the same environment names. No host port is published. */
   instances: [
-    { service: 'app1', hostPort: 3001 },
-    { service: 'app2', hostPort: 3002 },
-  ] as readonly ClusterInstance[],
-  /** The port the app listens on inside its container. */
-  containerPort: 3000,
-  /** The nginx balancer in front of the instances (compose only; locally, clients pick an instance). */
+    { service: 'app1', localPort: 3001 },
+    { service: 'app2', localPort: 3002 },
+  ] as readonly TopologyInstance[],
+  /** The nginx balancer in front of the instances, the one published port (compose only; locally, clients pick an instance). */
   balancer: { service: 'balancer', hostPort: 8080, containerPort: 80 },
   redis: { service: 'redis' },
   postgres: { service: 'postgres', database: 'live_comments' },
 } as const;
 
-/**
- * The environment names every app instance is given, in the compose file and by the local script
- * alike. Anything else in the script's own environment (rate limits, ALLOWED_ORIGINS, …) is passed
- * through to its instances unchanged.
- */
-export const APP_ENVIRONMENT_NAMES = [
-  'PORT',
-  'HOST',
-  'DATABASE_URL',
-  'REDIS_URL',
-  'REDIS_PREFIX',
-  'INSTANCE_ID',
-  'LOG_LEVEL',
-  'SEED_DEMO',
-  'TRUST_PROXY',
-] as const;
-export type AppEnvironmentName = (typeof APP_ENVIRONMENT_NAMES)[number];
-export type AppEnvironment = Record<AppEnvironmentName, string>;
+export const SINGLE = {
+  /** Published on the host's loopback only, for a TLS-terminating proxy on the same host. */
+  instance: { service: 'single', localPort: 3000 } as TopologyInstance,
+  hostBinding: '127.0.0.1',
+  hostPort: 3000,
+  /** Where the SQLite file lives in the container: a volume is mounted on its folder. */
+  sqlitePath: '/app/data/comments.db',
+  volume: 'sqlite-data',
+} as const;
 
-/** Settings shared by every instance of a local cluster; each may be overridden from the script's environment. */
-export interface LocalClusterSettings {
+/** The instances of a profile. */
+export function profileInstances(profile: ProfileName): readonly TopologyInstance[] {
+  return profile === 'single' ? [SINGLE.instance] : CLUSTER.instances;
+}
+
+/**
+ * The environment names the topology sets on each app service, in the compose file and by the local
+ * script alike. Everything else comes from the env file (or, locally, the script's environment).
+ */
+export const TOPOLOGY_ENVIRONMENT_NAMES = {
+  cluster: ['PORT', 'HOST', 'DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX', 'INSTANCE_ID'],
+  single: ['PORT', 'HOST', 'SQLITE_PATH', 'INSTANCE_ID'],
+} as const satisfies Record<ProfileName, readonly string[]>;
+
+/**
+ * Compose only: the cluster instances also get PGPASSWORD (the PostgreSQL client's standard variable,
+ * read when DATABASE_URL names no password) from the env file's POSTGRES_PASSWORD, so the password is
+ * in one place and may hold any character. The machine's PostgreSQL that `npm run cluster` uses needs none.
+ */
+export const COMPOSE_ONLY_ENVIRONMENT_NAMES = ['PGPASSWORD'] as const;
+
+/** Settings of a local topology; each may be overridden from the script's environment. */
+export interface LocalSettings {
   databaseUrl: string;
   redisUrl: string;
   redisPrefix: string;
-  logLevel: string;
-  seedDemo: string;
-  trustProxy: string;
+  sqlitePath: string;
   host: string;
 }
 
 /** What `npm run cluster` uses when its environment says nothing: the machine's PostgreSQL and Redis. */
-export const LOCAL_DEFAULTS: LocalClusterSettings = {
+export const LOCAL_DEFAULTS: LocalSettings = {
   databaseUrl: `postgres://postgres@127.0.0.1:5432/${CLUSTER.postgres.database}`,
   redisUrl: 'redis://127.0.0.1:6379',
   redisPrefix: 'lc:',
-  logLevel: 'info',
-  seedDemo: 'true',
-  trustProxy: 'loopback',
+  sqlitePath: './data/comments.db',
   host: '127.0.0.1',
 };
 
-/** The environment of one local instance, listening on `port` (0: any free port). */
+/** The topology's environment for one local instance, listening on `port` (0: any free port). */
 export function localInstanceEnvironment(
-  instance: ClusterInstance,
+  profile: ProfileName,
+  instance: TopologyInstance,
   port: number,
-  settings: LocalClusterSettings,
-): AppEnvironment {
+  settings: LocalSettings,
+): Record<string, string> {
+  if (profile === 'single') {
+    return { PORT: String(port), HOST: settings.host, SQLITE_PATH: settings.sqlitePath, INSTANCE_ID: instance.service };
+  }
   return {
     PORT: String(port),
     HOST: settings.host,
@@ -79,14 +102,11 @@ export function localInstanceEnvironment(
     REDIS_URL: settings.redisUrl,
     REDIS_PREFIX: settings.redisPrefix,
     INSTANCE_ID: instance.service,
-    LOG_LEVEL: settings.logLevel,
-    SEED_DEMO: settings.seedDemo,
-    TRUST_PROXY: settings.trustProxy,
   };
 }
 
-/** Local settings from an environment (DATABASE_URL, REDIS_URL, REDIS_PREFIX, LOG_LEVEL, SEED_DEMO, TRUST_PROXY, HOST), else the defaults. */
-export function localSettingsFrom(env: Readonly<Record<string, string | undefined>>): LocalClusterSettings {
+/** Local settings from an environment (DATABASE_URL, REDIS_URL, REDIS_PREFIX, SQLITE_PATH, HOST), else the defaults. */
+export function localSettingsFrom(env: Readonly<Record<string, string | undefined>>): LocalSettings {
   const pick = (name: string, fallback: string): string => {
     const value = env[name];
     return value === undefined || value === '' ? fallback : value;
@@ -95,23 +115,22 @@ export function localSettingsFrom(env: Readonly<Record<string, string | undefine
     databaseUrl: pick('DATABASE_URL', LOCAL_DEFAULTS.databaseUrl),
     redisUrl: pick('REDIS_URL', LOCAL_DEFAULTS.redisUrl),
     redisPrefix: pick('REDIS_PREFIX', LOCAL_DEFAULTS.redisPrefix),
-    logLevel: pick('LOG_LEVEL', LOCAL_DEFAULTS.logLevel),
-    seedDemo: pick('SEED_DEMO', LOCAL_DEFAULTS.seedDemo),
-    trustProxy: pick('TRUST_PROXY', LOCAL_DEFAULTS.trustProxy),
+    sqlitePath: pick('SQLITE_PATH', LOCAL_DEFAULTS.sqlitePath),
     host: pick('HOST', LOCAL_DEFAULTS.host),
   };
 }
 
 /**
- * Host ports of the local instances: CLUSTER_PORTS (comma list, `0` for any free port, as tests
- * use), else the compose file's host ports.
+ * Ports of a profile's local instances: CLUSTER_PORTS (comma list, `0` for any free port, as tests
+ * use), else the topology's local ports.
  */
-export function localPorts(env: Readonly<Record<string, string | undefined>>): number[] {
+export function localPorts(profile: ProfileName, env: Readonly<Record<string, string | undefined>>): number[] {
+  const instances = profileInstances(profile);
   const raw = env.CLUSTER_PORTS;
-  if (raw === undefined || raw === '') return CLUSTER.instances.map((i) => i.hostPort);
+  if (raw === undefined || raw === '') return instances.map((i) => i.localPort);
   const ports = raw.split(',').map((p) => p.trim());
-  if (ports.length !== CLUSTER.instances.length || ports.some((p) => !/^\d{1,5}$/.test(p) || Number(p) > 65535)) {
-    throw new Error(`CLUSTER_PORTS must list ${CLUSTER.instances.length} ports (0 for any free port), got "${raw}"`);
+  if (ports.length !== instances.length || ports.some((p) => !/^\d{1,5}$/.test(p) || Number(p) > 65535)) {
+    throw new Error(`CLUSTER_PORTS must list ${instances.length} port(s) (0 for any free port), got "${raw}"`);
   }
   return ports.map(Number);
 }

@@ -1,22 +1,32 @@
 /**
- * `npm run cluster`: the docker-compose topology from local processes, for machines without a
- * Docker engine. Two app instances (app1, app2) on their own ports over the machine's PostgreSQL
- * and Redis, with the same environment names as docker-compose.yml (see cluster-topology.ts).
+ * `npm run cluster`: the docker-compose topologies from local processes, for machines without a
+ * Docker engine (see cluster-topology.ts).
+ *
+ *   npm run cluster                           app1 and app2 over the machine's PostgreSQL and Redis
+ *   npm run cluster -- --profile single       one instance on a SQLite file (compose's `single`)
+ *   npm run cluster -- --env-file path        settings from that file instead of `.env`
+ *
+ * Each instance gets, like its compose service, the settings of the env file (`.env` when it exists),
+ * overridden by this script's own environment, overridden by the topology's names.
  *
  * Output: the instances' JSON log lines on stdout, unchanged, then one JSON line
- * `{"msg":"cluster ready","instances":[{"service","url"}…]}` once every instance answers /readyz.
- * SIGINT or SIGTERM stops both instances gracefully (each drains and exits within 10 s).
+ * `{"msg":"cluster ready","profile","instances":[{"service","url"}…]}` once every instance answers
+ * /readyz. SIGINT or SIGTERM stops the instances gracefully (each drains and exits within 10 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, parseEnv } from 'node:util';
 import pg from 'pg';
 import {
-  CLUSTER,
   localInstanceEnvironment,
   localPorts,
   localSettingsFrom,
-  type ClusterInstance,
+  PROFILE_NAMES,
+  profileInstances,
+  type ProfileName,
+  type TopologyInstance,
 } from './cluster-topology.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -24,7 +34,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 
 interface Running {
-  instance: ClusterInstance;
+  instance: TopologyInstance;
   child: ChildProcess;
   port: Promise<number>;
 }
@@ -62,7 +72,7 @@ async function ensureDatabase(url: string): Promise<void> {
 }
 
 /** Starts one instance; its stdout lines are passed through, and the port it reports listening on resolves `port`. */
-function startInstance(instance: ClusterInstance, env: NodeJS.ProcessEnv): Running {
+function startInstance(instance: TopologyInstance, env: NodeJS.ProcessEnv): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     cwd: ROOT,
     env,
@@ -108,13 +118,37 @@ async function waitReady(url: string): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const settings = localSettingsFrom(process.env);
-  const ports = localPorts(process.env);
-  await ensureDatabase(settings.databaseUrl);
+interface Options {
+  profile: ProfileName;
+  /** Settings every instance reads, as compose's `env_file` gives them; empty when there is no file. */
+  fileEnv: Record<string, string>;
+}
 
-  const running = CLUSTER.instances.map((instance, i) =>
-    startInstance(instance, { ...process.env, ...localInstanceEnvironment(instance, ports[i] ?? 0, settings) }),
+function readOptions(): Options {
+  const { values } = parseArgs({
+    options: { profile: { type: 'string', default: 'cluster' }, 'env-file': { type: 'string' } },
+  });
+  const profile = PROFILE_NAMES.find((name) => name === values.profile);
+  if (profile === undefined) throw new Error(`--profile must be one of ${PROFILE_NAMES.join(', ')}`);
+  const explicit = values['env-file'];
+  const path = explicit ?? `${ROOT}.env`;
+  if (explicit === undefined && !existsSync(path)) return { profile, fileEnv: {} };
+  say(`settings from ${path}`);
+  return { profile, fileEnv: parseEnv(readFileSync(path, 'utf8')) as Record<string, string> };
+}
+
+async function main(): Promise<void> {
+  const { profile, fileEnv } = readOptions();
+  const settings = localSettingsFrom(process.env);
+  const ports = localPorts(profile, process.env);
+  if (profile === 'cluster') await ensureDatabase(settings.databaseUrl);
+
+  const running = profileInstances(profile).map((instance, i) =>
+    startInstance(instance, {
+      ...fileEnv,
+      ...process.env,
+      ...localInstanceEnvironment(profile, instance, ports[i] ?? 0, settings),
+    }),
   );
 
   let stopping = false;
@@ -150,10 +184,10 @@ async function main(): Promise<void> {
     await Promise.all(urls.map(waitReady));
     const instances = running.map(({ instance }, i) => ({ service: instance.service, url: urls[i] }));
     process.stdout.write(
-      `${JSON.stringify({ level: 30, time: new Date().toISOString(), msg: 'cluster ready', instances })}\n`,
+      `${JSON.stringify({ level: 30, time: new Date().toISOString(), msg: 'cluster ready', profile, instances })}\n`,
     );
     say(
-      `ready: ${instances.map((i) => `${i.service} ${i.url}`).join(', ')} (one Redis, one PostgreSQL; Ctrl-C stops both)`,
+      `ready: ${instances.map((i) => `${i.service} ${i.url}`).join(', ')} (${profile === 'single' ? `SQLite ${settings.sqlitePath}` : 'one Redis, one PostgreSQL'}; Ctrl-C stops ${instances.length === 1 ? 'it' : 'them'})`,
     );
   } catch (error) {
     say(error instanceof Error ? error.message : String(error));

@@ -118,6 +118,9 @@ const EnvSchema = z.object({
   PREMODERATION: z._default(z.enum(['all', 'none']), 'none'),
 });
 
+/** Every environment variable the server reads (the README's configuration table has a row for each). */
+export const CONFIG_VARIABLES = Object.keys(EnvSchema.shape) as ReadonlyArray<keyof typeof EnvSchema.shape>;
+
 export interface Config {
   readonly port: number;
   readonly host: string;

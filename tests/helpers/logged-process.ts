@@ -40,8 +40,8 @@ function parse(line: string): LogEntry | null {
   }
 }
 
-export function startLoggedProcess(script: string, env: Record<string, string>): LoggedProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+export function startLoggedProcess(script: string, env: Record<string, string>, args: string[] = []): LoggedProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

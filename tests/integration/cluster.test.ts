@@ -1,33 +1,64 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { io as connect } from 'socket.io-client';
 import type { Ack, PostAck } from '../../shared/events.ts';
 import { ChangesSchema, CommentSchema, PostStoredSchema, type Comment } from '../../shared/schemas.ts';
-import { CLUSTER } from '../../scripts/cluster-topology.ts';
+import { CLUSTER, SINGLE } from '../../scripts/cluster-topology.ts';
+import { Keyring } from '../../server/keys/keyring.ts';
 import { createTestSchema, type TestSchema } from '../helpers/store-factories.ts';
 import { startLoggedProcess, stopProcess, type LoggedProcess } from '../helpers/logged-process.ts';
-import { getJson, postJson, uniqueArticle, uniquePrefix, type TestSocket } from '../helpers/test-app.ts';
+import { getJson, postJson, tempDir, uniqueArticle, uniquePrefix, type TestSocket } from '../helpers/test-app.ts';
 
-/** `npm run cluster`, driven for real: the script, its two instances, the machine's PostgreSQL (a fresh schema) and Redis. */
+const ADMIN_TOKEN = randomBytes(18).toString('base64url');
+const ALLOWED_ORIGIN = 'https://news.example.com';
+
+/** Writes an env file as an operator would write `.env`, and returns its path. */
+function envFile(dir: string, settings: Record<string, string>): string {
+  const path = join(dir, 'settings.env');
+  writeFileSync(
+    path,
+    `# written by the test\n${Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
+  return path;
+}
+
+/**
+ * `npm run cluster`, driven for real: the script, its two instances, the machine's PostgreSQL (a fresh
+ * schema) and Redis. The site's settings come from an env file, as docker-compose.yml gives them.
+ */
 describe('the local cluster (npm run cluster)', () => {
   let schema: TestSchema;
   let cluster: LoggedProcess;
   let urls: string[] = [];
   const sockets: TestSocket[] = [];
+  const temp = tempDir();
 
   beforeAll(async () => {
     schema = await createTestSchema();
-    cluster = startLoggedProcess('scripts/cluster.ts', {
-      DATABASE_URL: schema.url,
-      REDIS_PREFIX: uniquePrefix(),
-      CLUSTER_PORTS: '0,0',
-      LOG_LEVEL: 'info',
+    const settings = envFile(temp.dir, {
+      ADMIN_TOKEN,
+      ALLOWED_ORIGINS: ALLOWED_ORIGIN,
+      SECRET_KEY: '',
       SEED_DEMO: 'true',
       RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
       RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
       SOCKET_EVENTS_PER_10S: '0',
       MAX_CONNECTIONS_PER_IP: '0',
+      // The script's own environment wins over the file, and the topology's names over both.
+      LOG_LEVEL: 'warn',
+      PORT: '1',
+      INSTANCE_ID: 'from-the-file',
     });
+    cluster = startLoggedProcess(
+      'scripts/cluster.ts',
+      { DATABASE_URL: schema.url, REDIS_PREFIX: uniquePrefix(), CLUSTER_PORTS: '0,0', LOG_LEVEL: 'info' },
+      ['--env-file', settings],
+    );
     const ready = await cluster.waitForEntry((entry) => entry.msg === 'cluster ready', 45_000);
     urls = (ready.instances as Array<{ service: string; url: string }>).map((i) => i.url);
     expect((ready.instances as Array<{ service: string }>).map((i) => i.service)).toEqual(
@@ -42,6 +73,7 @@ describe('the local cluster (npm run cluster)', () => {
       expect(exit.code).toBe(0);
     }
     await schema?.drop();
+    temp.cleanup();
   }, 30_000);
 
   async function subscriber(url: string, articleId: string): Promise<Comment[]> {
@@ -67,6 +99,23 @@ describe('the local cluster (npm run cluster)', () => {
       appLines.map((line) => (JSON.parse(line) as { instance?: string }).instance).filter(Boolean),
     );
     expect(instances).toEqual(new Set(['app1', 'app2']));
+  });
+
+  it('gives both instances the settings of the env file: the moderator token and the allowed origins', async () => {
+    for (const url of urls) {
+      const bans = await fetch(`${url}/api/admin/bans`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(bans.status).toBe(200);
+      const wrong = await fetch(`${url}/api/admin/bans`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } });
+      expect(wrong.status).toBe(403);
+      const articleId = uniqueArticle('origins');
+      const comment = { author: { name: 'Ann' }, body: 'hello' };
+      const refused = await postJson(`${url}/api/articles/${articleId}/comments`, comment, {
+        origin: 'https://elsewhere.example',
+      });
+      expect(refused.status).toBe(403);
+      const allowed = await postJson(`${url}/api/articles/${articleId}/comments`, comment, { origin: ALLOWED_ORIGIN });
+      expect(allowed.status).toBe(201);
+    }
   });
 
   it('generated one server secret although both instances started together on a fresh database', () => {
@@ -148,4 +197,45 @@ describe('the local cluster (npm run cluster)', () => {
       expect(changes.lastSeq).toBe(total);
     }
   }, 60_000);
+});
+
+/** `npm run cluster -- --profile single`: compose's `single` service from a local process, on a SQLite file. */
+describe('the local single node (npm run cluster -- --profile single)', () => {
+  let single: LoggedProcess;
+  let url = '';
+  const temp = tempDir();
+  const secret = randomBytes(32).toString('base64url');
+  const sqlitePath = join(temp.dir, 'single', 'comments.db');
+
+  beforeAll(async () => {
+    const settings = envFile(temp.dir, { SECRET_KEY: secret, ADMIN_TOKEN, SEED_DEMO: 'false', LOG_LEVEL: 'info' });
+    single = startLoggedProcess('scripts/cluster.ts', { SQLITE_PATH: sqlitePath, CLUSTER_PORTS: '0' }, [
+      '--profile',
+      'single',
+      '--env-file',
+      settings,
+    ]);
+    const ready = await single.waitForEntry((entry) => entry.msg === 'cluster ready', 45_000);
+    expect(ready.profile).toBe('single');
+    const instances = ready.instances as Array<{ service: string; url: string }>;
+    expect(instances.map((i) => i.service)).toEqual([SINGLE.instance.service]);
+    url = instances[0]!.url;
+  }, 60_000);
+
+  afterAll(async () => {
+    if (single) expect((await stopProcess(single)).code).toBe(0);
+    temp.cleanup();
+  }, 30_000);
+
+  it('runs one instance on its SQLite file, with no Redis, and the secret of the env file', async () => {
+    expect((await getJson(`${url}/readyz`)).body).toEqual({ status: 'ready', storage: 'up', redis: 'not_configured' });
+    expect(existsSync(sqlitePath)).toBe(true);
+    const secretLine = await single.waitForEntry((entry) => entry.msg === 'server secret in use');
+    expect(secretLine).toMatchObject({ instance: 'single', source: 'environment', keyId: new Keyring(secret).id });
+    const posted = await postJson(`${url}/api/articles/${uniqueArticle('single')}/comments`, {
+      author: { name: 'Ann' },
+      body: 'on one node',
+    });
+    expect(posted.status).toBe(201);
+  });
 });
