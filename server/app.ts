@@ -157,6 +157,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   web.use(createMetricsRouter(metrics));
   const importJobs = new ImportJobs({
     store,
+    keys,
     fanout,
     instanceId: config.instanceId,
     logger: logger.child({ component: 'import' }),

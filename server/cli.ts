@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import type { FanOut } from './fanout/port.ts';
 import { fanOutAnnouncer } from './import/announcer.ts';
 import { ImportFileError } from './import/errors.ts';
+import { openKeyring } from './keys/server-secret.ts';
 import { runImport } from './import/importer.ts';
 import { loadMapFile } from './import/mapping.ts';
 import { writeNativeExport } from './import/native.ts';
@@ -139,11 +140,14 @@ async function importCommand(args: string[], config: Config, io: Io): Promise<nu
   const started = Date.now();
   const view = progressView(io.tty, io.err);
   try {
+    // The instances' keyring: imported authors get the ban keys the server would give them.
+    const { keys } = await openKeyring(config.secretKey, store);
     const summary = await withFanOut(config, (fanout) =>
       runImport({
         format: format.data,
         input: values.file ?? '-',
         store,
+        keys,
         map,
         dryRun: values['dry-run'],
         keepClosed: values['keep-closed'],

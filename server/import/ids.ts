@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ImportFormat } from '../../shared/import-export.ts';
+import type { Keyring } from '../keys/keyring.ts';
 
 /**
  * The id an imported record gets: derived from its source format and its id there, so a re-run of
@@ -13,11 +14,11 @@ export function importedCommentId(format: Exclude<ImportFormat, 'native'>, sourc
 /**
  * The ban key of an imported author, derived from the source's identity of the author (username, else
  * e-mail, else name; see authorIdentity), so a moderator can ban an imported author and every comment of
- * that author carries the same key. The raw identity is never stored. This is the one place import keys
- * are derived: when keyed author keys (SECRET_KEY) land in server/abuse/keys.ts, this derives through them.
+ * that author carries the same key. Keyed with the server secret (server/keys/keyring.ts): neither the
+ * identity nor a guess at it (an e-mail address) can be checked against the key without the secret.
  */
-export function importAuthorKey(format: Exclude<ImportFormat, 'native'>, identity: string): string {
-  return createHash('sha256').update(`import:${format}:${identity}`).digest('base64url').slice(0, 32);
+export function importAuthorKey(keys: Keyring, format: Exclude<ImportFormat, 'native'>, identity: string): string {
+  return keys.deriveKey('author', `import:${format}:${identity}`);
 }
 
 /** Who an imported author is, as stably as the source says: a username, else an e-mail, else a name; lower-cased. */

@@ -8,6 +8,7 @@ import type {
 } from '../../shared/import-export.ts';
 import { AuthorNameInputSchema, BodyInputSchema, LIMITS, type ArticleState } from '../../shared/schemas.ts';
 import { nameProblem } from '../../shared/text.ts';
+import type { Keyring } from '../keys/keyring.ts';
 import { StoreUnavailableError, type CommentStore, type ImportedCommentRecord } from '../storage/port.ts';
 import { readDisqus } from './disqus.ts';
 import { ImportFileError } from './errors.ts';
@@ -31,6 +32,8 @@ export interface ImportOptions {
   /** A file path (`-`: standard input), or the bytes (an upload). Gzip is recognised and decompressed. */
   input: string | Readable;
   store: CommentStore;
+  /** Derives imported authors' ban keys (the deployment's keyring). */
+  keys: Keyring;
   /** `--map`: source thread (id, link, WordPress post id or name) → article id. */
   map?: ReadonlyMap<string, string>;
   /** Read, map and check everything, write nothing. */
@@ -115,7 +118,7 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
   let header: NativeHeader | null = null;
   try {
     const input = await openImportInput(options.input, options.limits ?? {});
-    const stage = new RecordStager(format, staging, options.map ?? new Map(), summary);
+    const stage = new RecordStager(format, staging, options.map ?? new Map(), summary, options.keys);
     let lastReport = 0;
     const records =
       format === 'native' ? readNative(input.stream) : (format === 'disqus' ? readDisqus : readWxr)(input.stream);
@@ -183,12 +186,20 @@ class RecordStager {
   readonly #staging: Staging;
   readonly #map: ReadonlyMap<string, string>;
   readonly #summary: ImportSummary;
+  readonly #keys: Keyring;
 
-  constructor(format: ImportFormat, staging: Staging, map: ReadonlyMap<string, string>, summary: ImportSummary) {
+  constructor(
+    format: ImportFormat,
+    staging: Staging,
+    map: ReadonlyMap<string, string>,
+    summary: ImportSummary,
+    keys: Keyring,
+  ) {
     this.#format = format;
     this.#staging = staging;
     this.#map = map;
     this.#summary = summary;
+    this.#keys = keys;
   }
 
   source(record: SourceRecord): void {
@@ -280,7 +291,7 @@ class RecordStager {
       createdAt: post.createdAt,
       editedAt: null,
       authorName: importAuthorName(post.author.name),
-      authorKey: identity === null ? null : importAuthorKey(format, identity),
+      authorKey: identity === null ? null : importAuthorKey(this.#keys, format, identity),
       body: converted?.body ?? '',
       originalBody: null,
       disposition:

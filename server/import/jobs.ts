@@ -3,6 +3,7 @@ import { nanoid } from 'nanoid';
 import { ImportJobSchema, type ImportFormat, type ImportJob, type ImportProgress } from '../../shared/import-export.ts';
 import type { FanOut } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
+import type { Keyring } from '../keys/keyring.ts';
 import type { CommentStore } from '../storage/port.ts';
 import { fanOutAnnouncer } from './announcer.ts';
 import { runImport } from './importer.ts';
@@ -20,6 +21,8 @@ const REPORT_MAX_LINES = 2000;
 
 export interface ImportJobsDeps {
   store: CommentStore;
+  /** Derives imported authors' ban keys. */
+  keys: Keyring;
   fanout: FanOut;
   instanceId: string;
   logger: Logger;
@@ -95,6 +98,7 @@ export class ImportJobs {
             format,
             input: body,
             store: this.#deps.store,
+            keys: this.#deps.keys,
             dryRun: options.dryRun,
             keepClosed: options.keepClosed,
             announcer: fanOutAnnouncer(this.#deps.fanout),

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,11 +15,13 @@ import { writeNativeExport } from '../../server/import/native.ts';
 import type { CommentStore } from '../../server/storage/port.ts';
 import { makePostgresStore, makeTempDir, storeFactories } from '../helpers/store-factories.ts';
 import { SqliteCommentStore } from '../../server/storage/sqlite.ts';
+import { Keyring } from '../../server/keys/keyring.ts';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/import');
 const DISQUS = join(FIXTURES, 'disqus.xml');
 const WXR = join(FIXTURES, 'wordpress.xml');
 
+const keys = new Keyring(randomBytes(32).toString('base64url'));
 const opened: CommentStore[] = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close()));
@@ -50,7 +53,7 @@ async function threadOf(store: CommentStore, articleId: string) {
 }
 
 const run = (store: CommentStore, options: Partial<ImportOptions> & Pick<ImportOptions, 'format' | 'input'>) =>
-  runImport({ store, ...options });
+  runImport({ store, keys, ...options });
 
 describe('HTML bodies become plain text', () => {
   it('turns breaks and paragraphs into newlines, keeps link targets, decodes entities and drops other markup', () => {
@@ -115,6 +118,10 @@ describe.each(storeFactories)('import into %s', (_name, makeStore) => {
     // Imported authors carry a ban key; the same source author always gets the same one.
     const moderated = await store.feed({ limit: 50, articleId: 'election-night' });
     expect(moderated.every((c) => c.authorKey !== null)).toBe(true);
+    // Keyed with the server secret: Alice's key is not a hash anyone could recompute from her username.
+    const aliceKey = moderated.find((c) => c.author.name === 'Alice')?.authorKey;
+    expect(aliceKey).toBe(keys.deriveKey('author', 'import:disqus:user:alice'));
+    expect(aliceKey).not.toBe(createHash('sha256').update('import:disqus:user:alice').digest('base64url').slice(0, 32));
   });
 
   it('imports WordPress: pending to the review queue, spam, trash and pings skipped, newlines kept, closed posts locked', async () => {
