@@ -114,10 +114,15 @@ export async function request<S extends z.ZodMiniType>(url: URL, init: RequestIn
     if (init.signal?.aborted) throw error;
     throw new WidgetError('bad_response', `The comment server sent an unreadable answer (${response.status}).`);
   }
-  if (!response.ok) {
+  return checkAnswer(response.status, body, schema);
+}
+
+/** An answer's JSON body checked with `schema`; an error answer (or an unexpected shape) becomes a WidgetError fit to show. */
+export function checkAnswer<S extends z.ZodMiniType>(status: number, body: unknown, schema: S): z.infer<S> {
+  if (status < 200 || status > 299) {
     const failure = ErrorBodySchema.safeParse(body);
     if (failure.success) throw WidgetError.fromInfo(failure.data.error);
-    throw new WidgetError('bad_response', `The comment server answered ${response.status}.`);
+    throw new WidgetError('bad_response', `The comment server answered ${status}.`);
   }
   const parsed = schema.safeParse(body);
   if (!parsed.success)

@@ -13,9 +13,10 @@ import {
   type ModeratedComment,
   type ModeratedHeld,
 } from '../../shared/moderation.ts';
+import { ImportJobResultSchema, type ImportFormat, type ImportJob } from '../../shared/import-export.ts';
 import { ArticleStateSchema, type ArticleId, type ArticleState } from '../../shared/schemas.ts';
-import { request } from '../api-client.ts';
-import { eachValid } from '../protocol.ts';
+import { checkAnswer, request } from '../api-client.ts';
+import { eachValid, WidgetError } from '../protocol.ts';
 
 // Lists are checked item by item: one entry this page cannot show is left out, never the whole list.
 const FeedAnswerSchema = z.object({ comments: eachValid(ModeratedCommentSchema) });
@@ -87,6 +88,72 @@ export class AdminApi {
     return this.#call('PUT', `articles/${encodeURIComponent(articleId)}`, ArticleStateSchema, patch);
   }
 
+  /**
+   * `POST /api/admin/import`: the file is the body, streamed by the browser from disk (XMLHttpRequest,
+   * for the upload's progress, which fetch cannot report). Resolves with the job once the server has
+   * read the whole file; a malformed file is refused then, with the record named.
+   */
+  startImport(
+    file: Blob,
+    options: { format: ImportFormat; dryRun: boolean; keepClosed: boolean },
+    onSent: (sent: number, total: number) => void,
+  ): Promise<ImportJob> {
+    const url = new URL('api/admin/import', this.#base);
+    url.searchParams.set('format', options.format);
+    if (options.dryRun) url.searchParams.set('dryRun', 'true');
+    if (options.keepClosed) url.searchParams.set('keepClosed', 'true');
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', url);
+      xhr.setRequestHeader('authorization', `Bearer ${this.#token}`);
+      // Whatever the file's type: the server recognises the format (and gzip) by the bytes.
+      xhr.setRequestHeader('content-type', 'application/octet-stream');
+      xhr.upload.addEventListener('progress', (event) =>
+        onSent(event.loaded, event.lengthComputable ? event.total : file.size),
+      );
+      xhr.addEventListener('load', () => {
+        try {
+          resolve(checkAnswer(xhr.status, parseJson(xhr.responseText), ImportJobResultSchema).job);
+        } catch (error) {
+          reject(error);
+        }
+      });
+      xhr.addEventListener('error', () => reject(new WidgetError('network', 'Could not reach the comment server.')));
+      xhr.send(file);
+    });
+  }
+
+  /** `GET /api/admin/import/:job`: the job's state, progress and summary, from whichever instance answers. */
+  async importJob(jobId: string): Promise<ImportJob> {
+    return (await this.#call('GET', `import/${encodeURIComponent(jobId)}`, ImportJobResultSchema)).job;
+  }
+
+  /**
+   * `GET /api/admin/export`: the native export as a Blob, with the file name the server gives it. The
+   * token travels in the Authorization header, so a plain link cannot download it.
+   */
+  async export(): Promise<{ blob: Blob; fileName: string }> {
+    let response: Response;
+    try {
+      response = await fetch(new URL('api/admin/export', this.#base), {
+        headers: { authorization: `Bearer ${this.#token}` },
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+    } catch {
+      throw new WidgetError('network', 'Could not reach the comment server.');
+    }
+    if (!response.ok) checkAnswer(response.status, parseJson(await response.text()), z.never());
+    let blob: Blob;
+    try {
+      blob = await response.blob();
+    } catch {
+      throw new WidgetError('network', 'The export was cut off before its end. Try again.');
+    }
+    const named = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '');
+    return { blob, fileName: named?.[1] ?? 'comments.jsonl.gz' };
+  }
+
   #call<S extends z.ZodMiniType>(method: string, path: string, schema: S, body?: object): Promise<z.infer<S>> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -95,5 +162,14 @@ export class AdminApi {
       { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
       schema,
     );
+  }
+}
+
+/** JSON text, or undefined when it is not JSON (the answer is then reported by its status). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -11,10 +11,11 @@ import {
   type ModeratedHeld,
 } from '../../shared/moderation.ts';
 import { ArticleIdSchema, type ArticleState } from '../../shared/schemas.ts';
-import { toWidgetError } from '../protocol.ts';
+import { toWidgetError, type WidgetError } from '../protocol.ts';
 import { formatAbsolute, formatRelative } from '../time-format.ts';
 import { h, plural } from '../view/dom.ts';
 import { ADMIN_PAGE_SIZE, AdminApi } from './admin-api.ts';
+import { ImportPanel } from './import-panel.ts';
 import { KeyedList } from './keyed-list.ts';
 
 const TOKEN_KEY = 'live-comments:admin-token';
@@ -130,6 +131,12 @@ export class AdminPage {
     attrs: { id: 'ban-reason', type: 'text', maxlength: '500', 'data-action': 'ban-reason' },
   });
   readonly #banForm: HTMLFormElement;
+  readonly #importPanel = new ImportPanel({
+    api: () => this.#api,
+    announce: (text) => this.#announce(text),
+    tokenRefused: (failure) => this.#tokenRefused(failure),
+    imported: () => void this.#reload(),
+  });
 
   constructor(root: HTMLElement, base: URL) {
     this.#root = root;
@@ -232,6 +239,7 @@ export class AdminPage {
         this.#bansEmpty,
         this.#banList.element,
       ]),
+      this.#importPanel.element,
     ]);
     root.replaceChildren(this.#login, this.#app, this.#announcer);
 
@@ -263,6 +271,7 @@ export class AdminPage {
     this.#tokenInput.value = '';
     this.#connect(token);
     void this.#reload();
+    this.#importPanel.resume();
     // Keyboard users land at the top of what they came for.
     if (typed) this.#heldTitle.focus();
   }
@@ -283,6 +292,7 @@ export class AdminPage {
     this.#held.clear();
     this.#articles.clear();
     this.#bans = [];
+    this.#importPanel.reset();
     this.#render();
     this.#showLogin(message);
   }
@@ -387,9 +397,14 @@ export class AdminPage {
 
   #fail(error: unknown): void {
     const failure = toWidgetError(error);
-    if (failure.code === 'forbidden' && /moderator token/i.test(failure.message))
-      return this.#signOut('The token is no longer accepted. Sign in again.');
-    this.#alert.textContent = failure.message;
+    if (!this.#tokenRefused(failure)) this.#alert.textContent = failure.message;
+  }
+
+  /** A refused token (changed on the server) signs the moderator out; true when it did. */
+  #tokenRefused(failure: WidgetError): boolean {
+    if (failure.code !== 'forbidden' || !/moderator token/i.test(failure.message)) return false;
+    this.#signOut('The token is no longer accepted. Sign in again.');
+    return true;
   }
 
   #announce(text: string): void {

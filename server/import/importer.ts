@@ -159,10 +159,17 @@ export async function runImport(options: ImportOptions): Promise<ImportSummary> 
     progress.toWrite = resolved.stored + resolved.held + resolved.placeholders;
     if (dryRun) {
       writeReport(staging, options.onReport);
-      for (const ids of staging.keptIds(1000)) summary.alreadyPresent += (await store.existingIds(ids)).size;
       summary.imported = resolved.stored;
       summary.held = resolved.held;
       summary.placeholders = resolved.placeholders;
+      // Counted as the real run would: what is stored already is not imported again.
+      for (const rows of staging.keptRows(1000)) {
+        const present = await store.existingIds(rows.map((row) => row.id));
+        for (const row of rows.filter((kept) => present.has(kept.id))) {
+          summary[row.counts] -= 1;
+          summary.alreadyPresent += 1;
+        }
+      }
     } else {
       progress.phase = 'writing';
       report();

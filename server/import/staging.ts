@@ -322,20 +322,25 @@ export class Staging {
       .all(articleId, after?.sortAt ?? '', after?.depth ?? -1, after?.ord ?? -1, limit);
   }
 
-  /** Ids of every kept row, in batches (a dry run asks the store which are there already). */
-  *keptIds(batch: number): Generator<string[]> {
-    let ids: string[] = [];
-    for (const id of this.#db
-      .prepare<[], string>('SELECT id FROM posts WHERE keep > 0 ORDER BY ord')
-      .pluck()
-      .iterate()) {
-      ids.push(id);
-      if (ids.length === batch) {
-        yield ids;
-        ids = [];
+  /** Every kept row's id and what writing it would count as, in batches (a dry run asks the store which are there already). */
+  *keptRows(batch: number): Generator<Array<{ id: string; counts: 'imported' | 'held' | 'placeholders' }>> {
+    let rows: Array<{ id: string; counts: 'imported' | 'held' | 'placeholders' }> = [];
+    const kept = this.#db
+      .prepare<[], { id: string; keep: number; disposition: string }>(
+        'SELECT id, keep, disposition FROM posts WHERE keep > 0 ORDER BY ord',
+      )
+      .iterate();
+    for (const row of kept) {
+      rows.push({
+        id: row.id,
+        counts: row.keep === 2 ? 'placeholders' : row.disposition === 'held' ? 'held' : 'imported',
+      });
+      if (rows.length === batch) {
+        yield rows;
+        rows = [];
       }
     }
-    if (ids.length > 0) yield ids;
+    if (rows.length > 0) yield rows;
   }
 
   close(): void {

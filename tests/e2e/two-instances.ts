@@ -11,7 +11,7 @@ import {
   widgetOf,
   type StaticSite,
 } from '../helpers/browser.ts';
-import { startTestApp, tempDir, uniquePrefix, type TestApp } from '../helpers/test-app.ts';
+import { REDIS_URL, startTestApp, tempDir, uniquePrefix, type TestApp } from '../helpers/test-app.ts';
 
 /** The moderator token of the test instances. */
 export const ADMIN_TOKEN = 'e2e-moderator-token-0123456789';
@@ -32,6 +32,8 @@ export interface TwoInstances {
   /** Two apps over one SQLite file and one Redis prefix, as behind a load balancer. */
   a: TestApp;
   b: TestApp;
+  /** The environment that points a separate process (the `npm run comments` CLI) at the same store and Redis prefix. */
+  storeEnv: Readonly<Record<string, string>>;
   /** A page of another origin embedding the article's widget from `app`: a fresh context (own storage, so another reader), live. */
   reader(app: TestApp, articleId: string): Promise<Reader>;
   /** The host site of the embeds (its own origin): `/a/<articleId>` embeds from `a`, `/b/<articleId>` from `b`. */
@@ -74,6 +76,7 @@ export async function startTwoInstances(env: Record<string, string> = {}): Promi
     browser,
     a,
     b,
+    storeEnv: { SQLITE_PATH: options.sqlitePath, REDIS_URL, REDIS_PREFIX: redisPrefix },
     site,
     open: (app, path) => openUrl(`${app.url}${path}`),
     reader: async (app, articleId) => {

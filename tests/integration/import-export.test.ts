@@ -162,6 +162,9 @@ describe.each(storeFactories)('import into %s', (_name, makeStore) => {
     const first = await run(store, { format: 'disqus', input: DISQUS });
     expect(first.imported).toBe(5);
     const before = await threadOf(store, 'election-night');
+    // A dry run counts as the re-run will: nothing left to import.
+    const dry = await run(store, { format: 'disqus', input: DISQUS, dryRun: true });
+    expect(dry).toMatchObject({ imported: 0, held: 0, placeholders: 0, alreadyPresent: 6 });
     const again = await run(store, { format: 'disqus', input: DISQUS });
     expect(again).toMatchObject({ imported: 0, placeholders: 0, alreadyPresent: 6 });
     const after = await threadOf(store, 'election-night');
