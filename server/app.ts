@@ -1,7 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import type { Article } from '../shared/schemas.ts';
 import { CommentService } from './comments/service.ts';
@@ -9,6 +8,7 @@ import type { Config } from './config.ts';
 import { MemoryFanOut } from './fanout/memory.ts';
 import type { FanOut } from './fanout/port.ts';
 import { createRedisClients, RedisFanOut } from './fanout/redis.ts';
+import { createRedisClient, redisTarget } from './redis/clients.ts';
 import { createAbuseGuards } from './abuse/guards.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { socketClientIp, type TrustProxyFn } from './abuse/client-ip.ts';
@@ -72,10 +72,11 @@ export interface AppOverrides {
   logger?: Logger;
 }
 
-/** The fan-out the configuration selects (Redis when REDIS_URL is set); also used by the import CLI to reach running instances. */
+/** The fan-out the configuration selects (Redis or a Redis Cluster when configured); also used by the import CLI to reach running instances. */
 export async function createFanOut(config: Config, logger: Logger, metrics: Metrics): Promise<FanOut> {
-  if (!config.redisUrl) return new MemoryFanOut();
-  const { publisher, subscriber } = createRedisClients(config.redisUrl);
+  const target = redisTarget(config);
+  if (!target) return new MemoryFanOut();
+  const { publisher, subscriber } = createRedisClients(target);
   const counters = {
     published: (ok: boolean) => metrics.fanoutPublished(ok),
     feedPublished: (ok: boolean) => metrics.fanoutFeedPublished(ok),
@@ -99,13 +100,9 @@ export async function createFanOut(config: Config, logger: Logger, metrics: Metr
 
 /** Readers across instances through Redis when configured (a connection of its own, failing fast), else this instance's own. */
 function createPresenceStore(config: Config, logger: Logger): PresenceStore {
-  if (!config.redisUrl) return new LocalPresenceStore();
-  const redis = new Redis(config.redisUrl, {
-    connectTimeout: 2000,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times: number) => Math.min(times * 100, 2000),
-  });
+  const target = redisTarget(config);
+  if (!target) return new LocalPresenceStore();
+  const redis = createRedisClient(target, { role: 'fail-fast' });
   const errorLog = new LogThrottle(5000);
   redis.on('error', (err: Error) =>
     errorLog.run((suppressed) => logger.warn({ err, suppressed }, 'presence redis connection error')),

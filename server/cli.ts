@@ -15,6 +15,7 @@ import { writeNativeExport } from './import/native.ts';
 import { createLogger } from './logger.ts';
 import { Metrics } from './metrics.ts';
 import { openStore, storeKind } from './storage/open-store.ts';
+import { redisTarget } from './redis/clients.ts';
 
 export const HELP = `Usage: npm run comments -- <command> [options]
 
@@ -110,7 +111,7 @@ interface Io {
 }
 
 async function withFanOut<T>(config: Config, use: (fanout: FanOut | null) => Promise<T>): Promise<T> {
-  if (!config.redisUrl) return use(null);
+  if (!redisTarget(config)) return use(null);
   const logger = createLogger('silent', config.instanceId);
   const fanout = await createFanOut(config, logger, new Metrics(config.instanceId));
   try {
@@ -158,9 +159,9 @@ async function importCommand(args: string[], config: Config, io: Io): Promise<nu
     );
     view.stop();
     for (const line of formatSummary(summary, (Date.now() - started) / 1000)) io.out(line);
-    if (!summary.dryRun && !config.redisUrl && summary.articles > 0)
+    if (!summary.dryRun && !redisTarget(config) && summary.articles > 0)
       io.out(
-        'No REDIS_URL: running instances were not told. Open widgets show the imported comments when they next load or reconnect; import through the admin API (POST /api/admin/import) to update them live.',
+        'No REDIS_URL or REDIS_CLUSTER_NODES: running instances were not told. Open widgets show the imported comments when they next load or reconnect; import through the admin API (POST /api/admin/import) to update them live.',
       );
     return 0;
   } finally {

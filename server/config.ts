@@ -54,6 +54,40 @@ const CountSchema = z.pipe(
   z.transform((s: string) => Number(s)),
 );
 
+/** One Redis Cluster node address: `host:port`, with an IPv6 host in brackets (`[::1]:7000`). */
+export interface RedisNodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `REDIS_CLUSTER_NODES`: a comma-separated list of `host:port`, some or all of the cluster's nodes (the rest is discovered). */
+const ClusterNodesSchema = z.pipe(
+  z.string().check(z.maxLength(4000)),
+  z.transform((s: string, ctx): RedisNodeAddress[] => {
+    const nodes: RedisNodeAddress[] = [];
+    let refused = false;
+    for (const part of s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)) {
+      const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(part);
+      const host = match?.[1] ?? match?.[2];
+      const port = Number(match?.[3]);
+      if (!host || !(port >= 1 && port <= 65535) || (match?.[1] !== undefined && isIP(host) !== 6)) {
+        refused = true;
+        ctx.issues.push({
+          code: 'custom',
+          message: `"${part}" is not host:port like redis-1:6379 or [::1]:7000`,
+          input: part,
+        });
+      } else nodes.push(Object.freeze({ host, port }));
+    }
+    if (nodes.length === 0 && !refused)
+      ctx.issues.push({ code: 'custom', message: 'must list at least one host:port', input: s });
+    return nodes;
+  }),
+);
+
 const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** Which peers may set X-Forwarded-For, in Express's `trust proxy` forms: `true`, `false`, a hop count, or a list of names, addresses and CIDRs. */
@@ -90,6 +124,7 @@ const EnvSchema = z.object({
   SQLITE_PATH: z._default(z.string().check(z.minLength(1)), './data/comments.db'),
   DATABASE_URL: z.optional(UrlSchema(/^postgres(ql)?:$/, 'postgres://')),
   REDIS_URL: z.optional(UrlSchema(/^rediss?:$/, 'redis://')),
+  REDIS_CLUSTER_NODES: z.optional(ClusterNodesSchema),
   REDIS_PREFIX: z._default(z.string().check(z.maxLength(64)), 'lc:'),
   ALLOWED_ORIGINS: z._default(OriginsSchema, 'any'),
   ADMIN_TOKEN: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
@@ -126,7 +161,10 @@ export interface Config {
   readonly host: string;
   readonly sqlitePath: string;
   readonly databaseUrl: string | undefined;
+  /** A single Redis (`REDIS_URL`); never set together with `redisClusterNodes`. */
   readonly redisUrl: string | undefined;
+  /** Seed nodes of a Redis Cluster (`REDIS_CLUSTER_NODES`); never set together with `redisUrl`. */
+  readonly redisClusterNodes: readonly RedisNodeAddress[] | undefined;
   /** Prefix of every Redis channel and key, so several deployments (or tests) can share one Redis. */
   readonly redisPrefix: string;
   /** Origins allowed to embed and write; `any` allows every origin. */
@@ -178,12 +216,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     );
   }
   const e = parsed.data;
+  const problems: string[] = [];
+  if (e.REDIS_URL !== undefined && e.REDIS_CLUSTER_NODES !== undefined)
+    problems.push(
+      'REDIS_URL and REDIS_CLUSTER_NODES are both set: set REDIS_URL for a single Redis or REDIS_CLUSTER_NODES for a Redis Cluster, not both',
+    );
+  // A brace in the prefix would become every key's hash tag and put all of them in one cluster slot.
+  if (e.REDIS_CLUSTER_NODES !== undefined && /[{}]/.test(e.REDIS_PREFIX))
+    problems.push('REDIS_PREFIX: must not contain { or } with REDIS_CLUSTER_NODES (braces choose Redis Cluster slots)');
+  if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
     sqlitePath: e.SQLITE_PATH,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisClusterNodes: e.REDIS_CLUSTER_NODES ? Object.freeze(e.REDIS_CLUSTER_NODES) : undefined,
     redisPrefix: e.REDIS_PREFIX,
     allowedOrigins: e.ALLOWED_ORIGINS === 'any' ? 'any' : Object.freeze([...e.ALLOWED_ORIGINS]),
     adminToken: e.ADMIN_TOKEN,

@@ -17,7 +17,12 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   const port = await app.listen();
   app.logger.info(
-    { port, host: config.host, storage: storeKind(config), fanout: config.redisUrl ? 'redis' : 'memory' },
+    {
+      port,
+      host: config.host,
+      storage: storeKind(config),
+      fanout: config.redisClusterNodes ? 'redis-cluster' : config.redisUrl ? 'redis' : 'memory',
+    },
     `live comments listening on http://localhost:${port}`,
   );
 

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
-import { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Logger } from '../logger.ts';
 import type { CommentServer } from '../socket/gateway.ts';
+import { createRedisClient, redisTarget, type RedisClient, type RedisTarget } from '../redis/clients.ts';
 import { withTimeout } from '../with-timeout.ts';
 import { socketClientIp, UNKNOWN_IP, type TrustProxyFn } from './client-ip.ts';
 import { ConnectionLimiter } from './connection-limit.ts';
@@ -26,7 +26,7 @@ export interface AbuseGuards {
 }
 
 export interface AbuseGuardDeps {
-  config: Pick<Config, 'limits' | 'redisUrl' | 'redisPrefix'>;
+  config: Pick<Config, 'limits' | 'redisUrl' | 'redisClusterNodes' | 'redisPrefix'>;
   logger: Logger;
   /** The deployment's keyring: the post budgets are kept under keyed pseudonyms. */
   keys: Keyring;
@@ -38,18 +38,12 @@ export interface AbuseGuardDeps {
 const REDIS_COMMAND_TIMEOUT_MS = 250;
 
 /**
- * A connection of its own for the shared budgets, built to fail fast: no offline queue, one attempt
- * per command, a short command timeout (a hung Redis answers nothing at all). Every failure sends
- * the limiter to its in-memory insurance budget.
+ * A connection of its own for the shared budgets (a single Redis or a cluster), built to fail fast: no
+ * offline queue, one attempt per command, a short command timeout (a hung Redis answers nothing at
+ * all). Every failure sends the limiter to its in-memory insurance budget.
  */
-function createLimiterRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, {
-    connectTimeout: 2000,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times: number) => Math.min(times * 100, 2000),
-  });
+function createLimiterRedis(target: RedisTarget, logger: Logger): RedisClient {
+  const redis = createRedisClient(target, { role: 'fail-fast', commandTimeoutMs: REDIS_COMMAND_TIMEOUT_MS });
   const errorLog = new LogThrottle(5000);
   redis.on('error', (err: Error) =>
     errorLog.run((suppressed) =>
@@ -63,9 +57,9 @@ function createLimiterRedis(url: string, logger: Logger): Redis {
 export function createAbuseGuards({ config, logger, keys, trustProxy }: AbuseGuardDeps): AbuseGuards {
   const log = logger.child({ component: 'abuse' });
   const { limits } = config;
-  const needsRedis =
-    config.redisUrl !== undefined && (limits.postsPerMinutePerIp > 0 || limits.postsPerMinutePerAuthor > 0);
-  const redis = needsRedis && config.redisUrl ? createLimiterRedis(config.redisUrl, log) : undefined;
+  const target = redisTarget(config);
+  const needsRedis = limits.postsPerMinutePerIp > 0 || limits.postsPerMinutePerAuthor > 0;
+  const redis = target && needsRedis ? createLimiterRedis(target, log) : undefined;
   const posts = new PostRateLimiter({
     limits: { perIp: limits.postsPerMinutePerIp, perAuthor: limits.postsPerMinutePerAuthor },
     keyPrefix: config.redisPrefix,

@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { authorKey, ipKey, logId } from './keys.ts';
 import { LogThrottle } from '../log-throttle.ts';
+import type { RedisClient } from '../redis/clients.ts';
 
 export interface PostLimits {
   /** Post attempts per client IP per minute; 0: no limit. */
@@ -18,9 +18,11 @@ export interface PostRateLimiterOptions {
   /**
    * Shares the budgets between instances. Should fail fast while Redis is down (no offline queue, a
    * command timeout): each failed call falls back to this instance's in-memory budget, so an outage
-   * never blocks posting (the limit is then per instance).
+   * never blocks posting (the limit is then per instance). A Redis Cluster works as is: each budget is
+   * one key (`<prefix>rl:<budget>:<hash>`) counted by a one-key script, so it lives on one slot, and
+   * the keys spread over the shards.
    */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of the Redis keys (the deployment's prefix). */
   keyPrefix: string;
   /** Makes the budgets' keys: keyed pseudonyms of the IP and the author, never the address. */

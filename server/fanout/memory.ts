@@ -107,7 +107,7 @@ export class MemoryFanOut implements FanOut {
     this.listener = listener;
   }
 
-  onResync(_listener: () => void): void {
+  onResync(_listener: (articleIds: readonly ArticleId[]) => void): void {
     // Nothing can be missed in-process.
   }
 

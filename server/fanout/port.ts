@@ -34,8 +34,9 @@ export type FanOutState = 'local' | 'up' | 'down';
 /**
  * Carries committed changes to every instance that has subscribers of the article.
  *
- * Delivery: at most once per instance (Redis pub/sub can drop messages while a link is down);
- * the store is the record, and clients catch up from it. Per article, messages from one publishing
+ * Delivery: usually once per instance. Redis pub/sub can drop messages while a link is down, and a
+ * change whose publish failed may be published again later (so it can arrive twice); the store is
+ * the record, and clients catch up from it and drop the seqs they already hold. Per article, messages from one publishing
  * instance arrive in publish order. An instance never receives its own messages twice: `publish`
  * delivers to the local listener directly and remote copies of its own messages are dropped.
  */
@@ -75,10 +76,11 @@ export interface FanOut {
   unsubscribeFeed(): Promise<void>;
   onFeed(listener: FeedListener): void;
   /**
-   * Called after the link to other instances comes back from an outage: messages may have been
-   * missed for every subscribed article, so subscribers should be told the head and catch up.
+   * Called once subscriptions are live again after they may have missed messages (the link to other
+   * instances came back from an outage, or, on a Redis Cluster, the shard serving them failed over or
+   * moved), with the articles concerned: their subscribers should be told the head and catch up.
    */
-  onResync(listener: () => void): void;
+  onResync(listener: (articleIds: readonly ArticleId[]) => void): void;
   state(): FanOutState;
   close(): Promise<void>;
 }

@@ -1,4 +1,3 @@
-import { Redis, type RedisOptions } from 'ioredis';
 import * as z from 'zod/mini';
 import { COMMENT_EVENTS } from '../../shared/events.ts';
 import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema } from '../../shared/moderation.ts';
@@ -11,7 +10,9 @@ import {
   type ArticleState,
 } from '../../shared/schemas.ts';
 import { LogThrottle } from '../log-throttle.ts';
+import { createRedisClient, type RedisClient, type RedisTarget } from '../redis/clients.ts';
 import { withTimeout } from '../with-timeout.ts';
+import { PubSubLink, type ChannelOwner } from './pubsub-link.ts';
 import type {
   ArticleHeadListener,
   ArticleStateListener,
@@ -32,10 +33,10 @@ export interface FanOutLogger {
 }
 
 export interface RedisFanOutOptions {
-  /** Sends PUBLISH. Should fail fast while Redis is down (see createRedisClients). */
-  publisher: Redis;
-  /** A dedicated connection: it enters subscriber mode and can run nothing else. */
-  subscriber: Redis;
+  /** Sends PUBLISH (SPUBLISH on a cluster). Should fail fast while Redis is down (see createRedisClients). */
+  publisher: RedisClient;
+  /** A dedicated subscriber: a connection in subscriber mode, or a cluster client with sharded subscribers. */
+  subscriber: RedisClient;
   /** Tags every message this instance sends, so it can drop its own echo. Unique per process. */
   instanceId: string;
   /** Prepended to every channel name, so deployments (and tests) sharing one Redis stay apart. */
@@ -43,6 +44,8 @@ export interface RedisFanOutOptions {
   logger: FanOutLogger;
   /** Longest a publish or a subscription change waits for Redis before giving up (default 500 ms). */
   commandTimeoutMs?: number;
+  /** How often subscriptions not confirmed yet, and changes whose publish failed, are tried again (default 1000 ms). */
+  retryIntervalMs?: number;
   /** Counts traffic for the metrics; every hook is optional. */
   counters?: FanOutCounters;
 }
@@ -103,73 +106,98 @@ export type WireFeedMessage = z.infer<typeof WireFeedMessageSchema>;
 /** Anything longer cannot be a valid message (a comment body is at most 5000 chars); it is dropped unparsed. */
 const MAX_WIRE_CHARS = 64 * 1024;
 
+/** Articles that may hold a change waiting to be published again; past this the oldest is given up. */
+const MAX_UNSENT = 10_000;
+
 /**
- * Builds the publisher/subscriber pair for RedisFanOut.
+ * Builds the publisher/subscriber pair for RedisFanOut, for a single Redis or a Redis Cluster.
  *
- * - publisher: no offline queue and one retry per request, so a publish during an outage fails at
- *   once instead of piling up in memory (the comment is already stored; clients catch up).
+ * - publisher: fails fast (no offline queue, one retry, a 2 s bound on every command; on a cluster
+ *   PubSubLink refuses to publish while the cluster client is not ready), so a publish during an
+ *   outage fails at once instead of piling up in memory; RedisFanOut sends it again later.
  * - subscriber: offline queue on, so subscription changes made during an outage are sent on
- *   reconnect; `autoResubscribe` restores existing subscriptions; requests never time out by retry
- *   count (RedisFanOut bounds its own waits).
- * Both reconnect forever with a backoff capped at 2 s. `options` override these defaults for both.
+ *   reconnect, and subscriptions are restored by the client (on a cluster: one sharded-subscriber
+ *   connection per master, moved along with its slots); RedisFanOut bounds its own waits and checks
+ *   every subscription again after any topology change.
+ * Both reconnect forever with a backoff capped at 2 s.
  */
-export function createRedisClients(url: string, options: RedisOptions = {}): { publisher: Redis; subscriber: Redis } {
-  const common: RedisOptions = {
-    connectTimeout: 2000,
-    lazyConnect: false,
-    retryStrategy: (times: number) => Math.min(times * 100, 2000),
+export function createRedisClients(target: RedisTarget): { publisher: RedisClient; subscriber: RedisClient } {
+  return {
+    publisher: createRedisClient(target, { role: 'publisher', commandTimeoutMs: 2000 }),
+    subscriber: createRedisClient(target, { role: 'subscriber' }),
   };
-  const publisher = new Redis(url, { ...common, enableOfflineQueue: false, maxRetriesPerRequest: 1, ...options });
-  const subscriber = new Redis(url, {
-    ...common,
-    enableOfflineQueue: true,
-    autoResubscribe: true,
-    maxRetriesPerRequest: null,
-    ...options,
-  });
-  return { publisher, subscriber };
+}
+
+/** A change whose publish failed, kept until it is sent or overtaken by a later change of its kind. */
+interface Unsent {
+  channel: string;
+  payload: string;
+  /** Comments: the change's seq; heads: the head's seq; article states: a local counter. A later publish settles every earlier one. */
+  order: number;
 }
 
 /**
  * Fan-out over Redis pub/sub: one channel per article, `${channelPrefix}article:${articleId}`, carrying
  * its comment changes and its state changes (`article:updated`); and one moderator-feed channel,
- * `${channelPrefix}feed`, subscribed only while `subscribeFeed` is in force.
+ * `${channelPrefix}feed`, subscribed only while `subscribeFeed` is in force. On a Redis Cluster the
+ * same channels are sharded channels (SPUBLISH / SSUBSCRIBE): each lives on the master serving its
+ * slot, so a message touches one shard only.
  *
  * Guarantees, on top of the FanOut port:
- * - `publish` delivers to the local listener synchronously (before its first await), then PUBLISHes.
- *   It never rejects: a failed or slow PUBLISH is logged and given up after `commandTimeoutMs`.
+ * - `publish` delivers to the local listener synchronously (before its first await), then publishes.
+ *   It never rejects: a failed or slow publish is logged and stops being waited for after `commandTimeoutMs`.
+ * - A comment change, article state or article head whose publish failed is published again (every `retryIntervalMs`
+ *   while the link works) unless a later change of the same article got through: receivers then hold
+ *   a later seq and catch up by themselves. So a change is never silently missing on other instances
+ *   once the link works; it may arrive twice (subscribers drop seqs they hold). Feed messages are not
+ *   sent again (moderators reload the queue from the store).
  * - Messages carrying this instance's id are dropped (own echo), so a local publish reaches the local
  *   listener exactly once. Arriving messages are parsed and validated (WireMessageSchema, and the
  *   channel's article must be the comment's); anything else is counted and dropped with a throttled warning.
  * - Only articles currently subscribed are delivered, even if Redis still sends a late message.
- * - The article set held here is the truth: every time the subscriber becomes ready, all of it is
- *   (re)subscribed; once that is confirmed, `onResync` fires if messages may have been missed
- *   (a reconnect, or a first connection made after subscriptions were requested).
+ * - The article set held here is the truth. Each subscription counts as live only once Redis confirmed
+ *   it on the node that serves its channel, and stops counting when that node's connection closes or
+ *   the channel's slot moves (failover, resharding). After any reconnect or topology change, every
+ *   subscription not live is asserted again; once confirmed, `onResync` fires with those articles
+ *   (their messages may have been missed). Not yet confirmed ones are tried again every `retryIntervalMs`.
  * - Redis errors are logged (throttled) and never thrown: an 'error' listener sits on both clients.
  * - Article states and feed messages follow the same rules (local delivery first, own echo dropped,
  *   validated on the way in, delivered only while subscribed).
  */
 export class RedisFanOut implements FanOut {
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
+  private readonly link: PubSubLink;
   private readonly instanceId: string;
   private readonly articlePrefix: string;
   private readonly feedChannel: string;
+  private readonly logger: FanOutLogger;
+  private readonly commandTimeoutMs: number;
+  private readonly retryIntervalMs: number;
+  private readonly counters: FanOutCounters;
+  private readonly detachLink: () => void;
+
+  /** Subscribed articles; the value settles when the subscription was confirmed (or given up waiting for). */
+  private readonly subscriptions = new Map<ArticleId, Promise<void>>();
   /** Set while the feed is subscribed; settles when Redis confirmed it (or it was given up). */
   private feedSubscription: Promise<void> | null = null;
+  /** Channels known to be live, with the node that confirmed them. A subscribed channel missing here is asserted again. */
+  private readonly confirmed = new Map<string, ChannelOwner>();
+  /** Bumped whenever subscriptions may have been lost: a confirmation asked for before that does not count. */
+  private epoch = 0;
+  private reconciling = false;
+  private reconcileAgain = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Changes waiting to be published again: `c:<article>` comments, `s:<article>` article states, `h:<article>` heads. */
+  private readonly unsent = new Map<string, Unsent>();
+  private stateOrder = 0;
+  /** Unsent changes with a publish in flight, so overlapping retries never send one twice. */
+  private readonly resending = new Set<Unsent>();
+
+  private listener: FanOutListener | null = null;
   private stateListener: ArticleStateListener | null = null;
   private headListener: ArticleHeadListener | null = null;
   private feedListener: FeedListener | null = null;
-  private readonly logger: FanOutLogger;
-  private readonly commandTimeoutMs: number;
-  private readonly counters: FanOutCounters;
-
-  /** Subscribed articles; the value settles when the SUBSCRIBE was confirmed (or given up). */
-  private readonly subscriptions = new Map<ArticleId, Promise<void>>();
-  private listener: FanOutListener | null = null;
-  private resyncListener: (() => void) | null = null;
+  private resyncListener: ((articleIds: readonly ArticleId[]) => void) | null = null;
   private readonly stateWatchers = new Set<() => void>();
-  private subscriberWasReady: boolean;
   private lastState: FanOutState;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -178,23 +206,23 @@ export class RedisFanOut implements FanOut {
   private publishFailures = 0;
   private readonly dropLog = new LogThrottle(1000);
   private readonly publishLog = new LogThrottle(1000);
+  private readonly subscribeLog = new LogThrottle(5000);
   private readonly errorLog = { publisher: new LogThrottle(5000), subscriber: new LogThrottle(5000) };
 
   constructor(options: RedisFanOutOptions) {
-    this.publisher = options.publisher;
-    this.subscriber = options.subscriber;
+    this.link = new PubSubLink(options.publisher, options.subscriber);
     this.instanceId = options.instanceId;
     this.articlePrefix = `${options.channelPrefix}article:`;
     this.feedChannel = `${options.channelPrefix}feed`;
     this.logger = options.logger;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 500;
+    this.retryIntervalMs = options.retryIntervalMs ?? 1000;
     this.counters = options.counters ?? {};
-    this.subscriberWasReady = this.subscriber.status === 'ready';
     this.lastState = this.computeState();
 
     for (const [role, client] of [
-      ['publisher', this.publisher],
-      ['subscriber', this.subscriber],
+      ['publisher', this.link.publisher],
+      ['subscriber', this.link.subscriber],
     ] as const) {
       client.on('error', (err: Error) => {
         this.errorLog[role].run((suppressed) =>
@@ -203,8 +231,14 @@ export class RedisFanOut implements FanOut {
       });
       for (const status of ['ready', 'close', 'end'] as const) client.on(status, this.onStatusChange);
     }
-    this.subscriber.on('ready', this.onSubscriberReady);
-    this.subscriber.on('message', this.onRedisMessage);
+    this.detachLink = this.link.listen({
+      message: this.onRedisMessage,
+      lost: this.onLost,
+      changed: () => {
+        void this.reconcile();
+        this.resendUnsent();
+      },
+    });
   }
 
   /** Delivers locally at once, then to other instances; resolves even when Redis is unreachable. */
@@ -218,22 +252,12 @@ export class RedisFanOut implements FanOut {
       comment: message.comment,
       ...(committedAt === undefined ? {} : { at: committedAt }),
     };
-    try {
-      await withTimeout(
-        this.publisher.publish(this.channelOf(message.comment.articleId), JSON.stringify(payload)),
-        this.commandTimeoutMs,
-      );
-      this.counters.published?.(true);
-    } catch (err) {
-      this.counters.published?.(false);
-      this.publishFailures += 1;
-      this.publishLog.run((suppressed) =>
-        this.logger.warn(
-          { err, articleId: message.comment.articleId, seq: message.comment.seq, suppressed },
-          'fan-out publish failed; other instances catch up from the store',
-        ),
-      );
-    }
+    const { articleId, seq } = message.comment;
+    await this.send(`c:${articleId}`, {
+      channel: this.channelOf(articleId),
+      payload: JSON.stringify(payload),
+      order: seq,
+    });
   }
 
   /** Delivers locally at once, then to other instances subscribed to the article; never rejects. */
@@ -241,7 +265,11 @@ export class RedisFanOut implements FanOut {
     this.deliverState(state);
     if (this.closed) return;
     const payload: WireStateMessage = { v: 1, origin: this.instanceId, event: 'article:updated', state };
-    await this.send(this.channelOf(state.articleId), payload, state.articleId, this.counters.published);
+    await this.send(`s:${state.articleId}`, {
+      channel: this.channelOf(state.articleId),
+      payload: JSON.stringify(payload),
+      order: ++this.stateOrder,
+    });
   }
 
   onArticleState(listener: ArticleStateListener): void {
@@ -253,7 +281,11 @@ export class RedisFanOut implements FanOut {
     this.deliverHead(head);
     if (this.closed) return;
     const payload: WireHeadMessage = { v: 1, origin: this.instanceId, event: 'article:head', head };
-    await this.send(this.channelOf(head.articleId), payload, head.articleId, this.counters.published);
+    await this.send(`h:${head.articleId}`, {
+      channel: this.channelOf(head.articleId),
+      payload: JSON.stringify(payload),
+      order: head.lastSeq,
+    });
   }
 
   onArticleHead(listener: ArticleHeadListener): void {
@@ -265,14 +297,14 @@ export class RedisFanOut implements FanOut {
     this.deliverFeed(message);
     if (this.closed) return;
     const payload: WireFeedMessage = { v: 1, origin: this.instanceId, message };
-    await this.send(this.feedChannel, payload, null, this.counters.feedPublished);
+    await this.send(null, { channel: this.feedChannel, payload: JSON.stringify(payload), order: 0 });
   }
 
   /** Idempotent; resolves like `subscribe`. Never rejects. */
   subscribeFeed(): Promise<void> {
     if (this.feedSubscription) return this.feedSubscription;
     if (this.closing) return Promise.resolve();
-    this.feedSubscription = this.settleCommand(this.subscriber.subscribe(this.feedChannel), 'subscribe', 'feed');
+    this.feedSubscription = this.confirm([this.feedChannel], false, this.commandTimeoutMs).then(() => undefined);
     return this.feedSubscription;
   }
 
@@ -280,7 +312,7 @@ export class RedisFanOut implements FanOut {
   unsubscribeFeed(): Promise<void> {
     if (!this.feedSubscription || this.closing) return Promise.resolve();
     this.feedSubscription = null;
-    return this.settleCommand(this.subscriber.unsubscribe(this.feedChannel), 'unsubscribe', 'feed');
+    return this.drop([this.feedChannel], 'feed');
   }
 
   onFeed(listener: FeedListener): void {
@@ -295,8 +327,7 @@ export class RedisFanOut implements FanOut {
     const existing = this.subscriptions.get(articleId);
     if (existing) return existing;
     if (this.closing) return Promise.resolve();
-    const pending = this.subscriber.subscribe(this.channelOf(articleId));
-    const done = this.settleCommand(pending, 'subscribe', articleId);
+    const done = this.confirm([this.channelOf(articleId)], false, this.commandTimeoutMs).then(() => undefined);
     this.subscriptions.set(articleId, done);
     return done;
   }
@@ -304,14 +335,14 @@ export class RedisFanOut implements FanOut {
   /** Idempotent. Messages of the article stop being delivered at once, even before Redis confirms. */
   unsubscribe(articleId: ArticleId): Promise<void> {
     if (!this.subscriptions.delete(articleId) || this.closing) return Promise.resolve();
-    return this.settleCommand(this.subscriber.unsubscribe(this.channelOf(articleId)), 'unsubscribe', articleId);
+    return this.drop([this.channelOf(articleId)], articleId);
   }
 
   onMessage(listener: FanOutListener): void {
     this.listener = listener;
   }
 
-  onResync(listener: () => void): void {
+  onResync(listener: (articleIds: readonly ArticleId[]) => void): void {
     this.resyncListener = listener;
   }
 
@@ -329,7 +360,7 @@ export class RedisFanOut implements FanOut {
         } else if (this.computeState() === 'up') {
           this.stateWatchers.delete(check);
           resolve();
-        } else if (this.publisher.status === 'end' || this.subscriber.status === 'end') {
+        } else if (this.link.publisher.status === 'end' || this.link.subscriber.status === 'end') {
           this.stateWatchers.delete(check);
           reject(new Error('Redis connection ended'));
         }
@@ -339,9 +370,17 @@ export class RedisFanOut implements FanOut {
     });
   }
 
-  /** Counters since construction: messages dropped as invalid, publishes that did not reach Redis. */
-  stats(): { dropped: number; publishFailures: number } {
-    return { dropped: this.dropped, publishFailures: this.publishFailures };
+  /**
+   * Counters since construction: messages dropped as invalid, publishes that did not reach Redis; and
+   * now: changes waiting to be published again, subscriptions not (or no longer) confirmed live.
+   */
+  stats(): { dropped: number; publishFailures: number; unsent: number; unconfirmed: number } {
+    return {
+      dropped: this.dropped,
+      publishFailures: this.publishFailures,
+      unsent: this.unsent.size,
+      unconfirmed: this.staleChannels().length,
+    };
   }
 
   /** Unsubscribes and quits both clients; falls back to disconnect. Never rejects. */
@@ -355,19 +394,22 @@ export class RedisFanOut implements FanOut {
     if (this.feedSubscription) channels.push(this.feedChannel);
     this.subscriptions.clear();
     this.feedSubscription = null;
-    if (channels.length > 0 && this.subscriber.status === 'ready') {
-      await withTimeout(this.subscriber.unsubscribe(...channels), this.commandTimeoutMs).catch(() => undefined);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (channels.length > 0 && this.link.subscriber.status === 'ready') {
+      await withTimeout(this.link.unsubscribe(channels), this.commandTimeoutMs).catch(() => undefined);
     }
     this.closed = true;
+    this.unsent.clear();
+    this.confirmed.clear();
     this.listener = null;
     this.stateListener = null;
     this.headListener = null;
     this.feedListener = null;
     this.resyncListener = null;
-    this.subscriber.off('message', this.onRedisMessage);
-    this.subscriber.off('ready', this.onSubscriberReady);
+    this.detachLink();
     this.onStatusChange();
-    await Promise.all([this.quit(this.publisher), this.quit(this.subscriber)]);
+    await Promise.all([this.quit(this.link.publisher), this.quit(this.link.subscriber)]);
   }
 
   private channelOf(articleId: ArticleId): string {
@@ -375,7 +417,7 @@ export class RedisFanOut implements FanOut {
   }
 
   private computeState(): FanOutState {
-    return !this.closed && this.publisher.status === 'ready' && this.subscriber.status === 'ready' ? 'up' : 'down';
+    return !this.closed && this.link.ready ? 'up' : 'down';
   }
 
   private readonly onStatusChange = (): void => {
@@ -385,40 +427,173 @@ export class RedisFanOut implements FanOut {
       if (state === 'up') this.logger.info({ fanOut: state }, 'redis fan-out connected');
       else if (!this.closed)
         this.logger.warn(
-          { fanOut: state, publisher: this.publisher.status, subscriber: this.subscriber.status },
+          { fanOut: state, publisher: this.link.publisher.status, subscriber: this.link.subscriber.status },
           'redis fan-out down; only this instance is reached',
         );
     }
     for (const watcher of [...this.stateWatchers]) watcher();
   };
 
-  /**
-   * ioredis emits 'ready' after it has written its own resubscription; ours (the whole article set)
-   * is queued behind it on the same connection, so once it is confirmed every subscription is live.
-   */
-  private readonly onSubscriberReady = (): void => {
-    const mayHaveMissed = this.subscriberWasReady || this.subscriptions.size > 0;
-    this.subscriberWasReady = true;
-    const articles = [...this.subscriptions.keys()];
-    const channels = articles.map((a) => this.channelOf(a));
-    if (this.feedSubscription) channels.push(this.feedChannel);
-    const resubscribed =
-      channels.length === 0
-        ? Promise.resolve()
-        : withTimeout(this.subscriber.subscribe(...channels), this.commandTimeoutMs * 5).then(
-            () => undefined,
-            (err: unknown) => this.logger.warn({ err, articles: articles.length }, 'redis fan-out resubscribe failed'),
-          );
-    void resubscribed.then(() => {
-      if (!mayHaveMissed || this.closed || this.subscriber.status !== 'ready') return;
-      this.logger.info({ articles: this.subscriptions.size }, 'redis fan-out link restored; resyncing subscribers');
-      try {
-        this.resyncListener?.();
-      } catch (err) {
-        this.logger.error({ err }, 'fan-out resync listener threw');
-      }
-    });
+  /** The connection carrying `owner`'s subscriptions (every one when null) closed: they are no longer known live. */
+  private readonly onLost = (owner: ChannelOwner | null): void => {
+    this.epoch += 1;
+    if (owner === null) this.confirmed.clear();
+    else for (const [channel, confirmedBy] of this.confirmed) if (confirmedBy === owner) this.confirmed.delete(channel);
+    if (this.staleChannels().length > 0) this.scheduleRetry();
   };
+
+  /** Subscribed channels not confirmed live on the node that serves them now. */
+  private staleChannels(): string[] {
+    const channels = [...this.subscriptions.keys()].map((articleId) => this.channelOf(articleId));
+    if (this.feedSubscription) channels.push(this.feedChannel);
+    return channels.filter((channel) => {
+      const owner = this.confirmed.get(channel);
+      return owner === undefined || owner !== this.link.ownerOf(channel);
+    });
+  }
+
+  /**
+   * Subscribes and records each channel Redis confirmed within `timeoutMs` as live on the node that
+   * serves it; resolves with those channels. A confirmation counts only if the subscriber was ready
+   * when asked, nothing was lost meanwhile and it came in time: otherwise a caller may have read the
+   * store before the subscription was live, and `reconcile` asserts it again and resyncs.
+   */
+  private async confirm(channels: readonly string[], reassert: boolean, timeoutMs: number): Promise<string[]> {
+    if (this.link.subscriber.status !== 'ready') {
+      // Sent on reconnect (offline queue); the next 'ready' reconciles and resyncs.
+      this.link.subscribe(channels, reassert).catch(() => undefined);
+      this.scheduleRetry();
+      return [];
+    }
+    const epoch = this.epoch;
+    const owners = new Map(channels.map((channel) => [channel, this.link.ownerOf(channel)]));
+    let inTime = true;
+    const recorded = this.link.subscribe(channels, reassert).then((ok) => {
+      const live: string[] = [];
+      for (const channel of ok) {
+        const owner = owners.get(channel);
+        if (!inTime || this.epoch !== epoch || this.closed || owner === null || owner === undefined) continue;
+        this.confirmed.set(channel, owner);
+        live.push(channel);
+      }
+      return live;
+    });
+    try {
+      const live = await withTimeout(recorded, timeoutMs);
+      if (live.length < channels.length) this.scheduleRetry();
+      return live;
+    } catch (err) {
+      inTime = false;
+      this.subscribeLog.run((suppressed) =>
+        this.logger.warn(
+          { err, channels: channels.length, suppressed },
+          'redis fan-out subscribe not confirmed in time; retrying',
+        ),
+      );
+      this.scheduleRetry();
+      return [];
+    }
+  }
+
+  /**
+   * Asserts every stale subscription again (after a reconnect, a failover, a slot move, or a
+   * subscription that was not confirmed), then tells the resync listener which articles came back.
+   * One pass at a time; a pass asked for meanwhile runs after it.
+   */
+  private async reconcile(): Promise<void> {
+    if (this.reconciling) {
+      this.reconcileAgain = true;
+      return;
+    }
+    this.reconciling = true;
+    try {
+      do {
+        this.reconcileAgain = false;
+        if (this.closed || this.link.subscriber.status !== 'ready') return;
+        const stale = this.staleChannels();
+        if (stale.length === 0) return;
+        const live = await this.confirm(stale, this.link.sharded, this.commandTimeoutMs * 5);
+        const articles = live
+          .filter((channel) => channel.startsWith(this.articlePrefix))
+          .map((channel) => channel.slice(this.articlePrefix.length))
+          .filter((articleId) => this.subscriptions.has(articleId));
+        if (articles.length === 0 || this.closed) continue;
+        this.logger.info(
+          { articles: articles.length, stillStale: stale.length - live.length },
+          'redis fan-out subscriptions restored; resyncing subscribers',
+        );
+        try {
+          this.resyncListener?.(articles);
+        } catch (err) {
+          this.logger.error({ err }, 'fan-out resync listener threw');
+        }
+      } while (this.reconcileAgain);
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  /** Runs `reconcile` and sends unsent changes again after `retryIntervalMs`, while either has work. */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.reconcile();
+      this.resendUnsent();
+      if (this.unsent.size > 0 || this.staleChannels().length > 0) this.scheduleRetry();
+    }, this.retryIntervalMs);
+    this.retryTimer.unref();
+  }
+
+  /** Publishes every waiting change again, once the publisher is connected; one attempt per change at a time. */
+  private resendUnsent(): void {
+    if (this.closed || this.unsent.size === 0 || this.link.publisher.status !== 'ready') return;
+    for (const [key, change] of [...this.unsent]) {
+      if (this.resending.has(change)) continue;
+      this.resending.add(change);
+      void this.publishChange(key, change, true).finally(() => this.resending.delete(change));
+    }
+  }
+
+  /** Publishes `change`; resolves once Redis answered or after `commandTimeoutMs`, never rejects. */
+  private async send(key: string | null, change: Unsent): Promise<void> {
+    await withTimeout(this.publishChange(key, change, false), this.commandTimeoutMs).catch(() => undefined);
+  }
+
+  /**
+   * Publishes `change` and settles with Redis' real answer (which may come after the caller stopped
+   * waiting); never rejects. A failure keeps the change under `key` to be sent again (null: never sent
+   * again); a success settles every earlier change under its key.
+   */
+  private publishChange(key: string | null, change: Unsent, again: boolean): Promise<void> {
+    const feed = key === null;
+    return this.link.publish(change.channel, change.payload).then(
+      () => {
+        (feed ? this.counters.feedPublished : this.counters.published)?.(true);
+        if (key === null) return;
+        const waiting = this.unsent.get(key);
+        if (waiting && waiting.order <= change.order) this.unsent.delete(key);
+        if (again) this.logger.info({ channel: change.channel }, 'fan-out change published again after a failure');
+      },
+      (err: unknown) => {
+        (feed ? this.counters.feedPublished : this.counters.published)?.(false);
+        this.publishFailures += 1;
+        this.publishLog.run((suppressed) =>
+          this.logger.warn(
+            { err, channel: change.channel, suppressed, again },
+            'fan-out publish failed; sent again once Redis answers, and other instances catch up from the store',
+          ),
+        );
+        if (key === null || this.closed) return;
+        const waiting = this.unsent.get(key);
+        if (waiting && waiting.order >= change.order) return;
+        this.unsent.delete(key);
+        this.unsent.set(key, change);
+        if (this.unsent.size > MAX_UNSENT) this.unsent.delete(this.unsent.keys().next().value ?? key);
+        this.scheduleRetry();
+      },
+    );
+  }
 
   private readonly onRedisMessage = (channel: string, raw: string): void => {
     if (this.closed) return;
@@ -430,33 +605,29 @@ export class RedisFanOut implements FanOut {
     if (data === undefined) return;
     if ((data as { event?: unknown }).event === 'article:updated') {
       const state = WireStateMessageSchema.safeParse(data);
-      if (!state.success) return this.drop(channel, `invalid: ${describeIssue(state.error.issues[0])}`, raw.length);
+      if (!state.success)
+        return this.dropInvalid(channel, `invalid: ${describeIssue(state.error.issues[0])}`, raw.length);
       if (state.data.state.articleId !== articleId)
-        return this.drop(channel, 'article id does not match channel', raw.length);
+        return this.dropInvalid(channel, 'article id does not match channel', raw.length);
       this.counters.received?.();
       this.deliverState(state.data.state);
       return;
     }
     if ((data as { event?: unknown }).event === 'article:head') {
       const head = WireHeadMessageSchema.safeParse(data);
-      if (!head.success) return this.drop(channel, `invalid: ${describeIssue(head.error.issues[0])}`, raw.length);
+      if (!head.success)
+        return this.dropInvalid(channel, `invalid: ${describeIssue(head.error.issues[0])}`, raw.length);
       if (head.data.head.articleId !== articleId)
-        return this.drop(channel, 'article id does not match channel', raw.length);
+        return this.dropInvalid(channel, 'article id does not match channel', raw.length);
       this.counters.received?.();
       this.deliverHead(head.data.head);
       return;
     }
     const parsed = WireMessageSchema.safeParse(data);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return this.drop(
-        channel,
-        `invalid: ${issue ? `${issue.path.join('.')} ${issue.message}` : 'schema'}`,
-        raw.length,
-      );
-    }
+    if (!parsed.success)
+      return this.dropInvalid(channel, `invalid: ${describeIssue(parsed.error.issues[0])}`, raw.length);
     if (parsed.data.comment.articleId !== articleId)
-      return this.drop(channel, 'article id does not match channel', raw.length);
+      return this.dropInvalid(channel, 'article id does not match channel', raw.length);
     this.counters.received?.();
     this.deliver(
       { event: parsed.data.event, comment: parsed.data.comment },
@@ -469,7 +640,8 @@ export class RedisFanOut implements FanOut {
     const data = this.decode(channel, raw);
     if (data === undefined) return;
     const parsed = WireFeedMessageSchema.safeParse(data);
-    if (!parsed.success) return this.drop(channel, `invalid: ${describeIssue(parsed.error.issues[0])}`, raw.length);
+    if (!parsed.success)
+      return this.dropInvalid(channel, `invalid: ${describeIssue(parsed.error.issues[0])}`, raw.length);
     this.counters.received?.();
     this.deliverFeed(parsed.data.message);
   }
@@ -477,44 +649,22 @@ export class RedisFanOut implements FanOut {
   /** Parses a message's JSON; undefined (after counting a drop) when it is too large or not JSON, or is this instance's own echo. */
   private decode(channel: string, raw: string): object | undefined {
     if (raw.length > MAX_WIRE_CHARS) {
-      this.drop(channel, 'too large', raw.length);
+      this.dropInvalid(channel, 'too large', raw.length);
       return undefined;
     }
     let data: unknown;
     try {
       data = JSON.parse(raw);
     } catch {
-      this.drop(channel, 'not JSON', raw.length);
+      this.dropInvalid(channel, 'not JSON', raw.length);
       return undefined;
     }
     if (typeof data !== 'object' || data === null) {
-      this.drop(channel, 'not an object', raw.length);
+      this.dropInvalid(channel, 'not an object', raw.length);
       return undefined;
     }
     if ((data as { origin?: unknown }).origin === this.instanceId) return undefined;
     return data;
-  }
-
-  /** PUBLISHes a message, bounded by the command timeout; a failure is counted and logged, never thrown. */
-  private async send(
-    channel: string,
-    payload: object,
-    articleId: ArticleId | null,
-    count: ((ok: boolean) => void) | undefined,
-  ): Promise<void> {
-    try {
-      await withTimeout(this.publisher.publish(channel, JSON.stringify(payload)), this.commandTimeoutMs);
-      count?.(true);
-    } catch (err) {
-      count?.(false);
-      this.publishFailures += 1;
-      this.publishLog.run((suppressed) =>
-        this.logger.warn(
-          { err, channel, articleId, suppressed },
-          'fan-out publish failed; other instances catch up from the store',
-        ),
-      );
-    }
   }
 
   private deliverState(state: ArticleState): void {
@@ -544,7 +694,7 @@ export class RedisFanOut implements FanOut {
     }
   }
 
-  private drop(channel: string, reason: string, length: number): void {
+  private dropInvalid(channel: string, reason: string, length: number): void {
     this.dropped += 1;
     this.counters.dropped?.();
     this.dropLog.run((suppressed) =>
@@ -561,17 +711,21 @@ export class RedisFanOut implements FanOut {
     }
   }
 
-  /** Waits for a (un)subscription only while connected; during an outage the next 'ready' reconciles. */
-  private settleCommand(pending: Promise<unknown>, what: string, articleId: ArticleId | 'feed'): Promise<void> {
-    const logFailure = (err: unknown): void => this.logger.warn({ err, articleId }, `redis fan-out ${what} failed`);
-    if (this.subscriber.status !== 'ready') {
+  /** Unsubscribes; waits (bounded) only while connected, since during an outage there is nothing to leave. */
+  private drop(channels: string[], what: ArticleId | 'feed'): Promise<void> {
+    for (const channel of channels) this.confirmed.delete(channel);
+    const pending = this.link.unsubscribe(channels);
+    if (this.link.subscriber.status !== 'ready') {
       pending.catch(() => undefined);
       return Promise.resolve();
     }
-    return withTimeout(pending, this.commandTimeoutMs).then(() => undefined, logFailure);
+    return withTimeout(pending, this.commandTimeoutMs).then(
+      () => undefined,
+      (err: unknown) => this.logger.warn({ err, articleId: what }, 'redis fan-out unsubscribe failed'),
+    );
   }
 
-  private async quit(client: Redis): Promise<void> {
+  private async quit(client: RedisClient): Promise<void> {
     if (client.status === 'end') return;
     try {
       await withTimeout(client.quit(), this.commandTimeoutMs);

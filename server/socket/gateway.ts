@@ -217,13 +217,15 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
       .catch((error: unknown) => logger.warn({ err: error, room }, 'fan-out unsubscribe failed'));
   });
 
-  // After a fan-out outage, tell every local subscriber the head so clients behind catch up.
-  fanout.onResync(() => {
-    for (const room of io.of('/').adapter.rooms.keys()) {
+  // After a fan-out outage or a shard failover, tell the local subscribers of the articles concerned
+  // the head, so clients behind catch up.
+  fanout.onResync((articleIds) => {
+    const rooms = io.of('/').adapter.rooms;
+    for (const articleId of articleIds) {
       // Counts watchers may have missed changes too: read their counts again.
-      if (room.startsWith(COUNTS_PREFIX)) liveCounts.changed(room.slice(COUNTS_PREFIX.length));
-      if (!room.startsWith(ROOM_PREFIX)) continue;
-      const articleId = room.slice(ROOM_PREFIX.length);
+      if (rooms.has(countsRoom(articleId))) liveCounts.changed(articleId);
+      const room = articleRoom(articleId);
+      if (!rooms.has(room)) continue;
       service.lastSeq(articleId).then(
         (lastSeq) => io.to(room).emit('article:head', { articleId, lastSeq }),
         (error: unknown) => logger.warn({ err: error, articleId }, 'could not read head after fan-out resync'),

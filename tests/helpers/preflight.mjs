@@ -69,6 +69,14 @@ if (!existsSync(CHROMIUM))
   missing.push(
     `Chromium is missing at ${CHROMIUM} (the browser tests in tests/e2e drive it; install it: apt-get update && apt-get install -y chromium)`,
   );
+// The Redis Cluster tests start a private six-node cluster (tests/helpers/redis-cluster.ts) with these.
+for (const tool of ['redis-server', 'redis-cli']) {
+  const onPath = (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(`${dir}/${tool}`));
+  if (!onPath)
+    missing.push(
+      `${tool} is not on PATH (the Redis Cluster tests run it; install it: apt-get install -y redis-server)`,
+    );
+}
 for (const tool of (process.env.PREFLIGHT_FILES ?? '').split(',').filter(Boolean)) {
   if (!existsSync(tool)) missing.push(`${tool} is missing`);
 }

@@ -22,6 +22,8 @@ export interface TestAppOptions {
   sqlitePath?: string;
   /** Use Redis fan-out with this channel prefix (one per test, so tests never hear each other). */
   redisPrefix?: string;
+  /** With `redisPrefix`: a Redis Cluster (REDIS_CLUSTER_NODES) instead of the machine's Redis. */
+  redisClusterNodes?: string;
   env?: Record<string, string>;
 }
 
@@ -45,7 +47,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
     SOCKET_EVENTS_PER_10S: '0',
     MAX_CONNECTIONS_PER_IP: '0',
-    ...(options.redisPrefix ? { REDIS_URL, REDIS_PREFIX: options.redisPrefix } : {}),
+    ...(options.redisPrefix
+      ? {
+          ...(options.redisClusterNodes ? { REDIS_CLUSTER_NODES: options.redisClusterNodes } : { REDIS_URL }),
+          REDIS_PREFIX: options.redisPrefix,
+        }
+      : {}),
     ...options.env,
   });
   const app = await createApp(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
@@ -68,13 +75,17 @@ export interface TestAppPair {
   close(): Promise<void>;
 }
 
-/** Two instances over one SQLite file and one fresh Redis prefix, as two apps in this process. */
-export async function startTwoTestApps(env: Record<string, string> = {}): Promise<TestAppPair> {
+/** Two instances over one SQLite file and one fresh Redis prefix (on a Redis Cluster when its nodes are given), as two apps in this process. */
+export async function startTwoTestApps(
+  env: Record<string, string> = {},
+  redisClusterNodes?: string,
+): Promise<TestAppPair> {
   const temp = tempDir();
   const sqlitePath = join(temp.dir, 'shared.db');
   const redisPrefix = uniquePrefix();
-  const a = await startTestApp({ sqlitePath, redisPrefix, env });
-  const b = await startTestApp({ sqlitePath, redisPrefix, env });
+  const cluster = redisClusterNodes ? { redisClusterNodes } : {};
+  const a = await startTestApp({ sqlitePath, redisPrefix, env, ...cluster });
+  const b = await startTestApp({ sqlitePath, redisPrefix, env, ...cluster });
   return {
     a,
     b,

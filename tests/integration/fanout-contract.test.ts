@@ -2,15 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { customAlphabet, nanoid } from 'nanoid';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { MemoryFanOut } from '../../server/fanout/memory.ts';
 import type { FanOut, FanOutMessage, FanOutState, FeedMessage } from '../../server/fanout/port.ts';
 import { createRedisClients, RedisFanOut, type FanOutLogger } from '../../server/fanout/redis.ts';
 import type { CommentEvent } from '../../shared/events.ts';
 import type { ModeratedComment } from '../../shared/moderation.ts';
 import type { ArticleHead, ArticleState, Comment } from '../../shared/schemas.ts';
+import type { RedisClient, RedisTarget } from '../../server/redis/clients.ts';
+import { hashSlot } from '../../server/redis/clients.ts';
+import { RedisCluster } from '../helpers/redis-cluster.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const slug = customAlphabet('abcdefghijklmnopqrstuvwxyz0123456789', 10);
@@ -25,8 +28,10 @@ interface Node {
   /** Moderator-feed messages delivered. */
   feed: FeedMessage[];
   resyncs: number;
-  /** Cuts the publishing connection (only where there is one). */
-  disconnectPublisher?: () => void;
+  /** The articles named by each `onResync`. */
+  resynced: string[][];
+  /** Cuts the publishing connection (only where there is one); with `reconnect`, it connects again at once. */
+  disconnectPublisher?: (reconnect?: boolean) => void;
   /** Messages dropped as invalid, where the implementation counts them. */
   dropped?: () => number;
 }
@@ -53,13 +58,14 @@ interface BusFactory {
 }
 
 function watch(fanOut: FanOut, extra: Partial<Node> = {}): Node {
-  const node: Node = { fanOut, received: [], states: [], heads: [], feed: [], resyncs: 0, ...extra };
+  const node: Node = { fanOut, received: [], states: [], heads: [], feed: [], resyncs: 0, resynced: [], ...extra };
   fanOut.onMessage((message) => node.received.push(message));
   fanOut.onArticleState((state) => node.states.push(state));
   fanOut.onArticleHead((head) => node.heads.push(head));
   fanOut.onFeed((message) => node.feed.push(message));
-  fanOut.onResync(() => {
+  fanOut.onResync((articleIds) => {
     node.resyncs += 1;
+    node.resynced.push([...articleIds].sort());
   });
   return node;
 }
@@ -86,46 +92,73 @@ const memoryFactory: BusFactory = {
   },
 };
 
-function redisNode(url: string, channelPrefix: string): Node {
-  const { publisher, subscriber } = createRedisClients(url);
+function redisNode(target: RedisTarget, channelPrefix: string): Node {
+  const { publisher, subscriber } = createRedisClients(target);
   const fanOut = new RedisFanOut({ publisher, subscriber, instanceId: nanoid(), channelPrefix, logger: quietLogger });
   return watch(fanOut, {
-    disconnectPublisher: () => publisher.disconnect(),
+    disconnectPublisher: (reconnect = false) => publisher.disconnect(reconnect),
     dropped: () => fanOut.stats().dropped,
   });
 }
 
-const redisFactory: BusFactory = {
-  shared: true,
-  transport: true,
-  readyState: 'up',
-  closedState: 'down',
-  create() {
-    const channelPrefix = `test:${nanoid()}:`;
-    const nodes: Node[] = [];
-    let raw: Redis | null = null;
-    return {
-      async make() {
-        const node = redisNode(REDIS_URL, channelPrefix);
-        nodes.push(node);
-        await (node.fanOut as RedisFanOut).whenReady();
-        return node;
-      },
-      async injectRaw(articleId, payload) {
-        raw ??= new Redis(REDIS_URL);
-        await raw.publish(`${channelPrefix}article:${articleId}`, payload);
-      },
-      async injectFeed(payload) {
-        raw ??= new Redis(REDIS_URL);
-        await raw.publish(`${channelPrefix}feed`, payload);
-      },
-      async close() {
-        await Promise.all(nodes.map((n) => n.fanOut.close()));
-        await raw?.quit();
-      },
-    };
-  },
-};
+/** Instances over one Redis (`single`) or one Redis Cluster, each bus on a channel prefix of its own. */
+function busOver(target: () => RedisTarget, raw: () => RedisClient, sharded: boolean): BusFactory {
+  return {
+    shared: true,
+    transport: true,
+    readyState: 'up',
+    closedState: 'down',
+    create() {
+      const channelPrefix = `test:${nanoid()}:`;
+      const nodes: Node[] = [];
+      let injector: RedisClient | null = null;
+      const inject = (channel: string, payload: string) => {
+        injector ??= raw();
+        return sharded ? injector.spublish(channel, payload) : injector.publish(channel, payload);
+      };
+      return {
+        async make() {
+          const node = redisNode(target(), channelPrefix);
+          nodes.push(node);
+          await (node.fanOut as RedisFanOut).whenReady();
+          return node;
+        },
+        async injectRaw(articleId, payload) {
+          await inject(`${channelPrefix}article:${articleId}`, payload);
+        },
+        async injectFeed(payload) {
+          await inject(`${channelPrefix}feed`, payload);
+        },
+        async close() {
+          await Promise.all(nodes.map((n) => n.fanOut.close()));
+          await injector?.quit();
+        },
+      };
+    },
+  };
+}
+
+const redisFactory = busOver(
+  () => ({ kind: 'single', url: REDIS_URL }),
+  () => new Redis(REDIS_URL),
+  false,
+);
+
+/** A six-node Redis Cluster (three masters, three replicas) of this file's own, started once. */
+let redisCluster: RedisCluster | null = null;
+beforeAll(async () => {
+  redisCluster = await RedisCluster.start();
+}, 60_000);
+afterAll(async () => {
+  await redisCluster?.stop();
+});
+
+function clusterTarget(): RedisTarget & { kind: 'cluster' } {
+  if (!redisCluster) throw new Error('the Redis Cluster did not start');
+  return { kind: 'cluster', nodes: redisCluster.ports.map((port) => ({ host: '127.0.0.1', port })) };
+}
+
+const clusterFactory = busOver(clusterTarget, () => new Cluster([...clusterTarget().nodes]), true);
 
 function makeComment(articleId: string, seq: number): Comment {
   return {
@@ -161,6 +194,7 @@ afterEach(async () => {
 describe.each([
   ['memory', memoryFactory],
   ['redis', redisFactory],
+  ['redis cluster', clusterFactory],
 ] as const)('FanOut contract: %s', (_name, factory) => {
   /** Cross-instance cases exist only where instances share a bus (not for the in-process default). */
   const itShared = (name: string, test: () => Promise<void>): void => {
@@ -427,6 +461,45 @@ describe.each([
     },
   );
 
+  itTransport(
+    'publishes a comment change and an article state again, once the link works, when their publish failed',
+    async () => {
+      const bus = newBus();
+      const [a, b] = [await bus.make(), await bus.make()];
+      const article = slug();
+      await b.fanOut.subscribe(article);
+      await a.fanOut.publish(message(article, 1));
+      await vi.waitFor(() => expect(seqsOf(b, article)).toEqual([1]), { timeout: 5000 });
+      a.disconnectPublisher!(true);
+      const lost = message(article, 2);
+      const locked: ArticleState = { articleId: article, locked: true, premoderated: false };
+      await a.fanOut.publish(lost);
+      await a.fanOut.publishArticleState(locked);
+      expect(a.received.at(-1)).toEqual(lost);
+      // Nothing else is published on the article: only the failed changes, sent again, can tell b.
+      await vi.waitFor(() => expect(seqsOf(b, article)).toEqual([1, 2]), { timeout: 10_000, interval: 50 });
+      await vi.waitFor(() => expect(b.states).toEqual([locked]), { timeout: 5000 });
+      expect(b.received.at(-1)).toEqual(lost);
+      expect((a.fanOut as RedisFanOut).stats().unsent).toBe(0);
+    },
+  );
+
+  itTransport('does not publish a failed change again once a later change of the article got through', async () => {
+    const bus = newBus();
+    const [a, b] = [await bus.make(), await bus.make()];
+    const article = slug();
+    await b.fanOut.subscribe(article);
+    a.disconnectPublisher!(true);
+    await a.fanOut.publish(message(article, 1));
+    await (a.fanOut as RedisFanOut).whenReady();
+    await a.fanOut.publish(message(article, 2));
+    await vi.waitFor(() => expect(seqsOf(b, article)).toContain(2), { timeout: 5000 });
+    // Past the retry interval: seq 1 stays with the store (b's subscribers see the gap and catch up).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(seqsOf(b, article)).toEqual([2]);
+    expect((a.fanOut as RedisFanOut).stats().unsent).toBe(0);
+  });
+
   it('reports its state, and never resyncs while the link is steady', async () => {
     const bus = newBus();
     const a = await bus.make();
@@ -498,7 +571,8 @@ describe('RedisFanOut after a Redis outage', () => {
 
   it('fires onResync once the link is back and receives other instances’ messages again', async () => {
     const channelPrefix = `test:${nanoid()}:`;
-    const [a, b] = [redisNode(server.url, channelPrefix), redisNode(server.url, channelPrefix)];
+    const target: RedisTarget = { kind: 'single', url: server.url };
+    const [a, b] = [redisNode(target, channelPrefix), redisNode(target, channelPrefix)];
     nodes.push(a, b);
     await Promise.all([(a.fanOut as RedisFanOut).whenReady(), (b.fanOut as RedisFanOut).whenReady()]);
     const article = slug();
@@ -528,5 +602,97 @@ describe('RedisFanOut after a Redis outage', () => {
     await vi.waitFor(() => expect(seqsOf(a, article)).toEqual([1, 2, 3]), { timeout: 5000 });
     await vi.waitFor(() => expect(seqsOf(a, later)).toEqual([1]), { timeout: 5000 });
     expect(a.resyncs).toBe(1);
+    expect(a.resynced).toEqual([[article, later].sort()]);
   });
+});
+
+describe('RedisFanOut on a Redis Cluster when a master fails over', () => {
+  const nodes: Node[] = [];
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.fanOut.close()));
+  });
+
+  /** Two fan-out instances on the cluster, and two articles on each master, subscribed on b. */
+  async function setUp(): Promise<{ a: Node; b: Node; articlesOn: Map<number, string[]> }> {
+    const cluster = redisCluster!;
+    const channelPrefix = `test:${nanoid()}:`;
+    const [a, b] = [redisNode(clusterTarget(), channelPrefix), redisNode(clusterTarget(), channelPrefix)];
+    nodes.push(a, b);
+    await Promise.all([(a.fanOut as RedisFanOut).whenReady(), (b.fanOut as RedisFanOut).whenReady()]);
+    const masters = await cluster.nodes();
+    const articlesOn = new Map<number, string[]>();
+    while ([...articlesOn.values()].reduce((n, list) => n + list.length, 0) < 6) {
+      const article = slug();
+      const slot = hashSlot(`${channelPrefix}article:${article}`);
+      const master = masters.find((m) => m.role === 'master' && m.slots.some(([f, l]) => slot >= f && slot <= l));
+      const list = articlesOn.get(master!.port) ?? [];
+      if (list.length < 2) articlesOn.set(master!.port, [...list, article]);
+    }
+    for (const article of [...articlesOn.values()].flat()) await b.fanOut.subscribe(article);
+    for (const article of [...articlesOn.values()].flat()) await a.fanOut.publish(message(article, 1));
+    await vi.waitFor(() => expect(b.received).toHaveLength(6), { timeout: 5000 });
+    return { a, b, articlesOn };
+  }
+
+  it('resubscribes to the killed master’s channels on the promoted replica, resyncs only those articles, and sends again what failed meanwhile', async () => {
+    const cluster = redisCluster!;
+    const { a, b, articlesOn } = await setUp();
+    const [victim, ...healthy] = [...articlesOn.keys()];
+    onTestFinished(async () => {
+      await cluster.restart(victim!);
+      await cluster.waitHealthy();
+    });
+    const lost = articlesOn.get(victim!)!;
+    const kept = healthy.flatMap((port) => articlesOn.get(port)!);
+    const slot = hashSlot(`${(b.fanOut as RedisFanOut)['articlePrefix']}${lost[0]}`);
+
+    await cluster.kill(victim!);
+    const killed = performance.now();
+    // Published while the shard has no master: delivered locally, kept, and published again once a
+    // replica took over. b may resubscribe before or after that: if after, its resync covers seq 2.
+    for (const article of lost) await a.fanOut.publish(message(article, 2));
+    await vi.waitFor(() => expect((a.fanOut as RedisFanOut).stats().unsent).toBe(lost.length), { timeout: 3000 });
+    await cluster.waitForPromotion(victim!, slot);
+    const promoted = performance.now();
+
+    await vi.waitFor(() => expect(b.resynced.flat()).toEqual(expect.arrayContaining(lost)), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    const resynced = performance.now();
+    await vi.waitFor(() => expect((a.fanOut as RedisFanOut).stats().unsent).toBe(0), { timeout: 10_000 });
+    const resent = performance.now();
+    expect(b.resynced.flat().filter((article) => kept.includes(article))).toEqual([]);
+
+    for (const article of [...lost, ...kept]) await a.fanOut.publish(message(article, 3));
+    for (const article of lost) await vi.waitFor(() => expect(seqsOf(b, article).at(-1)).toBe(3), { timeout: 5000 });
+    for (const article of lost)
+      expect([
+        [1, 2, 3],
+        [1, 3],
+      ]).toContainEqual(seqsOf(b, article));
+    for (const article of kept) await vi.waitFor(() => expect(seqsOf(b, article)).toEqual([1, 3]), { timeout: 5000 });
+    expect((b.fanOut as RedisFanOut).stats()).toMatchObject({ unconfirmed: 0 });
+    console.log(
+      `[cluster] promotion ${Math.round(promoted - killed)} ms after the kill; after it, resync in ${Math.round(resynced - promoted)} ms, failed publishes sent again in ${Math.round(resent - promoted)} ms`,
+    );
+  }, 60_000);
+
+  it('follows a manual failover (the old master stays up as a replica and unsubscribes its clients)', async () => {
+    const cluster = redisCluster!;
+    const { a, b, articlesOn } = await setUp();
+    const [port, moved] = [...articlesOn.entries()][1]!;
+    const slot = hashSlot(`${(b.fanOut as RedisFanOut)['articlePrefix']}${moved[0]}`);
+
+    await cluster.failover(port, slot);
+    const promoted = performance.now();
+    await vi.waitFor(() => expect(b.resynced.flat()).toEqual(expect.arrayContaining(moved)), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    console.log(`[cluster] manual failover: resync ${Math.round(performance.now() - promoted)} ms after the promotion`);
+    for (const article of moved) await a.fanOut.publish(message(article, 2));
+    for (const article of moved) await vi.waitFor(() => expect(seqsOf(b, article)).toEqual([1, 2]), { timeout: 5000 });
+    await cluster.waitHealthy();
+  }, 60_000);
 });
