@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 import { nanoid } from 'nanoid';
-import { AppProcess, RedisServer } from '../helpers/processes.ts';
+import { RedisServer, startInstancePair, type AppProcess } from '../helpers/processes.ts';
 import { ExactClient } from './exact-client.ts';
 import { postComment, report, storedComments, timeUntil } from './posting.ts';
 import { TcpBalancer } from './tcp-balancer.ts';
@@ -29,14 +29,7 @@ describe('an instance is killed under load', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    const env = {
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: `fault:${nanoid(6)}:`,
-      SQLITE_PATH: join(dir, 'shared.db'),
-      RATE_LIMIT_POSTS_PER_MINUTE_IP: '100000',
-      RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '100000',
-    };
-    [a, b] = await Promise.all([AppProcess.start({ env, name: 'A' }), AppProcess.start({ env, name: 'B' })]);
+    [a, b] = await startInstancePair(dir, { REDIS_URL: redis.url, REDIS_PREFIX: `fault:${nanoid(6)}:` });
     balancer = await TcpBalancer.start([a.port, b.port]);
   });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
-import { AppProcess, RedisServer } from '../helpers/processes.ts';
+import { RedisServer, startInstancePair, type AppProcess } from '../helpers/processes.ts';
 import { ExactClient } from './exact-client.ts';
 import { setTimeout as pace } from 'node:timers/promises';
 import { mb, postComment, report, timeUntil, type PostOutcome } from './posting.ts';
@@ -26,15 +26,7 @@ describe('Redis dies and returns under two instances', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    const env = {
-      REDIS_URL: redis.url,
-      REDIS_PREFIX: `fault:${nanoid(6)}:`,
-      SQLITE_PATH: join(dir, 'shared.db'),
-      // Budgets far above this test's rate, so the limiter's Redis path (and its fallback) runs without refusing.
-      RATE_LIMIT_POSTS_PER_MINUTE_IP: '100000',
-      RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '100000',
-    };
-    [a, b] = await Promise.all([AppProcess.start({ env, name: 'A' }), AppProcess.start({ env, name: 'B' })]);
+    [a, b] = await startInstancePair(dir, { REDIS_URL: redis.url, REDIS_PREFIX: `fault:${nanoid(6)}:` });
   });
 
   afterAll(async () => {

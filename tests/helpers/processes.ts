@@ -231,6 +231,21 @@ export class AppProcess {
   }
 }
 
+/**
+ * Two instances, A and B, over one SQLite file in `dir` (with `env` added), started together. Their
+ * post budgets are far above any fault test's rate, so the limiter's Redis path (and its fallback)
+ * runs without refusing.
+ */
+export function startInstancePair(dir: string, env: Record<string, string>): Promise<[AppProcess, AppProcess]> {
+  const shared = {
+    SQLITE_PATH: join(dir, 'shared.db'),
+    RATE_LIMIT_POSTS_PER_MINUTE_IP: '100000',
+    RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '100000',
+    ...env,
+  };
+  return Promise.all([AppProcess.start({ env: shared, name: 'A' }), AppProcess.start({ env: shared, name: 'B' })]);
+}
+
 /** Sends PING and resolves true on +PONG. */
 function redisPing(port: number): Promise<boolean> {
   return new Promise((resolvePing) => {
