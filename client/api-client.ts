@@ -11,9 +11,10 @@ import {
   type LikeResult,
   type NewComment,
   type PostResult,
+  type RepliesPage,
   type SortOrder,
 } from '../shared/schemas.ts';
-import { ErrorBodySchema, PageAnswerSchema, WidgetError } from './protocol.ts';
+import { ErrorBodySchema, PageAnswerSchema, RepliesAnswerSchema, WidgetError } from './protocol.ts';
 
 const json = { 'content-type': 'application/json' };
 
@@ -42,6 +43,13 @@ export class ApiClient {
     url.searchParams.set('order', options.order);
     if (options.before !== null) url.searchParams.set('before', options.before);
     return request(url, { signal }, PageAnswerSchema);
+  }
+
+  /** The next replies of a thread, after the cursor its `moreReplies` (or the previous answer's `more`) gave. */
+  replies(articleId: ArticleId, topId: string, after: string, signal?: AbortSignal): Promise<RepliesPage> {
+    const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/comments/${topId}/replies`);
+    url.searchParams.set('after', after);
+    return request(url, { signal }, RepliesAnswerSchema);
   }
 
   async count(articleId: ArticleId, signal?: AbortSignal): Promise<number> {

@@ -1,5 +1,5 @@
 import type { CommentEvent } from '../shared/events.ts';
-import type { ArticleId, Comment, CommentPage, SortOrder } from '../shared/schemas.ts';
+import type { ArticleId, Comment, CommentPage, MoreReplies, SortOrder } from '../shared/schemas.ts';
 import { toWidgetError, WidgetError } from './protocol.ts';
 import { SeqTracker } from './seq-tracker.ts';
 import { compareCreated, countVisible, upsertComment } from './thread-model.ts';
@@ -9,6 +9,12 @@ export interface FeedTransport {
   page(order: SortOrder, before: string | null, signal: AbortSignal): Promise<CommentPage>;
   /** Visible comments of the article, for the count. */
   count(signal: AbortSignal): Promise<number>;
+  /** The next replies of a thread (`after`: the cursor of its `moreReplies`). */
+  replies(
+    topId: string,
+    after: string,
+    signal: AbortSignal,
+  ): Promise<{ lastSeq: number; comments: Comment[]; more: MoreReplies | null }>;
   /** `article:subscribe` with `since`: joins the article's room and returns every change after `since`. */
   subscribe(since: number): Promise<{ lastSeq: number; comments: Comment[]; reset?: boolean }>;
 }
@@ -22,6 +28,13 @@ export interface FeedCallbacks {
   liveState(state: LiveState): void;
   /** `load`: the first page failed; `more`: a further page failed; `live`: subscribing failed (retried). */
   failed(error: WidgetError, during: 'load' | 'more' | 'live'): void;
+}
+
+/** A thread whose replies are not all loaded: how many more, and whether they are on their way or failed. */
+export interface MoreRepliesState {
+  count: number;
+  loading: boolean;
+  error: string | null;
 }
 
 export interface FeedOptions {
@@ -78,6 +91,10 @@ export class ArticleFeed {
   #loadMark: Comment | null = null;
   #baseCount: number | null = null;
   #countDelta = 0;
+  /** Threads whose replies are not all loaded (from the pages, then from each thread's replies route). */
+  readonly #moreReplies = new Map<string, MoreReplies>();
+  readonly #repliesLoading = new Set<string>();
+  readonly #repliesFailed = new Map<string, string>();
 
   constructor(
     articleId: ArticleId,
@@ -137,7 +154,7 @@ export class ArticleFeed {
    * before that it is the server's count at load time plus the creations and removals seen live.
    */
   get count(): number | null {
-    if (this.#loaded && this.#next === null) return countVisible(this.comments.values());
+    if (this.#loaded && this.#next === null && this.#moreReplies.size === 0) return countVisible(this.comments.values());
     return this.#baseCount === null ? null : Math.max(0, this.#baseCount + this.#countDelta);
   }
 
@@ -156,6 +173,43 @@ export class ArticleFeed {
   /** Tries the first page again after it failed. */
   retry(): void {
     if (!this.#loaded && this.#loading === null) void this.#loadFirstPage(true);
+  }
+
+  /** The replies of a thread not loaded yet; null when all are. */
+  moreReplies(topId: string): MoreRepliesState | null {
+    const more = this.#moreReplies.get(topId);
+    return more
+      ? { count: more.count, loading: this.#repliesLoading.has(topId), error: this.#repliesFailed.get(topId) ?? null }
+      : null;
+  }
+
+  /** Loads the next replies of a thread ("Show N more replies"). */
+  async loadReplies(topId: string): Promise<void> {
+    const more = this.#moreReplies.get(topId);
+    if (!more || this.#repliesLoading.has(topId)) return;
+    const generation = this.#generation;
+    this.#repliesLoading.add(topId);
+    this.#repliesFailed.delete(topId);
+    this.#callbacks.changed([]);
+    try {
+      const answer = await this.#transport.replies(topId, more.next, this.#abort.signal);
+      if (generation !== this.#generation || this.#disposed) return;
+      for (const comment of answer.comments) {
+        upsertComment(this.comments, comment);
+        this.#noteCreated(comment);
+      }
+      if (answer.more) this.#moreReplies.set(topId, answer.more);
+      else this.#moreReplies.delete(topId);
+      if (this.#tracker.isBehind(answer.lastSeq)) void this.#sync();
+    } catch (error) {
+      if (generation === this.#generation && !this.#disposed)
+        this.#repliesFailed.set(topId, toWidgetError(error).message);
+    } finally {
+      if (generation === this.#generation) {
+        this.#repliesLoading.delete(topId);
+        if (!this.#disposed) this.#callbacks.changed([]);
+      }
+    }
   }
 
   async loadMore(): Promise<void> {
@@ -237,6 +291,8 @@ export class ArticleFeed {
       if (generation !== this.#generation || this.#disposed) return false;
       this.#next = null;
       this.#boundary = null;
+      this.#moreReplies.clear();
+      this.#repliesFailed.clear();
       this.#applyPage(page);
       // A first page holds every comment of the range it opens, as of page.lastSeq.
       this.#tracker.settle(page.lastSeq);
@@ -264,6 +320,11 @@ export class ArticleFeed {
       this.#noteCreated(comment);
     }
     const tops = page.comments.filter((comment) => comment.parentId === null);
+    for (const top of tops) {
+      const more = page.moreReplies?.[top.id];
+      if (more) this.#moreReplies.set(top.id, more);
+      else this.#moreReplies.delete(top.id);
+    }
     this.#next = page.next;
     this.#boundary = page.next === null ? null : (tops.at(-1) ?? null);
   }

@@ -7,6 +7,7 @@ import {
   CommentSchema,
   PostHeldSchema,
   PostStoredSchema,
+  RepliesPageSchema,
 } from '../shared/schemas.ts';
 
 /** Failures the widget shows: the protocol's codes plus the ones that happen before an answer exists. */
@@ -34,16 +35,16 @@ export class WidgetError extends Error {
  * answer, so one comment this client cannot show (stored by an older server, or a newer shape) never
  * blanks a thread, a catch-up or the moderators' feed.
  */
-export function eachValid<S extends z.ZodMiniType>(item: S) {
-  return z.pipe(
-    z.array(z.unknown()),
-    z.transform((items): Array<z.infer<S>> =>
+export function eachValid<S extends z.ZodMiniType>(item: S): z.ZodMiniType<Array<z.output<S>>> {
+  // An overwrite on a plain array (not a pipe and a transform): the widget's bundle carries no more of zod for it.
+  return z.array(z.unknown()).check(
+    z.overwrite((items) =>
       items.flatMap((value) => {
         const parsed = item.safeParse(value);
-        return parsed.success ? [parsed.data as z.infer<S>] : [];
+        return parsed.success ? [parsed.data] : [];
       }),
     ),
-  );
+  ) as z.ZodMiniType<Array<z.output<S>>>;
 }
 
 const failedAck = z.object({ ok: z.literal(false), error: ErrorInfoSchema });
@@ -79,3 +80,6 @@ export const PageAnswerSchema = z.object({ ...CommentPageSchema.shape, comments:
 
 /** `comment:batch`, its changes checked one by one. */
 export const BatchSchema = z.object({ ...CommentBatchSchema.shape, changes: eachValid(CommentChangeSchema) });
+
+/** The replies route's answer, its comments checked one by one. */
+export const RepliesAnswerSchema = z.object({ ...RepliesPageSchema.shape, comments: eachValid(CommentSchema) });

@@ -124,6 +124,8 @@ export class Session {
         remove: (comment) => this.#openDelete(comment),
         retry: (clientId) => this.#poster.retry(clientId),
         discard: (clientId) => this.#poster.discard(clientId),
+        moreReplies: (topId) => this.#feed.moreReplies(topId),
+        loadReplies: (topId) => void this.#feed.loadReplies(topId),
       },
       'lc-title',
     );
@@ -210,6 +212,7 @@ export class Session {
       {
         page: (order, before, signal) => this.#api.page(config.articleId, { order, before }, signal),
         count: (signal) => this.#api.count(config.articleId, signal),
+        replies: (topId, after, signal) => this.#api.replies(config.articleId, topId, after, signal),
         subscribe: async (since) => {
           if (!connection.isConnected) throw new WidgetError('network', 'Not connected.');
           const answer: unknown = await connection.socket

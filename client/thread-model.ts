@@ -83,19 +83,26 @@ export function buildThread<T extends ThreadItem>(items: Iterable<T>, options: T
   tops.sort(before);
   for (const siblings of children.values()) siblings.sort(compareCreated);
 
+  // Depth first with a stack of its own, not recursion: a chain of thousands of replies (from an older
+  // server, or an import) must not overflow the call stack.
   const rows: Array<ThreadRow<T>> = [];
   const placed = new Set<string>();
-  const visit = (item: T, level: number, parent: T | null) => {
-    if (placed.has(item.id)) return;
-    placed.add(item.id);
-    rows.push({
-      item,
-      depth: Math.min(level, MAX_DEPTH),
-      replyTo: level > MAX_DEPTH && parent ? parent.author.name : null,
-    });
-    for (const child of children.get(item.id) ?? []) visit(child, level + 1, item);
-  };
-  for (const top of tops) visit(top, 0, null);
+  const stack: Array<[item: T, level: number, parent: T | null]> = [];
+  for (const top of tops) {
+    stack.push([top, 0, null]);
+    for (let next = stack.pop(); next; next = stack.pop()) {
+      const [item, level, parent] = next;
+      if (placed.has(item.id)) continue;
+      placed.add(item.id);
+      rows.push({
+        item,
+        depth: Math.min(level, MAX_DEPTH),
+        replyTo: level > MAX_DEPTH && parent ? parent.author.name : null,
+      });
+      const replies = children.get(item.id) ?? [];
+      for (let i = replies.length - 1; i >= 0; i--) stack.push([replies[i]!, level + 1, item]);
+    }
+  }
   return rows;
 }
 

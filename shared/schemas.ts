@@ -15,6 +15,17 @@ export const LIMITS = {
   pageDefault: 30,
   changesMax: 500,
   countsMax: 100,
+  /** Replies of one thread in a page answer; the rest come from the thread's replies route. */
+  repliesPerThread: 50,
+  /** Replies in one page answer in all (threads past it carry a cursor only): bounds its size. */
+  repliesPerPage: 250,
+  /** Most replies one call of the replies route answers (`limit`; default repliesPerThread). */
+  repliesMax: 100,
+  /**
+   * Deepest reply: a top-level comment is at depth 0, its replies at 1, and so on. A reply to a
+   * comment at this depth is stored as a reply to that comment's parent (the deepest allowed ancestor).
+   */
+  depthMax: 20,
 } as const;
 
 const ARTICLE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
@@ -280,7 +291,15 @@ export const CountsQuerySchema = z.strictObject({
   ),
 });
 
-/** A page of a thread: top-level comments (newest first unless asked) each followed by all its replies. */
+/** Replies of a thread not in an answer: how many, and the cursor to pass as `after` to its replies route. */
+export const MoreRepliesSchema = z.object({ count: z.int().check(z.minimum(1)), next: z.string() });
+export type MoreReplies = z.infer<typeof MoreRepliesSchema>;
+
+/**
+ * A page of a thread: top-level comments (newest first unless asked), each followed by its first
+ * replies in creation order: at most `LIMITS.repliesPerThread` per thread and `LIMITS.repliesPerPage`
+ * in all. A thread whose replies are not all here is listed in `moreReplies`.
+ */
 export const CommentPageSchema = z.object({
   articleId: ArticleIdSchema,
   lastSeq: SeqSchema,
@@ -291,8 +310,37 @@ export const CommentPageSchema = z.object({
   locked: z.boolean(),
   /** New comments wait for a moderator before they appear. */
   premoderated: z.boolean(),
+  /** Per top-level comment of this page whose replies are not all in it: how many more, and the cursor. */
+  moreReplies: z.optional(z.record(z.string(), MoreRepliesSchema)),
 });
 export type CommentPage = z.infer<typeof CommentPageSchema>;
+
+/** Query of `GET …/comments/:commentId/replies`: the cursor from `moreReplies` (or a previous `more`), and how many. */
+export const RepliesQuerySchema = z.strictObject({
+  after: z.optional(z.string().check(z.regex(/^\d{1,15}$/, 'after must be a cursor from moreReplies'))),
+  limit: z.optional(
+    z.pipe(
+      QueryIntSchema,
+      z
+        .int()
+        .check(
+          z.minimum(1, 'limit must be at least 1'),
+          z.maximum(LIMITS.repliesMax, `limit must be at most ${LIMITS.repliesMax}`),
+        ),
+    ),
+  ),
+});
+export type RepliesQuery = z.infer<typeof RepliesQuerySchema>;
+
+/** Answer of the replies route: the thread's next replies in creation order, and whether more follow. */
+export const RepliesPageSchema = z.object({
+  articleId: ArticleIdSchema,
+  commentId: CommentIdSchema,
+  lastSeq: SeqSchema,
+  comments: z.array(CommentSchema),
+  more: z.nullable(MoreRepliesSchema),
+});
+export type RepliesPage = z.infer<typeof RepliesPageSchema>;
 
 /** Every comment changed after `since`, ascending by seq. `reset` means too many changed: reload the page. */
 export const ChangesSchema = z.object({

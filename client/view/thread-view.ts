@@ -1,9 +1,10 @@
 import type { Comment, HeldComment } from '../../shared/schemas.ts';
+import type { MoreRepliesState } from '../article-feed.ts';
 import { splitLinks } from '../linkify.ts';
 import type { PendingPost } from '../posting.ts';
 import type { ThreadRow } from '../thread-model.ts';
 import { formatAbsolute, formatRelative } from '../time-format.ts';
-import { h } from './dom.ts';
+import { h, plural } from './dom.ts';
 
 /** The reader's own post that waits for a moderator: shown only to them, until it is approved. */
 export interface HeldPost extends HeldComment {
@@ -33,6 +34,9 @@ export interface ThreadViewHooks {
   remove(comment: Comment): void;
   retry(clientId: string): void;
   discard(clientId: string): void;
+  /** Replies of a thread not loaded yet ("Show N more replies" after its last row); null when all are. */
+  moreReplies(topId: string): MoreRepliesState | null;
+  loadReplies(topId: string): void;
 }
 
 /**
@@ -99,6 +103,10 @@ export class ThreadView {
   readonly list: HTMLOListElement;
   readonly #hooks: ThreadViewHooks;
   readonly #rendered = new Map<string, Rendered>();
+  /** The "Show N more replies" rows, by the id of their thread's top-level comment. */
+  readonly #moreRows = new Map<string, Rendered>();
+  /** After "Show N more replies": the thread, and its rows before, so the first new reply gets the focus. */
+  #focusNew: { topId: string; known: Set<string> } | null = null;
 
   constructor(hooks: ThreadViewHooks, labelledBy: string) {
     this.#hooks = hooks;
@@ -113,8 +121,23 @@ export class ThreadView {
         this.#rendered.delete(id);
       }
     }
+    for (const [id, rendered] of this.#moreRows) {
+      if (!wanted.has(id) || !this.#hooks.moreReplies(id)) {
+        rendered.li.remove();
+        this.#moreRows.delete(id);
+      }
+    }
+    /** The rows of each thread, by the id of its top-level comment. */
+    const threads = new Map<string, string[]>();
+    let thread: string[] = [];
     let cursor = this.list.firstElementChild;
-    for (const row of rows) {
+    const place = (li: HTMLLIElement) => {
+      if (li === cursor) cursor = cursor.nextElementSibling;
+      else this.list.insertBefore(li, cursor);
+    };
+    rows.forEach((row, i) => {
+      if (row.depth === 0) threads.set(row.item.id, (thread = []));
+      thread.push(row.item.id);
       const key = this.#key(row, panels);
       let rendered = this.#rendered.get(row.item.id);
       if (!rendered) {
@@ -125,9 +148,59 @@ export class ThreadView {
         this.#fill(rendered.li, row, panels);
         rendered.key = key;
       }
-      if (rendered.li === cursor) cursor = cursor.nextElementSibling;
-      else this.list.insertBefore(rendered.li, cursor);
+      place(rendered.li);
+      // After the last row of a thread whose replies are not all loaded: its "Show N more replies".
+      if ((rows[i + 1]?.depth ?? 0) > 0) return;
+      const more = thread[0] === undefined ? null : this.#moreRow(thread[0]);
+      if (more) place(more);
+    });
+    this.#moveFocusToNew(threads);
+  }
+
+  /** The "Show N more replies" row of a thread, made or updated; null when its replies are all loaded. */
+  #moreRow(topId: string): HTMLLIElement | null {
+    const more = this.#hooks.moreReplies(topId);
+    if (!more) return null;
+    const key = `${more.count}|${more.loading}|${more.error ?? ''}`;
+    let rendered = this.#moreRows.get(topId);
+    if (!rendered) {
+      rendered = { li: h('li', { class: 'more-replies', attrs: { 'data-more': topId } }), key: '' };
+      this.#moreRows.set(topId, rendered);
     }
+    if (rendered.key !== key) {
+      rendered.key = key;
+      const label = more.loading ? 'Loading replies…' : `Show ${plural(more.count, 'more reply', 'more replies')}`;
+      const action = rendered.li.querySelector('button') ?? button('', () => this.#loadReplies(topId), {
+        class: 'quiet more-replies-button',
+        part: 'more-replies',
+      });
+      action.textContent = label;
+      action.disabled = more.loading;
+      rendered.li.replaceChildren(
+        action,
+        ...(more.error ? [h('span', { class: 'error', text: `Not loaded: ${more.error}`, attrs: { role: 'alert' } })] : []),
+      );
+    }
+    return rendered.li;
+  }
+
+  #loadReplies(topId: string): void {
+    const known = new Set<string>();
+    for (const li of this.list.children) {
+      const id = li.getAttribute('data-id');
+      if (id !== null) known.add(id);
+    }
+    this.#focusNew = { topId, known };
+    this.#hooks.loadReplies(topId);
+  }
+
+  /** Once the replies asked for are in, the first of them takes the focus (keyboard and screen-reader users continue there). */
+  #moveFocusToNew(threads: ReadonlyMap<string, readonly string[]>): void {
+    const pending = this.#focusNew;
+    if (!pending || this.#hooks.moreReplies(pending.topId)?.loading) return;
+    this.#focusNew = null;
+    const first = threads.get(pending.topId)?.find((id) => !pending.known.has(id));
+    if (first !== undefined) this.#rendered.get(first)?.li.focus();
   }
 
   /** The element of a row, for focus and scrolling. */

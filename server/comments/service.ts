@@ -16,6 +16,7 @@ import {
   type CommentPage,
   type HeldComment,
   type NewComment,
+  type RepliesPage,
   type SortOrder,
 } from '../../shared/schemas.ts';
 import { authorKey as authorKeyOf } from '../abuse/keys.ts';
@@ -412,7 +413,21 @@ export class CommentService {
       next: page.next,
       locked: state.locked,
       premoderated: state.premoderated,
+      moreReplies: page.moreReplies,
     };
+  }
+
+  /** The next replies of a thread (`commentId` a top-level comment of the article). Unknown thread → `not_found`. */
+  async replies(
+    articleId: ArticleId,
+    commentId: string,
+    options: { after?: string | undefined; limit?: number | undefined },
+  ): Promise<RepliesPage> {
+    const result = await this.store
+      .replies(articleId, commentId, { after: options.after ?? null, limit: options.limit ?? LIMITS.repliesPerThread })
+      .catch(storeFailure);
+    if (result === null) throw new AppError('not_found', 'No such thread: not a top-level comment of this article');
+    return { articleId, commentId, lastSeq: result.lastSeq, comments: result.comments, more: result.more };
   }
 
   async changesSince(articleId: ArticleId, since: number): Promise<Changes> {

@@ -3,13 +3,16 @@ import { AppError } from '../../shared/errors.ts';
 import {
   ArticleIdSchema,
   ChangesQuerySchema,
+  CommentIdSchema,
   CountsQuerySchema,
   LIMITS,
   NewCommentSchema,
   PageQuerySchema,
+  RepliesQuerySchema,
   type Article,
   type Counts,
   type PostResult,
+  type RepliesPage,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
 import type { CommentService } from '../comments/service.ts';
@@ -45,6 +48,14 @@ export function createApiRouter({ service, articles, postLimit = (_req, _res, ne
     const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
     const query = parseInput(PageQuerySchema, req.query, 'query');
     res.json(await service.page(articleId, query));
+  });
+
+  router.get('/articles/:articleId/comments/:commentId/replies', async (req, res) => {
+    const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
+    const commentId = parseInput(CommentIdSchema, req.params.commentId, 'comment id');
+    const query = parseInput(RepliesQuerySchema, req.query, 'query');
+    const answer: RepliesPage = await service.replies(articleId, commentId, query);
+    res.json(answer);
   });
 
   router.get('/articles/:articleId/changes', async (req, res) => {

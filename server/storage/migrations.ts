@@ -157,6 +157,34 @@ const V5_KEYED_AUTHOR_KEYS = `
   DELETE FROM bans;
 `;
 
+/**
+ * Plain SQL that SQLite and PostgreSQL both accept (SQLite 3.33+ for UPDATE … FROM).
+ *
+ * - `comments.depth`: 0 for a top-level comment, its parent's + 1 for a reply; computed here for the
+ *   comments already stored (walking each thread from its top by the old (article_id, parent_id) index,
+ *   before that index goes). New replies deeper than LIMITS.depthMax attach to an ancestor above.
+ * - Pages read tops and the replies of each thread from partial indexes: top-level comments by
+ *   created_seq (newest, oldest) and by likes (top, so a top page no longer sorts every top-level
+ *   comment), replies by thread and created_seq (the first replies of a thread, and the rest by cursor).
+ *   They replace the two v1 indexes over every comment: a top-level post updates two indexes and a reply
+ *   one, where both updated two before; a like of a top-level comment updates the likes index too.
+ */
+const V6_BOUNDED_PAGES = `
+  ALTER TABLE comments ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+  WITH RECURSIVE tree (id, article_id, depth) AS (
+    SELECT id, article_id, 0 FROM comments WHERE parent_id IS NULL
+    UNION ALL
+    SELECT c.id, c.article_id, tree.depth + 1 FROM comments c
+    JOIN tree ON c.article_id = tree.article_id AND c.parent_id = tree.id
+  )
+  UPDATE comments SET depth = tree.depth FROM tree WHERE comments.id = tree.id AND tree.depth > 0;
+  DROP INDEX comments_article_parent_created_idx;
+  DROP INDEX comments_article_root_idx;
+  CREATE INDEX comments_tops_created_idx ON comments (article_id, created_seq) WHERE parent_id IS NULL;
+  CREATE INDEX comments_tops_liked_idx ON comments (article_id, likes, created_seq) WHERE parent_id IS NULL;
+  CREATE INDEX comments_replies_idx ON comments (article_id, root_id, created_seq) WHERE root_id IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
@@ -172,6 +200,12 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'keyed author keys: a server secret, old keys erased',
     sqlite: V5_KEYED_AUTHOR_KEYS,
     postgres: V5_KEYED_AUTHOR_KEYS,
+  },
+  {
+    version: 6,
+    name: 'reply depth, indexed top order and bounded reply pages',
+    sqlite: V6_BOUNDED_PAGES,
+    postgres: V6_BOUNDED_PAGES,
   },
 ];
 

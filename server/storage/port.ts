@@ -1,6 +1,6 @@
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
 import type { CommentSource, NativeArticle, NativeComment } from '../../shared/import-export.ts';
-import type { ArticleId, Comment, SortOrder } from '../../shared/schemas.ts';
+import type { ArticleId, Comment, MoreReplies, SortOrder } from '../../shared/schemas.ts';
 
 /** What the comment service hands to a store for a new comment; already validated and normalised. */
 export interface NewCommentRecord {
@@ -74,9 +74,28 @@ export interface PageRequest {
 
 export interface PageResult {
   lastSeq: number;
-  /** Top-level comments in the requested order, each followed by all its replies in creation order. */
+  /**
+   * Top-level comments in the requested order, each followed by its first replies (any depth) in
+   * creation order: at most LIMITS.repliesPerThread per thread and LIMITS.repliesPerPage in all.
+   */
   comments: Comment[];
   next: string | null;
+  /** Per top-level comment whose replies are not all in `comments`: how many more, and the cursor for `replies`. */
+  moreReplies: Record<string, MoreReplies>;
+}
+
+export interface RepliesRequest {
+  /** Cursor from `moreReplies` or a previous `more` (a created_seq, exclusive); null from the first reply. */
+  after: string | null;
+  limit: number;
+}
+
+export interface RepliesResult {
+  lastSeq: number;
+  /** The thread's replies (any depth) after the cursor, in creation order. */
+  comments: Comment[];
+  /** Replies after these, if any. */
+  more: MoreReplies | null;
 }
 
 export interface ChangePage {
@@ -157,7 +176,9 @@ export class ParentNotFoundError extends Error {
  *   that changes nothing takes no seq;
  * - `clientId` is unique per article across stored and held comments: a repeated one returns the first
  *   comment (stored or held) with `created: false`;
- * - a reply's parent exists in the same article (else ParentNotFoundError);
+ * - a reply's parent exists in the same article (else ParentNotFoundError); a reply to a comment at
+ *   LIMITS.depthMax is stored as a reply to the deepest ancestor above it (so no reply is deeper), and
+ *   the comment returned says which parent it has;
  * - held comments take no seq and are in no page, change list or count until approved;
  * - a removal by the author erases the body for good; a removal by a moderator keeps it for `restore`;
  *   every public read shows a removed comment with an empty body;
@@ -238,10 +259,16 @@ export interface CommentStore {
   /** The most recently created comments, newest first, across articles or of one, as moderators see them. */
   feed(options: { limit: number; articleId?: ArticleId }): Promise<ModeratedComment[]>;
   /**
-   * A page of top-level threads with all their replies. `top`: most liked top-level comments first,
-   * ties newest first; its cursor is an offset, so a like during paging may move a thread across pages.
+   * A page of top-level threads with their first replies (see PageResult). `top`: most liked top-level
+   * comments first, ties newest first, read from an index; its cursor is an offset, so a like during
+   * paging may move a thread across pages.
    */
   page(articleId: ArticleId, request: PageRequest): Promise<PageResult>;
+  /**
+   * The replies of one thread (the replies at any depth of a top-level comment) after a cursor, in
+   * creation order, in one snapshot. Null when `rootId` is not a top-level comment of the article.
+   */
+  replies(articleId: ArticleId, rootId: string, request: RepliesRequest): Promise<RepliesResult | null>;
   /** Every comment of the article with seq > since, ascending; `since` is exclusive. At most `limit`, else `reset`. */
   changesSince(articleId: ArticleId, since: number, limit: number): Promise<ChangePage>;
   /** The article's latest seq, 0 when it has none. */

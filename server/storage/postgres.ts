@@ -7,7 +7,7 @@ import {
   type RemovedBy,
 } from '../../shared/moderation.ts';
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
-import type { ArticleId, Comment } from '../../shared/schemas.ts';
+import { LIMITS, type ArticleId, type Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
 import {
   EXPORT_ARTICLES_SQL,
@@ -20,7 +20,8 @@ import {
   toNative,
   toNativeArticle,
   toNativeHeld,
-  withReplies,
+  assemblePage,
+  moreAfter,
   type BanRow,
   type CommentRow,
   type ExportArticleRow,
@@ -43,6 +44,8 @@ import {
   type NewCommentRecord,
   type PageRequest,
   type PageResult,
+  type RepliesRequest,
+  type RepliesResult,
   type PostingGate,
   type SubmitResult,
 } from './port.ts';
@@ -183,6 +186,22 @@ function blocked(gate: GateRow): boolean {
   return gate.duplicate || gate.locked || gate.banned || !gate.parent_found;
 }
 
+/**
+ * The comment a reply hangs from (see the CommentStore port): `up` walks from the named parent towards
+ * its top while the comment reached is at LIMITS.depthMax or deeper (one step at most, but for trees
+ * imported or stored before the cap), and `parent` is where the walk stopped. Needs WITH RECURSIVE.
+ */
+const attachTo = (start: string): string => `
+  up AS (
+    ${start}
+    UNION ALL
+    SELECT c.id, c.parent_id, c.root_id, c.depth FROM comments c JOIN up ON c.id = up.parent_id
+    WHERE up.depth >= ${LIMITS.depthMax}
+  ), parent AS (
+    SELECT id, root_id, depth FROM up WHERE depth < ${LIMITS.depthMax}
+  )`;
+const ATTACH_NEW_REPLY = attachTo('SELECT id, parent_id, root_id, depth FROM comments WHERE article_id = $2 AND id = $3::text');
+
 /** What a posting statement read about the article: why it did not write, when it did not. */
 interface GateRow {
   parent_found: boolean;
@@ -205,11 +224,9 @@ interface GateRow {
  * $1 id, $2 article_id, $3 parent_id, $4 author_name, $5 body, $6 created_at, $7 client_id, $8 author_token_hash, $9 author_key, $10 gate.
  */
 const CREATE_SQL = `
-  WITH gate AS (
+  WITH RECURSIVE gate AS (
     SELECT ${gateColumns('held_comments')}
-  ), parent AS (
-    SELECT id, root_id FROM comments WHERE article_id = $2 AND id = $3::text
-  ), bump AS (
+  ), ${ATTACH_NEW_REPLY}, bump AS (
     INSERT INTO articles AS a (article_id, last_seq)
     SELECT $2, 1 FROM gate
     WHERE parent_found AND NOT duplicate AND NOT locked AND NOT premoderated AND NOT banned
@@ -217,23 +234,24 @@ const CREATE_SQL = `
     RETURNING last_seq
   ), created AS (
     INSERT INTO comments
-      (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key)
-    SELECT $1, $2, $3::text, (SELECT COALESCE(root_id, id) FROM parent), $4, $5, $6, NULL, 'visible', bump.last_seq, bump.last_seq, $7, $8, $9
+      (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key, depth)
+    SELECT $1, $2, (SELECT id FROM parent), (SELECT COALESCE(root_id, id) FROM parent), $4, $5, $6, NULL, 'visible',
+      bump.last_seq, bump.last_seq, $7, $8, $9, COALESCE((SELECT depth + 1 FROM parent), 0)
     FROM bump
-    RETURNING seq
+    RETURNING seq, parent_id
   )
-  SELECT gate.*, (SELECT seq FROM created) AS seq FROM gate`;
+  SELECT gate.*, created.seq, created.parent_id FROM gate LEFT JOIN created ON true`;
 
 /**
  * A held post: no seq, so no lock on the article; the gate is read in the same statement, as in
  * CREATE_SQL (without pre-moderation, which is why it is held). Same parameters as CREATE_SQL.
  */
 const HOLD_SQL = `
-  WITH gate AS (
+  WITH RECURSIVE gate AS (
     SELECT ${gateColumns('comments')}
-  ), held AS (
+  ), ${ATTACH_NEW_REPLY}, held AS (
     INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
-    SELECT $1, $2, $3::text, $4, $5, $6, $7::text, $8, $9 FROM gate
+    SELECT $1, $2, (SELECT id FROM parent), $4, $5, $6, $7::text, $8, $9 FROM gate
     WHERE parent_found AND NOT duplicate AND NOT locked AND NOT banned
     RETURNING ${HELD_COLUMNS}
   )
@@ -305,21 +323,19 @@ const LIKE_UPDATE_SQL = `UPDATE comments SET likes = likes + $2, seq = $3 WHERE 
  * the held comment's id, createdAt, clientId, token hash and author key.
  */
 const APPROVE_SQL = `
-  WITH h AS (
+  WITH RECURSIVE h AS (
     DELETE FROM held_comments WHERE id = $1
     RETURNING id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key
-  ), parent AS (
-    SELECT c.id, c.root_id FROM comments c JOIN h ON c.id = h.parent_id
-  ), bump AS (
+  ), ${attachTo('SELECT c.id, c.parent_id, c.root_id, c.depth FROM comments c JOIN h ON c.id = h.parent_id')}, bump AS (
     INSERT INTO articles AS a (article_id, last_seq)
     SELECT article_id, 1 FROM h
     ON CONFLICT (article_id) DO UPDATE SET last_seq = a.last_seq + 1
     RETURNING last_seq
   )
   INSERT INTO comments
-    (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key)
-  SELECT h.id, h.article_id, h.parent_id, (SELECT COALESCE(root_id, id) FROM parent), h.author_name, h.body, h.created_at, NULL, 'visible',
-    bump.last_seq, bump.last_seq, h.client_id, h.author_token_hash, h.author_key
+    (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key, depth)
+  SELECT h.id, h.article_id, (SELECT id FROM parent), (SELECT COALESCE(root_id, id) FROM parent), h.author_name, h.body, h.created_at, NULL, 'visible',
+    bump.last_seq, bump.last_seq, h.client_id, h.author_token_hash, h.author_key, COALESCE((SELECT depth + 1 FROM parent), 0)
   FROM h, bump
   RETURNING ${COMMENT_COLUMNS}`;
 
@@ -385,18 +401,24 @@ const TOPS_LIKED_SQL = `
   SELECT ${COMMENT_COLUMNS} FROM comments
   WHERE article_id = $1 AND parent_id IS NULL
   ORDER BY likes DESC, created_seq DESC LIMIT $2 OFFSET $3`;
-/** The tops of one page are exactly the top-level comments whose created_seq lies in [low, high]. */
-const REPLIES_SQL = `
+/**
+ * The first replies of each listed thread in one statement ($2 the tops' ids, $3 replies per thread),
+ * each thread read from comments_replies_idx by its created_seq.
+ */
+const THREAD_REPLIES_SQL = `
+  SELECT r.* FROM unnest($2::text[]) AS t(id)
+  CROSS JOIN LATERAL (
+    SELECT ${COMMENT_COLUMNS} FROM comments
+    WHERE article_id = $1 AND root_id = t.id ORDER BY created_seq ASC LIMIT $3
+  ) r`;
+const THREAD_COUNTS_SQL = `
+  SELECT root_id, COUNT(*)::int AS n FROM comments WHERE article_id = $1 AND root_id = ANY($2::text[]) GROUP BY root_id`;
+const TOP_SQL = 'SELECT id FROM comments WHERE article_id = $1 AND id = $2 AND parent_id IS NULL';
+const REPLIES_AFTER_SQL = `
   SELECT ${COMMENT_COLUMNS} FROM comments
-  WHERE article_id = $1 AND root_id IN (
-    SELECT id FROM comments WHERE article_id = $1 AND parent_id IS NULL AND created_seq BETWEEN $2::bigint AND $3::bigint
-  )
-  ORDER BY created_seq ASC`;
-/** Replies of the listed threads: the `top` order's tops are no created_seq range. */
-const REPLIES_OF_SQL = `
-  SELECT ${COMMENT_COLUMNS} FROM comments
-  WHERE article_id = $1 AND root_id = ANY($2::text[])
-  ORDER BY created_seq ASC`;
+  WHERE article_id = $1 AND root_id = $2 AND created_seq > $3::bigint ORDER BY created_seq ASC LIMIT $4`;
+const REPLIES_COUNT_SQL =
+  'SELECT COUNT(*)::int AS n FROM comments WHERE article_id = $1 AND root_id = $2 AND created_seq > $3::bigint';
 
 /**
  * An import batch locks the article's row first (taking or creating it, and raising its last_seq for a
@@ -409,17 +431,17 @@ const IMPORT_LOCK_SQL = `
   RETURNING last_seq`;
 const IMPORT_EXISTING_SQL = `
   SELECT id FROM comments WHERE id = ANY($1::text[]) UNION ALL SELECT id FROM held_comments WHERE id = ANY($1::text[])`;
-const IMPORT_PARENTS_SQL = 'SELECT id, root_id FROM comments WHERE article_id = $1 AND id = ANY($2::text[])';
+const IMPORT_PARENTS_SQL = 'SELECT id, root_id, depth FROM comments WHERE article_id = $1 AND id = ANY($2::text[])';
 const IMPORT_SEQS_TAKEN_SQL = 'SELECT seq FROM comments WHERE article_id = $1 AND seq = ANY($2::int[])';
 const IMPORT_COMMENTS_SQL = `
   INSERT INTO comments
     (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq,
-     client_id, author_token_hash, author_key, likes, removed_by, original_body)
+     client_id, author_token_hash, author_key, likes, removed_by, original_body, depth)
   SELECT id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq,
-    NULL, '${NO_TOKEN_HASH}', author_key, likes, removed_by, original_body
+    NULL, '${NO_TOKEN_HASH}', author_key, likes, removed_by, original_body, depth
   FROM jsonb_to_recordset($1::jsonb) AS x(id text, article_id text, parent_id text, root_id text, author_name text,
     body text, created_at text, edited_at text, status text, seq int, created_seq int, author_key text, likes int,
-    removed_by text, original_body text)`;
+    removed_by text, original_body text, depth int)`;
 const IMPORT_HELD_SQL = `
   INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
   SELECT id, article_id, parent_id, author_name, body, created_at, NULL, '${NO_TOKEN_HASH}', author_key
@@ -554,9 +576,11 @@ export class PostgresCommentStore implements CommentStore {
     let gate: GateRow | null = null;
     try {
       if (!hold) {
-        const row = (await this.#pool.query<GateRow & { seq: number | null }>(CREATE_SQL, params)).rows[0];
+        const row = (
+          await this.#pool.query<GateRow & { seq: number | null; parent_id: string | null }>(CREATE_SQL, params)
+        ).rows[0];
         if (!row) throw new Error('Comment insert returned no row');
-        if (row.seq !== null) return this.#created(input, row.seq);
+        if (row.seq !== null) return this.#created(input, row.seq, row.parent_id);
         gate = row;
       }
       // Held because the caller says so, or because the article was pre-moderated (and nothing else stopped it).
@@ -586,13 +610,14 @@ export class PostgresCommentStore implements CommentStore {
     throw new Error('Posting statement wrote nothing and gave no reason');
   }
 
-  #created(input: NewCommentRecord, seq: number): SubmitResult {
+  /** The stored post; `parentId` is the parent it was attached to (see attachTo). */
+  #created(input: NewCommentRecord, seq: number, parentId: string | null): SubmitResult {
     return {
       kind: 'stored',
       comment: {
         id: input.id,
         articleId: input.articleId,
-        parentId: input.parentId,
+        parentId,
         author: { name: input.authorName },
         body: input.body,
         createdAt: input.createdAt,
@@ -758,40 +783,62 @@ export class PostgresCommentStore implements CommentStore {
     return this.#guard(() =>
       this.#inSnapshot(async (client) => {
         const lastSeq = (await client.query<{ last_seq: number }>(LAST_SEQ_SQL, [articleId])).rows[0]?.last_seq ?? 0;
+        let tops: CommentRow[];
+        let next: string | null;
         if (request.order === 'top') {
           const offset = request.cursor === null ? 0 : Number(request.cursor);
           const rows = (await client.query<CommentRow>(TOPS_LIKED_SQL, [articleId, request.limit + 1, offset])).rows;
-          const tops = rows.slice(0, request.limit);
-          if (tops.length === 0) return { lastSeq, comments: [], next: null };
-          const replies = (await client.query<CommentRow>(REPLIES_OF_SQL, [articleId, tops.map((top) => top.id)])).rows;
-          return {
-            lastSeq,
-            comments: withReplies(tops, replies),
-            next: rows.length > request.limit ? String(offset + tops.length) : null,
-          };
+          tops = rows.slice(0, request.limit);
+          next = rows.length > request.limit ? String(offset + tops.length) : null;
+        } else {
+          const newest = request.order === 'newest';
+          const after = request.cursor === null ? (newest ? Number.MAX_SAFE_INTEGER : 0) : Number(request.cursor);
+          const rows = (
+            await client.query<CommentRow>(newest ? TOPS_NEWEST_SQL : TOPS_OLDEST_SQL, [
+              articleId,
+              after,
+              request.limit + 1,
+            ])
+          ).rows;
+          tops = rows.slice(0, request.limit);
+          next = rows.length > request.limit ? String(tops.at(-1)?.created_seq) : null;
         }
-        const newest = request.order === 'newest';
-        const after = request.cursor === null ? (newest ? Number.MAX_SAFE_INTEGER : 0) : Number(request.cursor);
-        const rows = (
-          await client.query<CommentRow>(newest ? TOPS_NEWEST_SQL : TOPS_OLDEST_SQL, [
-            articleId,
-            after,
-            request.limit + 1,
-          ])
-        ).rows;
-        const tops = rows.slice(0, request.limit);
-        const first = tops[0];
-        const last = tops[tops.length - 1];
-        if (first === undefined || last === undefined) return { lastSeq, comments: [], next: null };
+        if (tops.length === 0) return { lastSeq, comments: [], next, moreReplies: {} };
+        const ids = tops.map((top) => top.id);
+        const replies = (await client.query<CommentRow>(THREAD_REPLIES_SQL, [articleId, ids, LIMITS.repliesPerThread]))
+          .rows;
+        const counts = (await client.query<{ root_id: string; n: number }>(THREAD_COUNTS_SQL, [articleId, ids])).rows;
+        const byThread = new Map<string, CommentRow[]>();
+        for (const reply of replies) {
+          const thread = byThread.get(reply.root_id ?? '');
+          if (thread) thread.push(reply);
+          else byThread.set(reply.root_id ?? '', [reply]);
+        }
+        const total = new Map(counts.map((row) => [row.root_id, row.n]));
+        const page = assemblePage(
+          tops,
+          (topId, limit) => (byThread.get(topId) ?? []).slice(0, limit),
+          (topId) => total.get(topId) ?? 0,
+        );
+        return { lastSeq, comments: page.comments, next, moreReplies: page.moreReplies };
+      }),
+    );
+  }
 
-        const low = Math.min(first.created_seq, last.created_seq);
-        const high = Math.max(first.created_seq, last.created_seq);
-        const replies = (await client.query<CommentRow>(REPLIES_SQL, [articleId, low, high])).rows;
-        return {
-          lastSeq,
-          comments: withReplies(tops, replies),
-          next: rows.length > request.limit ? String(last.created_seq) : null,
-        };
+  async replies(articleId: ArticleId, rootId: string, request: RepliesRequest): Promise<RepliesResult | null> {
+    return this.#guard(() =>
+      this.#inSnapshot(async (client) => {
+        if ((await client.query(TOP_SQL, [articleId, rootId])).rows.length === 0) return null;
+        const lastSeq = (await client.query<{ last_seq: number }>(LAST_SEQ_SQL, [articleId])).rows[0]?.last_seq ?? 0;
+        const after = request.after === null ? 0 : Number(request.after);
+        const rows = (await client.query<CommentRow>(REPLIES_AFTER_SQL, [articleId, rootId, after, request.limit])).rows;
+        const last = rows.at(-1);
+        const count =
+          rows.length < request.limit || !last
+            ? 0
+            : ((await client.query<{ n: number }>(REPLIES_COUNT_SQL, [articleId, rootId, last.created_seq])).rows[0]
+                ?.n ?? 0);
+        return { lastSeq, comments: rows.map(toComment), more: moreAfter(last, count, after) };
       }),
     );
   }
@@ -1027,11 +1074,15 @@ async function importBatch(
   const ids = records.map((record) => record.id);
   const existing = new Set((await client.query<{ id: string }>(IMPORT_EXISTING_SQL, [ids])).rows.map((row) => row.id));
   const outsideParents = [...new Set(records.flatMap((record) => (record.parentId !== null ? [record.parentId] : [])))];
-  const roots = new Map<string, string>();
+  // Where each possible parent hangs: its thread's top and its depth (imports keep their tree as it was).
+  const roots = new Map<string, { root: string; depth: number }>();
   for (const row of (
-    await client.query<{ id: string; root_id: string | null }>(IMPORT_PARENTS_SQL, [articleId, outsideParents])
+    await client.query<{ id: string; root_id: string | null; depth: number }>(IMPORT_PARENTS_SQL, [
+      articleId,
+      outsideParents,
+    ])
   ).rows)
-    roots.set(row.id, row.root_id ?? row.id);
+    roots.set(row.id, { root: row.root_id ?? row.id, depth: row.depth });
   const taken = keepSeq
     ? new Set(
         (
@@ -1052,13 +1103,15 @@ async function importBatch(
       continue;
     }
     let rootId: string | null = null;
+    let depth = 0;
     if (record.parentId !== null) {
-      const root = roots.get(record.parentId);
-      if (root === undefined) {
+      const parent = roots.get(record.parentId);
+      if (parent === undefined) {
         result.orphaned.push(record.id);
         continue;
       }
-      rootId = root;
+      rootId = parent.root;
+      depth = parent.depth + 1;
     }
     const common = {
       id: record.id,
@@ -1087,9 +1140,10 @@ async function importBatch(
         likes: record.likes,
         removed_by: record.removedBy,
         original_body: record.originalBody,
+        depth,
       });
       // A later record of the batch may reply to this one.
-      roots.set(record.id, rootId ?? record.id);
+      roots.set(record.id, { root: rootId ?? record.id, depth });
     }
     if (record.source)
       sources.push({ source_format: record.source.format, source_id: record.source.id, comment_id: record.id });

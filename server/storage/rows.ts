@@ -1,5 +1,5 @@
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
-import { readerAuthor, type Comment, type CommentStatus } from '../../shared/schemas.ts';
+import { LIMITS, readerAuthor, type Comment, type CommentStatus, type MoreReplies } from '../../shared/schemas.ts';
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 
 /**
@@ -93,18 +93,40 @@ export function toBan(row: BanRow): Ban {
   };
 }
 
-/** Each top followed by the replies of its thread (replies given in created_seq order). */
-export function withReplies(tops: readonly CommentRow[], replies: readonly CommentRow[]): Comment[] {
-  const repliesByRoot = new Map<string, Comment[]>();
-  for (const row of replies) {
-    if (row.root_id === null) continue;
-    const thread = repliesByRoot.get(row.root_id);
-    if (thread) thread.push(toComment(row));
-    else repliesByRoot.set(row.root_id, [toComment(row)]);
-  }
+/**
+ * A page from its top-level comments (in page order) and the replies of each thread, bounded the same
+ * way on every store: each top is followed by its first replies in created_seq order, at most
+ * LIMITS.repliesPerThread per thread and LIMITS.repliesPerPage in all, and every thread that has more
+ * is listed with how many more and the cursor to read them by (the created_seq of its last reply here).
+ *
+ * `repliesOf(topId, limit)` gives a thread's first `limit` replies in created_seq order; `repliesIn(topId)`
+ * how many it has in all. Both read the same snapshot as the tops; `repliesIn` is asked only of a thread
+ * that filled its `limit` (a thread that did not has no more).
+ */
+export function assemblePage(
+  tops: readonly CommentRow[],
+  repliesOf: (topId: string, limit: number) => readonly CommentRow[],
+  repliesIn: (topId: string) => number,
+): { comments: Comment[]; moreReplies: Record<string, MoreReplies> } {
   const comments: Comment[] = [];
-  for (const top of tops) comments.push(toComment(top), ...(repliesByRoot.get(top.id) ?? []));
-  return comments;
+  const moreReplies: Record<string, MoreReplies> = {};
+  let budget = LIMITS.repliesPerPage;
+  for (const top of tops) {
+    comments.push(toComment(top));
+    const limit = Math.min(LIMITS.repliesPerThread, budget);
+    const replies = limit > 0 ? repliesOf(top.id, limit).slice(0, limit) : [];
+    budget -= replies.length;
+    for (const reply of replies) comments.push(toComment(reply));
+    if (replies.length < limit) continue;
+    const count = repliesIn(top.id) - replies.length;
+    if (count > 0) moreReplies[top.id] = { count, next: String(replies.at(-1)?.created_seq ?? 0) };
+  }
+  return { comments, moreReplies };
+}
+
+/** The `more` of a replies answer: `count` replies after `last` (the last one answered), if any. */
+export function moreAfter(last: CommentRow | undefined, count: number, after: number): MoreReplies | null {
+  return count > 0 ? { count, next: String(last?.created_seq ?? after) } : null;
 }
 
 /** A stored comment as the export reads it: with its source, when imported. */

@@ -9,7 +9,7 @@ import {
   type RemovedBy,
 } from '../../shared/moderation.ts';
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
-import type { ArticleId, Comment } from '../../shared/schemas.ts';
+import { LIMITS, type ArticleId, type Comment } from '../../shared/schemas.ts';
 import {
   ClientIdHeldError,
   ParentNotFoundError,
@@ -25,6 +25,8 @@ import {
   type NewCommentRecord,
   type PageRequest,
   type PageResult,
+  type RepliesRequest,
+  type RepliesResult,
   type PostingGate,
   type SubmitResult,
 } from './port.ts';
@@ -40,7 +42,8 @@ import {
   toNative,
   toNativeArticle,
   toNativeHeld,
-  withReplies,
+  assemblePage,
+  moreAfter,
   type BanRow,
   type CommentRow,
   type ExportArticleRow,
@@ -69,6 +72,14 @@ const prefixedColumns = (alias: string): string =>
   COMMENT_COLUMNS.split(', ')
     .map((c) => `${alias}.${c}`)
     .join(', ');
+
+/** A comment as a parent of a new reply: where it hangs and how deep it is. */
+interface ParentRow {
+  id: string;
+  parent_id: string | null;
+  root_id: string | null;
+  depth: number;
+}
 
 interface CountRow {
   article_id: string;
@@ -186,7 +197,7 @@ export class SqliteCommentStore implements CommentStore {
   readonly #selectTokenHash: Statement<[string], string>;
   readonly #selectByClientId: Statement<[string, string], CommentRow & { author_token_hash: string }>;
   readonly #selectHeldByClientId: Statement<[string, string], HeldRow & { author_token_hash: string }>;
-  readonly #selectParent: Statement<[string, string], { id: string; root_id: string | null }>;
+  readonly #selectParent: Statement<[string, string], ParentRow>;
   readonly #bumpSeq: Statement<[string], number>;
   readonly #insert: Statement<
     [
@@ -202,6 +213,7 @@ export class SqliteCommentStore implements CommentStore {
       string | null,
       string,
       string | null,
+      number,
     ]
   >;
   readonly #insertHeld: Statement<
@@ -211,8 +223,9 @@ export class SqliteCommentStore implements CommentStore {
   readonly #selectTopNewest: Statement<[string, number, number], CommentRow>;
   readonly #selectTopOldest: Statement<[string, number, number], CommentRow>;
   readonly #selectTopLiked: Statement<[string, number, number], CommentRow>;
-  readonly #selectReplies: Statement<[string, string, number, number], CommentRow>;
-  readonly #selectRepliesOf: Statement<[string, string], CommentRow>;
+  readonly #selectThreadReplies: Statement<[string, string, number, number], CommentRow>;
+  readonly #countThreadReplies: Statement<[string, string, number], number>;
+  readonly #selectTop: Statement<[string, string], { id: string }>;
   readonly #selectChanges: Statement<[string, number, number], CommentRow>;
   readonly #selectCounts = new Map<number, Statement<string[], CountRow>>();
   readonly #ping: Statement<[], number>;
@@ -238,6 +251,9 @@ export class SqliteCommentStore implements CommentStore {
 
   readonly #submitTx: Database.Transaction<(input: NewCommentRecord, hold: boolean, gate: boolean) => SubmitResult>;
   readonly #pageTx: Database.Transaction<(articleId: string, request: PageRequest) => PageResult>;
+  readonly #repliesTx: Database.Transaction<
+    (articleId: string, rootId: string, request: RepliesRequest) => RepliesResult | null
+  >;
   readonly #changesTx: Database.Transaction<(articleId: string, since: number, limit: number) => ChangePage>;
   readonly #editTx: Database.Transaction<(id: string, body: string, editedAt: string) => ChangeResult | null>;
   readonly #removeTx: Database.Transaction<(id: string, by: RemovedBy) => ChangeResult | null>;
@@ -262,7 +278,7 @@ export class SqliteCommentStore implements CommentStore {
     this.#selectHeldByClientId = db.prepare(
       `SELECT ${HELD_COLUMNS}, author_token_hash FROM held_comments WHERE article_id = ? AND client_id = ?`,
     );
-    this.#selectParent = db.prepare('SELECT id, root_id FROM comments WHERE article_id = ? AND id = ?');
+    this.#selectParent = db.prepare('SELECT id, parent_id, root_id, depth FROM comments WHERE article_id = ? AND id = ?');
     this.#bumpSeq = db
       .prepare<[string], number>(
         `INSERT INTO articles (article_id, last_seq) VALUES (?, 1)
@@ -272,8 +288,8 @@ export class SqliteCommentStore implements CommentStore {
       .pluck();
     this.#insert = db.prepare(
       `INSERT INTO comments
-         (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'visible', ?, ?, ?, ?, ?)`,
+         (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key, depth)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'visible', ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertHeld = db.prepare(
       `INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
@@ -295,20 +311,18 @@ export class SqliteCommentStore implements CommentStore {
        WHERE article_id = ? AND parent_id IS NULL
        ORDER BY likes DESC, created_seq DESC LIMIT ? OFFSET ?`,
     );
-    // The tops of one page are exactly the top-level comments whose created_seq lies in [low, high].
-    this.#selectReplies = db.prepare(
+    // The first replies of one thread after a cursor, and how many there are (comments_replies_idx).
+    this.#selectThreadReplies = db.prepare(
       `SELECT ${COMMENT_COLUMNS} FROM comments
-       WHERE article_id = ? AND root_id IN (
-         SELECT id FROM comments WHERE article_id = ? AND parent_id IS NULL AND created_seq BETWEEN ? AND ?
-       )
-       ORDER BY created_seq ASC`,
+       WHERE article_id = ? AND root_id = ? AND created_seq > ?
+       ORDER BY created_seq ASC LIMIT ?`,
     );
-    // Replies of the threads whose ids are listed (a JSON array): the `top` order's tops are no created_seq range.
-    this.#selectRepliesOf = db.prepare(
-      `SELECT ${COMMENT_COLUMNS} FROM comments
-       WHERE article_id = ? AND root_id IN (SELECT value FROM json_each(?))
-       ORDER BY created_seq ASC`,
-    );
+    this.#countThreadReplies = db
+      .prepare<[string, string, number], number>(
+        'SELECT COUNT(*) FROM comments WHERE article_id = ? AND root_id = ? AND created_seq > ?',
+      )
+      .pluck();
+    this.#selectTop = db.prepare('SELECT id FROM comments WHERE article_id = ? AND id = ? AND parent_id IS NULL');
     this.#selectChanges = db.prepare(
       `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
     );
@@ -372,6 +386,9 @@ export class SqliteCommentStore implements CommentStore {
     );
     this.#pageTx = db.transaction((articleId: string, request: PageRequest) =>
       this.#pageInTransaction(articleId, request),
+    );
+    this.#repliesTx = db.transaction((articleId: string, rootId: string, request: RepliesRequest) =>
+      this.#repliesInTransaction(articleId, rootId, request),
     );
     this.#changesTx = db.transaction((articleId: string, since: number, limit: number) =>
       this.#changesInTransaction(articleId, since, limit),
@@ -508,6 +525,10 @@ export class SqliteCommentStore implements CommentStore {
    */
   async page(articleId: ArticleId, request: PageRequest): Promise<PageResult> {
     return this.#guard(() => this.#pageTx.deferred(articleId, request));
+  }
+
+  async replies(articleId: ArticleId, rootId: string, request: RepliesRequest): Promise<RepliesResult | null> {
+    return this.#guard(() => this.#repliesTx.deferred(articleId, rootId, request));
   }
 
   async changesSince(articleId: ArticleId, since: number, limit: number): Promise<ChangePage> {
@@ -652,17 +673,13 @@ export class SqliteCommentStore implements CommentStore {
       if (row?.locked === 1) return { kind: 'refused', reason: 'locked' };
       if (row?.premoderated === 1) hold = true;
     }
-    let rootId: string | null = null;
-    if (input.parentId !== null) {
-      const parent = this.#selectParent.get(input.articleId, input.parentId);
-      if (!parent) throw new ParentNotFoundError(input.parentId);
-      rootId = parent.root_id ?? parent.id;
-    }
+    const parent = input.parentId === null ? null : this.#attachTo(input.articleId, input.parentId);
+    const parentId = parent?.id ?? null;
     if (hold) {
       this.#insertHeld.run(
         input.id,
         input.articleId,
-        input.parentId,
+        parentId,
         input.authorName,
         input.body,
         input.createdAt,
@@ -673,7 +690,7 @@ export class SqliteCommentStore implements CommentStore {
       const held: ModeratedHeld = {
         id: input.id,
         articleId: input.articleId,
-        parentId: input.parentId,
+        parentId,
         author: { name: input.authorName },
         body: input.body,
         createdAt: input.createdAt,
@@ -685,8 +702,8 @@ export class SqliteCommentStore implements CommentStore {
     this.#insert.run(
       input.id,
       input.articleId,
-      input.parentId,
-      rootId,
+      parentId,
+      parent === null ? null : (parent.root_id ?? parent.id),
       input.authorName,
       input.body,
       input.createdAt,
@@ -695,13 +712,14 @@ export class SqliteCommentStore implements CommentStore {
       input.clientId,
       input.authorTokenHash,
       authorKey,
+      parent === null ? 0 : parent.depth + 1,
     );
     return {
       kind: 'stored',
       comment: {
         id: input.id,
         articleId: input.articleId,
-        parentId: input.parentId,
+        parentId,
         author: { name: input.authorName },
         body: input.body,
         createdAt: input.createdAt,
@@ -763,20 +781,15 @@ export class SqliteCommentStore implements CommentStore {
   #approveInTransaction(id: string): ModeratedComment | null {
     const held = this.#selectHeld.get(id);
     if (!held) return null;
-    let rootId: string | null = null;
-    if (held.parent_id !== null) {
-      const parent = this.#selectParent.get(held.article_id, held.parent_id);
-      // Comments are never deleted and held_comments.parent_id references comments: the parent exists.
-      if (!parent) throw new ParentNotFoundError(held.parent_id);
-      rootId = parent.root_id ?? parent.id;
-    }
+    // Comments are never deleted and held_comments.parent_id references comments: the parent exists.
+    const parent = held.parent_id === null ? null : this.#attachTo(held.article_id, held.parent_id);
     this.#deleteHeld.run(id);
     const seq = this.#nextSeq(held.article_id);
     this.#insert.run(
       held.id,
       held.article_id,
-      held.parent_id,
-      rootId,
+      parent?.id ?? null,
+      parent === null ? null : (parent.root_id ?? parent.id),
       held.author_name,
       held.body,
       held.created_at,
@@ -785,6 +798,7 @@ export class SqliteCommentStore implements CommentStore {
       held.client_id,
       held.author_token_hash,
       held.author_key,
+      parent === null ? 0 : parent.depth + 1,
     );
     const row = this.#selectById.get(id);
     if (!row) throw new Error('Approved comment not found after insert');
@@ -805,8 +819,8 @@ export class SqliteCommentStore implements CommentStore {
     const insertComment = this.#prepared(
       `INSERT INTO comments
          (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq,
-          client_id, author_token_hash, author_key, likes, removed_by, original_body)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
+          client_id, author_token_hash, author_key, likes, removed_by, original_body, depth)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
     );
     const insertSource = this.#prepared(
       'INSERT INTO import_sources (source_format, source_id, comment_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
@@ -824,15 +838,13 @@ export class SqliteCommentStore implements CommentStore {
         result.existing.push(record.id);
         continue;
       }
-      let rootId: string | null = null;
-      if (record.parentId !== null) {
-        const parent = this.#selectParent.get(articleId, record.parentId);
-        if (!parent) {
-          result.orphaned.push(record.id);
-          continue;
-        }
-        rootId = parent.root_id ?? parent.id;
+      // Imports keep their tree as it was (no nesting cap): a later reply to a deep one attaches higher up.
+      const parent = record.parentId === null ? null : this.#selectParent.get(articleId, record.parentId);
+      if (parent === undefined) {
+        result.orphaned.push(record.id);
+        continue;
       }
+      const rootId = parent === null ? null : (parent.root_id ?? parent.id);
       if (record.status === 'held') {
         this.#insertHeld.run(
           record.id,
@@ -870,6 +882,7 @@ export class SqliteCommentStore implements CommentStore {
           record.likes,
           record.removedBy,
           record.originalBody,
+          parent === null ? 0 : parent.depth + 1,
         );
       }
       if (record.source) insertSource.run(record.source.format, record.source.id, record.id);
@@ -912,28 +925,52 @@ export class SqliteCommentStore implements CommentStore {
 
   #pageInTransaction(articleId: string, request: PageRequest): PageResult {
     const lastSeq = this.#selectLastSeq.get(articleId) ?? 0;
-    if (request.order === 'top') return this.#topPage(articleId, request, lastSeq);
-    const newest = request.order === 'newest';
-    const after = request.cursor === null ? (newest ? Number.MAX_SAFE_INTEGER : 0) : Number(request.cursor);
-    const rows = (newest ? this.#selectTopNewest : this.#selectTopOldest).all(articleId, after, request.limit + 1);
-    const tops = rows.slice(0, request.limit);
-    const first = tops[0];
-    const last = tops[tops.length - 1];
-    if (first === undefined || last === undefined) return { lastSeq, comments: [], next: null };
-
-    const low = Math.min(first.created_seq, last.created_seq);
-    const high = Math.max(first.created_seq, last.created_seq);
-    const comments = withReplies(tops, this.#selectReplies.all(articleId, articleId, low, high));
-    return { lastSeq, comments, next: rows.length > request.limit ? String(last.created_seq) : null };
+    let tops: CommentRow[];
+    let next: string | null;
+    if (request.order === 'top') {
+      const offset = request.cursor === null ? 0 : Number(request.cursor);
+      const rows = this.#selectTopLiked.all(articleId, request.limit + 1, offset);
+      tops = rows.slice(0, request.limit);
+      next = rows.length > request.limit ? String(offset + tops.length) : null;
+    } else {
+      const newest = request.order === 'newest';
+      const after = request.cursor === null ? (newest ? Number.MAX_SAFE_INTEGER : 0) : Number(request.cursor);
+      const rows = (newest ? this.#selectTopNewest : this.#selectTopOldest).all(articleId, after, request.limit + 1);
+      tops = rows.slice(0, request.limit);
+      next = rows.length > request.limit ? String(tops.at(-1)?.created_seq) : null;
+    }
+    const page = assemblePage(
+      tops,
+      (topId, limit) => this.#selectThreadReplies.all(articleId, topId, 0, limit),
+      (topId) => this.#countThreadReplies.get(articleId, topId, 0) ?? 0,
+    );
+    return { lastSeq, comments: page.comments, next, moreReplies: page.moreReplies };
   }
 
-  #topPage(articleId: string, request: PageRequest, lastSeq: number): PageResult {
-    const offset = request.cursor === null ? 0 : Number(request.cursor);
-    const rows = this.#selectTopLiked.all(articleId, request.limit + 1, offset);
-    const tops = rows.slice(0, request.limit);
-    if (tops.length === 0) return { lastSeq, comments: [], next: null };
-    const comments = withReplies(tops, this.#selectRepliesOf.all(articleId, JSON.stringify(tops.map((top) => top.id))));
-    return { lastSeq, comments, next: rows.length > request.limit ? String(offset + tops.length) : null };
+  #repliesInTransaction(articleId: string, rootId: string, request: RepliesRequest): RepliesResult | null {
+    if (this.#selectTop.get(articleId, rootId) === undefined) return null;
+    const lastSeq = this.#selectLastSeq.get(articleId) ?? 0;
+    const after = request.after === null ? 0 : Number(request.after);
+    const rows = this.#selectThreadReplies.all(articleId, rootId, after, request.limit);
+    const last = rows.at(-1);
+    const count = rows.length < request.limit || !last ? 0 : (this.#countThreadReplies.get(articleId, rootId, last.created_seq) ?? 0);
+    return { lastSeq, comments: rows.map(toComment), more: moreAfter(last, count, after) };
+  }
+
+  /**
+   * The comment a reply to `parentId` hangs from: the parent itself, or when it is at LIMITS.depthMax
+   * (or deeper: imported, or stored before the cap) its deepest ancestor above that depth. Undefined
+   * parent: ParentNotFoundError.
+   */
+  #attachTo(articleId: string, parentId: string): ParentRow {
+    let parent = this.#selectParent.get(articleId, parentId);
+    if (!parent) throw new ParentNotFoundError(parentId);
+    while (parent.depth >= LIMITS.depthMax && parent.parent_id !== null) {
+      const above = this.#selectParent.get(articleId, parent.parent_id);
+      if (!above) break;
+      parent = above;
+    }
+    return parent;
   }
 
   #changesInTransaction(articleId: string, since: number, limit: number): ChangePage {

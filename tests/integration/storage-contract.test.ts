@@ -276,6 +276,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.page(makeArticleId(), { limit: 10, cursor: null, order: 'oldest' })).toEqual({
         lastSeq: 0,
         comments: [],
+        moreReplies: {},
         next: null,
       });
     });
@@ -867,6 +868,10 @@ describe('SqliteCommentStore specifics', () => {
     // Wind the file back to version 1: drop what later migrations added, as a file written by the previous release.
     const raw = new Database(file);
     raw.exec(`
+      DROP INDEX comments_tops_created_idx; DROP INDEX comments_tops_liked_idx; DROP INDEX comments_replies_idx;
+      ALTER TABLE comments DROP COLUMN depth;
+      CREATE INDEX comments_article_parent_created_idx ON comments (article_id, parent_id, created_seq);
+      CREATE INDEX comments_article_root_idx ON comments (article_id, root_id);
       DROP TABLE held_comments; DROP TABLE reactions; DROP TABLE bans; DROP TABLE article_settings;
       DROP TABLE import_sources; DROP TABLE import_jobs; DROP TABLE secrets;
       ALTER TABLE comments DROP COLUMN likes; ALTER TABLE comments DROP COLUMN removed_by;

@@ -46,6 +46,9 @@ class FakeServer {
   pageCalls = 0;
   /** Answer the next subscribe with `reset: true`. */
   resetNext = false;
+  /** Replies of a thread a page carries (like LIMITS.repliesPerThread); the rest come from `replies`. */
+  repliesPerThread = Number.POSITIVE_INFINITY;
+  repliesCalls: string[] = [];
   #ids = 0;
 
   create(body: string, parentId: string | null = null): Comment {
@@ -86,8 +89,36 @@ class FakeServer {
         const tops = all
           .filter((c) => c.parentId === null)
           .sort((a, b) => (order === 'newest' ? b.seq - a.seq : a.seq - b.seq));
-        const comments = tops.flatMap((top) => [top, ...all.filter((c) => c.parentId === top.id)]);
-        return { articleId: 'art', lastSeq: this.lastSeq, comments, next: null, locked: false, premoderated: false };
+        const moreReplies: Record<string, { count: number; next: string }> = {};
+        const comments = tops.flatMap((top) => {
+          const replies = all.filter((c) => c.parentId === top.id);
+          const shown = replies.slice(0, this.repliesPerThread);
+          if (shown.length < replies.length)
+            moreReplies[top.id] = { count: replies.length - shown.length, next: String(shown.length) };
+          return [top, ...shown];
+        });
+        return {
+          articleId: 'art',
+          lastSeq: this.lastSeq,
+          comments,
+          next: null,
+          locked: false,
+          premoderated: false,
+          moreReplies,
+        };
+      },
+      // The cursor of this stand-in is how many of the thread's replies came before.
+      replies: async (topId: string, after: string) => {
+        this.repliesCalls.push(`${topId}@${after}`);
+        const replies = [...this.comments.values()].filter((c) => c.parentId === topId);
+        const from = Number(after);
+        const comments = replies.slice(from, from + this.repliesPerThread);
+        const rest = replies.length - from - comments.length;
+        return {
+          lastSeq: this.lastSeq,
+          comments,
+          more: rest > 0 ? { count: rest, next: String(from + comments.length) } : null,
+        };
       },
       count: async () => [...this.comments.values()].filter((c) => c.status === 'visible').length,
       subscribe: async (since: number) => {
