@@ -12,18 +12,27 @@ const CANDIDATE = /\bhttps?:\/\/[^\s<>"'`\u00A0\u2028\u2029]+/gi;
 const TRAILING_PUNCTUATION = '.,;:!?\'"*_~\u2018\u2019\u201C\u201D\u00BB\u2026';
 const CLOSERS: Readonly<Record<string, string>> = { ')': '(', ']': '[', '}': '{' };
 
-const count = (text: string, ch: string): number => text.split(ch).length - 1;
-
-/** Drops trailing punctuation and closing brackets that have no opener inside the link (`(see https://x.org/a)`). */
+/**
+ * Drops trailing punctuation and closing brackets that have no opener inside the link (`(see https://x.org/a)`).
+ * Linear: the brackets are counted in one pass, then the end is walked back once, each closer dropped
+ * taking one off its count (re-counting the rest for each dropped character made a run of `)` quadratic).
+ */
 function trimCandidate(candidate: string): string {
+  const open: Record<string, number> = {};
+  const close: Record<string, number> = {};
+  for (const ch of candidate) {
+    if (CLOSERS[ch] !== undefined) close[ch] = (close[ch] ?? 0) + 1;
+    else if (ch === '(' || ch === '[' || ch === '{') open[ch] = (open[ch] ?? 0) + 1;
+  }
   let end = candidate.length;
   while (end > 0) {
     const last = candidate[end - 1]!;
     const opener = CLOSERS[last];
     if (TRAILING_PUNCTUATION.includes(last)) end--;
-    else if (opener !== undefined && count(candidate.slice(0, end), opener) < count(candidate.slice(0, end), last))
+    else if (opener !== undefined && (open[opener] ?? 0) < (close[last] ?? 0)) {
+      close[last]!--;
       end--;
-    else break;
+    } else break;
   }
   return candidate.slice(0, end);
 }

@@ -8,6 +8,7 @@ import {
   HeldCommentSchema,
   LIMITS,
   readerAuthor,
+  TimestampSchema,
   type Comment,
 } from './schemas.ts';
 
@@ -143,8 +144,8 @@ export const BanSchema = z.object({
   /** The name on the comment the ban was made from; for the moderator's eyes only. */
   authorName: z.string(),
   reason: z.nullable(z.string()),
-  createdAt: z.iso.datetime(),
-  expiresAt: z.nullable(z.iso.datetime()),
+  createdAt: TimestampSchema,
+  expiresAt: z.nullable(TimestampSchema),
 });
 export type Ban = z.infer<typeof BanSchema>;
 

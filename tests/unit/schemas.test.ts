@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
 import { AppError } from '../../shared/errors.ts';
 import {
   ArticleIdSchema,
@@ -9,6 +11,7 @@ import {
   PageQuerySchema,
   PostCommentPayloadSchema,
   SubscribePayloadSchema,
+  TimestampSchema,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
 
@@ -156,5 +159,21 @@ describe('parseInput', () => {
       expect(appError.code).toBe('invalid_input');
       expect(appError.issues?.map((i) => i.path).sort()).toEqual(['author.name', 'body']);
     }
+  });
+});
+
+describe('TimestampSchema', () => {
+  it('accepts exactly what z.iso.datetime() accepts, for times and near-times', () => {
+    const iso = z.iso.datetime();
+    const time = fc.date({ noInvalidDate: true }).map((date) => date.toISOString());
+    const mutated = fc
+      .tuple(time, fc.nat(30), fc.constantFrom('', ' ', '9', 'Z', '+01:00', 'T', '.', '-', '24', '60', '13', '00'))
+      .map(([text, at, piece]) => `${text.slice(0, at)}${piece}${text.slice(at + 1)}`);
+    fc.assert(
+      fc.property(fc.oneof(time, mutated, fc.string({ maxLength: 30 })), (text) => {
+        expect(TimestampSchema.safeParse(text).success).toBe(iso.safeParse(text).success);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
 import { safeHttpUrl, splitLinks } from '../../client/linkify.ts';
 
 const links = (text: string) => splitLinks(text).filter((part) => part.kind === 'link');
@@ -66,5 +67,100 @@ describe('widget link detection', () => {
   it('handles text without links and empty text', () => {
     expect(splitLinks('plain\ntext')).toEqual([{ kind: 'text', text: 'plain\ntext' }]);
     expect(splitLinks('')).toEqual([]);
+  });
+});
+
+/** The link detection the widget had before issue 10 (correct but quadratic): the reference for what to link. */
+function referenceLinks(text: string): string[] {
+  const trailing = '.,;:!?\'"*_~\u2018\u2019\u201C\u201D\u00BB\u2026';
+  const closers: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+  const count = (s: string, ch: string) => s.split(ch).length - 1;
+  const found: string[] = [];
+  for (const match of text.matchAll(/\bhttps?:\/\/[^\s<>"'`\u00A0\u2028\u2029]+/gi)) {
+    const candidate = match[0];
+    let end = candidate.length;
+    while (end > 0) {
+      const last = candidate[end - 1]!;
+      const opener = closers[last];
+      if (trailing.includes(last)) end--;
+      else if (opener !== undefined && count(candidate.slice(0, end), opener) < count(candidate.slice(0, end), last))
+        end--;
+      else break;
+    }
+    if (safeHttpUrl(candidate.slice(0, end)) !== null) found.push(candidate.slice(0, end));
+  }
+  return found;
+}
+
+/**
+ * Characters the string methods linkify calls look at, over one call of splitLinks: each call of a
+ * String.prototype method is charged the length of the string it runs on. Quadratic work shows as
+ * a total that grows with the square of the input.
+ */
+function workOf(text: string): number {
+  let work = 0;
+  const methods = [
+    'slice',
+    'split',
+    'includes',
+    'indexOf',
+    'lastIndexOf',
+    'substring',
+    'at',
+    'charAt',
+    'match',
+  ] as const;
+  const spies = methods.map((name) => {
+    const original = String.prototype[name] as (...args: unknown[]) => unknown;
+    return vi.spyOn(String.prototype, name).mockImplementation(function (this: string, ...args: unknown[]) {
+      work += this.length;
+      return original.apply(this, args);
+    } as never);
+  });
+  try {
+    splitLinks(text);
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return work;
+}
+
+describe('widget link detection, hostile input', () => {
+  it('links exactly what the earlier algorithm linked', () => {
+    const piece = fc.constantFrom(
+      'https://a.b/',
+      'http://x.org/p',
+      '(',
+      ')',
+      '[',
+      ']',
+      '{',
+      '}',
+      '.',
+      ',',
+      '!',
+      '"',
+      ' ',
+      'a',
+      '…',
+      '“',
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
+        const text = pieces.join('');
+        expect(links(text).map((part) => part.text)).toEqual(referenceLinks(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('does work linear in the input: a link followed by thousands of closing brackets', () => {
+    const hostile = (n: number) => `https://a.b/${')'.repeat(n)}`;
+    const small = workOf(hostile(2500));
+    const large = workOf(hostile(10_000));
+    // Four times the input: about four times the work when linear, sixteen when quadratic.
+    expect(large / small).toBeLessThan(6);
+    expect(large).toBeLessThan(100 * 10_000);
+    expect(links(hostile(10_000)).map((part) => part.text)).toEqual(['https://a.b/']);
   });
 });
