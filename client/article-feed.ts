@@ -154,7 +154,8 @@ export class ArticleFeed {
    * before that it is the server's count at load time plus the creations and removals seen live.
    */
   get count(): number | null {
-    if (this.#loaded && this.#next === null && this.#moreReplies.size === 0) return countVisible(this.comments.values());
+    if (this.#loaded && this.#next === null && this.#moreReplies.size === 0)
+      return countVisible(this.comments.values());
     return this.#baseCount === null ? null : Math.max(0, this.#baseCount + this.#countDelta);
   }
 

@@ -77,13 +77,15 @@ const pureSharedSchemas = {
 /**
  * Leaves out what the widget never uses of socket.io-client: the WebTransport transport (engine.io
  * only offers it when asked to) and the binary half of the Socket.IO parser (the protocol is JSON
- * text: client/socket-parser.ts encodes and decodes exactly the text packets, checked against the
+ * text: shared/socket-parser.ts encodes and decodes exactly the text packets, checked against the
  * real parser by a unit test).
  */
 const slimSocketIo = {
   name: 'slim-socket-io',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^socket\.io-parser$/ }, () => ({ path: join(here, 'socket-parser.ts') }));
+    pluginBuild.onResolve({ filter: /^socket\.io-parser$/ }, () => ({
+      path: join(here, '..', 'shared', 'socket-parser.ts'),
+    }));
     pluginBuild.onLoad(
       { filter: /[\\/]engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]index\.js$/ },
       (args) => ({

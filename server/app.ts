@@ -11,7 +11,7 @@ import { createRedisClients, RedisFanOut } from './fanout/redis.ts';
 import { createRedisClient, redisTarget } from './redis/clients.ts';
 import { createAbuseGuards } from './abuse/guards.ts';
 import { LogThrottle } from './log-throttle.ts';
-import { socketClientIp, type TrustProxyFn } from './abuse/client-ip.ts';
+import { socketClientIp, useForwardedClientIp, type TrustProxyFn } from './abuse/client-ip.ts';
 import { createApiRouter } from './http/api-routes.ts';
 import { answerClientError } from './http/client-errors.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
@@ -31,6 +31,7 @@ import { DEMO_ARTICLE_ID, importDemoArticle, loadDemoArticle } from './seed/demo
 import { createStaticRouter } from './http/static-routes.ts';
 import { withTimeout } from './with-timeout.ts';
 import { attachSocketGateway, type CommentServer } from './socket/gateway.ts';
+import * as textOnlyParser from '../shared/socket-parser.ts';
 import { startSlowConsumerSweep } from './socket/slow-consumers.ts';
 import { InFlightRequests, shutDownGracefully } from './shutdown.ts';
 import { openStore } from './storage/open-store.ts';
@@ -147,7 +148,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   web.disable('x-powered-by');
   web.set('trust proxy', config.trustProxy);
   // One trust decision for HTTP (req.ip) and socket handshakes alike.
-  const abuse = createAbuseGuards({ config, logger, keys, trustProxy: web.get('trust proxy fn') as TrustProxyFn });
+  const trustProxy = web.get('trust proxy fn') as TrustProxyFn;
+  useForwardedClientIp(web, trustProxy);
+  const abuse = createAbuseGuards({ config, logger, keys, trustProxy });
   web.use(requests.middleware, createRequestLogging(logger), countRejectedPosts(metrics));
   web.use(createSecurityHeaders(config.allowedOrigins));
   web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
@@ -179,6 +182,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   httpServer.on('clientError', answerClientError);
   const io: CommentServer = new Server(httpServer, {
     serveClient: false,
+    // Text packets only: a binary event (attachments the stock parser would wait for) closes its connection.
+    parser: textOnlyParser,
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     cors: {
       origin: (origin, callback) => callback(null, originPolicy.allows(origin, undefined) ? (origin ?? true) : false),
@@ -189,7 +194,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   abuse.attach(io);
   const slowConsumers = startSlowConsumerSweep(io, { maxBufferedBytes: config.limits.socketMaxBufferBytes, logger });
-  const trustProxy = web.get('trust proxy fn') as TrustProxyFn;
   const presence = new PresenceTracker(
     io,
     createPresenceStore(config, logger.child({ component: 'presence' })),

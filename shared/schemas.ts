@@ -72,12 +72,14 @@ const SeqSchema = z.int().check(z.minimum(0));
  * A time as the server writes it: ISO 8601 in UTC with optional fractions (`2024-05-17T20:41:00.000Z`),
  * what `z.iso.datetime()` accepts, checked by one regex: the widget's bundle does without zod's ISO module.
  */
-export const TimestampSchema = z.string().check(
-  z.regex(
-    /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z$/,
-    'Must be an ISO 8601 UTC time',
-  ),
-);
+export const TimestampSchema = z
+  .string()
+  .check(
+    z.regex(
+      /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?Z$/,
+      'Must be an ISO 8601 UTC time',
+    ),
+  );
 
 /** A display name as typed: trimmed, NFC, 1–60 chars, no bidi controls, invisibles or control chars. */
 export const AuthorNameInputSchema = z.string().check(

@@ -170,15 +170,19 @@ export class ThreadView {
     if (rendered.key !== key) {
       rendered.key = key;
       const label = more.loading ? 'Loading replies…' : `Show ${plural(more.count, 'more reply', 'more replies')}`;
-      const action = rendered.li.querySelector('button') ?? button('', () => this.#loadReplies(topId), {
-        class: 'quiet more-replies-button',
-        part: 'more-replies',
-      });
+      const action =
+        rendered.li.querySelector('button') ??
+        button('', () => this.#loadReplies(topId), {
+          class: 'quiet more-replies-button',
+          part: 'more-replies',
+        });
       action.textContent = label;
       action.disabled = more.loading;
       rendered.li.replaceChildren(
         action,
-        ...(more.error ? [h('span', { class: 'error', text: `Not loaded: ${more.error}`, attrs: { role: 'alert' } })] : []),
+        ...(more.error
+          ? [h('span', { class: 'error', text: `Not loaded: ${more.error}`, attrs: { role: 'alert' } })]
+          : []),
       );
     }
     return rendered.li;

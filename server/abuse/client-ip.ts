@@ -12,9 +12,12 @@ const MAX_FORWARDED_HOPS = 32;
 export const UNKNOWN_IP = 'unknown';
 
 /**
- * The client address behind trusted proxies, with the algorithm Express uses for `req.ip`: start at
- * the TCP peer and walk X-Forwarded-For from right to left while the address just reached is trusted.
- * An entry that is not an IP address is never trusted, so the walk stops at it.
+ * The client address behind trusted proxies: start at the TCP peer and walk X-Forwarded-For from right
+ * to left while the address just reached is trusted (Express's algorithm for `req.ip`). Only a
+ * syntactically valid IPv4 or IPv6 address is taken from the header: at the first entry that is not
+ * one (text, a port, a bracketed or empty entry), the walk stops and the client is the proxy that sent
+ * it. So whatever a trusted peer forwards, the client is an address, and a forged text cannot become a
+ * new client for every request (new budgets, author keys and connection counts each time).
  */
 export function forwardedClientIp(
   remoteAddress: string | undefined,
@@ -32,10 +35,25 @@ export function forwardedClientIp(
     .filter(Boolean)
     .reverse();
   for (let hop = 0; hop < hops.length; hop++) {
-    if (!trust(address, hop)) return address;
-    address = hops[hop] ?? address;
+    const next = hops[hop] ?? '';
+    if (!trust(address, hop) || isIP(next) === 0) return address;
+    address = next;
   }
   return address;
+}
+
+/**
+ * Makes `req.ip` of the app use forwardedClientIp, so HTTP requests and socket handshakes name the
+ * same client for the same headers (Express's own getter would return a forwarded text as the client).
+ */
+export function useForwardedClientIp(app: { request: object }, trust: TrustProxyFn): void {
+  Object.defineProperty(app.request, 'ip', {
+    configurable: true,
+    enumerable: true,
+    get(this: IncomingMessage): string {
+      return forwardedClientIp(this.socket?.remoteAddress, this.headers['x-forwarded-for'], trust);
+    },
+  });
 }
 
 const socketIps = new WeakMap<IncomingMessage, string>();

@@ -33,9 +33,9 @@ export function attachSocketGuards(io: CommentServer, options: SocketGuardOption
   if (!events && !options.posts.enabled) return;
   const limitedLog = new LogThrottle(5000);
 
-  const check = async (socketId: string, ip: string, event: unknown, payload: unknown): Promise<void> => {
+  const check = async (connectionId: string, ip: string, event: unknown, payload: unknown): Promise<void> => {
     if (events) {
-      await events.consume(socketId).catch((rejection: unknown) => {
+      await events.consume(connectionId).catch((rejection: unknown) => {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
         const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
         limitedLog.run((suppressed) =>
@@ -50,14 +50,26 @@ export function attachSocketGuards(io: CommentServer, options: SocketGuardOption
       await options.posts.consume({ ip, name: posterName(payload) });
   };
 
+  // Budgets are kept per engine.io connection, not per Socket.IO socket: leaving the namespace and
+  // joining it again on the same WebSocket (`41` then `40`) makes a new socket, not a new budget.
+  const keys = new WeakMap<object, string>();
+  let connections = 0;
   io.on('connection', (socket) => {
     const ip = options.clientIp(socket);
+    const connection = socket.conn;
+    let key = keys.get(connection);
+    if (key === undefined) {
+      keys.set(connection, (key = `c${++connections}`));
+      const forget = key;
+      if (events) connection.once('close', () => void events.delete(forget).catch(() => undefined));
+    }
+    const budgetKey = key;
     socket.use((packet, next) => {
       const [event, ...args] = packet as unknown[];
       const last = args.at(-1);
       const ack = typeof last === 'function' ? (last as (answer: Ack) => void) : undefined;
       const payload = ack ? args.slice(0, -1)[0] : args[0];
-      check(socket.id, ip, event, payload).then(
+      check(budgetKey, ip, event, payload).then(
         () => next(),
         (error: unknown) => {
           let info: ErrorInfo;
@@ -71,6 +83,5 @@ export function attachSocketGuards(io: CommentServer, options: SocketGuardOption
         },
       );
     });
-    if (events) socket.on('disconnect', () => void events.delete(socket.id).catch(() => undefined));
   });
 }

@@ -200,7 +200,9 @@ const attachTo = (start: string): string => `
   ), parent AS (
     SELECT id, root_id, depth FROM up WHERE depth < ${LIMITS.depthMax}
   )`;
-const ATTACH_NEW_REPLY = attachTo('SELECT id, parent_id, root_id, depth FROM comments WHERE article_id = $2 AND id = $3::text');
+const ATTACH_NEW_REPLY = attachTo(
+  'SELECT id, parent_id, root_id, depth FROM comments WHERE article_id = $2 AND id = $3::text',
+);
 
 /** What a posting statement read about the article: why it did not write, when it did not. */
 interface GateRow {
@@ -831,7 +833,8 @@ export class PostgresCommentStore implements CommentStore {
         if ((await client.query(TOP_SQL, [articleId, rootId])).rows.length === 0) return null;
         const lastSeq = (await client.query<{ last_seq: number }>(LAST_SEQ_SQL, [articleId])).rows[0]?.last_seq ?? 0;
         const after = request.after === null ? 0 : Number(request.after);
-        const rows = (await client.query<CommentRow>(REPLIES_AFTER_SQL, [articleId, rootId, after, request.limit])).rows;
+        const rows = (await client.query<CommentRow>(REPLIES_AFTER_SQL, [articleId, rootId, after, request.limit]))
+          .rows;
         const last = rows.at(-1);
         const count =
           rows.length < request.limit || !last

@@ -278,7 +278,9 @@ export class SqliteCommentStore implements CommentStore {
     this.#selectHeldByClientId = db.prepare(
       `SELECT ${HELD_COLUMNS}, author_token_hash FROM held_comments WHERE article_id = ? AND client_id = ?`,
     );
-    this.#selectParent = db.prepare('SELECT id, parent_id, root_id, depth FROM comments WHERE article_id = ? AND id = ?');
+    this.#selectParent = db.prepare(
+      'SELECT id, parent_id, root_id, depth FROM comments WHERE article_id = ? AND id = ?',
+    );
     this.#bumpSeq = db
       .prepare<[string], number>(
         `INSERT INTO articles (article_id, last_seq) VALUES (?, 1)
@@ -953,7 +955,10 @@ export class SqliteCommentStore implements CommentStore {
     const after = request.after === null ? 0 : Number(request.after);
     const rows = this.#selectThreadReplies.all(articleId, rootId, after, request.limit);
     const last = rows.at(-1);
-    const count = rows.length < request.limit || !last ? 0 : (this.#countThreadReplies.get(articleId, rootId, last.created_seq) ?? 0);
+    const count =
+      rows.length < request.limit || !last
+        ? 0
+        : (this.#countThreadReplies.get(articleId, rootId, last.created_seq) ?? 0);
     return { lastSeq, comments: rows.map(toComment), more: moreAfter(last, count, after) };
   }
 

@@ -31,8 +31,23 @@ describe('forwardedClientIp', () => {
     expect(forwardedClientIp('127.0.0.1', '1.1.1.1', trust(false))).toBe('127.0.0.1');
   });
 
-  it('stops at an entry that is not an address and reads a bounded part of a huge header', () => {
-    expect(forwardedClientIp('127.0.0.1', '1.1.1.1, <script>, 10.0.0.1', local)).toBe('<script>');
+  it('takes only valid addresses from the header: the client is the proxy that forwarded anything else', () => {
+    expect(forwardedClientIp('127.0.0.1', '1.1.1.1, <script>, 10.0.0.1', local)).toBe('10.0.0.1');
+    for (const forged of [
+      'not-an-address',
+      '1.2.3.4:80',
+      '[2001:db8::1]',
+      '999.1.1.1',
+      'unknown',
+      '"1.2.3.4"',
+      '1.2.3.4 5',
+    ])
+      expect(forwardedClientIp('127.0.0.1', forged, local), forged).toBe('127.0.0.1');
+    expect(forwardedClientIp('127.0.0.1', 'garbage, 203.0.113.5', local)).toBe('203.0.113.5');
+    expect(forwardedClientIp('::1', '2001:db8::7', local)).toBe('2001:db8::7');
+  });
+
+  it('reads a bounded part of a huge header', () => {
     // Only the last 2 KB and at most 32 hops are read: trusting every hop ends at the 32nd from the right.
     const huge = `${Array.from({ length: 100_000 }, (_, i) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`).join(', ')}`;
     expect(forwardedClientIp('127.0.0.1', huge, trust(true))).toBe('10.1.134.128');

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as original from 'socket.io-parser';
 import { describe, expect, it } from 'vitest';
-import { Decoder, Encoder, PacketType, protocol, type Packet } from '../../client/socket-parser.ts';
+import { Decoder, Encoder, PacketType, protocol, type Packet } from '../../shared/socket-parser.ts';
 
 /** Decodes with a parser's Decoder: the packet it emits, or the error it throws. */
 function decodeWith(

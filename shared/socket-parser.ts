@@ -1,13 +1,16 @@
 /**
- * The Socket.IO packet parser (protocol 5) for text packets only, used in the browser bundles in
- * place of socket.io-parser (client/build.mjs swaps it in; socket.io-client takes it unchanged).
- * Our protocol is JSON: no event or ack ever carries binary data, so the binary half of the
- * original parser (attachments, placeholders, reconstruction) is dead weight in a 35 KB budget.
+ * The Socket.IO packet parser (protocol 5) for text packets only, on both ends: in the browser bundles
+ * in place of socket.io-parser (client/build.mjs swaps it in; socket.io-client takes it unchanged), and
+ * on the server (the `parser` option of the Socket.IO server). Our protocol is JSON: no event or ack
+ * ever carries binary data. In the widget the binary half of the original parser (attachments,
+ * placeholders, reconstruction) is dead weight in a 35 KB budget; on the server it is a hole: a binary
+ * event announces attachments and the stock parser keeps it, outside every budget, until they arrive.
+ * Here such a packet is a decode error and Socket.IO closes that connection.
  *
  * Invariants: `Encoder.encode` gives the same string socket.io-parser gives for any packet without
  * binary data; `Decoder.add` emits the same packet for every text packet socket.io-parser accepts
  * and throws (socket.io-client then closes and reconnects) for everything it refuses, and for
- * binary packets. tests/unit/widget-socket-parser.test.ts checks both against the original.
+ * binary packets. tests/unit/socket-parser.test.ts checks both against the original.
  */
 import { Emitter } from '@socket.io/component-emitter';
 
