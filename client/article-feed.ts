@@ -1,5 +1,5 @@
 import type { CommentEvent } from '../shared/events.ts';
-import type { ArticleId, Comment, CommentPage, MoreReplies, SortOrder } from '../shared/schemas.ts';
+import type { ArticleId, Comment, CommentChange, CommentPage, MoreReplies, SortOrder } from '../shared/schemas.ts';
 import { toWidgetError, WidgetError } from './protocol.ts';
 import { SeqTracker } from './seq-tracker.ts';
 import { compareCreated, countVisible, upsertComment } from './thread-model.ts';
@@ -236,9 +236,22 @@ export class ArticleFeed {
 
   /** A pushed change. Ignored until the first page is in (the subscription then catches up from it). */
   receive(event: CommentEvent, comment: Comment): void {
-    if (!this.#loaded || comment.articleId !== this.articleId) return;
-    this.#tracker.observe(comment.seq);
-    const fresh = this.#apply([comment], event);
+    this.receiveBatch([{ event, comment }]);
+  }
+
+  /**
+   * Pushed changes in seq order (a `comment:batch`, or one event). `superseded`: seqs of versions the
+   * batch left out because a newer version of the same comment is in it; they count as applied.
+   */
+  receiveBatch(changes: readonly CommentChange[], superseded: readonly number[] = []): void {
+    if (!this.#loaded) return;
+    for (const seq of superseded) this.#tracker.observe(seq);
+    const fresh: Comment[] = [];
+    for (const { event, comment } of changes) {
+      if (comment.articleId !== this.articleId) continue;
+      this.#tracker.observe(comment.seq);
+      fresh.push(...this.#apply([comment], event));
+    }
     this.#callbacks.changed(fresh);
     if (this.#tracker.hasGap) void this.#sync();
   }

@@ -14,6 +14,7 @@ import {
   type ArticleId,
   type ArticleState,
   type Comment,
+  type CommentChange,
 } from '../shared/schemas.ts';
 import { BatchSchema } from './protocol.ts';
 
@@ -22,6 +23,8 @@ export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** What one widget instance hears about its article on a shared connection. Payloads arrive validated. */
 export interface ArticleListener {
   comment(event: CommentEvent, comment: Comment): void;
+  /** A `comment:batch`: its changes in seq order, and the seqs of versions it left out (superseded by newer ones in it). */
+  batch(changes: CommentChange[], superseded: number[]): void;
   head(head: ArticleHead): void;
   /** `article:updated`: a moderator locked or unlocked the article, or changed its pre-moderation. */
   state(state: ArticleState): void;
@@ -65,10 +68,9 @@ export class SharedConnection {
     this.socket.on('comment:batch', (payload: unknown) => {
       const parsed = BatchSchema.safeParse(payload);
       if (!parsed.success) return;
-      for (const { event, comment } of parsed.data.changes) {
-        if (comment.articleId === parsed.data.articleId)
-          this.#each(comment.articleId, (listener) => listener.comment(event, comment));
-      }
+      const { articleId, changes, superseded = [] } = parsed.data;
+      const own = changes.filter((change) => change.comment.articleId === articleId);
+      this.#each(articleId, (listener) => listener.batch(own, superseded));
     });
     this.socket.on('article:head', (payload: unknown) => {
       const parsed = ArticleHeadSchema.safeParse(payload);

@@ -242,6 +242,7 @@ export class Session {
     });
     this.#unlisten = connection.listen(config.articleId, {
       comment: (event, comment) => this.#feed.receive(event, comment),
+      batch: (changes, superseded) => this.#feed.receiveBatch(changes, superseded),
       head: (head) => this.#feed.head(head.lastSeq),
       state: (state) => this.#feed.setState(state),
       presence: (readers) => {

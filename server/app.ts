@@ -150,7 +150,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // One trust decision for HTTP (req.ip) and socket handshakes alike.
   const trustProxy = web.get('trust proxy fn') as TrustProxyFn;
   useForwardedClientIp(web, trustProxy);
-  const abuse = createAbuseGuards({ config, logger, keys, trustProxy });
+  const abuse = createAbuseGuards({
+    config,
+    logger,
+    keys,
+    trustProxy,
+    isModerator: (token) => service.isModerator(token),
+  });
   web.use(requests.middleware, createRequestLogging(logger), countRejectedPosts(metrics));
   web.use(createSecurityHeaders(config.allowedOrigins));
   web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
@@ -171,7 +177,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   web.use(
     '/api',
     createCrossOriginMiddleware(originPolicy),
-    createApiRouter({ service, articles, postLimit: abuse.httpPostLimit }),
+    createApiRouter({
+      service,
+      articles,
+      postLimit: abuse.httpPostLimit,
+      commentWriteLimits: abuse.commentWriteLimits,
+    }),
   );
   web.use(createStaticRouter({ articles, demoArticleId: DEMO_ARTICLE_ID }));
   web.use(notFoundHandler);

@@ -146,6 +146,11 @@ const EnvSchema = z.object({
   TRUST_PROXY: z._default(TrustProxySchema, 'loopback, linklocal, uniquelocal'),
   RATE_LIMIT_POSTS_PER_MINUTE_IP: z._default(CountSchema, 30),
   RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: z._default(CountSchema, 10),
+  RATE_LIMIT_EDITS_PER_MINUTE_IP: z._default(CountSchema, 30),
+  RATE_LIMIT_EDITS_PER_MINUTE_COMMENT: z._default(CountSchema, 10),
+  RATE_LIMIT_DELETES_PER_MINUTE_IP: z._default(CountSchema, 30),
+  RATE_LIMIT_LIKES_PER_MINUTE_IP: z._default(CountSchema, 120),
+  RATE_LIMIT_LIKES_PER_MINUTE_COMMENT: z._default(CountSchema, 600),
   SOCKET_EVENTS_PER_10S: z._default(CountSchema, 100),
   MAX_CONNECTIONS_PER_IP: z._default(CountSchema, 100),
   SOCKET_MAX_BUFFER_KB: z._default(CountSchema, 1024),
@@ -190,6 +195,14 @@ export interface Config {
     readonly postsPerMinutePerIp: number;
     /** Post attempts per author (normalised name + IP) per minute. */
     readonly postsPerMinutePerAuthor: number;
+    /** Edits (PATCH) per client IP, and of one comment, per minute; moderators are not counted. */
+    readonly editsPerMinutePerIp: number;
+    readonly editsPerMinutePerComment: number;
+    /** Deletes per client IP per minute; moderators are not counted. */
+    readonly deletesPerMinutePerIp: number;
+    /** Likes and unlikes per client IP, and of one comment, per minute. */
+    readonly likesPerMinutePerIp: number;
+    readonly likesPerMinutePerComment: number;
     /** Events one socket connection may send per 10 s. */
     readonly socketEventsPer10s: number;
     /** Open Socket.IO connections per client IP, per instance. */
@@ -245,6 +258,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     limits: Object.freeze({
       postsPerMinutePerIp: e.RATE_LIMIT_POSTS_PER_MINUTE_IP,
       postsPerMinutePerAuthor: e.RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR,
+      editsPerMinutePerIp: e.RATE_LIMIT_EDITS_PER_MINUTE_IP,
+      editsPerMinutePerComment: e.RATE_LIMIT_EDITS_PER_MINUTE_COMMENT,
+      deletesPerMinutePerIp: e.RATE_LIMIT_DELETES_PER_MINUTE_IP,
+      likesPerMinutePerIp: e.RATE_LIMIT_LIKES_PER_MINUTE_IP,
+      likesPerMinutePerComment: e.RATE_LIMIT_LIKES_PER_MINUTE_COMMENT,
       socketEventsPer10s: e.SOCKET_EVENTS_PER_10S,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
       socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_KB * 1024,

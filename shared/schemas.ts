@@ -255,11 +255,14 @@ export type CommentChange = z.infer<typeof CommentChangeSchema>;
 /**
  * `comment:batch`: changes of one article that happened within a few milliseconds of each other,
  * ascending by seq, sent as one event to subscribers that asked (`article:subscribe { batch: true }`).
- * Always at least two changes: a lone change is sent as its own `comment:*` event.
+ * A comment changed more than once in the window is in it once, in its newest version; the seqs of
+ * its older versions are in `superseded` (count them as applied: they are no gap). At least one change;
+ * a lone change that supersedes nothing is sent as its own `comment:*` event.
  */
 export const CommentBatchSchema = z.object({
   articleId: ArticleIdSchema,
-  changes: z.array(CommentChangeSchema).check(z.minLength(2)),
+  changes: z.array(CommentChangeSchema).check(z.minLength(1)),
+  superseded: z.optional(z.array(z.int().check(z.minimum(1)))),
 });
 export type CommentBatch = z.infer<typeof CommentBatchSchema>;
 

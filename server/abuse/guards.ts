@@ -10,13 +10,26 @@ import { socketClientIp, UNKNOWN_IP, type TrustProxyFn } from './client-ip.ts';
 import { ConnectionLimiter } from './connection-limit.ts';
 import { LogThrottle } from '../log-throttle.ts';
 import { posterName, PostRateLimiter } from './post-limiter.ts';
+import { CommentIdSchema } from '../../shared/schemas.ts';
+import { bearerToken } from '../comments/admin-token.ts';
+import { ipKey } from './keys.ts';
+import { RateBudgets } from './rate-budgets.ts';
 import { attachSocketGuards } from './socket-guards.ts';
+
+/** Route middleware for the writes to one comment (`:id` in the path), each with its budgets. */
+export interface CommentWriteLimits {
+  edit: RequestHandler;
+  delete: RequestHandler;
+  like: RequestHandler;
+}
 
 export interface AbuseGuards {
   readonly posts: PostRateLimiter;
   readonly connections: ConnectionLimiter;
   /** Route middleware for post routes (after the JSON body parser): counts the attempt, 429 `rate_limited` when over budget. */
   readonly httpPostLimit: RequestHandler;
+  /** Edits, deletes and likes: per client IP and per comment; a request with the ADMIN_TOKEN is not counted. */
+  readonly commentWriteLimits: CommentWriteLimits;
   /** For engine.io's `allowRequest`: false when the client holds too many connections. */
   admitConnection(request: IncomingMessage): boolean;
   /** Installs the per-connection event and post budgets and the connection count on the Socket.IO server. */
@@ -30,6 +43,8 @@ export interface AbuseGuardDeps {
   logger: Logger;
   /** The deployment's keyring: the post budgets are kept under keyed pseudonyms. */
   keys: Keyring;
+  /** Moderators (the ADMIN_TOKEN as a bearer token) are not counted against the edit and delete budgets. */
+  isModerator?: (bearer: string | undefined) => boolean;
   /** Express's compiled `trust proxy` (`app.get('trust proxy fn')`), so sockets see the same client IP as HTTP. */
   trustProxy: TrustProxyFn;
 }
@@ -54,11 +69,20 @@ function createLimiterRedis(target: RedisTarget, logger: Logger): RedisClient {
 }
 
 /** Builds the abuse guards from configuration: post budgets (shared through Redis when configured), socket budgets, connection caps. */
-export function createAbuseGuards({ config, logger, keys, trustProxy }: AbuseGuardDeps): AbuseGuards {
+export function createAbuseGuards({ config, logger, keys, trustProxy, isModerator }: AbuseGuardDeps): AbuseGuards {
   const log = logger.child({ component: 'abuse' });
   const { limits } = config;
   const target = redisTarget(config);
-  const needsRedis = limits.postsPerMinutePerIp > 0 || limits.postsPerMinutePerAuthor > 0;
+  const budgets = [
+    limits.postsPerMinutePerIp,
+    limits.postsPerMinutePerAuthor,
+    limits.editsPerMinutePerIp,
+    limits.editsPerMinutePerComment,
+    limits.deletesPerMinutePerIp,
+    limits.likesPerMinutePerIp,
+    limits.likesPerMinutePerComment,
+  ];
+  const needsRedis = budgets.some((points) => points > 0);
   const redis = target && needsRedis ? createLimiterRedis(target, log) : undefined;
   const posts = new PostRateLimiter({
     limits: { perIp: limits.postsPerMinutePerIp, perAuthor: limits.postsPerMinutePerAuthor },
@@ -67,12 +91,37 @@ export function createAbuseGuards({ config, logger, keys, trustProxy }: AbuseGua
     logger: log,
     ...(redis ? { redis } : {}),
   });
+  const shared = { keyPrefix: config.redisPrefix, logger: log, ...(redis ? { redis } : {}) };
+  const perComment = (what: string, perIp: number, perComment: number, name: string, countModerators: boolean) => {
+    const budgets = new RateBudgets({
+      what,
+      points: { ip: perIp, comment: perComment },
+      keyNames: { ip: `${name}-ip:`, comment: `${name}-comment:` },
+      ...shared,
+    });
+    const limit: RequestHandler = async (req, _res, next) => {
+      if (!budgets.enabled) return next();
+      if (!countModerators && isModerator?.(bearerToken(req.get('authorization')))) return next();
+      const ip = req.ip ?? UNKNOWN_IP;
+      // A malformed id is refused by the route anyway; only a real one names a comment's budget.
+      const comment = CommentIdSchema.safeParse(req.params.id);
+      await budgets.consume({ ip: ipKey(keys, ip), ...(comment.success ? { comment: comment.data } : {}) }, ip);
+      next();
+    };
+    return limit;
+  };
+  const commentWriteLimits: CommentWriteLimits = {
+    edit: perComment('edits', limits.editsPerMinutePerIp, limits.editsPerMinutePerComment, 'edit', false),
+    delete: perComment('deletes', limits.deletesPerMinutePerIp, 0, 'delete', false),
+    like: perComment('likes', limits.likesPerMinutePerIp, limits.likesPerMinutePerComment, 'like', true),
+  };
   const requestIp = (request: IncomingMessage) => socketClientIp(request, trustProxy);
   const connections = new ConnectionLimiter({ maxPerIp: limits.connectionsPerIp, clientIp: requestIp, logger: log });
 
   return {
     posts,
     connections,
+    commentWriteLimits,
     httpPostLimit: async (req, _res, next) => {
       if (posts.enabled) await posts.consume({ ip: req.ip ?? UNKNOWN_IP, name: posterName(req.body) });
       next();

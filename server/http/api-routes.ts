@@ -16,6 +16,7 @@ import {
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
 import type { CommentService } from '../comments/service.ts';
+import type { CommentWriteLimits } from '../abuse/guards.ts';
 import { createAdminRoutes } from './admin-routes.ts';
 import { createCommentRoutes } from './comment-routes.ts';
 import { requireJsonBody } from './cross-origin.ts';
@@ -26,13 +27,20 @@ export interface ApiDeps {
   articles: ReadonlyMap<string, Article>;
   /** Runs before a post is read (after the JSON parser): the post budgets, answering 429 `rate_limited` with Retry-After. */
   postLimit?: RequestHandler;
+  /** The budgets of edits, deletes and likes, likewise. */
+  commentWriteLimits?: CommentWriteLimits;
 }
 
 /** Body size limit for every JSON write; a bigger body is a 413. */
 export const JSON_BODY_LIMIT = '64kb';
 
 /** The REST API of protocol v1 (GUIDE §2), mounted at /api. */
-export function createApiRouter({ service, articles, postLimit = (_req, _res, next) => next() }: ApiDeps): Router {
+export function createApiRouter({
+  service,
+  articles,
+  postLimit = (_req, _res, next) => next(),
+  commentWriteLimits,
+}: ApiDeps): Router {
   const router = Router();
   router.use(requireJsonBody);
   router.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }));
@@ -91,7 +99,7 @@ export function createApiRouter({ service, articles, postLimit = (_req, _res, ne
     res.json(body);
   });
 
-  router.use(createCommentRoutes(service));
+  router.use(createCommentRoutes(service, commentWriteLimits));
   router.use('/admin', createAdminRoutes(service));
 
   return router;

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import {
   ArticleIdSchema,
   CommentIdSchema,
@@ -12,29 +12,33 @@ import {
 import { parseInput } from '../../shared/validate.ts';
 import { bearerToken } from '../comments/admin-token.ts';
 import type { CommentService } from '../comments/service.ts';
+import type { CommentWriteLimits } from '../abuse/guards.ts';
+
+const pass: RequestHandler = (_req, _res, next) => next();
+const NO_LIMITS: CommentWriteLimits = { edit: pass, delete: pass, like: pass };
 
 /**
  * A reader's own comments and likes (mounted inside the API router, after its JSON parser):
  * `PATCH` / `DELETE /comments/:id` with `Authorization: Bearer <authorToken>` (or the ADMIN_TOKEN),
  * `POST /comments/:id/like`, and `GET /articles/:articleId/likes?reader=`.
  */
-export function createCommentRoutes(service: CommentService): Router {
+export function createCommentRoutes(service: CommentService, limits: CommentWriteLimits = NO_LIMITS): Router {
   const router = Router();
 
-  router.patch('/comments/:id', async (req, res) => {
+  router.patch('/comments/:id', limits.edit, async (req, res) => {
     const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
     const { body } = parseInput(EditCommentSchema, req.body, 'edit');
     const answer: CommentResult = { comment: await service.edit(id, body, bearerToken(req.get('authorization'))) };
     res.json(answer);
   });
 
-  router.delete('/comments/:id', async (req, res) => {
+  router.delete('/comments/:id', limits.delete, async (req, res) => {
     const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
     const answer: CommentResult = { comment: await service.remove(id, bearerToken(req.get('authorization'))) };
     res.json(answer);
   });
 
-  router.post('/comments/:id/like', async (req, res) => {
+  router.post('/comments/:id/like', limits.like, async (req, res) => {
     const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
     const { readerId, liked } = parseInput(LikeCommentSchema, req.body, 'like');
     const answer: LikeResult = await service.like(id, readerId, liked);

@@ -59,8 +59,10 @@ const ROOM_PREFIX = articleRoom('');
  *   one `comment:*` event per change, like a plain broadcast.
  * - Busy article: changes arrived while the previous flush was still being written. Then they, and
  *   whatever arrives during an adaptive window after that flush, go out together: subscribers that
- *   asked (`batch: true`) get one `comment:batch` frame with every waiting change; the others still
- *   get one `comment:*` event per change. The window is the loop time that flush took ×
+ *   asked (`batch: true`) get one `comment:batch` frame with every waiting change, a comment changed
+ *   several times in it only in its newest version (the older versions' seqs listed as superseded:
+ *   a like storm on one comment costs one entry per flush); the others still get one `comment:*`
+ *   event per change. The window is the loop time that flush took ×
  *   `windowFactor`, clamped to [minWindowMs, maxWindowMs]: the longer a room takes to write, the more
  *   changes each frame carries, and fan-out of one busy article keeps to about 1 / (1 + windowFactor)
  *   of the loop. Latency grows only once changes arrive faster than the room can be written.
@@ -221,8 +223,26 @@ export class Broadcaster {
     }
   }
 
+  /**
+   * The batch of a flush (changes sorted by seq), coalesced: a comment changed several times in it
+   * (a burst of likes, edit after edit) is sent once, in its newest version at that version's place,
+   * and the seqs of its older versions are listed in `superseded`, so a client counts them as applied
+   * and sees no gap. It keeps `comment:created` when the batch also created it.
+   */
   private batchOf(articleId: ArticleId, changes: readonly FanOutMessage[]): CommentBatch {
-    return { articleId, changes: changes.map(({ event, comment }) => ({ event, comment })) };
+    const newest = new Map<string, number>();
+    const createdHere = new Set<string>();
+    changes.forEach(({ event, comment }, index) => {
+      newest.set(comment.id, index);
+      if (event === 'comment:created') createdHere.add(comment.id);
+    });
+    const kept: CommentBatch['changes'] = [];
+    const superseded: number[] = [];
+    changes.forEach(({ event, comment }, index) => {
+      if (newest.get(comment.id) !== index) superseded.push(comment.seq);
+      else kept.push({ event: createdHere.has(comment.id) ? 'comment:created' : event, comment });
+    });
+    return superseded.length > 0 ? { articleId, changes: kept, superseded } : { articleId, changes: kept };
   }
 
   /** Encodes an event once with the server's own parser, and frames it once for WebSocket transports. */

@@ -75,6 +75,11 @@ export async function startStaticSite(
 export const E2E_ENV: Readonly<Record<string, string>> = {
   RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
   RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
+  RATE_LIMIT_EDITS_PER_MINUTE_IP: '0',
+  RATE_LIMIT_EDITS_PER_MINUTE_COMMENT: '0',
+  RATE_LIMIT_DELETES_PER_MINUTE_IP: '0',
+  RATE_LIMIT_LIKES_PER_MINUTE_IP: '0',
+  RATE_LIMIT_LIKES_PER_MINUTE_COMMENT: '0',
 };
 
 /** The two lines a site owner pastes, pointing at `serverUrl`. */

@@ -45,6 +45,11 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     // Abuse budgets off unless a test sets them: suites post and connect from one address far faster than any reader.
     RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
     RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
+    RATE_LIMIT_EDITS_PER_MINUTE_IP: '0',
+    RATE_LIMIT_EDITS_PER_MINUTE_COMMENT: '0',
+    RATE_LIMIT_DELETES_PER_MINUTE_IP: '0',
+    RATE_LIMIT_LIKES_PER_MINUTE_IP: '0',
+    RATE_LIMIT_LIKES_PER_MINUTE_COMMENT: '0',
     SOCKET_EVENTS_PER_10S: '0',
     MAX_CONNECTIONS_PER_IP: '0',
     ...(options.redisPrefix

@@ -20,12 +20,14 @@ import { connectSocket, startTestApp, uniqueArticle, type TestApp, type TestSock
 /** What one client saw: every change in arrival order, and how each frame carried them. */
 interface Received {
   seqs: number[];
-  frames: Array<{ kind: 'single' | 'batch'; seqs: number[] }>;
+  frames: Array<{ kind: 'single' | 'batch'; seqs: number[]; superseded?: number[] }>;
+  /** The changes batches carried, as sent. */
+  changes: Array<{ event: string; comment: Comment }>;
 }
 
 /** Records comment events and batches; every payload is checked against the shared schemas. */
 function record(socket: TestSocket, articleId: string): Received {
-  const received: Received = { seqs: [], frames: [] };
+  const received: Received = { seqs: [], frames: [], changes: [] };
   for (const event of COMMENT_EVENTS) {
     socket.on(event, (raw) => {
       const comment = CommentSchema.parse(raw);
@@ -39,7 +41,8 @@ function record(socket: TestSocket, articleId: string): Received {
     if (batch.articleId !== articleId) return;
     const seqs = batch.changes.map((change) => change.comment.seq);
     received.seqs.push(...seqs);
-    received.frames.push({ kind: 'batch', seqs });
+    received.frames.push({ kind: 'batch', seqs, ...(batch.superseded ? { superseded: batch.superseded } : {}) });
+    received.changes.push(...batch.changes);
   });
   return received;
 }
@@ -182,6 +185,48 @@ describe('Broadcaster on a bare Socket.IO server', () => {
       { kind: 'batch', seqs: range(2, 10) },
     ]);
     expect(plainClient.received.frames).toEqual(range(1, 10).map((seq) => ({ kind: 'single', seqs: [seq] })));
+  });
+
+  it('sends a comment changed many times in one busy window once, in its newest version, the older seqs listed as superseded', async () => {
+    const b = broadcaster('storm', { minWindowMs: 40, maxWindowMs: 40 });
+    const articleId = uniqueArticle('storm');
+    const batchClient = await subscriber(articleId, 'storm', true);
+    const plainClient = await subscriber(articleId, 'storm', false);
+    const liked = comment(articleId, 1);
+    b.relay({ event: 'comment:created', comment: liked });
+    // A like storm on one comment (seqs 2–20), with another comment created in the middle of it (11).
+    const other = comment(articleId, 11);
+    for (let seq = 2; seq <= 20; seq++)
+      b.relay(
+        seq === 11
+          ? { event: 'comment:created', comment: other }
+          : { event: 'comment:updated', comment: { ...liked, seq, likes: seq - 1 } },
+      );
+    await vi.waitFor(() => expect(plainClient.received.seqs).toHaveLength(20));
+    await vi.waitFor(() => expect(batchClient.received.frames).toHaveLength(2));
+    expect(plainClient.received.seqs).toEqual(range(1, 20));
+    const [first, batch] = batchClient.received.frames;
+    expect(first).toEqual({ kind: 'single', seqs: [1] });
+    expect(batch).toEqual({ kind: 'batch', seqs: [11, 20], superseded: [...range(2, 10), ...range(12, 19)] });
+    expect(batchClient.received.changes.map(({ event, comment: c }) => [event, c.id, c.likes])).toEqual([
+      ['comment:created', other.id, 0],
+      ['comment:updated', liked.id, 19],
+    ]);
+  });
+
+  it('keeps a comment created and changed in one batch a creation, in its newest version', async () => {
+    const b = broadcaster('created-then-liked', { minWindowMs: 40, maxWindowMs: 40 });
+    const articleId = uniqueArticle('created-then-liked');
+    const batchClient = await subscriber(articleId, 'created-then-liked', true);
+    b.relay(created(articleId, 1));
+    const fresh = comment(articleId, 2);
+    b.relay({ event: 'comment:created', comment: fresh });
+    b.relay({ event: 'comment:updated', comment: { ...fresh, seq: 3, likes: 1 } });
+    await vi.waitFor(() => expect(batchClient.received.frames).toHaveLength(2));
+    expect(batchClient.received.frames[1]).toEqual({ kind: 'batch', seqs: [3], superseded: [2] });
+    expect(batchClient.received.changes).toEqual([
+      { event: 'comment:created', comment: { ...fresh, seq: 3, likes: 1 } },
+    ]);
   });
 
   it('keeps every change exactly once and in order when a big room is written in slices while changes keep arriving', async () => {

@@ -305,4 +305,51 @@ describe('widget article feed', () => {
     expect(feed.count).toBe(1);
     expect(feed.lastSeq).toBe(1);
   });
+
+  it('applies a coalesced batch (older versions superseded) without a gap, so it does not catch up', async () => {
+    const server = new FakeServer();
+    const { feed } = setup(server);
+    feed.connected();
+    feed.start();
+    await vi.waitFor(() => expect(feed.state).toBe('live'));
+    const liked = server.create('liked'); // seq 1
+    const versions = [1, 2, 3].map((likes) => {
+      const next = { ...server.comments.get(liked.id)!, likes, seq: ++server.lastSeq };
+      server.comments.set(liked.id, next);
+      return next;
+    });
+    // The server sent seq 1 (created) and 4 (the newest like), listing 2 and 3 as superseded.
+    feed.receiveBatch(
+      [
+        { event: 'comment:created', comment: { ...liked } },
+        { event: 'comment:updated', comment: versions[2]! },
+      ],
+      [2, 3],
+    );
+    expect(feed.lastSeq).toBe(4);
+    expect(feed.comments.get(liked.id)?.likes).toBe(3);
+    expect(server.subscribeCalls).toEqual([0]);
+  });
+
+  it('loads a thread’s replies in steps; the count stays the server’s until every reply is in', async () => {
+    const server = new FakeServer();
+    server.repliesPerThread = 2;
+    const top = server.create('top');
+    for (let i = 1; i <= 5; i++) server.create(`reply ${i}`, top.id);
+    const { feed } = setup(server);
+    feed.connected();
+    feed.start();
+    await vi.waitFor(() => expect(feed.state).toBe('live'));
+    expect(bodies(feed)).toEqual(['reply 1', 'reply 2', 'top']);
+    expect(feed.moreReplies(top.id)).toEqual({ count: 3, loading: false, error: null });
+    // Three comments loaded of six: the count is the server's, not the three.
+    expect(feed.count).toBe(6);
+    await feed.loadReplies(top.id);
+    expect(feed.moreReplies(top.id)).toEqual({ count: 1, loading: false, error: null });
+    await feed.loadReplies(top.id);
+    expect(feed.moreReplies(top.id)).toBeNull();
+    expect(bodies(feed)).toEqual(['reply 1', 'reply 2', 'reply 3', 'reply 4', 'reply 5', 'top']);
+    expect(server.repliesCalls).toEqual([`${top.id}@2`, `${top.id}@4`]);
+    expect(feed.count).toBe(6);
+  });
 });

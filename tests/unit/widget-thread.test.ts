@@ -179,4 +179,14 @@ describe('widget comment store', () => {
   it('counts visible comments only', () => {
     expect(countVisible([comment(1), comment(2, null, { status: 'removed', body: '' }), comment(3)])).toBe(2);
   });
+
+  it('lays out a chain of 20,000 replies without running out of stack, in order, indented at most MAX_DEPTH', () => {
+    const top = comment(0);
+    const chain: Comment[] = [top];
+    for (let i = 1; i <= 20_000; i++) chain.push(comment(1, chain[i - 1]!.id));
+    const rows = buildThread(chain.slice().reverse(), { order: 'newest', boundary: null });
+    expect(rows.map((row) => row.item.id)).toEqual(chain.map((c) => c.id));
+    expect(Math.max(...rows.map((row) => row.depth))).toBe(MAX_DEPTH);
+    expect(rows.at(-1)?.replyTo).toBe(chain.at(-2)?.author.name);
+  });
 });
