@@ -3,7 +3,6 @@ import {
   CommentResultSchema,
   CountsSchema,
   LikeResultSchema,
-  PostResultSchema,
   ReaderLikesSchema,
   type ArticleId,
   type Comment,
@@ -14,7 +13,14 @@ import {
   type RepliesPage,
   type SortOrder,
 } from '../shared/schemas.ts';
-import { ErrorBodySchema, PageAnswerSchema, RepliesAnswerSchema, WidgetError } from './protocol.ts';
+import {
+  ErrorBodySchema,
+  PageAnswerSchema,
+  postAnswerSchema,
+  readAnswer,
+  RepliesAnswerSchema,
+  WidgetError,
+} from './protocol.ts';
 
 const json = { 'content-type': 'application/json' };
 
@@ -61,7 +67,7 @@ export class ApiClient {
 
   post(articleId: ArticleId, body: NewComment, signal?: AbortSignal): Promise<PostResult> {
     const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/comments`);
-    return request(url, { method: 'POST', headers: json, body: JSON.stringify(body), signal }, PostResultSchema);
+    return request(url, { method: 'POST', headers: json, body: JSON.stringify(body), signal }, postAnswerSchema);
   }
 
   /** `PATCH /api/comments/:id` with the author token: the edited comment. */
@@ -106,8 +112,15 @@ export class ApiClient {
   }
 }
 
-/** Fetches JSON without cookies and checks the answer with `schema`; failures are WidgetErrors with a message fit to show. */
-export async function request<S extends z.ZodMiniType>(url: URL, init: RequestInit, schema: S): Promise<z.infer<S>> {
+/**
+ * Fetches JSON without cookies and checks the answer with `schema` (or the schema `schema` picks for
+ * it); failures are WidgetErrors with a message fit to show.
+ */
+export async function request<S extends z.ZodMiniType>(
+  url: URL,
+  init: RequestInit,
+  schema: S | ((answer: object) => S),
+): Promise<z.infer<S>> {
   let response: Response;
   try {
     response = await fetch(url, { ...init, credentials: 'omit', cache: 'no-store', mode: 'cors' });
@@ -132,8 +145,5 @@ export function checkAnswer<S extends z.ZodMiniType>(status: number, body: unkno
     if (failure.success) throw WidgetError.fromInfo(failure.data.error);
     throw new WidgetError('bad_response', `The comment server answered ${status}.`);
   }
-  const parsed = schema.safeParse(body);
-  if (!parsed.success)
-    throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
-  return parsed.data;
+  return readAnswer(body, typeof schema === 'function' ? schema : () => schema);
 }

@@ -43,6 +43,8 @@ export interface FeedOptions {
 }
 
 const MAX_RETRY_DELAY_MS = 60_000;
+/** Refusals a retry of the first page cannot change (a page origin not allowed, a bad article id). */
+const FINAL = new Set(['forbidden', 'invalid_input', 'not_found']);
 
 /**
  * Keeps one article's comments exact for one widget: pages over REST, live changes over the socket.
@@ -62,6 +64,7 @@ export class ArticleFeed {
   #next: string | null = null;
   #boundary: Comment | null = null;
   #loaded = false;
+  #started = false;
   #loading: 'first' | 'more' | null = null;
   #state: LiveState = 'connecting';
   #locked = false;
@@ -161,6 +164,7 @@ export class ArticleFeed {
 
   /** Loads the first page; live updates follow once it is in. */
   start(): void {
+    this.#started = true;
     void this.#loadFirstPage(true);
   }
 
@@ -272,11 +276,16 @@ export class ArticleFeed {
     this.#callbacks.changed([]);
   }
 
+  /**
+   * The connection is up: subscribe (again) and catch up; before the first page ever arrived (the
+   * server was down when the page opened), load it now: the subscription follows it.
+   */
   connected(): void {
     this.#connected = true;
     this.#epoch++;
     this.#retryMs = this.#retryBaseMs;
-    void this.#sync();
+    if (this.#loaded) void this.#sync();
+    else if (this.#started) this.retry();
   }
 
   disconnected(): void {
@@ -314,7 +323,12 @@ export class ArticleFeed {
       this.#loaded = true;
       await counting;
     } catch (error) {
-      if (generation === this.#generation && !this.#disposed) this.#callbacks.failed(toWidgetError(error), 'load');
+      if (generation !== this.#generation || this.#disposed) return false;
+      const failure = toWidgetError(error);
+      this.#callbacks.failed(failure, 'load');
+      // Try the first page again by itself (and at once when the connection comes up), unless the
+      // server refused it for a reason a retry cannot change.
+      if (!this.#loaded && !FINAL.has(failure.code)) this.#scheduleRetry(() => this.retry());
       return false;
     } finally {
       if (generation === this.#generation) {
@@ -439,11 +453,11 @@ export class ArticleFeed {
     }
   }
 
-  #scheduleRetry(): void {
+  #scheduleRetry(again: () => void = () => void this.#sync()): void {
     clearTimeout(this.#retryTimer);
     const delay = this.#retryMs * (0.75 + Math.random() * 0.5);
     this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_DELAY_MS);
-    this.#retryTimer = setTimeout(() => void this.#sync(), delay);
+    this.#retryTimer = setTimeout(again, delay);
   }
 
   #setState(state: LiveState): void {

@@ -23,6 +23,8 @@ export interface LikeCallbacks {
 export class Likes {
   readonly #liked = new Set<string>();
   readonly #inFlight = new Map<string, { liked: boolean; seq: number }>();
+  /** Why the reader's last press of a comment was not saved, shown beside its button until the next press. */
+  readonly #failed = new Map<string, string>();
   readonly #send: (commentId: string, liked: boolean) => Promise<LikeResult>;
   readonly #callbacks: LikeCallbacks;
 
@@ -40,7 +42,8 @@ export class Likes {
 
   view(comment: Comment): LikeView {
     const press = this.#inFlight.get(comment.id);
-    if (!press) return { count: comment.likes, pressed: this.#liked.has(comment.id) };
+    const error = this.#failed.get(comment.id);
+    if (!press) return { count: comment.likes, pressed: this.#liked.has(comment.id), ...(error ? { error } : {}) };
     const wasLiked = this.#liked.has(comment.id);
     const delta = comment.seq === press.seq && press.liked !== wasLiked ? (press.liked ? 1 : -1) : 0;
     return { count: Math.max(0, comment.likes + delta), pressed: press.liked };
@@ -50,6 +53,7 @@ export class Likes {
   async toggle(comment: Comment): Promise<void> {
     if (this.#inFlight.has(comment.id)) return;
     const liked = !this.#liked.has(comment.id);
+    this.#failed.delete(comment.id);
     this.#inFlight.set(comment.id, { liked, seq: comment.seq });
     this.#callbacks.changed();
     try {
@@ -60,7 +64,9 @@ export class Likes {
       this.#callbacks.adopt(result.comment);
     } catch (error) {
       this.#inFlight.delete(comment.id);
-      this.#callbacks.failed(comment, toWidgetError(error));
+      const failure = toWidgetError(error);
+      this.#failed.set(comment.id, failure.message);
+      this.#callbacks.failed(comment, failure);
     }
     this.#callbacks.changed();
   }

@@ -47,21 +47,38 @@ export function eachValid<S extends z.ZodMiniType>(item: S): z.ZodMiniType<Array
   ) as z.ZodMiniType<Array<z.output<S>>>;
 }
 
-const failedAck = z.object({ ok: z.literal(false), error: ErrorInfoSchema });
+const FailedAckSchema = z.object({ ok: z.literal(false), error: ErrorInfoSchema });
 const seq = z.int().check(z.minimum(0));
 
-/** The ack of `article:subscribe`, checked before the widget trusts it. */
-export const SubscribeAckSchema = z.union([
-  z.object({ ok: z.literal(true), lastSeq: seq, comments: eachValid(CommentSchema), reset: z.optional(z.boolean()) }),
-  failedAck,
-]);
+/** What the widget says of an answer it cannot read. */
+export const NOT_UNDERSTOOD = 'The comment server sent an answer this widget does not understand.';
 
-/** The ack of `comment:post`: stored, held for pre-moderation, or refused. */
-export const PostAckSchema = z.union([
-  z.object({ ok: z.literal(true), ...PostStoredSchema.shape }),
-  z.object({ ok: z.literal(true), ...PostHeldSchema.shape }),
-  failedAck,
-]);
+/**
+ * Reads an answer that is one of several shapes: the schema is picked from the answer (`pick`), then
+ * checked, so the widget carries no union of schemas. Throws a WidgetError when it does not fit.
+ */
+export function readAnswer<S extends z.ZodMiniType>(answer: unknown, pick: (answer: object) => S): z.output<S> {
+  const parsed = typeof answer === 'object' && answer !== null ? pick(answer).safeParse(answer) : null;
+  if (!parsed?.success) throw new WidgetError('bad_response', NOT_UNDERSTOOD);
+  return parsed.data as z.output<S>;
+}
+
+/** An ack: `{ ok: false, error }` is thrown as a WidgetError; otherwise checked with `ok`, minus its `ok` field. */
+export function readAck<S extends z.ZodMiniType>(answer: unknown, ok: (answer: object) => S): z.output<S> {
+  const failed = FailedAckSchema.safeParse(answer);
+  if (failed.success) throw WidgetError.fromInfo(failed.data.error);
+  return readAnswer(answer, ok);
+}
+
+/** The ack of `article:subscribe`, checked before the widget trusts it. */
+export const SubscribeAckSchema = z.object({
+  lastSeq: seq,
+  comments: eachValid(CommentSchema),
+  reset: z.optional(z.boolean()),
+});
+
+/** The answer of a post (REST) or the ack of `comment:post`: stored, or held for pre-moderation. */
+export const postAnswerSchema = (answer: object) => ('held' in answer ? PostHeldSchema : PostStoredSchema);
 
 export { ErrorBodySchema };
 

@@ -14,7 +14,7 @@ import { acquireConnection, type ConnectionLease } from './connection-pool.ts';
 import { Likes } from './likes.ts';
 import { forgetAuthorToken, readAuthorToken, readerId, readName, saveAuthorToken, saveName } from './local-store.ts';
 import { Poster, type PendingPost } from './posting.ts';
-import { PostAckSchema, SubscribeAckSchema, toWidgetError, WidgetError } from './protocol.ts';
+import { postAnswerSchema, readAck, SubscribeAckSchema, toWidgetError, WidgetError } from './protocol.ts';
 import { buildThread, type ThreadItem } from './thread-model.ts';
 import { CommentForm, type FormValues } from './view/comment-form.ts';
 import { h, plural } from './view/dom.ts';
@@ -218,11 +218,7 @@ export class Session {
           const answer: unknown = await connection.socket
             .timeout(ACK_TIMEOUT_MS)
             .emitWithAck('article:subscribe', { articleId: config.articleId, since, batch: true });
-          const ack = SubscribeAckSchema.safeParse(answer);
-          if (!ack.success)
-            throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
-          if (!ack.data.ok) throw WidgetError.fromInfo(ack.data.error);
-          return ack.data;
+          return readAck(answer, () => SubscribeAckSchema);
         },
       },
       {
@@ -341,7 +337,10 @@ export class Session {
 
   #onFeedFailed(error: WidgetError, during: 'load' | 'more' | 'live'): void {
     if (during === 'load') {
-      this.#loadError.textContent = `Comments could not be loaded: ${error.message}`;
+      // The server refused this page's origin: the site owner's to fix (ALLOWED_ORIGINS), said in the console.
+      const refused = error.code === 'forbidden';
+      if (refused) console.error(`live-comments: ${error.message}`);
+      this.#loadError.textContent = `Comments could not be loaded: ${refused ? 'they are not enabled for this page.' : error.message}`;
       this.#retryLoad.hidden = this.#feed.loaded;
     } else if (during === 'more') {
       this.#moreError.textContent = `More comments could not be loaded: ${error.message}`;
@@ -408,12 +407,7 @@ export class Session {
     } catch (error) {
       throw toWidgetError(error);
     }
-    const ack = PostAckSchema.safeParse(answer);
-    if (!ack.success)
-      throw new WidgetError('bad_response', 'The comment server sent an answer this widget does not understand.');
-    if (!ack.data.ok) throw WidgetError.fromInfo(ack.data.error);
-    const { ok: _ok, ...result } = ack.data;
-    return result;
+    return readAck(answer, postAnswerSchema);
   }
 
   #onPosted(_post: PendingPost, result: PostResult): void {

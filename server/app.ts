@@ -31,6 +31,7 @@ import { DEMO_ARTICLE_ID, importDemoArticle, loadDemoArticle } from './seed/demo
 import { createStaticRouter } from './http/static-routes.ts';
 import { withTimeout } from './with-timeout.ts';
 import { attachSocketGateway, type CommentServer } from './socket/gateway.ts';
+import { HandshakeGuard } from './socket/handshake-guard.ts';
 import * as textOnlyParser from '../shared/socket-parser.ts';
 import { startSlowConsumerSweep } from './socket/slow-consumers.ts';
 import { InFlightRequests, shutDownGracefully } from './shutdown.ts';
@@ -132,7 +133,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     editWindowMinutes: config.editWindowMinutes,
     premoderation: config.premoderation,
   });
-  const originPolicy = createOriginPolicy(config.allowedOrigins);
+  const originPolicy = createOriginPolicy(config.allowedOrigins, logger.child({ component: 'origins' }));
 
   const articles = new Map<string, Article>();
   if (config.seedDemo) {
@@ -189,6 +190,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   web.use(createErrorHandler(logger));
 
   const httpServer = createServer(web);
+  const handshakes = new HandshakeGuard((req) => {
+    const origin = req.headers.origin;
+    if (!originPolicy.allows(origin, req.headers.host)) {
+      if (origin !== undefined) originPolicy.refused(origin, 'socket');
+      return 'Origin not allowed (ALLOWED_ORIGINS)';
+    }
+    return abuse.admitConnection(req) ? null : 'Too many connections from this client';
+  });
   // Requests Node's parser refuses (oversized headers or URL, malformed lines) still get a typed JSON error.
   httpServer.on('clientError', answerClientError);
   const io: CommentServer = new Server(httpServer, {
@@ -199,10 +208,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     cors: {
       origin: (origin, callback) => callback(null, originPolicy.allows(origin, undefined) ? (origin ?? true) : false),
     },
-    // CORS does not protect WebSockets: refuse handshakes from pages of origins not allowed.
-    allowRequest: (req, callback) =>
-      callback(null, originPolicy.allows(req.headers.origin, req.headers.host) && abuse.admitConnection(req)),
+    // CORS does not protect WebSockets: refuse handshakes from pages of origins not allowed (403, every transport).
+    allowRequest: handshakes.allowRequest,
   });
+  handshakes.wrapUpgrades(httpServer, '/socket.io/');
   abuse.attach(io);
   const slowConsumers = startSlowConsumerSweep(io, { maxBufferedBytes: config.limits.socketMaxBufferBytes, logger });
   const presence = new PresenceTracker(

@@ -22,6 +22,8 @@ export function isPending(entry: Entry): entry is PendingPost {
 export interface LikeView {
   count: number;
   pressed: boolean;
+  /** The reader's last press did not reach the server: why (shown beside the button). */
+  error?: string;
 }
 
 export interface ThreadViewHooks {
@@ -231,7 +233,7 @@ export class ThreadView {
     const id = entry.id;
     const likes = this.#hooks.likes(entry);
     const open = [panels.reply, panels.edit, panels.confirm].map((panel) => panel?.commentId === id);
-    return `c|${entry.seq}|${entry.status}|${this.#hooks.isOwn(id)}|${likes.count}|${likes.pressed}|${open.join()}|${panels.locked}|${place}`;
+    return `c|${entry.seq}|${entry.status}|${this.#hooks.isOwn(id)}|${likes.count}|${likes.pressed}|${likes.error}|${open.join()}|${panels.locked}|${place}`;
   }
 
   #fill(li: HTMLLIElement, row: ThreadRow<Entry>, panels: Panels): void {
@@ -316,6 +318,8 @@ export class ThreadView {
             ['Like', ...(likes.count > 0 ? [h('span', { class: 'like-count', text: String(likes.count) })] : [])],
           ),
         ]);
+        // Screen readers heard it already (the session announces it); this is for everyone else.
+        if (likes.error) actions.append(h('span', { class: 'error', text: `Like not saved: ${likes.error}` }));
         if (!panels.locked)
           actions.append(
             button('Reply', () => hooks.reply(comment), {

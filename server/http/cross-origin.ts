@@ -3,22 +3,24 @@ import { AppError } from '../../shared/errors.ts';
 import type { OriginPolicy } from '../origins.ts';
 import { sendError } from './errors.ts';
 
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-
 /**
- * CORS for cross-origin embedding, and the write guard: writes from a page origin that is not
- * allowed are refused (CORS alone would still let the request through, only hiding the answer).
- * No cookies are used, so no credentials are allowed.
+ * CORS for cross-origin embedding, and the origin guard: every API request from a page whose origin
+ * is not in ALLOWED_ORIGINS is refused, reads as well as writes (CORS alone would still let a write
+ * through, only hiding the answer). The refusal itself is readable by that page (it carries its
+ * Access-Control-Allow-Origin), so the widget can tell its site owner why; it is logged once per
+ * origin per minute. Requests without an Origin (not from a browser page) and the server's own pages
+ * are not concerned. No cookies are used, so no credentials are allowed.
  */
 export function createCrossOriginMiddleware(policy: OriginPolicy): RequestHandler {
   return (req, res, next) => {
     const origin = req.headers.origin;
     const allowed = policy.allows(origin, req.headers.host);
-    if (origin !== undefined && allowed) {
+    if (origin !== undefined) {
       res.setHeader('Access-Control-Allow-Origin', policy.any ? '*' : origin);
       if (!policy.any) res.vary('Origin');
       res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
     }
+    if (origin !== undefined && !allowed) policy.refused(origin, 'http');
     if (req.method === 'OPTIONS') {
       if (allowed) {
         res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, PATCH, DELETE, OPTIONS');
@@ -28,8 +30,14 @@ export function createCrossOriginMiddleware(policy: OriginPolicy): RequestHandle
       res.status(204).end();
       return;
     }
-    if (WRITE_METHODS.has(req.method) && !allowed) {
-      sendError(res, new AppError('forbidden', 'This origin may not post comments here'));
+    if (!allowed) {
+      sendError(
+        res,
+        new AppError(
+          'forbidden',
+          `This page's origin (${String(origin).slice(0, 200)}) is not allowed by the comment server: add it to ALLOWED_ORIGINS`,
+        ),
+      );
       return;
     }
     next();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchSchema, PageAnswerSchema, SubscribeAckSchema } from '../../client/protocol.ts';
+import { BatchSchema, PageAnswerSchema, readAck, SubscribeAckSchema, WidgetError } from '../../client/protocol.ts';
 import type { Comment } from '../../shared/schemas.ts';
 
 const comment = (n: number, extra: Partial<Comment> = {}): Comment => ({
@@ -34,8 +34,11 @@ describe('widget answers, item by item', () => {
   });
 
   it('drops only the invalid comment of a catch-up and of a batch', () => {
-    const ack = SubscribeAckSchema.parse({ ok: true, lastSeq: 3, comments: [comment(1), poisoned, comment(3)] });
-    expect(ack.ok && ack.comments.map((c) => c.seq)).toEqual([1, 3]);
+    const ack = readAck(
+      { ok: true, lastSeq: 3, comments: [comment(1), poisoned, comment(3)] },
+      () => SubscribeAckSchema,
+    );
+    expect(ack.comments.map((c) => c.seq)).toEqual([1, 3]);
     const batch = BatchSchema.parse({
       articleId: 'a',
       changes: [
@@ -50,6 +53,9 @@ describe('widget answers, item by item', () => {
 
   it('still refuses an answer whose envelope is wrong', () => {
     expect(PageAnswerSchema.safeParse({ articleId: 'a', comments: [] }).success).toBe(false);
-    expect(SubscribeAckSchema.safeParse({ ok: true, comments: 'x' }).success).toBe(false);
+    expect(() => readAck({ ok: true, comments: 'x' }, () => SubscribeAckSchema)).toThrow(WidgetError);
+    expect(() => readAck({ ok: false, error: { code: 'forbidden', message: 'no' } }, () => SubscribeAckSchema)).toThrow(
+      'no',
+    );
   });
 });

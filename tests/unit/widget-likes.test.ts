@@ -70,14 +70,16 @@ describe('widget likes', () => {
     expect(likes.view(comment({ seq: 6, likes: 1 }))).toEqual({ count: 1, pressed: false });
   });
 
-  it('rolls back a press the server did not take, and says why', async () => {
+  it('rolls back a press the server did not take, and says why, beside the button until the next press', async () => {
     const { likes, requests, adopted, failures } = setup();
     const pressing = likes.toggle(comment());
-    requests[0]!.reject(new WidgetError('unavailable', 'Try again later.'));
+    requests[0]!.reject(new WidgetError('rate_limited', 'Too many likes; try again in 20 s'));
     await pressing;
-    expect(likes.view(comment())).toEqual({ count: 2, pressed: false });
+    expect(likes.view(comment())).toEqual({ count: 2, pressed: false, error: 'Too many likes; try again in 20 s' });
     expect(adopted).toEqual([]);
-    expect(failures).toEqual(['Try again later.']);
+    expect(failures).toEqual(['Too many likes; try again in 20 s']);
+    void likes.toggle(comment());
+    expect(likes.view(comment()).error).toBeUndefined();
   });
 
   it('ignores presses while one is on its way', async () => {
