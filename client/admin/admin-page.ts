@@ -641,7 +641,7 @@ export class AdminPage {
 
   #renderBan(ban: Ban): Array<Node | string> {
     return [
-      h('strong', { text: ban.authorName, attrs: { dir: 'auto' } }),
+      h('strong', { class: 'author', text: ban.authorName, attrs: { dir: 'auto' } }),
       ` · ${ban.expiresAt ? `until ${formatAbsolute(ban.expiresAt)}` : 'until lifted'}`,
       ...(ban.reason ? [' · ', h('span', { text: ban.reason, attrs: { dir: 'auto' } })] : []),
       h('div', { class: 'actions' }, [

@@ -161,6 +161,9 @@ export function createStaticRouter({
     router.get(`/${file}`, (req, res) => sendBundle(req, res, load(), file));
 
   router.get('/admin', (req, res) => {
+    // `/admin/` would resolve the page's relative `admin.js` to `/admin/admin.js`: send it to `/admin`
+    // (relatively, so a prefix the server is served under is kept).
+    if (req.path.endsWith('/')) return res.redirect(301, '../admin');
     // Stricter than every other page: nothing inline, nothing from elsewhere, never in a frame.
     const host = safeHost(req);
     res.setHeader(

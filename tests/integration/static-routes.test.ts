@@ -96,4 +96,16 @@ describe('static routes: widget.js, the demo page and the embed example', () => 
       '&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;&#60;/a&#62;',
     );
   });
+
+  it('sends /admin/ (trailing slash) to /admin, where the page finds its script', async () => {
+    const redirect = await fetch(`${server.url}/admin/`, { redirect: 'manual' });
+    expect(redirect.status).toBe(301);
+    expect(redirect.headers.get('location')).toBe('../admin');
+    const page = await fetch(`${server.url}/admin/`);
+    expect(page.url).toBe(`${server.url}/admin`);
+    const src = /<script src="([^"]+)"/.exec(await page.text())?.[1];
+    expect(src).toBeDefined();
+    expect((await fetch(new URL(src!, page.url))).status).toBe(200);
+  });
 });
+
