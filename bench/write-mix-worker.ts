@@ -1,0 +1,51 @@
+/**
+ * CPU per write of each kind, through the comment service and SQLite store as createApp wires them:
+ * top-level posts, replies, likes. Prints `BENCH_RESULT {json}`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pino } from 'pino';
+import { createApp } from '../server/app.ts';
+import { loadConfig } from '../server/config.ts';
+
+const durationMs = Number(process.argv[2] ?? 2000);
+const dir = mkdtempSync(join(tmpdir(), 'live-comments-bench-mix-'));
+const app = await createApp(
+  loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SQLITE_PATH: join(dir, 'bench.db'),
+    SEED_DEMO: 'false',
+    LOG_LEVEL: 'silent',
+    RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
+    RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
+  }),
+  { logger: pino({ level: 'silent' }) },
+);
+const articles = Array.from({ length: 100 }, (_, i) => `mix-${i}`);
+const tops: string[] = [];
+for (let i = 0; i < 300; i++) {
+  const outcome = await app.service.post(articles[i % 100]!, { author: { name: 'Writer' }, body: `warm ${i}` });
+  if ('comment' in outcome) tops.push(outcome.comment.id);
+}
+async function measure(kind: string, op: (i: number) => Promise<unknown>) {
+  const cpuBefore = process.cpuUsage();
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < durationMs) await op(n++);
+  const cpu = process.cpuUsage(cpuBefore);
+  return [kind, Math.round((cpu.user + cpu.system) / n)] as const;
+}
+const results = Object.fromEntries([
+  await measure('topPostUs', (i) => app.service.post(articles[i % 100]!, { author: { name: 'Writer' }, body: `top ${i}` })),
+  await measure('replyUs', (i) =>
+    app.service.post(articles[i % 100]!, { author: { name: 'Writer' }, body: `reply ${i}`, parentId: tops[i % 100]! }),
+  ),
+  await measure('likeUs', (i) => app.service.like(tops[i % tops.length]!, `reader-${String(i).padStart(8, '0')}`, true)),
+]);
+await app.close();
+rmSync(dir, { recursive: true, force: true });
+process.stdout.write(`BENCH_RESULT ${JSON.stringify(results)}\n`);
+process.exit(0);
