@@ -138,8 +138,15 @@ export async function request<S extends z.ZodMiniType>(
   return checkAnswer(response.status, body, schema);
 }
 
-/** An answer's JSON body checked with `schema`; an error answer (or an unexpected shape) becomes a WidgetError fit to show. */
-export function checkAnswer<S extends z.ZodMiniType>(status: number, body: unknown, schema: S): z.infer<S> {
+/**
+ * An answer's JSON body checked with `schema` (or the schema it picks for the body); an error answer
+ * (or an unexpected shape) becomes a WidgetError fit to show.
+ */
+export function checkAnswer<S extends z.ZodMiniType>(
+  status: number,
+  body: unknown,
+  schema: S | ((answer: object) => S),
+): z.infer<S> {
   if (status < 200 || status > 299) {
     const failure = ErrorBodySchema.safeParse(body);
     if (failure.success) throw WidgetError.fromInfo(failure.data.error);

@@ -164,3 +164,15 @@ export const sharedStoreFactories: Array<[name: string, open: (count: number) =>
     },
   ],
 ];
+
+/**
+ * SQL both stores accept that winds a store at version 6 back to what version 5 left: no `depth`, the
+ * two v1 indexes instead of the partial ones. Tests of older upgrades run it before their own wind-back.
+ */
+export const WIND_BACK_V6_SQL = `
+  DROP INDEX comments_tops_created_idx; DROP INDEX comments_tops_liked_idx; DROP INDEX comments_replies_idx;
+  ALTER TABLE comments DROP COLUMN depth;
+  CREATE INDEX comments_article_parent_created_idx ON comments (article_id, parent_id, created_seq);
+  CREATE INDEX comments_article_root_idx ON comments (article_id, root_id);
+  DELETE FROM schema_migrations WHERE version > 5;
+`;

@@ -12,6 +12,7 @@ import {
   TEST_DATABASE_URL,
   withAdminClient,
   type TestSchema,
+  WIND_BACK_V6_SQL,
 } from '../helpers/store-factories.ts';
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -59,6 +60,7 @@ describe('PostgresCommentStore specifics', () => {
     await withAdminClient((client) =>
       client.query(`
         SET search_path = ${s.schema};
+        ${WIND_BACK_V6_SQL}
         DROP TABLE secrets; DELETE FROM schema_migrations WHERE version > 4;
         UPDATE comments SET author_key = 'old-sha256-key'; UPDATE held_comments SET author_key = 'old-held-key';
         INSERT INTO bans (author_key, author_name, created_at) VALUES ('old-sha256-key', 'Ada', '2030-01-01T00:00:00.000Z');

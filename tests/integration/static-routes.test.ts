@@ -108,4 +108,3 @@ describe('static routes: widget.js, the demo page and the embed example', () => 
     expect((await fetch(new URL(src!, page.url))).status).toBe(200);
   });
 });
-

@@ -24,6 +24,7 @@ import {
   makeTempDir,
   sharedStoreFactories,
   storeFactories,
+  WIND_BACK_V6_SQL,
 } from '../helpers/store-factories.ts';
 
 const seqs = (comments: readonly Comment[]): number[] => comments.map((c) => c.seq);
@@ -868,10 +869,7 @@ describe('SqliteCommentStore specifics', () => {
     // Wind the file back to version 1: drop what later migrations added, as a file written by the previous release.
     const raw = new Database(file);
     raw.exec(`
-      DROP INDEX comments_tops_created_idx; DROP INDEX comments_tops_liked_idx; DROP INDEX comments_replies_idx;
-      ALTER TABLE comments DROP COLUMN depth;
-      CREATE INDEX comments_article_parent_created_idx ON comments (article_id, parent_id, created_seq);
-      CREATE INDEX comments_article_root_idx ON comments (article_id, root_id);
+      ${WIND_BACK_V6_SQL}
       DROP TABLE held_comments; DROP TABLE reactions; DROP TABLE bans; DROP TABLE article_settings;
       DROP TABLE import_sources; DROP TABLE import_jobs; DROP TABLE secrets;
       ALTER TABLE comments DROP COLUMN likes; ALTER TABLE comments DROP COLUMN removed_by;
@@ -949,6 +947,7 @@ describe('SqliteCommentStore specifics', () => {
     // Wind the file back to version 4, with author keys and a ban as the previous release wrote them.
     const raw = new Database(file);
     raw.exec(`
+      ${WIND_BACK_V6_SQL}
       DROP TABLE secrets; DELETE FROM schema_migrations WHERE version > 4;
       UPDATE comments SET author_key = 'old-sha256-key'; UPDATE held_comments SET author_key = 'old-held-key';
       INSERT INTO bans (author_key, author_name, created_at) VALUES ('old-sha256-key', 'Ada', '2030-01-01T00:00:00.000Z');
