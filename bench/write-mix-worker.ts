@@ -2,28 +2,11 @@
  * CPU per write of each kind, through the comment service and SQLite store as createApp wires them:
  * top-level posts, replies, likes. Prints `BENCH_RESULT {json}`.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { pino } from 'pino';
-import { createApp } from '../server/app.ts';
-import { loadConfig } from '../server/config.ts';
+import { startWritePathApp } from './lib/write-path-app.ts';
 
 const durationMs = Number(process.argv[2] ?? 2000);
-const dir = mkdtempSync(join(tmpdir(), 'live-comments-bench-mix-'));
-const app = await createApp(
-  loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SQLITE_PATH: join(dir, 'bench.db'),
-    SEED_DEMO: 'false',
-    LOG_LEVEL: 'silent',
-    RATE_LIMIT_POSTS_PER_MINUTE_IP: '0',
-    RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '0',
-  }),
-  { logger: pino({ level: 'silent' }) },
-);
+const { app, close } = await startWritePathApp();
 const articles = Array.from({ length: 100 }, (_, i) => `mix-${i}`);
 const tops: string[] = [];
 for (let i = 0; i < 300; i++) {
@@ -39,13 +22,16 @@ async function measure(kind: string, op: (i: number) => Promise<unknown>) {
   return [kind, Math.round((cpu.user + cpu.system) / n)] as const;
 }
 const results = Object.fromEntries([
-  await measure('topPostUs', (i) => app.service.post(articles[i % 100]!, { author: { name: 'Writer' }, body: `top ${i}` })),
+  await measure('topPostUs', (i) =>
+    app.service.post(articles[i % 100]!, { author: { name: 'Writer' }, body: `top ${i}` }),
+  ),
   await measure('replyUs', (i) =>
     app.service.post(articles[i % 100]!, { author: { name: 'Writer' }, body: `reply ${i}`, parentId: tops[i % 100]! }),
   ),
-  await measure('likeUs', (i) => app.service.like(tops[i % tops.length]!, `reader-${String(i).padStart(8, '0')}`, true)),
+  await measure('likeUs', (i) =>
+    app.service.like(tops[i % tops.length]!, `reader-${String(i).padStart(8, '0')}`, true),
+  ),
 ]);
-await app.close();
-rmSync(dir, { recursive: true, force: true });
+await close();
 process.stdout.write(`BENCH_RESULT ${JSON.stringify(results)}\n`);
 process.exit(0);

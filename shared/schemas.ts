@@ -280,19 +280,18 @@ const QueryIntSchema = z.pipe(
   z.transform((s) => Number(s)),
 );
 
-/** Query of `GET …/comments`: page size, opaque cursor from the previous page's `next`, order of threads. */
-export const PageQuerySchema = z.strictObject({
-  limit: z.optional(
+/** An optional `limit` query parameter of 1 to `max`. */
+const limitQuery = (max: number) =>
+  z.optional(
     z.pipe(
       QueryIntSchema,
-      z
-        .int()
-        .check(
-          z.minimum(1, 'limit must be at least 1'),
-          z.maximum(LIMITS.pageMax, `limit must be at most ${LIMITS.pageMax}`),
-        ),
+      z.int().check(z.minimum(1, 'limit must be at least 1'), z.maximum(max, `limit must be at most ${max}`)),
     ),
-  ),
+  );
+
+/** Query of `GET …/comments`: page size, opaque cursor from the previous page's `next`, order of threads. */
+export const PageQuerySchema = z.strictObject({
+  limit: limitQuery(LIMITS.pageMax),
   before: z.optional(z.string().check(z.regex(/^\d{1,15}$/, 'before must be a cursor from a previous page'))),
   order: z.optional(SortOrderSchema),
 });
@@ -334,17 +333,7 @@ export type CommentPage = z.infer<typeof CommentPageSchema>;
 /** Query of `GET …/comments/:commentId/replies`: the cursor from `moreReplies` (or a previous `more`), and how many. */
 export const RepliesQuerySchema = z.strictObject({
   after: z.optional(z.string().check(z.regex(/^\d{1,15}$/, 'after must be a cursor from moreReplies'))),
-  limit: z.optional(
-    z.pipe(
-      QueryIntSchema,
-      z
-        .int()
-        .check(
-          z.minimum(1, 'limit must be at least 1'),
-          z.maximum(LIMITS.repliesMax, `limit must be at most ${LIMITS.repliesMax}`),
-        ),
-    ),
-  ),
+  limit: limitQuery(LIMITS.repliesMax),
 });
 export type RepliesQuery = z.infer<typeof RepliesQuerySchema>;
 
