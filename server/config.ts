@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { maxUnits, minUnits } from '../shared/lengths.ts';
 import { isIP } from 'node:net';
 import { nanoid } from 'nanoid';
 import { MIN_SECRET_BYTES } from './keys/keyring.ts';
@@ -62,7 +63,7 @@ export interface RedisNodeAddress {
 
 /** `REDIS_CLUSTER_NODES`: a comma-separated list of `host:port`, some or all of the cluster's nodes (the rest is discovered). */
 const ClusterNodesSchema = z.pipe(
-  z.string().check(z.maxLength(4000)),
+  z.string().check(maxUnits(4000)),
   z.transform((s: string, ctx): RedisNodeAddress[] => {
     const nodes: RedisNodeAddress[] = [];
     let refused = false;
@@ -92,7 +93,7 @@ const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** Which peers may set X-Forwarded-For, in Express's `trust proxy` forms: `true`, `false`, a hop count, or a list of names, addresses and CIDRs. */
 const TrustProxySchema = z.pipe(
-  z.string().check(z.maxLength(1000)),
+  z.string().check(maxUnits(1000)),
   z.transform((s: string, ctx): boolean | number | string => {
     const raw = s.trim();
     if (raw === 'true' || raw === 'false') return raw === 'true';
@@ -120,14 +121,14 @@ const TrustProxySchema = z.pipe(
 
 const EnvSchema = z.object({
   PORT: z._default(PortSchema, 3000),
-  HOST: z._default(z.string().check(z.minLength(1)), '0.0.0.0'),
-  SQLITE_PATH: z._default(z.string().check(z.minLength(1)), './data/comments.db'),
+  HOST: z._default(z.string().check(minUnits(1)), '0.0.0.0'),
+  SQLITE_PATH: z._default(z.string().check(minUnits(1)), './data/comments.db'),
   DATABASE_URL: z.optional(UrlSchema(/^postgres(ql)?:$/, 'postgres://')),
   REDIS_URL: z.optional(UrlSchema(/^rediss?:$/, 'redis://')),
   REDIS_CLUSTER_NODES: z.optional(ClusterNodesSchema),
-  REDIS_PREFIX: z._default(z.string().check(z.maxLength(64)), 'lc:'),
+  REDIS_PREFIX: z._default(z.string().check(maxUnits(64)), 'lc:'),
   ALLOWED_ORIGINS: z._default(OriginsSchema, 'any'),
-  ADMIN_TOKEN: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
+  ADMIN_TOKEN: z.optional(z.string().check(minUnits(16, 'must be at least 16 characters'))),
   SECRET_KEY: z.optional(
     z
       .string()

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { maxUnits, minUnits } from './lengths.ts';
 import { AuthorKeySchema, BanSchema, RemovedBySchema } from './moderation.ts';
 import { ArticleIdSchema, CommentIdSchema, LIMITS } from './schemas.ts';
 
@@ -21,7 +22,7 @@ export type ImportFormat = z.infer<typeof ImportFormatSchema>;
 /** Where an imported comment came from: its format and its id there (unique per format). */
 export const CommentSourceSchema = z.strictObject({
   format: z.string().check(z.regex(/^[a-z0-9-]{1,16}$/, 'Not a source format')),
-  id: z.string().check(z.minLength(1), z.maxLength(300)),
+  id: z.string().check(minUnits(1), maxUnits(300)),
 });
 export type CommentSource = z.infer<typeof CommentSourceSchema>;
 
@@ -47,7 +48,7 @@ export const NativeHeaderSchema = z.strictObject({
 });
 export type NativeHeader = z.infer<typeof NativeHeaderSchema>;
 
-const TextSchema = z.string().check(z.maxLength(LIMITS.bodyMax));
+const TextSchema = z.string().check(maxUnits(LIMITS.bodyMax));
 
 /**
  * One comment of a native export. `status: 'held'` is a comment waiting for a moderator: it has no
@@ -60,7 +61,7 @@ export const NativeCommentSchema = z
     articleId: ArticleIdSchema,
     parentId: z.nullable(CommentIdSchema),
     author: z.strictObject({
-      name: z.string().check(z.minLength(1), z.maxLength(LIMITS.nameMax)),
+      name: z.string().check(minUnits(1), maxUnits(LIMITS.nameMax)),
       key: z.nullable(AuthorKeySchema),
     }),
     body: TextSchema,

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { maxUnits } from './lengths.ts';
 import { normalizeLine } from './text.ts';
 import {
   ArticleIdSchema,
@@ -38,7 +39,7 @@ export const ModeratedCommentSchema = z.object({
   /** Moderators see the name of a removed comment too. */
   author: AuthorSchema,
   removedBy: z.nullable(RemovedBySchema),
-  originalBody: z.nullable(z.string().check(z.maxLength(LIMITS.bodyMax))),
+  originalBody: z.nullable(z.string().check(maxUnits(LIMITS.bodyMax))),
   authorKey: z.nullable(AuthorKeySchema),
 });
 export type ModeratedComment = z.infer<typeof ModeratedCommentSchema>;
@@ -130,9 +131,9 @@ export const BanInputSchema = z.strictObject({
   /** One line of text: made well-formed, NFC, controls and bidi overrides dropped, trimmed (shared/text.ts). */
   reason: z.optional(
     z.string().check(
-      z.maxLength(2000, 'reason must be at most 500 characters'),
+      maxUnits(2000, 'reason must be at most 500 characters'),
       z.overwrite((s) => (s.length > 2000 ? s : normalizeLine(s))),
-      z.maxLength(500, 'reason must be at most 500 characters'),
+      maxUnits(500, 'reason must be at most 500 characters'),
     ),
   ),
 });
@@ -176,7 +177,7 @@ export const ArticleSettingsInputSchema = z
 export type ArticleSettingsInput = z.infer<typeof ArticleSettingsInputSchema>;
 
 /** Payload of the socket event `admin:subscribe`. */
-export const AdminSubscribePayloadSchema = z.strictObject({ token: z.string().check(z.maxLength(512)) });
+export const AdminSubscribePayloadSchema = z.strictObject({ token: z.string().check(maxUnits(512)) });
 export type AdminSubscribePayload = z.infer<typeof AdminSubscribePayloadSchema>;
 
 /** `admin:resolved`: a held comment left the queue (approved: it is now in its thread; rejected: deleted). */

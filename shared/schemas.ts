@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { exactUnits, maxItems, maxUnits, minItems, minUnits } from './lengths.ts';
 import { COMMENT_EVENTS } from './events.ts';
 import { nameProblem, normalizeBody, normalizeName } from './text.ts';
 
@@ -33,8 +34,8 @@ const NANOID_PATTERN = /^[A-Za-z0-9_-]+$/;
 
 /** A slug the host page chooses: 1–128 chars of `[A-Za-z0-9._:-]`, starting with a letter or digit. */
 export const ArticleIdSchema = z.string().check(
-  z.minLength(1, 'Article id must not be empty'),
-  z.maxLength(LIMITS.articleIdMax, `Article id must be at most ${LIMITS.articleIdMax} characters`),
+  minUnits(1, 'Article id must not be empty'),
+  maxUnits(LIMITS.articleIdMax, `Article id must be at most ${LIMITS.articleIdMax} characters`),
   z.refine(
     (s) => s.length > LIMITS.articleIdMax || ARTICLE_ID_PATTERN.test(s),
     'Article id may only use A-Z a-z 0-9 . _ : - and must start with a letter or digit',
@@ -44,15 +45,15 @@ export type ArticleId = z.infer<typeof ArticleIdSchema>;
 
 /** A comment id: a 21-character nanoid. */
 export const CommentIdSchema = z.string().check(
-  z.length(21, 'Comment id must be 21 characters'),
+  exactUnits(21, 'Comment id must be 21 characters'),
   z.refine((s) => s.length !== 21 || NANOID_PATTERN.test(s), 'Comment id is not a valid id'),
 );
 export type CommentId = z.infer<typeof CommentIdSchema>;
 
 /** A nanoid the client makes per post, so retries never duplicate. */
 export const ClientIdSchema = z.string().check(
-  z.minLength(10, 'clientId must be 10 to 64 characters'),
-  z.maxLength(64, 'clientId must be 10 to 64 characters'),
+  minUnits(10, 'clientId must be 10 to 64 characters'),
+  maxUnits(64, 'clientId must be 10 to 64 characters'),
   z.refine((s) => s.length > 64 || NANOID_PATTERN.test(s), 'clientId may only use A-Z a-z 0-9 _ -'),
 );
 
@@ -61,8 +62,8 @@ export const ClientIdSchema = z.string().check(
  * with the same clientId gets the author token only when it carries the same secret.
  */
 export const ClientSecretSchema = z.string().check(
-  z.minLength(16, 'clientSecret must be 16 to 64 characters'),
-  z.maxLength(64, 'clientSecret must be 16 to 64 characters'),
+  minUnits(16, 'clientSecret must be 16 to 64 characters'),
+  maxUnits(64, 'clientSecret must be 16 to 64 characters'),
   z.refine((s) => s.length > 64 || NANOID_PATTERN.test(s), 'clientSecret may only use A-Z a-z 0-9 _ -'),
 );
 
@@ -83,10 +84,10 @@ export const TimestampSchema = z
 
 /** A display name as typed: trimmed, NFC, 1–60 chars, no bidi controls, invisibles or control chars. */
 export const AuthorNameInputSchema = z.string().check(
-  z.maxLength(LIMITS.nameMax * 4, `Name must be at most ${LIMITS.nameMax} characters`),
+  maxUnits(LIMITS.nameMax * 4, `Name must be at most ${LIMITS.nameMax} characters`),
   z.overwrite(normalizeName),
-  z.minLength(1, 'Name must not be empty'),
-  z.maxLength(LIMITS.nameMax, `Name must be at most ${LIMITS.nameMax} characters`),
+  minUnits(1, 'Name must not be empty'),
+  maxUnits(LIMITS.nameMax, `Name must be at most ${LIMITS.nameMax} characters`),
   z.refine((s) => s.length > LIMITS.nameMax || nameProblem(s) === null, {
     error: (issue) => nameProblem(String(issue.input)) ?? 'Invalid name',
   }),
@@ -94,20 +95,20 @@ export const AuthorNameInputSchema = z.string().check(
 
 /** A body as typed: normalised (see normalizeBody), 1–5000 chars, newlines kept. */
 export const BodyInputSchema = z.string().check(
-  z.maxLength(LIMITS.bodyRawMax, `Comment must be at most ${LIMITS.bodyMax} characters`),
+  maxUnits(LIMITS.bodyRawMax, `Comment must be at most ${LIMITS.bodyMax} characters`),
   z.overwrite((s) => (s.length > LIMITS.bodyRawMax ? s : normalizeBody(s))),
-  z.minLength(1, 'Comment must not be empty'),
-  z.maxLength(LIMITS.bodyMax, `Comment must be at most ${LIMITS.bodyMax} characters`),
+  minUnits(1, 'Comment must not be empty'),
+  maxUnits(LIMITS.bodyMax, `Comment must be at most ${LIMITS.bodyMax} characters`),
 );
 
-export const AuthorSchema = z.object({ name: z.string().check(z.minLength(1), z.maxLength(LIMITS.nameMax)) });
+export const AuthorSchema = z.object({ name: z.string().check(minUnits(1), maxUnits(LIMITS.nameMax)) });
 export type Author = z.infer<typeof AuthorSchema>;
 
 /**
  * The author of a comment as readers see it: a removed comment shows no name (`''`), like its empty
  * body; moderators still see it (shared/moderation.ts).
  */
-const ReaderAuthorSchema = z.object({ name: z.string().check(z.maxLength(LIMITS.nameMax)) });
+const ReaderAuthorSchema = z.object({ name: z.string().check(maxUnits(LIMITS.nameMax)) });
 
 export const CommentStatusSchema = z.enum(['visible', 'removed']);
 export type CommentStatus = z.infer<typeof CommentStatusSchema>;
@@ -117,7 +118,7 @@ const commentShape = {
   articleId: ArticleIdSchema,
   parentId: z.nullable(CommentIdSchema),
   author: ReaderAuthorSchema,
-  body: z.string().check(z.maxLength(LIMITS.bodyMax)),
+  body: z.string().check(maxUnits(LIMITS.bodyMax)),
   createdAt: TimestampSchema,
   editedAt: z.nullable(TimestampSchema),
   status: CommentStatusSchema,
@@ -154,15 +155,15 @@ export const HeldCommentSchema = z.object({
   articleId: ArticleIdSchema,
   parentId: z.nullable(CommentIdSchema),
   author: AuthorSchema,
-  body: z.string().check(z.maxLength(LIMITS.bodyMax)),
+  body: z.string().check(maxUnits(LIMITS.bodyMax)),
   createdAt: TimestampSchema,
 });
 export type HeldComment = z.infer<typeof HeldCommentSchema>;
 
 /** A per-browser id the widget keeps in localStorage, so a reader likes a comment at most once. */
 export const ReaderIdSchema = z.string().check(
-  z.minLength(10, 'readerId must be 10 to 64 characters'),
-  z.maxLength(64, 'readerId must be 10 to 64 characters'),
+  minUnits(10, 'readerId must be 10 to 64 characters'),
+  maxUnits(64, 'readerId must be 10 to 64 characters'),
   z.refine((s) => s.length > 64 || NANOID_PATTERN.test(s), 'readerId may only use A-Z a-z 0-9 _ -'),
 );
 export type ReaderId = z.infer<typeof ReaderIdSchema>;
@@ -211,8 +212,8 @@ export const CountsSubscribePayloadSchema = z.strictObject({
   articleIds: z
     .array(ArticleIdSchema)
     .check(
-      z.minLength(1, 'articleIds must not be empty'),
-      z.maxLength(LIMITS.countsMax, `At most ${LIMITS.countsMax} articles`),
+      minItems(1, 'articleIds must not be empty'),
+      maxItems(LIMITS.countsMax, `At most ${LIMITS.countsMax} articles`),
     ),
 });
 export type CountsSubscribePayload = z.infer<typeof CountsSubscribePayloadSchema>;
@@ -261,7 +262,7 @@ export type CommentChange = z.infer<typeof CommentChangeSchema>;
  */
 export const CommentBatchSchema = z.object({
   articleId: ArticleIdSchema,
-  changes: z.array(CommentChangeSchema).check(z.minLength(1)),
+  changes: z.array(CommentChangeSchema).check(minItems(1)),
   superseded: z.optional(z.array(z.int().check(z.minimum(1)))),
 });
 export type CommentBatch = z.infer<typeof CommentBatchSchema>;
@@ -301,7 +302,7 @@ export const ChangesQuerySchema = z.strictObject({ since: QueryIntSchema });
 
 export const CountsQuerySchema = z.strictObject({
   articles: z.pipe(
-    z.string().check(z.maxLength((LIMITS.articleIdMax + 1) * LIMITS.countsMax, 'Too many articles')),
+    z.string().check(maxUnits((LIMITS.articleIdMax + 1) * LIMITS.countsMax, 'Too many articles')),
     z.transform((s) => s.split(',').filter((part) => part.length > 0)),
   ),
 });

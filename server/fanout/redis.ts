@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { minUnits } from '../../shared/lengths.ts';
 import { COMMENT_EVENTS } from '../../shared/events.ts';
 import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema } from '../../shared/moderation.ts';
 import {
@@ -64,7 +65,7 @@ export interface FanOutCounters {
 /** A fan-out message as it travels on Redis (wire version 1). Everything arriving is checked against this. */
 export const WireMessageSchema = z.object({
   v: z.literal(1),
-  origin: z.string().check(z.minLength(1)),
+  origin: z.string().check(minUnits(1)),
   event: z.enum(COMMENT_EVENTS),
   comment: CommentSchema,
   /** Epoch ms of the store commit on the origin; optional so instances without it interoperate. */
@@ -75,7 +76,7 @@ export type WireMessage = z.infer<typeof WireMessageSchema>;
 /** An article's new lock / pre-moderation state, on the article's channel beside its comments. */
 export const WireStateMessageSchema = z.object({
   v: z.literal(1),
-  origin: z.string().check(z.minLength(1)),
+  origin: z.string().check(minUnits(1)),
   event: z.literal('article:updated'),
   state: ArticleStateSchema,
 });
@@ -84,7 +85,7 @@ export type WireStateMessage = z.infer<typeof WireStateMessageSchema>;
 /** An article's new head after a change made without per-comment pushes (an import), on the article's channel. */
 export const WireHeadMessageSchema = z.object({
   v: z.literal(1),
-  origin: z.string().check(z.minLength(1)),
+  origin: z.string().check(minUnits(1)),
   event: z.literal('article:head'),
   head: ArticleHeadSchema,
 });
@@ -98,7 +99,7 @@ export const FeedMessageSchema = z.union([
 ]);
 export const WireFeedMessageSchema = z.object({
   v: z.literal(1),
-  origin: z.string().check(z.minLength(1)),
+  origin: z.string().check(minUnits(1)),
   message: FeedMessageSchema,
 });
 export type WireFeedMessage = z.infer<typeof WireFeedMessageSchema>;
