@@ -1,7 +1,7 @@
 import { ArticleIdSchema, SortOrderSchema, type SortOrder } from '../shared/schemas.ts';
 import { h } from './view/dom.ts';
 import { widgetStyleSheet } from './view/styles.ts';
-import { Session } from './session.ts';
+import { Session } from './session/session.ts';
 
 /** The server root a script URL implies: the folder widget.js was loaded from (`https://c.example.com/`). */
 export function serverBaseFromScript(src: string | null | undefined): URL | null {

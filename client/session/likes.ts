@@ -1,0 +1,18 @@
+import { Likes } from '../likes.ts';
+import { readerId } from '../local-store.ts';
+import type { SessionContext } from './context.ts';
+
+/** The reader's likes on this article: pressed ones from the server, presses sent as this browser's reader id. */
+export function readerLikes(context: SessionContext): Likes {
+  const likes = new Likes((id, liked) => context.api.like(id, readerId(), liked), {
+    changed: () => context.scheduleRender(),
+    adopt: (comment) => context.feed.adopt(comment),
+    failed: (_comment, error) => context.announce(`Your like was not saved: ${error.message}`),
+  });
+  context.api.readerLikes(context.config.articleId, readerId()).then(
+    (ids) => likes.load(ids),
+    // Without the list, Like buttons start unpressed; pressing still counts once (the server is idempotent).
+    () => undefined,
+  );
+  return likes;
+}

@@ -1,0 +1,302 @@
+import type { ArticleId, Comment, SortOrder } from '../../shared/schemas.ts';
+import { ApiClient } from '../api-client.ts';
+import type { ArticleFeed } from '../article-feed.ts';
+import type { Likes } from '../likes.ts';
+import type { WidgetError } from '../protocol.ts';
+import { buildThread, type ThreadItem } from '../thread-model.ts';
+import { h, plural } from '../view/dom.ts';
+import { ThreadView, type Entry } from '../view/thread-view.ts';
+import { CatchUp } from './catch-up.ts';
+import { LiveArticle } from './connection.ts';
+import type { SessionConfig, SessionContext } from './context.ts';
+import { readerLikes } from './likes.ts';
+import { OwnComments } from './own-comments.ts';
+import { Posting } from './posting.ts';
+
+export type { SessionConfig } from './context.ts';
+
+/** Relative times are rewritten this often. */
+const TIME_REFRESH_MS = 30_000;
+
+/**
+ * One mounted widget: the DOM inside the shadow root, and the parts that fill it: the live article
+ * (connection, subscription, feed), the catch-up of comments arriving while the reader reads, the
+ * reader's posting, own comments and likes. Everything it starts (listeners, timers, requests, the
+ * lease) is undone by `stop()`, so an element removed by a single-page app leaves nothing behind.
+ */
+export class Session implements SessionContext {
+  readonly config: SessionConfig;
+  readonly api: ApiClient;
+  readonly thread: ThreadView;
+  readonly #root: HTMLDivElement;
+  readonly #live: LiveArticle;
+  readonly #catchUp: CatchUp;
+  readonly #posting: Posting;
+  readonly #own: OwnComments;
+  readonly #likes: Likes;
+  /** `top` order: each comment's likes when it was first shown, so a like does not move it under the reader. */
+  readonly #rank = new Map<string, number>();
+  #focusAfterRender: (() => HTMLElement | null | undefined) | null = null;
+
+  readonly #title = h('h2', { class: 'title', part: 'title', text: 'Comments', attrs: { id: 'lc-title' } });
+  readonly #orderButtons: Record<SortOrder, HTMLButtonElement>;
+  readonly #presence = h('p', { class: 'presence', part: 'presence', attrs: { hidden: '' } });
+  readonly #closed = h('p', { class: 'closed', part: 'closed', text: 'Comments are closed.', attrs: { hidden: '' } });
+  readonly #reviewed = h('p', {
+    class: 'hint',
+    text: 'Comments are reviewed by a moderator before they appear.',
+    attrs: { hidden: '' },
+  });
+  readonly #loading = h('p', { class: 'loading', text: 'Loading comments…' });
+  readonly #loadError = h('p', { class: 'error', attrs: { role: 'alert' } });
+  readonly #retryLoad = h('button', { part: 'button', text: 'Try again', attrs: { type: 'button', hidden: '' } });
+  readonly #empty = h('p', {
+    class: 'empty',
+    text: 'No comments yet. Be the first to comment.',
+    attrs: { hidden: '' },
+  });
+  readonly #moreButton = h('button', {
+    part: 'button load-more',
+    text: 'Load more comments',
+    attrs: { type: 'button', hidden: '' },
+  });
+  readonly #moreError = h('p', { class: 'error', attrs: { role: 'alert' } });
+  readonly #announcer = h('div', { class: 'sr-only', attrs: { 'aria-live': 'polite' } });
+
+  #renderQueued = false;
+  #stopped = false;
+  #focusAfterMore: number | null = null;
+  readonly #timers: Array<ReturnType<typeof setInterval>> = [];
+
+  constructor(shadow: ShadowRoot, config: SessionConfig) {
+    this.config = config;
+    this.api = new ApiClient(config.base);
+    this.thread = new ThreadView(
+      {
+        now: () => Date.now(),
+        isOwn: (id) => this.#own.has(id),
+        likes: (comment) => this.#likes.view(comment),
+        reply: (comment) => this.#posting.openReply(comment),
+        like: (comment) => void this.#likes.toggle(comment),
+        edit: (comment) => this.#own.openEdit(comment),
+        remove: (comment) => this.#own.openDelete(comment),
+        retry: (clientId) => this.#posting.poster.retry(clientId),
+        discard: (clientId) => this.#posting.poster.discard(clientId),
+        moreReplies: (topId) => this.feed.moreReplies(topId),
+        loadReplies: (topId) => void this.feed.loadReplies(topId),
+      },
+      'lc-title',
+    );
+    this.#root = h('div', { class: 'root', part: 'root', attrs: { 'data-live': 'connecting' } });
+    this.#live = new LiveArticle(config, this.api, this.#root, {
+      changed: (fresh) => this.#onFeedChanged(fresh),
+      failed: (error, during) => this.#onFeedFailed(error, during),
+      scheduleRender: () => this.scheduleRender(),
+    });
+    this.#catchUp = new CatchUp(this.thread, { announce: (text) => this.announce(text), render: () => this.render() });
+    this.#posting = new Posting(this, this.#live, {
+      posted: (comment) => {
+        this.#own.add(comment.id);
+        this.#catchUp.forget(comment.id);
+      },
+    });
+    this.#own = new OwnComments(this, this.#posting);
+    this.#likes = readerLikes(this);
+
+    const orderButton = (order: SortOrder, label: string) => {
+      const button = h('button', {
+        part: 'button order-button',
+        text: label,
+        attrs: { type: 'button', 'aria-pressed': String(order === config.order) },
+      });
+      button.addEventListener('click', () => this.setOrder(order));
+      return button;
+    };
+    this.#orderButtons = {
+      newest: orderButton('newest', 'Newest'),
+      oldest: orderButton('oldest', 'Oldest'),
+      top: orderButton('top', 'Top'),
+    };
+    this.#retryLoad.addEventListener('click', () => this.feed.retry());
+    this.#moreButton.addEventListener('click', () => {
+      this.#focusAfterMore = this.thread.size;
+      void this.feed.loadMore();
+    });
+
+    this.#root.append(
+      h('div', { class: 'head', part: 'header' }, [
+        this.#title,
+        this.#presence,
+        h('div', { class: 'order', part: 'order', attrs: { role: 'group', 'aria-label': 'Sort comments' } }, [
+          this.#orderButtons.newest,
+          this.#orderButtons.oldest,
+          this.#orderButtons.top,
+        ]),
+      ]),
+      this.#live.status,
+      this.#closed,
+      this.#posting.compose.element,
+      this.#reviewed,
+      h('div', { class: 'new-bar' }, [this.#catchUp.button]),
+      this.#loading,
+      this.#loadError,
+      this.#retryLoad,
+      this.thread.list,
+      this.#empty,
+      h('div', { class: 'more' }, [this.#moreButton, this.#moreError]),
+      this.#announcer,
+    );
+    shadow.replaceChildren(this.#root);
+
+    this.#timers.push(setInterval(() => this.thread.refreshTimes(), TIME_REFRESH_MS));
+    this.#live.start();
+    this.render();
+  }
+
+  get articleId(): ArticleId {
+    return this.config.articleId;
+  }
+
+  get base(): URL {
+    return this.config.base;
+  }
+
+  get feed(): ArticleFeed {
+    return this.#live.feed;
+  }
+
+  setOrder(order: SortOrder): void {
+    for (const [name, button] of Object.entries(this.#orderButtons))
+      button.setAttribute('aria-pressed', String(name === order));
+    // Ranks are taken afresh each time the reader asks for the top comments.
+    if (order === 'top') this.#rank.clear();
+    this.#catchUp.clear();
+    this.#moreError.textContent = '';
+    this.feed.setOrder(order);
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#live.stop();
+    this.#posting.stop();
+    this.#catchUp.clear();
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#root.remove();
+  }
+
+  announce(text: string): void {
+    // A new text node makes screen readers announce even a message equal to the previous one.
+    this.#announcer.replaceChildren(document.createTextNode(text));
+  }
+
+  refocus(commentId: string | null, selector: string | null): void {
+    if (commentId !== null) {
+      this.#focusAfterRender = () => {
+        const row = this.thread.element(commentId);
+        return (selector ? row?.querySelector<HTMLElement>(selector) : null) ?? row;
+      };
+    }
+    this.render();
+  }
+
+  // ---- live updates -------------------------------------------------------------------------
+
+  #onFeedChanged(fresh: Comment[]): void {
+    const arriving = fresh.filter((comment) => !this.#posting.claim(comment) && !this.#own.has(comment.id));
+    this.#catchUp.arrive(arriving);
+    this.scheduleRender();
+  }
+
+  #onFeedFailed(error: WidgetError, during: 'load' | 'more'): void {
+    if (during === 'load') {
+      // The server refused this page's origin: the site owner's to fix (ALLOWED_ORIGINS), said in the console.
+      const refused = error.code === 'forbidden';
+      if (refused) console.error(`live-comments: ${error.message}`);
+      this.#loadError.textContent = `Comments could not be loaded: ${refused ? 'they are not enabled for this page.' : error.message}`;
+      this.#retryLoad.hidden = this.feed.loaded;
+    } else {
+      this.#moreError.textContent = `More comments could not be loaded: ${error.message}`;
+    }
+  }
+
+  // ---- rendering --------------------------------------------------------------------------
+
+  scheduleRender(): void {
+    if (this.#renderQueued || this.#stopped) return;
+    this.#renderQueued = true;
+    queueMicrotask(() => {
+      this.#renderQueued = false;
+      if (!this.#stopped) this.render();
+    });
+  }
+
+  render(): void {
+    const feed = this.feed;
+    const posting = this.#posting;
+    const own = this.#own;
+    const entries: Entry[] = [...feed.comments.values()];
+    for (const post of posting.poster.pending.values()) {
+      if (post.commentId === null || !feed.comments.has(post.commentId)) entries.push(post);
+    }
+    for (const held of posting.awaitingModeration.values()) if (!feed.comments.has(held.id)) entries.push(held);
+    const rank = (item: ThreadItem) => {
+      let likes = this.#rank.get(item.id);
+      if (likes === undefined) this.#rank.set(item.id, (likes = feed.comments.get(item.id)?.likes ?? 0));
+      return likes;
+    };
+    const rows = buildThread(entries, {
+      order: feed.order,
+      boundary: feed.boundary,
+      hidden: this.#catchUp.unrevealed,
+      alwaysShow: (entry) => 'kind' in entry || own.has(entry.id),
+      rank,
+    });
+    // A panel whose comment left the thread or was removed closes (a moderator may remove it meanwhile).
+    const showing = (target: Comment | null) =>
+      target !== null &&
+      rows.some((row) => row.item.id === target.id && !('kind' in row.item) && row.item.status === 'visible');
+    if (posting.replyTo && (!showing(posting.replyTo) || feed.locked)) {
+      posting.replyTo = null;
+      posting.replyForm.element.remove();
+    }
+    if (!showing(own.editing)) own.editing = null;
+    if (!showing(own.deleting)) own.deleting = null;
+    const panel = (target: Comment | null, element: HTMLElement) => (target ? { commentId: target.id, element } : null);
+    this.thread.update(rows, {
+      reply: panel(posting.replyTo, posting.replyForm.element),
+      edit: panel(own.editing, own.editForm.element),
+      confirm: panel(own.deleting, own.confirm.element),
+      locked: feed.locked,
+    });
+    posting.compose.element.hidden = feed.locked;
+    this.#closed.hidden = !feed.locked;
+    this.#reviewed.hidden = feed.locked || !feed.premoderated;
+    const readers = this.#live.readers;
+    this.#presence.hidden = readers === null || feed.state !== 'live';
+    this.#presence.textContent = `${readers ?? 0} reading now`;
+
+    const count = feed.count;
+    this.#title.textContent = count === null ? 'Comments' : plural(count, 'comment', 'comments');
+    this.#loading.hidden = !(feed.loading === 'first' && !feed.loaded);
+    if (feed.loading === 'first') this.#loadError.textContent = '';
+    if (feed.loaded || feed.loading !== null) this.#retryLoad.hidden = true;
+    this.#empty.hidden = !(feed.loaded && rows.length === 0);
+    this.#moreButton.hidden = !(feed.loaded && feed.hasMore);
+    this.#moreButton.disabled = feed.loading !== null;
+    this.#moreButton.textContent = feed.loading === 'more' ? 'Loading…' : 'Load more comments';
+    if (feed.loading === 'more') this.#moreError.textContent = '';
+    this.#catchUp.render();
+
+    const focus = this.#focusAfterRender;
+    this.#focusAfterRender = null;
+    focus?.()?.focus();
+
+    if (this.#focusAfterMore !== null && feed.loading === null) {
+      // The button is gone after the last page: keep keyboard users where the new comments start.
+      const index = this.#focusAfterMore;
+      this.#focusAfterMore = null;
+      if (!feed.hasMore) (this.thread.list.children[index] as HTMLElement | undefined)?.focus();
+    }
+  }
+}
