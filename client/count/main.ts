@@ -12,7 +12,9 @@
  * { articleIds }` (at most 100 per event), then `count:changed { articleId, count }`. A lost
  * connection comes back with jittered exponential backoff and subscribes again; while there is none
  * (WebSocket blocked or failing) the counts are read from `GET /api/counts` every 30 s instead. The
- * server is where this script came from. Elements are collected once, when the page has loaded.
+ * server is where this script came from. Elements are collected when the page has loaded, and again
+ * whenever the page adds some (a MutationObserver: infinite scroll, single-page sites): a known
+ * article's element shows its count at once, a new article is subscribed to (or polled) as it comes.
  */
 import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
 
@@ -26,10 +28,15 @@ import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
 
   const script = document.currentScript as HTMLScriptElement | null;
   const base = new URL('.', script?.src || location.href);
-  /** Elements by article id. */
+  /** Elements by article id (those a page removed are dropped when the next count comes). */
   const targets = new Map<string, HTMLElement[]>();
+  /** The last count heard for each article, shown at once in an element added later. */
+  const known = new Map<string, number>();
   const chunks: string[][] = [];
   let socket: WebSocket | null = null;
+  /** The socket once the server accepted it (subscriptions can be sent on it). */
+  let live: WebSocket | null = null;
+  let started = false;
   let everConnected = false;
   let failures = 0;
   let nextAck = 0;
@@ -39,8 +46,15 @@ import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
   /** Shows one article's count in each of its elements; anything that is not a known id and a count is ignored. */
   function show(articleId: unknown, count: unknown): void {
     if (typeof articleId !== 'string' || !isCount(count)) return;
-    for (const element of targets.get(articleId) ?? [])
-      element.textContent = countText(count, element.getAttribute(TEMPLATE), element.getAttribute(`${TEMPLATE}-one`));
+    const elements = targets.get(articleId)?.filter((element) => element.isConnected);
+    if (!elements) return;
+    targets.set(articleId, elements);
+    known.set(articleId, count);
+    for (const element of elements) fill(element, count);
+  }
+
+  function fill(element: HTMLElement, count: number): void {
+    element.textContent = countText(count, element.getAttribute(TEMPLATE), element.getAttribute(`${TEMPLATE}-one`));
   }
 
   function showAll(counts: unknown): void {
@@ -48,9 +62,9 @@ import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
       for (const [articleId, count] of Object.entries(counts)) show(articleId, count);
   }
 
-  /** The fallback: every known count over REST. */
-  function poll(): void {
-    for (const ids of chunks) {
+  /** The fallback: every known count over REST (or only those of `some` chunks). */
+  function poll(some = chunks): void {
+    for (const ids of some) {
       const url = new URL('api/counts', base);
       url.searchParams.set('articles', ids.join(','));
       fetch(url, { credentials: 'omit', cache: 'no-store' })
@@ -70,7 +84,7 @@ import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
   /** Ends an attempt (closed, refused, failed or silent) and schedules the next one; once per socket. */
   function end(current: WebSocket): void {
     if (socket !== current) return;
-    socket = null;
+    socket = live = null;
     clearTimeout(deadline);
     current.close();
     retry();
@@ -96,6 +110,7 @@ import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
         current.send('3');
       } else if (frame.kind === 'connected') {
         everConnected = true;
+        live = current;
         failures = 0;
         clearInterval(pollTimer);
         pollTimer = undefined;
@@ -123,19 +138,46 @@ import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
     setTimeout(connect, delay);
   }
 
-  function start(): void {
-    for (const element of document.querySelectorAll<HTMLElement>(`[${ATTRIBUTE}]`)) {
+  /** Takes in the count elements in or under `root` that are not known yet, and subscribes to their new articles. */
+  function collect(root: Element | Document): void {
+    const found = [...root.querySelectorAll<HTMLElement>(`[${ATTRIBUTE}]`)];
+    if (root instanceof HTMLElement && root.hasAttribute(ATTRIBUTE)) found.push(root);
+    const fresh: string[] = [];
+    for (const element of found) {
       const articleId = element.getAttribute(ATTRIBUTE) ?? '';
       if (!ARTICLE_ID.test(articleId)) continue;
       const list = targets.get(articleId);
-      if (list) list.push(element);
-      else targets.set(articleId, [element]);
+      if (list) {
+        if (list.includes(element)) continue;
+        list.push(element);
+        const count = known.get(articleId);
+        if (count !== undefined) fill(element, count);
+      } else {
+        targets.set(articleId, [element]);
+        fresh.push(articleId);
+      }
     }
-    const ids = [...targets.keys()];
-    for (let i = 0; i < ids.length; i += PER_REQUEST) chunks.push(ids.slice(i, i + PER_REQUEST));
-    if (chunks.length === 0) return;
-    if (typeof WebSocket === 'function') connect();
-    else startPolling(true);
+    const added: string[][] = [];
+    for (let i = 0; i < fresh.length; i += PER_REQUEST) added.push(fresh.slice(i, i + PER_REQUEST));
+    if (added.length === 0) return;
+    chunks.push(...added);
+    if (!started) {
+      started = true;
+      if (typeof WebSocket === 'function') connect();
+      else startPolling(true);
+    } else if (live) {
+      for (const articleIds of added) live.send(subscribeFrame(nextAck++, articleIds));
+    } else if (pollTimer !== undefined) {
+      poll(added);
+    }
+    // Otherwise a connection is on its way: it subscribes to every chunk once the server accepts it.
+  }
+
+  function start(): void {
+    collect(document);
+    new MutationObserver((records) => {
+      for (const record of records) for (const node of record.addedNodes) if (node instanceof Element) collect(node);
+    }).observe(document.documentElement, { childList: true, subtree: true });
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);

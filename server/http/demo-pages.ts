@@ -218,7 +218,7 @@ ${rows([
 </table>
 <p>Parts can be styled too, e.g. <code>live-comments::part(comment)</code>, <code>::part(author)</code>, <code>::part(body)</code>, <code>::part(form)</code>, <code>::part(button)</code>.</p>
 <h2>Live comment counts on list pages</h2>
-<p>Mark each place a count should appear with <code>data-live-comments-count="slug"</code> and load <code>count.js</code> once per page: it fills them and keeps them live (under 1.5 KB gzipped). Without <code>data-live-comments-template</code> the element gets the bare number.</p>
+<p>Mark each place a count should appear with <code>data-live-comments-count="slug"</code> and load <code>count.js</code> once per page: it fills them and keeps them live (under 2 KB gzipped), also in elements the page adds later. Without <code>data-live-comments-template</code> the element gets the bare number.</p>
 <pre><code>${escapeHtml(countSnippet(countUrl, articleId, `/posts/${articleId}#comments`))}</code></pre>
 <p>See it on <a href="/articles">the article list</a>.</p>`,
   );

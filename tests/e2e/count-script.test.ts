@@ -124,6 +124,49 @@ describe('count.js: live comment counts on list pages, across two instances', ()
     await context.close();
   });
 
+  it('picks up count elements the page adds later (infinite scroll), of known and new articles, and keeps them live', async () => {
+    const [first, later] = [uniqueArticle('first'), uniqueArticle('later')];
+    await post(env.a.url, first, 'one');
+    await post(env.a.url, later, 'one');
+    await post(env.a.url, later, 'two');
+    pages.set('/scroll', {
+      html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>List</title><link rel="icon" href="data:,"></head><body>
+<ul id="list"><li data-live-comments-count="${first}">…</li></ul>
+<script src="${env.b.url}/count.js" async></script></body></html>`,
+      headers: { 'content-security-policy': strictCsp(env.b.url, site.url) },
+    });
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    const problems = collectProblems(page);
+    const polls = countPolls(page);
+    await page.goto(`${site.url}/scroll`);
+    const texts = () => page.evaluate(() => [...document.querySelectorAll('li')].map((li) => li.textContent));
+    await vi.waitFor(async () => expect(await texts()).toEqual(['1']), WAIT);
+
+    // The next "page" of the list arrives: one more element of the known article, and a new article's inside a wrapper.
+    await page.evaluate(
+      ([known, fresh]) => {
+        const list = document.getElementById('list')!;
+        const again = document.createElement('li');
+        again.setAttribute('data-live-comments-count', known!);
+        const wrapper = document.createElement('div');
+        const item = document.createElement('li');
+        item.setAttribute('data-live-comments-count', fresh!);
+        wrapper.append(item);
+        list.append(again, wrapper);
+      },
+      [first, later],
+    );
+    await vi.waitFor(async () => expect(await texts()).toEqual(['1', '1', '2']), WAIT);
+    // Both stay live over the socket.
+    await post(env.a.url, later, 'three');
+    await post(env.a.url, first, 'two');
+    await vi.waitFor(async () => expect(await texts()).toEqual(['2', '2', '3']), WAIT);
+    expect(polls).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('falls back to polling /api/counts every 30 s when the WebSocket cannot connect', async () => {
     const articleId = uniqueArticle('poll');
     await post(env.a.url, articleId, 'hello');
