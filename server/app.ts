@@ -185,7 +185,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       commentWriteLimits: abuse.commentWriteLimits,
     }),
   );
-  web.use(createStaticRouter({ articles, demoArticleId: DEMO_ARTICLE_ID }));
+  web.use(createStaticRouter({ articles, demoArticleId: DEMO_ARTICLE_ID, demoPages: config.demoPages }));
   web.use(notFoundHandler);
   web.use(createErrorHandler(logger));
 

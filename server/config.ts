@@ -144,6 +144,7 @@ const EnvSchema = z.object({
     z.string().check(z.regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 chars of A-Z a-z 0-9 . _ -')),
   ),
   SEED_DEMO: z._default(z.enum(['true', 'false']), 'true'),
+  DEMO_PAGES: z.optional(z.enum(['true', 'false'])),
   TRUST_PROXY: z._default(TrustProxySchema, 'loopback, linklocal, uniquelocal'),
   RATE_LIMIT_POSTS_PER_MINUTE_IP: z._default(CountSchema, 30),
   RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: z._default(CountSchema, 10),
@@ -188,6 +189,12 @@ export interface Config {
   readonly instanceId: string;
   /** Import the sample article when the store has none of its comments. */
   readonly seedDemo: boolean;
+  /**
+   * Serve the demo pages (`/`, `/articles`, `/articles/:id`, `/embed-example`). Each of them is an open
+   * comment board for any article id on the owner's server, so a production server without the sample
+   * article does not serve them unless asked to.
+   */
+  readonly demoPages: boolean;
   /** Express `trust proxy`: which peers' X-Forwarded-For is believed, for HTTP and socket handshakes alike. */
   readonly trustProxy: boolean | number | string;
   /** Abuse guards; every count is per its window, and 0 turns that guard off. */
@@ -255,6 +262,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     logLevel: e.LOG_LEVEL,
     instanceId: e.INSTANCE_ID ?? nanoid(10),
     seedDemo: e.SEED_DEMO === 'true',
+    demoPages:
+      e.DEMO_PAGES === undefined
+        ? !(env.NODE_ENV === 'production' && e.SEED_DEMO === 'false')
+        : e.DEMO_PAGES === 'true',
     trustProxy: e.TRUST_PROXY,
     limits: Object.freeze({
       postsPerMinutePerIp: e.RATE_LIMIT_POSTS_PER_MINUTE_IP,

@@ -22,6 +22,8 @@ export interface StaticDeps {
   articles: ReadonlyMap<string, Article>;
   /** The article `GET /` shows. */
   demoArticleId: string;
+  /** Serve the demo pages (DEMO_PAGES); without them only the scripts and the admin page are served. */
+  demoPages?: boolean;
   /** The built widget; defaults to client/dist/widget.js of this checkout. */
   widgetPath?: string;
   /** The built admin page script and count script; default to client/dist/admin.js and count.js. */
@@ -140,11 +142,13 @@ function listedArticles(value: unknown): string[] {
  * widget embedded by the two-line snippet), `GET /articles` (a list page with live counts by
  * count.js), `GET /articles/:articleId` (a demo page for any thread), `GET /embed-example` (the
  * snippets to copy), `GET /admin` (the moderators' page, under a strict CSP that no page may frame)
- * and `GET /demo.css`. Every text that reaches HTML is escaped.
+ * and `GET /demo.css`. Every text that reaches HTML is escaped. With `demoPages` off (DEMO_PAGES=false)
+ * only the scripts and `/admin` are served: the rest answer 404.
  */
 export function createStaticRouter({
   articles,
   demoArticleId,
+  demoPages = true,
   widgetPath = defaultBundlePath('widget.js'),
   adminPath = defaultBundlePath('admin.js'),
   countPath = defaultBundlePath('count.js'),
@@ -174,6 +178,8 @@ export function createStaticRouter({
     res.setHeader('Content-Type', 'text/html; charset=utf-8');
     res.send(renderAdminPage());
   });
+
+  if (!demoPages) return router;
 
   router.get('/articles', (req, res) => {
     const ids = [...articles.keys(), ...listedArticles(req.query.articles)];

@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { WIDGET_PATH } from '../../client/build.mjs';
+import { ConfigError, loadConfig } from '../../server/config.ts';
 import { embedSnippet, escapeHtml } from '../../server/http/demo-pages.ts';
 import { ensureWidgetBuilt } from '../helpers/browser.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -106,5 +107,29 @@ describe('static routes: widget.js, the demo page and the embed example', () => 
     const src = /<script src="([^"]+)"/.exec(await page.text())?.[1];
     expect(src).toBeDefined();
     expect((await fetch(new URL(src!, page.url))).status).toBe(200);
+  });
+});
+
+describe('DEMO_PAGES: the demo pages can be switched off', () => {
+  it('is on by default, and off by default only in production without the sample article', () => {
+    expect(loadConfig({}).demoPages).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production' }).demoPages).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', SEED_DEMO: 'false' }).demoPages).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', SEED_DEMO: 'false', DEMO_PAGES: 'true' }).demoPages).toBe(true);
+    expect(loadConfig({ SEED_DEMO: 'true', DEMO_PAGES: 'false' }).demoPages).toBe(false);
+    expect(() => loadConfig({ DEMO_PAGES: 'off' })).toThrow(ConfigError);
+  });
+
+  it('answers 404 for every demo page when off, and still serves the scripts, the API and /admin', async () => {
+    await ensureWidgetBuilt();
+    const server = await startTestApp({ env: { SEED_DEMO: 'true', DEMO_PAGES: 'false' } });
+    try {
+      for (const path of ['/', '/articles', '/articles/any-article', '/embed-example', '/demo.css'])
+        expect((await fetch(`${server.url}${path}`)).status, path).toBe(404);
+      for (const path of ['/widget.js', '/count.js', '/admin.js', '/admin', '/api/articles/any-article/comments'])
+        expect((await fetch(`${server.url}${path}`)).status, path).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 });
