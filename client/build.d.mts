@@ -7,6 +7,7 @@ export interface BuildResult {
 export declare const WIDGET_PATH: string;
 export declare const ADMIN_PATH: string;
 export declare const COUNT_PATH: string;
+export declare const PART_PATHS: { own: string };
 export declare const GZIP_BUDGET_BYTES: number;
 export declare const COUNT_GZIP_BUDGET_BYTES: number;
 export declare const TARGETS: string[];
@@ -14,4 +15,10 @@ export declare function gzippedSize(bytes: Uint8Array): number;
 export declare function buildWidget(options?: { outfile?: string }): Promise<BuildResult>;
 export declare function buildAdmin(options?: { outfile?: string }): Promise<BuildResult>;
 export declare function buildCount(options?: { outfile?: string }): Promise<BuildResult>;
-export declare function buildAll(): Promise<{ widget: BuildResult; admin: BuildResult; count: BuildResult }>;
+export declare function buildParts(): Promise<BuildResult[]>;
+export declare function buildAll(): Promise<{
+  widget: BuildResult;
+  admin: BuildResult;
+  count: BuildResult;
+  'widget-own': BuildResult;
+}>;

@@ -1,7 +1,8 @@
 import { ArticleIdSchema, SortOrderSchema, type SortOrder } from '../shared/schemas.ts';
 import { h } from './view/dom.ts';
-import { widgetStyleSheet } from './view/styles.ts';
+import { darkStyleSheet, widgetStyleSheet } from './view/styles.ts';
 import { Session } from './session/session.ts';
+import { readThemeChoice, ThemeWatcher } from './theme.ts';
 
 /** The server root a script URL implies: the folder widget.js was loaded from (`https://c.example.com/`). */
 export function serverBaseFromScript(src: string | null | undefined): URL | null {
@@ -31,18 +32,22 @@ function serverBaseFromAttribute(value: string | null): URL | null {
 
 /**
  * `<live-comments article="slug">`: the thread of one article, live. Attributes: `article` (required),
- * `theme` (`light` | `dark`; default follows the reader's system), `order` (`newest` | `oldest` | `top`) and
+ * `theme` (`auto`, the default: light or dark as the page behind it; `system`: the reader's colour
+ * scheme; `light` | `dark`), `order` (`newest` | `oldest` | `top`) and
  * `server` (the comment server; default: where widget.js came from).
  *
  * The element can be removed and re-added at will: removal stops everything it started once the
  * current task ends (a move within the page keeps it running).
  */
 export class LiveCommentsElement extends HTMLElement {
-  static readonly observedAttributes = ['article', 'server', 'order'];
+  static readonly observedAttributes = ['article', 'server', 'order', 'theme'];
   /** Set by the entry script from its own `src`. */
   static defaultBase: URL | null = null;
 
   readonly #shadow: ShadowRoot;
+  readonly #theme = new ThemeWatcher(this, (dark) => {
+    this.#shadow.adoptedStyleSheets = dark ? [widgetStyleSheet(), darkStyleSheet()] : [widgetStyleSheet()];
+  });
   #session: Session | null = null;
   /** True from start to stop, also when the attributes are wrong and only an error is shown. */
   #active = false;
@@ -67,6 +72,7 @@ export class LiveCommentsElement extends HTMLElement {
   attributeChangedCallback(name: string, previous: string | null, value: string | null): void {
     // Before the first start (parsing, upgrade) the attributes are simply read by #start.
     if (previous === value || !this.#active) return;
+    if (name === 'theme') return this.#theme.start(readThemeChoice(value));
     if (name === 'order') {
       const order = SortOrderSchema.safeParse(value);
       if (order.success && this.#session) this.#session.setOrder(order.data);
@@ -78,6 +84,7 @@ export class LiveCommentsElement extends HTMLElement {
 
   #start(): void {
     this.#active = true;
+    this.#theme.start(readThemeChoice(this.getAttribute('theme')));
     const article = ArticleIdSchema.safeParse(this.getAttribute('article') ?? '');
     const base = serverBaseFromAttribute(this.getAttribute('server')) ?? LiveCommentsElement.defaultBase;
     if (!article.success || base === null) {
@@ -98,6 +105,7 @@ export class LiveCommentsElement extends HTMLElement {
 
   #stop(): void {
     this.#active = false;
+    this.#theme.stop();
     this.#session?.stop();
     this.#session = null;
     this.#shadow.replaceChildren();

@@ -1,17 +1,20 @@
 import { EditCommentSchema, type Comment } from '../../shared/schemas.ts';
 import { forgetAuthorToken, readAuthorToken } from '../local-store.ts';
+import { loadPart } from '../parts.ts';
 import { toWidgetError } from '../protocol.ts';
-import { ConfirmDelete, EditForm } from '../view/own-panels.ts';
+import type { ConfirmDelete, EditForm } from '../view/own-panels.ts';
 import type { SessionContext } from './context.ts';
 import type { Posting } from './posting.ts';
 
 /**
  * The reader's own comments: which they are (posted here, or with an author token this browser
- * keeps), and editing and deleting them with that token.
+ * keeps), and editing and deleting them with that token. The edit and delete forms are a part
+ * loaded from the server the first time this browser shows one of its own comments (client/parts.ts).
  */
 export class OwnComments {
-  readonly editForm: EditForm;
-  readonly confirm: ConfirmDelete;
+  /** The forms, once their part is loaded. */
+  editForm: EditForm | null = null;
+  confirm: ConfirmDelete | null = null;
   /** The comment being edited, while its form is open. */
   editing: Comment | null = null;
   /** The comment whose deletion is being confirmed, while the question is open. */
@@ -25,14 +28,27 @@ export class OwnComments {
   constructor(context: SessionContext, posting: Posting) {
     this.#context = context;
     this.#posting = posting;
-    this.editForm = new EditForm(
-      (body) => void this.#save(body),
-      () => this.closeEdit(true),
-    );
-    this.confirm = new ConfirmDelete(
-      () => void this.#confirmDelete(),
-      () => this.closeDelete(true),
-    );
+  }
+
+  /** The forms, loading their part first if needed; null (and said to the reader) if it cannot be loaded. */
+  async #panels(): Promise<{ edit: EditForm; confirm: ConfirmDelete } | null> {
+    if (!this.editForm || !this.confirm) {
+      try {
+        const { EditForm, ConfirmDelete } = await loadPart(this.#context.config.base, 'own');
+        this.editForm ??= new EditForm(
+          (body) => void this.#save(body),
+          () => this.closeEdit(true),
+        );
+        this.confirm ??= new ConfirmDelete(
+          () => void this.#confirmDelete(),
+          () => this.closeDelete(true),
+        );
+      } catch (error) {
+        this.#context.announce(`Your comment cannot be changed now: ${toWidgetError(error).message}`);
+        return null;
+      }
+    }
+    return { edit: this.editForm, confirm: this.confirm };
   }
 
   /** Marks a comment as the reader's (the server just stored it for them). */
@@ -45,17 +61,21 @@ export class OwnComments {
     if (this.#posting.awaitingModeration.has(commentId)) return true;
     if (this.#posting.poster.isMatched(commentId) || readAuthorToken(commentId) !== null) {
       this.#known.add(commentId);
+      // The reader will likely want Edit or Delete: fetch their forms now, so a press opens them at once.
+      if (this.#known.size === 1) void this.#panels();
       return true;
     }
     return false;
   }
 
-  openEdit(comment: Comment): void {
+  async openEdit(comment: Comment): Promise<void> {
+    const panels = await this.#panels();
+    if (!panels) return;
     this.closeDelete(false);
-    if (this.editing?.id !== comment.id) this.editForm.open(comment.body);
+    if (this.editing?.id !== comment.id) panels.edit.open(comment.body);
     this.editing = comment;
     this.#context.render();
-    this.editForm.focus();
+    panels.edit.focus();
   }
 
   closeEdit(returnFocus: boolean): void {
@@ -65,12 +85,14 @@ export class OwnComments {
     this.#context.refocus(returnFocus ? target.id : null, '.edit-button');
   }
 
-  openDelete(comment: Comment): void {
+  async openDelete(comment: Comment): Promise<void> {
+    const panels = await this.#panels();
+    if (!panels) return;
     this.closeEdit(false);
-    this.confirm.reset();
+    panels.confirm.reset();
     this.deleting = comment;
     this.#context.render();
-    this.confirm.cancel.focus();
+    panels.confirm.cancel.focus();
   }
 
   closeDelete(returnFocus: boolean): void {
@@ -83,8 +105,8 @@ export class OwnComments {
 
   async #save(text: string): Promise<void> {
     const target = this.editing;
-    if (!target) return;
     const form = this.editForm;
+    if (!target || !form) return;
     const parsed = EditCommentSchema.safeParse({ body: text });
     if (!parsed.success) {
       form.showError(parsed.error.issues[0]?.message ?? 'Invalid comment');
@@ -110,16 +132,17 @@ export class OwnComments {
   async #confirmDelete(): Promise<void> {
     const target = this.deleting;
     const token = target && readAuthorToken(target.id);
-    if (!target || !token) return;
-    this.confirm.busy(true);
+    const confirm = this.confirm;
+    if (!target || !token || !confirm) return;
+    confirm.busy(true);
     this.#confirmed = target;
     try {
       this.#context.feed.adopt(await this.#context.api.remove(target.id, token));
     } catch (error) {
       if (this.#confirmed !== target) return;
       this.#confirmed = null;
-      this.confirm.busy(false);
-      this.confirm.showError(`Not deleted: ${toWidgetError(error).message}`);
+      confirm.busy(false);
+      confirm.showError(`Not deleted: ${toWidgetError(error).message}`);
       return;
     }
     forgetAuthorToken(target.id);

@@ -78,8 +78,8 @@ export class Session implements SessionContext {
         likes: (comment) => this.#likes.view(comment),
         reply: (comment) => this.#posting.openReply(comment),
         like: (comment) => void this.#likes.toggle(comment),
-        edit: (comment) => this.#own.openEdit(comment),
-        remove: (comment) => this.#own.openDelete(comment),
+        edit: (comment) => void this.#own.openEdit(comment),
+        remove: (comment) => void this.#own.openDelete(comment),
         retry: (clientId) => this.#posting.poster.retry(clientId),
         discard: (clientId) => this.#posting.poster.discard(clientId),
         moreReplies: (topId) => this.feed.moreReplies(topId),
@@ -262,11 +262,12 @@ export class Session implements SessionContext {
     }
     if (!showing(own.editing)) own.editing = null;
     if (!showing(own.deleting)) own.deleting = null;
-    const panel = (target: Comment | null, element: HTMLElement) => (target ? { commentId: target.id, element } : null);
+    const panel = (target: Comment | null, element: HTMLElement | undefined) =>
+      target && element ? { commentId: target.id, element } : null;
     this.thread.update(rows, {
       reply: panel(posting.replyTo, posting.replyForm.element),
-      edit: panel(own.editing, own.editForm.element),
-      confirm: panel(own.deleting, own.confirm.element),
+      edit: panel(own.editing, own.editForm?.element),
+      confirm: panel(own.deleting, own.confirm?.element),
       locked: feed.locked,
     });
     posting.compose.element.hidden = feed.locked;

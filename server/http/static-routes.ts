@@ -137,7 +137,8 @@ function listedArticles(value: unknown): string[] {
 }
 
 /**
- * `GET /widget.js` (the embeddable widget), `GET /count.js` (live counts for list pages) and
+ * `GET /widget.js` (the embeddable widget, and `GET /widget-own.js`, its part with the edit and delete
+ * forms, loaded on first use), `GET /count.js` (live counts for list pages) and
  * `GET /admin.js`, all cacheable and loadable from any origin; `GET /` (the demo article with the
  * widget embedded by the two-line snippet), `GET /articles` (a list page with live counts by
  * count.js), `GET /articles/:articleId` (a demo page for any thread), `GET /embed-example` (the
@@ -158,6 +159,8 @@ export function createStaticRouter({
     'widget.js': createBundleLoader(widgetPath),
     'admin.js': createBundleLoader(adminPath),
     'count.js': createBundleLoader(countPath),
+    // The widget's parts loaded on first use (client/parts.ts), from the same folder as widget.js.
+    'widget-own.js': createBundleLoader(defaultBundlePath('widget-own.js')),
   };
   const demoCss = Buffer.from(DEMO_CSS.trimStart());
 

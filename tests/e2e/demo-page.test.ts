@@ -8,6 +8,7 @@ import {
   ensureWidgetBuilt,
   launchBrowser,
   rowsOf,
+  startStaticSite,
   waitForLive,
   widgetOf,
 } from '../helpers/browser.ts';
@@ -96,6 +97,44 @@ describe('the demo page in Chromium', () => {
       expect(await background()).toBe('rgb(21, 24, 29)');
     } finally {
       await context.close();
+    }
+  });
+
+  it('matches a dark host page by itself (theme="auto"), follows its dark-mode toggle, and theme="system" follows the reader', async () => {
+    const site = await startStaticSite({
+      '/dark': {
+        html: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Dark site</title><link rel="icon" href="data:,">
+<style>body { background: #121417; color: #eee } body.light { background: #fafafa; color: #111 }</style></head><body>
+<main><live-comments article="theme-auto"></live-comments></main>
+<script src="${server.url}/widget.js" async></script></body></html>`,
+      },
+    });
+    // The reader's system is light: only the page says dark.
+    const context = await browser.newContext({ colorScheme: 'light' });
+    try {
+      const page = await context.newPage();
+      const problems = collectProblems(page);
+      await page.goto(`${site.url}/dark`);
+      const root = widgetOf(page).locator('.root');
+      await root.waitFor();
+      const background = () => root.evaluate((element) => getComputedStyle(element).backgroundColor);
+      const dark = 'rgb(21, 24, 29)';
+      const light = 'rgb(255, 255, 255)';
+      await vi.waitFor(async () => expect(await background()).toBe(dark));
+      // The site's own toggle: a class on <body>.
+      await page.evaluate(() => document.body.classList.add('light'));
+      await vi.waitFor(async () => expect(await background()).toBe(light));
+      await page.evaluate(() => document.body.classList.remove('light'));
+      await vi.waitFor(async () => expect(await background()).toBe(dark));
+      // theme="system": today's behaviour, the reader's colour scheme whatever the page.
+      await page.evaluate(() => document.querySelector('live-comments')?.setAttribute('theme', 'system'));
+      expect(await background()).toBe(light);
+      await page.emulateMedia({ colorScheme: 'dark' });
+      await vi.waitFor(async () => expect(await background()).toBe(dark));
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await site.close();
     }
   });
 });
