@@ -172,16 +172,18 @@ function widgetMangling() {
   return { mangleProps: new RegExp(`^(${[...names, ...OWN_MEMBERS].join('|')})$`) };
 }
 
-/** Long names of the widget's own members that cross its modules (never reached by a string): shortened too. */
+/**
+ * Long names of the widget's own members that cross its modules (never reached by a string): shortened
+ * too. Never a name a lazily loaded part shares with widget.js (client/parts.ts): parts are built
+ * without this, so both sides must spell it the same.
+ */
 const OWN_MEMBERS = [
   'awaitingModeration',
   'unrevealed',
   'scheduleRender',
-  'refocus',
   'matchPush',
   'isMatched',
   'replyForm',
-  'editForm',
   'loadReplies',
   'refreshTimes',
   'receiveBatch',

@@ -1,5 +1,5 @@
-/** widget-own.js: the forms that edit and delete the reader's own comments, loaded on first use (client/parts.ts). */
+/** widget-own.js: editing and deleting the reader's own comments, loaded on first use (client/parts.ts). */
 import { registerPart } from './part-registry.ts';
-import { ConfirmDelete, EditForm } from './view/own-panels.ts';
+import { OwnEditor } from './view/own-editor.ts';
 
-registerPart('own', { ConfirmDelete, EditForm });
+registerPart('own', { OwnEditor });

@@ -1,12 +1,14 @@
 /** Where the lazily loaded parts of the widget register (client/parts.ts loads them). */
 
-import type * as OwnPanels from './view/own-panels.ts';
+import type { OwnEditor } from './view/own-editor.ts';
 
-/** The part with the forms that edit and delete the reader's own comments (client/view/own-panels.ts). */
-export type OwnPanelsPart = typeof OwnPanels;
+/** The part that edits and deletes the reader's own comments (client/view/own-editor.ts). */
+export interface OwnPart {
+  OwnEditor: typeof OwnEditor;
+}
 
 export interface Parts {
-  own: OwnPanelsPart;
+  own: OwnPart;
 }
 
 const REGISTRY = Symbol.for('live-comments.parts');

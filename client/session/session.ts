@@ -260,14 +260,15 @@ export class Session implements SessionContext {
       posting.replyTo = null;
       posting.replyForm.element.remove();
     }
-    if (!showing(own.editing)) own.editing = null;
-    if (!showing(own.deleting)) own.deleting = null;
+    const editor = own.editor;
+    if (editor && !showing(editor.editing)) editor.editing = null;
+    if (editor && !showing(editor.deleting)) editor.deleting = null;
     const panel = (target: Comment | null, element: HTMLElement | undefined) =>
       target && element ? { commentId: target.id, element } : null;
     this.thread.update(rows, {
       reply: panel(posting.replyTo, posting.replyForm.element),
-      edit: panel(own.editing, own.editForm?.element),
-      confirm: panel(own.deleting, own.confirm?.element),
+      edit: panel(editor?.editing ?? null, editor?.editForm.element),
+      confirm: panel(editor?.deleting ?? null, editor?.confirm.element),
       locked: feed.locked,
     });
     posting.compose.element.hidden = feed.locked;
