@@ -73,3 +73,19 @@ export function readerId(): string {
   write(READER_KEY, memoryReaderId);
   return memoryReaderId;
 }
+
+/** Replies to the reader's comments this browser has shown them (by "N new replies to you"), per article; the newest 200. */
+const seenKey = (articleId: string) => `${PREFIX}seen:${articleId}`;
+
+export function readSeenReplies(articleId: string): string[] {
+  try {
+    const ids: unknown = JSON.parse(read(seenKey(articleId)) ?? '[]');
+    return Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function saveSeenReplies(articleId: string, ids: readonly string[]): void {
+  write(seenKey(articleId), JSON.stringify(ids.slice(-200)));
+}

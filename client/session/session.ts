@@ -12,6 +12,7 @@ import type { SessionConfig, SessionContext } from './context.ts';
 import { readerLikes } from './likes.ts';
 import { OwnComments } from './own-comments.ts';
 import { Posting } from './posting.ts';
+import { RepliesToYou } from './replies-to-you.ts';
 
 export type { SessionConfig } from './context.ts';
 
@@ -34,6 +35,7 @@ export class Session implements SessionContext {
   readonly #posting: Posting;
   readonly #own: OwnComments;
   readonly #likes: Likes;
+  readonly #toYou: RepliesToYou;
   /** `top` order: each comment's likes when it was first shown, so a like does not move it under the reader. */
   readonly #rank = new Map<string, number>();
   #focusAfterRender: (() => HTMLElement | null | undefined) | null = null;
@@ -102,6 +104,7 @@ export class Session implements SessionContext {
     });
     this.#own = new OwnComments(this, this.#posting);
     this.#likes = readerLikes(this);
+    this.#toYou = new RepliesToYou(config.articleId, this.thread, () => this.render());
 
     const orderButton = (order: SortOrder, label: string) => {
       const button = h('button', {
@@ -127,6 +130,7 @@ export class Session implements SessionContext {
       h('div', { class: 'head', part: 'header' }, [
         this.#title,
         this.#presence,
+        this.#toYou.button,
         h('div', { class: 'order', part: 'order', attrs: { role: 'group', 'aria-label': 'Sort comments' } }, [
           this.#orderButtons.newest,
           this.#orderButtons.oldest,
@@ -289,6 +293,7 @@ export class Session implements SessionContext {
     this.#moreButton.textContent = feed.loading === 'more' ? 'Loading…' : 'Load more comments';
     if (feed.loading === 'more') this.#moreError.textContent = '';
     this.#catchUp.render();
+    this.#toYou.render(rows, (id) => own.has(id));
 
     const focus = this.#focusAfterRender;
     this.#focusAfterRender = null;

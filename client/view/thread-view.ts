@@ -233,7 +233,12 @@ export class ThreadView {
     const id = entry.id;
     const likes = this.#hooks.likes(entry);
     const open = [panels.reply, panels.edit, panels.confirm].map((panel) => panel?.commentId === id);
-    return `c|${entry.seq}|${entry.status}|${this.#hooks.isOwn(id)}|${likes.count}|${likes.pressed}|${likes.error}|${open.join()}|${panels.locked}|${place}`;
+    return `c|${entry.seq}|${entry.status}|${this.#hooks.isOwn(id)}|${this.#toYou(entry)}|${likes.count}|${likes.pressed}|${likes.error}|${open.join()}|${panels.locked}|${place}`;
+  }
+
+  /** A reply to one of the reader's own comments (not by the reader). */
+  #toYou(comment: Comment): boolean {
+    return comment.parentId !== null && this.#hooks.isOwn(comment.parentId) && !this.#hooks.isOwn(comment.id);
   }
 
   #fill(li: HTMLLIElement, row: ThreadRow<Entry>, panels: Panels): void {
@@ -283,6 +288,8 @@ export class ThreadView {
         h('span', { class: 'edited', text: 'edited', attrs: { title: `Edited ${formatAbsolute(comment.editedAt)}` } }),
       );
     if (kind !== null || mine) meta.append(h('span', { class: 'badge', text: 'you' }));
+    else if (comment && !removed && this.#toYou(comment))
+      meta.append(h('span', { class: 'badge to-you', part: 'reply-to-you', text: 'Reply to you' }));
 
     const parts: HTMLElement[] = [meta];
     if (removed) parts.push(h('p', { class: 'removed', text: 'This comment was removed' }));
