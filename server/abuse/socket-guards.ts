@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError, type ErrorInfo } from '../../shared/errors.ts';
-import type { Ack } from '../../shared/events.ts';
+import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../logger.ts';
+import { incomingEvent, refusal } from '../socket/acks.ts';
 import type { CommentServer } from '../socket/gateway.ts';
 import { logId } from './keys.ts';
 import { LogThrottle } from '../log-throttle.ts';
@@ -66,19 +66,11 @@ export function attachSocketGuards(io: CommentServer, options: SocketGuardOption
     const budgetKey = key;
     socket.use((packet, next) => {
       const [event, ...args] = packet as unknown[];
-      const last = args.at(-1);
-      const ack = typeof last === 'function' ? (last as (answer: Ack) => void) : undefined;
-      const payload = ack ? args.slice(0, -1)[0] : args[0];
+      const { payload, ack } = incomingEvent(args);
       check(budgetKey, ip, event, payload).then(
         () => next(),
         (error: unknown) => {
-          let info: ErrorInfo;
-          if (error instanceof AppError) {
-            info = error.toInfo();
-          } else {
-            options.logger.error({ err: error }, 'socket guard failed');
-            info = { code: 'internal', message: 'Internal error' };
-          }
+          const info = refusal(error, { logger: options.logger, event: String(event), socketId: socket.id });
           ack?.({ ok: false, error: info });
         },
       );

@@ -23,13 +23,7 @@ import { authorKey as authorKeyOf } from '../abuse/keys.ts';
 import type { FanOut, FeedMessage } from '../fanout/port.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Logger } from '../logger.ts';
-import {
-  ParentNotFoundError,
-  StoreUnavailableError,
-  type ArticleSettings,
-  type CommentStore,
-  type SubmitResult,
-} from '../storage/port.ts';
+import { type ArticleSettings, type CommentStore, type SubmitResult } from '../storage/port.ts';
 import { adminTokenMatches } from './admin-token.ts';
 import { authorTokenFromSecret, authorTokenMatches, hashAuthorToken, newAuthorToken } from './author-token.ts';
 import { WriteBreaker } from './write-breaker.ts';
@@ -83,25 +77,6 @@ export interface PostContext {
 
 /** Who acts on a comment: its author (holding its token) or a moderator (holding the ADMIN_TOKEN). */
 export type Actor = 'author' | 'moderator';
-
-/** Seconds a client is told to wait when the store is down. */
-const UNAVAILABLE_RETRY_AFTER = 2;
-
-/** Maps store failures to client-safe errors; anything unknown propagates and is shown as `internal`. */
-function storeFailure(error: unknown): never {
-  if (error instanceof StoreUnavailableError) {
-    throw new AppError('unavailable', 'Comments are temporarily unavailable, please retry', {
-      retryAfter: UNAVAILABLE_RETRY_AFTER,
-      cause: error,
-    });
-  }
-  if (error instanceof ParentNotFoundError) {
-    throw new AppError('invalid_input', 'The comment you reply to does not exist in this article', {
-      issues: [{ path: 'parentId', message: 'No such comment in this article' }],
-    });
-  }
-  throw error;
-}
 
 const notFound = (): AppError => new AppError('not_found', 'No such comment');
 
@@ -173,9 +148,7 @@ export class CommentService {
     return this.track(
       (async () => {
         const authorToken = newAuthorToken();
-        const result = await this.store
-          .create(this.record(articleId, input, authorToken, null, createdAt))
-          .catch(storeFailure);
+        const result = await this.store.create(this.record(articleId, input, authorToken, null, createdAt));
         const committedAt = Date.now();
         await this.publish(
           'comment:created',
@@ -208,7 +181,7 @@ export class CommentService {
     return this.track(
       (async () => {
         const actor = await this.actorFor(id, token, 'edit');
-        const result = await this.store.edit(id, body, this.now().toISOString()).catch(storeFailure);
+        const result = await this.store.edit(id, body, this.now().toISOString());
         if (result === null) throw notFound();
         if (!result.changed) throw new AppError('forbidden', 'A removed comment cannot be edited');
         this.logger.debug({ commentId: id, actor }, 'comment edited');
@@ -241,7 +214,7 @@ export class CommentService {
   restore(id: string): Promise<ModeratedComment> {
     return this.track(
       (async () => {
-        const result = await this.store.restore(id).catch(storeFailure);
+        const result = await this.store.restore(id);
         if (result === null) throw notFound();
         if (!result.changed) {
           if (result.comment.status === 'visible') return result.comment;
@@ -262,7 +235,7 @@ export class CommentService {
     return this.track(
       (async () => {
         // The store decides inside the write whether the comment can still be liked.
-        const result = await this.store.setLike(id, readerId, liked).catch(storeFailure);
+        const result = await this.store.setLike(id, readerId, liked);
         if (result === null) throw notFound();
         if (liked && !result.changed && result.comment.status !== 'visible')
           throw new AppError('forbidden', 'A removed comment cannot be liked');
@@ -277,18 +250,18 @@ export class CommentService {
 
   /** Ids of the article's comments the reader likes. */
   async readerLikes(articleId: ArticleId, readerId: string): Promise<string[]> {
-    return this.store.readerLikes(articleId, readerId).catch(storeFailure);
+    return this.store.readerLikes(articleId, readerId);
   }
 
   async heldList(limit: number): Promise<ModeratedHeld[]> {
-    return this.store.heldList(limit).catch(storeFailure);
+    return this.store.heldList(limit);
   }
 
   /** Moves a held comment into its thread with the next seq; it appears live for everyone. Unknown → `not_found`. */
   approve(id: string): Promise<ModeratedComment> {
     return this.track(
       (async () => {
-        const approved = await this.store.approve(id).catch(storeFailure);
+        const approved = await this.store.approve(id);
         if (approved === null) throw new AppError('not_found', 'No such held comment');
         const committedAt = Date.now();
         this.metrics?.commentChanged?.('approved');
@@ -308,9 +281,8 @@ export class CommentService {
   reject(id: string): Promise<void> {
     return this.track(
       (async () => {
-        const held = await this.store.getHeld(id).catch(storeFailure);
-        if (held === null || !(await this.store.reject(id).catch(storeFailure)))
-          throw new AppError('not_found', 'No such held comment');
+        const held = await this.store.getHeld(id);
+        if (held === null || !(await this.store.reject(id))) throw new AppError('not_found', 'No such held comment');
         this.metrics?.commentChanged?.('rejected');
         await this.publishFeed({
           event: 'admin:resolved',
@@ -322,13 +294,11 @@ export class CommentService {
 
   /** The most recent comments across articles (or of one), newest first, as moderators see them. */
   async feed(options: { limit: number; articleId?: ArticleId | undefined }): Promise<ModeratedComment[]> {
-    return this.store
-      .feed(
-        options.articleId === undefined
-          ? { limit: options.limit }
-          : { limit: options.limit, articleId: options.articleId },
-      )
-      .catch(storeFailure);
+    return this.store.feed(
+      options.articleId === undefined
+        ? { limit: options.limit }
+        : { limit: options.limit, articleId: options.articleId },
+    );
   }
 
   /**
@@ -336,8 +306,8 @@ export class CommentService {
    * or the ban is lifted. A comment with no author key (imported, or older than bans) → `invalid_input`.
    */
   async ban(input: BanInput): Promise<Ban> {
-    const record = await this.store.getRecord(input.commentId).catch(storeFailure);
-    const target = record?.comment ?? (await this.store.getHeld(input.commentId).catch(storeFailure));
+    const record = await this.store.getRecord(input.commentId);
+    const target = record?.comment ?? (await this.store.getHeld(input.commentId));
     if (!target) throw notFound();
     if (target.authorKey === null) {
       throw new AppError(
@@ -360,22 +330,21 @@ export class CommentService {
           ? null
           : new Date(now.getTime() + input.expiresInMinutes * 60_000).toISOString(),
     };
-    return this.store.addBan(ban).catch(storeFailure);
+    return this.store.addBan(ban);
   }
 
   async bans(): Promise<Ban[]> {
-    return this.store.bans(this.now().toISOString()).catch(storeFailure);
+    return this.store.bans(this.now().toISOString());
   }
 
   /** Lifts a ban. Unknown key → `not_found`. */
   async unban(authorKey: string): Promise<void> {
-    if (!(await this.store.removeBan(authorKey).catch(storeFailure)))
-      throw new AppError('not_found', 'No ban for this author key');
+    if (!(await this.store.removeBan(authorKey))) throw new AppError('not_found', 'No ban for this author key');
   }
 
   /** The article's lock and (effective) pre-moderation. */
   async articleState(articleId: ArticleId): Promise<ArticleState> {
-    return this.effective(articleId, await this.store.articleSettings(articleId).catch(storeFailure));
+    return this.effective(articleId, await this.store.articleSettings(articleId));
   }
 
   /**
@@ -384,7 +353,7 @@ export class CommentService {
    * (PREMODERATION=all keeps every article pre-moderated whatever its own setting).
    */
   async setArticleState(articleId: ArticleId, patch: Partial<ArticleSettings>): Promise<ArticleState> {
-    const state = this.effective(articleId, await this.store.setArticleSettings(articleId, patch).catch(storeFailure));
+    const state = this.effective(articleId, await this.store.setArticleSettings(articleId, patch));
     try {
       await this.fanout.publishArticleState(state);
     } catch (error) {
@@ -404,7 +373,7 @@ export class CommentService {
         order: options.order ?? 'newest',
       }),
       this.store.articleSettings(articleId),
-    ]).catch(storeFailure);
+    ]);
     const state = this.effective(articleId, settings);
     return {
       articleId,
@@ -423,26 +392,27 @@ export class CommentService {
     commentId: string,
     options: { after?: string | undefined; limit?: number | undefined },
   ): Promise<RepliesPage> {
-    const result = await this.store
-      .replies(articleId, commentId, { after: options.after ?? null, limit: options.limit ?? LIMITS.repliesPerThread })
-      .catch(storeFailure);
+    const result = await this.store.replies(articleId, commentId, {
+      after: options.after ?? null,
+      limit: options.limit ?? LIMITS.repliesPerThread,
+    });
     if (result === null) throw new AppError('not_found', 'No such thread: not a top-level comment of this article');
     return { articleId, commentId, lastSeq: result.lastSeq, comments: result.comments, more: result.more };
   }
 
   async changesSince(articleId: ArticleId, since: number): Promise<Changes> {
-    const changes = await this.store.changesSince(articleId, since, LIMITS.changesMax).catch(storeFailure);
+    const changes = await this.store.changesSince(articleId, since, LIMITS.changesMax);
     return changes.reset
       ? { articleId, lastSeq: changes.lastSeq, comments: [], reset: true }
       : { articleId, lastSeq: changes.lastSeq, comments: changes.comments };
   }
 
   async lastSeq(articleId: ArticleId): Promise<number> {
-    return this.store.lastSeq(articleId).catch(storeFailure);
+    return this.store.lastSeq(articleId);
   }
 
   async counts(articleIds: readonly ArticleId[]): Promise<Record<ArticleId, number>> {
-    return this.store.counts(articleIds).catch(storeFailure);
+    return this.store.counts(articleIds);
   }
 
   private track<T>(write: Promise<T>): Promise<T> {
@@ -491,9 +461,9 @@ export class CommentService {
     const now = this.now().toISOString();
     const record = this.record(articleId, input, authorToken, authorKey, now);
     // The store applies the posting gate (bans, lock, the article's pre-moderation) in the write itself.
-    const result: SubmitResult = await this.writeBreaker
-      .run(() => this.store.submit(record, { hold: this.premoderateAll }))
-      .catch(storeFailure);
+    const result: SubmitResult = await this.writeBreaker.run(() =>
+      this.store.submit(record, { hold: this.premoderateAll }),
+    );
     if (result.kind === 'refused') {
       throw new AppError(
         'forbidden',
@@ -519,7 +489,7 @@ export class CommentService {
   }
 
   private async removeAs(id: string, actor: Actor): Promise<ModeratedComment> {
-    const result = await this.store.remove(id, actor).catch(storeFailure);
+    const result = await this.store.remove(id, actor);
     if (result === null) throw notFound();
     if (result.changed) {
       this.metrics?.commentChanged?.('removed');
@@ -533,7 +503,7 @@ export class CommentService {
    * time with the stored hash), and for edits only while the comment is visible and within the window.
    */
   private async actorFor(id: string, token: string | undefined, action: 'edit' | 'remove'): Promise<Actor> {
-    const record = await this.store.getRecord(id).catch(storeFailure);
+    const record = await this.store.getRecord(id);
     if (record === null) throw notFound();
     if (this.isModerator(token)) return 'moderator';
     if (token === undefined || !authorTokenMatches(token, record.authorTokenHash)) {

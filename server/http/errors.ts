@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { AppError, HTTP_STATUS, type ErrorBody, type ErrorCode } from '../../shared/errors.ts';
+import { AppError, HTTP_STATUS, type ErrorBody } from '../../shared/errors.ts';
+import { toPublicError } from '../edge/public-error.ts';
 import type { Logger } from '../logger.ts';
 
 /** Writes the protocol's error body with the status of its code. */
@@ -9,42 +10,19 @@ export function sendError(res: Response, error: AppError, status = HTTP_STATUS[e
   res.status(status).json(body);
 }
 
-/** The errors body-parser raises, mapped to protocol codes. */
-function bodyParserError(error: unknown): { code: ErrorCode; status: number; message: string } | null {
-  if (typeof error !== 'object' || error === null || !('type' in error)) return null;
-  switch ((error as { type: unknown }).type) {
-    case 'entity.too.large':
-      return { code: 'payload_too_large', status: 413, message: 'Request body is too large' };
-    case 'entity.parse.failed':
-      return { code: 'invalid_input', status: 400, message: 'Request body is not valid JSON' };
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return { code: 'invalid_input', status: 415, message: 'Request body must be UTF-8 JSON' };
-    case 'request.aborted':
-      return { code: 'invalid_input', status: 400, message: 'Request was aborted' };
-    default:
-      return null;
-  }
-}
-
 export const notFoundHandler: RequestHandler = (_req, res) => {
   sendError(res, new AppError('not_found', 'No such route'));
 };
 
-/** Last middleware: every failure becomes a typed error body; unknown ones are logged and shown as `internal`. */
+/**
+ * Last middleware: every failure becomes a typed error body through the one mapper
+ * (server/edge/public-error.ts); unknown ones are logged with the request id and shown as `internal`.
+ */
 export function createErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
-    if (error instanceof AppError) {
-      if (error.code === 'unavailable') logger.warn({ err: error.cause ?? error, path: req.path }, 'store unavailable');
-      return sendError(res, error);
-    }
-    const parserError = bodyParserError(error);
-    if (parserError) return sendError(res, new AppError(parserError.code, parserError.message), parserError.status);
-    // The router could not percent-decode a path parameter (`/api/articles/%/comments`): the client's mistake.
-    if (error instanceof URIError)
-      return sendError(res, new AppError('invalid_input', 'Malformed percent-encoding in the URL'));
-    logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error in request');
-    return sendError(res, new AppError('internal', 'Internal error'));
+    const requestId = (req as { id?: unknown }).id;
+    const failure = toPublicError(error, logger, { requestId, method: req.method, path: req.path });
+    return sendError(res, failure.error, failure.status);
   };
 }

@@ -7,7 +7,7 @@ import type { CommentService } from '../comments/service.ts';
 import { ImportFileError } from '../import/errors.ts';
 import type { ImportJobs } from '../import/jobs.ts';
 import { writeNativeExport } from '../import/native.ts';
-import { StoreUnavailableError, type CommentStore } from '../storage/port.ts';
+import type { CommentStore } from '../storage/port.ts';
 import { requireModerator } from './admin-routes.ts';
 
 const JobIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{8,32}$/, 'Not a job id'));
@@ -34,8 +34,7 @@ export function createImportRoutes(deps: { service: CommentService; store: Comme
         throw new AppError('payload_too_large', error.message);
       if (error instanceof ImportFileError)
         throw new AppError('invalid_input', `The file cannot be imported, nothing was written: ${error.message}`);
-      if (error instanceof StoreUnavailableError)
-        throw new AppError('unavailable', 'The store is unavailable, please retry', { retryAfter: 2 });
+      // A store failure (and anything else) is answered by the one mapper (server/edge/public-error.ts).
       throw error;
     }
     const answer: ImportJobResult = { job: started.job };

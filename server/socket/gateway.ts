@@ -1,10 +1,9 @@
 import type { Server, Socket } from 'socket.io';
-import { AppError, type ErrorInfo } from '../../shared/errors.ts';
+import { AppError } from '../../shared/errors.ts';
 import {
   articleRoom,
   countsRoom,
   MODERATORS_ROOM,
-  type Ack,
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '../../shared/events.ts';
@@ -22,6 +21,7 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { PresenceTracker } from '../presence/tracker.ts';
 import { withTimeout } from '../with-timeout.ts';
+import { answerAck, incomingEvent, onUntyped } from './acks.ts';
 import { Broadcaster } from './broadcaster.ts';
 import { LiveCounts } from './live-counts.ts';
 
@@ -66,12 +66,6 @@ type Handler = (socket: CommentSocket, payload: unknown) => Promise<object>;
  * ack (`{ ok: true, … }` or `{ ok: false, error }`), and relays fan-out messages to article rooms.
  */
 export function attachSocketGateway({ io, service, fanout, logger, metrics, clientIp, presence }: GatewayDeps): void {
-  const toErrorInfo = (error: unknown, event: string): ErrorInfo => {
-    if (error instanceof AppError) return error.toInfo();
-    logger.error({ err: error, event }, 'unhandled error in socket handler');
-    return { code: 'internal', message: 'Internal error' };
-  };
-
   // The hot path: per-article coalescing, one serialisation per flush, big rooms written in slices.
   const broadcaster = new Broadcaster(io, logger);
   const liveCounts = new LiveCounts(io, (ids) => service.counts(ids), logger);
@@ -156,22 +150,15 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
   io.on('connection', (socket) => {
     for (const [event, handler] of Object.entries(handlers) as Array<[keyof ClientToServerEvents, Handler]>) {
       // Registered untyped on purpose: the arguments come from the network and are validated here.
-      (socket as unknown as { on(event: string, listener: (...args: unknown[]) => void): void }).on(
-        event,
-        (...args: unknown[]) => {
-          const last = args.at(-1);
-          const ack = typeof last === 'function' ? (last as (answer: Ack<object>) => void) : undefined;
-          const payload = ack ? args.slice(0, -1)[0] : args[0];
-          handler(socket, payload).then(
-            (result) => ack?.({ ok: true, ...result }),
-            (error: unknown) => {
-              const info = toErrorInfo(error, event);
-              if (event === 'comment:post') metrics?.commentRejected(info.code, 'socket');
-              ack?.({ ok: false, error: info });
-            },
-          );
-        },
-      );
+      onUntyped(socket, event, (...args: unknown[]) => {
+        const { payload, ack } = incomingEvent(args);
+        answerAck(handler(socket, payload), ack, {
+          logger,
+          event,
+          socketId: socket.id,
+          ...(event === 'comment:post' ? { refused: (info) => metrics?.commentRejected(info.code, 'socket') } : {}),
+        });
+      });
     }
   });
 

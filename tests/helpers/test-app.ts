@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nanoid } from 'nanoid';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
 import { createApp, type App } from '../../server/app.ts';
@@ -25,6 +25,8 @@ export interface TestAppOptions {
   /** With `redisPrefix`: a Redis Cluster (REDIS_CLUSTER_NODES) instead of the machine's Redis. */
   redisClusterNodes?: string;
   env?: Record<string, string>;
+  /** The app's logger (silent unless TEST_LOG_LEVEL is set). */
+  logger?: Logger;
 }
 
 /** A temp directory removed by the returned cleanup. */
@@ -60,7 +62,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       : {}),
     ...options.env,
   });
-  const app = await createApp(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const app = await createApp(config, {
+    logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
   const port = await app.listen();
   return {
     app,

@@ -289,6 +289,6 @@ describe('Socket.IO edge under hostile input', () => {
     await vi.waitFor(() => expect(pushed.map((c) => c.body)).toContain('after the fuzzing'));
     expect(app.exitCode).toBeNull();
     expect(app.nonJsonLines()).toEqual([]);
-    expect(app.logs().filter((line) => line.msg === 'unhandled error in socket handler')).toEqual([]);
+    expect(app.logs().filter((line) => line.msg === 'unhandled error')).toEqual([]);
   });
 });
