@@ -45,6 +45,16 @@
  * no author key (a moderator cannot ban from them, as with imported comments), and the bans made on
  * them are lifted, since they could never match a new post again. Rate-limit keys in Redis expire by
  * themselves within a minute.
+ *
+ * Version 7 (notifications, docs/notifications.md):
+ * - `webhooks`: receivers moderators added (`events` a JSON array of event names; `secret` signs deliveries).
+ * - `outbox`: one row per notification and receiver, written in the same transaction as the change that
+ *   causes it. `status` pending | sent | failed; a pending row is due when `next_at` (ISO 8601 UTC) has
+ *   passed. Claiming sets `claim` (a random token) and moves `next_at` a lease ahead, so a second
+ *   instance skips it until the lease expires (a crashed claimer's rows come back by themselves); only
+ *   the holder of the current claim can settle it. `kind` is 'webhook' and `target` the webhook id.
+ * - `outbox_attempts`: one row per delivery attempt (outcome sent | retry | failed, the HTTP status,
+ *   the error), listed to moderators per webhook and pruned with the outbox.
  */
 export interface Migration {
   readonly version: number;
@@ -185,6 +195,44 @@ const V6_BOUNDED_PAGES = `
   CREATE INDEX comments_replies_idx ON comments (article_id, root_id, created_seq) WHERE root_id IS NOT NULL;
 `;
 
+/** Plain SQL that SQLite and PostgreSQL both accept. */
+const V7_OUTBOX = `
+  CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at TEXT NOT NULL,
+    claim TEXT NULL,
+    settled_at TEXT NULL
+  );
+  CREATE INDEX outbox_due_idx ON outbox (next_at) WHERE status = 'pending';
+  CREATE INDEX outbox_settled_idx ON outbox (settled_at) WHERE status <> 'pending';
+  CREATE TABLE outbox_attempts (
+    outbox_id TEXT NOT NULL,
+    target TEXT NOT NULL,
+    type TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('sent', 'retry', 'failed')),
+    status INTEGER NULL,
+    error TEXT NULL,
+    PRIMARY KEY (outbox_id, attempt)
+  );
+  CREATE INDEX outbox_attempts_target_idx ON outbox_attempts (target, at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
@@ -207,6 +255,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: V6_BOUNDED_PAGES,
     postgres: V6_BOUNDED_PAGES,
   },
+  { version: 7, name: 'webhooks and the notification outbox', sqlite: V7_OUTBOX, postgres: V7_OUTBOX },
 ];
 
 /** The schema version a fully migrated store is at. */

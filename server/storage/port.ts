@@ -1,6 +1,14 @@
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
 import type { CommentSource, NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import type { ArticleId, Comment, MoreReplies, SortOrder } from '../../shared/schemas.ts';
+import type {
+  NotifyTargets,
+  OutboxAttemptRecord,
+  OutboxItem,
+  OutboxSettlement,
+  OutboxStats,
+  WebhookRecord,
+} from './outbox.ts';
 
 /** What the comment service hands to a store for a new comment; already validated and normalised. */
 export interface NewCommentRecord {
@@ -182,7 +190,11 @@ export class ParentNotFoundError extends Error {
  * - held comments take no seq and are in no page, change list or count until approved;
  * - a removal by the author erases the body for good; a removal by a moderator keeps it for `restore`;
  *   every public read shows a removed comment with an empty body;
- * - failures of the backing database surface as StoreUnavailableError.
+ * - failures of the backing database surface as StoreUnavailableError;
+ * - a change given `notify` targets writes, in its own transaction, one outbox row per target subscribed
+ *   to the change's event (`comment.created` for a stored post or an approval, `comment.held`,
+ *   `comment.updated` for an edit or a restore, `comment.removed`); a change that changes nothing, or a
+ *   call without targets, writes none (the path without subscribers costs nothing).
  */
 export interface CommentStore {
   /**
@@ -201,7 +213,10 @@ export interface CommentStore {
    * it, never by a mix. `create` is `submit` with `hold: false, gate: false` for trusted callers
    * (imports, tests); it throws ClientIdHeldError on a held clientId.
    */
-  submit(input: NewCommentRecord, options: { hold: boolean; gate?: boolean }): Promise<SubmitResult>;
+  submit(
+    input: NewCommentRecord,
+    options: { hold: boolean; gate?: boolean; notify?: NotifyTargets | undefined },
+  ): Promise<SubmitResult>;
   /** One comment by id, or null. */
   get(id: string): Promise<Comment | null>;
   /** One comment by id as moderators see it, with its author token hash; null when unknown. */
@@ -210,19 +225,19 @@ export interface CommentStore {
    * Replaces the body of a visible comment and sets `editedAt`, with the next seq. A removed comment is
    * returned unchanged (`changed: false`); null when the id is unknown.
    */
-  edit(id: string, body: string, editedAt: string): Promise<ChangeResult | null>;
+  edit(id: string, body: string, editedAt: string, notify?: NotifyTargets): Promise<ChangeResult | null>;
   /**
    * Removes a visible comment with the next seq: status `removed`, public body empty. By `author`: the
    * body is erased for good. By `moderator`: it is kept for `restore`. An author removing a comment a
    * moderator removed erases the kept body (no seq: nothing public changes). Otherwise a removed comment
    * is returned unchanged. Null when the id is unknown.
    */
-  remove(id: string, by: RemovedBy): Promise<ChangeResult | null>;
+  remove(id: string, by: RemovedBy, notify?: NotifyTargets): Promise<ChangeResult | null>;
   /**
    * Puts a comment a moderator removed back, with its kept body and the next seq. A visible comment or
    * one its author removed is returned unchanged. Null when the id is unknown.
    */
-  restore(id: string): Promise<ChangeResult | null>;
+  restore(id: string, notify?: NotifyTargets): Promise<ChangeResult | null>;
   /**
    * Records that the reader likes (`liked: true`) or no longer likes the comment. At most one like per
    * (comment, reader): a call that changes nothing takes no seq; a change moves `likes` by one and takes
@@ -241,7 +256,7 @@ export interface CommentStore {
    * Moves a held comment into its thread with the article's next seq, keeping its id, createdAt,
    * clientId, token hash and author key. Null when it is not held (unknown, or approved or rejected already).
    */
-  approve(id: string): Promise<ModeratedComment | null>;
+  approve(id: string, notify?: NotifyTargets): Promise<ModeratedComment | null>;
   /** Deletes a held comment for good; false when it was not held. */
   reject(id: string): Promise<boolean>;
   /** Bans an author key until `expiresAt` (null: until lifted); banning a banned key replaces the ban. */
@@ -310,6 +325,30 @@ export interface CommentStore {
    * the one it holds. Safe when several instances call it at once: they all get the first one written.
    */
   keepSecret(name: string, candidate: string): Promise<string>;
+  /** Stores a webhook (a new id). */
+  addWebhook(webhook: WebhookRecord): Promise<void>;
+  /** Every webhook, oldest first, with its secret (the worker signs with it; routes never show it again). */
+  webhooks(): Promise<WebhookRecord[]>;
+  /** Deletes a webhook and its pending notifications (their attempts stay until pruned); false when unknown. */
+  removeWebhook(id: string): Promise<boolean>;
+  /**
+   * Claims at most `limit` due notifications (pending, `next_at` passed) for `leaseMs`: each gets a new
+   * claim token and is not due again until the lease ends, so two claimers never hold the same row at
+   * once, and a claimer that died lets its rows come back when the lease expires. Oldest due first.
+   */
+  claimOutbox(now: string, limit: number, leaseMs: number): Promise<OutboxItem[]>;
+  /**
+   * Records an attempt of a claimed notification and settles it: sent, failed (both final), or retry at
+   * `nextAt`. Does nothing and answers false when the claim is no longer the row's (the lease expired
+   * and another instance claimed it, or the row is gone).
+   */
+  settleOutbox(id: string, claim: string, settlement: OutboxSettlement): Promise<boolean>;
+  /** The latest attempts for one receiver (`target`: a webhook id), newest first. */
+  outboxAttempts(target: string, limit: number): Promise<OutboxAttemptRecord[]>;
+  /** Queued and failed counts and the oldest queued notification. */
+  outboxStats(): Promise<OutboxStats>;
+  /** Deletes settled notifications and attempts older than `before`; answers how many notifications went. */
+  pruneOutbox(before: string): Promise<number>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

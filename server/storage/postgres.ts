@@ -10,6 +10,24 @@ import type { NativeArticle, NativeComment } from '../../shared/import-export.ts
 import { LIMITS, type ArticleId, type Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
 import {
+  outboxRowsFor,
+  toAttempt,
+  toOutboxItem,
+  toWebhook,
+  type AttemptRow,
+  type NotifyTargets,
+  type OutboxAttemptRecord,
+  type OutboxItem,
+  type OutboxRowData,
+  type OutboxSettlement,
+  type OutboxStats,
+  type StatsRow,
+  type WebhookRecord,
+  type WebhookRow,
+} from './outbox.ts';
+import type { WebhookEvent } from '../../shared/notifications.ts';
+import { randomBytes } from 'node:crypto';
+import {
   EXPORT_ARTICLES_SQL,
   EXPORT_SOURCE_COLUMNS,
   NO_TOKEN_HASH,
@@ -469,6 +487,39 @@ const EXPORT_HELD_SQL = `
 const PUT_JOB_SQL = `
   INSERT INTO import_jobs (id, updated_at, data) VALUES ($1, $2, $3)
   ON CONFLICT (id) DO UPDATE SET updated_at = EXCLUDED.updated_at, data = EXCLUDED.data`;
+const OUTBOX_INSERT_SQL = `
+  INSERT INTO outbox (id, kind, target, type, payload, created_at, status, next_at)
+  VALUES ($1, $2, $3, $4, $5, $6, 'pending', $6)`;
+/**
+ * $1 now, $2 lease end, $3 limit, $4 claim token. Rows another claimer holds locked are skipped, and a
+ * claimed row is not due again before $2: two claimers never hold one row at once.
+ */
+const OUTBOX_CLAIM_SQL = `
+  UPDATE outbox SET claim = $4, next_at = $2
+  WHERE id IN (
+    SELECT id FROM outbox WHERE status = 'pending' AND next_at <= $1
+    ORDER BY next_at, id LIMIT $3 FOR UPDATE SKIP LOCKED
+  )
+  RETURNING id, kind, target, type, payload, created_at, attempts`;
+/**
+ * Settles a claimed row and records the attempt, in one statement; nothing when the claim is not the
+ * row's any more. $1 id, $2 claim, $3 status after, $4 next_at after, $5 settled_at, $6 at, $7 outcome,
+ * $8 HTTP status, $9 error.
+ */
+const OUTBOX_SETTLE_SQL = `
+  WITH settled AS (
+    UPDATE outbox SET attempts = attempts + 1, status = $3, next_at = $4, settled_at = $5, claim = NULL
+    WHERE id = $1 AND claim = $2 AND status = 'pending'
+    RETURNING id, target, type, attempts
+  )
+  INSERT INTO outbox_attempts (outbox_id, target, type, attempt, at, outcome, status, error)
+  SELECT id, target, type, attempts, $6, $7, $8, $9 FROM settled
+  RETURNING outbox_id`;
+const OUTBOX_STATS_SQL = `
+  SELECT (SELECT COUNT(*)::int FROM outbox WHERE status = 'pending') AS queued,
+         (SELECT COUNT(*)::int FROM outbox WHERE status = 'failed') AS failed,
+         (SELECT MIN(created_at) FROM outbox WHERE status = 'pending') AS oldest`;
+
 /** Tries of an import batch that lost a race on a comment id to a concurrent import (the retry finds it stored). */
 const IMPORT_ATTEMPTS = 3;
 
@@ -549,7 +600,11 @@ export class PostgresCommentStore implements CommentStore {
     return { comment: toPublicComment(result.comment), created: result.created };
   }
 
-  async submit(input: NewCommentRecord, options: { hold: boolean; gate?: boolean }): Promise<SubmitResult> {
+  async submit(
+    input: NewCommentRecord,
+    options: { hold: boolean; gate?: boolean; notify?: NotifyTargets | undefined },
+  ): Promise<SubmitResult> {
+    const notify = options.notify;
     const gate = options.gate ?? true;
     const params = [
       input.id,
@@ -566,7 +621,18 @@ export class PostgresCommentStore implements CommentStore {
     return this.#guard(async () => {
       // A held clientId that is gone by the time it is looked up (rejected meanwhile) makes the post new again: decide afresh.
       for (let attempt = 1; ; attempt++) {
-        const outcome = await this.#submitOnce(input, params, options.hold);
+        // With receivers to notify, the post and its outbox rows commit together (a transaction);
+        // without, the post stays one statement.
+        const outcome =
+          notify === undefined || notify.length === 0
+            ? await this.#submitOnce(input, params, options.hold, this.#pool)
+            : await this.#inTransaction('BEGIN', async (client) => {
+                const result = await this.#submitOnce(input, params, options.hold, client);
+                if (result === 'again' || !('created' in result) || !result.created) return result;
+                if (result.kind === 'held') await enqueue(client, notify, 'comment.held', { held: result.held });
+                else await enqueue(client, notify, 'comment.created', { comment: result.comment });
+                return result;
+              });
         if (outcome !== 'again') return outcome;
         if (attempt === 3) throw new Error(`clientId ${input.clientId} kept changing tables while posting`);
       }
@@ -574,20 +640,24 @@ export class PostgresCommentStore implements CommentStore {
   }
 
   /** One round of `submit`: store (or hold) in one statement, and when nothing was written, say why from its snapshot. */
-  async #submitOnce(input: NewCommentRecord, params: unknown[], hold: boolean): Promise<SubmitResult | 'again'> {
+  async #submitOnce(
+    input: NewCommentRecord,
+    params: unknown[],
+    hold: boolean,
+    db: Pool | PoolClient,
+  ): Promise<SubmitResult | 'again'> {
     let gate: GateRow | null = null;
     try {
       if (!hold) {
-        const row = (
-          await this.#pool.query<GateRow & { seq: number | null; parent_id: string | null }>(CREATE_SQL, params)
-        ).rows[0];
+        const row = (await db.query<GateRow & { seq: number | null; parent_id: string | null }>(CREATE_SQL, params))
+          .rows[0];
         if (!row) throw new Error('Comment insert returned no row');
         if (row.seq !== null) return this.#created(input, row.seq, row.parent_id);
         gate = row;
       }
       // Held because the caller says so, or because the article was pre-moderated (and nothing else stopped it).
       if (gate === null || (gate.premoderated && !blocked(gate))) {
-        const row = (await this.#pool.query<GateRow & Partial<HeldRow>>(HOLD_SQL, params)).rows[0];
+        const row = (await db.query<GateRow & Partial<HeldRow>>(HOLD_SQL, params)).rows[0];
         if (!row) throw new Error('Held insert returned no row');
         if (row.id != null)
           return { kind: 'held', held: toHeld(row as HeldRow), created: true, authorTokenHash: input.authorTokenHash };
@@ -650,12 +720,12 @@ export class PostgresCommentStore implements CommentStore {
     });
   }
 
-  async edit(id: string, body: string, editedAt: string): Promise<ChangeResult | null> {
-    return this.#change(id, EDIT_SQL, [id, body, editedAt]);
+  async edit(id: string, body: string, editedAt: string, notify?: NotifyTargets): Promise<ChangeResult | null> {
+    return this.#change(id, EDIT_SQL, [id, body, editedAt], 'comment.updated', notify);
   }
 
-  async remove(id: string, by: RemovedBy): Promise<ChangeResult | null> {
-    const result = await this.#change(id, REMOVE_SQL, [id, by]);
+  async remove(id: string, by: RemovedBy, notify?: NotifyTargets): Promise<ChangeResult | null> {
+    const result = await this.#change(id, REMOVE_SQL, [id, by], 'comment.removed', notify);
     if (result && !result.changed && by === 'author' && result.comment.originalBody !== null) {
       await this.#guard(() => this.#pool.query(ERASE_KEPT_BODY_SQL, [id]));
       return { comment: { ...result.comment, originalBody: null }, changed: false };
@@ -663,8 +733,8 @@ export class PostgresCommentStore implements CommentStore {
     return result;
   }
 
-  async restore(id: string): Promise<ChangeResult | null> {
-    return this.#change(id, RESTORE_SQL, [id]);
+  async restore(id: string, notify?: NotifyTargets): Promise<ChangeResult | null> {
+    return this.#change(id, RESTORE_SQL, [id], 'comment.updated', notify);
   }
 
   async setLike(commentId: string, readerId: string, liked: boolean): Promise<ChangeResult | null> {
@@ -711,7 +781,17 @@ export class PostgresCommentStore implements CommentStore {
     });
   }
 
-  async approve(id: string): Promise<ModeratedComment | null> {
+  async approve(id: string, notify?: NotifyTargets): Promise<ModeratedComment | null> {
+    if (notify !== undefined && notify.length > 0)
+      return this.#guard(() =>
+        this.#inTransaction('BEGIN', async (client) => {
+          const row = (await client.query<CommentRow>(APPROVE_SQL, [id])).rows[0];
+          if (!row) return null;
+          const comment = toModerated(row);
+          await enqueue(client, notify, 'comment.created', { comment });
+          return comment;
+        }),
+      );
     return this.#guard(async () => {
       const row = (await this.#pool.query<CommentRow>(APPROVE_SQL, [id])).rows[0];
       return row ? toModerated(row) : null;
@@ -961,6 +1041,94 @@ export class PostgresCommentStore implements CommentStore {
     await this.#guard(() => this.#pool.query('SELECT 1'));
   }
 
+  async addWebhook(webhook: WebhookRecord): Promise<void> {
+    await this.#guard(() =>
+      this.#pool.query('INSERT INTO webhooks (id, url, events, secret, created_at) VALUES ($1, $2, $3, $4, $5)', [
+        webhook.id,
+        webhook.url,
+        JSON.stringify(webhook.events),
+        webhook.secret,
+        webhook.createdAt,
+      ]),
+    );
+  }
+
+  async webhooks(): Promise<WebhookRecord[]> {
+    return this.#guard(async () =>
+      (
+        await this.#pool.query<WebhookRow>(
+          'SELECT id, url, events, secret, created_at FROM webhooks ORDER BY created_at, id',
+        )
+      ).rows.map(toWebhook),
+    );
+  }
+
+  async removeWebhook(id: string): Promise<boolean> {
+    return this.#guard(() =>
+      this.#inTransaction('BEGIN', async (client) => {
+        await client.query("DELETE FROM outbox WHERE target = $1 AND kind = 'webhook' AND status = 'pending'", [id]);
+        return ((await client.query('DELETE FROM webhooks WHERE id = $1', [id])).rowCount ?? 0) > 0;
+      }),
+    );
+  }
+
+  async claimOutbox(now: string, limit: number, leaseMs: number): Promise<OutboxItem[]> {
+    const until = new Date(Date.parse(now) + leaseMs).toISOString();
+    const claim = randomBytes(12).toString('base64url');
+    return this.#guard(async () =>
+      (await this.#pool.query<OutboxRowData>(OUTBOX_CLAIM_SQL, [now, until, limit, claim])).rows.map((row) =>
+        toOutboxItem(row, claim),
+      ),
+    );
+  }
+
+  async settleOutbox(id: string, claim: string, settlement: OutboxSettlement): Promise<boolean> {
+    const retry = settlement.outcome === 'retry';
+    const params = [
+      id,
+      claim,
+      retry ? 'pending' : settlement.outcome,
+      retry ? settlement.nextAt : settlement.at,
+      retry ? null : settlement.at,
+      settlement.at,
+      settlement.outcome,
+      settlement.status,
+      settlement.outcome === 'sent' ? null : settlement.error.slice(0, 500),
+    ];
+    return this.#guard(async () => ((await this.#pool.query(OUTBOX_SETTLE_SQL, params)).rowCount ?? 0) > 0);
+  }
+
+  async outboxAttempts(target: string, limit: number): Promise<OutboxAttemptRecord[]> {
+    return this.#guard(async () =>
+      (
+        await this.#pool.query<AttemptRow>(
+          `SELECT outbox_id, type, attempt, at, outcome, status, error FROM outbox_attempts
+           WHERE target = $1 ORDER BY at DESC, attempt DESC LIMIT $2`,
+          [target, limit],
+        )
+      ).rows.map(toAttempt),
+    );
+  }
+
+  async outboxStats(): Promise<OutboxStats> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<StatsRow>(OUTBOX_STATS_SQL)).rows[0];
+      return { queued: row?.queued ?? 0, failed: row?.failed ?? 0, oldestCreatedAt: row?.oldest ?? null };
+    });
+  }
+
+  async pruneOutbox(before: string): Promise<number> {
+    return this.#guard(() =>
+      this.#inTransaction('BEGIN', async (client) => {
+        await client.query('DELETE FROM outbox_attempts WHERE at < $1', [before]);
+        return (
+          (await client.query("DELETE FROM outbox WHERE status <> 'pending' AND settled_at < $1", [before])).rowCount ??
+          0
+        );
+      }),
+    );
+  }
+
   /** Connections of the pool right now: open, idle among them, and calls waiting for one. */
   poolStats(): PoolStats {
     return { total: this.#pool.totalCount, idle: this.#pool.idleCount, waiting: this.#pool.waitingCount };
@@ -989,13 +1157,27 @@ export class PostgresCommentStore implements CommentStore {
   }
 
   /** Runs one of the change statements (see changeSql); when it wrote nothing, reads the comment to tell unknown (null) from unchanged. */
-  #change(id: string, sql: string, params: unknown[]): Promise<ChangeResult | null> {
-    return this.#guard(async () => {
-      const row = (await this.#pool.query<CommentRow>(sql, params)).rows[0];
-      if (row) return { comment: toModerated(row), changed: true };
-      const current = (await this.#pool.query<CommentRow>(GET_SQL, [id])).rows[0];
+  #change(
+    id: string,
+    sql: string,
+    params: unknown[],
+    type: WebhookEvent,
+    notify: NotifyTargets | undefined,
+  ): Promise<ChangeResult | null> {
+    const run = async (db: Pool | PoolClient): Promise<ChangeResult | null> => {
+      const row = (await db.query<CommentRow>(sql, params)).rows[0];
+      if (row) {
+        const comment = toModerated(row);
+        if (!(db instanceof Pool)) await enqueue(db, notify, type, { comment });
+        return { comment, changed: true };
+      }
+      const current = (await db.query<CommentRow>(GET_SQL, [id])).rows[0];
       return current ? { comment: toModerated(current), changed: false } : null;
-    });
+    };
+    // With receivers to notify, the change and its outbox rows commit together.
+    return this.#guard(() =>
+      notify === undefined || notify.length === 0 ? run(this.#pool) : this.#inTransaction('BEGIN', run),
+    );
   }
 
   /** Runs `fn` on one connection inside a read-only REPEATABLE READ transaction: all its queries see one snapshot. */
@@ -1061,6 +1243,17 @@ export class PostgresCommentStore implements CommentStore {
       throw toStoreError(error);
     }
   }
+}
+
+/** Writes the outbox rows of a change on the connection of its transaction; nothing without targets. */
+async function enqueue(
+  client: PoolClient,
+  notify: NotifyTargets | undefined,
+  type: WebhookEvent,
+  change: { comment: ModeratedComment } | { held: ModeratedHeld },
+): Promise<void> {
+  for (const row of outboxRowsFor(notify, type, change, new Date().toISOString()))
+    await client.query(OUTBOX_INSERT_SQL, [row.id, row.kind, row.target, row.type, row.payload, row.createdAt]);
 }
 
 /** One import batch inside its transaction (see IMPORT_LOCK_SQL): the same rules as the SQLite store's, in a few statements. */

@@ -32,6 +32,24 @@ import {
 } from './port.ts';
 import { MIGRATIONS } from './migrations.ts';
 import {
+  outboxRowsFor,
+  toAttempt,
+  toOutboxItem,
+  toWebhook,
+  type AttemptRow,
+  type NotifyTargets,
+  type OutboxRowData,
+  type StatsRow,
+  type WebhookRow,
+  type OutboxAttemptRecord,
+  type OutboxItem,
+  type OutboxSettlement,
+  type OutboxStats,
+  type WebhookRecord,
+} from './outbox.ts';
+import type { WebhookEvent } from '../../shared/notifications.ts';
+import { randomBytes } from 'node:crypto';
+import {
   EXPORT_ARTICLES_SQL,
   EXPORT_SOURCE_COLUMNS,
   NO_TOKEN_HASH,
@@ -249,17 +267,23 @@ export class SqliteCommentStore implements CommentStore {
   readonly #selectFeed: Statement<[number], CommentRow>;
   readonly #selectArticleFeed: Statement<[string, number], CommentRow>;
 
-  readonly #submitTx: Database.Transaction<(input: NewCommentRecord, hold: boolean, gate: boolean) => SubmitResult>;
+  readonly #submitTx: Database.Transaction<
+    (input: NewCommentRecord, hold: boolean, gate: boolean, notify: NotifyTargets | undefined) => SubmitResult
+  >;
   readonly #pageTx: Database.Transaction<(articleId: string, request: PageRequest) => PageResult>;
   readonly #repliesTx: Database.Transaction<
     (articleId: string, rootId: string, request: RepliesRequest) => RepliesResult | null
   >;
   readonly #changesTx: Database.Transaction<(articleId: string, since: number, limit: number) => ChangePage>;
-  readonly #editTx: Database.Transaction<(id: string, body: string, editedAt: string) => ChangeResult | null>;
-  readonly #removeTx: Database.Transaction<(id: string, by: RemovedBy) => ChangeResult | null>;
-  readonly #restoreTx: Database.Transaction<(id: string) => ChangeResult | null>;
+  readonly #editTx: Database.Transaction<
+    (id: string, body: string, editedAt: string, notify: NotifyTargets | undefined) => ChangeResult | null
+  >;
+  readonly #removeTx: Database.Transaction<
+    (id: string, by: RemovedBy, notify: NotifyTargets | undefined) => ChangeResult | null
+  >;
+  readonly #restoreTx: Database.Transaction<(id: string, notify: NotifyTargets | undefined) => ChangeResult | null>;
   readonly #likeTx: Database.Transaction<(id: string, readerId: string, liked: boolean) => ChangeResult | null>;
-  readonly #approveTx: Database.Transaction<(id: string) => ModeratedComment | null>;
+  readonly #approveTx: Database.Transaction<(id: string, notify: NotifyTargets | undefined) => ModeratedComment | null>;
   readonly #settingsTx: Database.Transaction<(articleId: string, patch: Partial<ArticleSettings>) => ArticleSettings>;
   /** Statements of the rarely used import and export paths, prepared on first use. */
   readonly #lazy = new Map<string, Statement<unknown[], unknown>>();
@@ -383,8 +407,9 @@ export class SqliteCommentStore implements CommentStore {
       `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? ORDER BY created_at DESC, created_seq DESC LIMIT ?`,
     );
 
-    this.#submitTx = db.transaction((input: NewCommentRecord, hold: boolean, gate: boolean) =>
-      this.#submitInTransaction(input, hold, gate),
+    this.#submitTx = db.transaction(
+      (input: NewCommentRecord, hold: boolean, gate: boolean, notify: NotifyTargets | undefined) =>
+        this.#submitInTransaction(input, hold, gate, notify),
     );
     this.#pageTx = db.transaction((articleId: string, request: PageRequest) =>
       this.#pageInTransaction(articleId, request),
@@ -395,15 +420,23 @@ export class SqliteCommentStore implements CommentStore {
     this.#changesTx = db.transaction((articleId: string, since: number, limit: number) =>
       this.#changesInTransaction(articleId, since, limit),
     );
-    this.#editTx = db.transaction((id: string, body: string, editedAt: string) =>
-      this.#editInTransaction(id, body, editedAt),
+    this.#editTx = db.transaction((id: string, body: string, editedAt: string, notify: NotifyTargets | undefined) =>
+      this.#notified(this.#editInTransaction(id, body, editedAt), 'comment.updated', notify),
     );
-    this.#removeTx = db.transaction((id: string, by: RemovedBy) => this.#removeInTransaction(id, by));
-    this.#restoreTx = db.transaction((id: string) => this.#restoreInTransaction(id));
+    this.#removeTx = db.transaction((id: string, by: RemovedBy, notify: NotifyTargets | undefined) =>
+      this.#notified(this.#removeInTransaction(id, by), 'comment.removed', notify),
+    );
+    this.#restoreTx = db.transaction((id: string, notify: NotifyTargets | undefined) =>
+      this.#notified(this.#restoreInTransaction(id), 'comment.updated', notify),
+    );
     this.#likeTx = db.transaction((id: string, readerId: string, liked: boolean) =>
       this.#likeInTransaction(id, readerId, liked),
     );
-    this.#approveTx = db.transaction((id: string) => this.#approveInTransaction(id));
+    this.#approveTx = db.transaction((id: string, notify: NotifyTargets | undefined) => {
+      const approved = this.#approveInTransaction(id);
+      if (approved) this.#enqueue(notify, 'comment.created', { comment: approved });
+      return approved;
+    });
     this.#settingsTx = db.transaction((articleId: string, patch: Partial<ArticleSettings>) => {
       this.#upsertSettings.run({ articleId, locked: toFlag(patch.locked), premoderated: toFlag(patch.premoderated) });
       return this.#settingsOf(articleId);
@@ -417,8 +450,11 @@ export class SqliteCommentStore implements CommentStore {
     return { comment: toPublicComment(result.comment), created: result.created };
   }
 
-  async submit(input: NewCommentRecord, options: { hold: boolean; gate?: boolean }): Promise<SubmitResult> {
-    return this.#guard(() => this.#submitTx.immediate(input, options.hold, options.gate ?? true));
+  async submit(
+    input: NewCommentRecord,
+    options: { hold: boolean; gate?: boolean; notify?: NotifyTargets | undefined },
+  ): Promise<SubmitResult> {
+    return this.#guard(() => this.#submitTx.immediate(input, options.hold, options.gate ?? true, options.notify));
   }
 
   async get(id: string): Promise<Comment | null> {
@@ -440,16 +476,16 @@ export class SqliteCommentStore implements CommentStore {
     );
   }
 
-  async edit(id: string, body: string, editedAt: string): Promise<ChangeResult | null> {
-    return this.#guard(() => this.#editTx.immediate(id, body, editedAt));
+  async edit(id: string, body: string, editedAt: string, notify?: NotifyTargets): Promise<ChangeResult | null> {
+    return this.#guard(() => this.#editTx.immediate(id, body, editedAt, notify));
   }
 
-  async remove(id: string, by: RemovedBy): Promise<ChangeResult | null> {
-    return this.#guard(() => this.#removeTx.immediate(id, by));
+  async remove(id: string, by: RemovedBy, notify?: NotifyTargets): Promise<ChangeResult | null> {
+    return this.#guard(() => this.#removeTx.immediate(id, by, notify));
   }
 
-  async restore(id: string): Promise<ChangeResult | null> {
-    return this.#guard(() => this.#restoreTx.immediate(id));
+  async restore(id: string, notify?: NotifyTargets): Promise<ChangeResult | null> {
+    return this.#guard(() => this.#restoreTx.immediate(id, notify));
   }
 
   async setLike(commentId: string, readerId: string, liked: boolean): Promise<ChangeResult | null> {
@@ -471,8 +507,8 @@ export class SqliteCommentStore implements CommentStore {
     });
   }
 
-  async approve(id: string): Promise<ModeratedComment | null> {
-    return this.#guard(() => this.#approveTx.immediate(id));
+  async approve(id: string, notify?: NotifyTargets): Promise<ModeratedComment | null> {
+    return this.#guard(() => this.#approveTx.immediate(id, notify));
   }
 
   async reject(id: string): Promise<boolean> {
@@ -646,6 +682,125 @@ export class SqliteCommentStore implements CommentStore {
     return kept;
   }
 
+  async addWebhook(webhook: WebhookRecord): Promise<void> {
+    this.#guard(() =>
+      this.#prepared('INSERT INTO webhooks (id, url, events, secret, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        webhook.id,
+        webhook.url,
+        JSON.stringify(webhook.events),
+        webhook.secret,
+        webhook.createdAt,
+      ),
+    );
+  }
+
+  async webhooks(): Promise<WebhookRecord[]> {
+    return this.#guard(() =>
+      this.#prepared<[], WebhookRow>('SELECT id, url, events, secret, created_at FROM webhooks ORDER BY created_at, id')
+        .all()
+        .map(toWebhook),
+    );
+  }
+
+  async removeWebhook(id: string): Promise<boolean> {
+    return this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          this.#prepared("DELETE FROM outbox WHERE target = ? AND kind = 'webhook' AND status = 'pending'").run(id);
+          return this.#prepared('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0;
+        })
+        .immediate(),
+    );
+  }
+
+  async claimOutbox(now: string, limit: number, leaseMs: number): Promise<OutboxItem[]> {
+    const until = new Date(Date.parse(now) + leaseMs).toISOString();
+    return this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          const due = this.#prepared<[string, number], OutboxRowData>(
+            `SELECT id, kind, target, type, payload, created_at, attempts FROM outbox
+             WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?`,
+          ).all(now, limit);
+          const take = this.#prepared<[string, string, string]>(
+            'UPDATE outbox SET claim = ?, next_at = ? WHERE id = ?',
+          );
+          return due.map((row) => {
+            const claim = randomBytes(12).toString('base64url');
+            take.run(claim, until, row.id);
+            return toOutboxItem(row, claim);
+          });
+        })
+        .immediate(),
+    );
+  }
+
+  async settleOutbox(id: string, claim: string, settlement: OutboxSettlement): Promise<boolean> {
+    return this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          const row = this.#prepared<[string, string], { target: string; type: string; attempts: number }>(
+            "SELECT target, type, attempts FROM outbox WHERE id = ? AND claim = ? AND status = 'pending'",
+          ).get(id, claim);
+          if (!row) return false;
+          const attempt = row.attempts + 1;
+          const error = settlement.outcome === 'sent' ? null : settlement.error.slice(0, 500);
+          this.#prepared(
+            `INSERT INTO outbox_attempts (outbox_id, target, type, attempt, at, outcome, status, error)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          ).run(id, row.target, row.type, attempt, settlement.at, settlement.outcome, settlement.status, error);
+          if (settlement.outcome === 'retry')
+            this.#prepared('UPDATE outbox SET attempts = ?, next_at = ?, claim = NULL WHERE id = ?').run(
+              attempt,
+              settlement.nextAt,
+              id,
+            );
+          else
+            this.#prepared('UPDATE outbox SET attempts = ?, status = ?, settled_at = ?, claim = NULL WHERE id = ?').run(
+              attempt,
+              settlement.outcome,
+              settlement.at,
+              id,
+            );
+          return true;
+        })
+        .immediate(),
+    );
+  }
+
+  async outboxAttempts(target: string, limit: number): Promise<OutboxAttemptRecord[]> {
+    return this.#guard(() =>
+      this.#prepared<[string, number], AttemptRow>(
+        `SELECT outbox_id, type, attempt, at, outcome, status, error FROM outbox_attempts
+         WHERE target = ? ORDER BY at DESC, attempt DESC LIMIT ?`,
+      )
+        .all(target, limit)
+        .map(toAttempt),
+    );
+  }
+
+  async outboxStats(): Promise<OutboxStats> {
+    return this.#guard(() => {
+      const row = this.#prepared<[], StatsRow>(
+        `SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'pending') AS queued,
+                (SELECT COUNT(*) FROM outbox WHERE status = 'failed') AS failed,
+                (SELECT MIN(created_at) FROM outbox WHERE status = 'pending') AS oldest`,
+      ).get();
+      return { queued: row?.queued ?? 0, failed: row?.failed ?? 0, oldestCreatedAt: row?.oldest ?? null };
+    });
+  }
+
+  async pruneOutbox(before: string): Promise<number> {
+    return this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          this.#prepared('DELETE FROM outbox_attempts WHERE at < ?').run(before);
+          return this.#prepared("DELETE FROM outbox WHERE status <> 'pending' AND settled_at < ?").run(before).changes;
+        })
+        .immediate(),
+    );
+  }
+
   async ping(): Promise<void> {
     this.#guard(() => this.#ping.get());
   }
@@ -655,7 +810,12 @@ export class SqliteCommentStore implements CommentStore {
     if (this.#db.open) this.#db.close();
   }
 
-  #submitInTransaction(input: NewCommentRecord, hold: boolean, gate: boolean): SubmitResult {
+  #submitInTransaction(
+    input: NewCommentRecord,
+    hold: boolean,
+    gate: boolean,
+    notify: NotifyTargets | undefined,
+  ): SubmitResult {
     if (input.clientId !== null) {
       const existing = this.#selectByClientId.get(input.articleId, input.clientId);
       if (existing)
@@ -698,6 +858,7 @@ export class SqliteCommentStore implements CommentStore {
         createdAt: input.createdAt,
         authorKey,
       };
+      this.#enqueue(notify, 'comment.held', { held });
       return { kind: 'held', held, created: true, authorTokenHash: input.authorTokenHash };
     }
     const seq = this.#nextSeq(input.articleId);
@@ -716,26 +877,45 @@ export class SqliteCommentStore implements CommentStore {
       authorKey,
       parent === null ? 0 : parent.depth + 1,
     );
-    return {
-      kind: 'stored',
-      comment: {
-        id: input.id,
-        articleId: input.articleId,
-        parentId,
-        author: { name: input.authorName },
-        body: input.body,
-        createdAt: input.createdAt,
-        editedAt: null,
-        status: 'visible',
-        seq,
-        likes: 0,
-        removedBy: null,
-        originalBody: null,
-        authorKey,
-      },
-      created: true,
-      authorTokenHash: input.authorTokenHash,
+    const comment: ModeratedComment = {
+      id: input.id,
+      articleId: input.articleId,
+      parentId,
+      author: { name: input.authorName },
+      body: input.body,
+      createdAt: input.createdAt,
+      editedAt: null,
+      status: 'visible',
+      seq,
+      likes: 0,
+      removedBy: null,
+      originalBody: null,
+      authorKey,
     };
+    this.#enqueue(notify, 'comment.created', { comment });
+    return { kind: 'stored', comment, created: true, authorTokenHash: input.authorTokenHash };
+  }
+
+  /** A change's outcome, with its notifications written when it changed something. */
+  #notified(result: ChangeResult | null, type: WebhookEvent, notify: NotifyTargets | undefined): ChangeResult | null {
+    if (result?.changed) this.#enqueue(notify, type, { comment: result.comment });
+    return result;
+  }
+
+  /** Writes the outbox rows of a change, inside its transaction; nothing at all without targets. */
+  #enqueue(
+    notify: NotifyTargets | undefined,
+    type: WebhookEvent,
+    change: { comment: ModeratedComment } | { held: ModeratedHeld },
+  ): void {
+    if (notify === undefined || notify.length === 0) return;
+    const now = new Date().toISOString();
+    const insert = this.#prepared<[string, string, string, string, string, string, string]>(
+      `INSERT INTO outbox (id, kind, target, type, payload, created_at, status, next_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
+    );
+    for (const row of outboxRowsFor(notify, type, change, now))
+      insert.run(row.id, row.kind, row.target, row.type, row.payload, row.createdAt, row.createdAt);
   }
 
   #editInTransaction(id: string, body: string, editedAt: string): ChangeResult | null {

@@ -165,11 +165,18 @@ export const sharedStoreFactories: Array<[name: string, open: (count: number) =>
   ],
 ];
 
+/** SQL both stores accept that winds a store at version 7 back to version 6: no webhooks, no outbox. */
+export const WIND_BACK_V7_SQL = `
+  DROP TABLE outbox_attempts; DROP TABLE outbox; DROP TABLE webhooks;
+  DELETE FROM schema_migrations WHERE version > 6;
+`;
+
 /**
- * SQL both stores accept that winds a store at version 6 back to what version 5 left: no `depth`, the
- * two v1 indexes instead of the partial ones. Tests of older upgrades run it before their own wind-back.
+ * SQL both stores accept that winds a store at the latest version back to what version 5 left: no
+ * `depth`, the two v1 indexes instead of the partial ones (and what later versions add, undone first).
+ * Tests of older upgrades run it before their own wind-back.
  */
-export const WIND_BACK_V6_SQL = `
+export const WIND_BACK_V6_SQL = `${WIND_BACK_V7_SQL}
   DROP INDEX comments_tops_created_idx; DROP INDEX comments_tops_liked_idx; DROP INDEX comments_replies_idx;
   ALTER TABLE comments DROP COLUMN depth;
   CREATE INDEX comments_article_parent_created_idx ON comments (article_id, parent_id, created_seq);
