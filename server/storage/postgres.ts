@@ -476,13 +476,21 @@ const REORDER_SQL = `
   UPDATE comments c SET created_seq = o.n
   FROM (SELECT id, row_number() OVER (ORDER BY created_at, created_seq, id) AS n FROM comments WHERE article_id = $1) o
   WHERE c.id = o.id AND c.created_seq <> o.n`;
+/**
+ * A comment's import source (at most one: imported ids derive from format and source id), looked up by
+ * index for each exported row. A plain LEFT JOIN let the planner hash-join the whole import_sources
+ * table for every page of every article (a bulk import leaves its statistics stale): exporting 98,000
+ * imported comments took 76 s on PostgreSQL against 3 s on SQLite.
+ */
+const SOURCE_OF = (alias: string) =>
+  `SELECT source_format, source_id FROM import_sources WHERE comment_id = ${alias}.id LIMIT 1`;
 const EXPORT_COMMENTS_SQL = `
   SELECT ${prefixed('c')}, ${EXPORT_SOURCE_COLUMNS} FROM comments c
-  LEFT JOIN import_sources s ON s.comment_id = c.id
+  LEFT JOIN LATERAL (${SOURCE_OF('c')}) s ON true
   WHERE c.article_id = $1 AND c.created_seq > $2 ORDER BY c.created_seq LIMIT $3`;
 const EXPORT_HELD_SQL = `
   SELECT h.id, h.article_id, h.parent_id, h.author_name, h.body, h.created_at, h.author_key, ${EXPORT_SOURCE_COLUMNS}
-  FROM held_comments h LEFT JOIN import_sources s ON s.comment_id = h.id
+  FROM held_comments h LEFT JOIN LATERAL (${SOURCE_OF('h')}) s ON true
   WHERE (h.created_at, h.id) > ($1, $2) ORDER BY h.created_at, h.id LIMIT $3`;
 const PUT_JOB_SQL = `
   INSERT INTO import_jobs (id, updated_at, data) VALUES ($1, $2, $3)
