@@ -16,6 +16,7 @@ import { REDIS_URL, REPO_ROOT } from './lib/servers.ts';
 import { checkTargets } from './lib/targets.ts';
 import { runArticles } from './scenarios/articles.ts';
 import { runFanout } from './scenarios/fanout.ts';
+import { runImportBench } from './scenarios/import.ts';
 import { runRss } from './scenarios/rss.ts';
 import { runSaturation } from './scenarios/saturation.ts';
 import { runWritePath } from './scenarios/write-path.ts';
@@ -122,6 +123,7 @@ async function main(): Promise<number> {
     saturation: [],
     rss: [],
     writePath: null,
+    imports: null,
     errors: [],
   };
   const attempt = async (group: string, body: () => Promise<void>) => {
@@ -149,6 +151,9 @@ async function main(): Promise<number> {
   });
   await attempt('saturation', async () => {
     results.saturation = await runSaturation({ ...plan.saturation, runId, log });
+  });
+  await attempt('import', async () => {
+    results.imports = await runImportBench({ ...plan.import, runId, log });
   });
 
   results.machine.loadavgEnd = loadavg().map((l) => Math.round(l * 100) / 100);

@@ -1,6 +1,6 @@
 import { TARGETS, type TargetName, type TargetSpec } from './servers.ts';
 
-export const GROUPS = ['write', 'rss', 'fanout', 'articles', 'saturation'] as const;
+export const GROUPS = ['write', 'rss', 'fanout', 'articles', 'saturation', 'import'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** Everything one run does; the defaults of a full run, or of `--quick`, adjusted by flags. */
@@ -20,6 +20,8 @@ export interface BenchPlan {
     drainMs: number;
   };
   saturation: { targets: TargetSpec[]; subscribers: number; rates: number[]; durationS: number; drainMs: number };
+  /** A generated Disqus export imported with `npm run comments` into SQLite and PostgreSQL, then exported. */
+  import: { posts: number; threads: number };
 }
 
 const t = (...names: TargetName[]) => names.map((name) => TARGETS[name]);
@@ -53,6 +55,7 @@ function fullPlan(): BenchPlan {
       durationS: 5,
       drainMs: 8000,
     },
+    import: { posts: 100_000, threads: 5000 },
   };
 }
 
@@ -79,6 +82,7 @@ function quickPlan(): BenchPlan {
       drainMs: 3000,
     },
     saturation: { targets: t('product'), subscribers: 1000, rates: [100, 400], durationS: 2, drainMs: 3000 },
+    import: { posts: 2000, threads: 100 },
   };
 }
 
@@ -92,6 +96,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --duration=S           seconds per fan-out phase
   --sat-subs=N           subscribers of the saturation search
   --sat-rates=a,b        rates of the saturation search
+  --import-posts=N       posts in the generated Disqus export of the import scenario (threads: N / 20)
   --render=FILE          rebuild the report and chart of a finished run from its latest.json
   --out=DIR              where results go (default: bench/results for a full run, bench/results/quick or bench/results/custom otherwise)
 Example, one cell: npm run bench -- --only=fanout --targets=product,socketio --subs=5000 --rates=50`;
@@ -152,6 +157,11 @@ export function parseArgs(argv: readonly string[]): BenchPlan | 'help' {
       case 'sat-rates':
         plan.saturation.rates = numbers(value, '--sat-rates');
         break;
+      case 'import-posts': {
+        const posts = numbers(value, '--import-posts')[0]!;
+        plan.import = { posts, threads: Math.max(1, Math.round(posts / 20)) };
+        break;
+      }
       case 'out':
         plan.outDir = value;
         break;

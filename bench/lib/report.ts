@@ -132,6 +132,30 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
       `| HTTP POST, open loop at ${w.httpOpenLoop.rate}/s | ${w.httpOpenLoop.rate} | ${f1(w.httpOpenLoop.latency.p50)} | ${f1(w.httpOpenLoop.latency.p99)} | ${f1(w.httpOpenLoop.latency.max)} | ${w.httpOpenLoop.failed} | server ELD p99 ${f1(w.httpOpenLoop.serverEldP99)} ms |`,
     );
   }
+  const imports = results.imports;
+  if (imports) {
+    const f = imports.file;
+    out.push('');
+    out.push(
+      `## Import and export (\`npm run comments\`): a generated Disqus export of ${int(f.posts)} posts in ${int(f.threads)} threads`,
+    );
+    out.push('');
+    out.push(
+      `${f1(f.bytes / 1e6)} MB of XML (${f1(f.gzippedMB)} MB gzipped, read as it is), ${int(f.deleted)} deleted and ${int(f.spam)} spam posts among them. ` +
+        'Each run is the command-line tool in a process of its own on an empty store; comments/s counts the comments written (or exported) over the wall time of the command, from opening and migrating the store to its summary (loading the code not included); an export also counts the placeholders kept for deleted posts with replies.',
+    );
+    out.push('');
+    out.push('| store | step | comments | seconds | comments/s | CPU s | CPU ms/comment | peak RSS MB |');
+    out.push('|---|---|--:|--:|--:|--:|--:|--:|');
+    for (const s of imports.stores)
+      for (const [step, run] of [
+        ['import', s.import],
+        ['export', s.export],
+      ] as const)
+        out.push(
+          `| ${s.store} | ${step} | ${int(run.comments)} | ${f1(run.seconds)} | ${int(run.commentsPerSec)} | ${f1(run.cpuSeconds)} | ${(run.comments > 0 ? (run.cpuSeconds * 1000) / run.comments : 0).toFixed(2)} | ${int(run.maxRssMB)} |`,
+        );
+  }
   out.push('');
   return out.join('\n');
 }

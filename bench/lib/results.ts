@@ -1,3 +1,4 @@
+import type { ImportResult } from '../scenarios/import.ts';
 import type { RssPoint } from '../scenarios/rss.ts';
 import type { SaturationResult } from '../scenarios/saturation.ts';
 import type { WritePathResult } from '../scenarios/write-path.ts';
@@ -19,6 +20,8 @@ export interface BenchResults {
   saturation: SaturationResult[];
   rss: RssPoint[];
   writePath: WritePathResult | null;
+  /** Import and export rates; absent in results written before the scenario existed. */
+  imports?: ImportResult | null;
   /** Scenario groups that failed to run, with the error. */
   errors: Array<{ group: string; error: string }>;
 }
