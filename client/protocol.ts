@@ -1,5 +1,11 @@
 import * as z from 'zod/mini';
-import { ErrorBodySchema, ErrorInfoSchema, type ErrorCode, type ErrorInfo, type FieldIssue } from '../shared/errors.ts';
+import {
+  ReadableErrorBodySchema as ErrorBodySchema,
+  ReadableErrorInfoSchema,
+  type ErrorCode,
+  type FieldIssue,
+  type ReadableErrorInfo,
+} from '../shared/errors.ts';
 import {
   CommentBatchSchema,
   CommentChangeSchema,
@@ -10,8 +16,12 @@ import {
   RepliesPageSchema,
 } from '../shared/schemas.ts';
 
-/** Failures the widget shows: the protocol's codes plus the ones that happen before an answer exists. */
-export type WidgetErrorCode = ErrorCode | 'network' | 'timeout' | 'bad_response';
+/**
+ * Failures the widget shows: the protocol's codes plus the ones that happen before an answer exists.
+ * A server newer than the widget may answer a code it does not know: it is kept as sent and shown by
+ * the server's message, like any refusal.
+ */
+export type WidgetErrorCode = ErrorCode | 'network' | 'timeout' | 'bad_response' | (string & Record<never, never>);
 
 /** A failure with a message that is safe and useful to show the reader. */
 export class WidgetError extends Error {
@@ -25,7 +35,7 @@ export class WidgetError extends Error {
     this.issues = issues;
   }
 
-  static fromInfo(info: ErrorInfo): WidgetError {
+  static fromInfo(info: ReadableErrorInfo): WidgetError {
     return new WidgetError(info.code, info.message, info.issues ?? []);
   }
 }
@@ -47,7 +57,7 @@ export function eachValid<S extends z.ZodMiniType>(item: S): z.ZodMiniType<Array
   ) as z.ZodMiniType<Array<z.output<S>>>;
 }
 
-const FailedAckSchema = z.object({ ok: z.literal(false), error: ErrorInfoSchema });
+const FailedAckSchema = z.object({ ok: z.literal(false), error: ReadableErrorInfoSchema });
 const seq = z.int().check(z.minimum(0));
 
 /** What the widget says of an answer it cannot read. */

@@ -3,6 +3,7 @@ import { maxUnits, minUnits } from '../shared/lengths.ts';
 import { isIP } from 'node:net';
 import { nanoid } from 'nanoid';
 import { MIN_SECRET_BYTES } from './keys/keyring.ts';
+import type { SsoSecret, SsoSettings } from './sso/verifier.ts';
 
 const PortSchema = z.pipe(
   z.string().check(z.regex(/^\d{1,5}$/, 'must be a port number')),
@@ -89,6 +90,48 @@ const ClusterNodesSchema = z.pipe(
   }),
 );
 
+/** Least characters of each SSO secret. */
+const SSO_SECRET_MIN = 32;
+const SSO_KID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * `SSO_SECRETS`: one bare secret, or a comma list of `kid:secret` (every listed secret verifies, so
+ * keys rotate without downtime). Each secret at least 32 characters; kids unique.
+ */
+const SsoSecretsSchema = z.pipe(
+  z.string().check(maxUnits(10_000)),
+  z.transform((s: string, ctx): SsoSecret[] => {
+    const parts = s
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    const secrets: SsoSecret[] = [];
+    const problem = (message: string): void => {
+      ctx.issues.push({ code: 'custom', message, input: '(hidden)' });
+    };
+    if (parts.length === 1 && !parts[0]?.includes(':')) {
+      const secret = parts[0] ?? '';
+      if (secret.length < SSO_SECRET_MIN)
+        problem(`the secret must be at least ${SSO_SECRET_MIN} characters (for example: openssl rand -base64 32)`);
+      else secrets.push(Object.freeze({ kid: undefined, secret }));
+      return secrets;
+    }
+    for (const [index, part] of parts.entries()) {
+      const colon = part.indexOf(':');
+      const kid = colon < 0 ? '' : part.slice(0, colon);
+      const secret = colon < 0 ? '' : part.slice(colon + 1);
+      if (!SSO_KID_PATTERN.test(kid))
+        problem(`entry ${index + 1} must be kid:secret, the kid 1-64 chars of A-Z a-z 0-9 . _ -`);
+      else if (secret.length < SSO_SECRET_MIN)
+        problem(`the secret of kid "${kid}" must be at least ${SSO_SECRET_MIN} characters`);
+      else if (secrets.some((known) => known.kid === kid)) problem(`kid "${kid}" is listed twice`);
+      else secrets.push(Object.freeze({ kid, secret }));
+    }
+    if (parts.length === 0) problem('must list at least one secret');
+    return secrets;
+  }),
+);
+
 const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /** Which peers may set X-Forwarded-For, in Express's `trust proxy` forms: `true`, `false`, a hop count, or a list of names, addresses and CIDRs. */
@@ -158,6 +201,12 @@ const EnvSchema = z.object({
   SOCKET_MAX_BUFFER_KB: z._default(CountSchema, 1024),
   EDIT_WINDOW_MINUTES: z._default(CountSchema, 15),
   PREMODERATION: z._default(z.enum(['all', 'none']), 'none'),
+  SSO_SECRETS: z.optional(SsoSecretsSchema),
+  SSO_MODE: z.optional(z.enum(['off', 'optional', 'required'])),
+  SSO_AUDIENCE: z._default(z.string().check(minUnits(1), maxUnits(200)), 'live-comments'),
+  SSO_ISSUER: z.optional(z.string().check(maxUnits(200))),
+  SSO_MAX_TTL_SECONDS: z._default(z.pipe(CountSchema, z.int().check(z.minimum(1, 'must be at least 1'))), 86400),
+  SSO_LOGIN_URL: z.optional(UrlSchema(/^https?:$/, 'http(s)://')),
 });
 
 /** Every environment variable the server reads (the README's configuration table has a row for each). */
@@ -197,6 +246,8 @@ export interface Config {
   readonly demoPages: boolean;
   /** Express `trust proxy`: which peers' X-Forwarded-For is believed, for HTTP and socket handshakes alike. */
   readonly trustProxy: boolean | number | string;
+  /** Sign-in from the host site (SSO_*); `settings` is set whenever the mode is not `off`. */
+  readonly sso: SsoConfig;
   /** Abuse guards; every count is per its window, and 0 turns that guard off. */
   readonly limits: {
     /** Post attempts (REST and socket) per client IP per minute, shared across instances through Redis. */
@@ -219,6 +270,21 @@ export interface Config {
     readonly socketMaxBufferBytes: number;
   };
 }
+
+/**
+ * `off`: no member tokens (a token sent is ignored); `optional`: members sign in, guests still post
+ * under a name no member holds; `required`: posting, editing and liking need a member token.
+ */
+export type SsoMode = 'off' | 'optional' | 'required';
+
+export type SsoConfig =
+  | { readonly mode: 'off'; readonly settings: undefined; readonly loginUrl: string | undefined }
+  | {
+      readonly mode: 'optional' | 'required';
+      readonly settings: SsoSettings;
+      /** Where the widget's "Sign in to comment" link leads, when nothing handles `live-comments:login-required`. */
+      readonly loginUrl: string | undefined;
+    };
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -245,7 +311,23 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   // A brace in the prefix would become every key's hash tag and put all of them in one cluster slot.
   if (e.REDIS_CLUSTER_NODES !== undefined && /[{}]/.test(e.REDIS_PREFIX))
     problems.push('REDIS_PREFIX: must not contain { or } with REDIS_CLUSTER_NODES (braces choose Redis Cluster slots)');
+  const ssoMode: SsoMode = e.SSO_MODE ?? (e.SSO_SECRETS === undefined ? 'off' : 'optional');
+  if (ssoMode !== 'off' && e.SSO_SECRETS === undefined)
+    problems.push(`SSO_MODE=${ssoMode} needs SSO_SECRETS (the secret the host site signs member tokens with)`);
   if (problems.length > 0) throw new ConfigError(problems);
+  const sso: SsoConfig =
+    ssoMode === 'off' || e.SSO_SECRETS === undefined
+      ? { mode: 'off', settings: undefined, loginUrl: e.SSO_LOGIN_URL }
+      : {
+          mode: ssoMode,
+          settings: Object.freeze({
+            secrets: Object.freeze(e.SSO_SECRETS),
+            audience: e.SSO_AUDIENCE,
+            issuer: e.SSO_ISSUER,
+            maxTtlSeconds: e.SSO_MAX_TTL_SECONDS,
+          }),
+          loginUrl: e.SSO_LOGIN_URL,
+        };
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -267,6 +349,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         ? !(env.NODE_ENV === 'production' && e.SEED_DEMO === 'false')
         : e.DEMO_PAGES === 'true',
     trustProxy: e.TRUST_PROXY,
+    sso: Object.freeze(sso),
     limits: Object.freeze({
       postsPerMinutePerIp: e.RATE_LIMIT_POSTS_PER_MINUTE_IP,
       postsPerMinutePerAuthor: e.RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR,

@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 export const ERROR_CODES = [
   'invalid_input',
   'not_found',
+  'unauthenticated',
   'forbidden',
   'rate_limited',
   'payload_too_large',
@@ -32,9 +33,23 @@ export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
 export const ErrorBodySchema = z.object({ error: ErrorInfoSchema });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
+/**
+ * An error as clients read it: any code, so a code added after a client was built (`unauthenticated`
+ * came that way) is shown with the server's message instead of failing as an unreadable answer.
+ * Clients compare codes they know and treat any other as a refusal.
+ */
+export const ReadableErrorInfoSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  issues: z.optional(z.array(FieldIssueSchema)),
+});
+export type ReadableErrorInfo = z.infer<typeof ReadableErrorInfoSchema>;
+export const ReadableErrorBodySchema = z.object({ error: ReadableErrorInfoSchema });
+
 /** The HTTP status each code travels with. */
 export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   invalid_input: 400,
+  unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
   payload_too_large: 413,

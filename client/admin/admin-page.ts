@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import * as z from 'zod/mini';
-import { ErrorInfoSchema } from '../../shared/errors.ts';
+import { ReadableErrorInfoSchema } from '../../shared/errors.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
 import {
   HeldResolvedSchema,
@@ -35,7 +35,7 @@ type AdminSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** The ack of `admin:subscribe`. */
 const AdminAckSchema = z.union([
   z.object({ ok: z.literal(true) }),
-  z.object({ ok: z.literal(false), error: ErrorInfoSchema }),
+  z.object({ ok: z.literal(false), error: ReadableErrorInfoSchema }),
 ]);
 
 /** The token lives in this tab's sessionStorage only: never in the URL, gone when the tab closes. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchSchema, PageAnswerSchema, readAck, SubscribeAckSchema, WidgetError } from '../../client/protocol.ts';
+import { checkAnswer } from '../../client/api-client.ts';
+import { CountsSchema } from '../../shared/schemas.ts';
 import type { Comment } from '../../shared/schemas.ts';
 
 const comment = (n: number, extra: Partial<Comment> = {}): Comment => ({
@@ -57,5 +59,32 @@ describe('widget answers, item by item', () => {
     expect(() => readAck({ ok: false, error: { code: 'forbidden', message: 'no' } }, () => SubscribeAckSchema)).toThrow(
       'no',
     );
+  });
+});
+
+/** A server newer than the widget may answer with an error code the widget was built without. */
+describe('widget errors with codes it does not know', () => {
+  it('an ack keeps the code and shows the server message', () => {
+    const failed = { ok: false, error: { code: 'some_future_code', message: 'Sign in to comment' } };
+    let thrown: unknown;
+    try {
+      readAck(failed, () => SubscribeAckSchema);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(WidgetError);
+    expect((thrown as WidgetError).code).toBe('some_future_code');
+    expect((thrown as WidgetError).message).toBe('Sign in to comment');
+  });
+
+  it('a REST error answer keeps the code and message', () => {
+    let thrown: unknown;
+    try {
+      checkAnswer(401, { error: { code: 'unauthenticated', message: 'The sign-in token has expired' } }, CountsSchema);
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as WidgetError).code).toBe('unauthenticated');
+    expect((thrown as WidgetError).message).toBe('The sign-in token has expired');
   });
 });
