@@ -6,13 +6,16 @@
 import { performance } from 'node:perf_hooks';
 import { latencyHistogram, recordMs, summarize } from './lib/histogram.ts';
 import { markedBody } from './lib/marker.ts';
+import { guest as anonymous } from '../server/actors/actor.ts';
 import { startWritePathApp } from './lib/write-path-app.ts';
+
+const guest = anonymous();
 
 const durationMs = Number(process.argv[2] ?? 3000);
 const { app, close } = await startWritePathApp();
 const articles = Array.from({ length: 100 }, (_, i) => `write-${i}`);
 const post = (i: number) =>
-  app.service.post(articles[i % articles.length]!, { author: { name: 'Bench Writer' }, body: markedBody(0, i) });
+  app.service.post(guest, articles[i % articles.length]!, { author: { name: 'Bench Writer' }, body: markedBody(0, i) });
 
 for (let i = 0; i < 300; i++) await post(i);
 const histogram = latencyHistogram();

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Server } from 'socket.io';
 import type { Article } from '../shared/schemas.ts';
+import { ActorPolicy } from './actors/actor.ts';
 import { CommentService } from './comments/service.ts';
 import type { Config } from './config.ts';
 import { MemoryFanOut } from './fanout/memory.ts';
@@ -12,6 +13,7 @@ import { createRedisClient, redisTarget } from './redis/clients.ts';
 import { createAbuseGuards } from './abuse/guards.ts';
 import { LogThrottle } from './log-throttle.ts';
 import { socketClientIp, useForwardedClientIp, type TrustProxyFn } from './abuse/client-ip.ts';
+import { actorOf, resolveActor } from './http/actor.ts';
 import { createApiRouter } from './http/api-routes.ts';
 import { answerClientError } from './http/client-errors.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
@@ -123,13 +125,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const fanout = await createFanOut(config, logger, metrics);
   metrics.watchFanOut(() => fanout.state());
   if (store instanceof PostgresCommentStore) metrics.watchDatabasePool(() => store.poolStats());
+  // Who acts is decided at the edges (HTTP: resolveActor; sockets: per connection); the service enforces the rules.
+  const policy = new ActorPolicy({ adminToken: config.adminToken });
   const service = new CommentService({
     store,
     fanout,
     logger,
     keys,
     metrics,
-    adminToken: config.adminToken,
+    policy,
     editWindowMinutes: config.editWindowMinutes,
     premoderation: config.premoderation,
   });
@@ -156,7 +160,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     keys,
     trustProxy,
-    isModerator: (token) => service.isModerator(token),
+    unmetered: (req) => policy.may(actorOf(req), 'writes:unmetered'),
   });
   web.use(requests.middleware, createRequestLogging(logger), countRejectedPosts(metrics));
   web.use(createSecurityHeaders(config.allowedOrigins));
@@ -169,17 +173,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     instanceId: config.instanceId,
     logger: logger.child({ component: 'import' }),
   });
+  const crossOrigin = createCrossOriginMiddleware(originPolicy);
+  web.use('/api', crossOrigin, resolveActor(policy));
   // Before the JSON-only API: an import's body is the file itself, streamed.
-  web.use(
-    '/api/admin',
-    createCrossOriginMiddleware(originPolicy),
-    createImportRoutes({ service, store, jobs: importJobs }),
-  );
+  web.use('/api/admin', createImportRoutes({ policy, store, jobs: importJobs }));
   web.use(
     '/api',
-    createCrossOriginMiddleware(originPolicy),
     createApiRouter({
       service,
+      policy,
       articles,
       postLimit: abuse.httpPostLimit,
       commentWriteLimits: abuse.commentWriteLimits,
@@ -222,6 +224,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   attachSocketGateway({
     io,
     service,
+    policy,
     fanout,
     logger,
     metrics,

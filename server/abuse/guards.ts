@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Config } from '../config.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Logger } from '../logger.ts';
@@ -11,7 +11,6 @@ import { ConnectionLimiter } from './connection-limit.ts';
 import { LogThrottle } from '../log-throttle.ts';
 import { posterName, PostRateLimiter } from './post-limiter.ts';
 import { CommentIdSchema } from '../../shared/schemas.ts';
-import { bearerToken } from '../comments/admin-token.ts';
 import { ipKey } from './keys.ts';
 import { RateBudgets } from './rate-budgets.ts';
 import { attachSocketGuards } from './socket-guards.ts';
@@ -43,8 +42,8 @@ export interface AbuseGuardDeps {
   logger: Logger;
   /** The deployment's keyring: the post budgets are kept under keyed pseudonyms. */
   keys: Keyring;
-  /** Moderators (the ADMIN_TOKEN as a bearer token) are not counted against the edit and delete budgets. */
-  isModerator?: (bearer: string | undefined) => boolean;
+  /** Requests not counted against the edit and delete budgets (moderators': the actor rule `writes:unmetered`). */
+  unmetered?: (req: Request) => boolean;
   /** Express's compiled `trust proxy` (`app.get('trust proxy fn')`), so sockets see the same client IP as HTTP. */
   trustProxy: TrustProxyFn;
 }
@@ -69,7 +68,7 @@ function createLimiterRedis(target: RedisTarget, logger: Logger): RedisClient {
 }
 
 /** Builds the abuse guards from configuration: post budgets (shared through Redis when configured), socket budgets, connection caps. */
-export function createAbuseGuards({ config, logger, keys, trustProxy, isModerator }: AbuseGuardDeps): AbuseGuards {
+export function createAbuseGuards({ config, logger, keys, trustProxy, unmetered }: AbuseGuardDeps): AbuseGuards {
   const log = logger.child({ component: 'abuse' });
   const { limits } = config;
   const target = redisTarget(config);
@@ -101,7 +100,7 @@ export function createAbuseGuards({ config, logger, keys, trustProxy, isModerato
     });
     const limit: RequestHandler = async (req, _res, next) => {
       if (!budgets.enabled) return next();
-      if (!countModerators && isModerator?.(bearerToken(req.get('authorization')))) return next();
+      if (!countModerators && unmetered?.(req)) return next();
       const ip = req.ip ?? UNKNOWN_IP;
       // A malformed id is refused by the route anyway; only a real one names a comment's budget.
       const comment = CommentIdSchema.safeParse(req.params.id);

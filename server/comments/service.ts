@@ -20,11 +20,11 @@ import {
   type SortOrder,
 } from '../../shared/schemas.ts';
 import { authorKey as authorKeyOf } from '../abuse/keys.ts';
+import { ActorPolicy, type Actor } from '../actors/actor.ts';
 import type { FanOut, FeedMessage } from '../fanout/port.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Logger } from '../logger.ts';
 import { type ArticleSettings, type CommentStore, type SubmitResult } from '../storage/port.ts';
-import { adminTokenMatches } from './admin-token.ts';
 import { authorTokenFromSecret, authorTokenMatches, hashAuthorToken, newAuthorToken } from './author-token.ts';
 import { WriteBreaker } from './write-breaker.ts';
 
@@ -62,21 +62,16 @@ export interface CommentServiceDeps {
   keys: Keyring;
   now?: () => Date;
   metrics?: CommentServiceMetrics;
-  /** The moderator token (ADMIN_TOKEN); without it nobody is a moderator. */
-  adminToken?: string | undefined;
+  /** The rule table and who is a moderator (server/actors/actor.ts); by default nobody is. */
+  policy?: ActorPolicy;
   /** Minutes after creation during which an author may edit (default 15; 0: never). Moderators may always. */
   editWindowMinutes?: number;
   /** `all`: every new comment waits for a moderator (default `none`: only on articles set so). */
   premoderation?: 'all' | 'none';
 }
 
-/** Where a post comes from; the client IP makes the author key bans are made on. */
-export interface PostContext {
-  clientIp?: string | undefined;
-}
-
-/** Who acts on a comment: its author (holding its token) or a moderator (holding the ADMIN_TOKEN). */
-export type Actor = 'author' | 'moderator';
+/** Who removed a comment, as stored: its author (the body is erased) or a moderator (kept for restore). */
+type RemovedBy = 'author' | 'moderator';
 
 const notFound = (): AppError => new AppError('not_found', 'No such comment');
 
@@ -101,7 +96,7 @@ export class CommentService {
   private readonly keys: Keyring;
   private readonly now: () => Date;
   private readonly metrics: CommentServiceMetrics | undefined;
-  private readonly adminToken: string | undefined;
+  private readonly policy: ActorPolicy;
   private readonly editWindowMs: number;
   private readonly premoderateAll: boolean;
   /** Writes that have started and not yet settled (stored and published, or failed). */
@@ -116,32 +111,23 @@ export class CommentService {
     this.keys = deps.keys;
     this.now = deps.now ?? (() => new Date());
     this.metrics = deps.metrics;
-    this.adminToken = deps.adminToken;
+    this.policy = deps.policy ?? new ActorPolicy();
     this.editWindowMs = (deps.editWindowMinutes ?? 15) * 60_000;
     this.premoderateAll = deps.premoderation === 'all';
-  }
-
-  /** True when `token` is the moderator token (compared in constant time); false when none is configured. */
-  isModerator(token: string | undefined): boolean {
-    return adminTokenMatches(token, this.adminToken);
-  }
-
-  /** Whether moderation is configured at all. */
-  get moderationEnabled(): boolean {
-    return this.adminToken !== undefined;
   }
 
   /**
    * A new post from a reader: refused with `forbidden` when its author is banned or the article is
    * locked; held when the article (or every article) is pre-moderated; otherwise stored with the next
-   * seq, then published. Resolves once stored and published. Counted by {@link drain}.
+   * seq, then published. Resolves once stored and published. Counted by {@link drain}. The actor's
+   * client IP makes the author key bans are made on.
    */
-  post(articleId: ArticleId, input: NewComment, context: PostContext = {}): Promise<PostOutcome> {
-    return this.track(this.submit(articleId, input, context));
+  post(actor: Actor, articleId: ArticleId, input: NewComment): Promise<PostOutcome> {
+    return this.track(this.submit(actor, articleId, input));
   }
 
   /**
-   * A trusted import (the sample article): stored at once with its original time, whatever the
+   * A trusted import (the sample article, from the server itself; no edge reaches it): stored at once with its original time, whatever the
    * article's lock or pre-moderation; idempotent by clientId like a post.
    */
   importComment(articleId: ArticleId, input: NewComment, createdAt: string): Promise<StoredOutcome> {
@@ -177,14 +163,14 @@ export class CommentService {
    * Replaces the body of a comment: its author within the edit window, a moderator at any time.
    * Unknown id → `not_found`; wrong token, window over or comment removed → `forbidden`.
    */
-  edit(id: string, body: string, token: string | undefined): Promise<Comment> {
+  edit(actor: Actor, id: string, body: string): Promise<Comment> {
     return this.track(
       (async () => {
-        const actor = await this.actorFor(id, token, 'edit');
+        await this.mayChange(actor, id, 'edit');
         const result = await this.store.edit(id, body, this.now().toISOString());
         if (result === null) throw notFound();
         if (!result.changed) throw new AppError('forbidden', 'A removed comment cannot be edited');
-        this.logger.debug({ commentId: id, actor }, 'comment edited');
+        this.logger.debug({ commentId: id, actor: actor.kind }, 'comment edited');
         this.metrics?.commentChanged?.('edited');
         await this.publish('comment:updated', result.comment, Date.now());
         return toPublicComment(result.comment);
@@ -196,24 +182,30 @@ export class CommentService {
    * Removes a comment, leaving a placeholder: by its author (the body is erased for good) or by a
    * moderator (the body is kept for restore). Removing a removed comment changes nothing and answers it.
    */
-  remove(id: string, token: string | undefined): Promise<Comment> {
+  remove(actor: Actor, id: string): Promise<Comment> {
     return this.track(
       (async () => {
-        const actor = await this.actorFor(id, token, 'remove');
-        return toPublicComment(await this.removeAs(id, actor));
+        await this.mayChange(actor, id, 'remove');
+        return toPublicComment(await this.removeAs(id, actor.kind === 'moderator' ? 'moderator' : 'author'));
       })(),
     );
   }
 
-  /** A moderator's removal (the caller checked the ADMIN_TOKEN): the body is kept for restore. */
-  moderatorRemove(id: string): Promise<ModeratedComment> {
-    return this.track(this.removeAs(id, 'moderator'));
+  /** A moderator's removal: the body is kept for restore. Anyone else → `forbidden`. */
+  moderatorRemove(actor: Actor, id: string): Promise<ModeratedComment> {
+    return this.track(
+      (async () => {
+        this.policy.authorize(actor, 'comment:moderate');
+        return this.removeAs(id, 'moderator');
+      })(),
+    );
   }
 
   /** Puts back a comment a moderator removed; one its author deleted has nothing to restore (`forbidden`). */
-  restore(id: string): Promise<ModeratedComment> {
+  restore(actor: Actor, id: string): Promise<ModeratedComment> {
     return this.track(
       (async () => {
+        this.policy.authorize(actor, 'comment:moderate');
         const result = await this.store.restore(id);
         if (result === null) throw notFound();
         if (!result.changed) {
@@ -231,9 +223,10 @@ export class CommentService {
    * Records a reader's like (or its undo). At most one per reader: a repeat changes nothing, takes no
    * seq and publishes nothing. A removed comment cannot be liked (`forbidden`), only unliked.
    */
-  like(id: string, readerId: string, liked: boolean): Promise<{ comment: Comment; liked: boolean }> {
+  like(actor: Actor, id: string, readerId: string, liked: boolean): Promise<{ comment: Comment; liked: boolean }> {
     return this.track(
       (async () => {
+        this.policy.authorize(actor, 'comment:like');
         // The store decides inside the write whether the comment can still be liked.
         const result = await this.store.setLike(id, readerId, liked);
         if (result === null) throw notFound();
@@ -253,14 +246,16 @@ export class CommentService {
     return this.store.readerLikes(articleId, readerId);
   }
 
-  async heldList(limit: number): Promise<ModeratedHeld[]> {
+  async heldList(actor: Actor, limit: number): Promise<ModeratedHeld[]> {
+    this.policy.authorize(actor, 'held:review');
     return this.store.heldList(limit);
   }
 
   /** Moves a held comment into its thread with the next seq; it appears live for everyone. Unknown → `not_found`. */
-  approve(id: string): Promise<ModeratedComment> {
+  approve(actor: Actor, id: string): Promise<ModeratedComment> {
     return this.track(
       (async () => {
+        this.policy.authorize(actor, 'held:review');
         const approved = await this.store.approve(id);
         if (approved === null) throw new AppError('not_found', 'No such held comment');
         const committedAt = Date.now();
@@ -278,9 +273,10 @@ export class CommentService {
   }
 
   /** Deletes a held comment for good. Unknown → `not_found`. */
-  reject(id: string): Promise<void> {
+  reject(actor: Actor, id: string): Promise<void> {
     return this.track(
       (async () => {
+        this.policy.authorize(actor, 'held:review');
         const held = await this.store.getHeld(id);
         if (held === null || !(await this.store.reject(id))) throw new AppError('not_found', 'No such held comment');
         this.metrics?.commentChanged?.('rejected');
@@ -293,7 +289,8 @@ export class CommentService {
   }
 
   /** The most recent comments across articles (or of one), newest first, as moderators see them. */
-  async feed(options: { limit: number; articleId?: ArticleId | undefined }): Promise<ModeratedComment[]> {
+  async feed(actor: Actor, options: { limit: number; articleId?: ArticleId | undefined }): Promise<ModeratedComment[]> {
+    this.policy.authorize(actor, 'feed:watch');
     return this.store.feed(
       options.articleId === undefined
         ? { limit: options.limit }
@@ -305,7 +302,8 @@ export class CommentService {
    * Bans the author of a comment (stored or held) by its author key, until `expiresInMinutes` pass
    * or the ban is lifted. A comment with no author key (imported, or older than bans) → `invalid_input`.
    */
-  async ban(input: BanInput): Promise<Ban> {
+  async ban(actor: Actor, input: BanInput): Promise<Ban> {
+    this.policy.authorize(actor, 'author:ban');
     const record = await this.store.getRecord(input.commentId);
     const target = record?.comment ?? (await this.store.getHeld(input.commentId));
     if (!target) throw notFound();
@@ -333,17 +331,20 @@ export class CommentService {
     return this.store.addBan(ban);
   }
 
-  async bans(): Promise<Ban[]> {
+  async bans(actor: Actor): Promise<Ban[]> {
+    this.policy.authorize(actor, 'author:ban');
     return this.store.bans(this.now().toISOString());
   }
 
   /** Lifts a ban. Unknown key → `not_found`. */
-  async unban(authorKey: string): Promise<void> {
+  async unban(actor: Actor, authorKey: string): Promise<void> {
+    this.policy.authorize(actor, 'author:ban');
     if (!(await this.store.removeBan(authorKey))) throw new AppError('not_found', 'No ban for this author key');
   }
 
-  /** The article's lock and (effective) pre-moderation. */
-  async articleState(articleId: ArticleId): Promise<ArticleState> {
+  /** The article's lock and (effective) pre-moderation, as moderators read it (readers get it with every page). */
+  async articleState(actor: Actor, articleId: ArticleId): Promise<ArticleState> {
+    this.policy.authorize(actor, 'article:configure');
     return this.effective(articleId, await this.store.articleSettings(articleId));
   }
 
@@ -352,7 +353,8 @@ export class CommentService {
    * instance. Takes no seq: it is article state, in every page answer. The answer is effective
    * (PREMODERATION=all keeps every article pre-moderated whatever its own setting).
    */
-  async setArticleState(articleId: ArticleId, patch: Partial<ArticleSettings>): Promise<ArticleState> {
+  async setArticleState(actor: Actor, articleId: ArticleId, patch: Partial<ArticleSettings>): Promise<ArticleState> {
+    this.policy.authorize(actor, 'article:configure');
     const state = this.effective(articleId, await this.store.setArticleSettings(articleId, patch));
     try {
       await this.fanout.publishArticleState(state);
@@ -454,10 +456,11 @@ export class CommentService {
    * repeat without the secret gets the comment but no token, and the stored token is never replaced:
    * knowing someone's clientId is not enough to take their comment over.
    */
-  private async submit(articleId: ArticleId, input: NewComment, context: PostContext): Promise<PostOutcome> {
+  private async submit(actor: Actor, articleId: ArticleId, input: NewComment): Promise<PostOutcome> {
+    this.policy.authorize(actor, 'comment:post');
+    const clientIp = actor.clientIp;
     const authorToken = input.clientSecret === undefined ? newAuthorToken() : authorTokenFromSecret(input.clientSecret);
-    const authorKey =
-      context.clientIp === undefined ? null : authorKeyOf(this.keys, input.author.name, context.clientIp);
+    const authorKey = clientIp === undefined ? null : authorKeyOf(this.keys, input.author.name, clientIp);
     const now = this.now().toISOString();
     const record = this.record(articleId, input, authorToken, authorKey, now);
     // The store applies the posting gate (bans, lock, the article's pre-moderation) in the write itself.
@@ -488,8 +491,8 @@ export class CommentService {
     return { comment: visible, authorToken: token, created: result.created };
   }
 
-  private async removeAs(id: string, actor: Actor): Promise<ModeratedComment> {
-    const result = await this.store.remove(id, actor);
+  private async removeAs(id: string, by: RemovedBy): Promise<ModeratedComment> {
+    const result = await this.store.remove(id, by);
     if (result === null) throw notFound();
     if (result.changed) {
       this.metrics?.commentChanged?.('removed');
@@ -499,13 +502,16 @@ export class CommentService {
   }
 
   /**
-   * Who may act: a moderator token always; otherwise the comment's own token (compared in constant
-   * time with the stored hash), and for edits only while the comment is visible and within the window.
+   * Whether the actor may change this comment: a moderator always; a guest only with the comment's own
+   * token (compared in constant time with the stored hash), and for edits only while the comment is
+   * visible and within the window.
    */
-  private async actorFor(id: string, token: string | undefined, action: 'edit' | 'remove'): Promise<Actor> {
+  private async mayChange(actor: Actor, id: string, action: 'edit' | 'remove'): Promise<void> {
+    this.policy.authorize(actor, action === 'edit' ? 'comment:edit' : 'comment:remove');
     const record = await this.store.getRecord(id);
     if (record === null) throw notFound();
-    if (this.isModerator(token)) return 'moderator';
+    if (actor.kind === 'moderator') return;
+    const token = actor.authorToken;
     if (token === undefined || !authorTokenMatches(token, record.authorTokenHash)) {
       throw new AppError(
         'forbidden',
@@ -523,7 +529,6 @@ export class CommentService {
         );
       }
     }
-    return 'author';
   }
 
   /** Publishes a committed change to the article's readers and to moderators; failures are logged, never thrown. */

@@ -15,14 +15,18 @@ import {
   type RepliesPage,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
+import type { ActorPolicy } from '../actors/actor.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { CommentWriteLimits } from '../abuse/guards.ts';
+import { actorOf } from './actor.ts';
 import { createAdminRoutes } from './admin-routes.ts';
 import { createCommentRoutes } from './comment-routes.ts';
 import { requireJsonBody } from './cross-origin.ts';
 
 export interface ApiDeps {
   service: CommentService;
+  /** Who acts (server/actors/actor.ts), decided once per request. */
+  policy: ActorPolicy;
   /** Article texts the server can serve (the demo article). */
   articles: ReadonlyMap<string, Article>;
   /** Runs before a post is read (after the JSON parser): the post budgets, answering 429 `rate_limited` with Retry-After. */
@@ -34,9 +38,10 @@ export interface ApiDeps {
 /** Body size limit for every JSON write; a bigger body is a 413. */
 export const JSON_BODY_LIMIT = '64kb';
 
-/** The REST API of protocol v1 (GUIDE §2), mounted at /api. */
+/** The REST API of protocol v1 (docs/protocol.md), mounted at /api after resolveActor (server/http/actor.ts). */
 export function createApiRouter({
   service,
+  policy,
   articles,
   postLimit = (_req, _res, next) => next(),
   commentWriteLimits,
@@ -75,7 +80,7 @@ export function createApiRouter({
   router.post('/articles/:articleId/comments', postLimit, async (req, res) => {
     const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
     const input = parseInput(NewCommentSchema, req.body, 'comment');
-    const outcome = await service.post(articleId, input, { clientIp: req.ip });
+    const outcome = await service.post(actorOf(req), articleId, input);
     // 202: held for a moderator (repeated or not); 201 stored; 200 a repeated clientId's stored comment.
     const body: PostResult =
       'held' in outcome
@@ -100,7 +105,7 @@ export function createApiRouter({
   });
 
   router.use(createCommentRoutes(service, commentWriteLimits));
-  router.use('/admin', createAdminRoutes(service));
+  router.use('/admin', createAdminRoutes(service, policy));
 
   return router;
 }

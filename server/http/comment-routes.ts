@@ -10,7 +10,7 @@ import {
   type ReaderLikes,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
-import { bearerToken } from '../comments/admin-token.ts';
+import { actorOf } from './actor.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { CommentWriteLimits } from '../abuse/guards.ts';
 
@@ -18,7 +18,7 @@ const pass: RequestHandler = (_req, _res, next) => next();
 const NO_LIMITS: CommentWriteLimits = { edit: pass, delete: pass, like: pass };
 
 /**
- * A reader's own comments and likes (mounted inside the API router, after its JSON parser):
+ * A reader's own comments and likes (mounted inside the API router, after its JSON parser and resolveActor):
  * `PATCH` / `DELETE /comments/:id` with `Authorization: Bearer <authorToken>` (or the ADMIN_TOKEN),
  * `POST /comments/:id/like`, and `GET /articles/:articleId/likes?reader=`.
  */
@@ -28,20 +28,20 @@ export function createCommentRoutes(service: CommentService, limits: CommentWrit
   router.patch('/comments/:id', limits.edit, async (req, res) => {
     const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
     const { body } = parseInput(EditCommentSchema, req.body, 'edit');
-    const answer: CommentResult = { comment: await service.edit(id, body, bearerToken(req.get('authorization'))) };
+    const answer: CommentResult = { comment: await service.edit(actorOf(req), id, body) };
     res.json(answer);
   });
 
   router.delete('/comments/:id', limits.delete, async (req, res) => {
     const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
-    const answer: CommentResult = { comment: await service.remove(id, bearerToken(req.get('authorization'))) };
+    const answer: CommentResult = { comment: await service.remove(actorOf(req), id) };
     res.json(answer);
   });
 
   router.post('/comments/:id/like', limits.like, async (req, res) => {
     const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
     const { readerId, liked } = parseInput(LikeCommentSchema, req.body, 'like');
-    const answer: LikeResult = await service.like(id, readerId, liked);
+    const answer: LikeResult = await service.like(actorOf(req), id, readerId, liked);
     res.json(answer);
   });
 

@@ -1,14 +1,14 @@
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
 import * as z from 'zod/mini';
 import { AppError } from '../../shared/errors.ts';
 import { ImportQuerySchema, type ImportJobResult } from '../../shared/import-export.ts';
 import { parseInput } from '../../shared/validate.ts';
-import type { CommentService } from '../comments/service.ts';
+import type { ActorPolicy } from '../actors/actor.ts';
 import { ImportFileError } from '../import/errors.ts';
 import type { ImportJobs } from '../import/jobs.ts';
 import { writeNativeExport } from '../import/native.ts';
 import type { CommentStore } from '../storage/port.ts';
-import { requireModerator } from './admin-routes.ts';
+import { actorOf } from './actor.ts';
 
 const JobIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{8,32}$/, 'Not a job id'));
 
@@ -16,9 +16,14 @@ const JobIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{8,32}$/, 'Not a job
  * The admin API's import and export (docs/import-export.md), mounted at /api/admin before the JSON-only
  * API: an import's body is the file itself (XML, JSON lines, or gzip of either), streamed, never buffered.
  */
-export function createImportRoutes(deps: { service: CommentService; store: CommentStore; jobs: ImportJobs }): Router {
+export function createImportRoutes(deps: { policy: ActorPolicy; store: CommentStore; jobs: ImportJobs }): Router {
   const router = Router();
-  const moderatorsOnly = requireModerator(deps.service);
+  // Never cached; only for actors the rule `comments:transfer` lets through (moderators).
+  const moderatorsOnly: RequestHandler = (req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    deps.policy.authorize(actorOf(req), 'comments:transfer');
+    next();
+  };
 
   router.post('/import', moderatorsOnly, async (req, res) => {
     const query = parseInput(ImportQuerySchema, req.query, 'query');

@@ -15,6 +15,7 @@ import {
   UnsubscribePayloadSchema,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
+import type { Actor, ActorPolicy } from '../actors/actor.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { FanOut } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
@@ -48,24 +49,35 @@ const roomsWith = (socket: CommentSocket, prefix: string): number =>
 interface GatewayDeps {
   io: CommentServer;
   service: CommentService;
+  /** Decides who acts: once per connection, and for `admin:subscribe` from the token it carries. */
+  policy: ActorPolicy;
   fanout: FanOut;
   logger: Logger;
   /** Push latency and refused socket posts. */
   metrics?: Pick<Metrics, 'pushed' | 'commentRejected'>;
-  /** The client IP of a connection (as the abuse guards see it): the author key of socket posts. */
+  /** The client IP of a connection (as the abuse guards see it): the author key of its actor's posts. */
   clientIp?: (socket: CommentSocket) => string;
   /** Readers across instances; without it no `presence:changed` is sent. */
   presence?: PresenceTracker;
 }
 
 /** Socket handlers receive untrusted arguments: the payload may be anything and the ack may be missing. */
-type Handler = (socket: CommentSocket, payload: unknown) => Promise<object>;
+type Handler = (socket: CommentSocket, payload: unknown, actor: Actor) => Promise<object>;
 
 /**
  * The Socket.IO edge: validates every payload with the shared schemas, answers every event with an
  * ack (`{ ok: true, … }` or `{ ok: false, error }`), and relays fan-out messages to article rooms.
  */
-export function attachSocketGateway({ io, service, fanout, logger, metrics, clientIp, presence }: GatewayDeps): void {
+export function attachSocketGateway({
+  io,
+  service,
+  policy,
+  fanout,
+  logger,
+  metrics,
+  clientIp,
+  presence,
+}: GatewayDeps): void {
   // The hot path: per-article coalescing, one serialisation per flush, big rooms written in slices.
   const broadcaster = new Broadcaster(io, logger);
   const liveCounts = new LiveCounts(io, (ids) => service.counts(ids), logger);
@@ -100,9 +112,9 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
       await socket.leave(articleRoom(articleId));
       return {};
     },
-    'comment:post': async (socket, payload) => {
+    'comment:post': async (_socket, payload, actor) => {
       const { articleId, ...input } = parseInput(PostCommentPayloadSchema, payload, 'comment');
-      const outcome = await service.post(articleId, input, { clientIp: clientIp?.(socket) });
+      const outcome = await service.post(actor, articleId, input);
       return 'held' in outcome
         ? { held: outcome.held, authorToken: outcome.authorToken }
         : { comment: outcome.comment, authorToken: outcome.authorToken };
@@ -130,15 +142,10 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
       for (const articleId of articleIds) await socket.leave(countsRoom(articleId));
       return {};
     },
-    'admin:subscribe': async (socket, payload) => {
+    'admin:subscribe': async (socket, payload, actor) => {
       const { token } = parseInput(AdminSubscribePayloadSchema, payload, 'moderator subscription');
-      if (!service.isModerator(token))
-        throw new AppError(
-          'forbidden',
-          service.moderationEnabled
-            ? 'A moderator token is required'
-            : 'Moderation is not configured on this server (ADMIN_TOKEN)',
-        );
+      // The admin page presents its token with the subscription, not at the handshake.
+      policy.authorize(policy.resolve({ bearer: token, clientIp: actor.clientIp }), 'feed:watch');
       await socket.join(MODERATORS_ROOM);
       await withTimeout(fanout.subscribeFeed(), FANOUT_SUBSCRIBE_WAIT_MS).catch((error: unknown) => {
         logger.warn({ err: error }, 'moderator feed subscription not confirmed');
@@ -148,11 +155,13 @@ export function attachSocketGateway({ io, service, fanout, logger, metrics, clie
   };
 
   io.on('connection', (socket) => {
+    // Who acts on this connection, decided once.
+    const actor = policy.resolve({ clientIp: clientIp?.(socket) });
     for (const [event, handler] of Object.entries(handlers) as Array<[keyof ClientToServerEvents, Handler]>) {
       // Registered untyped on purpose: the arguments come from the network and are validated here.
       onUntyped(socket, event, (...args: unknown[]) => {
         const { payload, ack } = incomingEvent(args);
-        answerAck(handler(socket, payload), ack, {
+        answerAck(handler(socket, payload, actor), ack, {
           logger,
           event,
           socketId: socket.id,
