@@ -15,6 +15,9 @@ import { LogThrottle } from './log-throttle.ts';
 import { socketClientIp, useForwardedClientIp, type TrustProxyFn } from './abuse/client-ip.ts';
 import { actorOf, resolveActor } from './http/actor.ts';
 import { createApiRouter } from './http/api-routes.ts';
+import { createNotifyRoutes, outboxAgeSeconds } from './http/notify-routes.ts';
+import { NotifySubscribers } from './notify/subscribers.ts';
+import { OutboxWorker, type OutboxWorkerOptions } from './notify/outbox-worker.ts';
 import { answerClientError } from './http/client-errors.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
 import { createErrorHandler, notFoundHandler } from './http/errors.ts';
@@ -74,6 +77,8 @@ export interface App {
 
 export interface AppOverrides {
   logger?: Logger;
+  /** The outbox worker's poll interval and clock (tests: fast polls, a clock they move). */
+  outbox?: Pick<OutboxWorkerOptions, 'pollMs' | 'now' | 'random' | 'timeoutMs'>;
 }
 
 /** The fan-out the configuration selects (Redis or a Redis Cluster when configured); also used by the import CLI to reach running instances. */
@@ -127,6 +132,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   if (store instanceof PostgresCommentStore) metrics.watchDatabasePool(() => store.poolStats());
   // Who acts is decided at the edges (HTTP: resolveActor; sockets: per connection); the service enforces the rules.
   const policy = new ActorPolicy({ adminToken: config.adminToken });
+  // Who gets notified of changes, read from memory on every change (see NotifySubscribers).
+  const subscribers = new NotifySubscribers(store);
+  await subscribers.refresh();
   const service = new CommentService({
     store,
     fanout,
@@ -136,6 +144,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     policy,
     editWindowMinutes: config.editWindowMinutes,
     premoderation: config.premoderation,
+    notifyTargets: () => subscribers.targets(),
+  });
+  const outbox = new OutboxWorker({
+    store,
+    subscribers,
+    logger: logger.child({ component: 'outbox' }),
+    metrics,
+    allowPrivate: config.notify.allowPrivate,
+    retryHorizonMs: config.notify.retryHorizonMs,
+    ...overrides.outbox,
+  });
+  metrics.watchOutbox(async () => {
+    const stats = await store.outboxStats();
+    return {
+      queued: stats.queued,
+      failed: stats.failed,
+      oldestAgeSeconds: outboxAgeSeconds(stats.oldestCreatedAt, Date.now()),
+    };
   });
   const originPolicy = createOriginPolicy(config.allowedOrigins, logger.child({ component: 'origins' }));
 
@@ -185,6 +211,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       articles,
       postLimit: abuse.httpPostLimit,
       commentWriteLimits: abuse.commentWriteLimits,
+      adminExtras: createNotifyRoutes({
+        policy,
+        store,
+        subscribers,
+        allowPrivate: config.notify.allowPrivate,
+      }),
     }),
   );
   web.use(createStaticRouter({ articles, demoArticleId: DEMO_ARTICLE_ID, demoPages: config.demoPages }));
@@ -232,6 +264,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clientIp: (socket) => socketClientIp(socket.request, trustProxy),
   });
   let closing: Promise<void> | null = null;
+  outbox.start();
   metrics.watchSockets({ connected: () => io.of('/').sockets.size, rooms: () => io.of('/').adapter.rooms });
 
   return {
@@ -266,6 +299,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           { name: 'presence', close: () => presence.stop() },
           { name: 'abuse guards', close: () => abuse.close() },
           { name: 'import jobs', close: () => importJobs.stop() },
+          { name: 'outbox', close: () => outbox.stop() },
           { name: 'fan-out', close: () => fanout.close() },
           { name: 'store', close: () => store.close() },
         ],

@@ -207,6 +207,17 @@ const EnvSchema = z.object({
   SSO_ISSUER: z.optional(z.string().check(maxUnits(200))),
   SSO_MAX_TTL_SECONDS: z._default(z.pipe(CountSchema, z.int().check(z.minimum(1, 'must be at least 1'))), 86400),
   SSO_LOGIN_URL: z.optional(UrlSchema(/^https?:$/, 'http(s)://')),
+  WEBHOOK_ALLOW_PRIVATE: z._default(z.enum(['true', 'false']), 'false'),
+  NOTIFY_RETRY_HOURS: z._default(
+    z.pipe(
+      z.string().check(z.regex(/^\d{1,4}$/, 'must be a whole number of hours')),
+      z.pipe(
+        z.transform((s: string) => Number(s)),
+        z.int().check(z.minimum(1, 'must be at least 1'), z.maximum(720, 'must be at most 720 (30 days)')),
+      ),
+    ),
+    24,
+  ),
 });
 
 /** Every environment variable the server reads (the README's configuration table has a row for each). */
@@ -248,6 +259,13 @@ export interface Config {
   readonly trustProxy: boolean | number | string;
   /** Sign-in from the host site (SSO_*); `settings` is set whenever the mode is not `off`. */
   readonly sso: SsoConfig;
+  /** Notifications (docs/notifications.md). */
+  readonly notify: {
+    /** WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback, private and link-local addresses. */
+    readonly allowPrivate: boolean;
+    /** NOTIFY_RETRY_HOURS in ms: how long a failing notification is retried before it is given up. */
+    readonly retryHorizonMs: number;
+  };
   /** Abuse guards; every count is per its window, and 0 turns that guard off. */
   readonly limits: {
     /** Post attempts (REST and socket) per client IP per minute, shared across instances through Redis. */
@@ -350,6 +368,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
         : e.DEMO_PAGES === 'true',
     trustProxy: e.TRUST_PROXY,
     sso: Object.freeze(sso),
+    notify: Object.freeze({
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
+      retryHorizonMs: e.NOTIFY_RETRY_HOURS * 3_600_000,
+    }),
     limits: Object.freeze({
       postsPerMinutePerIp: e.RATE_LIMIT_POSTS_PER_MINUTE_IP,
       postsPerMinutePerAuthor: e.RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR,

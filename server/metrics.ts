@@ -10,6 +10,13 @@ export type PostOutcomeLabel = 'created' | 'duplicate' | 'held';
 export type CommentChangeLabel = 'edited' | 'removed' | 'restored' | 'liked' | 'unliked' | 'approved' | 'rejected';
 export type Transport = 'http' | 'socket';
 
+/** The outbox's health as the gauges show it. */
+export interface OutboxGauges {
+  queued: number;
+  failed: number;
+  oldestAgeSeconds: number;
+}
+
 /** What the metrics read at scrape time from the Socket.IO server; structural, so tests can pass a fake. */
 export interface SocketCensus {
   /** Open Socket.IO connections (default namespace). */
@@ -61,6 +68,8 @@ export class Metrics {
   #sockets: SocketCensus | null = null;
   #fanoutState: (() => FanOutState) | null = null;
   #pool: (() => { total: number; idle: number; waiting: number }) | null = null;
+  readonly #outboxSettled: Record<'sent' | 'retried' | 'failed', Counter>;
+  #outbox: (() => Promise<OutboxGauges>) | null = null;
 
   constructor(instanceId: string) {
     processMetrics();
@@ -160,6 +169,37 @@ export class Metrics {
         if (state === 'up' || state === 'down') this.set(state === 'up' ? 1 : 0);
       },
     });
+    const settled = (outcome: string, help: string): Counter =>
+      new Counter({ name: `${METRIC_PREFIX}outbox_${outcome}_total`, help, registers });
+    this.#outboxSettled = {
+      sent: settled('sent', 'Notifications this instance delivered (a 2xx answer).'),
+      retried: settled('retried', 'Delivery attempts of this instance that failed and will be tried again later.'),
+      failed: settled('failed', 'Notifications this instance gave up on after the retry horizon.'),
+    };
+    // Read from the store once per scrape (shared by every instance); absent while it cannot be read.
+    let outboxRead: Promise<OutboxGauges | null> | null = null;
+    const outboxGauges = (): Promise<OutboxGauges | null> =>
+      (outboxRead ??= (this.#outbox?.() ?? Promise.resolve(null))
+        .catch(() => null)
+        .finally(() => setTimeout(() => (outboxRead = null), 100).unref()));
+    const outboxGauge = (name: string, help: string, pick: (g: OutboxGauges) => number): void => {
+      new Gauge({
+        name: `${METRIC_PREFIX}${name}`,
+        help,
+        registers,
+        async collect() {
+          const gauges = await outboxGauges();
+          if (gauges !== null) this.set(pick(gauges));
+        },
+      });
+    };
+    outboxGauge('outbox_queued', 'Notifications waiting to be delivered (all instances).', (g) => g.queued);
+    outboxGauge('outbox_failed', 'Notifications given up after the retry horizon (all instances).', (g) => g.failed);
+    outboxGauge(
+      'outbox_oldest_age_seconds',
+      'Age of the oldest notification still waiting; 0 when none waits.',
+      (g) => g.oldestAgeSeconds,
+    );
     const poolStats = (): { total: number; idle: number; waiting: number } | null => this.#pool?.() ?? null;
     new Gauge({
       name: `${METRIC_PREFIX}db_pool_connections`,
@@ -174,6 +214,16 @@ export class Metrics {
         this.set({ state: 'waiting' }, stats.waiting);
       },
     });
+  }
+
+  /** Reads the outbox's queued, failed and oldest age from the store at every scrape. */
+  watchOutbox(read: () => Promise<OutboxGauges>): void {
+    this.#outbox = read;
+  }
+
+  /** One settled delivery attempt of this instance's outbox worker. */
+  outboxSettled(outcome: 'sent' | 'retried' | 'failed'): void {
+    this.#outboxSettled[outcome].inc();
   }
 
   /** Reads the PostgreSQL pool's connections at every scrape (absent with SQLite). */

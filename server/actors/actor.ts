@@ -61,6 +61,8 @@ export const MAY = {
   'moderation:sign-in': ['moderator'],
   /** Import and export comments. */
   'comments:transfer': ['moderator'],
+  /** Add, list and remove webhooks, read their deliveries and the outbox's health. */
+  'notifications:manage': ['moderator'],
   /** Edits and deletes not counted against the abuse budgets. */
   'writes:unmetered': ['moderator'],
 } as const satisfies Record<string, readonly ActorKind[]>;

@@ -25,6 +25,7 @@ import type { FanOut, FeedMessage } from '../fanout/port.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Logger } from '../logger.ts';
 import { type ArticleSettings, type CommentStore, type SubmitResult } from '../storage/port.ts';
+import type { NotifyTargets } from '../storage/outbox.ts';
 import { authorTokenFromSecret, authorTokenMatches, hashAuthorToken, newAuthorToken } from './author-token.ts';
 import { WriteBreaker } from './write-breaker.ts';
 
@@ -68,6 +69,11 @@ export interface CommentServiceDeps {
   editWindowMinutes?: number;
   /** `all`: every new comment waits for a moderator (default `none`: only on articles set so). */
   premoderation?: 'all' | 'none';
+  /**
+   * The receivers subscribed right now (server/notify/subscribers.ts), read from memory on every change:
+   * the store writes their outbox rows in the change's transaction. Absent or empty: nothing is written.
+   */
+  notifyTargets?: () => NotifyTargets;
 }
 
 /** Who removed a comment, as stored: its author (the body is erased) or a moderator (kept for restore). */
@@ -99,6 +105,7 @@ export class CommentService {
   private readonly policy: ActorPolicy;
   private readonly editWindowMs: number;
   private readonly premoderateAll: boolean;
+  private readonly notifyTargets: () => NotifyTargets | undefined;
   /** Writes that have started and not yet settled (stored and published, or failed). */
   private readonly writes = new Set<Promise<unknown>>();
   /** Posts fail at once for a moment after the store was slow to report itself down (see WriteBreaker). */
@@ -114,6 +121,7 @@ export class CommentService {
     this.policy = deps.policy ?? new ActorPolicy();
     this.editWindowMs = (deps.editWindowMinutes ?? 15) * 60_000;
     this.premoderateAll = deps.premoderation === 'all';
+    this.notifyTargets = deps.notifyTargets ?? (() => undefined);
   }
 
   /**
@@ -167,7 +175,7 @@ export class CommentService {
     return this.track(
       (async () => {
         await this.mayChange(actor, id, 'edit');
-        const result = await this.store.edit(id, body, this.now().toISOString());
+        const result = await this.store.edit(id, body, this.now().toISOString(), this.notifyTargets());
         if (result === null) throw notFound();
         if (!result.changed) throw new AppError('forbidden', 'A removed comment cannot be edited');
         this.logger.debug({ commentId: id, actor: actor.kind }, 'comment edited');
@@ -206,7 +214,7 @@ export class CommentService {
     return this.track(
       (async () => {
         this.policy.authorize(actor, 'comment:moderate');
-        const result = await this.store.restore(id);
+        const result = await this.store.restore(id, this.notifyTargets());
         if (result === null) throw notFound();
         if (!result.changed) {
           if (result.comment.status === 'visible') return result.comment;
@@ -256,7 +264,7 @@ export class CommentService {
     return this.track(
       (async () => {
         this.policy.authorize(actor, 'held:review');
-        const approved = await this.store.approve(id);
+        const approved = await this.store.approve(id, this.notifyTargets());
         if (approved === null) throw new AppError('not_found', 'No such held comment');
         const committedAt = Date.now();
         this.metrics?.commentChanged?.('approved');
@@ -465,7 +473,7 @@ export class CommentService {
     const record = this.record(articleId, input, authorToken, authorKey, now);
     // The store applies the posting gate (bans, lock, the article's pre-moderation) in the write itself.
     const result: SubmitResult = await this.writeBreaker.run(() =>
-      this.store.submit(record, { hold: this.premoderateAll }),
+      this.store.submit(record, { hold: this.premoderateAll, notify: this.notifyTargets() }),
     );
     if (result.kind === 'refused') {
       throw new AppError(
@@ -492,7 +500,7 @@ export class CommentService {
   }
 
   private async removeAs(id: string, by: RemovedBy): Promise<ModeratedComment> {
-    const result = await this.store.remove(id, by);
+    const result = await this.store.remove(id, by, this.notifyTargets());
     if (result === null) throw notFound();
     if (result.changed) {
       this.metrics?.commentChanged?.('removed');

@@ -33,6 +33,8 @@ export interface ApiDeps {
   postLimit?: RequestHandler;
   /** The budgets of edits, deletes and likes, likewise. */
   commentWriteLimits?: CommentWriteLimits;
+  /** More moderator routes under /api/admin (webhooks and the outbox, server/http/notify-routes.ts). */
+  adminExtras?: Router;
 }
 
 /** Body size limit for every JSON write; a bigger body is a 413. */
@@ -45,6 +47,7 @@ export function createApiRouter({
   articles,
   postLimit = (_req, _res, next) => next(),
   commentWriteLimits,
+  adminExtras,
 }: ApiDeps): Router {
   const router = Router();
   router.use(requireJsonBody);
@@ -106,6 +109,7 @@ export function createApiRouter({
 
   router.use(createCommentRoutes(service, commentWriteLimits));
   router.use('/admin', createAdminRoutes(service, policy));
+  if (adminExtras) router.use('/admin', adminExtras);
 
   return router;
 }

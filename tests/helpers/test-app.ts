@@ -5,7 +5,7 @@ import { nanoid } from 'nanoid';
 import { pino, type Logger } from 'pino';
 import { io as connect, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
-import { createApp, type App } from '../../server/app.ts';
+import { createApp, type App, type AppOverrides } from '../../server/app.ts';
 import { loadConfig } from '../../server/config.ts';
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -27,6 +27,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** The app's logger (silent unless TEST_LOG_LEVEL is set). */
   logger?: Logger;
+  /** The outbox worker's poll interval and clock. */
+  outbox?: AppOverrides['outbox'];
 }
 
 /** A temp directory removed by the returned cleanup. */
@@ -64,6 +66,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   });
   const app = await createApp(config, {
     logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...(options.outbox ? { outbox: options.outbox } : {}),
   });
   const port = await app.listen();
   return {

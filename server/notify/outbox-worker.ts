@@ -1,0 +1,157 @@
+import type { Logger } from '../logger.ts';
+import type { OutboxItem, OutboxSettlement } from '../storage/outbox.ts';
+import type { CommentStore } from '../storage/port.ts';
+import { LogThrottle } from '../log-throttle.ts';
+import type { NotifySubscribers } from './subscribers.ts';
+import { nextAttemptAt } from './retry.ts';
+import { deliverWebhook, type DeliveryOutcome } from './webhook-delivery.ts';
+
+/** How long a claim keeps other instances off a notification; a delivery takes at most 10 s. */
+export const OUTBOX_LEASE_MS = 60_000;
+/** Settled notifications and attempts are kept this long for the deliveries listing, then pruned. */
+const KEEP_SETTLED_MS = 7 * 24 * 3_600_000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+export interface OutboxWorkerMetrics {
+  outboxSettled(outcome: 'sent' | 'retried' | 'failed'): void;
+}
+
+export interface OutboxWorkerOptions {
+  store: CommentStore;
+  subscribers: NotifySubscribers;
+  logger: Logger;
+  metrics?: OutboxWorkerMetrics;
+  /** WEBHOOK_ALLOW_PRIVATE. */
+  allowPrivate: boolean;
+  /** NOTIFY_RETRY_HOURS in ms: a notification still failing this long after it was made is given up. */
+  retryHorizonMs: number;
+  /** Between polls when nothing was due (default 1000 ms). */
+  pollMs?: number;
+  /** Notifications claimed per poll (default 20), delivered concurrently. */
+  batch?: number;
+  timeoutMs?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+/**
+ * Delivers the outbox, on every instance: each poll refreshes who is subscribed, claims what is due
+ * (a lease, so instances never send one notification at once), delivers it and settles it: sent,
+ * retried later with backoff (server/notify/retry.ts) for any network error or non-2xx answer, or
+ * failed past the horizon. At-least-once: a crash between delivery and settling sends it again, with
+ * the same delivery id, once the lease expires.
+ */
+export class OutboxWorker {
+  readonly #options: OutboxWorkerOptions;
+  readonly #now: () => number;
+  readonly #errors = new LogThrottle(10_000);
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #stopped = true;
+  #lastPrune = 0;
+
+  constructor(options: OutboxWorkerOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  /** Stops polling and waits for the deliveries under way to settle (each at most the delivery timeout). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#running;
+  }
+
+  /** One poll: refresh subscribers, claim, deliver, settle. Answers how many notifications it claimed. */
+  async pollOnce(): Promise<number> {
+    const { store, subscribers } = this.#options;
+    await subscribers.refresh();
+    const now = this.#now();
+    const items = await store.claimOutbox(new Date(now).toISOString(), this.#options.batch ?? 20, OUTBOX_LEASE_MS);
+    await Promise.all(items.map((item) => this.#deliver(item)));
+    if (now - this.#lastPrune > PRUNE_EVERY_MS) {
+      this.#lastPrune = now;
+      await store.pruneOutbox(new Date(now - KEEP_SETTLED_MS).toISOString());
+    }
+    return items.length;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      let full = false;
+      this.#running = this.pollOnce()
+        .then((count) => {
+          full = count >= (this.#options.batch ?? 20);
+        })
+        .catch((error: unknown) =>
+          this.#errors.run((suppressed) =>
+            this.#options.logger.warn({ err: error, suppressed }, 'outbox poll failed; retrying'),
+          ),
+        )
+        .finally(() => {
+          this.#running = null;
+          // A full batch: more may be due, poll again at once.
+          this.#schedule(full ? 0 : (this.#options.pollMs ?? 1000));
+        });
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #deliver(item: OutboxItem): Promise<boolean> {
+    const webhook = this.#options.subscribers.webhook(item.target);
+    const outcome: DeliveryOutcome = webhook
+      ? await deliverWebhook({
+          url: webhook.url,
+          secret: webhook.secret,
+          body: item.payload,
+          deliveryId: item.id,
+          type: item.type,
+          allowPrivate: this.#options.allowPrivate,
+          ...(this.#options.timeoutMs === undefined ? {} : { timeoutMs: this.#options.timeoutMs }),
+          now: this.#now,
+        })
+      : { ok: false, status: null, error: 'the webhook was removed' };
+    const now = this.#now();
+    const at = new Date(now).toISOString();
+    let settlement: OutboxSettlement;
+    if (outcome.ok) settlement = { outcome: 'sent', at, status: outcome.status };
+    else {
+      const next = webhook
+        ? nextAttemptAt(
+            Date.parse(item.createdAt),
+            now,
+            item.attempts + 1,
+            this.#options.retryHorizonMs,
+            this.#options.random,
+          )
+        : null;
+      settlement =
+        next === null
+          ? { outcome: 'failed', at, status: outcome.status, error: outcome.error }
+          : {
+              outcome: 'retry',
+              at,
+              nextAt: new Date(next).toISOString(),
+              status: outcome.status,
+              error: outcome.error,
+            };
+    }
+    const kept = await this.#options.store.settleOutbox(item.id, item.claim, settlement);
+    if (kept) this.#options.metrics?.outboxSettled(settlement.outcome === 'retry' ? 'retried' : settlement.outcome);
+    if (!outcome.ok)
+      this.#options.logger.info(
+        { deliveryId: item.id, webhookId: item.target, status: outcome.status, error: outcome.error },
+        settlement.outcome === 'failed' ? 'webhook delivery given up' : 'webhook delivery failed; will retry',
+      );
+    return kept;
+  }
+}
