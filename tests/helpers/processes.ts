@@ -72,6 +72,8 @@ export interface AppProcessOptions {
   name?: string;
   /** Longest wait for GET /healthz (default 20 s). */
   readyTimeoutMs?: number;
+  /** Node's arguments: the entry (default `--import tsx server/main.ts`, what `npm start` runs). */
+  entry?: string[];
 }
 
 /** One app instance as a child process. Its stdout (JSON log lines) is kept for assertions. */
@@ -106,7 +108,7 @@ export class AppProcess {
     const port = await freePort();
     const name = options.name ?? `app:${port}`;
     const child = track(
-      spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      spawn(process.execPath, options.entry ?? ['--import', 'tsx', 'server/main.ts'], {
         cwd: REPO_ROOT,
         env: {
           PATH: process.env.PATH ?? '/usr/bin:/bin',
