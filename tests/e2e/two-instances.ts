@@ -47,7 +47,7 @@ export interface TwoInstances {
 
 /**
  * Chromium and two instances of the server sharing one SQLite file and one Redis prefix, each with
- * ADMIN_TOKEN set: every browser test of the issue 7 features runs a reader (or the moderator) on
+ * ADMIN_TOKEN set: every browser test of the moderation, likes and presence features runs a reader (or the moderator) on
  * each instance, so everything it checks went through the Redis fan-out.
  */
 export async function startTwoInstances(env: Record<string, string> = {}): Promise<TwoInstances> {

@@ -64,7 +64,7 @@ async function call(
  * Two instances over one SQLite file and one Redis prefix: every change made through instance A
  * (edits, removals, likes, approvals, article state) must reach subscribers connected to instance B.
  */
-describe('issue 7 live events across two instances', () => {
+describe('live moderation, likes, counts and presence across two instances', () => {
   let pair: TestAppPair | undefined;
   let a: TestApp;
   let b: TestApp;
