@@ -47,6 +47,13 @@ import { LocalPresenceStore } from './presence/local-store.ts';
 import type { PresenceStore } from './presence/port.ts';
 import { RedisPresenceStore } from './presence/redis-store.ts';
 import { PresenceTracker } from './presence/tracker.ts';
+import { ModerationPipeline } from './moderation/pipeline/pipeline.ts';
+import {
+  FallbackRepeatLedger,
+  MemoryRepeatLedger,
+  RedisRepeatLedger,
+  type RepeatLedger,
+} from './moderation/pipeline/repeats.ts';
 
 /** How long start-up waits for Redis before serving without it. */
 const REDIS_STARTUP_WAIT_MS = 3000;
@@ -65,6 +72,8 @@ export interface App {
   readonly keys: Keyring;
   readonly fanout: FanOut;
   readonly metrics: Metrics;
+  /** The moderation pipeline posts and edits pass (its settings apply at once when configured). */
+  readonly moderation: ModerationPipeline;
   /** Listens on config.port (0: any free port) and resolves with the bound port. */
   listen(): Promise<number>;
   /**
@@ -119,6 +128,34 @@ function createPresenceStore(config: Config, logger: Logger): PresenceStore {
   return new RedisPresenceStore({ redis, keyPrefix: config.redisPrefix, instanceId: config.instanceId });
 }
 
+/**
+ * Where the repeat phase remembers recent texts: Redis when configured (a fail-fast connection of its
+ * own, so every instance sees every post), else this process's memory.
+ */
+function createRepeatLedger(config: Config, logger: Logger): { ledger: RepeatLedger; close(): Promise<void> } {
+  const target = redisTarget(config);
+  if (!target) return { ledger: new MemoryRepeatLedger(), close: async () => {} };
+  const redis = createRedisClient(target, { role: 'fail-fast', commandTimeoutMs: 1000 });
+  const errorLog = new LogThrottle(5000);
+  redis.on('error', (err: Error) =>
+    errorLog.run((suppressed) => logger.warn({ err, suppressed }, 'moderation redis connection error')),
+  );
+  const ledger = new FallbackRepeatLedger(
+    new RedisRepeatLedger(redis, config.redisPrefix),
+    new MemoryRepeatLedger(),
+    () =>
+      errorLog.run((suppressed) =>
+        logger.warn({ suppressed }, 'repeat check fell back to this instance (Redis unreachable)'),
+      ),
+  );
+  return {
+    ledger,
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}
+
 /** The one place that wires storage, fan-out, HTTP and sockets together. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel, config.instanceId);
@@ -135,6 +172,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Who gets notified of changes, read from memory on every change (see NotifySubscribers).
   const subscribers = new NotifySubscribers(store);
   await subscribers.refresh();
+  const repeats = createRepeatLedger(config, logger);
+  const moderation = new ModerationPipeline({
+    ledger: repeats.ledger,
+    visibleCount: (authorKey, atLeast) => store.visibleCommentsBy(authorKey, atLeast),
+    metrics,
+  });
   const service = new CommentService({
     store,
     fanout,
@@ -144,6 +187,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     policy,
     editWindowMinutes: config.editWindowMinutes,
     premoderation: config.premoderation,
+    moderation,
     notifyTargets: () => subscribers.targets(),
   });
   const outbox = new OutboxWorker({
@@ -277,6 +321,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     keys,
     fanout,
     metrics,
+    moderation,
     listen: () =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -300,6 +345,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           { name: 'abuse guards', close: () => abuse.close() },
           { name: 'import jobs', close: () => importJobs.stop() },
           { name: 'outbox', close: () => outbox.stop() },
+          { name: 'moderation', close: () => repeats.close() },
           { name: 'fan-out', close: () => fanout.close() },
           { name: 'store', close: () => store.close() },
         ],

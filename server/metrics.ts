@@ -60,6 +60,7 @@ export class Metrics {
   readonly #posted: Counter<'outcome'>;
   readonly #rejected: Counter<'code' | 'transport'>;
   readonly #changed: Counter<'kind'>;
+  readonly #moderation: Counter<'phase' | 'decision'>;
   readonly #published: Counter<'result'>;
   readonly #feedPublished: Counter<'result'>;
   readonly #received: Counter;
@@ -91,6 +92,12 @@ export class Metrics {
       name: `${METRIC_PREFIX}comment_changes_total`,
       help: 'Stored changes to existing comments: edited, removed, restored, liked, unliked; held comments approved or rejected.',
       labelNames: ['kind'],
+      registers,
+    });
+    this.#moderation = new Counter({
+      name: `${METRIC_PREFIX}moderation_decisions_total`,
+      help: 'Decisions of the moderation pipeline per phase (words, links, repeats, new_commenter, shouting): accept, hold or reject.',
+      labelNames: ['phase', 'decision'],
       registers,
     });
     this.#published = new Counter({
@@ -243,6 +250,10 @@ export class Metrics {
 
   commentPosted(outcome: PostOutcomeLabel): void {
     this.#posted.inc({ outcome });
+  }
+
+  moderationDecision(phase: string, decision: 'accept' | 'hold' | 'reject'): void {
+    this.#moderation.inc({ phase, decision });
   }
 
   commentChanged(kind: CommentChangeLabel): void {

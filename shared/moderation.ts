@@ -64,6 +64,8 @@ export function toPublicComment(c: ModeratedComment): Comment {
 export const ModeratedHeldSchema = z.object({
   ...HeldCommentSchema.shape,
   authorKey: z.nullable(AuthorKeySchema),
+  /** Why it waits: the moderation pipeline's reasons (`suspect word “x”; 3 links (more than 2)`); null for pre-moderation. */
+  holdReason: z.optional(z.nullable(z.string())),
 });
 export type ModeratedHeld = z.infer<typeof ModeratedHeldSchema>;
 

@@ -24,8 +24,15 @@ import { ActorPolicy, type Actor } from '../actors/actor.ts';
 import type { FanOut, FeedMessage } from '../fanout/port.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Logger } from '../logger.ts';
-import { type ArticleSettings, type CommentStore, type SubmitResult } from '../storage/port.ts';
 import type { NotifyTargets } from '../storage/outbox.ts';
+import type { ModerationPipeline, Verdict } from '../moderation/pipeline/pipeline.ts';
+import {
+  type ArticleSettings,
+  type CommentRecord,
+  type CommentStore,
+  type NewCommentRecord,
+  type SubmitResult,
+} from '../storage/port.ts';
 import { authorTokenFromSecret, authorTokenMatches, hashAuthorToken, newAuthorToken } from './author-token.ts';
 import { WriteBreaker } from './write-breaker.ts';
 
@@ -74,10 +81,17 @@ export interface CommentServiceDeps {
    * the store writes their outbox rows in the change's transaction. Absent or empty: nothing is written.
    */
   notifyTargets?: () => NotifyTargets;
+  /** The offline moderation pipeline every post and edit passes before it is stored (server/moderation/pipeline). */
+  moderation?: ModerationPipeline | undefined;
 }
 
 /** Who removed a comment, as stored: its author (the body is erased) or a moderator (kept for restore). */
 type RemovedBy = 'author' | 'moderator';
+
+/** A pipeline refusal as the author sees it: a 400 on the body, with what to change. */
+function refusal(verdict: Extract<Verdict, { action: 'reject' }>): AppError {
+  return new AppError('invalid_input', verdict.message, { issues: [{ path: 'body', message: verdict.message }] });
+}
 
 const notFound = (): AppError => new AppError('not_found', 'No such comment');
 
@@ -106,6 +120,7 @@ export class CommentService {
   private readonly editWindowMs: number;
   private readonly premoderateAll: boolean;
   private readonly notifyTargets: () => NotifyTargets | undefined;
+  private readonly moderation: ModerationPipeline | undefined;
   /** Writes that have started and not yet settled (stored and published, or failed). */
   private readonly writes = new Set<Promise<unknown>>();
   /** Posts fail at once for a moment after the store was slow to report itself down (see WriteBreaker). */
@@ -122,6 +137,7 @@ export class CommentService {
     this.editWindowMs = (deps.editWindowMinutes ?? 15) * 60_000;
     this.premoderateAll = deps.premoderation === 'all';
     this.notifyTargets = deps.notifyTargets ?? (() => undefined);
+    this.moderation = deps.moderation;
   }
 
   /**
@@ -174,7 +190,7 @@ export class CommentService {
   edit(actor: Actor, id: string, body: string): Promise<Comment> {
     return this.track(
       (async () => {
-        await this.mayChange(actor, id, 'edit');
+        await this.mayChange(actor, id, 'edit', body);
         const result = await this.store.edit(id, body, this.now().toISOString(), this.notifyTargets());
         if (result === null) throw notFound();
         if (!result.changed) throw new AppError('forbidden', 'A removed comment cannot be edited');
@@ -444,7 +460,7 @@ export class CommentService {
     authorToken: string,
     authorKey: string | null,
     createdAt: string,
-  ) {
+  ): NewCommentRecord {
     return {
       id: nanoid(),
       articleId,
@@ -471,9 +487,25 @@ export class CommentService {
     const authorKey = clientIp === undefined ? null : authorKeyOf(this.keys, input.author.name, clientIp);
     const now = this.now().toISOString();
     const record = this.record(articleId, input, authorToken, authorKey, now);
+    let hold = this.premoderateAll;
+    if (this.moderation) {
+      const verdict = await this.moderation.check({
+        body: input.body,
+        articleId,
+        authorKey,
+        clientId: input.clientId ?? null,
+        kind: 'post',
+        moderator: actor.kind === 'moderator',
+      });
+      if (verdict.action === 'reject') throw refusal(verdict);
+      if (verdict.action === 'hold') {
+        hold = true;
+        record.holdReason = verdict.reason;
+      }
+    }
     // The store applies the posting gate (bans, lock, the article's pre-moderation) in the write itself.
     const result: SubmitResult = await this.writeBreaker.run(() =>
-      this.store.submit(record, { hold: this.premoderateAll, notify: this.notifyTargets() }),
+      this.store.submit(record, { hold, notify: this.notifyTargets() }),
     );
     if (result.kind === 'refused') {
       throw new AppError(
@@ -514,11 +546,14 @@ export class CommentService {
    * token (compared in constant time with the stored hash), and for edits only while the comment is
    * visible and within the window.
    */
-  private async mayChange(actor: Actor, id: string, action: 'edit' | 'remove'): Promise<void> {
+  private async mayChange(actor: Actor, id: string, action: 'edit' | 'remove', newBody?: string): Promise<void> {
     this.policy.authorize(actor, action === 'edit' ? 'comment:edit' : 'comment:remove');
     const record = await this.store.getRecord(id);
     if (record === null) throw notFound();
-    if (actor.kind === 'moderator') return;
+    if (actor.kind === 'moderator') {
+      if (newBody !== undefined) await this.screenEdit(record, newBody, true);
+      return;
+    }
     const token = actor.authorToken;
     if (token === undefined || !authorTokenMatches(token, record.authorTokenHash)) {
       throw new AppError(
@@ -536,7 +571,29 @@ export class CommentService {
           `Comments can be edited for ${this.editWindowMs / 60_000} minutes after posting`,
         );
       }
+      if (newBody !== undefined) await this.screenEdit(record, newBody, false);
     }
+  }
+
+  /** An edit's new body through the moderation pipeline, once its editor is known to be allowed. */
+  private async screenEdit(record: CommentRecord, body: string, moderator: boolean): Promise<void> {
+    if (!this.moderation) return;
+    const verdict = await this.moderation.check({
+      body,
+      articleId: record.comment.articleId,
+      authorKey: record.comment.authorKey,
+      clientId: null,
+      kind: 'edit',
+      moderator,
+    });
+    if (verdict.action === 'reject') throw refusal(verdict);
+    // A published comment cannot wait for review: an edit that would be held is not saved.
+    if (verdict.action === 'hold')
+      throw new AppError(
+        'invalid_input',
+        'This edit would have to wait for a moderator, so it was not saved. Please change it (fewer links, no capitals-only text), or post a new comment.',
+        { issues: [{ path: 'body', message: 'Needs review' }] },
+      );
   }
 
   /** Publishes a committed change to the article's readers and to moderators; failures are logged, never thrown. */

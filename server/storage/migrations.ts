@@ -233,6 +233,16 @@ const V7_OUTBOX = `
   CREATE INDEX outbox_attempts_target_idx ON outbox_attempts (target, at);
 `;
 
+/**
+ * Version 8, the moderation pipeline: why a held comment waits (`hold_reason`, shown to moderators),
+ * and an index of visible comments by author key for the new-commenter hold (partial: imported and
+ * removed comments are not in it).
+ */
+const V8_MODERATION_PIPELINE = `
+  ALTER TABLE held_comments ADD COLUMN hold_reason TEXT NULL;
+  CREATE INDEX comments_author_visible_idx ON comments (author_key) WHERE author_key IS NOT NULL AND status = 'visible';
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
@@ -256,6 +266,12 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: V6_BOUNDED_PAGES,
   },
   { version: 7, name: 'webhooks and the notification outbox', sqlite: V7_OUTBOX, postgres: V7_OUTBOX },
+  {
+    version: 8,
+    name: 'moderation pipeline: hold reasons, visible comments by author',
+    sqlite: V8_MODERATION_PIPELINE,
+    postgres: V8_MODERATION_PIPELINE,
+  },
 ];
 
 /** The schema version a fully migrated store is at. */

@@ -25,6 +25,8 @@ export interface NewCommentRecord {
   authorTokenHash: string;
   /** The poster's ban key (server/abuse/keys.ts `authorKey`: normalised name + client IP); null or absent when unknown (imports). */
   authorKey?: string | null;
+  /** Why the moderation pipeline holds it (shown to moderators); only read when the post is held. */
+  holdReason?: string | null;
 }
 
 export interface CreateResult {
@@ -252,6 +254,8 @@ export interface CommentStore {
   heldList(limit: number): Promise<ModeratedHeld[]>;
   /** One held comment, or null (unknown, approved or rejected). */
   getHeld(id: string): Promise<ModeratedHeld | null>;
+  /** How many comments of `authorKey` are visible, counting no further than `atLeast` (the new-commenter hold). */
+  visibleCommentsBy(authorKey: string, atLeast: number): Promise<number>;
   /**
    * Moves a held comment into its thread with the article's next seq, keeping its id, createdAt,
    * clientId, token hash and author key. Null when it is not held (unknown, or approved or rejected already).

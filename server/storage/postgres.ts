@@ -180,7 +180,7 @@ const COLUMNS = [
 ];
 const COMMENT_COLUMNS = COLUMNS.join(', ');
 const prefixed = (alias: string): string => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
-const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key';
+const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key, hold_reason';
 
 /** A setting as stored (0/1); undefined (not to be changed) becomes NULL, which the upsert's COALESCE keeps. */
 function toFlag(value: boolean | undefined): number | null {
@@ -270,8 +270,8 @@ const HOLD_SQL = `
   WITH RECURSIVE gate AS (
     SELECT ${gateColumns('comments')}
   ), ${ATTACH_NEW_REPLY}, held AS (
-    INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
-    SELECT $1, $2, (SELECT id FROM parent), $4, $5, $6, $7::text, $8, $9 FROM gate
+    INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key, hold_reason)
+    SELECT $1, $2, (SELECT id FROM parent), $4, $5, $6, $7::text, $8, $9, $11::text FROM gate
     WHERE parent_found AND NOT duplicate AND NOT locked AND NOT banned
     RETURNING ${HELD_COLUMNS}
   )
@@ -361,6 +361,7 @@ const APPROVE_SQL = `
 
 const REJECT_SQL = 'DELETE FROM held_comments WHERE id = $1';
 const HELD_LIST_SQL = `SELECT ${HELD_COLUMNS} FROM held_comments ORDER BY created_at ASC, id ASC LIMIT $1`;
+const VISIBLE_BY_SQL = `SELECT COUNT(*)::int AS n FROM (SELECT 1 FROM comments WHERE author_key = $1 AND status = 'visible' LIMIT $2) v`;
 const HELD_GET_SQL = `SELECT ${HELD_COLUMNS} FROM held_comments WHERE id = $1`;
 const RECORD_SQL = `SELECT ${COMMENT_COLUMNS}, author_token_hash FROM comments WHERE id = $1`;
 const READER_LIKES_SQL = `
@@ -665,7 +666,8 @@ export class PostgresCommentStore implements CommentStore {
       }
       // Held because the caller says so, or because the article was pre-moderated (and nothing else stopped it).
       if (gate === null || (gate.premoderated && !blocked(gate))) {
-        const row = (await db.query<GateRow & Partial<HeldRow>>(HOLD_SQL, params)).rows[0];
+        const row = (await db.query<GateRow & Partial<HeldRow>>(HOLD_SQL, [...params, input.holdReason ?? null]))
+          .rows[0];
         if (!row) throw new Error('Held insert returned no row');
         if (row.id != null)
           return { kind: 'held', held: toHeld(row as HeldRow), created: true, authorTokenHash: input.authorTokenHash };
@@ -787,6 +789,12 @@ export class PostgresCommentStore implements CommentStore {
       const row = (await this.#pool.query<HeldRow>(HELD_GET_SQL, [id])).rows[0];
       return row ? toHeld(row) : null;
     });
+  }
+
+  async visibleCommentsBy(authorKey: string, atLeast: number): Promise<number> {
+    return this.#guard(
+      async () => (await this.#pool.query<{ n: number }>(VISIBLE_BY_SQL, [authorKey, atLeast])).rows[0]?.n ?? 0,
+    );
   }
 
   async approve(id: string, notify?: NotifyTargets): Promise<ModeratedComment | null> {

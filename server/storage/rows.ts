@@ -34,6 +34,8 @@ export interface HeldRow {
   body: string;
   created_at: string;
   author_key: string | null;
+  /** Selected by the held-queue reads only (migration 8). */
+  hold_reason?: string | null;
 }
 
 export interface BanRow {
@@ -80,6 +82,7 @@ export function toHeld(row: HeldRow): ModeratedHeld {
     body: row.body,
     createdAt: row.created_at,
     authorKey: row.author_key,
+    holdReason: row.hold_reason ?? null,
   };
 }
 

@@ -85,7 +85,7 @@ const UNAVAILABLE_CODES: readonly string[] = [
 
 const COMMENT_COLUMNS =
   'id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, likes, removed_by, original_body, author_key';
-const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key';
+const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key, hold_reason';
 const prefixedColumns = (alias: string): string =>
   COMMENT_COLUMNS.split(', ')
     .map((c) => `${alias}.${c}`)
@@ -235,8 +235,9 @@ export class SqliteCommentStore implements CommentStore {
     ]
   >;
   readonly #insertHeld: Statement<
-    [string, string, string | null, string, string, string, string | null, string, string | null]
+    [string, string, string | null, string, string, string, string | null, string, string | null, string | null]
   >;
+  readonly #countVisibleBy: Statement<[string, number], number>;
   readonly #selectLastSeq: Statement<[string], number>;
   readonly #selectTopNewest: Statement<[string, number, number], CommentRow>;
   readonly #selectTopOldest: Statement<[string, number, number], CommentRow>;
@@ -318,9 +319,14 @@ export class SqliteCommentStore implements CommentStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'visible', ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertHeld = db.prepare(
-      `INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key, hold_reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.#countVisibleBy = db
+      .prepare<[string, number], number>(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM comments WHERE author_key = ? AND status = 'visible' LIMIT ?)",
+      )
+      .pluck();
     this.#selectLastSeq = db.prepare<[string], number>('SELECT last_seq FROM articles WHERE article_id = ?').pluck();
     this.#selectTopNewest = db.prepare(
       `SELECT ${COMMENT_COLUMNS} FROM comments
@@ -505,6 +511,10 @@ export class SqliteCommentStore implements CommentStore {
       const row = this.#selectHeld.get(id);
       return row ? toHeld(row) : null;
     });
+  }
+
+  async visibleCommentsBy(authorKey: string, atLeast: number): Promise<number> {
+    return this.#guard(() => this.#countVisibleBy.get(authorKey, atLeast) ?? 0);
   }
 
   async approve(id: string, notify?: NotifyTargets): Promise<ModeratedComment | null> {
@@ -848,6 +858,7 @@ export class SqliteCommentStore implements CommentStore {
         input.clientId,
         input.authorTokenHash,
         authorKey,
+        input.holdReason ?? null,
       );
       const held: ModeratedHeld = {
         id: input.id,
@@ -857,6 +868,7 @@ export class SqliteCommentStore implements CommentStore {
         body: input.body,
         createdAt: input.createdAt,
         authorKey,
+        holdReason: input.holdReason ?? null,
       };
       this.#enqueue(notify, 'comment.held', { held });
       return { kind: 'held', held, created: true, authorTokenHash: input.authorTokenHash };
@@ -1038,6 +1050,7 @@ export class SqliteCommentStore implements CommentStore {
           null,
           NO_TOKEN_HASH,
           record.authorKey,
+          null,
         );
       } else {
         const kept =

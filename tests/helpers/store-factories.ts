@@ -165,8 +165,14 @@ export const sharedStoreFactories: Array<[name: string, open: (count: number) =>
   ],
 ];
 
-/** SQL both stores accept that winds a store at version 7 back to version 6: no webhooks, no outbox. */
-export const WIND_BACK_V7_SQL = `
+/** SQL both stores accept that winds a store at version 8 back to version 7: no hold reasons, no author index. */
+export const WIND_BACK_V8_SQL = `
+  DROP INDEX comments_author_visible_idx; ALTER TABLE held_comments DROP COLUMN hold_reason;
+  DELETE FROM schema_migrations WHERE version > 7;
+`;
+
+/** SQL both stores accept that winds a store at version 8 back to version 6: no webhooks, no outbox. */
+export const WIND_BACK_V7_SQL = `${WIND_BACK_V8_SQL}
   DROP TABLE outbox_attempts; DROP TABLE outbox; DROP TABLE webhooks;
   DELETE FROM schema_migrations WHERE version > 6;
 `;

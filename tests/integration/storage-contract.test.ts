@@ -375,6 +375,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
           body: record.body,
           createdAt: record.createdAt,
           authorKey: 'key-of-ann',
+          holdReason: null,
         },
       });
       expect(await store.lastSeq(articleId)).toBe(1);
