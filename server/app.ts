@@ -4,6 +4,8 @@ import express from 'express';
 import { Server } from 'socket.io';
 import type { Article } from '../shared/schemas.ts';
 import { ActorPolicy } from './actors/actor.ts';
+import { MemberAuth } from './sso/member-auth.ts';
+import { SsoVerifier } from './sso/verifier.ts';
 import { CommentService } from './comments/service.ts';
 import type { Config } from './config.ts';
 import { MemoryFanOut } from './fanout/memory.ts';
@@ -168,7 +170,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   metrics.watchFanOut(() => fanout.state());
   if (store instanceof PostgresCommentStore) metrics.watchDatabasePool(() => store.poolStats());
   // Who acts is decided at the edges (HTTP: resolveActor; sockets: per connection); the service enforces the rules.
-  const policy = new ActorPolicy({ adminToken: config.adminToken });
+  // Members signed in by the host site (SSO_*): a verified token makes a Member actor.
+  const members = new MemberAuth(
+    config.sso.mode,
+    config.sso.settings === undefined
+      ? undefined
+      : new SsoVerifier(config.sso.settings, { logger: logger.child({ component: 'sso' }) }),
+  );
+  const policy = new ActorPolicy({ adminToken: config.adminToken, members });
   // Who gets notified of changes, read from memory on every change (see NotifySubscribers).
   const subscribers = new NotifySubscribers(store);
   await subscribers.refresh();

@@ -1,4 +1,5 @@
 import type { ErrorInfo } from './errors.ts';
+import type { AuthSetPayload, SignedInMember } from './sso.ts';
 import type { AdminSubscribePayload, HeldResolved, ModeratedComment, ModeratedHeld } from './moderation.ts';
 import type {
   ArticleHead,
@@ -43,6 +44,14 @@ export interface ClientToServerEvents {
   /** Live comment counts of up to 100 articles (`count:changed`); adds to this connection's earlier ones. */
   'counts:subscribe': (payload: CountsSubscribePayload, ack: AckCallback<CountsAck>) => void;
   'counts:unsubscribe': (payload: CountsSubscribePayload, ack: AckCallback) => void;
+  /**
+   * Sign the connection in with a member token from the host site (or again, with a fresh one); a
+   * refused token answers `unauthenticated` saying why, and the connection's writes are refused with
+   * it until a good token or `auth:clear`. Refused with `invalid_input` when sign-in is off.
+   */
+  'auth:set': (payload: AuthSetPayload, ack: AckCallback<{ member: SignedInMember }>) => void;
+  /** Sign-out: the connection's posts are a guest's again (or refused, with SSO_MODE=required). */
+  'auth:clear': (payload: Record<never, never> | undefined, ack: AckCallback) => void;
   /** Moderators only (the ADMIN_TOKEN); refused with `forbidden` otherwise. */
   'admin:subscribe': (payload: AdminSubscribePayload, ack: AckCallback) => void;
 }

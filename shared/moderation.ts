@@ -41,6 +41,8 @@ export const ModeratedCommentSchema = z.object({
   removedBy: z.nullable(RemovedBySchema),
   originalBody: z.nullable(z.string().check(maxUnits(LIMITS.bodyMax))),
   authorKey: z.nullable(AuthorKeySchema),
+  /** The host's user id of a member's comment (absent for a guest's). */
+  memberSub: z.optional(z.string()),
 });
 export type ModeratedComment = z.infer<typeof ModeratedCommentSchema>;
 
@@ -50,7 +52,7 @@ export function toPublicComment(c: ModeratedComment): Comment {
     id: c.id,
     articleId: c.articleId,
     parentId: c.parentId,
-    author: readerAuthor(c.author.name, c.status),
+    author: readerAuthor(c.author, c.status),
     body: c.body,
     createdAt: c.createdAt,
     editedAt: c.editedAt,
@@ -66,6 +68,7 @@ export const ModeratedHeldSchema = z.object({
   authorKey: z.nullable(AuthorKeySchema),
   /** Why it waits: the moderation pipeline's reasons (`suspect word “x”; 3 links (more than 2)`); null for pre-moderation. */
   holdReason: z.optional(z.nullable(z.string())),
+  memberSub: z.optional(z.string()),
 });
 export type ModeratedHeld = z.infer<typeof ModeratedHeldSchema>;
 

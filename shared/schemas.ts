@@ -101,14 +101,29 @@ export const BodyInputSchema = z.string().check(
   maxUnits(LIMITS.bodyMax, `Comment must be at most ${LIMITS.bodyMax} characters`),
 );
 
-export const AuthorSchema = z.object({ name: z.string().check(minUnits(1), maxUnits(LIMITS.nameMax)) });
+/**
+ * What a member's comment (posted by a reader the host site signed in) shows besides the name:
+ * `verified: true`, and the badges and avatar of their token when it had them. A guest's comment has
+ * none of these.
+ */
+const memberAuthorShape = {
+  verified: z.optional(z.boolean()),
+  /** At most 3 of at most 20 units each, and an https URL: checked when the token is (shared/sso.ts). */
+  badges: z.optional(z.array(z.string())),
+  avatar: z.optional(z.string()),
+};
+
+export const AuthorSchema = z.object({
+  name: z.string().check(minUnits(1), maxUnits(LIMITS.nameMax)),
+  ...memberAuthorShape,
+});
 export type Author = z.infer<typeof AuthorSchema>;
 
 /**
  * The author of a comment as readers see it: a removed comment shows no name (`''`), like its empty
- * body; moderators still see it (shared/moderation.ts).
+ * body, and no member marks; moderators still see them (shared/moderation.ts).
  */
-const ReaderAuthorSchema = z.object({ name: z.string().check(maxUnits(LIMITS.nameMax)) });
+const ReaderAuthorSchema = z.object({ name: z.string().check(maxUnits(LIMITS.nameMax)), ...memberAuthorShape });
 
 export const CommentStatusSchema = z.enum(['visible', 'removed']);
 export type CommentStatus = z.infer<typeof CommentStatusSchema>;
@@ -139,8 +154,8 @@ export const CommentSchema = z.object(commentShape).check(
 );
 export type Comment = z.infer<typeof CommentSchema>;
 /** The author of a comment as readers see it: no name once it is removed (moderators see the stored one). */
-export function readerAuthor(name: string, status: CommentStatus): { name: string } {
-  return { name: status === 'removed' ? '' : name };
+export function readerAuthor(author: Author, status: CommentStatus): Author {
+  return status === 'removed' ? { name: '' } : author;
 }
 /** The fields of CommentSchema, for shapes that extend it (the moderators' view). */
 export const COMMENT_SHAPE = commentShape;
@@ -223,7 +238,8 @@ export const CountChangedSchema = z.object({ articleId: ArticleIdSchema, count: 
 export type CountChanged = z.infer<typeof CountChangedSchema>;
 
 const newCommentShape = {
-  author: z.strictObject({ name: AuthorNameInputSchema }),
+  /** Required of guests; a signed-in member posts under the name of their token and may leave it out. */
+  author: z.optional(z.strictObject({ name: AuthorNameInputSchema })),
   body: BodyInputSchema,
   parentId: z.optional(z.nullable(CommentIdSchema)),
   clientId: z.optional(ClientIdSchema),

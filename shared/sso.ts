@@ -107,3 +107,23 @@ export const SSO_REFUSALS: Readonly<Record<SsoFailureReason, string>> = {
   malformed: 'The sign-in token is not a JWT',
   bad_claims: 'The sign-in token has missing or invalid claims',
 };
+
+/** `auth:set`: sign the connection in with a member token (the handshake's `auth.ssoToken` does the same). */
+export const AuthSetPayloadSchema = z.strictObject({
+  token: z.string().check(minUnits(1, 'token must not be empty'), maxUnits(SSO_LIMITS.tokenMax, 'token is too long')),
+});
+export type AuthSetPayload = z.infer<typeof AuthSetPayloadSchema>;
+
+/** `auth:clear` (sign-out): no fields. */
+export const AuthClearPayloadSchema = z.optional(z.strictObject({}));
+
+/** Who the connection is signed in as (the `auth:set` ack's `member`): what the widget shows for them. */
+export const SignedInMemberSchema = z.object({
+  sub: MemberSubSchema,
+  name: z.string(),
+  avatar: z.optional(z.string()),
+  badges: z.array(z.string()),
+  /** When the token expires (s): the widget asks the page for a new one before. */
+  exp: z.int(),
+});
+export type SignedInMember = z.infer<typeof SignedInMemberSchema>;

@@ -98,11 +98,13 @@ export class Posting {
       return;
     }
     form.clearIssues();
-    saveName(parsed.data.author.name);
-    this.compose.fill({ name: parsed.data.author.name });
-    this.replyForm.fill({ name: parsed.data.author.name });
+    // The form always sends a name, so the checked one is there.
+    const { name } = parsed.data.author ?? values;
+    saveName(name);
+    this.compose.fill({ name });
+    this.replyForm.fill({ name });
     form.fill({ body: '' });
-    this.poster.submit({ name: parsed.data.author.name, body: parsed.data.body, parentId: parent?.id ?? null });
+    this.poster.submit({ name, body: parsed.data.body, parentId: parent?.id ?? null });
     if (parent) this.closeReply(true);
     this.#context.scheduleRender();
   }

@@ -26,6 +26,14 @@ export function authorKey(keys: Keyring, name: string, ip: string): string {
   return keys.deriveKey('author', `guest:${normaliseAuthorName(name)}\0${ipBucket(ip)}`);
 }
 
+/**
+ * The author key of a member (signed in by the host site): from their `sub` alone, so a ban made
+ * from one of their comments follows the account across names, networks and devices.
+ */
+export function memberAuthorKey(keys: Keyring, sub: string): string {
+  return keys.deriveKey('author', `sso:${sub}`);
+}
+
 /** A per-process secret: log ids correlate lines of one process but cannot be turned back into an address by hashing guesses. */
 const LOG_SALT = randomBytes(16);
 

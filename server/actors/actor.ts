@@ -1,5 +1,9 @@
 import { AppError } from '../../shared/errors.ts';
+import { SSO_REFUSALS } from '../../shared/sso.ts';
 import { adminTokenMatches } from '../comments/admin-token.ts';
+import type { SsoMode } from '../config.ts';
+import { looksLikeJwt, type MemberAuth } from '../sso/member-auth.ts';
+import { SSO_CLOCK_SKEW_SECONDS, type MemberIdentity } from '../sso/verifier.ts';
 
 /**
  * Who acts, decided once at the edge (server/http/actor.ts for HTTP, the connection for a socket) and
@@ -18,6 +22,21 @@ export interface Guest extends ActorBase {
   readonly kind: 'guest';
   /** The bearer token presented, if any (an author token, checked against the comment's stored hash). */
   readonly authorToken: string | undefined;
+  /**
+   * A member token was presented and refused (`unauthenticated`, saying why): the guest's writes are
+   * refused with it, never made as a guest's. Reading is unaffected.
+   */
+  readonly signInRefused?: AppError;
+}
+
+/**
+ * A reader the host site signed in (a verified member token, server/sso): posts under their stored
+ * profile with an author key made from `sub`, changes their own comments from any device, likes once
+ * per account. Their token's `exp` is checked again at every action (a connection outlives it).
+ */
+export interface Member extends ActorBase {
+  readonly kind: 'member';
+  readonly identity: MemberIdentity;
 }
 
 /** Whoever presents the ADMIN_TOKEN. */
@@ -25,7 +44,7 @@ export interface Moderator extends ActorBase {
   readonly kind: 'moderator';
 }
 
-export type Actor = Guest | Moderator;
+export type Actor = Guest | Member | Moderator;
 
 /** A guest with the given credentials (none: an anonymous reader from nowhere, as in-process tools post). */
 export function guest(credentials: { authorToken?: string | undefined; clientIp?: string | undefined } = {}): Guest {
@@ -40,13 +59,15 @@ export type ActorKind = Actor['kind'];
  */
 export const MAY = {
   /** Post a comment (subject to bans, locks and pre-moderation). */
-  'comment:post': ['guest', 'moderator'],
-  /** Edit a comment: a guest its own, within the window; a moderator any, any time. */
-  'comment:edit': ['guest', 'moderator'],
-  /** Remove a comment: a guest its own (the body is erased); a moderator any (the body is kept). */
-  'comment:remove': ['guest', 'moderator'],
+  'comment:post': ['guest', 'member', 'moderator'],
+  /** Edit a comment: a guest or member its own, within the window; a moderator any, any time. */
+  'comment:edit': ['guest', 'member', 'moderator'],
+  /** Remove a comment: a guest or member its own (the body is erased); a moderator any (the body is kept). */
+  'comment:remove': ['guest', 'member', 'moderator'],
   /** Like a comment or take the like back. */
-  'comment:like': ['guest', 'moderator'],
+  'comment:like': ['guest', 'member', 'moderator'],
+  /** Read and erase one's own data (GET /api/me/comments, DELETE /api/me). */
+  'member:own-data': ['member'],
   /** Remove keeping the body for restore, and restore. */
   'comment:moderate': ['moderator'],
   /** List, approve and reject held comments. */
@@ -69,12 +90,44 @@ export const MAY = {
 
 export type Action = keyof typeof MAY;
 
+/** What a guest may not do with SSO_MODE=required (nor a guest whose member token was refused). */
+const SIGNED_IN_ACTIONS: ReadonlySet<Action> = new Set([
+  'comment:post',
+  'comment:edit',
+  'comment:remove',
+  'comment:like',
+  'member:own-data',
+]);
+
 /** Turns credentials into an actor, and answers whether an actor may do an action. */
 export class ActorPolicy {
   readonly #adminToken: string | undefined;
+  readonly #members: MemberAuth | undefined;
+  readonly #now: () => number;
 
-  constructor(options: { adminToken?: string | undefined } = {}) {
+  constructor(options: { adminToken?: string | undefined; members?: MemberAuth; now?: () => number } = {}) {
     this.#adminToken = options.adminToken;
+    this.#members = options.members?.enabled ? options.members : undefined;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** SSO_MODE as in force (`off` without secrets). */
+  get ssoMode(): SsoMode {
+    return this.#members?.mode ?? 'off';
+  }
+
+  /**
+   * {@link resolve}, and with sign-in on, a member token (a JWT: two dots) verified: a member, or a
+   * guest whose writes are refused saying why. Never throws.
+   */
+  async resolveSigned(credentials: { bearer?: string | undefined; clientIp?: string | undefined }): Promise<Actor> {
+    const { bearer, clientIp } = credentials;
+    if (this.#members === undefined || bearer === undefined || !looksLikeJwt(bearer)) return this.resolve(credentials);
+    const state = await this.#members.state(bearer);
+    if (state.kind === 'member') return { kind: 'member', identity: state.member, clientIp };
+    return state.kind === 'refused'
+      ? { kind: 'guest', authorToken: undefined, clientIp, signInRefused: state.error }
+      : guest({ clientIp });
   }
 
   /** Whether moderation is configured at all (ADMIN_TOKEN); without it nobody is a moderator. */
@@ -93,8 +146,19 @@ export class ActorPolicy {
     return (MAY[action] as readonly ActorKind[]).includes(actor.kind);
   }
 
-  /** Throws `forbidden` unless the actor may do the action. */
+  /**
+   * Throws `forbidden` unless the actor may do the action; `unauthenticated` when the action needs a
+   * member (SSO_MODE=required, or one's own data) and the actor is a guest, or a member whose token
+   * has expired since.
+   */
   authorize(actor: Actor, action: Action): void {
+    if (actor.kind === 'member' && actor.identity.exp + SSO_CLOCK_SKEW_SECONDS <= this.#now() / 1000)
+      throw new AppError('unauthenticated', SSO_REFUSALS.expired);
+    if (actor.kind === 'guest' && SIGNED_IN_ACTIONS.has(action)) {
+      if (actor.signInRefused) throw actor.signInRefused;
+      if (this.ssoMode === 'required' || action === 'member:own-data')
+        throw new AppError('unauthenticated', SSO_REFUSALS.missing);
+    }
     if (this.may(actor, action)) return;
     const onlyModerators = MAY[action].length === 1 && MAY[action][0] === 'moderator';
     if (onlyModerators && !this.moderationEnabled)

@@ -15,6 +15,6 @@ export function adminTokenMatches(presented: string | undefined, configured: str
 /** The token of an `Authorization: Bearer <token>` header; undefined when absent or of another scheme. */
 export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
-  const match = /^Bearer[ ]+([^\s]{1,512})\s*$/i.exec(header);
+  const match = /^Bearer[ ]+([^\s]{1,8192})\s*$/i.exec(header);
   return match?.[1];
 }

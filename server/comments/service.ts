@@ -21,6 +21,9 @@ import {
 } from '../../shared/schemas.ts';
 import { authorKey as authorKeyOf } from '../abuse/keys.ts';
 import { ActorPolicy, type Actor } from '../actors/actor.ts';
+import { memberAuthorKey, normaliseAuthorName } from '../abuse/keys.ts';
+import type { MemberIdentity } from '../sso/verifier.ts';
+import { memberProfileText, type MemberProfileSnapshot } from '../storage/rows.ts';
 import type { FanOut, FeedMessage } from '../fanout/port.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import type { Logger } from '../logger.ts';
@@ -96,7 +99,7 @@ function refusal(verdict: Extract<Verdict, { action: 'reject' }>): AppError {
 const notFound = (): AppError => new AppError('not_found', 'No such comment');
 
 function toPublicHeld(held: ModeratedHeld): HeldComment {
-  const { authorKey: _authorKey, ...visible } = held;
+  const { authorKey: _authorKey, memberSub: _memberSub, ...visible } = held;
   return visible;
 }
 
@@ -158,7 +161,9 @@ export class CommentService {
     return this.track(
       (async () => {
         const authorToken = newAuthorToken();
-        const result = await this.store.create(this.record(articleId, input, authorToken, null, createdAt));
+        const name = input.author?.name;
+        if (name === undefined) throw new AppError('invalid_input', 'An imported comment needs an author name');
+        const result = await this.store.create(this.record(articleId, input, name, authorToken, null, createdAt));
         const committedAt = Date.now();
         await this.publish(
           'comment:created',
@@ -252,7 +257,7 @@ export class CommentService {
       (async () => {
         this.policy.authorize(actor, 'comment:like');
         // The store decides inside the write whether the comment can still be liked.
-        const result = await this.store.setLike(id, readerId, liked);
+        const result = await this.store.setLike(id, this.readerOf(actor, readerId), liked);
         if (result === null) throw notFound();
         if (liked && !result.changed && result.comment.status !== 'visible')
           throw new AppError('forbidden', 'A removed comment cannot be liked');
@@ -265,9 +270,17 @@ export class CommentService {
     );
   }
 
-  /** Ids of the article's comments the reader likes. */
-  async readerLikes(articleId: ArticleId, readerId: string): Promise<string[]> {
-    return this.store.readerLikes(articleId, readerId);
+  /** Ids of the article's comments the reader likes (a member: the account's likes, whatever `readerId`). */
+  async readerLikes(actor: Actor, articleId: ArticleId, readerId: string): Promise<string[]> {
+    return this.store.readerLikes(articleId, this.readerOf(actor, readerId));
+  }
+
+  /**
+   * Who likes: a member with a reader id keyed from their `sub` (like their author key), so their likes
+   * count once per account on every browser; anyone else with the id their browser keeps.
+   */
+  private readerOf(actor: Actor, readerId: string): string {
+    return actor.kind === 'member' ? this.keys.deriveKey('reader', `sso:${actor.identity.sub}`) : readerId;
   }
 
   async heldList(actor: Actor, limit: number): Promise<ModeratedHeld[]> {
@@ -457,6 +470,7 @@ export class CommentService {
   private record(
     articleId: ArticleId,
     input: NewComment,
+    authorName: string,
     authorToken: string,
     authorKey: string | null,
     createdAt: string,
@@ -465,7 +479,7 @@ export class CommentService {
       id: nanoid(),
       articleId,
       parentId: input.parentId ?? null,
-      authorName: input.author.name,
+      authorName,
       body: input.body,
       createdAt,
       clientId: input.clientId ?? null,
@@ -484,9 +498,12 @@ export class CommentService {
     this.policy.authorize(actor, 'comment:post');
     const clientIp = actor.clientIp;
     const authorToken = input.clientSecret === undefined ? newAuthorToken() : authorTokenFromSecret(input.clientSecret);
-    const authorKey = clientIp === undefined ? null : authorKeyOf(this.keys, input.author.name, clientIp);
     const now = this.now().toISOString();
-    const record = this.record(articleId, input, authorToken, authorKey, now);
+    const record =
+      actor.kind === 'member'
+        ? await this.memberRecord(actor.identity, articleId, input, authorToken, now)
+        : await this.guestRecord(articleId, input, authorToken, clientIp, now);
+    const authorKey = record.authorKey ?? null;
     let hold = this.premoderateAll;
     if (this.moderation) {
       const verdict = await this.moderation.check({
@@ -531,6 +548,66 @@ export class CommentService {
     return { comment: visible, authorToken: token, created: result.created };
   }
 
+  /**
+   * A member's post: under the profile of the newest token seen (an older token posts under the name
+   * stored since), with the author key of their `sub`, so a ban follows the account.
+   */
+  private async memberRecord(
+    member: MemberIdentity,
+    articleId: ArticleId,
+    input: NewComment,
+    authorToken: string,
+    now: string,
+  ): Promise<NewCommentRecord> {
+    const profile = await this.store.saveMember(
+      {
+        sub: member.sub,
+        name: member.name,
+        email: member.email ?? null,
+        avatar: member.avatar ?? null,
+        badges: [...member.badges],
+        url: member.url ?? null,
+        iat: member.iat,
+      },
+      normaliseAuthorName(member.name),
+      now,
+    );
+    const snapshot: MemberProfileSnapshot = {
+      ...(profile.badges.length > 0 ? { badges: profile.badges } : {}),
+      ...(profile.avatar === null ? {} : { avatar: profile.avatar }),
+    };
+    return {
+      ...this.record(articleId, input, profile.name, authorToken, memberAuthorKey(this.keys, member.sub), now),
+      memberSub: member.sub,
+      memberProfile: memberProfileText(snapshot),
+    };
+  }
+
+  /** A guest's post: under the name they typed, which with SSO_MODE=optional must not be a member's. */
+  private async guestRecord(
+    articleId: ArticleId,
+    input: NewComment,
+    authorToken: string,
+    clientIp: string | undefined,
+    now: string,
+  ): Promise<NewCommentRecord> {
+    const name = input.author?.name;
+    if (name === undefined)
+      throw new AppError('invalid_input', 'Invalid comment: author.name: Name must not be empty', {
+        issues: [{ path: 'author.name', message: 'Name must not be empty' }],
+      });
+    if (this.policy.ssoMode === 'optional' && (await this.store.memberNameTaken(normaliseAuthorName(name))))
+      throw new AppError(
+        'forbidden',
+        `The name "${name}" belongs to a signed-in member: sign in, or choose another name`,
+        {
+          issues: [{ path: 'author.name', message: 'This name belongs to a signed-in member' }],
+        },
+      );
+    const authorKey = clientIp === undefined ? null : authorKeyOf(this.keys, name, clientIp);
+    return this.record(articleId, input, name, authorToken, authorKey, now);
+  }
+
   private async removeAs(id: string, by: RemovedBy): Promise<ModeratedComment> {
     const result = await this.store.remove(id, by, this.notifyTargets());
     if (result === null) throw notFound();
@@ -554,8 +631,11 @@ export class CommentService {
       if (newBody !== undefined) await this.screenEdit(record, newBody, true);
       return;
     }
-    const token = actor.authorToken;
-    if (token === undefined || !authorTokenMatches(token, record.authorTokenHash)) {
+    if (actor.kind === 'member') {
+      // A member changes their own comments with their token, from any browser or device.
+      if (record.comment.memberSub !== actor.identity.sub)
+        throw new AppError('forbidden', 'Only its author or a moderator may change this comment');
+    } else if (actor.authorToken === undefined || !authorTokenMatches(actor.authorToken, record.authorTokenHash)) {
       throw new AppError(
         'forbidden',
         'Only its author (with the token from posting) or a moderator may change this comment',

@@ -4,11 +4,16 @@ import { bearerToken } from '../comments/admin-token.ts';
 
 const actors = new WeakMap<Request, Actor>();
 
-/** Decides who acts once per request (`Authorization: Bearer …` and the client IP); read with {@link actorOf}. */
+/**
+ * Decides who acts once per request (`Authorization: Bearer …`, a member token verified, and the client
+ * IP); read with {@link actorOf}.
+ */
 export function resolveActor(policy: ActorPolicy): RequestHandler {
   return (req, _res, next) => {
-    actors.set(req, policy.resolve({ bearer: bearerToken(req.get('authorization')), clientIp: req.ip }));
-    next();
+    policy.resolveSigned({ bearer: bearerToken(req.get('authorization')), clientIp: req.ip }).then((actor) => {
+      actors.set(req, actor);
+      next();
+    }, next);
   };
 }
 

@@ -19,7 +19,8 @@ const NO_LIMITS: CommentWriteLimits = { edit: pass, delete: pass, like: pass };
 
 /**
  * A reader's own comments and likes (mounted inside the API router, after its JSON parser and resolveActor):
- * `PATCH` / `DELETE /comments/:id` with `Authorization: Bearer <authorToken>` (or the ADMIN_TOKEN),
+ * `PATCH` / `DELETE /comments/:id` with `Authorization: Bearer <authorToken>` (or the ADMIN_TOKEN, or a
+ * member token),
  * `POST /comments/:id/like`, and `GET /articles/:articleId/likes?reader=`.
  */
 export function createCommentRoutes(service: CommentService, limits: CommentWriteLimits = NO_LIMITS): Router {
@@ -48,7 +49,7 @@ export function createCommentRoutes(service: CommentService, limits: CommentWrit
   router.get('/articles/:articleId/likes', async (req, res) => {
     const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
     const { reader } = parseInput(ReaderLikesQuerySchema, req.query, 'query');
-    const answer: ReaderLikes = { articleId, commentIds: await service.readerLikes(articleId, reader) };
+    const answer: ReaderLikes = { articleId, commentIds: await service.readerLikes(actorOf(req), articleId, reader) };
     // Per reader: a shared cache must not hand one reader's likes to another.
     res.setHeader('Cache-Control', 'private, no-store');
     res.json(answer);

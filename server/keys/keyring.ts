@@ -21,7 +21,9 @@ export type KeyPurpose =
   /** Who posted, for bans and the per-author post budget. */
   | 'author'
   /** A client IP bucket, for the per-IP post budget in Redis. */
-  | 'ip';
+  | 'ip'
+  /** The reader id a member likes with (`sso:<sub>`): one like per account, on any browser. */
+  | 'reader';
 
 /** A purpose a token is signed for; later features add theirs here. */
 export type TokenPurpose = 'unsubscribe';

@@ -15,7 +15,8 @@ import {
   UnsubscribePayloadSchema,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
-import type { Actor, ActorPolicy } from '../actors/actor.ts';
+import { guest, type Actor, type ActorPolicy } from '../actors/actor.ts';
+import { AuthClearPayloadSchema, AuthSetPayloadSchema, SSO_LIMITS, type SignedInMember } from '../../shared/sso.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { FanOut } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
@@ -86,6 +87,9 @@ export function attachSocketGateway({
       logger.warn({ err: error, articleId }, 'fan-out subscription not confirmed; serving from the store');
     });
 
+  /** Who acts on each connection (a promise: a member token is verified asynchronously). */
+  const actors = new WeakMap<CommentSocket, Promise<Actor>>();
+
   const handlers: Record<keyof ClientToServerEvents, Handler> = {
     'article:subscribe': async (socket, payload) => {
       const { articleId, since, batch } = parseInput(SubscribePayloadSchema, payload, 'subscription');
@@ -142,6 +146,33 @@ export function attachSocketGateway({
       for (const articleId of articleIds) await socket.leave(countsRoom(articleId));
       return {};
     },
+    'auth:set': async (socket, payload, actor) => {
+      const { token } = parseInput(AuthSetPayloadSchema, payload, 'sign-in');
+      if (policy.ssoMode === 'off')
+        throw new AppError('invalid_input', 'Sign-in is not configured on this server (SSO_SECRETS)');
+      const signed = policy.resolveSigned({ bearer: token, clientIp: actor.clientIp });
+      actors.set(socket, signed);
+      const next = await signed;
+      if (next.kind !== 'member') {
+        if (next.kind === 'guest' && next.signInRefused) throw next.signInRefused;
+        throw new AppError('unauthenticated', 'The sign-in token is not a member token');
+      }
+      policy.authorize(next, 'comment:post');
+      const { identity } = next;
+      const member: SignedInMember = {
+        sub: identity.sub,
+        name: identity.name,
+        ...(identity.avatar === undefined ? {} : { avatar: identity.avatar }),
+        badges: [...identity.badges],
+        exp: identity.exp,
+      };
+      return { member };
+    },
+    'auth:clear': async (socket, payload, actor) => {
+      parseInput(AuthClearPayloadSchema, payload, 'sign-out');
+      actors.set(socket, Promise.resolve(guest({ clientIp: actor.clientIp })));
+      return {};
+    },
     'admin:subscribe': async (socket, payload, actor) => {
       const { token } = parseInput(AdminSubscribePayloadSchema, payload, 'moderator subscription');
       // The admin page presents its token with the subscription, not at the handshake.
@@ -155,18 +186,34 @@ export function attachSocketGateway({
   };
 
   io.on('connection', (socket) => {
-    // Who acts on this connection, decided once.
-    const actor = policy.resolve({ clientIp: clientIp?.(socket) });
+    // Who acts on this connection: decided at the handshake (its `auth.ssoToken`, still being verified
+    // when the first events arrive: they wait for it), and again by `auth:set` and `auth:clear`.
+    const auth: unknown = socket.handshake.auth;
+    const ssoToken =
+      typeof auth === 'object' && auth !== null && 'ssoToken' in auth && typeof auth.ssoToken === 'string'
+        ? auth.ssoToken.slice(0, SSO_LIMITS.tokenMax + 1)
+        : undefined;
+    actors.set(
+      socket,
+      ssoToken === undefined
+        ? Promise.resolve(policy.resolve({ clientIp: clientIp?.(socket) }))
+        : policy.resolveSigned({ bearer: ssoToken, clientIp: clientIp?.(socket) }),
+    );
     for (const [event, handler] of Object.entries(handlers) as Array<[keyof ClientToServerEvents, Handler]>) {
       // Registered untyped on purpose: the arguments come from the network and are validated here.
       onUntyped(socket, event, (...args: unknown[]) => {
         const { payload, ack } = incomingEvent(args);
-        answerAck(handler(socket, payload, actor), ack, {
-          logger,
-          event,
-          socketId: socket.id,
-          ...(event === 'comment:post' ? { refused: (info) => metrics?.commentRejected(info.code, 'socket') } : {}),
-        });
+        const actor = actors.get(socket) ?? Promise.resolve(guest({ clientIp: clientIp?.(socket) }));
+        answerAck(
+          actor.then((current) => handler(socket, payload, current)),
+          ack,
+          {
+            logger,
+            event,
+            socketId: socket.id,
+            ...(event === 'comment:post' ? { refused: (info) => metrics?.commentRejected(info.code, 'socket') } : {}),
+          },
+        );
       });
     }
   });

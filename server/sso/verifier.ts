@@ -25,7 +25,7 @@ export interface SsoSettings {
 export const SSO_CLOCK_SKEW_SECONDS = 60;
 
 /** A signed-in member, as a verified token says. */
-export interface Member {
+export interface MemberIdentity {
   readonly sub: string;
   readonly name: string;
   readonly email: string | undefined;
@@ -40,7 +40,7 @@ export interface Member {
 }
 
 export type SsoVerification =
-  | { readonly ok: true; readonly member: Member }
+  | { readonly ok: true; readonly member: MemberIdentity }
   | {
       readonly ok: false;
       readonly reason: SsoFailureReason;

@@ -243,6 +243,38 @@ const V8_MODERATION_PIPELINE = `
   CREATE INDEX comments_author_visible_idx ON comments (author_key) WHERE author_key IS NOT NULL AND status = 'visible';
 `;
 
+/**
+ * Plain SQL that SQLite and PostgreSQL both accept. Members: readers signed in by the host site
+ * (README "Sign-in from your site").
+ *
+ * - `members` holds one profile per `sub` (the host's user id), changed only by a token with a newer
+ *   `iat` (`last_iat`); `name_key` is the name as reservation compares it (NFKC, lower case, spaces
+ *   collapsed), indexed so a guest's post checks it in one lookup. `badges` is a JSON array.
+ * - `comments.member_sub` / `held_comments.member_sub` say which member posted (NULL: a guest), and
+ *   `member_profile` is the badges and avatar shown with that comment (JSON, a snapshot at posting, as
+ *   the name is), so pages read no other table. A partial index finds a member's comments.
+ */
+const V9_MEMBERS = `
+  CREATE TABLE members (
+    sub TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    email TEXT NULL,
+    avatar TEXT NULL,
+    badges TEXT NOT NULL,
+    url TEXT NULL,
+    last_iat BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX members_name_key_idx ON members (name_key);
+  ALTER TABLE comments ADD COLUMN member_sub TEXT NULL;
+  ALTER TABLE comments ADD COLUMN member_profile TEXT NULL;
+  ALTER TABLE held_comments ADD COLUMN member_sub TEXT NULL;
+  ALTER TABLE held_comments ADD COLUMN member_profile TEXT NULL;
+  CREATE INDEX comments_member_idx ON comments (member_sub, created_at) WHERE member_sub IS NOT NULL;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
@@ -272,6 +304,7 @@ export const MIGRATIONS: readonly Migration[] = [
     sqlite: V8_MODERATION_PIPELINE,
     postgres: V8_MODERATION_PIPELINE,
   },
+  { version: 9, name: 'members signed in by the host site', sqlite: V9_MEMBERS, postgres: V9_MEMBERS },
 ];
 
 /** The schema version a fully migrated store is at. */

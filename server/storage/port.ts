@@ -1,6 +1,7 @@
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
 import type { CommentSource, NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import type { ArticleId, Comment, MoreReplies, SortOrder } from '../../shared/schemas.ts';
+import type { MemberRecord } from './members.ts';
 import type {
   NotifyTargets,
   OutboxAttemptRecord,
@@ -27,6 +28,10 @@ export interface NewCommentRecord {
   authorKey?: string | null;
   /** Why the moderation pipeline holds it (shown to moderators); only read when the post is held. */
   holdReason?: string | null;
+  /** The member who posts it (server/sso); null or absent for a guest. */
+  memberSub?: string | null;
+  /** JSON of the badges and avatar shown with a member's comment (rows.ts memberProfileText); null for a guest. */
+  memberProfile?: string | null;
 }
 
 export interface CreateResult {
@@ -324,6 +329,14 @@ export interface CommentStore {
   putImportJob(id: string, updatedAt: string, data: string): Promise<void>;
   /** An import job's document, or null. */
   getImportJob(id: string): Promise<string | null>;
+  /**
+   * Stores a member's profile (server/storage/members.ts) unless the stored one was written by a token
+   * issued at the same time or later (`iat` not greater); returns the profile stored after the call.
+   * `nameKey` is the name as reservations compare it.
+   */
+  saveMember(member: MemberRecord, nameKey: string, now: string): Promise<MemberRecord>;
+  /** Whether a member's stored name has this name key (reserved for them: guests may not post under it). */
+  memberNameTaken(nameKey: string): Promise<boolean>;
   /**
    * Keeps `candidate` as the secret `name` unless the store holds one by that name already, and returns
    * the one it holds. Safe when several instances call it at once: they all get the first one written.

@@ -9,6 +9,7 @@ import {
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import { LIMITS, type ArticleId, type Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
+import { MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
 import {
   outboxRowsFor,
   toAttempt,
@@ -35,6 +36,7 @@ import {
   toComment,
   toHeld,
   toModerated,
+  rowAuthor,
   toNative,
   toNativeArticle,
   toNativeHeld,
@@ -177,10 +179,13 @@ const COLUMNS = [
   'removed_by',
   'original_body',
   'author_key',
+  'member_sub',
+  'member_profile',
 ];
 const COMMENT_COLUMNS = COLUMNS.join(', ');
 const prefixed = (alias: string): string => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
-const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key, hold_reason';
+const HELD_COLUMNS =
+  'id, article_id, parent_id, author_name, body, created_at, author_key, hold_reason, member_sub, member_profile';
 
 /** A setting as stored (0/1); undefined (not to be changed) becomes NULL, which the upsert's COALESCE keeps. */
 function toFlag(value: boolean | undefined): number | null {
@@ -241,7 +246,8 @@ interface GateRow {
  * repeated clientId fails the insert on its unique key, which rolls the seq back. So the common post
  * stays one round trip.
  *
- * $1 id, $2 article_id, $3 parent_id, $4 author_name, $5 body, $6 created_at, $7 client_id, $8 author_token_hash, $9 author_key, $10 gate.
+ * $1 id, $2 article_id, $3 parent_id, $4 author_name, $5 body, $6 created_at, $7 client_id, $8 author_token_hash, $9 author_key, $10 gate,
+ * $11 member_sub, $12 member_profile.
  */
 const CREATE_SQL = `
   WITH RECURSIVE gate AS (
@@ -254,9 +260,9 @@ const CREATE_SQL = `
     RETURNING last_seq
   ), created AS (
     INSERT INTO comments
-      (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key, depth)
+      (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key, depth, member_sub, member_profile)
     SELECT $1, $2, (SELECT id FROM parent), (SELECT COALESCE(root_id, id) FROM parent), $4, $5, $6, NULL, 'visible',
-      bump.last_seq, bump.last_seq, $7, $8, $9, COALESCE((SELECT depth + 1 FROM parent), 0)
+      bump.last_seq, bump.last_seq, $7, $8, $9, COALESCE((SELECT depth + 1 FROM parent), 0), $11::text, $12::text
     FROM bump
     RETURNING seq, parent_id
   )
@@ -264,14 +270,14 @@ const CREATE_SQL = `
 
 /**
  * A held post: no seq, so no lock on the article; the gate is read in the same statement, as in
- * CREATE_SQL (without pre-moderation, which is why it is held). Same parameters as CREATE_SQL.
+ * CREATE_SQL (without pre-moderation, which is why it is held). The parameters of CREATE_SQL, and $13 hold_reason.
  */
 const HOLD_SQL = `
   WITH RECURSIVE gate AS (
     SELECT ${gateColumns('comments')}
   ), ${ATTACH_NEW_REPLY}, held AS (
-    INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key, hold_reason)
-    SELECT $1, $2, (SELECT id FROM parent), $4, $5, $6, $7::text, $8, $9, $11::text FROM gate
+    INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key, hold_reason, member_sub, member_profile)
+    SELECT $1, $2, (SELECT id FROM parent), $4, $5, $6, $7::text, $8, $9, $13::text, $11::text, $12::text FROM gate
     WHERE parent_found AND NOT duplicate AND NOT locked AND NOT banned
     RETURNING ${HELD_COLUMNS}
   )
@@ -345,7 +351,7 @@ const LIKE_UPDATE_SQL = `UPDATE comments SET likes = likes + $2, seq = $3 WHERE 
 const APPROVE_SQL = `
   WITH RECURSIVE h AS (
     DELETE FROM held_comments WHERE id = $1
-    RETURNING id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key
+    RETURNING id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key, member_sub, member_profile
   ), ${attachTo('SELECT c.id, c.parent_id, c.root_id, c.depth FROM comments c JOIN h ON c.id = h.parent_id')}, bump AS (
     INSERT INTO articles AS a (article_id, last_seq)
     SELECT article_id, 1 FROM h
@@ -353,9 +359,9 @@ const APPROVE_SQL = `
     RETURNING last_seq
   )
   INSERT INTO comments
-    (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key, depth)
+    (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key, depth, member_sub, member_profile)
   SELECT h.id, h.article_id, (SELECT id FROM parent), (SELECT COALESCE(root_id, id) FROM parent), h.author_name, h.body, h.created_at, NULL, 'visible',
-    bump.last_seq, bump.last_seq, h.client_id, h.author_token_hash, h.author_key, COALESCE((SELECT depth + 1 FROM parent), 0)
+    bump.last_seq, bump.last_seq, h.client_id, h.author_token_hash, h.author_key, COALESCE((SELECT depth + 1 FROM parent), 0), h.member_sub, h.member_profile
   FROM h, bump
   RETURNING ${COMMENT_COLUMNS}`;
 
@@ -626,6 +632,8 @@ export class PostgresCommentStore implements CommentStore {
       input.authorTokenHash,
       input.authorKey ?? null,
       gate,
+      input.memberSub ?? null,
+      input.memberProfile ?? null,
     ];
     return this.#guard(async () => {
       // A held clientId that is gone by the time it is looked up (rejected meanwhile) makes the post new again: decide afresh.
@@ -700,7 +708,11 @@ export class PostgresCommentStore implements CommentStore {
         id: input.id,
         articleId: input.articleId,
         parentId,
-        author: { name: input.authorName },
+        author: rowAuthor({
+          author_name: input.authorName,
+          member_sub: input.memberSub ?? null,
+          member_profile: input.memberProfile ?? null,
+        }),
         body: input.body,
         createdAt: input.createdAt,
         editedAt: null,
@@ -710,6 +722,7 @@ export class PostgresCommentStore implements CommentStore {
         removedBy: null,
         originalBody: null,
         authorKey: input.authorKey ?? null,
+        ...(input.memberSub ? { memberSub: input.memberSub } : {}),
       },
       created: true,
       authorTokenHash: input.authorTokenHash,
@@ -1039,6 +1052,22 @@ export class PostgresCommentStore implements CommentStore {
       async () =>
         (await this.#pool.query<{ data: string }>('SELECT data FROM import_jobs WHERE id = $1', [id])).rows[0]?.data ??
         null,
+    );
+  }
+
+  async saveMember(member: MemberRecord, nameKey: string, now: string): Promise<MemberRecord> {
+    return this.#guard(async () => {
+      // Two statements: the SELECT after the upsert sees a newer profile another instance committed meanwhile.
+      await this.#pool.query(MEMBER_SQL.postgres.upsert, memberValues(member, nameKey, now));
+      const row = (await this.#pool.query<MemberRow>(MEMBER_SQL.postgres.get, [member.sub])).rows[0];
+      if (row === undefined) throw new Error(`Member ${member.sub} was not saved`);
+      return toMemberRecord(row);
+    });
+  }
+
+  async memberNameTaken(nameKey: string): Promise<boolean> {
+    return this.#guard(
+      async () => ((await this.#pool.query(MEMBER_SQL.postgres.nameTaken, [nameKey])).rowCount ?? 0) > 0,
     );
   }
 

@@ -1,5 +1,12 @@
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
-import { LIMITS, readerAuthor, type Comment, type CommentStatus, type MoreReplies } from '../../shared/schemas.ts';
+import {
+  LIMITS,
+  readerAuthor,
+  type Author,
+  type Comment,
+  type CommentStatus,
+  type MoreReplies,
+} from '../../shared/schemas.ts';
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 
 /**
@@ -24,6 +31,10 @@ export interface CommentRow {
   removed_by: RemovedBy | null;
   original_body: string | null;
   author_key: string | null;
+  /** The member who posted it (server/sso), NULL for a guest. */
+  member_sub: string | null;
+  /** JSON `{ badges?, avatar? }` shown with a member's comment; NULL for a guest. */
+  member_profile: string | null;
 }
 
 export interface HeldRow {
@@ -36,6 +47,8 @@ export interface HeldRow {
   author_key: string | null;
   /** Selected by the held-queue reads only (migration 8). */
   hold_reason?: string | null;
+  member_sub: string | null;
+  member_profile: string | null;
 }
 
 export interface BanRow {
@@ -52,7 +65,7 @@ export function toComment(row: CommentRow): Comment {
     id: row.id,
     articleId: row.article_id,
     parentId: row.parent_id,
-    author: readerAuthor(row.author_name, row.status),
+    author: readerAuthor(rowAuthor(row), row.status),
     body: row.body,
     createdAt: row.created_at,
     editedAt: row.edited_at,
@@ -66,10 +79,44 @@ export function toComment(row: CommentRow): Comment {
 export function toModerated(row: CommentRow): ModeratedComment {
   return {
     ...toComment(row),
-    author: { name: row.author_name },
+    author: rowAuthor(row),
     removedBy: row.removed_by,
     originalBody: row.original_body,
     authorKey: row.author_key,
+    ...(row.member_sub === null ? {} : { memberSub: row.member_sub }),
+  };
+}
+
+/** The badges and avatar of a member's comment, as stored in `member_profile`. */
+export interface MemberProfileSnapshot {
+  badges?: string[];
+  avatar?: string;
+}
+
+/** `member_profile` as stored: JSON of the snapshot; null for a guest's comment. */
+export function memberProfileText(profile: MemberProfileSnapshot | null): string | null {
+  return profile === null ? null : JSON.stringify(profile);
+}
+
+/** The author as moderators see it: the name, and for a member's comment `verified` with its badges and avatar. */
+export function rowAuthor(row: {
+  author_name: string;
+  member_sub: string | null;
+  member_profile: string | null;
+}): Author {
+  if (row.member_sub === null) return { name: row.author_name };
+  let profile: MemberProfileSnapshot = {};
+  try {
+    const parsed: unknown = row.member_profile === null ? {} : JSON.parse(row.member_profile);
+    if (typeof parsed === 'object' && parsed !== null) profile = parsed as MemberProfileSnapshot;
+  } catch {
+    // A snapshot that does not read shows the member without badges or avatar.
+  }
+  return {
+    name: row.author_name,
+    verified: true,
+    ...(Array.isArray(profile.badges) && profile.badges.length > 0 ? { badges: profile.badges.map(String) } : {}),
+    ...(typeof profile.avatar === 'string' ? { avatar: profile.avatar } : {}),
   };
 }
 
@@ -78,11 +125,12 @@ export function toHeld(row: HeldRow): ModeratedHeld {
     id: row.id,
     articleId: row.article_id,
     parentId: row.parent_id,
-    author: { name: row.author_name },
+    author: rowAuthor(row),
     body: row.body,
     createdAt: row.created_at,
     authorKey: row.author_key,
     holdReason: row.hold_reason ?? null,
+    ...(row.member_sub === null ? {} : { memberSub: row.member_sub }),
   };
 }
 

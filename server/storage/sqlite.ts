@@ -57,6 +57,7 @@ import {
   toComment,
   toHeld,
   toModerated,
+  rowAuthor,
   toNative,
   toNativeArticle,
   toNativeHeld,
@@ -69,6 +70,7 @@ import {
   type ExportRow,
   type HeldRow,
 } from './rows.ts';
+import { MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
 
 /** Milliseconds a statement waits for another connection's lock before failing with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 1000;
@@ -84,8 +86,9 @@ const UNAVAILABLE_CODES: readonly string[] = [
 ];
 
 const COMMENT_COLUMNS =
-  'id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, likes, removed_by, original_body, author_key';
-const HELD_COLUMNS = 'id, article_id, parent_id, author_name, body, created_at, author_key, hold_reason';
+  'id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, likes, removed_by, original_body, author_key, member_sub, member_profile';
+const HELD_COLUMNS =
+  'id, article_id, parent_id, author_name, body, created_at, author_key, hold_reason, member_sub, member_profile';
 const prefixedColumns = (alias: string): string =>
   COMMENT_COLUMNS.split(', ')
     .map((c) => `${alias}.${c}`)
@@ -232,10 +235,25 @@ export class SqliteCommentStore implements CommentStore {
       string,
       string | null,
       number,
+      string | null,
+      string | null,
     ]
   >;
   readonly #insertHeld: Statement<
-    [string, string, string | null, string, string, string, string | null, string, string | null, string | null]
+    [
+      string,
+      string,
+      string | null,
+      string,
+      string,
+      string,
+      string | null,
+      string,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+    ]
   >;
   readonly #countVisibleBy: Statement<[string, number], number>;
   readonly #selectLastSeq: Statement<[string], number>;
@@ -315,12 +333,12 @@ export class SqliteCommentStore implements CommentStore {
       .pluck();
     this.#insert = db.prepare(
       `INSERT INTO comments
-         (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key, depth)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'visible', ?, ?, ?, ?, ?, ?)`,
+         (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq, client_id, author_token_hash, author_key, depth, member_sub, member_profile)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'visible', ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertHeld = db.prepare(
-      `INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key, hold_reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key, hold_reason, member_sub, member_profile)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#countVisibleBy = db
       .prepare<[string, number], number>(
@@ -676,6 +694,23 @@ export class SqliteCommentStore implements CommentStore {
     );
   }
 
+  async saveMember(member: MemberRecord, nameKey: string, now: string): Promise<MemberRecord> {
+    const row = this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          this.#prepared(MEMBER_SQL.sqlite.upsert).run(...memberValues(member, nameKey, now));
+          return this.#prepared<[string], MemberRow>(MEMBER_SQL.sqlite.get).get(member.sub);
+        })
+        .immediate(),
+    );
+    if (row === undefined) throw new Error(`Member ${member.sub} was not saved`);
+    return toMemberRecord(row);
+  }
+
+  async memberNameTaken(nameKey: string): Promise<boolean> {
+    return this.#guard(() => this.#prepared<[string], number>(MEMBER_SQL.sqlite.nameTaken).get(nameKey) !== undefined);
+  }
+
   async keepSecret(name: string, candidate: string): Promise<string> {
     // BEGIN IMMEDIATE: one writer at a time across processes, so every instance reads the first secret written.
     const kept = this.#guard(() =>
@@ -839,6 +874,7 @@ export class SqliteCommentStore implements CommentStore {
       if (held) return { kind: 'held', held: toHeld(held), created: false, authorTokenHash: held.author_token_hash };
     }
     const authorKey = input.authorKey ?? null;
+    const member = { member_sub: input.memberSub ?? null, member_profile: input.memberProfile ?? null };
     if (gate) {
       const row = this.#selectGate.get(input.articleId, input.articleId, authorKey, input.createdAt);
       if (row?.banned === 1) return { kind: 'refused', reason: 'banned' };
@@ -859,16 +895,19 @@ export class SqliteCommentStore implements CommentStore {
         input.authorTokenHash,
         authorKey,
         input.holdReason ?? null,
+        member.member_sub,
+        member.member_profile,
       );
       const held: ModeratedHeld = {
         id: input.id,
         articleId: input.articleId,
         parentId,
-        author: { name: input.authorName },
+        author: rowAuthor({ author_name: input.authorName, ...member }),
         body: input.body,
         createdAt: input.createdAt,
         authorKey,
         holdReason: input.holdReason ?? null,
+        ...(member.member_sub === null ? {} : { memberSub: member.member_sub }),
       };
       this.#enqueue(notify, 'comment.held', { held });
       return { kind: 'held', held, created: true, authorTokenHash: input.authorTokenHash };
@@ -888,12 +927,14 @@ export class SqliteCommentStore implements CommentStore {
       input.authorTokenHash,
       authorKey,
       parent === null ? 0 : parent.depth + 1,
+      member.member_sub,
+      member.member_profile,
     );
     const comment: ModeratedComment = {
       id: input.id,
       articleId: input.articleId,
       parentId,
-      author: { name: input.authorName },
+      author: rowAuthor({ author_name: input.authorName, ...member }),
       body: input.body,
       createdAt: input.createdAt,
       editedAt: null,
@@ -903,6 +944,7 @@ export class SqliteCommentStore implements CommentStore {
       removedBy: null,
       originalBody: null,
       authorKey,
+      ...(member.member_sub === null ? {} : { memberSub: member.member_sub }),
     };
     this.#enqueue(notify, 'comment.created', { comment });
     return { kind: 'stored', comment, created: true, authorTokenHash: input.authorTokenHash };
@@ -993,6 +1035,8 @@ export class SqliteCommentStore implements CommentStore {
       held.author_token_hash,
       held.author_key,
       parent === null ? 0 : parent.depth + 1,
+      held.member_sub,
+      held.member_profile,
     );
     const row = this.#selectById.get(id);
     if (!row) throw new Error('Approved comment not found after insert');
@@ -1050,6 +1094,8 @@ export class SqliteCommentStore implements CommentStore {
           null,
           NO_TOKEN_HASH,
           record.authorKey,
+          null,
+          null,
           null,
         );
       } else {

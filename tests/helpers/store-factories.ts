@@ -165,13 +165,21 @@ export const sharedStoreFactories: Array<[name: string, open: (count: number) =>
   ],
 ];
 
+/** SQL both stores accept that winds a store at version 9 back to version 8: no members. */
+export const WIND_BACK_V9_SQL = `
+  DROP INDEX comments_member_idx; DROP TABLE members;
+  ALTER TABLE comments DROP COLUMN member_sub; ALTER TABLE comments DROP COLUMN member_profile;
+  ALTER TABLE held_comments DROP COLUMN member_sub; ALTER TABLE held_comments DROP COLUMN member_profile;
+  DELETE FROM schema_migrations WHERE version > 8;
+`;
+
 /** SQL both stores accept that winds a store at version 8 back to version 7: no hold reasons, no author index. */
-export const WIND_BACK_V8_SQL = `
+export const WIND_BACK_V8_SQL = `${WIND_BACK_V9_SQL}
   DROP INDEX comments_author_visible_idx; ALTER TABLE held_comments DROP COLUMN hold_reason;
   DELETE FROM schema_migrations WHERE version > 7;
 `;
 
-/** SQL both stores accept that winds a store at version 8 back to version 6: no webhooks, no outbox. */
+/** SQL both stores accept that winds a store at version 7 back to version 6: no webhooks, no outbox. */
 export const WIND_BACK_V7_SQL = `${WIND_BACK_V8_SQL}
   DROP TABLE outbox_attempts; DROP TABLE outbox; DROP TABLE webhooks;
   DELETE FROM schema_migrations WHERE version > 6;

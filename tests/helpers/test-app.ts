@@ -114,7 +114,7 @@ export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 /** A connected socket.io-client on the websocket transport. */
 export async function connectSocket(
   url: string,
-  options: { extraHeaders?: Record<string, string> } = {},
+  options: { extraHeaders?: Record<string, string>; auth?: Record<string, unknown> } = {},
 ): Promise<TestSocket> {
   const socket: TestSocket = connect(url, {
     transports: ['websocket'],
