@@ -37,6 +37,7 @@ import { createOriginPolicy } from './origins.ts';
 import { DEMO_ARTICLE_ID, importDemoArticle, loadDemoArticle } from './seed/demo-article.ts';
 import { createStaticRouter } from './http/static-routes.ts';
 import { withTimeout } from './with-timeout.ts';
+import { Lifecycle } from './lifecycle.ts';
 import { attachSocketGateway, type CommentServer } from './socket/gateway.ts';
 import { HandshakeGuard } from './socket/handshake-guard.ts';
 import * as textOnlyParser from '../shared/socket-parser.ts';
@@ -93,10 +94,19 @@ export interface AppOverrides {
 }
 
 /** The fan-out the configuration selects (Redis or a Redis Cluster when configured); also used by the import CLI to reach running instances. */
-export async function createFanOut(config: Config, logger: Logger, metrics: Metrics): Promise<FanOut> {
+export async function createFanOut(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  lifecycle?: Lifecycle,
+): Promise<FanOut> {
   const target = redisTarget(config);
-  if (!target) return new MemoryFanOut();
+  if (!target) return new MemoryFanOut(logger.child({ component: 'fanout' }));
   const { publisher, subscriber } = createRedisClients(target);
+  // Until the fan-out owns them, the clients are closed with the app's other resources on a failed start.
+  lifecycle?.own('redis clients', [publisher, subscriber], (clients) => {
+    for (const client of clients) if (client.status !== 'end') client.disconnect();
+  });
   const counters = {
     published: (ok: boolean) => metrics.fanoutPublished(ok),
     feedPublished: (ok: boolean) => metrics.fanoutFeedPublished(ok),
@@ -111,6 +121,7 @@ export async function createFanOut(config: Config, logger: Logger, metrics: Metr
     logger: logger.child({ component: 'fanout' }),
     counters,
   });
+  lifecycle?.own('fan-out', fanout, (owned) => owned.close());
   // Start degraded rather than not at all: posting and local pushes work without Redis.
   await withTimeout(fanout.whenReady(), REDIS_STARTUP_WAIT_MS).catch(() =>
     logger.warn('Redis is not reachable yet; starting degraded (local pushes only)'),
@@ -158,15 +169,43 @@ function createRepeatLedger(config: Config, logger: Logger): { ledger: RepeatLed
   };
 }
 
-/** The one place that wires storage, fan-out, HTTP and sockets together. */
+/**
+ * The one place that wires storage, fan-out, HTTP and sockets together, and the one owner of what they
+ * open: everything is registered with a {@link Lifecycle} as it is created and closed by `close()`, last
+ * opened first. A start that fails halfway closes what it had opened before rethrowing.
+ */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger(config.logLevel, config.instanceId);
+  const lifecycle = new Lifecycle(logger);
+  const opened: { io?: CommentServer } = {};
+  try {
+    return await assembleApp(config, overrides, logger, lifecycle, opened);
+  } catch (error) {
+    logger.error({ err: error }, 'start failed; closing what was opened');
+    // Not listening yet: closing Socket.IO releases its engine and timers.
+    if (opened.io) await withTimeout(opened.io.close(), 1000).catch(() => undefined);
+    await lifecycle.close();
+    throw error;
+  }
+}
+
+async function assembleApp(
+  config: Config,
+  overrides: AppOverrides,
+  logger: Logger,
+  lifecycle: Lifecycle,
+  opened: { io?: CommentServer },
+): Promise<App> {
   const metrics = new Metrics(config.instanceId);
-  const store: CommentStore = await openStore(config, logger.child({ component: 'store' }));
+  const store: CommentStore = lifecycle.own(
+    'store',
+    await openStore(config, logger.child({ component: 'store' })),
+    (owned) => owned.close(),
+  );
   const { keys, source } = await openKeyring(config.secretKey, store);
   // The id is a fingerprint, not the secret: instances logging different ids do not share a secret.
   logger.info({ keyId: keys.id, source }, 'server secret in use');
-  const fanout = await createFanOut(config, logger, metrics);
+  const fanout = await createFanOut(config, logger, metrics, lifecycle);
   metrics.watchFanOut(() => fanout.state());
   if (store instanceof PostgresCommentStore) metrics.watchDatabasePool(() => store.poolStats());
   // Who acts is decided at the edges (HTTP: resolveActor; sockets: per connection); the service enforces the rules.
@@ -181,7 +220,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // Who gets notified of changes, read from memory on every change (see NotifySubscribers).
   const subscribers = new NotifySubscribers(store);
   await subscribers.refresh();
-  const repeats = createRepeatLedger(config, logger);
+  const repeats = lifecycle.own('moderation repeats', createRepeatLedger(config, logger), (owned) => owned.close());
   const moderation = new ModerationPipeline({
     ledger: repeats.ledger,
     visibleCount: (authorKey, atLeast) => store.visibleCommentsBy(authorKey, atLeast),
@@ -199,15 +238,19 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     moderation,
     notifyTargets: () => subscribers.targets(),
   });
-  const outbox = new OutboxWorker({
-    store,
-    subscribers,
-    logger: logger.child({ component: 'outbox' }),
-    metrics,
-    allowPrivate: config.notify.allowPrivate,
-    retryHorizonMs: config.notify.retryHorizonMs,
-    ...overrides.outbox,
-  });
+  const outbox = lifecycle.own(
+    'outbox',
+    new OutboxWorker({
+      store,
+      subscribers,
+      logger: logger.child({ component: 'outbox' }),
+      metrics,
+      allowPrivate: config.notify.allowPrivate,
+      retryHorizonMs: config.notify.retryHorizonMs,
+      ...overrides.outbox,
+    }),
+    (owned) => owned.stop(),
+  );
   metrics.watchOutbox(async () => {
     const stats = await store.outboxStats();
     return {
@@ -234,24 +277,32 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   // One trust decision for HTTP (req.ip) and socket handshakes alike.
   const trustProxy = web.get('trust proxy fn') as TrustProxyFn;
   useForwardedClientIp(web, trustProxy);
-  const abuse = createAbuseGuards({
-    config,
-    logger,
-    keys,
-    trustProxy,
-    unmetered: (req) => policy.may(actorOf(req), 'writes:unmetered'),
-  });
+  const abuse = lifecycle.own(
+    'abuse guards',
+    createAbuseGuards({
+      config,
+      logger,
+      keys,
+      trustProxy,
+      unmetered: (req) => policy.may(actorOf(req), 'writes:unmetered'),
+    }),
+    (owned) => owned.close(),
+  );
   web.use(requests.middleware, createRequestLogging(logger), countRejectedPosts(metrics));
   web.use(createSecurityHeaders(config.allowedOrigins));
   web.use(createHealthRouter({ store, fanout, isAccepting: () => accepting }));
   web.use(createMetricsRouter(metrics));
-  const importJobs = new ImportJobs({
-    store,
-    keys,
-    fanout,
-    instanceId: config.instanceId,
-    logger: logger.child({ component: 'import' }),
-  });
+  const importJobs = lifecycle.own(
+    'import jobs',
+    new ImportJobs({
+      store,
+      keys,
+      fanout,
+      instanceId: config.instanceId,
+      logger: logger.child({ component: 'import' }),
+    }),
+    (owned) => owned.stop(),
+  );
   const crossOrigin = createCrossOriginMiddleware(originPolicy);
   web.use('/api', crossOrigin, resolveActor(policy));
   // Before the JSON-only API: an import's body is the file itself, streamed.
@@ -287,7 +338,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   // Requests Node's parser refuses (oversized headers or URL, malformed lines) still get a typed JSON error.
   httpServer.on('clientError', answerClientError);
-  const io: CommentServer = new Server(httpServer, {
+  const io: CommentServer = (opened.io = new Server(httpServer, {
     serveClient: false,
     // Text packets only: a binary event (attachments the stock parser would wait for) closes its connection.
     parser: textOnlyParser,
@@ -297,16 +348,25 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     },
     // CORS does not protect WebSockets: refuse handshakes from pages of origins not allowed (403, every transport).
     allowRequest: handshakes.allowRequest,
-  });
+  }));
   handshakes.wrapUpgrades(httpServer, '/socket.io/');
   abuse.attach(io);
-  const slowConsumers = startSlowConsumerSweep(io, { maxBufferedBytes: config.limits.socketMaxBufferBytes, logger });
-  const presence = new PresenceTracker(
-    io,
-    createPresenceStore(config, logger.child({ component: 'presence' })),
-    logger.child({ component: 'presence' }),
+  const slowConsumers = lifecycle.own(
+    'slow-consumer sweep',
+    startSlowConsumerSweep(io, { maxBufferedBytes: config.limits.socketMaxBufferBytes, logger }),
+    (owned) => owned.stop(),
   );
-  attachSocketGateway({
+  // Stopping the tracker closes its store (and the store's Redis connection).
+  const presence = lifecycle.own(
+    'presence',
+    new PresenceTracker(
+      io,
+      createPresenceStore(config, logger.child({ component: 'presence' })),
+      logger.child({ component: 'presence' }),
+    ),
+    (owned) => owned.stop(),
+  );
+  const gateway = attachSocketGateway({
     io,
     service,
     policy,
@@ -316,6 +376,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     presence,
     clientIp: (socket) => socketClientIp(socket.request, trustProxy),
   });
+  lifecycle.own('socket gateway', gateway, (owned) => owned.close());
   let closing: Promise<void> | null = null;
   outbox.start();
   metrics.watchSockets({ connected: () => io.of('/').sockets.size, rooms: () => io.of('/').adapter.rooms });
@@ -349,15 +410,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
           slowConsumers.stop();
         },
         drainWrites: () => service.drain(),
-        resources: [
-          { name: 'presence', close: () => presence.stop() },
-          { name: 'abuse guards', close: () => abuse.close() },
-          { name: 'import jobs', close: () => importJobs.stop() },
-          { name: 'outbox', close: () => outbox.stop() },
-          { name: 'moderation', close: () => repeats.close() },
-          { name: 'fan-out', close: () => fanout.close() },
-          { name: 'store', close: () => store.close() },
-        ],
+        // Everything the app opened, last opened first: the gateway's timers, presence, the sweep,
+        // import jobs, abuse guards, the outbox worker, moderation's Redis, fan-out (its Redis clients), the store.
+        resources: lifecycle.closingOrder.map((owned) => ({ name: owned.name, close: async () => owned.close() })),
         logger,
       })),
   };

@@ -10,7 +10,7 @@ import type {
   FeedMessage,
 } from './port.ts';
 
-/** Where a listener's exception is reported; pino-compatible. */
+/** Where a listener's exception is reported (the app's logger); pino-compatible. */
 export interface MemoryFanOutLogger {
   error(obj: object, msg: string): void;
 }
@@ -28,7 +28,7 @@ export class MemoryFanOut implements FanOut {
   private feedListener: FeedListener | null = null;
   private closed = false;
 
-  constructor(private readonly logger?: MemoryFanOutLogger) {}
+  constructor(private readonly logger: MemoryFanOutLogger) {}
 
   /** Delivers before returning (the returned promise is already settled); never rejects. */
   publish(message: FanOutMessage, committedAt?: number): Promise<void> {
@@ -37,12 +37,7 @@ export class MemoryFanOut implements FanOut {
       this.listener(message, { committedAt: committedAt ?? null, origin: 'local' });
     } catch (err) {
       // The change is committed; a listener's failure must not turn into a failed write.
-      if (this.logger)
-        this.logger.error(
-          { err, event: message.event, articleId: message.comment.articleId },
-          'fan-out listener threw',
-        );
-      else console.error('fan-out listener threw', err);
+      this.logger.error({ err, event: message.event, articleId: message.comment.articleId }, 'fan-out listener threw');
     }
     return Promise.resolve();
   }
@@ -90,8 +85,7 @@ export class MemoryFanOut implements FanOut {
     try {
       deliver();
     } catch (err) {
-      if (this.logger) this.logger.error({ err, event, articleId }, 'fan-out listener threw');
-      else console.error('fan-out listener threw', err);
+      this.logger.error({ err, event, articleId }, 'fan-out listener threw');
     }
   }
 

@@ -86,6 +86,7 @@ export class Broadcaster {
   /** Socket ids that asked for `comment:batch`, per article. Entries leave with the socket's room membership. */
   private readonly batching = new Map<ArticleId, Set<string>>();
   private failedWrites = 0;
+  private stopped = false;
 
   constructor(io: BroadcastServer, logger: BroadcasterLogger, options: BroadcasterOptions = {}) {
     this.io = io;
@@ -128,6 +129,7 @@ export class Broadcaster {
 
   /** Queues a committed change for the article's local subscribers; writes at once when the article is quiet. Never throws. */
   relay(message: FanOutMessage): void {
+    if (this.stopped) return;
     const articleId = message.comment.articleId;
     const room = articleRoom(articleId);
     let queue = this.queues.get(articleId);
@@ -140,6 +142,20 @@ export class Broadcaster {
     queue.pending.push(message);
     if (queue.flushing || queue.timer !== null) return;
     this.schedule(queue);
+  }
+
+  /**
+   * Stops for good (shutdown, after every connection is closed): pending windows are cancelled and
+   * later changes dropped. Clients catch up from the store by seq when they reconnect.
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const queue of this.queues.values()) {
+      if (queue.timer !== null) clearTimeout(queue.timer);
+      queue.timer = null;
+      queue.pending = [];
+    }
+    this.queues.clear();
   }
 
   /** Counters since construction: writes that threw (the socket is skipped, the flush goes on). */
@@ -211,6 +227,7 @@ export class Broadcaster {
    * flush was written (the article is busy), after `minWindowMs` otherwise; then flushes what waits.
    */
   private finish(queue: ArticleQueue, busyMs: number): void {
+    if (this.stopped) return;
     const busy = queue.pending.length > 0;
     const window = busy
       ? Math.min(this.maxWindowMs, Math.max(this.minWindowMs, busyMs * this.windowFactor))

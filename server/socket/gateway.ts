@@ -62,6 +62,12 @@ interface GatewayDeps {
   presence?: PresenceTracker;
 }
 
+/** What the gateway runs besides the handlers: the broadcaster's windows and the live counts' reads. */
+export interface SocketGateway {
+  /** Cancels pending flushes and count reads (shutdown, after the connections are closed). */
+  close(): void;
+}
+
 /** Socket handlers receive untrusted arguments: the payload may be anything and the ack may be missing. */
 type Handler = (socket: CommentSocket, payload: unknown, actor: Actor) => Promise<object>;
 
@@ -78,7 +84,7 @@ export function attachSocketGateway({
   metrics,
   clientIp,
   presence,
-}: GatewayDeps): void {
+}: GatewayDeps): SocketGateway {
   // The hot path: per-article coalescing, one serialisation per flush, big rooms written in slices.
   const broadcaster = new Broadcaster(io, logger);
   const liveCounts = new LiveCounts(io, (ids) => service.counts(ids), logger);
@@ -275,4 +281,11 @@ export function attachSocketGateway({
       );
     }
   });
+
+  return {
+    close: () => {
+      broadcaster.stop();
+      liveCounts.stop();
+    },
+  };
 }

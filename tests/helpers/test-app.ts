@@ -67,6 +67,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const app = await createApp(config, {
     logger: options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.outbox ? { outbox: options.outbox } : {}),
+  }).catch((error: unknown) => {
+    temp?.cleanup();
+    throw error;
   });
   const port = await app.listen();
   return {

@@ -81,7 +81,7 @@ const memoryFactory: BusFactory = {
     const nodes: Node[] = [];
     return {
       async make() {
-        const node = watch(new MemoryFanOut());
+        const node = watch(new MemoryFanOut(quietLogger));
         nodes.push(node);
         return node;
       },

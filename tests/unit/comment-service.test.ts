@@ -29,7 +29,7 @@ function stored(outcome: PostOutcome): StoredOutcome {
 
 function setup(overrides: { store?: CommentStore; fanout?: FanOut } = {}) {
   const store = overrides.store ?? new SqliteCommentStore(':memory:');
-  const fanout = overrides.fanout ?? new MemoryFanOut();
+  const fanout = overrides.fanout ?? new MemoryFanOut(logger);
   const published: FanOutMessage[] = [];
   fanout.onMessage((m) => published.push(m));
   const service = new CommentService({ store, fanout, logger, keys, now: () => new Date('2026-01-02T03:04:05.000Z') });
@@ -85,7 +85,7 @@ describe('CommentService.post', () => {
   });
 
   it('keeps a stored post successful when publishing fails', async () => {
-    const failing: FanOut = Object.assign(new MemoryFanOut(), {
+    const failing: FanOut = Object.assign(new MemoryFanOut(logger), {
       publish: async (): Promise<void> => {
         throw new Error('bus down');
       },
@@ -127,7 +127,7 @@ describe('CommentService edits, removals and moderation', () => {
   /** A service whose clock the test moves, with the moderator token configured and a 15-minute window. */
   function clocked(options: { editWindowMinutes?: number; premoderation?: 'all' | 'none' } = {}) {
     const store = new SqliteCommentStore(':memory:');
-    const fanout = new MemoryFanOut();
+    const fanout = new MemoryFanOut(logger);
     const published: FanOutMessage[] = [];
     fanout.onMessage((m) => published.push(m));
     let now = new Date('2026-01-02T03:00:00.000Z').getTime();
@@ -245,7 +245,7 @@ describe('CommentService edits, removals and moderation', () => {
     const unconfigured = new ActorPolicy();
     const service = new CommentService({
       store: new SqliteCommentStore(':memory:'),
-      fanout: new MemoryFanOut(),
+      fanout: new MemoryFanOut(logger),
       logger,
       keys,
       policy: unconfigured,
