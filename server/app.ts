@@ -1,6 +1,6 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import express, { Router } from 'express';
 import { Server } from 'socket.io';
 import type { Article } from '../shared/schemas.ts';
 import { ActorPolicy } from './actors/actor.ts';
@@ -51,6 +51,8 @@ import type { PresenceStore } from './presence/port.ts';
 import { RedisPresenceStore } from './presence/redis-store.ts';
 import { PresenceTracker } from './presence/tracker.ts';
 import { ModerationPipeline } from './moderation/pipeline/pipeline.ts';
+import { ModerationSettingsKeeper, RedisSettingsLink, type SettingsLink } from './moderation/settings.ts';
+import { createModerationSettingsRoutes } from './http/moderation-settings-routes.ts';
 import {
   FallbackRepeatLedger,
   MemoryRepeatLedger,
@@ -145,9 +147,12 @@ function createPresenceStore(config: Config, logger: Logger): PresenceStore {
  * Where the repeat phase remembers recent texts: Redis when configured (a fail-fast connection of its
  * own, so every instance sees every post), else this process's memory.
  */
-function createRepeatLedger(config: Config, logger: Logger): { ledger: RepeatLedger; close(): Promise<void> } {
+function createModerationRedis(
+  config: Config,
+  logger: Logger,
+): { ledger: RepeatLedger; link: SettingsLink | undefined; close(): Promise<void> } {
   const target = redisTarget(config);
-  if (!target) return { ledger: new MemoryRepeatLedger(), close: async () => {} };
+  if (!target) return { ledger: new MemoryRepeatLedger(), link: undefined, close: async () => {} };
   const redis = createRedisClient(target, { role: 'fail-fast', commandTimeoutMs: 1000 });
   const errorLog = new LogThrottle(5000);
   redis.on('error', (err: Error) =>
@@ -161,8 +166,14 @@ function createRepeatLedger(config: Config, logger: Logger): { ledger: RepeatLed
         logger.warn({ suppressed }, 'repeat check fell back to this instance (Redis unreachable)'),
       ),
   );
+  // Settings changes are announced on a channel of their own; the subscriber connection waits out outages.
+  const subscriber = createRedisClient(target, { role: 'subscriber' });
+  subscriber.on('error', (err: Error) =>
+    errorLog.run((suppressed) => logger.warn({ err, suppressed }, 'moderation redis connection error')),
+  );
   return {
     ledger,
+    link: new RedisSettingsLink(redis, subscriber, config.redisPrefix, logger),
     close: async () => {
       redis.disconnect();
     },
@@ -220,12 +231,21 @@ async function assembleApp(
   // Who gets notified of changes, read from memory on every change (see NotifySubscribers).
   const subscribers = new NotifySubscribers(store);
   await subscribers.refresh();
-  const repeats = lifecycle.own('moderation repeats', createRepeatLedger(config, logger), (owned) => owned.close());
+  const repeats = lifecycle.own('moderation repeats', createModerationRedis(config, logger), (owned) => owned.close());
   const moderation = new ModerationPipeline({
     ledger: repeats.ledger,
     visibleCount: (authorKey, atLeast) => store.visibleCommentsBy(authorKey, atLeast),
     metrics,
   });
+  // The settings in the store, applied before the first post is served, and kept in step on every instance.
+  const moderationSettings = new ModerationSettingsKeeper({
+    store,
+    pipeline: moderation,
+    logger: logger.child({ component: 'moderation' }),
+    link: repeats.link,
+  });
+  await moderationSettings.start();
+  lifecycle.own('moderation settings', moderationSettings, (owned) => owned.stop());
   const service = new CommentService({
     store,
     fanout,
@@ -315,12 +335,15 @@ async function assembleApp(
       articles,
       postLimit: abuse.httpPostLimit,
       commentWriteLimits: abuse.commentWriteLimits,
-      adminExtras: createNotifyRoutes({
-        policy,
-        store,
-        subscribers,
-        allowPrivate: config.notify.allowPrivate,
-      }),
+      adminExtras: Router().use(
+        createNotifyRoutes({
+          policy,
+          store,
+          subscribers,
+          allowPrivate: config.notify.allowPrivate,
+        }),
+        createModerationSettingsRoutes({ policy, keeper: moderationSettings }),
+      ),
     }),
   );
   web.use(createStaticRouter({ articles, demoArticleId: DEMO_ARTICLE_ID, demoPages: config.demoPages }));

@@ -43,3 +43,15 @@ export type ModerationSettings = z.infer<typeof ModerationSettingsSchema>;
 
 /** The settings a store without any starts from. */
 export const DEFAULT_MODERATION_SETTINGS: ModerationSettings = Object.freeze(ModerationSettingsSchema.parse({}));
+
+/** Answer of `GET`/`PUT /api/admin/settings/moderation`: the settings in force on the answering instance, and their version. */
+export const ModerationSettingsAnswerSchema = z.object({
+  settings: ModerationSettingsSchema,
+  /** Grows by one with every save, on any instance; 0 while only the defaults were ever in force. */
+  version: z.int().check(z.minimum(0)),
+});
+export type ModerationSettingsAnswer = z.infer<typeof ModerationSettingsAnswerSchema>;
+
+/** The message instances send each other (Redis `{REDIS_PREFIX}moderation-settings`) after a save: reload from the store. */
+export const ModerationSettingsChangedSchema = z.object({ version: z.int().check(z.minimum(1)) });
+export type ModerationSettingsChanged = z.infer<typeof ModerationSettingsChangedSchema>;

@@ -76,6 +76,8 @@ export const MAY = {
   'author:ban': ['moderator'],
   /** Read and change an article's lock and pre-moderation. */
   'article:configure': ['moderator'],
+  /** Read and change the moderation pipeline's settings (word lists, links, repeats, …). */
+  'moderation:configure': ['moderator'],
   /** Read the moderators' feed, and watch it live. */
   'feed:watch': ['moderator'],
   /** Sign in to the admin page (it only learns whether the token is a moderator's). */

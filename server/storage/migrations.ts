@@ -275,6 +275,16 @@ const V9_MEMBERS = `
   CREATE INDEX comments_member_idx ON comments (member_sub, created_at) WHERE member_sub IS NOT NULL;
 `;
 
+/** Version 10: the moderation pipeline's settings, one row (`id` 1) whose `version` grows with every change. */
+const V10_MODERATION_SETTINGS = `
+  CREATE TABLE moderation_settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL,
+    settings TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
@@ -305,6 +315,7 @@ export const MIGRATIONS: readonly Migration[] = [
     postgres: V8_MODERATION_PIPELINE,
   },
   { version: 9, name: 'members signed in by the host site', sqlite: V9_MEMBERS, postgres: V9_MEMBERS },
+  { version: 10, name: 'moderation settings', sqlite: V10_MODERATION_SETTINGS, postgres: V10_MODERATION_SETTINGS },
 ];
 
 /** The schema version a fully migrated store is at. */

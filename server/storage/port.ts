@@ -34,6 +34,13 @@ export interface NewCommentRecord {
   memberProfile?: string | null;
 }
 
+/** The moderation settings row: JSON text and a version that grows with every save. */
+export interface StoredModerationSettings {
+  version: number;
+  settings: string;
+  updatedAt: string;
+}
+
 export interface CreateResult {
   comment: Comment;
   /** False when `clientId` was already used in this article: `comment` is the first one, nothing new was stored. */
@@ -259,6 +266,10 @@ export interface CommentStore {
   heldList(limit: number): Promise<ModeratedHeld[]>;
   /** One held comment, or null (unknown, approved or rejected). */
   getHeld(id: string): Promise<ModeratedHeld | null>;
+  /** The moderation settings as last saved (JSON text, validated by the caller) and their version; null before any save. */
+  moderationSettings(): Promise<StoredModerationSettings | null>;
+  /** Saves the moderation settings (JSON text) and answers their new version (1, 2, 3, … across instances). */
+  saveModerationSettings(settings: string, updatedAt: string): Promise<number>;
   /** How many comments of `authorKey` are visible, counting no further than `atLeast` (the new-commenter hold). */
   visibleCommentsBy(authorKey: string, atLeast: number): Promise<number>;
   /**

@@ -67,6 +67,7 @@ import {
   type RepliesRequest,
   type RepliesResult,
   type PostingGate,
+  type StoredModerationSettings,
   type SubmitResult,
 } from './port.ts';
 
@@ -801,6 +802,32 @@ export class PostgresCommentStore implements CommentStore {
     return this.#guard(async () => {
       const row = (await this.#pool.query<HeldRow>(HELD_GET_SQL, [id])).rows[0];
       return row ? toHeld(row) : null;
+    });
+  }
+
+  async moderationSettings(): Promise<StoredModerationSettings | null> {
+    return this.#guard(async () => {
+      const row = (
+        await this.#pool.query<{ version: number; settings: string; updated_at: string }>(
+          'SELECT version, settings, updated_at FROM moderation_settings WHERE id = 1',
+        )
+      ).rows[0];
+      return row ? { version: row.version, settings: row.settings, updatedAt: row.updated_at } : null;
+    });
+  }
+
+  async saveModerationSettings(settings: string, updatedAt: string): Promise<number> {
+    return this.#guard(async () => {
+      const row = (
+        await this.#pool.query<{ version: number }>(
+          `INSERT INTO moderation_settings (id, version, settings, updated_at) VALUES (1, 1, $1, $2)
+       ON CONFLICT (id) DO UPDATE SET version = moderation_settings.version + 1, settings = excluded.settings,
+       updated_at = excluded.updated_at RETURNING version`,
+          [settings, updatedAt],
+        )
+      ).rows[0];
+      if (!row) throw new Error('Saving the moderation settings returned no row');
+      return row.version;
     });
   }
 

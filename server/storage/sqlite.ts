@@ -28,6 +28,7 @@ import {
   type RepliesRequest,
   type RepliesResult,
   type PostingGate,
+  type StoredModerationSettings,
   type SubmitResult,
 } from './port.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -529,6 +530,27 @@ export class SqliteCommentStore implements CommentStore {
       const row = this.#selectHeld.get(id);
       return row ? toHeld(row) : null;
     });
+  }
+
+  async moderationSettings(): Promise<StoredModerationSettings | null> {
+    return this.#guard(() => {
+      const row = this.#prepared<[], { version: number; settings: string; updated_at: string }>(
+        'SELECT version, settings, updated_at FROM moderation_settings WHERE id = 1',
+      ).get();
+      return row ? { version: row.version, settings: row.settings, updatedAt: row.updated_at } : null;
+    });
+  }
+
+  async saveModerationSettings(settings: string, updatedAt: string): Promise<number> {
+    return this.#guard(() =>
+      this.#prepared<[string, string], number>(
+        `INSERT INTO moderation_settings (id, version, settings, updated_at) VALUES (1, 1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET version = moderation_settings.version + 1, settings = excluded.settings,
+       updated_at = excluded.updated_at RETURNING version`,
+      )
+        .pluck()
+        .get(settings, updatedAt)!,
+    );
   }
 
   async visibleCommentsBy(authorKey: string, atLeast: number): Promise<number> {

@@ -165,8 +165,14 @@ export const sharedStoreFactories: Array<[name: string, open: (count: number) =>
   ],
 ];
 
+/** SQL both stores accept that winds a store at version 10 back to version 9: no moderation settings. */
+export const WIND_BACK_V10_SQL = `
+  DROP TABLE moderation_settings;
+  DELETE FROM schema_migrations WHERE version > 9;
+`;
+
 /** SQL both stores accept that winds a store at version 9 back to version 8: no members. */
-export const WIND_BACK_V9_SQL = `
+export const WIND_BACK_V9_SQL = `${WIND_BACK_V10_SQL}
   DROP INDEX comments_member_idx; DROP TABLE members;
   ALTER TABLE comments DROP COLUMN member_sub; ALTER TABLE comments DROP COLUMN member_profile;
   ALTER TABLE held_comments DROP COLUMN member_sub; ALTER TABLE held_comments DROP COLUMN member_profile;
