@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { maxItems, maxUnits, minUnits } from './lengths.ts';
-import { AuthorNameInputSchema } from './schemas.ts';
+import { AuthorNameInputSchema, CommentSchema, HeldCommentSchema } from './schemas.ts';
 
 /**
  * Sign-in from the host site (README "Sign-in from your site"): the host's backend signs a JWT
@@ -127,3 +127,32 @@ export const SignedInMemberSchema = z.object({
   exp: z.int(),
 });
 export type SignedInMember = z.infer<typeof SignedInMemberSchema>;
+
+/** A member's profile as stored (GET /api/me/comments). */
+export const MemberProfileSchema = z.object({
+  sub: MemberSubSchema,
+  name: z.string(),
+  email: z.nullable(z.string()),
+  avatar: z.nullable(z.string()),
+  badges: z.array(z.string()),
+  url: z.nullable(z.string()),
+});
+export type MemberProfile = z.infer<typeof MemberProfileSchema>;
+
+/**
+ * `GET /api/me/comments` (member token): the member's stored profile (null before their first post),
+ * their comments oldest first (a removed one with its empty body, as readers see it) and those waiting
+ * for a moderator.
+ */
+export const MyCommentsSchema = z.object({
+  profile: z.nullable(MemberProfileSchema),
+  comments: z.array(CommentSchema),
+  held: z.array(HeldCommentSchema),
+});
+export type MyComments = z.infer<typeof MyCommentsSchema>;
+
+/** `DELETE /api/me` (member token): how many comments were removed now, and held ones deleted. */
+export const ErasedSchema = z.object({
+  erased: z.object({ comments: z.int().check(z.minimum(0)), held: z.int().check(z.minimum(0)) }),
+});
+export type Erased = z.infer<typeof ErasedSchema>;

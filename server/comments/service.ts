@@ -23,6 +23,7 @@ import { authorKey as authorKeyOf } from '../abuse/keys.ts';
 import { ActorPolicy, type Actor } from '../actors/actor.ts';
 import { memberAuthorKey, normaliseAuthorName } from '../abuse/keys.ts';
 import type { MemberIdentity } from '../sso/verifier.ts';
+import type { Erased, MyComments } from '../../shared/sso.ts';
 import { memberProfileText, type MemberProfileSnapshot } from '../storage/rows.ts';
 import type { FanOut, FeedMessage } from '../fanout/port.ts';
 import type { Keyring } from '../keys/keyring.ts';
@@ -266,6 +267,56 @@ export class CommentService {
           await this.publish('comment:updated', result.comment, Date.now());
         }
         return { comment: toPublicComment(result.comment), liked };
+      })(),
+    );
+  }
+
+  /** A member's own data: their stored profile, their comments and their held comments (GET /api/me/comments). */
+  async myComments(actor: Actor): Promise<MyComments> {
+    this.policy.authorize(actor, 'member:own-data');
+    if (actor.kind !== 'member') throw new AppError('unauthenticated', 'Sign in to read your comments');
+    const sub = actor.identity.sub;
+    const [profile, mine] = await Promise.all([this.store.getMember(sub), this.store.memberComments(sub)]);
+    return {
+      profile:
+        profile === null
+          ? null
+          : {
+              sub: profile.sub,
+              name: profile.name,
+              email: profile.email,
+              avatar: profile.avatar,
+              badges: profile.badges,
+              url: profile.url,
+            },
+      comments: mine.comments.map((comment) => toPublicComment(comment)),
+      held: mine.held.map(toPublicHeld),
+    };
+  }
+
+  /**
+   * Erases a member's data (DELETE /api/me): each visible comment is removed as by its author (body
+   * gone, a placeholder keeps its replies in place; pushed as `comment:removed`), then what is left
+   * (names, kept bodies, the member id and profile on their comments, held comments, the stored
+   * profile) is erased. Bans made on them stay (their key is a keyed pseudonym). Re-running finishes
+   * an interrupted erase.
+   */
+  eraseMe(actor: Actor): Promise<Erased> {
+    return this.track(
+      (async () => {
+        this.policy.authorize(actor, 'member:own-data');
+        if (actor.kind !== 'member') throw new AppError('unauthenticated', 'Sign in to erase your data');
+        const sub = actor.identity.sub;
+        const mine = await this.store.memberComments(sub);
+        let comments = 0;
+        for (const comment of mine.comments) {
+          if (comment.status !== 'visible') continue;
+          await this.removeAs(comment.id, 'author');
+          comments += 1;
+        }
+        await this.store.eraseMember(sub);
+        this.logger.info({ comments, held: mine.held.length }, 'member erased their data');
+        return { erased: { comments, held: mine.held.length } };
       })(),
     );
   }

@@ -19,6 +19,7 @@ import type { ActorPolicy } from '../actors/actor.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { CommentWriteLimits } from '../abuse/guards.ts';
 import { actorOf } from './actor.ts';
+import type { Erased, MyComments } from '../../shared/sso.ts';
 import { createAdminRoutes } from './admin-routes.ts';
 import { createCommentRoutes } from './comment-routes.ts';
 import { requireJsonBody } from './cross-origin.ts';
@@ -90,6 +91,18 @@ export function createApiRouter({
         ? { held: outcome.held, authorToken: outcome.authorToken }
         : { comment: outcome.comment, authorToken: outcome.authorToken };
     res.status('held' in outcome ? 202 : outcome.created ? 201 : 200).json(body);
+  });
+
+  // A member's own data (member token): their comments as JSON, and erasing them.
+  router.get('/me/comments', async (req, res) => {
+    const answer: MyComments = await service.myComments(actorOf(req));
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.json(answer);
+  });
+
+  router.delete('/me', async (req, res) => {
+    const answer: Erased = await service.eraseMe(actorOf(req));
+    res.json(answer);
   });
 
   router.get('/counts', async (req, res) => {

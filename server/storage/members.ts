@@ -72,15 +72,27 @@ const upsert = (p: (n: number) => string): string => `
 
 const MEMBER_COLUMNS = 'sub, name, email, avatar, badges, url, last_iat';
 
+/** What erasing a member leaves of their comments (moderators see it; readers see a removed comment's empty name). */
+export const ERASED_NAME = '[erased]';
+
+const erase = (p: (n: number) => string): string[] => [
+  `UPDATE comments SET author_name = ${p(2)}, body = '', original_body = NULL, member_sub = NULL, member_profile = NULL
+   WHERE member_sub = ${p(1)} AND status = 'removed'`,
+  `DELETE FROM held_comments WHERE member_sub = ${p(1)}`,
+  `DELETE FROM members WHERE sub = ${p(1)}`,
+];
+
 export const MEMBER_SQL = {
   sqlite: {
     upsert: upsert(() => '?'),
     get: `SELECT ${MEMBER_COLUMNS} FROM members WHERE sub = ?`,
     nameTaken: 'SELECT 1 FROM members WHERE name_key = ? LIMIT 1',
+    erase: erase((n) => (n === 1 ? '@sub' : '@name')),
   },
   postgres: {
     upsert: upsert((n) => `$${n}`),
     get: `SELECT ${MEMBER_COLUMNS} FROM members WHERE sub = $1`,
     nameTaken: 'SELECT 1 FROM members WHERE name_key = $1 LIMIT 1',
+    erase: erase((n) => `$${n}`),
   },
 } as const;

@@ -348,6 +348,17 @@ export interface CommentStore {
   saveMember(member: MemberRecord, nameKey: string, now: string): Promise<MemberRecord>;
   /** Whether a member's stored name has this name key (reserved for them: guests may not post under it). */
   memberNameTaken(nameKey: string): Promise<boolean>;
+  /** A member's stored profile, or null. */
+  getMember(sub: string): Promise<MemberRecord | null>;
+  /** A member's comments (stored, oldest first, as moderators see them) and held comments. */
+  memberComments(sub: string): Promise<{ comments: ModeratedComment[]; held: ModeratedHeld[] }>;
+  /**
+   * Erases what is left of a member once their comments are removed (the caller removes the visible
+   * ones first, each with its seq): on their removed comments the name becomes ERASED_NAME and the
+   * kept body, member id and profile go; their held comments and stored profile are deleted. Takes no
+   * seq (nothing readers see changes). Idempotent.
+   */
+  eraseMember(sub: string): Promise<void>;
   /**
    * Keeps `candidate` as the secret `name` unless the store holds one by that name already, and returns
    * the one it holds. Safe when several instances call it at once: they all get the first one written.

@@ -9,7 +9,7 @@ import {
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import { LIMITS, type ArticleId, type Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
-import { MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
+import { ERASED_NAME, MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
 import {
   outboxRowsFor,
   toAttempt,
@@ -1095,6 +1095,38 @@ export class PostgresCommentStore implements CommentStore {
   async memberNameTaken(nameKey: string): Promise<boolean> {
     return this.#guard(
       async () => ((await this.#pool.query(MEMBER_SQL.postgres.nameTaken, [nameKey])).rowCount ?? 0) > 0,
+    );
+  }
+
+  async getMember(sub: string): Promise<MemberRecord | null> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<MemberRow>(MEMBER_SQL.postgres.get, [sub])).rows[0];
+      return row === undefined ? null : toMemberRecord(row);
+    });
+  }
+
+  async memberComments(sub: string): Promise<{ comments: ModeratedComment[]; held: ModeratedHeld[] }> {
+    return this.#guard(async () => {
+      const [comments, held] = await Promise.all([
+        this.#pool.query<CommentRow>(
+          `SELECT ${COMMENT_COLUMNS} FROM comments WHERE member_sub = $1 ORDER BY created_at, id`,
+          [sub],
+        ),
+        this.#pool.query<HeldRow>(
+          `SELECT ${HELD_COLUMNS} FROM held_comments WHERE member_sub = $1 ORDER BY created_at, id`,
+          [sub],
+        ),
+      ]);
+      return { comments: comments.rows.map(toModerated), held: held.rows.map(toHeld) };
+    });
+  }
+
+  async eraseMember(sub: string): Promise<void> {
+    await this.#guard(() =>
+      this.#inTransaction('BEGIN', async (client) => {
+        for (const sql of MEMBER_SQL.postgres.erase)
+          await client.query(sql, sql.includes('$2') ? [sub, ERASED_NAME] : [sub]);
+      }),
     );
   }
 

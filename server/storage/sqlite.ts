@@ -71,7 +71,7 @@ import {
   type ExportRow,
   type HeldRow,
 } from './rows.ts';
-import { MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
+import { ERASED_NAME, MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
 
 /** Milliseconds a statement waits for another connection's lock before failing with SQLITE_BUSY. */
 export const SQLITE_BUSY_TIMEOUT_MS = 1000;
@@ -731,6 +731,42 @@ export class SqliteCommentStore implements CommentStore {
 
   async memberNameTaken(nameKey: string): Promise<boolean> {
     return this.#guard(() => this.#prepared<[string], number>(MEMBER_SQL.sqlite.nameTaken).get(nameKey) !== undefined);
+  }
+
+  async getMember(sub: string): Promise<MemberRecord | null> {
+    return this.#guard(() => {
+      const row = this.#prepared<[string], MemberRow>(MEMBER_SQL.sqlite.get).get(sub);
+      return row === undefined ? null : toMemberRecord(row);
+    });
+  }
+
+  async memberComments(sub: string): Promise<{ comments: ModeratedComment[]; held: ModeratedHeld[] }> {
+    return this.#guard(() => ({
+      comments: this.#prepared<[string], CommentRow>(
+        `SELECT ${COMMENT_COLUMNS} FROM comments WHERE member_sub = ? ORDER BY created_at, id`,
+      )
+        .all(sub)
+        .map(toModerated),
+      held: this.#prepared<[string], HeldRow>(
+        `SELECT ${HELD_COLUMNS} FROM held_comments WHERE member_sub = ? ORDER BY created_at, id`,
+      )
+        .all(sub)
+        .map(toHeld),
+    }));
+  }
+
+  async eraseMember(sub: string): Promise<void> {
+    this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          for (const sql of MEMBER_SQL.sqlite.erase) {
+            const statement = this.#prepared(sql);
+            if (sql.includes('@name')) statement.run({ sub, name: ERASED_NAME });
+            else statement.run({ sub });
+          }
+        })
+        .immediate(),
+    );
   }
 
   async keepSecret(name: string, candidate: string): Promise<string> {

@@ -3,7 +3,7 @@ import { nanoid } from 'nanoid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '../../shared/errors.ts';
 import type { Ack } from '../../shared/events.ts';
-import { BanResultSchema } from '../../shared/moderation.ts';
+import { AdminFeedSchema, BanResultSchema } from '../../shared/moderation.ts';
 import {
   CommentPageSchema,
   CommentResultSchema,
@@ -12,7 +12,7 @@ import {
   ReaderLikesSchema,
   type Comment,
 } from '../../shared/schemas.ts';
-import { SignedInMemberSchema } from '../../shared/sso.ts';
+import { ErasedSchema, MyCommentsSchema, SignedInMemberSchema } from '../../shared/sso.ts';
 import { createTestSchema, type TestSchema } from '../helpers/store-factories.ts';
 import { join } from 'node:path';
 import { connectSocket, startTestApp, tempDir, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
@@ -278,6 +278,51 @@ describe.each(['sqlite', 'postgres'] as const)('members signed in by the host si
     expect(liked.status).toBe(200);
     // The moderator token still works.
     expect((await call(`${required.url}/api/comments/${guestId}`, 'DELETE', { token: ADMIN_TOKEN })).status).toBe(200);
+  });
+
+  it('a member exports their comments and erases them: placeholders keep replies, bodies, names and profile go', async () => {
+    const articleId = uniqueArticle('sso');
+    const sub = `user-${nanoid(8)}`;
+    const name = `Eraser ${nanoid(6).replace(/[^A-Za-z]/g, 'x')}`;
+    const token = await memberToken({ sub, name, email: 'eraser@example.com', badges: ['staff'] });
+    const top = stored(await post(app.url, articleId, { body: 'My top comment' }, { token }));
+    const second = stored(await post(app.url, articleId, { body: 'My second comment' }, { token }));
+    const reply = stored(
+      await post(app.url, articleId, { author: { name: 'Replier' }, body: 'A reply to it', parentId: top.id }),
+    );
+    refusal(await call(`${app.url}/api/me/comments`, 'GET'), 401, 'unauthenticated');
+    const mine = await call(`${app.url}/api/me/comments`, 'GET', { token });
+    expect(mine.status).toBe(200);
+    const exported = MyCommentsSchema.parse(mine.body);
+    expect(exported.profile).toMatchObject({ sub, name, email: 'eraser@example.com', badges: ['staff'] });
+    expect(exported.comments.map((c) => [c.id, c.body])).toEqual([
+      [top.id, 'My top comment'],
+      [second.id, 'My second comment'],
+    ]);
+
+    refusal(await call(`${app.url}/api/me`, 'DELETE'), 401, 'unauthenticated');
+    const erased = await call(`${app.url}/api/me`, 'DELETE', { token });
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect(ErasedSchema.parse(erased.body).erased).toEqual({ comments: 2, held: 0 });
+
+    const page = CommentPageSchema.parse((await call(commentsUrl(app.url, articleId), 'GET')).body);
+    const byId = new Map(page.comments.map((c) => [c.id, c]));
+    expect(byId.get(top.id)).toMatchObject({ status: 'removed', body: '', author: { name: '' } });
+    expect(byId.get(second.id)).toMatchObject({ status: 'removed', body: '', author: { name: '' } });
+    expect(byId.get(reply.id)).toMatchObject({ parentId: top.id, body: 'A reply to it' });
+    const feed = AdminFeedSchema.parse(
+      (await call(`${app.url}/api/admin/feed?articleId=${articleId}`, 'GET', { token: ADMIN_TOKEN })).body,
+    );
+    for (const comment of feed.comments.filter((c) => c.id !== reply.id)) {
+      expect(comment.author).toEqual({ name: '[erased]' });
+      expect(comment.memberSub).toBeUndefined();
+      expect(comment.originalBody).toBeNull();
+    }
+    expect(JSON.stringify(feed)).not.toContain(name);
+    const after = MyCommentsSchema.parse((await call(`${app.url}/api/me/comments`, 'GET', { token })).body);
+    expect(after).toEqual({ profile: null, comments: [], held: [] });
+    // The name is no longer reserved.
+    stored(await post(app.url, articleId, { author: { name }, body: 'a guest now' }));
   });
 
   it('a socket signs in and out without reconnecting (auth:set, auth:clear); a bad token refuses its writes', async () => {
