@@ -20,6 +20,8 @@ import { createApiRouter } from './http/api-routes.ts';
 import { createNotifyRoutes, outboxAgeSeconds } from './http/notify-routes.ts';
 import { NotifySubscribers } from './notify/subscribers.ts';
 import { OutboxWorker, type OutboxWorkerOptions } from './notify/outbox-worker.ts';
+import { Mailer } from './notify/mailer.ts';
+import { ModeratorDigest } from './notify/moderator-digest.ts';
 import { answerClientError } from './http/client-errors.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
 import { createErrorHandler, notFoundHandler } from './http/errors.ts';
@@ -258,9 +260,22 @@ async function assembleApp(
     moderation,
     notifyTargets: () => subscribers.targets(),
   });
+  const mail = config.notify.mail;
+  // Opened before the worker, so closed after it (the lifecycle closes last opened first).
+  const mailer = mail ? lifecycle.own('mailer', new Mailer(mail.smtpUrl, mail.from), (owned) => owned.close()) : null;
   const outbox = lifecycle.own(
     'outbox',
     new OutboxWorker({
+      mailer,
+      digest:
+        mail && config.notify.moderatorEmails.length > 0
+          ? new ModeratorDigest({
+              store,
+              to: config.notify.moderatorEmails,
+              windowMs: config.notify.moderatorAlertMs,
+              publicUrl: mail.publicUrl,
+            })
+          : null,
       store,
       subscribers,
       logger: logger.child({ component: 'outbox' }),

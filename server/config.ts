@@ -50,6 +50,9 @@ const OriginsSchema = z.pipe(
   }),
 );
 
+/** A plain e-mail address (one @, no spaces or angle brackets). */
+const EMAIL_PATTERN = /^[^\s@<>,;"]{1,64}@[^\s@<>,;"]{1,255}$/;
+
 /** A non-negative integer setting; `0` turns the guard it sizes off. */
 const CountSchema = z.pipe(
   z.string().check(z.regex(/^\d{1,9}$/, 'must be a whole number (0 turns it off)')),
@@ -208,6 +211,27 @@ const EnvSchema = z.object({
   SSO_MAX_TTL_SECONDS: z._default(z.pipe(CountSchema, z.int().check(z.minimum(1, 'must be at least 1'))), 86400),
   SSO_LOGIN_URL: z.optional(UrlSchema(/^https?:$/, 'http(s)://')),
   WEBHOOK_ALLOW_PRIVATE: z._default(z.enum(['true', 'false']), 'false'),
+  SMTP_URL: z.optional(UrlSchema(/^smtps?:$/, 'smtp:// or smtps://')),
+  MAIL_FROM: z.optional(
+    z.string().check(maxUnits(300), z.regex(/@/, 'must be an address like Comments <comments@example.com>')),
+  ),
+  PUBLIC_URL: z.optional(UrlSchema(/^https?:$/, 'http(s)://')),
+  MODERATOR_EMAILS: z.optional(
+    z.pipe(
+      z.string().check(maxUnits(2000)),
+      z.transform((s: string, ctx) => {
+        const addresses = s
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean);
+        for (const address of addresses)
+          if (!EMAIL_PATTERN.test(address))
+            ctx.issues.push({ code: 'custom', message: `"${address}" is not an e-mail address`, input: address });
+        return addresses;
+      }),
+    ),
+  ),
+  MODERATOR_ALERT_MINUTES: z._default(z.pipe(CountSchema, z.int().check(z.minimum(1, 'must be at least 1'))), 10),
   NOTIFY_RETRY_HOURS: z._default(
     z.pipe(
       z.string().check(z.regex(/^\d{1,4}$/, 'must be a whole number of hours')),
@@ -265,6 +289,12 @@ export interface Config {
     readonly allowPrivate: boolean;
     /** NOTIFY_RETRY_HOURS in ms: how long a failing notification is retried before it is given up. */
     readonly retryHorizonMs: number;
+    /** Mail, when SMTP_URL is set (with MAIL_FROM and PUBLIC_URL, which links start with). */
+    readonly mail: { readonly smtpUrl: string; readonly from: string; readonly publicUrl: string } | null;
+    /** MODERATOR_EMAILS: who gets the digest of comments waiting for review (needs mail). */
+    readonly moderatorEmails: readonly string[];
+    /** MODERATOR_ALERT_MINUTES in ms: at most one digest per this long. */
+    readonly moderatorAlertMs: number;
   };
   /** Abuse guards; every count is per its window, and 0 turns that guard off. */
   readonly limits: {
@@ -332,6 +362,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const ssoMode: SsoMode = e.SSO_MODE ?? (e.SSO_SECRETS === undefined ? 'off' : 'optional');
   if (ssoMode !== 'off' && e.SSO_SECRETS === undefined)
     problems.push(`SSO_MODE=${ssoMode} needs SSO_SECRETS (the secret the host site signs member tokens with)`);
+  if (e.SMTP_URL !== undefined && (e.MAIL_FROM === undefined || e.PUBLIC_URL === undefined))
+    problems.push('SMTP_URL: set MAIL_FROM (the sender) and PUBLIC_URL (the base of links in e-mails) with it');
+  if (e.MODERATOR_EMAILS !== undefined && e.MODERATOR_EMAILS.length > 0 && e.SMTP_URL === undefined)
+    problems.push('MODERATOR_EMAILS: needs SMTP_URL (and MAIL_FROM, PUBLIC_URL) to send the digest');
   if (problems.length > 0) throw new ConfigError(problems);
   const sso: SsoConfig =
     ssoMode === 'off' || e.SSO_SECRETS === undefined
@@ -371,6 +405,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     notify: Object.freeze({
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
       retryHorizonMs: e.NOTIFY_RETRY_HOURS * 3_600_000,
+      mail:
+        e.SMTP_URL !== undefined && e.MAIL_FROM !== undefined && e.PUBLIC_URL !== undefined
+          ? Object.freeze({ smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, publicUrl: e.PUBLIC_URL.replace(/\/+$/, '') })
+          : null,
+      moderatorEmails: Object.freeze([...(e.MODERATOR_EMAILS ?? [])]),
+      moderatorAlertMs: e.MODERATOR_ALERT_MINUTES * 60_000,
     }),
     limits: Object.freeze({
       postsPerMinutePerIp: e.RATE_LIMIT_POSTS_PER_MINUTE_IP,

@@ -5,6 +5,8 @@ import { LogThrottle } from '../log-throttle.ts';
 import type { NotifySubscribers } from './subscribers.ts';
 import { nextAttemptAt } from './retry.ts';
 import { deliverWebhook, type DeliveryOutcome } from './webhook-delivery.ts';
+import type { Mailer } from './mailer.ts';
+import type { ModeratorDigest } from './moderator-digest.ts';
 
 /** How long a claim keeps other instances off a notification; a delivery takes at most 10 s. */
 export const OUTBOX_LEASE_MS = 60_000;
@@ -30,6 +32,10 @@ export interface OutboxWorkerOptions {
   /** Notifications claimed per poll (default 20), delivered concurrently. */
   batch?: number;
   timeoutMs?: number;
+  /** Sends the `mail` rows (SMTP_URL); without it they wait, and are retried once a mailer is configured. */
+  mailer?: Mailer | null;
+  /** Queues the moderators' digest (MODERATOR_EMAILS), checked on each poll. */
+  digest?: ModeratorDigest | null;
   now?: () => number;
   random?: () => number;
 }
@@ -74,6 +80,7 @@ export class OutboxWorker {
     const { store, subscribers } = this.#options;
     await subscribers.refresh();
     const now = this.#now();
+    await this.#options.digest?.check(now);
     const items = await store.claimOutbox(new Date(now).toISOString(), this.#options.batch ?? 20, OUTBOX_LEASE_MS);
     await Promise.all(items.map((item) => this.#deliver(item)));
     if (now - this.#lastPrune > PRUNE_EVERY_MS) {
@@ -107,6 +114,7 @@ export class OutboxWorker {
   }
 
   async #deliver(item: OutboxItem): Promise<boolean> {
+    if (item.kind === 'mail') return this.#settle(item, await this.#sendMail(item), true);
     const webhook = this.#options.subscribers.webhook(item.target);
     const outcome: DeliveryOutcome = webhook
       ? await deliverWebhook({
@@ -120,12 +128,23 @@ export class OutboxWorker {
           now: this.#now,
         })
       : { ok: false, status: null, error: 'the webhook was removed' };
+    return this.#settle(item, outcome, webhook !== undefined);
+  }
+
+  #sendMail(item: OutboxItem): Promise<DeliveryOutcome> {
+    const mailer = this.#options.mailer;
+    if (!mailer) return Promise.resolve({ ok: false, status: null, error: 'no SMTP_URL configured' });
+    return mailer.send(item.payload);
+  }
+
+  /** Records the attempt: sent, retried later, or failed (past the horizon, or `retryable` false). */
+  async #settle(item: OutboxItem, outcome: DeliveryOutcome, retryable: boolean): Promise<boolean> {
     const now = this.#now();
     const at = new Date(now).toISOString();
     let settlement: OutboxSettlement;
     if (outcome.ok) settlement = { outcome: 'sent', at, status: outcome.status };
     else {
-      const next = webhook
+      const next = retryable
         ? nextAttemptAt(
             Date.parse(item.createdAt),
             now,
@@ -149,8 +168,8 @@ export class OutboxWorker {
     if (kept) this.#options.metrics?.outboxSettled(settlement.outcome === 'retry' ? 'retried' : settlement.outcome);
     if (!outcome.ok)
       this.#options.logger.info(
-        { deliveryId: item.id, webhookId: item.target, status: outcome.status, error: outcome.error },
-        settlement.outcome === 'failed' ? 'webhook delivery given up' : 'webhook delivery failed; will retry',
+        { deliveryId: item.id, kind: item.kind, target: item.target, status: outcome.status, error: outcome.error },
+        settlement.outcome === 'failed' ? 'notification given up' : 'notification failed; will retry',
       );
     return kept;
   }

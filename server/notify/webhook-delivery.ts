@@ -33,7 +33,7 @@ export interface WebhookDelivery {
 }
 
 /** `ok`: a 2xx answer. Otherwise the status when one came, and why it failed. */
-export type DeliveryOutcome = { ok: true; status: number } | { ok: false; status: number | null; error: string };
+export type DeliveryOutcome = { ok: true; status: number | null } | { ok: false; status: number | null; error: string };
 
 /**
  * POSTs one delivery: JSON body, signed, at most WEBHOOK_TIMEOUT_MS in all, no redirects followed (a

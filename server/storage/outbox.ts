@@ -24,12 +24,15 @@ export interface OutboxSubscriber {
  */
 export type NotifyTargets = readonly OutboxSubscriber[];
 
-/** One notification row to insert. */
+/** What a notification is: a webhook event, or a mail (the moderators' digest). */
+export type OutboxType = WebhookEvent | 'moderation.digest';
+
+/** One notification row to insert. `kind` says how it is delivered; `target` is a webhook id, or `moderators`. */
 export interface OutboxRow {
   id: string;
-  kind: 'webhook';
+  kind: 'webhook' | 'mail';
   target: string;
-  type: WebhookEvent;
+  type: OutboxType;
   /** The JSON body, as it will be sent (the delivery signs these exact bytes). */
   payload: string;
   createdAt: string;
@@ -111,7 +114,7 @@ export function outboxRowsFor(
     data ??= { comment: 'comment' in change ? toPublicComment(change.comment) : publicHeld(change.held) };
     const id = newDeliveryId();
     const payload: WebhookPayload = { id, type, createdAt, data };
-    rows.push({ id, kind: target.kind, target: target.id, type, payload: JSON.stringify(payload), createdAt });
+    rows.push({ id, kind: 'webhook', target: target.id, type, payload: JSON.stringify(payload), createdAt });
   }
   return rows;
 }
@@ -168,7 +171,7 @@ export function toOutboxItem(row: OutboxRowData, claim: string): OutboxItem {
     id: row.id,
     kind: row.kind as OutboxItem['kind'],
     target: row.target,
-    type: row.type as WebhookEvent,
+    type: row.type as OutboxType,
     payload: row.payload,
     createdAt: row.created_at,
     attempts: row.attempts,

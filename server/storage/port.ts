@@ -6,6 +6,7 @@ import type {
   NotifyTargets,
   OutboxAttemptRecord,
   OutboxItem,
+  OutboxRow,
   OutboxSettlement,
   OutboxStats,
   WebhookRecord,
@@ -370,6 +371,8 @@ export interface CommentStore {
   webhooks(): Promise<WebhookRecord[]>;
   /** Deletes a webhook and its pending notifications (their attempts stay until pruned); false when unknown. */
   removeWebhook(id: string): Promise<boolean>;
+  /** Queues a notification made outside a comment change (the moderators' digest); false when its id is queued already. */
+  enqueueOutbox(row: OutboxRow): Promise<boolean>;
   /**
    * Claims at most `limit` due notifications (pending, `next_at` passed) for `leaseMs`: each gets a new
    * claim token and is not due again until the lease ends, so two claimers never hold the same row at

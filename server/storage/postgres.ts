@@ -19,6 +19,7 @@ import {
   type NotifyTargets,
   type OutboxAttemptRecord,
   type OutboxItem,
+  type OutboxRow,
   type OutboxRowData,
   type OutboxSettlement,
   type OutboxStats,
@@ -1173,6 +1174,22 @@ export class PostgresCommentStore implements CommentStore {
         await client.query("DELETE FROM outbox WHERE target = $1 AND kind = 'webhook' AND status = 'pending'", [id]);
         return ((await client.query('DELETE FROM webhooks WHERE id = $1', [id])).rowCount ?? 0) > 0;
       }),
+    );
+  }
+
+  async enqueueOutbox(row: OutboxRow): Promise<boolean> {
+    return this.#guard(
+      async () =>
+        ((
+          await this.#pool.query(`${OUTBOX_INSERT_SQL} ON CONFLICT (id) DO NOTHING`, [
+            row.id,
+            row.kind,
+            row.target,
+            row.type,
+            row.payload,
+            row.createdAt,
+          ])
+        ).rowCount ?? 0) > 0,
     );
   }
 

@@ -44,6 +44,7 @@ import {
   type WebhookRow,
   type OutboxAttemptRecord,
   type OutboxItem,
+  type OutboxRow,
   type OutboxSettlement,
   type OutboxStats,
   type WebhookRecord,
@@ -813,6 +814,16 @@ export class SqliteCommentStore implements CommentStore {
           return this.#prepared('DELETE FROM webhooks WHERE id = ?').run(id).changes > 0;
         })
         .immediate(),
+    );
+  }
+
+  async enqueueOutbox(row: OutboxRow): Promise<boolean> {
+    return this.#guard(
+      () =>
+        this.#prepared(
+          `INSERT INTO outbox (id, kind, target, type, payload, created_at, status, next_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (id) DO NOTHING`,
+        ).run(row.id, row.kind, row.target, row.type, row.payload, row.createdAt, row.createdAt).changes > 0,
     );
   }
 

@@ -188,6 +188,22 @@ describe.each(storeFactories)('outbox contract: %s', (_name, makeStore) => {
     expect(await store.outboxStats()).toEqual({ queued: 0, failed: 0, oldestCreatedAt: null });
   });
 
+  it('queues a notification made outside a change once per id (the moderators’ digest)', async () => {
+    const store = await newStore();
+    const row = {
+      id: `digest_${nanoid(6)}`,
+      kind: 'mail' as const,
+      target: 'moderators',
+      type: 'moderation.digest' as const,
+      payload: '{"to":["m@example.test"],"subject":"s","text":"t"}',
+      createdAt: new Date().toISOString(),
+    };
+    expect(await store.enqueueOutbox(row)).toBe(true);
+    expect(await store.enqueueOutbox({ ...row, payload: '{}' })).toBe(false);
+    const items = await store.claimOutbox(FAR, 10, 60_000);
+    expect(items).toEqual([{ ...row, attempts: 0, claim: items[0]?.claim }]);
+  });
+
   it('drops a removed webhook’s pending rows', async () => {
     const store = await newStore();
     const w = webhook();

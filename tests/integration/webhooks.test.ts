@@ -137,7 +137,16 @@ describe('webhooks', () => {
     await post(app, uniqueArticle(), 'Try again');
 
     await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 10_000, interval: 20 });
-    // Backoff: the first retry is due 10 s later (jitter fixed at the middle by the test's random).
+    // The failed attempt is recorded (its retry time taken from the clock as it was)…
+    await vi.waitFor(
+      async () =>
+        expect(
+          DeliveryListSchema.parse((await getJson(`${app.url}/api/admin/webhooks/${webhook.id}/deliveries`, auth)).body)
+            .deliveries,
+        ).toHaveLength(1),
+      { timeout: 10_000, interval: 20 },
+    );
+    // …and the retry is due 10 s later (jitter fixed at the middle by the test's random).
     app.clock.offsetMs += 11_000;
     await vi.waitFor(() => expect(receiver.received).toHaveLength(2), { timeout: 10_000, interval: 20 });
     const ids = receiver.received.map((r) => r.headers['x-live-comments-delivery']);

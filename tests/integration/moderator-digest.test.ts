@@ -1,0 +1,125 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { OutboxHealthSchema } from '../../shared/notifications.ts';
+import { getJson, postJson, startTestApp, tempDir, uniqueArticle } from '../helpers/test-app.ts';
+
+const ADMIN_TOKEN = 'digest-test-moderator-token';
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const WINDOW_MS = 10 * 60_000;
+
+interface ReceivedMail {
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+/** A real SMTP server (smtp-server) on 127.0.0.1 and a free port, keeping every message. */
+async function startSmtp() {
+  const mails: ReceivedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return { mails, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** The text of a mail: its body after the headers, quoted-printable decoded. */
+function bodyOf(raw: string): string {
+  const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+  return Buffer.from(
+    body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+    'latin1',
+  ).toString('utf8');
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('moderator alerts', () => {
+  it('mails one digest per MODERATOR_ALERT_MINUTES window to MODERATOR_EMAILS, from any of two instances', async () => {
+    const smtp = await startSmtp();
+    cleanups.push(smtp.close);
+    const temp = tempDir();
+    cleanups.push(async () => temp.cleanup());
+    const clock = { offsetMs: 0 };
+    const env = {
+      ADMIN_TOKEN,
+      PREMODERATION: 'all',
+      SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+      MAIL_FROM: 'Comments <comments@example.test>',
+      PUBLIC_URL: 'https://comments.example.test/',
+      MODERATOR_EMAILS: 'mod-one@example.test, mod-two@example.test',
+      MODERATOR_ALERT_MINUTES: '10',
+    };
+    const outbox = { pollMs: 20, now: () => Date.now() + clock.offsetMs, random: () => 0.5 };
+    const sqlitePath = join(temp.dir, 'digest.db');
+    const a = await startTestApp({ sqlitePath, env, outbox });
+    cleanups.push(() => a.close());
+    const b = await startTestApp({ sqlitePath, env, outbox });
+    cleanups.push(() => b.close());
+
+    const articleId = uniqueArticle();
+    for (const [name, body] of [
+      ['Ann', 'First held comment'],
+      ['Bob', 'Second one,\nover two lines'],
+    ]) {
+      const answer = await postJson(`${a.url}/api/articles/${articleId}/comments`, { author: { name }, body });
+      expect(answer.status).toBe(202);
+    }
+    // Nothing is sent while the window the comments were held in lasts.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(smtp.mails).toEqual([]);
+
+    // The next window begins (and its grace): one digest, whichever instance queues it.
+    const heldWindow = Math.floor(Date.now() / WINDOW_MS);
+    clock.offsetMs = (heldWindow + 1) * WINDOW_MS + 6_000 - Date.now();
+    await vi.waitFor(() => expect(smtp.mails).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(
+      async () =>
+        expect(OutboxHealthSchema.parse((await getJson(`${b.url}/api/admin/outbox`, auth)).body).queued).toBe(0),
+      { timeout: 10_000, interval: 20 },
+    );
+    // Both instances have polled in the new window many times over by now; still one mail.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(smtp.mails).toHaveLength(1);
+    const [mail] = smtp.mails as [ReceivedMail];
+    expect(mail.from).toBe('comments@example.test');
+    expect(mail.to.sort()).toEqual(['mod-one@example.test', 'mod-two@example.test']);
+    expect(mail.raw).toMatch(/^Subject: 2 new comments waiting for review\r$/m);
+    const text = bodyOf(mail.raw);
+    expect(text).toContain('2 wait in all');
+    expect(text).toContain(`- Ann on ${articleId}: First held comment`);
+    expect(text).toContain(`- Bob on ${articleId}: Second one, over two lines`);
+    expect(text).toContain('Review them: https://comments.example.test/admin');
+
+    // A window with nothing new held sends nothing.
+    clock.offsetMs += WINDOW_MS;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(smtp.mails).toHaveLength(1);
+  });
+
+  it('refuses MODERATOR_EMAILS without SMTP_URL, and SMTP_URL without MAIL_FROM and PUBLIC_URL', async () => {
+    await expect(startTestApp({ env: { MODERATOR_EMAILS: 'mod@example.test' } })).rejects.toThrow(/MODERATOR_EMAILS/);
+    await expect(startTestApp({ env: { SMTP_URL: 'smtp://127.0.0.1:2525' } })).rejects.toThrow(/MAIL_FROM/);
+    await expect(startTestApp({ env: { MODERATOR_EMAILS: 'not an address' } })).rejects.toThrow(/not an e-mail/);
+  });
+});
