@@ -61,6 +61,7 @@ export class Metrics {
   readonly #rejected: Counter<'code' | 'transport'>;
   readonly #changed: Counter<'kind'>;
   readonly #moderation: Counter<'phase' | 'decision'>;
+  readonly #moderationChildren = new Map<string, { inc(): void }>();
   readonly #published: Counter<'result'>;
   readonly #feedPublished: Counter<'result'>;
   readonly #received: Counter;
@@ -253,7 +254,14 @@ export class Metrics {
   }
 
   moderationDecision(phase: string, decision: 'accept' | 'hold' | 'reject'): void {
-    this.#moderation.inc({ phase, decision });
+    // Five per comment: the labelled child is looked up once per (phase, decision), not per call.
+    const key = `${phase}\0${decision}`;
+    let child = this.#moderationChildren.get(key);
+    if (child === undefined) {
+      child = this.#moderation.labels({ phase, decision });
+      this.#moderationChildren.set(key, child);
+    }
+    child.inc();
   }
 
   commentChanged(kind: CommentChangeLabel): void {

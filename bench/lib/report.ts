@@ -125,6 +125,11 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
     out.push(
       `| comment service + store, in process, one after another | ${int(w.inProcess.postsPerSec)} | ${f1(w.inProcess.latency.p50)} | ${f1(w.inProcess.latency.p99)} | ${f1(w.inProcess.latency.max)} | 0 | ${f1(w.inProcess.cpuUsPerPost)} µs CPU per post |`,
     );
+    const m = w.inProcess.moderation;
+    if (m)
+      out.push(
+        `| … the same with ${int(m.bannedWords)} banned and ${int(m.suspectWords)} suspect words | ${int(m.postsPerSecWithLists)} | – | – | – | 0 | ×${m.throughputRatio.toFixed(2)} of the above, ${f1(m.cpuUsPerPostWithLists)} µs CPU per post; the pipeline alone ${f1(m.usPerCheckLists)} µs per comment (${f1(m.usPerCheckEmpty)} µs with the defaults), lists compiled in ${f1(m.compileMs)} ms |`,
+      );
     out.push(
       `| HTTP POST, ${w.httpMax.concurrency} concurrent posters (closed loop) | ${int(w.httpMax.postsPerSec)} | ${f1(w.httpMax.latency.p50)} | ${f1(w.httpMax.latency.p99)} | ${f1(w.httpMax.latency.max)} | ${w.httpMax.failed} | server ${pct(w.httpMax.serverCpuCores)} CPU, ELD p99 ${f1(w.httpMax.serverEldP99)} ms; generator ${pct(w.httpMax.generatorCpuCores)} |`,
     );

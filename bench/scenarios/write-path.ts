@@ -8,7 +8,26 @@ import type { Log } from './common.ts';
 
 export interface WritePathResult {
   /** The comment service and SQLite store alone, one post after another, in their own process. */
-  inProcess: { posts: number; postsPerSec: number; cpuUsPerPost: number; latency: LatencySummary };
+  inProcess: {
+    posts: number;
+    postsPerSec: number;
+    cpuUsPerPost: number;
+    latency: LatencySummary;
+    /**
+     * The moderation pipeline in the same process: µs per check with the default settings and with
+     * 1,000 banned and 1,000 suspect words, and the write path again with those lists (ratio of posts/s).
+     */
+    moderation?: {
+      bannedWords: number;
+      suspectWords: number;
+      compileMs: number;
+      usPerCheckEmpty: number;
+      usPerCheckLists: number;
+      postsPerSecWithLists: number;
+      cpuUsPerPostWithLists: number;
+      throughputRatio: number;
+    };
+  };
   /** Over HTTP, `concurrency` posters as fast as the server answers. */
   httpMax: {
     concurrency: number;
@@ -54,6 +73,11 @@ export async function runWritePath(options: {
   options.log(
     `  ${Math.round(inProcess.postsPerSec)} posts/s, p99 ${inProcess.latency.p99} ms, ${inProcess.cpuUsPerPost.toFixed(0)} µs CPU/post`,
   );
+  const m = inProcess.moderation;
+  if (m)
+    options.log(
+      `  moderation pipeline: ${m.usPerCheckEmpty.toFixed(1)} µs/comment (defaults), ${m.usPerCheckLists.toFixed(1)} µs/comment with ${m.bannedWords} banned + ${m.suspectWords} suspect words (compiled in ${m.compileMs.toFixed(1)} ms); write path with the lists ${Math.round(m.postsPerSecWithLists)} posts/s (×${m.throughputRatio.toFixed(2)})`,
+    );
 
   const target = await startTarget(TARGETS.product, options.runId);
   const poster = new Poster(target.postEndpoint, options.concurrency);

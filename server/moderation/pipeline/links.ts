@@ -43,6 +43,7 @@ export function scanLinks(body: string): LinkScan {
   for (const raw of body.split(/\s+/)) {
     if (raw.length < 4 || !raw.includes('.')) continue;
     const word = raw.replace(EDGE, '');
+    if (!word.includes('.')) continue;
     const hasScheme = SCHEME.test(word);
     const rest = hasScheme ? word.replace(SCHEME, '') : word;
     const name = foldHost(

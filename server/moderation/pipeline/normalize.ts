@@ -21,23 +21,43 @@ const SWAPS: Readonly<Record<string, string>> = {
  */
 const TOKEN = /[@$]*[\p{L}\p{N}]+(?:[@$]+[\p{L}\p{N}]+)*[@$]*/gu;
 const MARKS = /\p{M}+/gu;
+const ASCII = /^[\x00-\x7f]*$/;
+const ASCII_SEPARATORS = /[^a-z0-9@$]+/;
+const ASCII_WORD = /[a-z0-9]/;
+const SWAPPED = /[013457@$]/;
+const SWAPPED_ALL = /[013457@$]/g;
+const REPEATS = /(.)\1+/gsu;
 
-/** Width (NFKC), accents (combining marks dropped after NFD) and case folded. */
+/** Width (NFKC), accents (combining marks dropped after NFD) and case folded; ASCII text needs case only. */
 export function foldText(text: string): string {
+  if (ASCII.test(text)) return text.toLowerCase();
   return text.normalize('NFKC').normalize('NFD').replace(MARKS, '').toLowerCase();
 }
 
 /** A token's letters with digits and symbols swapped back (`h3ll0` → `hello`). */
 export function unswap(token: string): string {
-  let out = '';
-  for (const ch of token) out += SWAPS[ch] ?? ch;
-  return out;
+  return SWAPPED.test(token) ? token.replace(SWAPPED_ALL, (ch) => SWAPS[ch]!) : token;
+}
+
+/** A token with every run of one letter collapsed (`baaad` → `bad`): the key word lists are indexed by. */
+export function collapse(token: string): string {
+  // Most words have no doubled letter, or one: a scan of code units finds out without a regex.
+  for (let i = 1; i < token.length; i++)
+    if (token.charCodeAt(i) === token.charCodeAt(i - 1)) return token.replace(REPEATS, '$1');
+  return token;
 }
 
 /** The canonical tokens of a text: folded, split into words, swaps undone. */
 export function canonicalTokens(text: string): string[] {
   const folded = foldText(text);
   const tokens: string[] = [];
+  if (ASCII.test(folded)) {
+    // The same tokens as TOKEN, by a split on an ASCII class (no Unicode property lookups): a piece of
+    // only `@`/`$` is no word.
+    for (const piece of folded.split(ASCII_SEPARATORS))
+      if (piece !== '' && ASCII_WORD.test(piece)) tokens.push(unswap(piece));
+    return tokens;
+  }
   for (const match of folded.matchAll(TOKEN)) tokens.push(unswap(match[0]));
   return tokens;
 }

@@ -1,11 +1,11 @@
 import { DEFAULT_MODERATION_SETTINGS, type ModerationSettings } from '../../../shared/moderation-settings.ts';
 import { DomainList, linksPhase } from './links.ts';
 import { newCommentersPhase, type VisibleCount } from './new-commenters.ts';
-import { canonicalTokens, repeatKey, runsOf, wordCandidates, type Runs } from './normalize.ts';
+import { canonicalTokens, collapse, repeatKey, wordCandidates } from './normalize.ts';
 import { repeatsPhase, type RepeatLedger } from './repeats.ts';
 import { shoutingPhase } from './shouting.ts';
 import type { Phase, PhaseDecision, PhaseInput } from './types.ts';
-import { WordList, wordsPhase } from './words.ts';
+import { WordList, wordsPhase, type WordCandidates } from './words.ts';
 
 /** A comment (new, or an edit's new body) as the pipeline checks it, after validation. */
 export interface PipelineInput {
@@ -82,7 +82,7 @@ export class ModerationPipeline {
     const compiled = this.#compiled;
     const { settings } = compiled;
     let tokens: string[] | undefined;
-    let runs: Runs[] | undefined;
+    let runs: WordCandidates | undefined;
     const canonical = (): string[] => (tokens ??= canonicalTokens(comment.body));
     const input: PhaseInput = {
       body: comment.body,
@@ -90,7 +90,7 @@ export class ModerationPipeline {
       authorKey: comment.authorKey,
       clientId: comment.clientId,
       kind: comment.kind,
-      wordRuns: () => (runs ??= wordCandidates(canonical()).map(runsOf)),
+      wordRuns: () => (runs ??= wordCandidates(canonical()).map((token) => ({ token, letters: collapse(token) }))),
       repeatText: () => repeatKey(canonical()),
     };
     const holds: string[] = [];

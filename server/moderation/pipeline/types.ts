@@ -1,4 +1,4 @@
-import type { Runs } from './normalize.ts';
+import type { WordCandidates } from './words.ts';
 
 /** The phases, in the order they run; also the `phase` label of the metrics. */
 export const PHASES = ['words', 'links', 'repeats', 'new_commenter', 'shouting'] as const;
@@ -18,8 +18,8 @@ export interface PhaseInput {
   clientId: string | null;
   /** `post` for new comments, `edit` for edits (repeats and new commenters do not apply to edits). */
   kind: 'post' | 'edit';
-  /** Word candidates as runs (see words.ts), computed once. */
-  wordRuns(): Runs[];
+  /** Word candidates (see words.ts), computed once. */
+  wordRuns(): WordCandidates;
   /** The canonical text the repeat phase compares. */
   repeatText(): string;
 }

@@ -1,5 +1,5 @@
 import type { PhaseDecision, PhaseInput } from './types.ts';
-import { canonicalTokens, runsOf, stretches, wordCandidates, type Runs } from './normalize.ts';
+import { canonicalTokens, collapse, runsOf, stretches, wordCandidates, type Runs } from './normalize.ts';
 
 interface Entry {
   /** As the moderator wrote it, for the message and the hold reason. */
@@ -33,8 +33,11 @@ export class WordList {
     this.size = size;
   }
 
-  /** The first entry the tokens contain (word candidates, see wordCandidates), or null. */
-  find(candidates: readonly Runs[]): string | null {
+  /**
+   * The first entry the word candidates (see wordCandidates) contain, or null. One map lookup per
+   * candidate by its collapsed letters; runs are counted only for a candidate whose letters hit.
+   */
+  find(candidates: readonly WordCandidates[number][]): string | null {
     if (this.size === 0) return null;
     for (let i = 0; i < candidates.length; i++) {
       const bucket = this.#byFirst.get(candidates[i]!.letters);
@@ -42,7 +45,8 @@ export class WordList {
       for (const entry of bucket) {
         if (entry.tokens.length > candidates.length - i) continue;
         let all = true;
-        for (let k = 0; k < entry.tokens.length && all; k++) all = stretches(candidates[i + k]!, entry.tokens[k]!);
+        for (let k = 0; k < entry.tokens.length && all; k++)
+          all = stretches(runsOf(candidates[i + k]!.token), entry.tokens[k]!);
         if (all) return entry.text;
       }
     }
@@ -50,9 +54,12 @@ export class WordList {
   }
 }
 
-/** The runs of a text's word candidates, computed once per comment for both lists. */
-export function candidateRuns(text: string): Runs[] {
-  return wordCandidates(canonicalTokens(text)).map(runsOf);
+/** A comment's word candidates: each token and its collapsed letters (the lookup key). */
+export type WordCandidates = Array<{ token: string; letters: string }>;
+
+/** The word candidates of a text, computed once per comment for both lists. */
+export function wordCandidatesOf(text: string): WordCandidates {
+  return wordCandidates(canonicalTokens(text)).map((token) => ({ token, letters: collapse(token) }));
 }
 
 /** Banned words refuse, suspect words hold; moderators' comments are still refused but never held. */

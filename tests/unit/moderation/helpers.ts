@@ -1,4 +1,5 @@
-import { canonicalTokens, repeatKey, runsOf, wordCandidates } from '../../../server/moderation/pipeline/normalize.ts';
+import { canonicalTokens, repeatKey } from '../../../server/moderation/pipeline/normalize.ts';
+import { wordCandidatesOf } from '../../../server/moderation/pipeline/words.ts';
 import type { PhaseInput } from '../../../server/moderation/pipeline/types.ts';
 
 /** A phase input for `body`, posted by `authorKey` on `articleId`. */
@@ -10,7 +11,7 @@ export function phaseInput(body: string, over: Partial<Omit<PhaseInput, 'wordRun
     clientId: null,
     kind: 'post',
     ...over,
-    wordRuns: () => wordCandidates(canonicalTokens(body)).map(runsOf),
+    wordRuns: () => wordCandidatesOf(body),
     repeatText: () => repeatKey(canonicalTokens(body)),
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalTokens } from '../../../server/moderation/pipeline/normalize.ts';
 import { WordList, wordsPhase } from '../../../server/moderation/pipeline/words.ts';
 import { phaseInput } from './helpers.ts';
 
@@ -75,5 +76,15 @@ describe('words phase', () => {
     const body = `${'perfectly ordinary words here '.repeat(150)} badwordrrx`;
     expect(wordsPhase(many, empty, phaseInput(body)).action).toBe('reject');
     expect(wordsPhase(many, empty, phaseInput(body.replace('badwordrrx', 'fine'))).action).toBe('accept');
+  });
+});
+
+describe('canonical tokens', () => {
+  it.each([
+    'Hello, W0rld! a$$ @ss $ @ me@x.example 4,000 — done',
+    'Plain ASCII text: with (brackets) and [more] {punctuation}; e.g. this.',
+  ])('are the same on the ASCII path as on the Unicode path: %j', (text) => {
+    // A non-ASCII character far from any word sends the same text down the Unicode path.
+    expect(canonicalTokens(text)).toEqual(canonicalTokens(`${text} é`).slice(0, -1));
   });
 });
