@@ -466,5 +466,3 @@ export class ArticleFeed {
     this.#callbacks.liveState(state);
   }
 }
-
-export { WidgetError };

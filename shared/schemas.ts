@@ -3,9 +3,6 @@ import { exactUnits, maxItems, maxUnits, minItems, minUnits } from './lengths.ts
 import { COMMENT_EVENTS } from './events.ts';
 import { nameProblem, normalizeBody, normalizeName } from './text.ts';
 
-/** The protocol version this contract describes (GUIDE §2). */
-export const PROTOCOL_VERSION = 1;
-
 export const LIMITS = {
   articleIdMax: 128,
   nameMax: 60,

@@ -14,8 +14,6 @@ import { OwnComments } from './own-comments.ts';
 import { Posting } from './posting.ts';
 import { RepliesToYou } from './replies-to-you.ts';
 
-export type { SessionConfig } from './context.ts';
-
 /** Relative times are rewritten this often. */
 const TIME_REFRESH_MS = 30_000;
 

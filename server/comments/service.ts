@@ -184,11 +184,6 @@ export class CommentService {
     while (this.writes.size > 0) await Promise.allSettled([...this.writes]);
   }
 
-  /** Writes in flight right now. */
-  get pendingWrites(): number {
-    return this.writes.size;
-  }
-
   /**
    * Replaces the body of a comment: its author within the edit window, a moderator at any time.
    * Unknown id → `not_found`; wrong token, window over or comment removed → `forbidden`.

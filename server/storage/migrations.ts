@@ -318,9 +318,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'moderation settings', sqlite: V10_MODERATION_SETTINGS, postgres: V10_MODERATION_SETTINGS },
 ];
 
-/** The schema version a fully migrated store is at. */
-export const SCHEMA_VERSION = MIGRATIONS.length;
-
 // Versions must be 1, 2, 3, … in list order: a store applies exactly the entries above its recorded maximum.
 MIGRATIONS.forEach((migration, index) => {
   if (migration.version !== index + 1)

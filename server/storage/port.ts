@@ -71,16 +71,6 @@ export interface ChangeResult {
   changed: boolean;
 }
 
-/** What a post needs to know before it is stored, read in one query. */
-export interface PostingGate {
-  /** The article takes no new comments. */
-  locked: boolean;
-  /** New comments of the article wait for a moderator. */
-  premoderated: boolean;
-  /** The poster's author key has a ban in force. */
-  banned: boolean;
-}
-
 /** Per-article settings; an article never set is neither locked nor pre-moderated. */
 export interface ArticleSettings {
   locked: boolean;
@@ -286,8 +276,6 @@ export interface CommentStore {
   bans(now: string): Promise<Ban[]>;
   /** Lifts a ban; false when the key had none. */
   removeBan(authorKey: string): Promise<boolean>;
-  /** The article's lock and pre-moderation, and whether `authorKey` has a ban in force at `now`, in one query. */
-  postingGate(articleId: ArticleId, authorKey: string | null, now: string): Promise<PostingGate>;
   /** The article's settings (both false for an article never set). */
   articleSettings(articleId: ArticleId): Promise<ArticleSettings>;
   /** Changes the given settings of the article and returns all of them. Takes no seq. */

@@ -67,7 +67,6 @@ import {
   type PageResult,
   type RepliesRequest,
   type RepliesResult,
-  type PostingGate,
   type StoredModerationSettings,
   type SubmitResult,
 } from './port.ts';
@@ -386,11 +385,6 @@ const DELETE_BAN_SQL = 'DELETE FROM bans WHERE author_key = $1';
 const KEEP_SECRET_SQL =
   'INSERT INTO secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING';
 const SECRET_SQL = 'SELECT value FROM secrets WHERE name = $1';
-const GATE_SQL = `
-  SELECT
-    (SELECT locked FROM article_settings WHERE article_id = $1) AS locked,
-    (SELECT premoderated FROM article_settings WHERE article_id = $1) AS premoderated,
-    EXISTS (SELECT 1 FROM bans WHERE author_key = $2::text AND (expires_at IS NULL OR expires_at > $3)) AS banned`;
 const SETTINGS_SQL = 'SELECT locked, premoderated FROM article_settings WHERE article_id = $1';
 const UPSERT_SETTINGS_SQL = `
   INSERT INTO article_settings AS s (article_id, locked, premoderated) VALUES ($1, COALESCE($2::int, 0), COALESCE($3::int, 0))
@@ -872,19 +866,6 @@ export class PostgresCommentStore implements CommentStore {
 
   async removeBan(authorKey: string): Promise<boolean> {
     return this.#guard(async () => ((await this.#pool.query(DELETE_BAN_SQL, [authorKey])).rowCount ?? 0) > 0);
-  }
-
-  async postingGate(articleId: ArticleId, authorKey: string | null, now: string): Promise<PostingGate> {
-    return this.#guard(async () => {
-      const row = (
-        await this.#pool.query<{ locked: number | null; premoderated: number | null; banned: boolean }>(GATE_SQL, [
-          articleId,
-          authorKey,
-          now,
-        ])
-      ).rows[0];
-      return { locked: row?.locked === 1, premoderated: row?.premoderated === 1, banned: row?.banned === true };
-    });
   }
 
   async articleSettings(articleId: ArticleId): Promise<ArticleSettings> {

@@ -27,7 +27,6 @@ import {
   type PageResult,
   type RepliesRequest,
   type RepliesResult,
-  type PostingGate,
   type StoredModerationSettings,
   type SubmitResult,
 } from './port.ts';
@@ -579,13 +578,6 @@ export class SqliteCommentStore implements CommentStore {
 
   async removeBan(authorKey: string): Promise<boolean> {
     return this.#guard(() => this.#deleteBan.run(authorKey).changes > 0);
-  }
-
-  async postingGate(articleId: ArticleId, authorKey: string | null, now: string): Promise<PostingGate> {
-    return this.#guard(() => {
-      const row = this.#selectGate.get(articleId, articleId, authorKey, now);
-      return { locked: row?.locked === 1, premoderated: row?.premoderated === 1, banned: row?.banned === 1 };
-    });
   }
 
   async articleSettings(articleId: ArticleId): Promise<ArticleSettings> {
