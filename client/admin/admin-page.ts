@@ -599,6 +599,8 @@ export class AdminPage {
       );
     return [
       meta,
+      // Why the moderation pipeline held it (which phase, which word); none under plain pre-moderation.
+      ...(held.holdReason ? [h('p', { class: 'hold-reason', text: `Held: ${held.holdReason}` })] : []),
       h('p', { class: 'body', text: held.body, attrs: { dir: 'auto' } }),
       actions,
       ...(this.#banFor === held.id ? [this.#banForm] : []),

@@ -125,6 +125,41 @@ describe('the /admin page in Chromium, across two instances', () => {
     expect([...alice.problems, ...bob.problems]).toEqual([]);
   });
 
+  it('shows why the moderation pipeline held a comment, set on one instance and applied on the other', async () => {
+    const articleId = uniqueArticle('pipeline');
+    const { page, problems } = await moderator();
+    const put = await fetch(`${env.a.url}/api/admin/settings/moderation`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ suspectWords: ['casino'] }),
+    });
+    expect(put.status).toBe(200);
+    const { version } = (await put.json()) as { version: number };
+    await vi.waitFor(
+      async () =>
+        expect(
+          (
+            (await getJson(`${env.b.url}/api/admin/settings/moderation`, { authorization: `Bearer ${ADMIN_TOKEN}` }))
+              .body as { version: number }
+          ).version,
+        ).toBe(version),
+      { timeout: 5000, interval: 50 },
+    );
+    const reader = await env.reader(env.b, articleId);
+    await postFromWidget(reader.widget, 'Carol', 'Come play at my c4sino tonight');
+    const held = item(page, 'Held comments', 'Come play at my c4sino tonight');
+    await held.getByText('Held: suspect word “casino”').waitFor(WAIT);
+    await held.getByRole('button', { name: 'Reject comment by Carol' }).click();
+    await held.waitFor({ ...WAIT, state: 'detached' });
+    await fetch(`${env.a.url}/api/admin/settings/moderation`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: '{}',
+    });
+    expect(problems).toEqual([]);
+    expect(reader.problems).toEqual([]);
+  });
+
   it('locks an article: every reader sees it closed at once, and unlocking opens it again', async () => {
     const articleId = uniqueArticle('lock');
     const alice = await env.reader(env.a, articleId);
