@@ -79,6 +79,7 @@ export interface SettingsKeeperDeps {
 export class ModerationSettingsKeeper {
   #version = 0;
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
   #loading: Promise<void> = Promise.resolve();
   readonly #deps: SettingsKeeperDeps;
 
@@ -93,18 +94,20 @@ export class ModerationSettingsKeeper {
 
   async start(): Promise<void> {
     await this.reload();
-    if (this.#deps.link) {
-      try {
-        await this.#deps.link.listen((version) => {
-          if (version > this.#version) void this.reload();
-        });
-      } catch (error) {
+    // Not awaited: with Redis unreachable the subscription waits (ioredis queues it and subscribes once
+    // connected, again after every reconnect), and an instance must start without Redis. Until then the
+    // periodic check below picks changes up.
+    this.#deps.link
+      ?.listen((version) => {
+        if (version > this.#version) void this.reload();
+      })
+      .catch((error: unknown) => {
+        if (this.#stopped) return;
         this.#deps.logger.warn(
           { err: error },
           'moderation settings: not listening for changes (Redis); checking the store instead',
         );
-      }
-    }
+      });
     this.#timer = setInterval(() => void this.reload(), this.#deps.checkEveryMs ?? 30_000);
     this.#timer.unref();
   }
@@ -142,6 +145,7 @@ export class ModerationSettingsKeeper {
   }
 
   async stop(): Promise<void> {
+    this.#stopped = true;
     clearInterval(this.#timer);
     await this.#loading;
     await this.#deps.link?.close();
