@@ -99,8 +99,9 @@ function refusal(verdict: Extract<Verdict, { action: 'reject' }>): AppError {
 
 const notFound = (): AppError => new AppError('not_found', 'No such comment');
 
+/** A held comment as its poster sees it: no author key, member id or hold reason (the reason names the word or rule that tripped, which would teach evasion). */
 function toPublicHeld(held: ModeratedHeld): HeldComment {
-  const { authorKey: _authorKey, memberSub: _memberSub, ...visible } = held;
+  const { authorKey: _authorKey, memberSub: _memberSub, holdReason: _holdReason, ...visible } = held;
   return visible;
 }
 
