@@ -6,6 +6,7 @@ import type { Article } from '../shared/schemas.ts';
 import { ActorPolicy } from './actors/actor.ts';
 import { MemberAuth } from './sso/member-auth.ts';
 import { SsoVerifier } from './sso/verifier.ts';
+import { WriteBreaker } from './comments/write-breaker.ts';
 import { CommentService } from './comments/service.ts';
 import type { Config } from './config.ts';
 import { MemoryFanOut } from './fanout/memory.ts';
@@ -248,8 +249,11 @@ async function assembleApp(
   });
   await moderationSettings.start();
   lifecycle.own('moderation settings', moderationSettings, (owned) => owned.stop());
+  // One breaker for the store's writers on this instance: posts and the outbox worker.
+  const writeBreaker = new WriteBreaker();
   const service = new CommentService({
     store,
+    writeBreaker,
     fanout,
     logger,
     keys,
@@ -266,6 +270,7 @@ async function assembleApp(
   const outbox = lifecycle.own(
     'outbox',
     new OutboxWorker({
+      breaker: writeBreaker,
       mailer,
       digest:
         mail && config.notify.moderatorEmails.length > 0

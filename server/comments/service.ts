@@ -68,6 +68,8 @@ export type CommentChangeKind = 'edited' | 'removed' | 'restored' | 'liked' | 'u
 
 export interface CommentServiceDeps {
   store: CommentStore;
+  /** Shared with the other users of the store on this instance (the outbox worker), so one slow failure stops them all asking. */
+  writeBreaker?: WriteBreaker;
   fanout: FanOut;
   logger: Logger;
   /** Derives the author keys bans are made on (server/keys/keyring.ts). */
@@ -129,10 +131,11 @@ export class CommentService {
   /** Writes that have started and not yet settled (stored and published, or failed). */
   private readonly writes = new Set<Promise<unknown>>();
   /** Posts fail at once for a moment after the store was slow to report itself down (see WriteBreaker). */
-  private readonly writeBreaker = new WriteBreaker();
+  private readonly writeBreaker: WriteBreaker;
 
   constructor(deps: CommentServiceDeps) {
     this.store = deps.store;
+    this.writeBreaker = deps.writeBreaker ?? new WriteBreaker();
     this.fanout = deps.fanout;
     this.logger = deps.logger;
     this.keys = deps.keys;

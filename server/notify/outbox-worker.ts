@@ -7,6 +7,7 @@ import { nextAttemptAt } from './retry.ts';
 import { deliverWebhook, type DeliveryOutcome } from './webhook-delivery.ts';
 import type { Mailer } from './mailer.ts';
 import type { ModeratorDigest } from './moderator-digest.ts';
+import type { WriteBreaker } from '../comments/write-breaker.ts';
 
 /** How long a claim keeps other instances off a notification; a delivery takes at most 10 s. */
 export const OUTBOX_LEASE_MS = 60_000;
@@ -20,6 +21,12 @@ export interface OutboxWorkerMetrics {
 
 export interface OutboxWorkerOptions {
   store: CommentStore;
+  /**
+   * The instance's write breaker: polls go through it, so while the store is known to be down (a locked
+   * SQLite file blocks the event loop for its busy timeout on every call) the worker does not ask it
+   * either, and a poll that finds it down spares the next posts the same wait.
+   */
+  breaker?: WriteBreaker;
   subscribers: NotifySubscribers;
   logger: Logger;
   metrics?: OutboxWorkerMetrics;
@@ -95,7 +102,8 @@ export class OutboxWorker {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       let full = false;
-      this.#running = this.pollOnce()
+      const { breaker } = this.#options;
+      this.#running = (breaker ? breaker.run(() => this.pollOnce()) : this.pollOnce())
         .then((count) => {
           full = count >= (this.#options.batch ?? 20);
         })
