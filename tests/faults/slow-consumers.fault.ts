@@ -130,6 +130,7 @@ describe('an instance paused with SIGSTOP', () => {
   let a: AppProcess;
   let b: AppProcess;
   const clients: ExactClient[] = [];
+  const prefix = `fault:${nanoid(6)}:`;
 
   beforeAll(async () => {
     redis = await RedisServer.start(['--client-output-buffer-limit', 'pubsub 1mb 256kb 2']);
@@ -137,7 +138,7 @@ describe('an instance paused with SIGSTOP', () => {
     const env = {
       ...noLimits,
       REDIS_URL: redis.url,
-      REDIS_PREFIX: `fault:${nanoid(6)}:`,
+      REDIS_PREFIX: prefix,
       SQLITE_PATH: join(dir, 'shared.db'),
     };
     [a, b] = await Promise.all([AppProcess.start({ env, name: 'A' }), AppProcess.start({ env, name: 'B' })]);
@@ -149,10 +150,13 @@ describe('an instance paused with SIGSTOP', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Subscriber connections Redis holds (clients with at least one channel). */
-  async function pubsubClients(): Promise<number> {
-    const list = (await admin.client('LIST')) as string;
-    return list.split('\n').filter((line) => / sub=[1-9]/.test(line)).length;
+  /**
+   * Instances subscribed to the article's channel. (Counting every subscriber connection no longer
+   * works: each instance also listens on a moderation-settings channel, on a connection of its own.)
+   */
+  async function articleSubscribers(articleId: string): Promise<number> {
+    const [, count] = (await admin.pubsub('NUMSUB', `${prefix}article:${articleId}`)) as [string, number];
+    return Number(count);
   }
 
   it('drops the paused instance’s subscription at the buffer limit; after SIGCONT its subscribers catch up', async () => {
@@ -161,7 +165,7 @@ describe('an instance paused with SIGSTOP', () => {
     const onB = [new ExactClient(b.url, articleId), new ExactClient(b.url, articleId)];
     clients.push(...onA, ...onB);
     await Promise.all(clients.map((c) => c.ready()));
-    await vi.waitFor(async () => expect(await pubsubClients()).toBe(2));
+    await vi.waitFor(async () => expect(await articleSubscribers(articleId)).toBe(2));
     const redisMemoryBefore = Number(/used_memory:(\d+)/.exec(await admin.info('memory'))?.[1]);
 
     a.signal('SIGSTOP');
@@ -169,7 +173,7 @@ describe('an instance paused with SIGSTOP', () => {
     let posts = 0;
     let peakRedisMemory = redisMemoryBefore;
     // Post on B until Redis gives up on A's subscriber connection (bounded).
-    while ((await pubsubClients()) > 1) {
+    while ((await articleSubscribers(articleId)) > 1) {
       if (posts >= 3000) throw new Error('Redis never dropped the paused subscriber');
       for (let i = 0; i < 20; i++) {
         posts += 1;
@@ -188,7 +192,7 @@ describe('an instance paused with SIGSTOP', () => {
       () => onA.every((c) => c.has(posts)),
       30_000,
     );
-    await vi.waitFor(async () => expect(await pubsubClients()).toBe(2), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await articleSubscribers(articleId)).toBe(2), { timeout: 10_000 });
     // Live fan-out to A works again.
     const liveBefore = onA.map((c) => c.live);
     expect((await postComment(b.url, articleId, 'after the pause')).status).toBe(201);
