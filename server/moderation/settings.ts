@@ -96,11 +96,13 @@ export class ModerationSettingsKeeper {
     await this.reload();
     // Not awaited: with Redis unreachable the subscription waits (ioredis queues it and subscribes once
     // connected, again after every reconnect), and an instance must start without Redis. Until then the
-    // periodic check below picks changes up.
+    // periodic check below picks changes up. Once subscribed it reads the store again: a change saved
+    // while the subscription was on its way was announced before this instance could hear it.
     this.#deps.link
       ?.listen((version) => {
         if (version > this.#version) void this.reload();
       })
+      .then(() => this.reload())
       .catch((error: unknown) => {
         if (this.#stopped) return;
         this.#deps.logger.warn(
