@@ -21,7 +21,7 @@ const SECRET = `sso-${nanoid(40)}`;
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 const nowS = (): number => Math.floor(Date.now() / 1000);
 
-/** A member token as the host's backend signs it (README "Sign-in from your site"). */
+/** A member token as the host's backend signs it (docs/sign-in.md). */
 async function memberToken(claims: JWTPayload & { sub: string; name: string }, secret = SECRET): Promise<string> {
   return new SignJWT({ aud: 'live-comments', iat: nowS() - 5, exp: nowS() + 600, ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
