@@ -1,10 +1,15 @@
 /** Where the lazily loaded parts of the widget register (client/parts.ts loads them). */
 
+import type { RepliesToYou } from './session/replies-to-you.ts';
 import type { OwnEditor } from './view/own-editor.ts';
 
-/** The part that edits and deletes the reader's own comments (client/view/own-editor.ts). */
+/**
+ * The part for readers with comments of their own: editing and deleting them (client/view/own-editor.ts)
+ * and "N new replies to you" (client/session/replies-to-you.ts), which only such a reader can have.
+ */
 export interface OwnPart {
   OwnEditor: typeof OwnEditor;
+  RepliesToYou: typeof RepliesToYou;
 }
 
 export interface Parts {

@@ -1,26 +1,33 @@
 import { EditCommentSchema, type Comment } from '../../shared/schemas.ts';
-import { forgetAuthorToken, readAuthorToken } from '../local-store.ts';
+import { forgetAuthorToken, readAuthorToken, readSeenReplies, saveSeenReplies } from '../local-store.ts';
 import { loadPart } from '../parts.ts';
 import { toWidgetError } from '../protocol.ts';
 import type { OwnEditor } from '../view/own-editor.ts';
 import type { SessionContext } from './context.ts';
 import type { Posting } from './posting.ts';
+import type { RepliesToYou } from './replies-to-you.ts';
 
 /**
  * The reader's own comments: which they are (posted here, or with an author token this browser
- * keeps). Editing and deleting them is a part loaded from the server (widget-own.js, client/parts.ts)
- * the first time this browser shows one of its own comments.
+ * keeps). Editing and deleting them, and "N new replies to you", are a part loaded from the server
+ * (widget-own.js, client/parts.ts) the first time this browser shows one of its own comments: a
+ * reader with none has no use for them.
  */
 export class OwnComments {
   /** Edit and delete, once their part is loaded. */
   editor: OwnEditor | null = null;
+  /** "N new replies to you", once the part is loaded. */
+  toYou: RepliesToYou | null = null;
   readonly #known = new Set<string>();
   readonly #context: SessionContext;
   readonly #posting: Posting;
+  /** Puts the "N new replies to you" button in the header. */
+  readonly #placeToYou: (button: HTMLElement) => void;
 
-  constructor(context: SessionContext, posting: Posting) {
+  constructor(context: SessionContext, posting: Posting, placeToYou: (button: HTMLElement) => void) {
     this.#context = context;
     this.#posting = posting;
+    this.#placeToYou = placeToYou;
   }
 
   /** Marks a comment as the reader's (the server just stored it for them). */
@@ -44,7 +51,15 @@ export class OwnComments {
   async load(): Promise<OwnEditor | null> {
     const context = this.#context;
     try {
-      const { OwnEditor } = await loadPart(context.config.base, 'own');
+      const { OwnEditor, RepliesToYou } = await loadPart(context.config.base, 'own');
+      if (!this.toYou) {
+        this.toYou = new RepliesToYou(context.config.articleId, context.thread, () => context.render(), {
+          read: readSeenReplies,
+          save: saveSeenReplies,
+        });
+        this.#placeToYou(this.toYou.button);
+        context.scheduleRender();
+      }
       return (this.editor ??= new OwnEditor({
         announce: (text) => context.announce(text),
         render: () => context.render(),

@@ -1,5 +1,4 @@
 import type { Comment } from '../../shared/schemas.ts';
-import { readSeenReplies, saveSeenReplies } from '../local-store.ts';
 import type { ThreadRow } from '../thread-model.ts';
 import { h, plural } from '../view/dom.ts';
 import type { Entry, ThreadView } from '../view/thread-view.ts';
@@ -7,7 +6,8 @@ import type { Entry, ThreadView } from '../view/thread-view.ts';
 /**
  * "N new replies to you": replies to the reader's own comments (posted from this browser) that they
  * have not been shown yet, live and after a reload (what was shown is kept in localStorage). Each
- * press of the button takes them to the next one in thread order.
+ * press of the button takes them to the next one in thread order. Part of widget-own.js: what it
+ * needs of widget.js (the thread, storage) is passed in, never imported (zod would come along).
  */
 export class RepliesToYou {
   readonly button = h('button', {
@@ -21,15 +21,20 @@ export class RepliesToYou {
   /** Unseen replies to the reader, in thread order, as of the last render. */
   #unseen: string[] = [];
 
-  constructor(articleId: string, thread: ThreadView, render: () => void) {
+  constructor(
+    articleId: string,
+    thread: ThreadView,
+    render: () => void,
+    seen: { read(articleId: string): string[]; save(articleId: string, ids: readonly string[]): void },
+  ) {
     this.#articleId = articleId;
     this.#thread = thread;
-    this.#seen = readSeenReplies(articleId);
+    this.#seen = seen.read(articleId);
     this.button.addEventListener('click', () => {
       const next = this.#unseen[0];
       if (next === undefined) return;
       this.#seen.push(next);
-      saveSeenReplies(this.#articleId, this.#seen);
+      seen.save(this.#articleId, this.#seen);
       render();
       // Focus scrolls the row into view, and screen readers read it.
       this.#thread.element(next)?.focus();

@@ -12,7 +12,6 @@ import type { SessionConfig, SessionContext } from './context.ts';
 import { readerLikes } from './likes.ts';
 import { OwnComments } from './own-comments.ts';
 import { Posting } from './posting.ts';
-import { RepliesToYou } from './replies-to-you.ts';
 
 /** Relative times are rewritten this often. */
 const TIME_REFRESH_MS = 30_000;
@@ -33,7 +32,6 @@ export class Session implements SessionContext {
   readonly #posting: Posting;
   readonly #own: OwnComments;
   readonly #likes: Likes;
-  readonly #toYou: RepliesToYou;
   /** `top` order: each comment's likes when it was first shown, so a like does not move it under the reader. */
   readonly #rank = new Map<string, number>();
   #focusAfterRender: (() => HTMLElement | null | undefined) | null = null;
@@ -100,9 +98,8 @@ export class Session implements SessionContext {
         this.#catchUp.forget(comment.id);
       },
     });
-    this.#own = new OwnComments(this, this.#posting);
+    this.#own = new OwnComments(this, this.#posting, (button) => this.#presence.after(button));
     this.#likes = readerLikes(this);
-    this.#toYou = new RepliesToYou(config.articleId, this.thread, () => this.render());
 
     const orderButton = (order: SortOrder, label: string) => {
       const button = h('button', {
@@ -128,7 +125,6 @@ export class Session implements SessionContext {
       h('div', { class: 'head', part: 'header' }, [
         this.#title,
         this.#presence,
-        this.#toYou.button,
         h('div', { class: 'order', part: 'order', attrs: { role: 'group', 'aria-label': 'Sort comments' } }, [
           this.#orderButtons.newest,
           this.#orderButtons.oldest,
@@ -291,7 +287,7 @@ export class Session implements SessionContext {
     this.#moreButton.textContent = feed.loading === 'more' ? 'Loading…' : 'Load more comments';
     if (feed.loading === 'more') this.#moreError.textContent = '';
     this.#catchUp.render();
-    this.#toYou.render(rows, (id) => own.has(id));
+    own.toYou?.render(rows, (id) => own.has(id));
 
     const focus = this.#focusAfterRender;
     this.#focusAfterRender = null;
