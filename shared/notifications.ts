@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { maxItems, maxUnits, minItems } from './lengths.ts';
 import { CommentSchema, HeldCommentSchema, TimestampSchema } from './schemas.ts';
+import { ReportReasonSchema, ReportStateSchema } from './reports.ts';
 
 /**
  * Notifications (docs/notifications.md): webhooks managed by moderators under `/api/admin/webhooks`,
@@ -9,7 +10,13 @@ import { CommentSchema, HeldCommentSchema, TimestampSchema } from './schemas.ts'
  */
 
 /** Every event a webhook can subscribe to. */
-export const WEBHOOK_EVENTS = ['comment.created', 'comment.updated', 'comment.removed', 'comment.held'] as const;
+export const WEBHOOK_EVENTS = [
+  'comment.created',
+  'comment.updated',
+  'comment.removed',
+  'comment.held',
+  'comment.reported',
+] as const;
 export const WebhookEventSchema = z.enum(WEBHOOK_EVENTS);
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
 
@@ -90,12 +97,19 @@ export type OutboxHealth = z.infer<typeof OutboxHealthSchema>;
 /**
  * The JSON body of a webhook delivery. `id` is the delivery id (also `X-Live-Comments-Delivery`),
  * the same on every retry: receivers de-duplicate on it. `data.comment` is the public comment; for
- * `comment.held` the held comment (moderators' eyes only: the receiver is the site owner's).
+ * `comment.held` the held comment (moderators' eyes only: the receiver is the site owner's); `comment.reported`
+ * adds `data.report`.
  */
 export const WebhookPayloadSchema = z.object({
   id: z.string(),
   type: WebhookEventSchema,
   createdAt: TimestampSchema,
-  data: z.object({ comment: z.union([CommentSchema, HeldCommentSchema]) }),
+  data: z.object({
+    comment: z.union([CommentSchema, HeldCommentSchema]),
+    /** `comment.reported` only: this report's reason, the round's reports so far and where the comment stands. */
+    report: z.optional(
+      z.object({ reason: ReportReasonSchema, reports: z.int().check(z.minimum(1)), state: ReportStateSchema }),
+    ),
+  }),
 });
 export type WebhookPayload = z.infer<typeof WebhookPayloadSchema>;

@@ -285,6 +285,38 @@ const V10_MODERATION_SETTINGS = `
   );
 `;
 
+/**
+ * Version 11: reader reports. One row per (comment, reader), ever (a reader reports a comment once);
+ * `round` is the review round it belongs to. `report_reviews` is a reported comment's place in the
+ * moderators' queue: `state` open (reported, public), hidden (reports reached the threshold: removed
+ * with its body kept, as by a moderator) or closed (reviewed, or its author deleted it); `reports` counts
+ * the current round's reports; `kept` remembers that a moderator kept it (reports then queue it again
+ * but no longer hide it). A report after a review opens the next round.
+ */
+const V11_REPORTS = `
+  CREATE TABLE report_reviews (
+    comment_id TEXT PRIMARY KEY REFERENCES comments (id),
+    article_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('open', 'hidden', 'closed')),
+    kept INTEGER NOT NULL DEFAULT 0,
+    round INTEGER NOT NULL,
+    reports INTEGER NOT NULL,
+    opened_at TEXT NOT NULL,
+    last_at TEXT NOT NULL
+  );
+  CREATE INDEX report_reviews_queue_idx ON report_reviews (opened_at, comment_id) WHERE state <> 'closed';
+  CREATE TABLE reports (
+    comment_id TEXT NOT NULL REFERENCES comments (id),
+    reader_id TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (reason IN ('spam', 'abuse', 'off_topic', 'other')),
+    note TEXT NULL,
+    round INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (comment_id, reader_id)
+  );
+  CREATE INDEX reports_round_idx ON reports (comment_id, round);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
@@ -316,6 +348,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   { version: 9, name: 'members signed in by the host site', sqlite: V9_MEMBERS, postgres: V9_MEMBERS },
   { version: 10, name: 'moderation settings', sqlite: V10_MODERATION_SETTINGS, postgres: V10_MODERATION_SETTINGS },
+  { version: 11, name: 'reader reports and their review', sqlite: V11_REPORTS, postgres: V11_REPORTS },
 ];
 
 // Versions must be 1, 2, 3, … in list order: a store applies exactly the entries above its recorded maximum.

@@ -103,7 +103,7 @@ function publicHeld(held: ModeratedHeld): WebhookPayload['data']['comment'] {
 export function outboxRowsFor(
   targets: NotifyTargets | undefined,
   type: WebhookEvent,
-  change: { comment: ModeratedComment } | { held: ModeratedHeld },
+  change: { comment: ModeratedComment; report?: WebhookPayload['data']['report'] } | { held: ModeratedHeld },
   createdAt: string,
 ): OutboxRow[] {
   if (targets === undefined || targets.length === 0) return [];
@@ -111,7 +111,13 @@ export function outboxRowsFor(
   let data: WebhookPayload['data'] | undefined;
   for (const target of targets) {
     if (!target.events.includes(type)) continue;
-    data ??= { comment: 'comment' in change ? toPublicComment(change.comment) : publicHeld(change.held) };
+    data ??=
+      'comment' in change
+        ? {
+            comment: toPublicComment(change.comment),
+            ...(change.report === undefined ? {} : { report: change.report }),
+          }
+        : { comment: publicHeld(change.held) };
     const id = newDeliveryId();
     const payload: WebhookPayload = { id, type, createdAt, data };
     rows.push({ id, kind: 'webhook', target: target.id, type, payload: JSON.stringify(payload), createdAt });

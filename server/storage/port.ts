@@ -2,6 +2,8 @@ import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shar
 import type { CommentSource, NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import type { ArticleId, Comment, MoreReplies, SortOrder } from '../../shared/schemas.ts';
 import type { MemberRecord } from './members.ts';
+import type { ReportOutcome, ReportRecord } from './reports.ts';
+import type { ReportedComment } from '../../shared/reports.ts';
 import type {
   NotifyTargets,
   OutboxAttemptRecord,
@@ -253,6 +255,26 @@ export interface CommentStore {
   setLike(commentId: string, readerId: string, liked: boolean): Promise<ChangeResult | null>;
   /** Ids of the article's comments the reader likes, in thread creation order. */
   readerLikes(articleId: ArticleId, readerId: string): Promise<string[]>;
+  /**
+   * Records a reader's report of a public comment (server/storage/reports.ts has the rule): at most one
+   * per (comment, reader), ever; a repeat, or a report of a removed comment, writes nothing
+   * (`created: false`). A report that brings an open round of a comment no moderator kept to
+   * `threshold` reports takes it out of view in the same transaction: removed as by a moderator (body
+   * kept for restore) with the article's next seq (`hidden: true`; a `comment.removed` notification).
+   * Every recorded report writes a `comment.reported` notification. Reports racing on several
+   * instances hide the comment exactly once. Null when the id is unknown.
+   */
+  report(input: ReportRecord, threshold: number, notify?: NotifyTargets): Promise<ReportOutcome | null>;
+  /** Reported comments waiting for review (open or hidden), longest waiting first, at most `limit`. */
+  reportedComments(limit: number): Promise<ReportedComment[]>;
+  /** One reported comment's queue entry, whatever its state; null when it was never reported. */
+  reportedComment(id: string): Promise<ReportedComment | null>;
+  /**
+   * Closes the review of a reported comment (open or hidden) with no seq: `kept` marks that a moderator
+   * kept it. Restore closes a review as kept, and any removal closes it, in their own transactions;
+   * this serves the rest (keeping a public one, removing one already hidden). False when none was open.
+   */
+  closeReports(id: string, kept: boolean): Promise<boolean>;
   /** Held comments of every article, oldest first, at most `limit`. */
   heldList(limit: number): Promise<ModeratedHeld[]>;
   /** One held comment, or null (unknown, approved or rejected). */

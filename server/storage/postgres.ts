@@ -27,6 +27,17 @@ import {
   type WebhookRecord,
   type WebhookRow,
 } from './outbox.ts';
+import type { ReportedComment } from '../../shared/reports.ts';
+import {
+  nextReview,
+  reportedComment,
+  REVIEW_COLUMNS,
+  roundOf,
+  type ReportOutcome,
+  type ReportReasonRow,
+  type ReportRecord,
+  type ReviewRow,
+} from './reports.ts';
 import type { WebhookEvent } from '../../shared/notifications.ts';
 import { randomBytes } from 'node:crypto';
 import {
@@ -301,7 +312,7 @@ const HELD_CLIENT_ID_CONSTRAINT = 'held_comments_article_id_client_id_key';
  * Every writer locks a comment before its article, and creates lock only the article, so no two
  * writers wait on each other in a cycle.
  */
-function changeSql(condition: string, set: string): string {
+function changeSql(condition: string, set: string, alsoWith = ''): string {
   return `
   WITH target AS (
     SELECT id, article_id FROM comments WHERE id = $1 AND ${condition} FOR NO KEY UPDATE
@@ -310,7 +321,7 @@ function changeSql(condition: string, set: string): string {
     SELECT article_id, 1 FROM target
     ON CONFLICT (article_id) DO UPDATE SET last_seq = a.last_seq + 1
     RETURNING last_seq
-  )
+  )${alsoWith}
   UPDATE comments SET ${set}, seq = bump.last_seq FROM bump WHERE comments.id = $1
   RETURNING ${prefixed('comments')}`;
 }
@@ -321,14 +332,44 @@ const EDIT_SQL = changeSql("status = 'visible'", 'body = $2, edited_at = $3');
 const REMOVE_SQL = changeSql(
   "status = 'visible'",
   "status = 'removed', original_body = CASE WHEN $2::text = 'moderator' THEN comments.body END, body = '', removed_by = $2::text",
+  // Any removal settles a review (reader reports); a removal of a removed comment runs CLOSE_REVIEW_SQL.
+  `, closed AS (
+    UPDATE report_reviews SET state = 'closed' WHERE comment_id = $1 AND state <> 'closed' AND EXISTS (SELECT 1 FROM target)
+  )`,
 );
+/** $1 id, $2 kept (0/1): closes an open or hidden review with no seq. */
+const CLOSE_REVIEW_SQL =
+  "UPDATE report_reviews SET state = 'closed', kept = GREATEST(kept, $2::int) WHERE comment_id = $1 AND state <> 'closed'";
 /** $1 id. The author's wish to be forgotten outranks a moderator's chance to restore; nothing public changes, so no seq. */
 const ERASE_KEPT_BODY_SQL = "UPDATE comments SET original_body = NULL WHERE id = $1 AND status = 'removed'";
 /** $1 id. */
 const RESTORE_SQL = changeSql(
   "status = 'removed' AND removed_by = 'moderator' AND original_body IS NOT NULL",
   "status = 'visible', body = comments.original_body, original_body = NULL, removed_by = NULL",
+  // A restore is a moderator keeping the comment: its review closes as kept.
+  `, closed AS (
+    UPDATE report_reviews SET state = 'closed', kept = 1 WHERE comment_id = $1 AND state <> 'closed' AND EXISTS (SELECT 1 FROM target)
+  )`,
 );
+
+/** Reports run as a short transaction after REPORT_LOCK_SQL, like likes: racing reports queue on the row, so one hides it. */
+const REPORT_LOCK_SQL = `SELECT ${COMMENT_COLUMNS} FROM comments WHERE id = $1 FOR NO KEY UPDATE`;
+const REVIEW_GET_SQL = `SELECT ${REVIEW_COLUMNS} FROM report_reviews WHERE comment_id = $1`;
+const REPORT_INSERT_SQL = `
+  INSERT INTO reports (comment_id, reader_id, reason, note, round, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT DO NOTHING`;
+const REVIEW_UPSERT_SQL = `
+  INSERT INTO report_reviews (${REVIEW_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+  ON CONFLICT (comment_id) DO UPDATE SET state = excluded.state, kept = excluded.kept, round = excluded.round,
+  reports = excluded.reports, opened_at = excluded.opened_at, last_at = excluded.last_at`;
+/** $1 id, $2 seq: out of view as by a moderator (body kept for restore). */
+const REPORT_HIDE_SQL = `
+  UPDATE comments SET status = 'removed', original_body = body, body = '', removed_by = 'moderator', seq = $2
+  WHERE id = $1 RETURNING ${COMMENT_COLUMNS}`;
+const REVIEW_QUEUE_SQL = `
+  SELECT ${REVIEW_COLUMNS} FROM report_reviews WHERE state <> 'closed' ORDER BY opened_at, comment_id LIMIT $1`;
+const REPORT_REASONS_SQL =
+  'SELECT reason, note FROM reports WHERE comment_id = $1 AND round = $2 ORDER BY created_at DESC, reader_id';
 
 /**
  * Likes run as a short transaction (LIKE_LOCK_SQL first): a statement's snapshot is taken before it
@@ -745,6 +786,8 @@ export class PostgresCommentStore implements CommentStore {
 
   async remove(id: string, by: RemovedBy, notify?: NotifyTargets): Promise<ChangeResult | null> {
     const result = await this.#change(id, REMOVE_SQL, [id, by], 'comment.removed', notify);
+    // Removing a removed comment (one reports hid, say) still settles its review.
+    if (result && !result.changed) await this.closeReports(id, false);
     if (result && !result.changed && by === 'author' && result.comment.originalBody !== null) {
       await this.#guard(() => this.#pool.query(ERASE_KEPT_BODY_SQL, [id]));
       return { comment: { ...result.comment, originalBody: null }, changed: false };
@@ -787,6 +830,88 @@ export class PostgresCommentStore implements CommentStore {
         (row) => row.comment_id,
       ),
     );
+  }
+
+  async report(input: ReportRecord, threshold: number, notify?: NotifyTargets): Promise<ReportOutcome | null> {
+    return this.#guard(() =>
+      this.#inTransaction('BEGIN', async (client) => {
+        const row = (await client.query<CommentRow>(REPORT_LOCK_SQL, [input.commentId])).rows[0];
+        if (row === undefined) return null;
+        // The row is locked and read after any wait: a report racing a removal or another report sees it.
+        if (row.status !== 'visible') return { comment: toModerated(row), created: false, hidden: false };
+        const previous = (await client.query<ReviewRow>(REVIEW_GET_SQL, [input.commentId])).rows[0];
+        const inserted = (
+          await client.query(REPORT_INSERT_SQL, [
+            input.commentId,
+            input.readerId,
+            input.reason,
+            input.note,
+            roundOf(previous),
+            input.createdAt,
+          ])
+        ).rowCount;
+        if (!inserted) return { comment: toModerated(row), created: false, hidden: false };
+        const { review, hide } = nextReview(previous, input, row.article_id, threshold);
+        await client.query(REVIEW_UPSERT_SQL, [
+          review.comment_id,
+          review.article_id,
+          review.state,
+          review.kept,
+          review.round,
+          review.reports,
+          review.opened_at,
+          review.last_at,
+        ]);
+        let comment = toModerated(row);
+        if (hide) {
+          const seq = (await client.query<{ last_seq: number }>(BUMP_SQL, [row.article_id])).rows[0]?.last_seq;
+          if (seq === undefined) throw new Error('Seq upsert returned no row');
+          const hidden = (await client.query<CommentRow>(REPORT_HIDE_SQL, [input.commentId, seq])).rows[0];
+          if (!hidden) throw new Error(`Comment ${input.commentId} vanished while locked`);
+          comment = toModerated(hidden);
+          await enqueue(client, notify, 'comment.removed', { comment });
+        }
+        await enqueue(client, notify, 'comment.reported', {
+          comment,
+          report: { reason: input.reason, reports: review.reports, state: review.state },
+        });
+        return { comment, created: true, hidden: hide };
+      }),
+    );
+  }
+
+  async reportedComments(limit: number): Promise<ReportedComment[]> {
+    return this.#guard(() =>
+      this.#inSnapshot(async (client) => {
+        const reviews = (await client.query<ReviewRow>(REVIEW_QUEUE_SQL, [limit])).rows;
+        const entries: ReportedComment[] = [];
+        for (const review of reviews) {
+          const entry = await this.#reportedEntry(client, review);
+          if (entry) entries.push(entry);
+        }
+        return entries;
+      }),
+    );
+  }
+
+  async reportedComment(id: string): Promise<ReportedComment | null> {
+    return this.#guard(() =>
+      this.#inSnapshot(async (client) => {
+        const review = (await client.query<ReviewRow>(REVIEW_GET_SQL, [id])).rows[0];
+        return review ? this.#reportedEntry(client, review) : null;
+      }),
+    );
+  }
+
+  async closeReports(id: string, kept: boolean): Promise<boolean> {
+    return this.#guard(async () => ((await this.#pool.query(CLOSE_REVIEW_SQL, [id, kept ? 1 : 0])).rowCount ?? 0) > 0);
+  }
+
+  async #reportedEntry(client: PoolClient, review: ReviewRow): Promise<ReportedComment | null> {
+    const row = (await client.query<CommentRow>(GET_SQL, [review.comment_id])).rows[0];
+    if (!row) return null;
+    const reports = (await client.query<ReportReasonRow>(REPORT_REASONS_SQL, [review.comment_id, review.round])).rows;
+    return reportedComment(review, toModerated(row), reports);
   }
 
   async heldList(limit: number): Promise<ModeratedHeld[]> {
@@ -1352,7 +1477,7 @@ async function enqueue(
   client: PoolClient,
   notify: NotifyTargets | undefined,
   type: WebhookEvent,
-  change: { comment: ModeratedComment } | { held: ModeratedHeld },
+  change: Parameters<typeof outboxRowsFor>[2],
 ): Promise<void> {
   for (const row of outboxRowsFor(notify, type, change, new Date().toISOString()))
     await client.query(OUTBOX_INSERT_SQL, [row.id, row.kind, row.target, row.type, row.payload, row.createdAt]);

@@ -48,6 +48,17 @@ import {
   type OutboxStats,
   type WebhookRecord,
 } from './outbox.ts';
+import type { ReportedComment } from '../../shared/reports.ts';
+import {
+  nextReview,
+  reportedComment,
+  REVIEW_COLUMNS,
+  roundOf,
+  type ReportOutcome,
+  type ReportReasonRow,
+  type ReportRecord,
+  type ReviewRow,
+} from './reports.ts';
 import type { WebhookEvent } from '../../shared/notifications.ts';
 import { randomBytes } from 'node:crypto';
 import {
@@ -303,6 +314,9 @@ export class SqliteCommentStore implements CommentStore {
   >;
   readonly #restoreTx: Database.Transaction<(id: string, notify: NotifyTargets | undefined) => ChangeResult | null>;
   readonly #likeTx: Database.Transaction<(id: string, readerId: string, liked: boolean) => ChangeResult | null>;
+  readonly #reportTx: Database.Transaction<
+    (input: ReportRecord, threshold: number, notify: NotifyTargets | undefined) => ReportOutcome | null
+  >;
   readonly #approveTx: Database.Transaction<(id: string, notify: NotifyTargets | undefined) => ModeratedComment | null>;
   readonly #settingsTx: Database.Transaction<(articleId: string, patch: Partial<ArticleSettings>) => ArticleSettings>;
   /** Statements of the rarely used import and export paths, prepared on first use. */
@@ -454,6 +468,9 @@ export class SqliteCommentStore implements CommentStore {
     this.#restoreTx = db.transaction((id: string, notify: NotifyTargets | undefined) =>
       this.#notified(this.#restoreInTransaction(id), 'comment.updated', notify),
     );
+    this.#reportTx = db.transaction((input: ReportRecord, threshold: number, notify: NotifyTargets | undefined) =>
+      this.#reportInTransaction(input, threshold, notify),
+    );
     this.#likeTx = db.transaction((id: string, readerId: string, liked: boolean) =>
       this.#likeInTransaction(id, readerId, liked),
     );
@@ -519,6 +536,42 @@ export class SqliteCommentStore implements CommentStore {
 
   async readerLikes(articleId: ArticleId, readerId: string): Promise<string[]> {
     return this.#guard(() => this.#selectReaderLikes.all(readerId, articleId));
+  }
+
+  async report(input: ReportRecord, threshold: number, notify?: NotifyTargets): Promise<ReportOutcome | null> {
+    return this.#guard(() => this.#reportTx.immediate(input, threshold, notify));
+  }
+
+  async reportedComments(limit: number): Promise<ReportedComment[]> {
+    return this.#guard(() =>
+      this.#db
+        .transaction(() =>
+          this.#prepared<[number], ReviewRow>(
+            `SELECT ${REVIEW_COLUMNS} FROM report_reviews WHERE state <> 'closed'
+             ORDER BY opened_at, comment_id LIMIT ?`,
+          )
+            .all(limit)
+            .flatMap((review) => this.#reportedEntry(review) ?? []),
+        )
+        .deferred(),
+    );
+  }
+
+  async reportedComment(id: string): Promise<ReportedComment | null> {
+    return this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          const review = this.#prepared<[string], ReviewRow>(
+            `SELECT ${REVIEW_COLUMNS} FROM report_reviews WHERE comment_id = ?`,
+          ).get(id);
+          return review ? this.#reportedEntry(review) : null;
+        })
+        .deferred(),
+    );
+  }
+
+  async closeReports(id: string, kept: boolean): Promise<boolean> {
+    return this.#guard(() => this.#closeReview(id, kept));
   }
 
   async heldList(limit: number): Promise<ModeratedHeld[]> {
@@ -1018,11 +1071,7 @@ export class SqliteCommentStore implements CommentStore {
   }
 
   /** Writes the outbox rows of a change, inside its transaction; nothing at all without targets. */
-  #enqueue(
-    notify: NotifyTargets | undefined,
-    type: WebhookEvent,
-    change: { comment: ModeratedComment } | { held: ModeratedHeld },
-  ): void {
+  #enqueue(notify: NotifyTargets | undefined, type: WebhookEvent, change: Parameters<typeof outboxRowsFor>[2]): void {
     if (notify === undefined || notify.length === 0) return;
     const now = new Date().toISOString();
     const insert = this.#prepared<[string, string, string, string, string, string, string]>(
@@ -1044,6 +1093,8 @@ export class SqliteCommentStore implements CommentStore {
   #removeInTransaction(id: string, by: RemovedBy): ChangeResult | null {
     const row = this.#selectById.get(id);
     if (!row) return null;
+    // Any removal settles a review: there is nothing left for readers to report or moderators to keep.
+    this.#closeReview(id, false);
     if (row.status === 'visible') {
       this.#updateRemoved.run(by === 'moderator' ? row.body : null, by, this.#nextSeq(row.article_id), id);
       return this.#changed(id);
@@ -1059,7 +1110,70 @@ export class SqliteCommentStore implements CommentStore {
     if (row.status !== 'removed' || row.removed_by !== 'moderator' || row.original_body === null)
       return { comment: toModerated(row), changed: false };
     this.#updateRestored.run(this.#nextSeq(row.article_id), id);
+    this.#closeReview(id, true);
     return this.#changed(id);
+  }
+
+  /** Closes an open or hidden review (no seq); `kept`: a moderator kept the comment. False when none was open. */
+  #closeReview(id: string, kept: boolean): boolean {
+    return (
+      this.#prepared<[number, string]>(
+        "UPDATE report_reviews SET state = 'closed', kept = MAX(kept, ?) WHERE comment_id = ? AND state <> 'closed'",
+      ).run(kept ? 1 : 0, id).changes > 0
+    );
+  }
+
+  #reportInTransaction(
+    input: ReportRecord,
+    threshold: number,
+    notify: NotifyTargets | undefined,
+  ): ReportOutcome | null {
+    const row = this.#selectById.get(input.commentId);
+    if (!row) return null;
+    if (row.status !== 'visible') return { comment: toModerated(row), created: false, hidden: false };
+    const previous = this.#prepared<[string], ReviewRow>(
+      `SELECT ${REVIEW_COLUMNS} FROM report_reviews WHERE comment_id = ?`,
+    ).get(input.commentId);
+    const inserted = this.#prepared<[string, string, string, string | null, number, string]>(
+      `INSERT INTO reports (comment_id, reader_id, reason, note, round, created_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    ).run(input.commentId, input.readerId, input.reason, input.note, roundOf(previous), input.createdAt).changes;
+    if (inserted === 0) return { comment: toModerated(row), created: false, hidden: false };
+    const { review, hide } = nextReview(previous, input, row.article_id, threshold);
+    this.#prepared<[string, string, string, number, number, number, string, string]>(
+      `INSERT INTO report_reviews (${REVIEW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (comment_id) DO UPDATE SET state = excluded.state, kept = excluded.kept, round = excluded.round,
+       reports = excluded.reports, opened_at = excluded.opened_at, last_at = excluded.last_at`,
+    ).run(
+      review.comment_id,
+      review.article_id,
+      review.state,
+      review.kept,
+      review.round,
+      review.reports,
+      review.opened_at,
+      review.last_at,
+    );
+    let comment = toModerated(row);
+    if (hide) {
+      this.#updateRemoved.run(row.body, 'moderator', this.#nextSeq(row.article_id), input.commentId);
+      comment = this.#changed(input.commentId).comment;
+      this.#enqueue(notify, 'comment.removed', { comment });
+    }
+    this.#enqueue(notify, 'comment.reported', {
+      comment,
+      report: { reason: input.reason, reports: review.reports, state: review.state },
+    });
+    return { comment, created: true, hidden: hide };
+  }
+
+  #reportedEntry(review: ReviewRow): ReportedComment | null {
+    const row = this.#selectById.get(review.comment_id);
+    if (!row) return null;
+    const reports = this.#prepared<[string, number], ReportReasonRow>(
+      'SELECT reason, note FROM reports WHERE comment_id = ? AND round = ? ORDER BY created_at DESC, reader_id',
+    ).all(review.comment_id, review.round);
+    return reportedComment(review, toModerated(row), reports);
   }
 
   #likeInTransaction(id: string, readerId: string, liked: boolean): ChangeResult | null {

@@ -165,8 +165,14 @@ export const sharedStoreFactories: Array<[name: string, open: (count: number) =>
   ],
 ];
 
+/** SQL both stores accept that winds a store at version 11 back to version 10: no reader reports. */
+export const WIND_BACK_V11_SQL = `
+  DROP TABLE reports; DROP TABLE report_reviews;
+  DELETE FROM schema_migrations WHERE version > 10;
+`;
+
 /** SQL both stores accept that winds a store at version 10 back to version 9: no moderation settings. */
-export const WIND_BACK_V10_SQL = `
+export const WIND_BACK_V10_SQL = `${WIND_BACK_V11_SQL}
   DROP TABLE moderation_settings;
   DELETE FROM schema_migrations WHERE version > 9;
 `;
