@@ -355,6 +355,7 @@ async function assembleApp(
       articles,
       postLimit: abuse.httpPostLimit,
       commentWriteLimits: abuse.commentWriteLimits,
+      ssoLoginUrl: config.sso.loginUrl,
       adminExtras: Router().use(
         createNotifyRoutes({
           policy,

@@ -325,6 +325,17 @@ export const MoreRepliesSchema = z.object({ count: z.int().check(z.minimum(1)), 
 export type MoreReplies = z.infer<typeof MoreRepliesSchema>;
 
 /**
+ * How the server signs readers in (SSO_MODE, SSO_LOGIN_URL), in every page answer of a server with
+ * sign-in on: with `required`, the widget asks the host page to sign the reader in before they write
+ * (`live-comments:login-required`) and links to `loginUrl` when the page does not handle it.
+ */
+export const SsoInfoSchema = z.object({
+  mode: z.enum(['optional', 'required']),
+  loginUrl: z.optional(z.string()),
+});
+export type SsoInfo = z.infer<typeof SsoInfoSchema>;
+
+/**
  * A page of a thread: top-level comments (newest first unless asked), each followed by its first
  * replies in creation order: at most `LIMITS.repliesPerThread` per thread and `LIMITS.repliesPerPage`
  * in all. A thread whose replies are not all here is listed in `moreReplies`.
@@ -341,6 +352,8 @@ export const CommentPageSchema = z.object({
   premoderated: z.boolean(),
   /** Per top-level comment of this page whose replies are not all in it: how many more, and the cursor. */
   moreReplies: z.optional(z.record(z.string(), MoreRepliesSchema)),
+  /** Sign-in from the host site is on (absent with SSO_MODE=off). */
+  sso: z.optional(SsoInfoSchema),
 });
 export type CommentPage = z.infer<typeof CommentPageSchema>;
 

@@ -13,6 +13,7 @@ import {
   type Counts,
   type PostResult,
   type RepliesPage,
+  type SsoInfo,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
 import type { ActorPolicy } from '../actors/actor.ts';
@@ -36,6 +37,8 @@ export interface ApiDeps {
   commentWriteLimits?: CommentWriteLimits;
   /** More moderator routes under /api/admin (webhooks and the outbox, server/http/notify-routes.ts). */
   adminExtras?: Router;
+  /** SSO_LOGIN_URL, told to the widget with SSO_MODE (policy.ssoMode) in every page answer when sign-in is on. */
+  ssoLoginUrl?: string | undefined;
 }
 
 /** Body size limit for every JSON write; a bigger body is a 413. */
@@ -49,8 +52,12 @@ export function createApiRouter({
   postLimit = (_req, _res, next) => next(),
   commentWriteLimits,
   adminExtras,
+  ssoLoginUrl,
 }: ApiDeps): Router {
   const router = Router();
+  const mode = policy.ssoMode;
+  const sso: SsoInfo | undefined =
+    mode === 'off' ? undefined : { mode, ...(ssoLoginUrl === undefined ? {} : { loginUrl: ssoLoginUrl }) };
   router.use(requireJsonBody);
   router.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: 'application/json' }));
 
@@ -64,7 +71,8 @@ export function createApiRouter({
   router.get('/articles/:articleId/comments', async (req, res) => {
     const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
     const query = parseInput(PageQuerySchema, req.query, 'query');
-    res.json(await service.page(articleId, query));
+    const page = await service.page(articleId, query);
+    res.json(sso === undefined ? page : { ...page, sso });
   });
 
   router.get('/articles/:articleId/comments/:commentId/replies', async (req, res) => {

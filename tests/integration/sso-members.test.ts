@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { connectSocket, startTestApp, tempDir, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 const SECRET = `sso-${nanoid(40)}`;
+const LOGIN_URL = 'https://news.example.com/login';
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 const nowS = (): number => Math.floor(Date.now() / 1000);
 
@@ -78,6 +79,7 @@ describe.each(['sqlite', 'postgres'] as const)('members signed in by the host si
         ADMIN_TOKEN,
         SSO_SECRETS: SECRET,
         SSO_MODE: mode,
+        ...(mode === 'required' ? { SSO_LOGIN_URL: LOGIN_URL } : {}),
         EDIT_WINDOW_MINUTES: '15',
         ...(schema ? { DATABASE_URL: schema.url } : {}),
       },
@@ -242,6 +244,14 @@ describe.each(['sqlite', 'postgres'] as const)('members signed in by the host si
     expect(LikeResultSchema.parse((await like(nanoid(21))).body).comment.likes).toBe(1);
     const mine = await call(`${app.url}/api/articles/${articleId}/likes?reader=${nanoid(21)}`, 'GET', { token });
     expect(ReaderLikesSchema.parse(mine.body).commentIds).toEqual([comment.id]);
+  });
+
+  it('tells the widget the sign-in mode and login page in every page answer (SSO_MODE, SSO_LOGIN_URL)', async () => {
+    const articleId = uniqueArticle('sso');
+    const page = async (base: string) =>
+      CommentPageSchema.parse((await call(commentsUrl(base, articleId), 'GET')).body);
+    expect((await page(required.url)).sso).toEqual({ mode: 'required', loginUrl: LOGIN_URL });
+    expect((await page(app.url)).sso).toEqual({ mode: 'optional' });
   });
 
   it('required mode: reading stays open; guests may not post, edit, delete or like (401); members may', async () => {
