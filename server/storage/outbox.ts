@@ -162,6 +162,25 @@ export interface StatsRow {
   oldest: string | null;
 }
 
+export function toOutboxStats(row: StatsRow | undefined): OutboxStats {
+  return { queued: row?.queued ?? 0, failed: row?.failed ?? 0, oldestCreatedAt: row?.oldest ?? null };
+}
+
+/** A claim token: a row settles only with the token of the claim that took it (a taken-over claim cannot). */
+export function newClaim(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/** When a claim taken at `now` lapses, and its rows are due again. */
+export function leaseEnd(now: string, leaseMs: number): string {
+  return new Date(Date.parse(now) + leaseMs).toISOString();
+}
+
+/** The error an attempt records: none for a sent one, else the reason cut to 500 characters. */
+export function attemptError(settlement: OutboxSettlement): string | null {
+  return settlement.outcome === 'sent' ? null : settlement.error.slice(0, 500);
+}
+
 export function toWebhook(row: WebhookRow): WebhookRecord {
   return {
     id: row.id,

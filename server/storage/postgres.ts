@@ -12,8 +12,12 @@ import { MIGRATIONS } from './migrations.ts';
 import { ERASED_NAME, MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
 import {
   outboxRowsFor,
+  attemptError,
+  leaseEnd,
+  newClaim,
   toAttempt,
   toOutboxItem,
+  toOutboxStats,
   toWebhook,
   type AttemptRow,
   type NotifyTargets,
@@ -39,7 +43,6 @@ import {
   type ReviewRow,
 } from './reports.ts';
 import type { WebhookEvent } from '../../shared/notifications.ts';
-import { randomBytes } from 'node:crypto';
 import {
   EXPORT_ARTICLES_SQL,
   EXPORT_SOURCE_COLUMNS,
@@ -48,12 +51,15 @@ import {
   toComment,
   toHeld,
   toModerated,
-  rowAuthor,
   toNative,
   toNativeArticle,
   toNativeHeld,
-  assemblePage,
-  moreAfter,
+  keptSeqs,
+  repeatedPost,
+  storedComment,
+  toArticleSettings,
+  toFlag,
+  toModerationSettings,
   type BanRow,
   type CommentRow,
   type ExportArticleRow,
@@ -61,6 +67,7 @@ import {
   type ExportRow,
   type HeldRow,
 } from './rows.ts';
+import { assemblePage, changePage, countsOf, moreAfter, pageTops, topsStart } from './paging.ts';
 import {
   ClientIdHeldError,
   ParentNotFoundError,
@@ -198,11 +205,6 @@ const COMMENT_COLUMNS = COLUMNS.join(', ');
 const prefixed = (alias: string): string => COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 const HELD_COLUMNS =
   'id, article_id, parent_id, author_name, body, created_at, author_key, hold_reason, member_sub, member_profile';
-
-/** A setting as stored (0/1); undefined (not to be changed) becomes NULL, which the upsert's COALESCE keeps. */
-function toFlag(value: boolean | undefined): number | null {
-  return value === undefined ? null : value ? 1 : 0;
-}
 
 /**
  * The posting gate as columns, read in the statement that writes (so in its snapshot): whether the
@@ -741,26 +743,7 @@ export class PostgresCommentStore implements CommentStore {
   #created(input: NewCommentRecord, seq: number, parentId: string | null): SubmitResult {
     return {
       kind: 'stored',
-      comment: {
-        id: input.id,
-        articleId: input.articleId,
-        parentId,
-        author: rowAuthor({
-          author_name: input.authorName,
-          member_sub: input.memberSub ?? null,
-          member_profile: input.memberProfile ?? null,
-        }),
-        body: input.body,
-        createdAt: input.createdAt,
-        editedAt: null,
-        status: 'visible',
-        seq,
-        likes: 0,
-        removedBy: null,
-        originalBody: null,
-        authorKey: input.authorKey ?? null,
-        ...(input.memberSub ? { memberSub: input.memberSub } : {}),
-      },
+      comment: storedComment(input, parentId, seq),
       created: true,
       authorTokenHash: input.authorTokenHash,
     };
@@ -932,7 +915,7 @@ export class PostgresCommentStore implements CommentStore {
           'SELECT version, settings, updated_at FROM moderation_settings WHERE id = 1',
         )
       ).rows[0];
-      return row ? { version: row.version, settings: row.settings, updatedAt: row.updated_at } : null;
+      return row ? toModerationSettings(row) : null;
     });
   }
 
@@ -996,7 +979,7 @@ export class PostgresCommentStore implements CommentStore {
   async articleSettings(articleId: ArticleId): Promise<ArticleSettings> {
     return this.#guard(async () => {
       const row = (await this.#pool.query<{ locked: number; premoderated: number }>(SETTINGS_SQL, [articleId])).rows[0];
-      return { locked: row?.locked === 1, premoderated: row?.premoderated === 1 };
+      return toArticleSettings(row);
     });
   }
 
@@ -1009,7 +992,7 @@ export class PostgresCommentStore implements CommentStore {
           toFlag(patch.premoderated),
         ])
       ).rows[0];
-      return { locked: row?.locked === 1, premoderated: row?.premoderated === 1 };
+      return toArticleSettings(row);
     });
   }
 
@@ -1028,26 +1011,16 @@ export class PostgresCommentStore implements CommentStore {
     return this.#guard(() =>
       this.#inSnapshot(async (client) => {
         const lastSeq = (await client.query<{ last_seq: number }>(LAST_SEQ_SQL, [articleId])).rows[0]?.last_seq ?? 0;
-        let tops: CommentRow[];
-        let next: string | null;
-        if (request.order === 'top') {
-          const offset = request.cursor === null ? 0 : Number(request.cursor);
-          const rows = (await client.query<CommentRow>(TOPS_LIKED_SQL, [articleId, request.limit + 1, offset])).rows;
-          tops = rows.slice(0, request.limit);
-          next = rows.length > request.limit ? String(offset + tops.length) : null;
-        } else {
-          const newest = request.order === 'newest';
-          const after = request.cursor === null ? (newest ? Number.MAX_SAFE_INTEGER : 0) : Number(request.cursor);
-          const rows = (
-            await client.query<CommentRow>(newest ? TOPS_NEWEST_SQL : TOPS_OLDEST_SQL, [
-              articleId,
-              after,
-              request.limit + 1,
-            ])
-          ).rows;
-          tops = rows.slice(0, request.limit);
-          next = rows.length > request.limit ? String(tops.at(-1)?.created_seq) : null;
-        }
+        const start = topsStart(request);
+        const read =
+          request.order === 'top'
+            ? client.query<CommentRow>(TOPS_LIKED_SQL, [articleId, request.limit + 1, start])
+            : client.query<CommentRow>(request.order === 'newest' ? TOPS_NEWEST_SQL : TOPS_OLDEST_SQL, [
+                articleId,
+                start,
+                request.limit + 1,
+              ]);
+        const { tops, next } = pageTops((await read).rows, request, start);
         if (tops.length === 0) return { lastSeq, comments: [], next, moreReplies: {} };
         const ids = tops.map((top) => top.id);
         const replies = (await client.query<CommentRow>(THREAD_REPLIES_SQL, [articleId, ids, LIMITS.repliesPerThread]))
@@ -1100,8 +1073,7 @@ export class PostgresCommentStore implements CommentStore {
       ).rows;
       const lastSeq = rows[0]?.head_seq ?? 0;
       const comments = rows.filter((row): row is { head_seq: number } & CommentRow => row.id !== null);
-      if (comments.length > limit) return { lastSeq, comments: [], reset: true };
-      return { lastSeq, comments: comments.map(toComment), reset: false };
+      return changePage(lastSeq, comments, limit);
     });
   }
 
@@ -1114,12 +1086,11 @@ export class PostgresCommentStore implements CommentStore {
   async counts(articleIds: readonly ArticleId[]): Promise<Record<ArticleId, number>> {
     return this.#guard(async () => {
       const unique = [...new Set(articleIds)];
-      const counts: Record<ArticleId, number> = {};
-      for (const id of unique) counts[id] = 0;
-      if (unique.length === 0) return counts;
-      for (const row of (await this.#pool.query<{ article_id: string; n: number }>(COUNTS_SQL, [unique])).rows)
-        counts[row.article_id] = row.n;
-      return counts;
+      const rows =
+        unique.length === 0
+          ? []
+          : (await this.#pool.query<{ article_id: string; n: number }>(COUNTS_SQL, [unique])).rows;
+      return countsOf(unique, rows);
     });
   }
 
@@ -1300,8 +1271,8 @@ export class PostgresCommentStore implements CommentStore {
   }
 
   async claimOutbox(now: string, limit: number, leaseMs: number): Promise<OutboxItem[]> {
-    const until = new Date(Date.parse(now) + leaseMs).toISOString();
-    const claim = randomBytes(12).toString('base64url');
+    const until = leaseEnd(now, leaseMs);
+    const claim = newClaim();
     return this.#guard(async () =>
       (await this.#pool.query<OutboxRowData>(OUTBOX_CLAIM_SQL, [now, until, limit, claim])).rows.map((row) =>
         toOutboxItem(row, claim),
@@ -1320,7 +1291,7 @@ export class PostgresCommentStore implements CommentStore {
       settlement.at,
       settlement.outcome,
       settlement.status,
-      settlement.outcome === 'sent' ? null : settlement.error.slice(0, 500),
+      attemptError(settlement),
     ];
     return this.#guard(async () => ((await this.#pool.query(OUTBOX_SETTLE_SQL, params)).rowCount ?? 0) > 0);
   }
@@ -1340,7 +1311,7 @@ export class PostgresCommentStore implements CommentStore {
   async outboxStats(): Promise<OutboxStats> {
     return this.#guard(async () => {
       const row = (await this.#pool.query<StatsRow>(OUTBOX_STATS_SQL)).rows[0];
-      return { queued: row?.queued ?? 0, failed: row?.failed ?? 0, oldestCreatedAt: row?.oldest ?? null };
+      return toOutboxStats(row);
     });
   }
 
@@ -1372,15 +1343,9 @@ export class PostgresCommentStore implements CommentStore {
   async #findDuplicate(articleId: string, clientId: string): Promise<SubmitResult | null> {
     type WithHash = { author_token_hash: string };
     const stored = (await this.#pool.query<CommentRow & WithHash>(DUPLICATE_SQL, [articleId, clientId])).rows[0];
-    if (stored)
-      return {
-        kind: 'stored',
-        comment: toModerated(stored),
-        created: false,
-        authorTokenHash: stored.author_token_hash,
-      };
+    if (stored) return repeatedPost(stored, undefined);
     const held = (await this.#pool.query<HeldRow & WithHash>(HELD_DUPLICATE_SQL, [articleId, clientId])).rows[0];
-    return held ? { kind: 'held', held: toHeld(held), created: false, authorTokenHash: held.author_token_hash } : null;
+    return repeatedPost(undefined, held);
   }
 
   /** Runs one of the change statements (see changeSql); when it wrote nothing, reads the comment to tell unknown (null) from unchanged. */
@@ -1548,8 +1513,8 @@ async function importBatch(
     if (record.status === 'held') {
       held.push(common);
     } else {
-      const kept = keepSeq !== undefined && record.seq !== null && record.createdSeq !== null && !taken.has(record.seq);
-      const seq = kept && record.seq !== null ? record.seq : ++lastSeq;
+      const kept = keptSeqs(record, keepSeq, (seq) => taken.has(seq));
+      const seq = kept?.seq ?? ++lastSeq;
       if (kept) taken.add(seq);
       // A kept seq is never above the head (the exporter's header says so; a file that disagrees still yields a gapless head).
       lastSeq = Math.max(lastSeq, seq);
@@ -1559,7 +1524,7 @@ async function importBatch(
         edited_at: record.editedAt,
         status: record.status,
         seq,
-        created_seq: kept && record.createdSeq !== null ? record.createdSeq : seq,
+        created_seq: kept?.createdSeq ?? seq,
         likes: record.likes,
         removed_by: record.removedBy,
         original_body: record.originalBody,

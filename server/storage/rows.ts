@@ -1,13 +1,13 @@
 import type { Ban, ModeratedComment, ModeratedHeld, RemovedBy } from '../../shared/moderation.ts';
-import {
-  LIMITS,
-  readerAuthor,
-  type Author,
-  type Comment,
-  type CommentStatus,
-  type MoreReplies,
-} from '../../shared/schemas.ts';
+import { readerAuthor, type Author, type Comment, type CommentStatus } from '../../shared/schemas.ts';
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
+import type {
+  ArticleSettings,
+  ImportedCommentRecord,
+  NewCommentRecord,
+  StoredModerationSettings,
+  SubmitResult,
+} from './port.ts';
 
 /**
  * The row shapes both SQL stores read (the same migrated schema, server/storage/migrations.ts) and
@@ -134,6 +134,82 @@ export function toHeld(row: HeldRow): ModeratedHeld {
   };
 }
 
+/** What a post just stored or held shows moderators, whichever table took it: built from what the INSERT wrote. */
+function postedFields(input: NewCommentRecord, parentId: string | null) {
+  const memberSub = input.memberSub ?? null;
+  return {
+    id: input.id,
+    articleId: input.articleId,
+    parentId,
+    author: rowAuthor({
+      author_name: input.authorName,
+      member_sub: memberSub,
+      member_profile: input.memberProfile ?? null,
+    }),
+    body: input.body,
+    createdAt: input.createdAt,
+    authorKey: input.authorKey ?? null,
+    ...(memberSub === null ? {} : { memberSub }),
+  };
+}
+
+/**
+ * A post just stored, as moderators see it (neither store reads it back): `parentId` is the comment it
+ * was attached to (the nesting cap may move it up), `seq` the one it took.
+ */
+export function storedComment(input: NewCommentRecord, parentId: string | null, seq: number): ModeratedComment {
+  return {
+    ...postedFields(input, parentId),
+    editedAt: null,
+    status: 'visible',
+    seq,
+    likes: 0,
+    removedBy: null,
+    originalBody: null,
+  };
+}
+
+/** A post just held for a moderator, as moderators see it (see storedComment). */
+export function storedHeld(input: NewCommentRecord, parentId: string | null): ModeratedHeld {
+  return { ...postedFields(input, parentId), holdReason: input.holdReason ?? null };
+}
+
+/** A row read with the token hash of the post that wrote it. */
+type WithTokenHash = { author_token_hash: string };
+
+/**
+ * The answer to a post whose clientId the article already has: the comment stored then, else the one
+ * held then, with its token hash (the service hands out the token only to the first post's secret); null
+ * when neither table has it.
+ */
+export function repeatedPost(
+  stored: (CommentRow & WithTokenHash) | undefined,
+  held: (HeldRow & WithTokenHash) | undefined,
+): SubmitResult | null {
+  if (stored)
+    return { kind: 'stored', comment: toModerated(stored), created: false, authorTokenHash: stored.author_token_hash };
+  if (held) return { kind: 'held', held: toHeld(held), created: false, authorTokenHash: held.author_token_hash };
+  return null;
+}
+
+/** An `article_settings` row (both stores keep the flags as 0/1 integers); no row: the defaults. */
+export function toArticleSettings(row: { locked: number; premoderated: number } | undefined): ArticleSettings {
+  return { locked: row?.locked === 1, premoderated: row?.premoderated === 1 };
+}
+
+/** A setting as the upsert takes it; undefined (not to be changed) becomes NULL, which its COALESCE keeps. */
+export function toFlag(value: boolean | undefined): number | null {
+  return value === undefined ? null : value ? 1 : 0;
+}
+
+export function toModerationSettings(row: {
+  version: number;
+  settings: string;
+  updated_at: string;
+}): StoredModerationSettings {
+  return { version: row.version, settings: row.settings, updatedAt: row.updated_at };
+}
+
 export function toBan(row: BanRow): Ban {
   return {
     authorKey: row.author_key,
@@ -142,42 +218,6 @@ export function toBan(row: BanRow): Ban {
     createdAt: row.created_at,
     expiresAt: row.expires_at,
   };
-}
-
-/**
- * A page from its top-level comments (in page order) and the replies of each thread, bounded the same
- * way on every store: each top is followed by its first replies in created_seq order, at most
- * LIMITS.repliesPerThread per thread and LIMITS.repliesPerPage in all, and every thread that has more
- * is listed with how many more and the cursor to read them by (the created_seq of its last reply here).
- *
- * `repliesOf(topId, limit)` gives a thread's first `limit` replies in created_seq order; `repliesIn(topId)`
- * how many it has in all. Both read the same snapshot as the tops; `repliesIn` is asked only of a thread
- * that filled its `limit` (a thread that did not has no more).
- */
-export function assemblePage(
-  tops: readonly CommentRow[],
-  repliesOf: (topId: string, limit: number) => readonly CommentRow[],
-  repliesIn: (topId: string) => number,
-): { comments: Comment[]; moreReplies: Record<string, MoreReplies> } {
-  const comments: Comment[] = [];
-  const moreReplies: Record<string, MoreReplies> = {};
-  let budget = LIMITS.repliesPerPage;
-  for (const top of tops) {
-    comments.push(toComment(top));
-    const limit = Math.min(LIMITS.repliesPerThread, budget);
-    const replies = limit > 0 ? repliesOf(top.id, limit).slice(0, limit) : [];
-    budget -= replies.length;
-    for (const reply of replies) comments.push(toComment(reply));
-    if (replies.length < limit) continue;
-    const count = repliesIn(top.id) - replies.length;
-    if (count > 0) moreReplies[top.id] = { count, next: String(replies.at(-1)?.created_seq ?? 0) };
-  }
-  return { comments, moreReplies };
-}
-
-/** The `more` of a replies answer: `count` replies after `last` (the last one answered), if any. */
-export function moreAfter(last: CommentRow | undefined, count: number, after: number): MoreReplies | null {
-  return count > 0 ? { count, next: String(last?.created_seq ?? after) } : null;
 }
 
 /** A stored comment as the export reads it: with its source, when imported. */
@@ -265,3 +305,16 @@ export function toNativeHeld(row: ExportHeldRow): NativeComment {
 
 /** What a held comment imported from another system stores as its token hash: it matches no token. */
 export const NO_TOKEN_HASH = '';
+
+/**
+ * The seq and created_seq an imported record keeps: a native restore (`keepSeq`) keeps a record's own
+ * when the article does not have that seq yet (`taken`); null: it takes the article's next seq.
+ */
+export function keptSeqs(
+  record: ImportedCommentRecord,
+  keepSeq: { lastSeq: number } | undefined,
+  taken: (seq: number) => boolean,
+): { seq: number; createdSeq: number } | null {
+  if (keepSeq === undefined || record.seq === null || record.createdSeq === null || taken(record.seq)) return null;
+  return { seq: record.seq, createdSeq: record.createdSeq };
+}

@@ -33,8 +33,12 @@ import {
 import { MIGRATIONS } from './migrations.ts';
 import {
   outboxRowsFor,
+  attemptError,
+  leaseEnd,
+  newClaim,
   toAttempt,
   toOutboxItem,
+  toOutboxStats,
   toWebhook,
   type AttemptRow,
   type NotifyTargets,
@@ -60,7 +64,6 @@ import {
   type ReviewRow,
 } from './reports.ts';
 import type { WebhookEvent } from '../../shared/notifications.ts';
-import { randomBytes } from 'node:crypto';
 import {
   EXPORT_ARTICLES_SQL,
   EXPORT_SOURCE_COLUMNS,
@@ -69,12 +72,16 @@ import {
   toComment,
   toHeld,
   toModerated,
-  rowAuthor,
   toNative,
   toNativeArticle,
   toNativeHeld,
-  assemblePage,
-  moreAfter,
+  keptSeqs,
+  repeatedPost,
+  storedComment,
+  storedHeld,
+  toArticleSettings,
+  toFlag,
+  toModerationSettings,
   type BanRow,
   type CommentRow,
   type ExportArticleRow,
@@ -82,6 +89,7 @@ import {
   type ExportRow,
   type HeldRow,
 } from './rows.ts';
+import { assemblePage, changePage, countsOf, moreAfter, pageTops, topsStart } from './paging.ts';
 import { ERASED_NAME, MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
 
 /** Milliseconds a statement waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -590,7 +598,7 @@ export class SqliteCommentStore implements CommentStore {
       const row = this.#prepared<[], { version: number; settings: string; updated_at: string }>(
         'SELECT version, settings, updated_at FROM moderation_settings WHERE id = 1',
       ).get();
-      return row ? { version: row.version, settings: row.settings, updatedAt: row.updated_at } : null;
+      return row ? toModerationSettings(row) : null;
     });
   }
 
@@ -676,11 +684,7 @@ export class SqliteCommentStore implements CommentStore {
   async counts(articleIds: readonly ArticleId[]): Promise<Record<ArticleId, number>> {
     return this.#guard(() => {
       const unique = [...new Set(articleIds)];
-      const counts: Record<ArticleId, number> = {};
-      for (const id of unique) counts[id] = 0;
-      if (unique.length === 0) return counts;
-      for (const row of this.#countsStatement(unique.length).all(...unique)) counts[row.article_id] = row.n;
-      return counts;
+      return countsOf(unique, unique.length === 0 ? [] : this.#countsStatement(unique.length).all(...unique));
     });
   }
 
@@ -873,7 +877,7 @@ export class SqliteCommentStore implements CommentStore {
   }
 
   async claimOutbox(now: string, limit: number, leaseMs: number): Promise<OutboxItem[]> {
-    const until = new Date(Date.parse(now) + leaseMs).toISOString();
+    const until = leaseEnd(now, leaseMs);
     return this.#guard(() =>
       this.#db
         .transaction(() => {
@@ -885,7 +889,7 @@ export class SqliteCommentStore implements CommentStore {
             'UPDATE outbox SET claim = ?, next_at = ? WHERE id = ?',
           );
           return due.map((row) => {
-            const claim = randomBytes(12).toString('base64url');
+            const claim = newClaim();
             take.run(claim, until, row.id);
             return toOutboxItem(row, claim);
           });
@@ -903,7 +907,7 @@ export class SqliteCommentStore implements CommentStore {
           ).get(id, claim);
           if (!row) return false;
           const attempt = row.attempts + 1;
-          const error = settlement.outcome === 'sent' ? null : settlement.error.slice(0, 500);
+          const error = attemptError(settlement);
           this.#prepared(
             `INSERT INTO outbox_attempts (outbox_id, target, type, attempt, at, outcome, status, error)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -945,7 +949,7 @@ export class SqliteCommentStore implements CommentStore {
                 (SELECT COUNT(*) FROM outbox WHERE status = 'failed') AS failed,
                 (SELECT MIN(created_at) FROM outbox WHERE status = 'pending') AS oldest`,
       ).get();
-      return { queued: row?.queued ?? 0, failed: row?.failed ?? 0, oldestCreatedAt: row?.oldest ?? null };
+      return toOutboxStats(row);
     });
   }
 
@@ -976,16 +980,11 @@ export class SqliteCommentStore implements CommentStore {
     notify: NotifyTargets | undefined,
   ): SubmitResult {
     if (input.clientId !== null) {
-      const existing = this.#selectByClientId.get(input.articleId, input.clientId);
-      if (existing)
-        return {
-          kind: 'stored',
-          comment: toModerated(existing),
-          created: false,
-          authorTokenHash: existing.author_token_hash,
-        };
-      const held = this.#selectHeldByClientId.get(input.articleId, input.clientId);
-      if (held) return { kind: 'held', held: toHeld(held), created: false, authorTokenHash: held.author_token_hash };
+      const repeated = repeatedPost(
+        this.#selectByClientId.get(input.articleId, input.clientId),
+        this.#selectHeldByClientId.get(input.articleId, input.clientId),
+      );
+      if (repeated) return repeated;
     }
     const authorKey = input.authorKey ?? null;
     const member = { member_sub: input.memberSub ?? null, member_profile: input.memberProfile ?? null };
@@ -1012,17 +1011,7 @@ export class SqliteCommentStore implements CommentStore {
         member.member_sub,
         member.member_profile,
       );
-      const held: ModeratedHeld = {
-        id: input.id,
-        articleId: input.articleId,
-        parentId,
-        author: rowAuthor({ author_name: input.authorName, ...member }),
-        body: input.body,
-        createdAt: input.createdAt,
-        authorKey,
-        holdReason: input.holdReason ?? null,
-        ...(member.member_sub === null ? {} : { memberSub: member.member_sub }),
-      };
+      const held = storedHeld(input, parentId);
       this.#enqueue(notify, 'comment.held', { held });
       return { kind: 'held', held, created: true, authorTokenHash: input.authorTokenHash };
     }
@@ -1044,22 +1033,7 @@ export class SqliteCommentStore implements CommentStore {
       member.member_sub,
       member.member_profile,
     );
-    const comment: ModeratedComment = {
-      id: input.id,
-      articleId: input.articleId,
-      parentId,
-      author: rowAuthor({ author_name: input.authorName, ...member }),
-      body: input.body,
-      createdAt: input.createdAt,
-      editedAt: null,
-      status: 'visible',
-      seq,
-      likes: 0,
-      removedBy: null,
-      originalBody: null,
-      authorKey,
-      ...(member.member_sub === null ? {} : { memberSub: member.member_sub }),
-    };
+    const comment = storedComment(input, parentId, seq);
     this.#enqueue(notify, 'comment.created', { comment });
     return { kind: 'stored', comment, created: true, authorTokenHash: input.authorTokenHash };
   }
@@ -1274,12 +1248,8 @@ export class SqliteCommentStore implements CommentStore {
           null,
         );
       } else {
-        const kept =
-          keepSeq !== undefined &&
-          record.seq !== null &&
-          record.createdSeq !== null &&
-          seqTaken.get(articleId, record.seq) === undefined;
-        const seq = kept && record.seq !== null ? record.seq : this.#nextSeq(articleId);
+        const kept = keptSeqs(record, keepSeq, (seq) => seqTaken.get(articleId, seq) !== undefined);
+        const seq = kept?.seq ?? this.#nextSeq(articleId);
         if (kept) maxKeptSeq = Math.max(maxKeptSeq, seq);
         insertComment.run(
           record.id,
@@ -1292,7 +1262,7 @@ export class SqliteCommentStore implements CommentStore {
           record.editedAt,
           record.status,
           seq,
-          kept && record.createdSeq !== null ? record.createdSeq : seq,
+          kept?.createdSeq ?? seq,
           NO_TOKEN_HASH,
           record.authorKey,
           record.likes,
@@ -1335,26 +1305,23 @@ export class SqliteCommentStore implements CommentStore {
   }
 
   #settingsOf(articleId: string): ArticleSettings {
-    const row = this.#selectSettings.get(articleId);
-    return { locked: row?.locked === 1, premoderated: row?.premoderated === 1 };
+    return toArticleSettings(this.#selectSettings.get(articleId));
   }
 
   #pageInTransaction(articleId: string, request: PageRequest): PageResult {
     const lastSeq = this.#selectLastSeq.get(articleId) ?? 0;
-    let tops: CommentRow[];
-    let next: string | null;
-    if (request.order === 'top') {
-      const offset = request.cursor === null ? 0 : Number(request.cursor);
-      const rows = this.#selectTopLiked.all(articleId, request.limit + 1, offset);
-      tops = rows.slice(0, request.limit);
-      next = rows.length > request.limit ? String(offset + tops.length) : null;
-    } else {
-      const newest = request.order === 'newest';
-      const after = request.cursor === null ? (newest ? Number.MAX_SAFE_INTEGER : 0) : Number(request.cursor);
-      const rows = (newest ? this.#selectTopNewest : this.#selectTopOldest).all(articleId, after, request.limit + 1);
-      tops = rows.slice(0, request.limit);
-      next = rows.length > request.limit ? String(tops.at(-1)?.created_seq) : null;
-    }
+    const start = topsStart(request);
+    const { tops, next } = pageTops(
+      request.order === 'top'
+        ? this.#selectTopLiked.all(articleId, request.limit + 1, start)
+        : (request.order === 'newest' ? this.#selectTopNewest : this.#selectTopOldest).all(
+            articleId,
+            start,
+            request.limit + 1,
+          ),
+      request,
+      start,
+    );
     const page = assemblePage(
       tops,
       (topId, limit) => this.#selectThreadReplies.all(articleId, topId, 0, limit),
@@ -1394,9 +1361,7 @@ export class SqliteCommentStore implements CommentStore {
 
   #changesInTransaction(articleId: string, since: number, limit: number): ChangePage {
     const lastSeq = this.#selectLastSeq.get(articleId) ?? 0;
-    const rows = this.#selectChanges.all(articleId, since, limit + 1);
-    if (rows.length > limit) return { lastSeq, comments: [], reset: true };
-    return { lastSeq, comments: rows.map(toComment), reset: false };
+    return changePage(lastSeq, this.#selectChanges.all(articleId, since, limit + 1), limit);
   }
 
   /** One statement per distinct list length (bounded by the caller's limit on article ids). */
@@ -1423,11 +1388,6 @@ export class SqliteCommentStore implements CommentStore {
       throw toStoreError(error, this.#db);
     }
   }
-}
-
-/** A setting as SQLite stores it; undefined (not to be changed) becomes NULL, which the upsert's COALESCE keeps. */
-function toFlag(value: boolean | undefined): number | null {
-  return value === undefined ? null : value ? 1 : 0;
 }
 
 /** Opens (creating if missing) and migrates the SQLite store at `path`. */
