@@ -261,6 +261,7 @@ async function assembleApp(
     policy,
     editWindowMinutes: config.editWindowMinutes,
     premoderation: config.premoderation,
+    reportHoldThreshold: config.reportHoldThreshold,
     moderation,
     notifyTargets: () => subscribers.targets(),
   });

@@ -199,6 +199,9 @@ const EnvSchema = z.object({
   RATE_LIMIT_DELETES_PER_MINUTE_IP: z._default(CountSchema, 30),
   RATE_LIMIT_LIKES_PER_MINUTE_IP: z._default(CountSchema, 120),
   RATE_LIMIT_LIKES_PER_MINUTE_COMMENT: z._default(CountSchema, 600),
+  RATE_LIMIT_REPORTS_PER_MINUTE_IP: z._default(CountSchema, 10),
+  RATE_LIMIT_REPORTS_PER_MINUTE_COMMENT: z._default(CountSchema, 60),
+  REPORT_HOLD_THRESHOLD: z._default(CountSchema, 3),
   SOCKET_EVENTS_PER_10S: z._default(CountSchema, 100),
   MAX_CONNECTIONS_PER_IP: z._default(CountSchema, 100),
   SOCKET_MAX_BUFFER_KB: z._default(CountSchema, 1024),
@@ -268,6 +271,8 @@ export interface Config {
   readonly editWindowMinutes: number;
   /** `all`: every article's new comments wait for a moderator; `none`: only articles a moderator set so. */
   readonly premoderation: 'all' | 'none';
+  /** Reports from different readers that take a comment out of view until a moderator reviews it (0: never). */
+  readonly reportHoldThreshold: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Tags fan-out messages so an instance drops its own echo. */
   readonly instanceId: string;
@@ -310,6 +315,9 @@ export interface Config {
     /** Likes and unlikes per client IP, and of one comment, per minute. */
     readonly likesPerMinutePerIp: number;
     readonly likesPerMinutePerComment: number;
+    /** Reports per client IP, and of one comment, per minute. */
+    readonly reportsPerMinutePerIp: number;
+    readonly reportsPerMinutePerComment: number;
     /** Events one socket connection may send per 10 s. */
     readonly socketEventsPer10s: number;
     /** Open Socket.IO connections per client IP, per instance. */
@@ -393,6 +401,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     secretKey: e.SECRET_KEY,
     editWindowMinutes: e.EDIT_WINDOW_MINUTES,
     premoderation: e.PREMODERATION,
+    reportHoldThreshold: e.REPORT_HOLD_THRESHOLD,
     logLevel: e.LOG_LEVEL,
     instanceId: e.INSTANCE_ID ?? nanoid(10),
     seedDemo: e.SEED_DEMO === 'true',
@@ -420,6 +429,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       deletesPerMinutePerIp: e.RATE_LIMIT_DELETES_PER_MINUTE_IP,
       likesPerMinutePerIp: e.RATE_LIMIT_LIKES_PER_MINUTE_IP,
       likesPerMinutePerComment: e.RATE_LIMIT_LIKES_PER_MINUTE_COMMENT,
+      reportsPerMinutePerIp: e.RATE_LIMIT_REPORTS_PER_MINUTE_IP,
+      reportsPerMinutePerComment: e.RATE_LIMIT_REPORTS_PER_MINUTE_COMMENT,
       socketEventsPer10s: e.SOCKET_EVENTS_PER_10S,
       connectionsPerIp: e.MAX_CONNECTIONS_PER_IP,
       socketMaxBufferBytes: e.SOCKET_MAX_BUFFER_KB * 1024,

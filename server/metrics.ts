@@ -2,12 +2,13 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ErrorCode } from '../shared/errors.ts';
 import { articleRoom } from '../shared/events.ts';
 import type { DeliveryInfo, FanOutState } from './fanout/port.ts';
+import type { CommentChangeKind } from './comments/service.ts';
 
 /** Every metric this server exposes starts with it. */
 export const METRIC_PREFIX = 'live_comments_';
 
 export type PostOutcomeLabel = 'created' | 'duplicate' | 'held';
-export type CommentChangeLabel = 'edited' | 'removed' | 'restored' | 'liked' | 'unliked' | 'approved' | 'rejected';
+export type CommentChangeLabel = CommentChangeKind;
 export type Transport = 'http' | 'socket';
 
 /** The outbox's health as the gauges show it. */
@@ -91,7 +92,7 @@ export class Metrics {
     });
     this.#changed = new Counter({
       name: `${METRIC_PREFIX}comment_changes_total`,
-      help: 'Stored changes to existing comments: edited, removed, restored, liked, unliked; held comments approved or rejected.',
+      help: 'Stored changes to existing comments: edited, removed, restored, liked, unliked, reported, hidden_by_reports; held comments approved or rejected.',
       labelNames: ['kind'],
       registers,
     });

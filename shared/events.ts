@@ -1,6 +1,7 @@
 import type { ErrorInfo } from './errors.ts';
 import type { AuthSetPayload, SignedInMember } from './sso.ts';
 import type { AdminSubscribePayload, HeldResolved, ModeratedComment, ModeratedHeld } from './moderation.ts';
+import type { ReportedComment } from './reports.ts';
 import type {
   ArticleHead,
   ArticleId,
@@ -76,6 +77,8 @@ export interface ServerToClientEvents {
   'admin:held': (held: ModeratedHeld) => void;
   /** To moderators: a held comment was approved or rejected (by anyone), so it leaves every queue. */
   'admin:resolved': (resolved: HeldResolved) => void;
+  /** To moderators: a reported comment's review queue entry after a report, or after a review closed it (`state: 'closed'`). */
+  'admin:report': (reported: ReportedComment) => void;
 }
 
 /** The Socket.IO room of an article's subscribers. */

@@ -78,5 +78,9 @@ export type ReportedComment = z.infer<typeof ReportedCommentSchema>;
 export const ReportedListSchema = z.object({ reported: z.array(ReportedCommentSchema) });
 export type ReportedList = z.infer<typeof ReportedListSchema>;
 
+/** Answer of `POST /api/admin/reports/:id/keep`: the entry after it (state `closed`, `kept: true`). */
+export const ReportedResultSchema = z.object({ reported: ReportedCommentSchema });
+export type ReportedResult = z.infer<typeof ReportedResultSchema>;
+
 /** Notes a queue entry shows at most (the latest). */
 export const REPORT_NOTES_SHOWN = 5;

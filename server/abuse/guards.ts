@@ -20,6 +20,7 @@ export interface CommentWriteLimits {
   edit: RequestHandler;
   delete: RequestHandler;
   like: RequestHandler;
+  report: RequestHandler;
 }
 
 export interface AbuseGuards {
@@ -27,7 +28,7 @@ export interface AbuseGuards {
   readonly connections: ConnectionLimiter;
   /** Route middleware for post routes (after the JSON body parser): counts the attempt, 429 `rate_limited` when over budget. */
   readonly httpPostLimit: RequestHandler;
-  /** Edits, deletes and likes: per client IP and per comment; a request with the ADMIN_TOKEN is not counted. */
+  /** Edits, deletes, likes and reports: per client IP and per comment; edits and deletes with the ADMIN_TOKEN are not counted. */
   readonly commentWriteLimits: CommentWriteLimits;
   /** For engine.io's `allowRequest`: false when the client holds too many connections. */
   admitConnection(request: IncomingMessage): boolean;
@@ -80,6 +81,8 @@ export function createAbuseGuards({ config, logger, keys, trustProxy, unmetered 
     limits.deletesPerMinutePerIp,
     limits.likesPerMinutePerIp,
     limits.likesPerMinutePerComment,
+    limits.reportsPerMinutePerIp,
+    limits.reportsPerMinutePerComment,
   ];
   const needsRedis = budgets.some((points) => points > 0);
   const redis = target && needsRedis ? createLimiterRedis(target, log) : undefined;
@@ -113,6 +116,7 @@ export function createAbuseGuards({ config, logger, keys, trustProxy, unmetered 
     edit: perComment('edits', limits.editsPerMinutePerIp, limits.editsPerMinutePerComment, 'edit', false),
     delete: perComment('deletes', limits.deletesPerMinutePerIp, 0, 'delete', false),
     like: perComment('likes', limits.likesPerMinutePerIp, limits.likesPerMinutePerComment, 'like', true),
+    report: perComment('reports', limits.reportsPerMinutePerIp, limits.reportsPerMinutePerComment, 'report', true),
   };
   const requestIp = (request: IncomingMessage) => socketClientIp(request, trustProxy);
   const connections = new ConnectionLimiter({ maxPerIp: limits.connectionsPerIp, clientIp: requestIp, logger: log });

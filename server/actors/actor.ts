@@ -66,11 +66,13 @@ export const MAY = {
   'comment:remove': ['guest', 'member', 'moderator'],
   /** Like a comment or take the like back. */
   'comment:like': ['guest', 'member', 'moderator'],
+  /** Report a comment to the moderators (one report per reader per comment). */
+  'comment:report': ['guest', 'member', 'moderator'],
   /** Read and erase one's own data (GET /api/me/comments, DELETE /api/me). */
   'member:own-data': ['member'],
   /** Remove keeping the body for restore, and restore. */
   'comment:moderate': ['moderator'],
-  /** List, approve and reject held comments. */
+  /** List, approve and reject held comments; review reported ones. */
   'held:review': ['moderator'],
   /** Ban and unban authors, list bans. */
   'author:ban': ['moderator'],
@@ -98,6 +100,7 @@ const SIGNED_IN_ACTIONS: ReadonlySet<Action> = new Set([
   'comment:edit',
   'comment:remove',
   'comment:like',
+  'comment:report',
   'member:own-data',
 ]);
 

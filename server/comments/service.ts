@@ -24,6 +24,7 @@ import { ActorPolicy, type Actor } from '../actors/actor.ts';
 import { memberAuthorKey, normaliseAuthorName } from '../abuse/keys.ts';
 import type { MemberIdentity } from '../sso/verifier.ts';
 import type { Erased, MyComments } from '../../shared/sso.ts';
+import type { ReportComment, ReportedComment, ReportResult } from '../../shared/reports.ts';
 import { memberProfileText, type MemberProfileSnapshot } from '../storage/rows.ts';
 import type { FanOut, FeedMessage } from '../fanout/port.ts';
 import type { Keyring } from '../keys/keyring.ts';
@@ -64,7 +65,8 @@ export interface CommentServiceMetrics {
   commentChanged?(kind: CommentChangeKind): void;
 }
 
-export type CommentChangeKind = 'edited' | 'removed' | 'restored' | 'liked' | 'unliked' | 'approved' | 'rejected';
+export type CommentChangeKind =
+  'edited' | 'removed' | 'restored' | 'liked' | 'unliked' | 'approved' | 'rejected' | 'reported' | 'hidden_by_reports';
 
 export interface CommentServiceDeps {
   store: CommentStore;
@@ -89,6 +91,8 @@ export interface CommentServiceDeps {
   notifyTargets?: () => NotifyTargets;
   /** The offline moderation pipeline every post and edit passes before it is stored (server/moderation/pipeline). */
   moderation?: ModerationPipeline | undefined;
+  /** REPORT_HOLD_THRESHOLD: reports from different readers that take a comment out of view (default 3; 0: never). */
+  reportHoldThreshold?: number;
 }
 
 /** Who removed a comment, as stored: its author (the body is erased) or a moderator (kept for restore). */
@@ -128,6 +132,7 @@ export class CommentService {
   private readonly premoderateAll: boolean;
   private readonly notifyTargets: () => NotifyTargets | undefined;
   private readonly moderation: ModerationPipeline | undefined;
+  private readonly reportHoldThreshold: number;
   /** Writes that have started and not yet settled (stored and published, or failed). */
   private readonly writes = new Set<Promise<unknown>>();
   /** Posts fail at once for a moment after the store was slow to report itself down (see WriteBreaker). */
@@ -146,6 +151,7 @@ export class CommentService {
     this.premoderateAll = deps.premoderation === 'all';
     this.notifyTargets = deps.notifyTargets ?? (() => undefined);
     this.moderation = deps.moderation;
+    this.reportHoldThreshold = deps.reportHoldThreshold ?? 3;
   }
 
   /**
@@ -243,6 +249,7 @@ export class CommentService {
         }
         this.metrics?.commentChanged?.('restored');
         await this.publish('comment:updated', result.comment, Date.now());
+        await this.publishReview(id);
         return result.comment;
       })(),
     );
@@ -331,6 +338,74 @@ export class CommentService {
    */
   private readerOf(actor: Actor, readerId: string): string {
     return actor.kind === 'member' ? this.keys.deriveKey('reader', `sso:${actor.identity.sub}`) : readerId;
+  }
+
+  /**
+   * A reader reports a comment to the moderators: one report per reader per comment (a member: per
+   * account), a repeat changes nothing. At REPORT_HOLD_THRESHOLD reports the store takes the comment
+   * out of view (a `comment:removed` push with the next seq) until a moderator keeps or removes it.
+   * A removed comment cannot be reported (`forbidden`). Moderators get the queue entry live (`admin:report`).
+   */
+  report(actor: Actor, id: string, input: ReportComment): Promise<ReportResult> {
+    return this.track(
+      (async () => {
+        this.policy.authorize(actor, 'comment:report');
+        const outcome = await this.store.report(
+          {
+            commentId: id,
+            readerId: this.readerOf(actor, input.readerId),
+            reason: input.reason,
+            note: input.note === undefined || input.note === '' ? null : input.note,
+            createdAt: this.now().toISOString(),
+          },
+          this.reportHoldThreshold,
+          this.notifyTargets(),
+        );
+        if (outcome === null) throw notFound();
+        if (!outcome.created && outcome.comment.status !== 'visible')
+          throw new AppError('forbidden', 'A removed comment cannot be reported');
+        if (outcome.created) {
+          this.metrics?.commentChanged?.('reported');
+          if (outcome.hidden) {
+            this.logger.info(
+              { commentId: id, articleId: outcome.comment.articleId },
+              'reports took a comment out of view',
+            );
+            this.metrics?.commentChanged?.('hidden_by_reports');
+            await this.publish('comment:removed', outcome.comment, Date.now());
+          }
+          await this.publishReview(id);
+        }
+        return { report: { commentId: id, reason: input.reason, created: outcome.created } };
+      })(),
+    );
+  }
+
+  /** The reported comments waiting for review (open or out of view), longest waiting first. */
+  async reportedList(actor: Actor, limit: number): Promise<ReportedComment[]> {
+    this.policy.authorize(actor, 'held:review');
+    return this.store.reportedComments(limit);
+  }
+
+  /**
+   * A moderator keeps a reported comment: one reports took out of view is restored (next seq, pushed);
+   * a public one leaves the queue. Either way later reports no longer hide it by themselves.
+   * `not_found` when no review of it is open.
+   */
+  keepReported(actor: Actor, id: string): Promise<ReportedComment> {
+    return this.track(
+      (async () => {
+        this.policy.authorize(actor, 'held:review');
+        const entry = await this.store.reportedComment(id);
+        if (entry === null || entry.state === 'closed')
+          throw new AppError('not_found', 'No report of this comment waits for review');
+        if (entry.state === 'hidden') await this.restore(actor, id);
+        else if (await this.store.closeReports(id, true)) await this.publishReview(id);
+        const after = await this.store.reportedComment(id);
+        if (after === null) throw notFound();
+        return after;
+      })(),
+    );
   }
 
   async heldList(actor: Actor, limit: number): Promise<ModeratedHeld[]> {
@@ -665,7 +740,15 @@ export class CommentService {
       this.metrics?.commentChanged?.('removed');
       await this.publish('comment:removed', result.comment, Date.now());
     }
+    // A removal settles a review of the comment: moderators' queues drop it.
+    if (by === 'moderator' || result.changed) await this.publishReview(id);
     return result.comment;
+  }
+
+  /** Sends moderators a reported comment's queue entry as it stands now (none when it was never reported). */
+  private async publishReview(id: string): Promise<void> {
+    const reported = await this.store.reportedComment(id);
+    if (reported !== null) await this.publishFeed({ event: 'admin:report', reported });
   }
 
   /**

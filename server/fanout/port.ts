@@ -1,6 +1,7 @@
 import type { ArticleHead, ArticleId, ArticleState, Comment } from '../../shared/schemas.ts';
 import type { CommentEvent } from '../../shared/events.ts';
 import type { HeldResolved, ModeratedComment, ModeratedHeld } from '../../shared/moderation.ts';
+import type { ReportedComment } from '../../shared/reports.ts';
 
 /** One committed change, as carried between instances. */
 export interface FanOutMessage {
@@ -22,7 +23,8 @@ export type FanOutListener = (message: FanOutMessage, info: DeliveryInfo) => voi
 export type FeedMessage =
   | { event: 'admin:comment'; comment: ModeratedComment }
   | { event: 'admin:held'; held: ModeratedHeld }
-  | { event: 'admin:resolved'; resolved: HeldResolved };
+  | { event: 'admin:resolved'; resolved: HeldResolved }
+  | { event: 'admin:report'; reported: ReportedComment };
 
 export type FeedListener = (message: FeedMessage) => void;
 export type ArticleStateListener = (state: ArticleState) => void;

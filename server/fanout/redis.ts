@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import { minUnits } from '../../shared/lengths.ts';
 import { COMMENT_EVENTS } from '../../shared/events.ts';
 import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema } from '../../shared/moderation.ts';
+import { ReportedCommentSchema } from '../../shared/reports.ts';
 import {
   ArticleHeadSchema,
   ArticleStateSchema,
@@ -96,6 +97,7 @@ export const FeedMessageSchema = z.union([
   z.object({ event: z.literal('admin:comment'), comment: ModeratedCommentSchema }),
   z.object({ event: z.literal('admin:held'), held: ModeratedHeldSchema }),
   z.object({ event: z.literal('admin:resolved'), resolved: HeldResolvedSchema }),
+  z.object({ event: z.literal('admin:report'), reported: ReportedCommentSchema }),
 ]);
 export const WireFeedMessageSchema = z.object({
   v: z.literal(1),

@@ -16,6 +16,7 @@ import {
   type UnbanResult,
 } from '../../shared/moderation.ts';
 import { ArticleIdSchema, CommentIdSchema, type ArticleState } from '../../shared/schemas.ts';
+import type { ReportedList, ReportedResult } from '../../shared/reports.ts';
 import { parseInput } from '../../shared/validate.ts';
 import type { Actor, ActorPolicy } from '../actors/actor.ts';
 import type { CommentService } from '../comments/service.ts';
@@ -68,6 +69,20 @@ export function createAdminRoutes(service: CommentService, policy: ActorPolicy):
   router.get('/held', async (req, res) => {
     const { limit } = parseInput(HeldQuerySchema, req.query, 'query');
     const answer: HeldList = { held: await service.heldList(actorOf(req), limit) };
+    res.json(answer);
+  });
+
+  router.get('/reports', async (req, res) => {
+    const { limit } = parseInput(HeldQuerySchema, req.query, 'query');
+    const answer: ReportedList = { reported: await service.reportedList(actorOf(req), limit) };
+    res.json(answer);
+  });
+
+  // Keep a reported comment: restored if reports took it out of view; out of the queue either way.
+  router.post('/reports/:id/keep', async (req, res) => {
+    const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
+    parseInput(NoFieldsSchema, req.body, 'body');
+    const answer: ReportedResult = { reported: await service.keepReported(actorOf(req), id) };
     res.json(answer);
   });
 

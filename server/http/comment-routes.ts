@@ -10,18 +10,19 @@ import {
   type ReaderLikes,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
+import { ReportCommentSchema, type ReportResult } from '../../shared/reports.ts';
 import { actorOf } from './actor.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { CommentWriteLimits } from '../abuse/guards.ts';
 
 const pass: RequestHandler = (_req, _res, next) => next();
-const NO_LIMITS: CommentWriteLimits = { edit: pass, delete: pass, like: pass };
+const NO_LIMITS: CommentWriteLimits = { edit: pass, delete: pass, like: pass, report: pass };
 
 /**
  * A reader's own comments and likes (mounted inside the API router, after its JSON parser and resolveActor):
  * `PATCH` / `DELETE /comments/:id` with `Authorization: Bearer <authorToken>` (or the ADMIN_TOKEN, or a
  * member token),
- * `POST /comments/:id/like`, and `GET /articles/:articleId/likes?reader=`.
+ * `POST /comments/:id/like`, `POST /comments/:id/report`, and `GET /articles/:articleId/likes?reader=`.
  */
 export function createCommentRoutes(service: CommentService, limits: CommentWriteLimits = NO_LIMITS): Router {
   const router = Router();
@@ -44,6 +45,13 @@ export function createCommentRoutes(service: CommentService, limits: CommentWrit
     const { readerId, liked } = parseInput(LikeCommentSchema, req.body, 'like');
     const answer: LikeResult = await service.like(actorOf(req), id, readerId, liked);
     res.json(answer);
+  });
+
+  router.post('/comments/:id/report', limits.report, async (req, res) => {
+    const id = parseInput(CommentIdSchema, req.params.id, 'comment id');
+    const input = parseInput(ReportCommentSchema, req.body, 'report');
+    const answer: ReportResult = await service.report(actorOf(req), id, input);
+    res.status(answer.report.created ? 201 : 200).json(answer);
   });
 
   router.get('/articles/:articleId/likes', async (req, res) => {

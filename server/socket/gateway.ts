@@ -244,7 +244,8 @@ export function attachSocketGateway({
     const moderators = io.to(MODERATORS_ROOM);
     if (message.event === 'admin:comment') moderators.emit('admin:comment', message.comment);
     else if (message.event === 'admin:held') moderators.emit('admin:held', message.held);
-    else moderators.emit('admin:resolved', message.resolved);
+    else if (message.event === 'admin:resolved') moderators.emit('admin:resolved', message.resolved);
+    else moderators.emit('admin:report', message.reported);
   });
 
   // The last local reader and counts watcher of an article left: stop receiving it from other instances.

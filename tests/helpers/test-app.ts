@@ -54,6 +54,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     RATE_LIMIT_DELETES_PER_MINUTE_IP: '0',
     RATE_LIMIT_LIKES_PER_MINUTE_IP: '0',
     RATE_LIMIT_LIKES_PER_MINUTE_COMMENT: '0',
+    RATE_LIMIT_REPORTS_PER_MINUTE_IP: '0',
+    RATE_LIMIT_REPORTS_PER_MINUTE_COMMENT: '0',
     SOCKET_EVENTS_PER_10S: '0',
     MAX_CONNECTIONS_PER_IP: '0',
     ...(options.redisPrefix
