@@ -15,6 +15,7 @@ import {
 } from '../../shared/moderation.ts';
 import { ImportJobResultSchema, type ImportFormat, type ImportJob } from '../../shared/import-export.ts';
 import { ArticleStateSchema, type ArticleId, type ArticleState } from '../../shared/schemas.ts';
+import { ReportedCommentSchema, ReportedResultSchema, type ReportedComment } from '../../shared/reports.ts';
 import { checkAnswer, request } from '../api-client.ts';
 import { eachValid, WidgetError } from '../protocol.ts';
 
@@ -22,6 +23,7 @@ import { eachValid, WidgetError } from '../protocol.ts';
 const FeedAnswerSchema = z.object({ comments: eachValid(ModeratedCommentSchema) });
 const HeldAnswerSchema = z.object({ held: eachValid(ModeratedHeldSchema) });
 const BansAnswerSchema = z.object({ bans: eachValid(BanSchema) });
+const ReportedAnswerSchema = z.object({ reported: eachValid(ReportedCommentSchema) });
 
 /** Most feed entries and held comments the page loads (the server's limit). */
 export const ADMIN_PAGE_SIZE = 200;
@@ -50,6 +52,14 @@ export class AdminApi {
 
   async held(): Promise<ModeratedHeld[]> {
     return (await this.#call('GET', `held?limit=${ADMIN_PAGE_SIZE}`, HeldAnswerSchema)).held;
+  }
+
+  async reported(): Promise<ReportedComment[]> {
+    return (await this.#call('GET', `reports?limit=${ADMIN_PAGE_SIZE}`, ReportedAnswerSchema)).reported;
+  }
+
+  async keepReported(commentId: string): Promise<ReportedComment> {
+    return (await this.#call('POST', `reports/${commentId}/keep`, ReportedResultSchema, {})).reported;
   }
 
   async remove(commentId: string): Promise<ModeratedComment> {

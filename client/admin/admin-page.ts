@@ -12,11 +12,14 @@ import {
 } from '../../shared/moderation.ts';
 import { ArticleIdSchema, type ArticleState } from '../../shared/schemas.ts';
 import { toWidgetError, type WidgetError } from '../protocol.ts';
-import { formatAbsolute, formatRelative } from '../time-format.ts';
+import { formatAbsolute } from '../time-format.ts';
 import { h, plural } from '../view/dom.ts';
 import { ADMIN_PAGE_SIZE, AdminApi } from './admin-api.ts';
 import { ImportPanel } from './import-panel.ts';
 import { KeyedList } from './keyed-list.ts';
+import { articleLink, button, time } from './controls.ts';
+import { ReportsPanel } from './reports-panel.ts';
+import { ReportedCommentSchema } from '../../shared/reports.ts';
 
 const TOKEN_KEY = 'live-comments:admin-token';
 /** How long the socket waits for the `admin:subscribe` ack. */
@@ -31,6 +34,14 @@ const BAN_LENGTHS: ReadonlyArray<readonly [string, number | null]> = [
 ];
 
 type AdminSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+const PAGE_TITLE = 'Moderation · Live Comments';
+
+/**
+ * Keys that work on the item of a review queue holding the focus (no modifier, not while typing):
+ * the action each presses, by its `data-action`; `j`/`k` move to the next or previous item.
+ */
+const QUEUE_SHORTCUTS: Readonly<Record<string, string>> = { a: 'approve', r: 'reject', b: 'ban' };
 
 /** The ack of `admin:subscribe`. */
 const AdminAckSchema = z.union([
@@ -56,29 +67,6 @@ const tokenStore = {
     }
   },
 };
-
-function button(
-  label: string,
-  action: string,
-  onClick: () => void,
-  attrs: Record<string, string> = {},
-): HTMLButtonElement {
-  const element = h('button', { text: label, attrs: { type: 'button', 'data-action': action, ...attrs } });
-  element.addEventListener('click', onClick);
-  return element;
-}
-
-function time(iso: string): HTMLTimeElement {
-  return h('time', { text: formatRelative(iso, Date.now()), attrs: { datetime: iso, title: formatAbsolute(iso) } });
-}
-
-function articleLink(articleId: string): HTMLAnchorElement {
-  return h('a', {
-    class: 'article',
-    text: articleId,
-    attrs: { href: `articles/${encodeURIComponent(articleId)}`, target: '_blank', rel: 'noopener' },
-  });
-}
 
 /**
  * The /admin page: sign in with the ADMIN_TOKEN, then moderate live. The feed shows every new or
@@ -136,6 +124,14 @@ export class AdminPage {
     announce: (text) => this.#announce(text),
     tokenRefused: (failure) => this.#tokenRefused(failure),
     imported: () => void this.#reload(),
+  });
+  readonly #reports = new ReportsPanel({
+    act: (run, done) => this.#act(run, done),
+    announce: (text) => this.#announce(text),
+    changed: (comment) => this.#upsert([comment]),
+    openBan: (commentId) => this.#openBan(commentId),
+    banForm: (commentId) => (this.#banFor === commentId ? this.#banForm : null),
+    counted: () => this.#countInTitle(),
   });
 
   constructor(root: HTMLElement, base: URL) {
@@ -220,6 +216,7 @@ export class AdminPage {
         this.#heldEmpty,
         this.#heldList.element,
       ]),
+      this.#reports.element,
       h('section', { attrs: { 'aria-labelledby': 'feed-title' } }, [
         h('h2', { text: 'Live feed', attrs: { id: 'feed-title' } }),
         this.#feedEmpty,
@@ -242,6 +239,7 @@ export class AdminPage {
       this.#importPanel.element,
     ]);
     root.replaceChildren(this.#login, this.#app, this.#announcer);
+    this.#app.addEventListener('keydown', (event) => this.#shortcut(event));
 
     const saved = tokenStore.read();
     if (saved) void this.#signIn(saved, false);
@@ -290,6 +288,7 @@ export class AdminPage {
     this.#api = null;
     this.#feed.clear();
     this.#held.clear();
+    this.#reports.clear();
     this.#articles.clear();
     this.#bans = [];
     this.#importPanel.reset();
@@ -339,6 +338,10 @@ export class AdminPage {
       this.#announce(`A comment by ${parsed.data.author.name} is waiting for review.`);
       this.#render();
     });
+    socket.on('admin:report', (payload: unknown) => {
+      const parsed = ReportedCommentSchema.safeParse(payload);
+      if (parsed.success) this.#reports.apply(parsed.data);
+    });
     socket.on('admin:resolved', (payload: unknown) => {
       const parsed = HeldResolvedSchema.safeParse(payload);
       if (parsed.success && this.#held.delete(parsed.data.id)) this.#render();
@@ -350,10 +353,11 @@ export class AdminPage {
     const api = this.#api;
     if (!api) return;
     try {
-      const [feed, held, bans] = await Promise.all([api.feed(), api.held(), api.bans()]);
+      const [feed, held, reported, bans] = await Promise.all([api.feed(), api.held(), api.reported(), api.bans()]);
       if (api !== this.#api) return;
       this.#upsert(feed);
       this.#replaceHeld(held);
+      this.#reports.replace(reported);
       this.#bans = bans;
       this.#render();
     } catch (error) {
@@ -426,7 +430,9 @@ export class AdminPage {
     this.#banFor = null;
     this.#render();
     if (id)
-      (this.#feedList.row(id) ?? this.#heldList.row(id))?.querySelector<HTMLElement>('[data-action="ban"]')?.focus();
+      (this.#feedList.row(id) ?? this.#heldList.row(id) ?? this.#reports.row(id))
+        ?.querySelector<HTMLElement>('[data-action="ban"]')
+        ?.focus();
   }
 
   async #ban(): Promise<void> {
@@ -479,12 +485,15 @@ export class AdminPage {
   #render(): void {
     const held = [...this.#held.values()].sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt));
     const feed = [...this.#feed.values()].sort(byNewest);
-    if (this.#banFor !== null && !this.#held.has(this.#banFor) && !this.#feed.has(this.#banFor)) this.#banFor = null;
+    const banFor = this.#banFor;
+    if (banFor !== null && !this.#held.has(banFor) && !this.#feed.has(banFor) && !this.#reports.has(banFor))
+      this.#banFor = null;
     this.#heldTitle.textContent = held.length > 0 ? `Held for review (${held.length})` : 'Held for review';
     this.#heldEmpty.hidden = held.length > 0;
     this.#heldList.update(held);
     this.#feedEmpty.hidden = feed.length > 0;
     this.#feedList.update(feed);
+    this.#reports.render();
 
     // Articles: the ones opened by id, then every article in the queue or the feed.
     const ids = [
@@ -494,6 +503,32 @@ export class AdminPage {
     this.#articleList.update(ids.map((articleId) => ({ articleId, state: this.#articles.get(articleId) ?? null })));
     this.#banList.update(this.#bans);
     this.#bansEmpty.hidden = this.#bans.length > 0;
+  }
+
+  /** The page title counts what waits for review, so a moderator sees it from another tab. */
+  #countInTitle(): void {
+    const waiting = this.#held.size + this.#reports.size;
+    document.title = waiting > 0 ? `(${waiting}) ${PAGE_TITLE}` : PAGE_TITLE;
+  }
+
+  /** The review queues' keyboard shortcuts (QUEUE_SHORTCUTS) on the focused item. */
+  #shortcut(event: KeyboardEvent): void {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const target = event.target;
+    if (!(target instanceof HTMLElement) || target.closest('input, select, textarea, form')) return;
+    const item = target.closest<HTMLElement>('li.item');
+    const list = item?.parentElement;
+    if (!item || !list || (list !== this.#heldList.element && !this.#reports.element.contains(list))) return;
+    const key = event.key.toLowerCase();
+    if (key === 'j' || key === 'k') {
+      const next = key === 'j' ? item.nextElementSibling : item.previousElementSibling;
+      next?.querySelector<HTMLElement>('button')?.focus();
+    } else {
+      const action = QUEUE_SHORTCUTS[key];
+      if (!action) return;
+      item.querySelector<HTMLElement>(`[data-action="${action}"]`)?.click();
+    }
+    event.preventDefault();
   }
 
   #loadArticle(articleId: string): void {
@@ -587,8 +622,12 @@ export class AdminPage {
       button('Approve', 'approve', () => resolve(true), {
         class: 'primary',
         'aria-label': `Approve comment by ${who}`,
+        'aria-keyshortcuts': 'A',
       }),
-      button('Reject', 'reject', () => resolve(false), { 'aria-label': `Reject comment by ${who}` }),
+      button('Reject', 'reject', () => resolve(false), {
+        'aria-label': `Reject comment by ${who}`,
+        'aria-keyshortcuts': 'R',
+      }),
     ]);
     if (held.authorKey !== null)
       actions.append(

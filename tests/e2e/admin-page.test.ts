@@ -2,7 +2,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CommentPageSchema } from '../../shared/schemas.ts';
 import { postFromWidget, rowsOf } from '../helpers/browser.ts';
-import { getJson, uniqueArticle } from '../helpers/test-app.ts';
+import { getJson, postJson, uniqueArticle } from '../helpers/test-app.ts';
+import { PostStoredSchema } from '../../shared/schemas.ts';
 import { ADMIN_TOKEN, rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
 
 describe('the /admin page in Chromium, across two instances', () => {
@@ -83,6 +84,62 @@ describe('the /admin page in Chromium, across two instances', () => {
     // 'That token was refused' is logged by Chromium as the failed request it was; nothing else went wrong.
     expect(problems.filter((problem) => !problem.includes('status of 403'))).toEqual([]);
     expect([...alice.problems, ...bob.problems]).toEqual([]);
+  });
+
+  it('works the reported comments live: three reports take one out of view, Keep (keyboard) restores it, Remove removes one', async () => {
+    const articleId = uniqueArticle('reported');
+    const { page, problems } = await moderator();
+    const bob = await env.reader(env.b, articleId);
+    const postAs = async (name: string, body: string) => {
+      const res = await postJson(`${env.a.url}/api/articles/${articleId}/comments`, { author: { name }, body });
+      return PostStoredSchema.parse(res.body).comment.id;
+    };
+    const report = (id: string, reason: string, readerId: string, note?: string) =>
+      postJson(`${(readerId.endsWith('a') ? env.a : env.b).url}/api/comments/${id}/report`, {
+        readerId: `reader-${readerId}`,
+        reason,
+        ...(note ? { note } : {}),
+      });
+    const rude = await postAs('Rude', 'You are all idiots');
+    const pills = await postAs('Seller', 'Cheap pills here');
+    await rowWithText(bob.widget, 'You are all idiots').waitFor(WAIT);
+
+    await report(pills, 'spam', 'spam-0001a');
+    const pillsItem = item(page, 'Reported comments', 'Cheap pills here');
+    await pillsItem.getByText('public', { exact: true }).waitFor(WAIT);
+    await report(rude, 'abuse', 'rude-0001a', 'insults every reader');
+    await report(rude, 'abuse', 'rude-0002b');
+    await report(rude, 'off_topic', 'rude-0003a');
+    const rudeItem = item(page, 'Reported comments', 'You are all idiots');
+    await rudeItem.getByText('out of view until reviewed').waitFor(WAIT);
+    await rudeItem.getByText('3 reports: abuse 2, off topic 1').waitFor(WAIT);
+    await rudeItem.getByText('“insults every reader”').waitFor(WAIT);
+    await page.getByRole('heading', { name: 'Reported by readers (2)' }).waitFor(WAIT);
+    await vi.waitFor(async () => expect(await page.title()).toBe('(2) Moderation · Live Comments'), WAIT);
+    // Readers saw it leave the thread.
+    await bob.widget.getByText('This comment was removed').waitFor(WAIT);
+    expect(await rowWithText(bob.widget, 'You are all idiots').count()).toBe(0);
+
+    // Filters narrow the list.
+    await page.getByLabel('Filter by reason').selectOption('spam');
+    await rudeItem.waitFor({ state: 'detached', ...WAIT });
+    expect(await pillsItem.count()).toBe(1);
+    await page.getByLabel('Filter by reason').selectOption('');
+    await rudeItem.waitFor(WAIT);
+
+    // Keyboard: focus the item, press A to keep it (restored for readers), R on the other to remove it.
+    await rudeItem.getByRole('button', { name: 'Keep comment by Rude' }).focus();
+    await page.keyboard.press('a');
+    await rudeItem.waitFor({ state: 'detached', ...WAIT });
+    await rowWithText(bob.widget, 'You are all idiots').waitFor(WAIT);
+    await pillsItem.getByRole('button', { name: 'Keep comment by Seller' }).focus();
+    await page.keyboard.press('r');
+    await pillsItem.waitFor({ state: 'detached', ...WAIT });
+    await vi.waitFor(async () => expect(await rowWithText(bob.widget, 'Cheap pills here').count()).toBe(0), WAIT);
+    await page.getByRole('heading', { name: 'Reported by readers', exact: true }).waitFor(WAIT);
+    await vi.waitFor(async () => expect(await page.title()).toBe('Moderation · Live Comments'), WAIT);
+    expect(problems).toEqual([]);
+    expect(bob.problems).toEqual([]);
   });
 
   it('holds posts of a pre-moderated article until approved, then shows them live to every reader', async () => {
