@@ -53,7 +53,7 @@ async function pipelineUs(): Promise<number> {
       authorKey: `author-${i % 50}`,
       clientId: null,
       kind: 'post',
-      moderator: false,
+      trusted: false,
     });
   for (let i = 0; i < 2000; i++) await check(i);
   const rounds = 20_000;

@@ -105,6 +105,15 @@ function refusal(verdict: Extract<Verdict, { action: 'reject' }>): AppError {
 
 const notFound = (): AppError => new AppError('not_found', 'No such comment');
 
+/** The badge a host gives its staff in their member tokens: their comments, like moderators', are never held. */
+export const STAFF_BADGE = 'staff';
+
+/** Whose comments the moderation pipeline never holds (its refusals still apply): moderators and staff members. */
+function trustedAuthor(actor: Actor): boolean {
+  if (actor.kind === 'moderator') return true;
+  return actor.kind === 'member' && actor.identity.badges.some((badge) => badge.toLowerCase() === STAFF_BADGE);
+}
+
 /** A held comment as its poster sees it: no author key, member id or hold reason (the reason names the word or rule that tripped, which would teach evasion). */
 function toPublicHeld(held: ModeratedHeld): HeldComment {
   const { authorKey: _authorKey, memberSub: _memberSub, holdReason: _holdReason, ...visible } = held;
@@ -637,7 +646,7 @@ export class CommentService {
         authorKey,
         clientId: input.clientId ?? null,
         kind: 'post',
-        moderator: actor.kind === 'moderator',
+        trusted: trustedAuthor(actor),
       });
       if (verdict.action === 'reject') throw refusal(verdict);
       if (verdict.action === 'hold') {
@@ -764,6 +773,7 @@ export class CommentService {
       if (newBody !== undefined) await this.screenEdit(record, newBody, true);
       return;
     }
+    const trusted = trustedAuthor(actor);
     if (actor.kind === 'member') {
       // A member changes their own comments with their token, from any browser or device.
       if (record.comment.memberSub !== actor.identity.sub)
@@ -784,12 +794,12 @@ export class CommentService {
           `Comments can be edited for ${this.editWindowMs / 60_000} minutes after posting`,
         );
       }
-      if (newBody !== undefined) await this.screenEdit(record, newBody, false);
+      if (newBody !== undefined) await this.screenEdit(record, newBody, trusted);
     }
   }
 
   /** An edit's new body through the moderation pipeline, once its editor is known to be allowed. */
-  private async screenEdit(record: CommentRecord, body: string, moderator: boolean): Promise<void> {
+  private async screenEdit(record: CommentRecord, body: string, trusted: boolean): Promise<void> {
     if (!this.moderation) return;
     const verdict = await this.moderation.check({
       body,
@@ -797,7 +807,7 @@ export class CommentService {
       authorKey: record.comment.authorKey,
       clientId: null,
       kind: 'edit',
-      moderator,
+      trusted,
     });
     if (verdict.action === 'reject') throw refusal(verdict);
     // A published comment cannot wait for review: an edit that would be held is not saved.

@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { nanoid } from 'nanoid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack, PostAck } from '../../shared/events.ts';
@@ -191,5 +192,36 @@ describe('moderation pipeline across two instances (Redis)', () => {
     const { held } = PostHeldSchema.parse(first.body);
     expect((await postJson(`${pair.b.url}/api/admin/held/${held.id}/approve`, {}, admin)).status).toBe(200);
     expect((await send(pair.b, `My second words ${nanoid(6)}`)).status).toBe(201);
+  });
+});
+
+describe('staff members signed in by the host', () => {
+  const secret = `sso-${nanoid(40)}`;
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { SSO_SECRETS: secret } });
+    t.app.moderation.configure(ModerationSettingsSchema.parse({ bannedWords: ['merde'], suspectWords: ['casino'] }));
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const token = (sub: string, badges: string[]) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ sub, name: `Member ${sub}`, badges, aud: 'live-comments', iat: now - 5, exp: now + 600 })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .sign(new TextEncoder().encode(secret));
+  };
+  const post = async (body: string, badges: string[]) =>
+    postJson(
+      `${t.url}/api/articles/${uniqueArticle()}/comments`,
+      { body },
+      { authorization: `Bearer ${await token(`m-${nanoid(8)}`, badges)}` },
+    );
+
+  it('never holds a staff member’s comment, holds another member’s, and refuses a banned word from either', async () => {
+    expect((await post(`casino ${LINKS}`, ['Staff'])).status).toBe(201);
+    expect((await post(`casino ${LINKS}`, ['subscriber'])).status).toBe(202);
+    expect((await post('merde', ['staff'])).status).toBe(400);
   });
 });

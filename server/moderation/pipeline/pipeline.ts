@@ -14,8 +14,8 @@ export interface PipelineInput {
   authorKey: string | null;
   clientId: string | null;
   kind: 'post' | 'edit';
-  /** A moderator's comment: never held (refusals still apply). */
-  moderator: boolean;
+  /** A moderator's or a staff member's comment (see `trustedAuthor`): never held (refusals still apply). */
+  trusted: boolean;
 }
 
 /** The pipeline's answer: store, hold for a moderator (reasons shown in /admin), or refuse (message for the author). */
@@ -114,8 +114,8 @@ export class ModerationPipeline {
         ),
       );
     if (refused !== null) return refused;
-    // Moderators are never held: the remaining phases only hold, so they are skipped for them.
-    if (comment.moderator) return { action: 'accept' };
+    // Moderators and staff are never held: the remaining phases only hold, so they are skipped for them.
+    if (comment.trusted) return { action: 'accept' };
     decide('new_commenter', await newCommentersPhase(this.#deps.visibleCount, settings.holdFirstComments, input));
     decide('shouting', shoutingPhase(settings.holdShouting, input));
     if (holds.length === 0) return { action: 'accept' };

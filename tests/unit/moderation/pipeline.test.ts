@@ -23,7 +23,7 @@ const post = (body: string, over: Partial<PipelineInput> = {}): PipelineInput =>
   authorKey: 'ann',
   clientId: null,
   kind: 'post',
-  moderator: false,
+  trusted: false,
   ...over,
 });
 
@@ -61,8 +61,8 @@ describe('moderation pipeline', () => {
 
   it('never holds a moderator, but refuses their banned words', async () => {
     const { p } = pipeline({ bannedWords: ['merde'], suspectWords: ['casino'], holdFirstComments: 1 });
-    expect(await p.check(post(`casino ${links}`, { moderator: true }))).toEqual({ action: 'accept' });
-    expect(await p.check(post('merde', { moderator: true }))).toMatchObject({ action: 'reject', phase: 'words' });
+    expect(await p.check(post(`casino ${links}`, { trusted: true }))).toEqual({ action: 'accept' });
+    expect(await p.check(post('merde', { trusted: true }))).toMatchObject({ action: 'reject', phase: 'words' });
   });
 
   it('applies new settings at once, compiled on configure', async () => {
