@@ -78,16 +78,85 @@ const pureSharedSchemas = {
 };
 
 /**
+ * Methods of socket.io-client's Socket no script of ours calls, left out of the bundles: catch-all
+ * listeners (`onAny`, `onAnyOutgoing`, …), `compress` and `volatile`, and the queue of the `retries`
+ * option (never set: posts carry a clientId and are retried by the widget; `_drainQueue`, which the
+ * socket calls on connect, is kept as a method that does nothing). A method the socket itself calls
+ * is never listed; the build fails if one listed is no longer found (socket.io-client changed).
+ */
+const UNUSED_SOCKET_METHODS = [
+  'compress',
+  'volatile',
+  'onAny',
+  'prependAny',
+  'offAny',
+  'listenersAny',
+  'onAnyOutgoing',
+  'prependAnyOutgoing',
+  'offAnyOutgoing',
+  'listenersAnyOutgoing',
+  '_addToQueue',
+];
+
+/** socket.io-client's socket.js without UNUSED_SOCKET_METHODS. */
+function slimSocketSource(path, source) {
+  const file = ts.createSourceFile(path, source, ts.ScriptTarget.Latest, true);
+  const socketClass = file.statements.find((s) => ts.isClassDeclaration(s) && s.name?.text === 'Socket');
+  if (!socketClass) throw new Error(`${path}: no class Socket`);
+  const edits = [];
+  const found = new Set();
+  for (const member of socketClass.members) {
+    const name = member.name && ts.isIdentifier(member.name) ? member.name.text : null;
+    if (name !== null && UNUSED_SOCKET_METHODS.includes(name)) {
+      edits.push([member.getStart(file), member.end, '']);
+      found.add(name);
+    } else if (name === '_drainQueue' && ts.isMethodDeclaration(member) && member.body) {
+      edits.push([member.body.getStart(file), member.body.end, '{}']);
+      found.add(name);
+    }
+  }
+  const missing = [...UNUSED_SOCKET_METHODS, '_drainQueue'].filter((name) => !found.has(name));
+  if (missing.length > 0) throw new Error(`${path}: socket.io-client no longer has ${missing.join(', ')}`);
+  let contents = source;
+  for (const [start, end, text] of edits.sort((a, b) => b[0] - a[0]))
+    contents = `${contents.slice(0, start)}${text}${contents.slice(end)}`;
+  return contents;
+}
+
+/**
  * Leaves out what the widget never uses of socket.io-client: the WebTransport transport (engine.io
- * only offers it when asked to) and the binary half of the Socket.IO parser (the protocol is JSON
+ * only offers it when asked to), the binary half of the Socket.IO parser (the protocol is JSON
  * text: shared/socket-parser.ts encodes and decodes exactly the text packets, checked against the
- * real parser by a unit test).
+ * real parser by a unit test), and the Socket methods above.
  */
 const slimSocketIo = {
   name: 'slim-socket-io',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /^socket\.io-parser$/ }, () => ({
       path: join(here, '..', 'shared', 'socket-parser.ts'),
+    }));
+    // engine.io packets are text only here (the server never sends binary): no Blob, ArrayBuffer or base64 paths.
+    pluginBuild.onLoad(
+      { filter: /[\\/]engine\.io-parser[\\/]build[\\/]esm[\\/]encodePacket\.browser\.js$/ },
+      (args) => ({
+        contents:
+          'import { PACKET_TYPES } from "./commons.js";\nexport const encodePacket = ({ type, data }, _binary, callback) => callback(PACKET_TYPES[type] + (data || ""));\nexport function encodePacketToBinary() { throw new Error("binary packets are not used"); }\n',
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }),
+    );
+    pluginBuild.onLoad(
+      { filter: /[\\/]engine\.io-parser[\\/]build[\\/]esm[\\/]decodePacket\.browser\.js$/ },
+      (args) => ({
+        contents:
+          'import { ERROR_PACKET, PACKET_TYPES_REVERSE } from "./commons.js";\nexport const decodePacket = (packet) => {\n  const type = typeof packet === "string" ? PACKET_TYPES_REVERSE[packet.charAt(0)] : undefined;\n  if (!type) return ERROR_PACKET;\n  return packet.length > 1 ? { type, data: packet.substring(1) } : { type };\n};\n',
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }),
+    );
+    pluginBuild.onLoad({ filter: /[\\/]socket\.io-client[\\/]build[\\/]esm[\\/]socket\.js$/ }, async (args) => ({
+      contents: slimSocketSource(args.path, await readFile(args.path, 'utf8')),
+      loader: 'js',
     }));
     pluginBuild.onLoad(
       { filter: /[\\/]engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]index\.js$/ },
