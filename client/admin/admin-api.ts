@@ -16,6 +16,11 @@ import {
 import { ImportJobResultSchema, type ImportFormat, type ImportJob } from '../../shared/import-export.ts';
 import { ArticleStateSchema, type ArticleId, type ArticleState } from '../../shared/schemas.ts';
 import { ReportedCommentSchema, ReportedResultSchema, type ReportedComment } from '../../shared/reports.ts';
+import {
+  ModerationSettingsAnswerSchema,
+  type ModerationSettings,
+  type ModerationSettingsAnswer,
+} from '../../shared/moderation-settings.ts';
 import { checkAnswer, request } from '../api-client.ts';
 import { eachValid, WidgetError } from '../protocol.ts';
 
@@ -60,6 +65,14 @@ export class AdminApi {
 
   async keepReported(commentId: string): Promise<ReportedComment> {
     return (await this.#call('POST', `reports/${commentId}/keep`, ReportedResultSchema, {})).reported;
+  }
+
+  async moderationSettings(): Promise<ModerationSettingsAnswer> {
+    return this.#call('GET', 'settings/moderation', ModerationSettingsAnswerSchema);
+  }
+
+  async saveModerationSettings(settings: ModerationSettings): Promise<ModerationSettingsAnswer> {
+    return this.#call('PUT', 'settings/moderation', ModerationSettingsAnswerSchema, settings);
   }
 
   async remove(commentId: string): Promise<ModeratedComment> {

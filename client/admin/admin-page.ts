@@ -19,6 +19,7 @@ import { ImportPanel } from './import-panel.ts';
 import { KeyedList } from './keyed-list.ts';
 import { articleLink, button, time } from './controls.ts';
 import { ReportsPanel } from './reports-panel.ts';
+import { SettingsPanel } from './settings-panel.ts';
 import { ReportedCommentSchema } from '../../shared/reports.ts';
 
 const TOKEN_KEY = 'live-comments:admin-token';
@@ -124,6 +125,10 @@ export class AdminPage {
     announce: (text) => this.#announce(text),
     tokenRefused: (failure) => this.#tokenRefused(failure),
     imported: () => void this.#reload(),
+  });
+  readonly #settings = new SettingsPanel({
+    act: (run, done) => this.#act(run, done),
+    announce: (text) => this.#announce(text),
   });
   readonly #reports = new ReportsPanel({
     act: (run, done) => this.#act(run, done),
@@ -236,6 +241,7 @@ export class AdminPage {
         this.#bansEmpty,
         this.#banList.element,
       ]),
+      this.#settings.element,
       this.#importPanel.element,
     ]);
     root.replaceChildren(this.#login, this.#app, this.#announcer);
@@ -353,8 +359,15 @@ export class AdminPage {
     const api = this.#api;
     if (!api) return;
     try {
-      const [feed, held, reported, bans] = await Promise.all([api.feed(), api.held(), api.reported(), api.bans()]);
+      const [feed, held, reported, bans, settings] = await Promise.all([
+        api.feed(),
+        api.held(),
+        api.reported(),
+        api.bans(),
+        api.moderationSettings(),
+      ]);
       if (api !== this.#api) return;
+      this.#settings.show(settings);
       this.#upsert(feed);
       this.#replaceHeld(held);
       this.#reports.replace(reported);

@@ -185,24 +185,31 @@ describe('the /admin page in Chromium, across two instances', () => {
   it('shows why the moderation pipeline held a comment, set on one instance and applied on the other', async () => {
     const articleId = uniqueArticle('pipeline');
     const { page, problems } = await moderator();
-    const put = await fetch(`${env.a.url}/api/admin/settings/moderation`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-      body: JSON.stringify({ suspectWords: ['casino'] }),
+    // Set on the page (instance b), applied on instance a, where the reader posts.
+    const rules = page.getByRole('form', { name: 'Moderation rules' });
+    await rules.getByLabel('Suspect words and phrases').fill('casino\n  \n');
+    await rules.getByLabel('Most links').fill('-1');
+    await rules.getByRole('button', { name: 'Save rules' }).click();
+    await rules.getByRole('alert').filter({ hasText: 'maxLinks' }).waitFor(WAIT);
+    await rules.getByLabel('Most links').fill('2');
+    await rules.getByRole('button', { name: 'Save rules' }).click();
+    await rules.getByText(/^Version \d+ is in force\.$/).waitFor(WAIT);
+    const saved = await getJson(`${env.b.url}/api/admin/settings/moderation`, {
+      authorization: `Bearer ${ADMIN_TOKEN}`,
     });
-    expect(put.status).toBe(200);
-    const { version } = (await put.json()) as { version: number };
+    const { version, settings } = saved.body as { version: number; settings: { suspectWords: string[] } };
+    expect(settings.suspectWords).toEqual(['casino']);
     await vi.waitFor(
       async () =>
         expect(
           (
-            (await getJson(`${env.b.url}/api/admin/settings/moderation`, { authorization: `Bearer ${ADMIN_TOKEN}` }))
+            (await getJson(`${env.a.url}/api/admin/settings/moderation`, { authorization: `Bearer ${ADMIN_TOKEN}` }))
               .body as { version: number }
           ).version,
         ).toBe(version),
       { timeout: 5000, interval: 50 },
     );
-    const reader = await env.reader(env.b, articleId);
+    const reader = await env.reader(env.a, articleId);
     await postFromWidget(reader.widget, 'Carol', 'Come play at my c4sino tonight');
     const held = item(page, 'Held comments', 'Come play at my c4sino tonight');
     await held.getByText('Held: suspect word “casino”').waitFor(WAIT);
