@@ -1,11 +1,11 @@
 import * as z from 'zod/mini';
 import {
   ReadableErrorBodySchema as ErrorBodySchema,
-  ReadableErrorInfoSchema,
   type ErrorCode,
   type FieldIssue,
   type ReadableErrorInfo,
 } from '../shared/errors.ts';
+import { FailedAckSchema, SubscribeAckSchema as SharedSubscribeAckSchema } from '../shared/acks.ts';
 import {
   CommentBatchSchema,
   CommentChangeSchema,
@@ -57,9 +57,6 @@ export function eachValid<S extends z.ZodMiniType>(item: S): z.ZodMiniType<Array
   ) as z.ZodMiniType<Array<z.output<S>>>;
 }
 
-const FailedAckSchema = z.object({ ok: z.literal(false), error: ReadableErrorInfoSchema });
-const seq = z.int().check(z.minimum(0));
-
 /** What the widget says of an answer it cannot read. */
 export const NOT_UNDERSTOOD = 'The comment server sent an answer this widget does not understand.';
 
@@ -80,12 +77,8 @@ export function readAck<S extends z.ZodMiniType>(answer: unknown, ok: (answer: o
   return readAnswer(answer, ok);
 }
 
-/** The ack of `article:subscribe`, checked before the widget trusts it. */
-export const SubscribeAckSchema = z.object({
-  lastSeq: seq,
-  comments: eachValid(CommentSchema),
-  reset: z.optional(z.boolean()),
-});
+/** The ack of `article:subscribe` (shared/acks.ts), its comments checked one by one. */
+export const SubscribeAckSchema = z.object({ ...SharedSubscribeAckSchema.shape, comments: eachValid(CommentSchema) });
 
 /** The answer of a post (REST) or the ack of `comment:post`: stored, or held for pre-moderation. */
 export const postAnswerSchema = (answer: object) => ('held' in answer ? PostHeldSchema : PostStoredSchema);

@@ -1,5 +1,6 @@
+import type { AckOf } from './acks.ts';
 import type { ErrorInfo } from './errors.ts';
-import type { AuthSetPayload, SignedInMember } from './sso.ts';
+import type { AuthSetPayload } from './sso.ts';
 import type { AdminSubscribePayload, HeldResolved, ModeratedComment, ModeratedHeld } from './moderation.ts';
 import type { ReportedComment } from './reports.ts';
 import type {
@@ -10,47 +11,37 @@ import type {
   CommentBatch,
   CountChanged,
   CountsSubscribePayload,
-  HeldComment,
   PostCommentPayload,
   Presence,
   SubscribePayload,
   UnsubscribePayload,
 } from './schemas.ts';
 
+/** The fields of the acks (shared/acks.ts): the head and the changes since `since` (or `reset`) … */
+export type SubscribeAck = AckOf<'article:subscribe'>;
+/** … the stored comment, or under pre-moderation the held one (narrow with `'comment' in ack`) … */
+export type PostAck = AckOf<'comment:post'>;
+/** … and the visible comments of every requested article. */
+export type CountsAck = AckOf<'counts:subscribe'>;
+
 /** Every acknowledgement: success with its fields, or a typed error. */
 export type Ack<T extends object = Record<never, never>> = ({ ok: true } & T) | { ok: false; error: ErrorInfo };
 export type AckCallback<T extends object = Record<never, never>> = (answer: Ack<T>) => void;
 
-export interface SubscribeAck {
-  lastSeq: number;
-  /** Comments changed after `since`, ascending by seq; empty when `since` was absent. */
-  comments: Comment[];
-  /** Too many changes since `since`: reload the thread instead. */
-  reset?: boolean;
-}
-
-/** The stored comment, or under pre-moderation the held one (see PostResultSchema). Narrow with `'comment' in ack`. */
-export type PostAck = { comment: Comment; authorToken: string } | { held: HeldComment; authorToken: string };
-
-export interface CountsAck {
-  /** Visible comments of every requested article. */
-  counts: Record<ArticleId, number>;
-}
-
 /** Events a client sends (imperative names). Payloads are `unknown` to the server until validated. */
 export interface ClientToServerEvents {
-  'article:subscribe': (payload: SubscribePayload, ack: AckCallback<SubscribeAck>) => void;
+  'article:subscribe': (payload: SubscribePayload, ack: AckCallback<AckOf<'article:subscribe'>>) => void;
   'article:unsubscribe': (payload: UnsubscribePayload, ack: AckCallback) => void;
-  'comment:post': (payload: PostCommentPayload, ack: AckCallback<PostAck>) => void;
+  'comment:post': (payload: PostCommentPayload, ack: AckCallback<AckOf<'comment:post'>>) => void;
   /** Live comment counts of up to 100 articles (`count:changed`); adds to this connection's earlier ones. */
-  'counts:subscribe': (payload: CountsSubscribePayload, ack: AckCallback<CountsAck>) => void;
+  'counts:subscribe': (payload: CountsSubscribePayload, ack: AckCallback<AckOf<'counts:subscribe'>>) => void;
   'counts:unsubscribe': (payload: CountsSubscribePayload, ack: AckCallback) => void;
   /**
    * Sign the connection in with a member token from the host site (or again, with a fresh one); a
    * refused token answers `unauthenticated` saying why, and the connection's writes are refused with
    * it until a good token or `auth:clear`. Refused with `invalid_input` when sign-in is off.
    */
-  'auth:set': (payload: AuthSetPayload, ack: AckCallback<{ member: SignedInMember }>) => void;
+  'auth:set': (payload: AuthSetPayload, ack: AckCallback<AckOf<'auth:set'>>) => void;
   /** Sign-out: the connection's posts are a guest's again (or refused, with SSO_MODE=required). */
   'auth:clear': (payload: Record<never, never> | undefined, ack: AckCallback) => void;
   /** Moderators only (the ADMIN_TOKEN); refused with `forbidden` otherwise. */

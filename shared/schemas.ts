@@ -64,7 +64,7 @@ export const ClientSecretSchema = z.string().check(
   z.refine((s) => s.length > 64 || NANOID_PATTERN.test(s), 'clientSecret may only use A-Z a-z 0-9 _ -'),
 );
 
-const SeqSchema = z.int().check(z.minimum(0));
+export const SeqSchema = z.int().check(z.minimum(0));
 
 /**
  * A time as the server writes it: ISO 8601 in UTC with optional fractions (`2024-05-17T20:41:00.000Z`),

@@ -1,6 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import * as z from 'zod/mini';
-import { ReadableErrorInfoSchema } from '../../shared/errors.ts';
+import { EmptyAckSchema, FailedAckSchema } from '../../shared/acks.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../shared/events.ts';
 import {
   HeldResolvedSchema,
@@ -44,11 +44,8 @@ const PAGE_TITLE = 'Moderation · Live Comments';
  */
 const QUEUE_SHORTCUTS: Readonly<Record<string, string>> = { a: 'approve', r: 'reject', b: 'ban' };
 
-/** The ack of `admin:subscribe`. */
-const AdminAckSchema = z.union([
-  z.object({ ok: z.literal(true) }),
-  z.object({ ok: z.literal(false), error: ReadableErrorInfoSchema }),
-]);
+/** The ack of `admin:subscribe` (shared/acks.ts): `ok: true` with nothing more, or a refusal. */
+const AdminAckSchema = z.union([z.object({ ok: z.literal(true), ...EmptyAckSchema.shape }), FailedAckSchema]);
 
 /** The token lives in this tab's sessionStorage only: never in the URL, gone when the tab closes. */
 const tokenStore = {

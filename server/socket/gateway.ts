@@ -7,6 +7,7 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '../../shared/events.ts';
+import type { AckOf, ClientEvent } from '../../shared/acks.ts';
 import { AdminSubscribePayloadSchema } from '../../shared/moderation.ts';
 import {
   CountsSubscribePayloadSchema,
@@ -68,8 +69,15 @@ export interface SocketGateway {
   close(): void;
 }
 
-/** Socket handlers receive untrusted arguments: the payload may be anything and the ack may be missing. */
-type Handler = (socket: CommentSocket, payload: unknown, actor: Actor) => Promise<object>;
+/**
+ * Socket handlers receive untrusted arguments (the payload may be anything and the ack may be missing)
+ * and answer with the fields of their event's ack (shared/acks.ts).
+ */
+type Handler<E extends ClientEvent = ClientEvent> = (
+  socket: CommentSocket,
+  payload: unknown,
+  actor: Actor,
+) => Promise<AckOf<E>>;
 
 /**
  * The Socket.IO edge: validates every payload with the shared schemas, answers every event with an
@@ -96,7 +104,7 @@ export function attachSocketGateway({
   /** Who acts on each connection (a promise: a member token is verified asynchronously). */
   const actors = new WeakMap<CommentSocket, Promise<Actor>>();
 
-  const handlers: Record<keyof ClientToServerEvents, Handler> = {
+  const handlers: { [E in keyof ClientToServerEvents]: Handler<E> } = {
     'article:subscribe': async (socket, payload) => {
       const { articleId, since, batch } = parseInput(SubscribePayloadSchema, payload, 'subscription');
       const room = articleRoom(articleId);

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { io as connect } from 'socket.io-client';
 import { CommentSchema, PostStoredSchema, type Comment } from '../../shared/schemas.ts';
-import type { Ack, PostAck, SubscribeAck } from '../../shared/events.ts';
+import { checkedAck, okAck } from '../helpers/acks.ts';
 import {
   connectSocket,
   postJson,
@@ -75,21 +75,21 @@ describe('article:subscribe and live pushes', () => {
     await alice.emitWithAck('article:subscribe', { articleId });
     await bob.emitWithAck('article:subscribe', { articleId });
     const bobSeen = record(bob);
-    const first = (await alice.emitWithAck('comment:post', {
-      articleId,
-      author: { name: 'Alice' },
-      body: 'hello',
-    })) as Ack<PostAck>;
-    if (!first.ok) throw new Error(first.error.message);
+    const first = okAck(
+      'comment:post',
+      await alice.emitWithAck('comment:post', { articleId, author: { name: 'Alice' }, body: 'hello' }),
+    );
     if (!('comment' in first)) throw new Error('post was held');
-    expect(first.authorToken.length).toBeGreaterThanOrEqual(32);
-    const reply = (await bob.emitWithAck('comment:post', {
-      articleId,
-      author: { name: 'Bob' },
-      body: 're',
-      parentId: first.comment.id,
-    })) as Ack<PostAck>;
-    if (!reply.ok) throw new Error(reply.error.message);
+    expect(first.authorToken?.length).toBeGreaterThanOrEqual(32);
+    okAck(
+      'comment:post',
+      await bob.emitWithAck('comment:post', {
+        articleId,
+        author: { name: 'Bob' },
+        body: 're',
+        parentId: first.comment.id,
+      }),
+    );
     await vi.waitFor(() => expect(bobSeen).toHaveLength(2));
     expect(bobSeen.map((c) => [c.seq, c.parentId])).toEqual([
       [1, null],
@@ -119,9 +119,9 @@ describe('article:subscribe and live pushes', () => {
     await socket.emitWithAck('article:subscribe', { articleId });
     const seen = record(socket);
     const payload = { articleId, author: { name: 'A' }, body: 'retry me', clientId: 'client-key-000000001' };
-    const a = (await socket.emitWithAck('comment:post', payload)) as Ack<PostAck>;
-    const b = (await socket.emitWithAck('comment:post', payload)) as Ack<PostAck>;
-    if (!a.ok || !b.ok || !('comment' in a) || !('comment' in b)) throw new Error('post failed');
+    const a = okAck('comment:post', await socket.emitWithAck('comment:post', payload));
+    const b = okAck('comment:post', await socket.emitWithAck('comment:post', payload));
+    if (!('comment' in a) || !('comment' in b)) throw new Error('post was held');
     expect(b.comment).toEqual(a.comment);
     await restPost(articleId, { author: { name: 'A' }, body: 'marker' });
     await vi.waitFor(() =>
@@ -137,10 +137,45 @@ describe('article:subscribe and live pushes', () => {
     const articleId = uniqueArticle();
     for (let i = 1; i <= 5; i++) await restPost(articleId, { author: { name: 'A' }, body: `c${i}` });
     const socket = await open();
-    const ack = (await socket.emitWithAck('article:subscribe', { articleId, since: 2 })) as Ack<SubscribeAck>;
-    if (!ack.ok) throw new Error(ack.error.message);
+    const ack = okAck('article:subscribe', await socket.emitWithAck('article:subscribe', { articleId, since: 2 }));
     expect(ack.lastSeq).toBe(5);
     expect(ack.comments.map((c) => c.seq)).toEqual([3, 4, 5]);
+  });
+});
+
+describe('acks', () => {
+  it('answers every event with exactly the fields of its shared schema (shared/acks.ts)', async () => {
+    const articleId = uniqueArticle();
+    await restPost(articleId, { author: { name: 'A' }, body: 'before' });
+    const socket = await open();
+    const subscribed = okAck(
+      'article:subscribe',
+      await socket.emitWithAck('article:subscribe', { articleId, since: 0 }),
+    );
+    expect(subscribed.comments).toHaveLength(1);
+    const posted = okAck(
+      'comment:post',
+      await socket.emitWithAck('comment:post', { articleId, author: { name: 'B' }, body: 'hi' }),
+    );
+    expect('comment' in posted && posted.comment.seq).toBe(2);
+    expect(
+      okAck('counts:subscribe', await socket.emitWithAck('counts:subscribe', { articleIds: [articleId] })),
+    ).toEqual({
+      ok: true,
+      counts: { [articleId]: 2 },
+    });
+    expect(
+      okAck('counts:unsubscribe', await socket.emitWithAck('counts:unsubscribe', { articleIds: [articleId] })),
+    ).toEqual({ ok: true });
+    expect(okAck('article:unsubscribe', await socket.emitWithAck('article:unsubscribe', { articleId }))).toEqual({
+      ok: true,
+    });
+    expect(okAck('auth:clear', await socket.emitWithAck('auth:clear', {}))).toEqual({ ok: true });
+    // Refusals: sign-in is off here, and the test app has no ADMIN_TOKEN.
+    const signIn = checkedAck('auth:set', await socket.emitWithAck('auth:set', { token: 'x'.repeat(40) }));
+    expect(signIn.ok || signIn.error.code).toBe('invalid_input');
+    const admin = checkedAck('admin:subscribe', await socket.emitWithAck('admin:subscribe', { token: 'x'.repeat(20) }));
+    expect(admin.ok || admin.error.code).toBe('forbidden');
   });
 });
 
@@ -158,9 +193,9 @@ describe('bad socket input', () => {
     ['comment:post', { articleId: 'ok', author: { name: 'A' }, body: 'x', parentId: 'b'.repeat(21) }],
     ['comment:post', [1, 2, 3]],
     ['comment:post', { articleId: 'ok', author: { name: 'A' }, body: { $gt: '' } }],
-  ])('%s with %j acks { ok: false, invalid_input }', async (event, payload) => {
+  ] as const)('%s with %j acks { ok: false, invalid_input }', async (event, payload) => {
     const socket = await open();
-    const answer = (await emitRaw(socket, event, payload)) as Ack;
+    const answer = checkedAck(event, await emitRaw(socket, event, payload));
     expect(answer.ok).toBe(false);
     if (!answer.ok) expect(answer.error.code).toBe('invalid_input');
     expect(socket.connected).toBe(true);
@@ -173,16 +208,21 @@ describe('bad socket input', () => {
     raw.emit('comment:post', 'garbage');
     raw.emit('comment:post', { articleId: uniqueArticle(), author: { name: 'A' }, body: 'no ack' });
     raw.emit('no:such:event', 1, 2, 3);
-    const answer = (await emitRaw(socket, 'article:subscribe', { articleId: uniqueArticle() }, 'extra')) as Ack;
+    const answer = checkedAck(
+      'article:subscribe',
+      await emitRaw(socket, 'article:subscribe', { articleId: uniqueArticle() }, 'extra'),
+    );
     expect(answer.ok).toBe(true);
     expect(socket.connected).toBe(true);
   });
 
   it('limits how many articles one connection watches', async () => {
     const socket = await open();
-    const answers: Ack[] = [];
+    const answers = [];
     for (let i = 0; i < 51; i++)
-      answers.push((await socket.emitWithAck('article:subscribe', { articleId: `many-${i}` })) as Ack);
+      answers.push(
+        checkedAck('article:subscribe', await socket.emitWithAck('article:subscribe', { articleId: `many-${i}` })),
+      );
     expect(answers.slice(0, 50).every((a) => a.ok)).toBe(true);
     expect(answers[50]).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
   });
@@ -196,7 +236,10 @@ describe('bad socket input', () => {
       body: 'x'.repeat(70_000),
     });
     expect(await closed).toMatch(/transport close|transport error/);
-    const answer = (await bystander.emitWithAck('article:subscribe', { articleId: uniqueArticle() })) as Ack;
+    const answer = checkedAck(
+      'article:subscribe',
+      await bystander.emitWithAck('article:subscribe', { articleId: uniqueArticle() }),
+    );
     expect(answer.ok).toBe(true);
   });
 });
