@@ -33,10 +33,21 @@ export const PAGE_SIZE = 20;
  */
 export class ApiClient {
   readonly #base: URL;
+  readonly #token: () => string | null;
 
-  /** `base` is the server's root, ending in `/` (the folder widget.js was loaded from). */
-  constructor(base: URL) {
+  /**
+   * `base` is the server's root, ending in `/` (the folder widget.js was loaded from); `token` the
+   * reader's member token, if signed in: posts, likes, edits and deletes send it as a Bearer.
+   */
+  constructor(base: URL, token: () => string | null = () => null) {
     this.#base = base;
+    this.#token = token;
+  }
+
+  /** `headers` with the member's Authorization, when signed in. */
+  #signed(headers: Record<string, string>): Record<string, string> {
+    const token = this.#token();
+    return token === null ? headers : { ...headers, authorization: `Bearer ${token}` };
   }
 
   page(
@@ -67,25 +78,29 @@ export class ApiClient {
 
   post(articleId: ArticleId, body: NewComment, signal?: AbortSignal): Promise<PostResult> {
     const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/comments`);
-    return request(url, { method: 'POST', headers: json, body: JSON.stringify(body), signal }, postAnswerSchema);
+    return request(
+      url,
+      { method: 'POST', headers: this.#signed(json), body: JSON.stringify(body), signal },
+      postAnswerSchema,
+    );
   }
 
-  /** `PATCH /api/comments/:id` with the author token: the edited comment. */
+  /** `PATCH /api/comments/:id` with the author token (the member token when signed in): the edited comment. */
   async edit(commentId: string, body: string, token: string): Promise<Comment> {
     const init = {
       method: 'PATCH',
-      headers: { ...json, authorization: `Bearer ${token}` },
+      headers: this.#signed({ ...json, authorization: `Bearer ${token}` }),
       body: JSON.stringify({ body }),
     };
     return (await request(this.#url(`api/comments/${commentId}`), init, CommentResultSchema)).comment;
   }
 
-  /** `DELETE /api/comments/:id` with the author token: the comment, now a removed placeholder. */
+  /** `DELETE /api/comments/:id` with the author token (the member token when signed in): the comment, now a removed placeholder. */
   async remove(commentId: string, token: string): Promise<Comment> {
     return (
       await request(
         this.#url(`api/comments/${commentId}`),
-        { method: 'DELETE', headers: { authorization: `Bearer ${token}` } },
+        { method: 'DELETE', headers: this.#signed({ authorization: `Bearer ${token}` }) },
         CommentResultSchema,
       )
     ).comment;
@@ -95,7 +110,7 @@ export class ApiClient {
   like(commentId: string, readerId: string, liked: boolean): Promise<LikeResult> {
     return request(
       this.#url(`api/comments/${commentId}/like`),
-      { method: 'POST', headers: json, body: JSON.stringify({ readerId, liked }) },
+      { method: 'POST', headers: this.#signed(json), body: JSON.stringify({ readerId, liked }) },
       LikeResultSchema,
     );
   }
@@ -104,7 +119,7 @@ export class ApiClient {
   async readerLikes(articleId: ArticleId, readerId: string, signal?: AbortSignal): Promise<string[]> {
     const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/likes`);
     url.searchParams.set('reader', readerId);
-    return (await request(url, { signal }, ReaderLikesSchema)).commentIds;
+    return (await request(url, { signal, headers: this.#signed({}) }, ReaderLikesSchema)).commentIds;
   }
 
   #url(path: string): URL {

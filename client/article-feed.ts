@@ -1,5 +1,13 @@
 import type { CommentEvent } from '../shared/events.ts';
-import type { ArticleId, Comment, CommentChange, CommentPage, MoreReplies, SortOrder } from '../shared/schemas.ts';
+import type {
+  ArticleId,
+  Comment,
+  CommentChange,
+  CommentPage,
+  MoreReplies,
+  SortOrder,
+  SsoInfo,
+} from '../shared/schemas.ts';
 import { toWidgetError, WidgetError } from './protocol.ts';
 import { SeqTracker } from './seq-tracker.ts';
 import { compareCreated, countVisible, upsertComment } from './thread-model.ts';
@@ -137,6 +145,9 @@ export class ArticleFeed {
     return this.#tracker.lastSeq;
   }
   /** The discussion is closed (from the latest page, or a later `article:updated`). */
+  /** How the server signs readers in (absent: it does not), as the last page said. */
+  sso: SsoInfo | undefined;
+
   get locked(): boolean {
     return this.#locked;
   }
@@ -341,6 +352,7 @@ export class ArticleFeed {
   }
 
   #applyPage(page: CommentPage): void {
+    this.sso = page.sso;
     this.#locked = page.locked;
     this.#premoderated = page.premoderated;
     for (const comment of page.comments) {

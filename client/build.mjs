@@ -2,7 +2,8 @@
 //   widget.js  the <live-comments> element (client/main.ts), gzipped size held to a budget;
 //   admin.js   the moderators' page at /admin (client/admin/main.ts);
 //   count.js   live comment counts for article lists (client/count/main.ts), no socket.io-client;
-//   widget-own.js  the edit and delete forms, loaded by widget.js on first use (client/parts.ts).
+//   widget-own.js  the edit and delete forms, loaded by widget.js on first use (client/parts.ts);
+//   widget-member.js  sign-in from the host site, loaded when a page signs a reader in (client/parts.ts).
 // `npm run build:widget` runs it and prints the sizes; `npm start` and `npm test` run that first.
 import { build, transform } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,10 @@ export const WIDGET_PATH = join(here, 'dist', 'widget.js');
 export const ADMIN_PATH = join(here, 'dist', 'admin.js');
 export const COUNT_PATH = join(here, 'dist', 'count.js');
 /** Parts of the widget loaded on first use (client/parts.ts), beside widget.js. */
-export const PART_PATHS = { own: join(here, 'dist', 'widget-own.js') };
+export const PART_PATHS = {
+  own: join(here, 'dist', 'widget-own.js'),
+  member: join(here, 'dist', 'widget-member.js'),
+};
 /** The most widget.js may weigh, gzipped (level 9). A unit test fails the build past it. */
 export const GZIP_BUDGET_BYTES = 35 * 1024;
 /** The most count.js may weigh, gzipped: it goes on every list page of a site. */
@@ -265,7 +269,10 @@ export function buildWidget({ outfile = WIDGET_PATH } = {}) {
 
 /** Builds the lazily loaded parts of the widget (widget-<name>.js). */
 export function buildParts() {
-  return Promise.all([bundle(join(here, 'own-part.ts'), PART_PATHS.own)]);
+  return Promise.all([
+    bundle(join(here, 'own-part.ts'), PART_PATHS.own),
+    bundle(join(here, 'member-part.ts'), PART_PATHS.member),
+  ]);
 }
 
 /** Builds admin.js, the script of the /admin page. */
@@ -280,8 +287,13 @@ export function buildCount({ outfile = COUNT_PATH } = {}) {
 
 /** Builds every bundle, in parallel. */
 export async function buildAll() {
-  const [widget, admin, count, [own]] = await Promise.all([buildWidget(), buildAdmin(), buildCount(), buildParts()]);
-  return { widget, admin, count, 'widget-own': own };
+  const [widget, admin, count, [own, member]] = await Promise.all([
+    buildWidget(),
+    buildAdmin(),
+    buildCount(),
+    buildParts(),
+  ]);
+  return { widget, admin, count, 'widget-own': own, 'widget-member': member };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

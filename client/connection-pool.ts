@@ -16,6 +16,7 @@ import {
   type Comment,
   type CommentChange,
 } from '../shared/schemas.ts';
+import type { Membership } from './member/membership.ts';
 import { BatchSchema } from './protocol.ts';
 
 export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -32,6 +33,8 @@ export interface ArticleListener {
   presence(readers: number): void;
   connected(): void;
   disconnected(): void;
+  /** The page's reader signed in or out (client/member/membership.ts). */
+  signed(): void;
 }
 
 /** Delay range before reconnecting after the server closed the connection itself (a restart or deploy). */
@@ -46,6 +49,10 @@ export class SharedConnection {
   readonly socket: CommentSocket;
   readonly #listeners = new Map<ArticleId, Set<ArticleListener>>();
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The page's member token for this server, shared by its widgets; every handshake carries it. */
+  token: string | null = null;
+  /** Sign-in (widget-member.js), once a widget needed it. */
+  membership: Membership | null = null;
 
   constructor(base: URL) {
     this.socket = io(base.origin, {
@@ -56,6 +63,7 @@ export class SharedConnection {
       reconnectionDelayMax: 5000,
       randomizationFactor: 0.5,
       withCredentials: false,
+      auth: (send) => send(this.token === null ? {} : { ssoToken: this.token }),
     });
     for (const event of COMMENT_EVENTS) {
       this.socket.on(event, (payload: unknown) => {
@@ -117,8 +125,14 @@ export class SharedConnection {
     };
   }
 
+  /** Tells every widget on the connection that the reader signed in or out. */
+  signed(): void {
+    this.#all((listener) => listener.signed());
+  }
+
   close(): void {
     clearTimeout(this.#reconnectTimer);
+    this.membership?.stop();
     this.socket.disconnect();
   }
 

@@ -33,14 +33,15 @@ function serverBaseFromAttribute(value: string | null): URL | null {
 /**
  * `<live-comments article="slug">`: the thread of one article, live. Attributes: `article` (required),
  * `theme` (`auto`, the default: light or dark as the page behind it; `system`: the reader's colour
- * scheme; `light` | `dark`), `order` (`newest` | `oldest` | `top`) and
- * `server` (the comment server; default: where widget.js came from).
+ * scheme; `light` | `dark`), `order` (`newest` | `oldest` | `top`),
+ * `server` (the comment server; default: where widget.js came from) and `sso-token` (the reader's
+ * member token from the host site, also the `ssoToken` property; see docs/sign-in.md).
  *
  * The element can be removed and re-added at will: removal stops everything it started once the
  * current task ends (a move within the page keeps it running).
  */
 export class LiveCommentsElement extends HTMLElement {
-  static readonly observedAttributes = ['article', 'server', 'order', 'theme'];
+  static readonly observedAttributes = ['article', 'server', 'order', 'theme', 'sso-token'];
   /** Set by the entry script from its own `src`. */
   static defaultBase: URL | null = null;
 
@@ -51,11 +52,41 @@ export class LiveCommentsElement extends HTMLElement {
   #session: Session | null = null;
   /** True from start to stop, also when the attributes are wrong and only an error is shown. */
   #active = false;
+  #ssoToken: string | null = null;
+  /**
+   * Set by the page: called a minute before the member token expires and when the server refuses it
+   * as expired, for a fresh token (null: the reader is signed out). Declared, not initialised, so a
+   * value set before widget.js defined the element is kept.
+   */
+  declare refreshSsoToken: (() => Promise<string | null>) | null | undefined;
 
   constructor() {
     super();
     this.#shadow = this.attachShadow({ mode: 'open' });
     this.#shadow.adoptedStyleSheets = [widgetStyleSheet()];
+    // widget.js loads async: a page may have set the property on the element before it was defined,
+    // which made it a plain own property hiding the setter. Take it over.
+    if (Object.hasOwn(this, 'ssoToken')) {
+      const token = (this as { ssoToken?: unknown }).ssoToken;
+      delete (this as { ssoToken?: unknown }).ssoToken;
+      this.ssoToken = typeof token === 'string' ? token : null;
+    }
+  }
+
+  /**
+   * The reader's member token from the host site (a JWT; null or '' signs out). Setting it signs the
+   * live widget in or out without a reload, and with it every widget of the page on the same server
+   * (they share one connection). The `sso-token` attribute does the same.
+   */
+  get ssoToken(): string | null {
+    return this.#ssoToken;
+  }
+
+  set ssoToken(token: string | null) {
+    const value = token || null;
+    if (value === this.#ssoToken) return;
+    this.#ssoToken = value;
+    this.#session?.setToken(value);
   }
 
   connectedCallback(): void {
@@ -70,6 +101,7 @@ export class LiveCommentsElement extends HTMLElement {
   }
 
   attributeChangedCallback(name: string, previous: string | null, value: string | null): void {
+    if (name === 'sso-token') return void (this.ssoToken = value);
     // Before the first start (parsing, upgrade) the attributes are simply read by #start.
     if (previous === value || !this.#active) return;
     if (name === 'theme') return this.#theme.start(readThemeChoice(value));
@@ -100,7 +132,13 @@ export class LiveCommentsElement extends HTMLElement {
     }
     const order = SortOrderSchema.safeParse(this.getAttribute('order'));
     const initial: SortOrder = order.success ? order.data : 'newest';
-    this.#session = new Session(this.#shadow, { base, articleId: article.data, order: initial });
+    this.#session = new Session(this.#shadow, {
+      base,
+      articleId: article.data,
+      order: initial,
+      host: this,
+      ssoToken: this.#ssoToken,
+    });
   }
 
   #stop(): void {

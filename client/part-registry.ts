@@ -1,5 +1,7 @@
 /** Where the lazily loaded parts of the widget register (client/parts.ts loads them). */
 
+import type { MemberView } from './member/member-view.ts';
+import type { Membership } from './member/membership.ts';
 import type { RepliesToYou } from './session/replies-to-you.ts';
 import type { OwnEditor } from './view/own-editor.ts';
 
@@ -12,8 +14,15 @@ export interface OwnPart {
   RepliesToYou: typeof RepliesToYou;
 }
 
+/** Sign-in from the host site (client/member/). */
+export interface MemberPart {
+  Membership: typeof Membership;
+  MemberView: typeof MemberView;
+}
+
 export interface Parts {
   own: OwnPart;
+  member: MemberPart;
 }
 
 const REGISTRY = Symbol.for('live-comments.parts');

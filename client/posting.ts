@@ -27,8 +27,8 @@ export interface PostCallbacks {
   failed(post: PendingPost, error: WidgetError): void;
 }
 
-/** Errors about the post itself; everything else is worth a retry. */
-const REFUSALS = new Set(['invalid_input', 'forbidden', 'payload_too_large', 'not_found']);
+/** Errors about the post itself or its author (not signed in); everything else is worth a retry. */
+const REFUSALS = new Set(['invalid_input', 'forbidden', 'payload_too_large', 'not_found', 'unauthenticated']);
 
 /**
  * The reader's posts in flight. Each post keeps one `clientId` across retries, so a retry after a

@@ -73,6 +73,7 @@ export class LiveArticle {
         hooks.scheduleRender();
       },
       connected: () => feed.connected(),
+      signed: () => hooks.scheduleRender(),
       disconnected: () => {
         this.readers = null;
         feed.disconnected();

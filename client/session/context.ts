@@ -11,6 +11,10 @@ export interface SessionConfig {
   base: URL;
   articleId: ArticleId;
   order: SortOrder;
+  /** The `<live-comments>` element (its `refreshSsoToken`; sign-in events are dispatched on it). */
+  host: HTMLElement;
+  /** The member token the element was given (`sso-token`, `ssoToken`); null: none. */
+  ssoToken: string | null;
 }
 
 /** What the parts of a session share: the article's feed and thread, and the session's way to speak and redraw. */
@@ -27,4 +31,6 @@ export interface SessionContext {
   render(): void;
   /** Renders now, then focuses a control (`selector`) of a comment's row, or the row itself; null: no focus move. */
   refocus(commentId: string | null, selector: string | null): void;
+  /** Runs a write; signed in, once more with a fresh token if the server says the token expired. */
+  retrying<T>(action: () => Promise<T>): Promise<T>;
 }

@@ -68,8 +68,10 @@ export class OwnComments {
           const parsed = EditCommentSchema.safeParse({ body: text });
           return parsed.success ? parsed.data : { error: parsed.error.issues[0]?.message ?? 'Invalid comment' };
         },
-        edit: async (commentId, body, token) => context.feed.adopt(await context.api.edit(commentId, body, token)),
-        remove: async (commentId, token) => context.feed.adopt(await context.api.remove(commentId, token)),
+        edit: async (commentId, body, token) =>
+          context.feed.adopt(await context.retrying(() => context.api.edit(commentId, body, token))),
+        remove: async (commentId, token) =>
+          context.feed.adopt(await context.retrying(() => context.api.remove(commentId, token))),
         readToken: readAuthorToken,
         forgetToken: forgetAuthorToken,
         describe: (error) => toWidgetError(error).message,

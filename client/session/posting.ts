@@ -46,7 +46,7 @@ export class Posting {
     });
     this.compose.fill({ name: readName() });
     this.compose.element.setAttribute('aria-label', 'Write a comment');
-    this.poster = new Poster((input) => this.#send(input), {
+    this.poster = new Poster((input) => context.retrying(() => this.#send(input)), {
       changed: () => context.scheduleRender(),
       confirmed: (post, result) => this.#onPosted(post, result),
       refused: (post, error) => this.#onRefused(post, error),
@@ -100,7 +100,8 @@ export class Posting {
     form.clearIssues();
     // The form always sends a name, so the checked one is there.
     const { name } = parsed.data.author ?? values;
-    saveName(name);
+    // A member's name comes from their token: the name kept for guest posts stays the guest's.
+    if (this.#live.connection.token === null) saveName(name);
     this.compose.fill({ name });
     this.replyForm.fill({ name });
     form.fill({ body: '' });

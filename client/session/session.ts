@@ -2,6 +2,9 @@ import type { ArticleId, Comment, SortOrder } from '../../shared/schemas.ts';
 import { ApiClient } from '../api-client.ts';
 import type { ArticleFeed } from '../article-feed.ts';
 import type { Likes } from '../likes.ts';
+import type { Membership } from '../member/membership.ts';
+import type { MemberView } from '../member/member-view.ts';
+import { loadPart } from '../parts.ts';
 import type { WidgetError } from '../protocol.ts';
 import { buildThread, type ThreadItem } from '../thread-model.ts';
 import { h, plural } from '../view/dom.ts';
@@ -9,7 +12,7 @@ import { ThreadView, type Entry } from '../view/thread-view.ts';
 import { CatchUp } from './catch-up.ts';
 import { LiveArticle } from './connection.ts';
 import type { SessionConfig, SessionContext } from './context.ts';
-import { readerLikes } from './likes.ts';
+import { readerLikes, reloadLikes } from './likes.ts';
 import { OwnComments } from './own-comments.ts';
 import { Posting } from './posting.ts';
 
@@ -35,6 +38,9 @@ export class Session implements SessionContext {
   /** `top` order: each comment's likes when it was first shown, so a like does not move it under the reader. */
   readonly #rank = new Map<string, number>();
   #focusAfterRender: (() => HTMLElement | null | undefined) | null = null;
+  /** Sign-in (widget-member.js), once loaded for this widget. */
+  #member: Promise<Membership | null> | null = null;
+  #memberView: MemberView | null = null;
 
   readonly #title = h('h2', { class: 'title', part: 'title', text: 'Comments', attrs: { id: 'lc-title' } });
   readonly #orderButtons: Record<SortOrder, HTMLButtonElement>;
@@ -68,7 +74,7 @@ export class Session implements SessionContext {
 
   constructor(shadow: ShadowRoot, config: SessionConfig) {
     this.config = config;
-    this.api = new ApiClient(config.base);
+    this.api = new ApiClient(config.base, () => this.#live.connection.token);
     this.thread = new ThreadView(
       {
         now: () => Date.now(),
@@ -147,6 +153,7 @@ export class Session implements SessionContext {
     shadow.replaceChildren(this.#root);
 
     this.#timers.push(setInterval(() => this.thread.refreshTimes(), TIME_REFRESH_MS));
+    if (config.ssoToken !== null) this.setToken(config.ssoToken);
     this.#live.start();
     this.render();
   }
@@ -173,9 +180,22 @@ export class Session implements SessionContext {
     this.feed.setOrder(order);
   }
 
+  /** The element's member token was set or cleared (null): signs the page's reader in or out on this server. */
+  setToken(token: string | null): void {
+    const connection = this.#live.connection;
+    // Until sign-in is loaded, the handshake and REST calls take the token from here at once.
+    if (!connection.membership) connection.token = token;
+    void this.#signIn().then((membership) => membership?.set(token));
+  }
+
+  retrying<T>(action: () => Promise<T>): Promise<T> {
+    return this.#live.connection.membership?.retrying(action) ?? action();
+  }
+
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#memberView?.stop();
     this.#live.stop();
     this.#posting.stop();
     this.#catchUp.clear();
@@ -196,6 +216,25 @@ export class Session implements SessionContext {
       };
     }
     this.render();
+  }
+
+  /** Loads sign-in (widget-member.js) and shows it in this widget; null if it could not be loaded (tried again when next needed). */
+  #signIn(): Promise<Membership | null> {
+    return (this.#member ??= loadPart(this.config.base, 'member').then(
+      ({ Membership, MemberView }) => {
+        const connection = this.#live.connection;
+        const membership = (connection.membership ??= new Membership(connection));
+        if (!this.#stopped)
+          this.#memberView = new MemberView(membership, {
+            host: this.config.host,
+            forms: [this.#posting.compose, this.#posting.replyForm],
+            sso: () => this.feed.sso,
+            changed: () => reloadLikes(this, this.#likes),
+          });
+        return membership;
+      },
+      () => (this.#member = null),
+    ));
   }
 
   // ---- live updates -------------------------------------------------------------------------
@@ -231,6 +270,8 @@ export class Session implements SessionContext {
 
   render(): void {
     const feed = this.feed;
+    // Sign-in is needed once the page gave a token (here or to another widget of this server) or the server requires it.
+    if (this.#live.connection.token !== null || feed.sso?.mode === 'required') void this.#signIn();
     const posting = this.#posting;
     const own = this.#own;
     const entries: Entry[] = [...feed.comments.values()];

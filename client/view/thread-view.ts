@@ -265,8 +265,33 @@ export class ThreadView {
     li.setAttribute('aria-level', String(row.depth + 1));
 
     const meta = h('div', { class: 'meta', part: 'meta' });
-    if (!removed)
-      meta.append(h('span', { class: 'author', part: 'author', text: entry.author.name, attrs: { dir: 'auto' } }));
+    if (!removed) {
+      const { name, verified, avatar, badges = [] }: Comment['author'] = entry.author;
+      // A member's picture from the host site: https only, no referrer to it, fetched when scrolled near.
+      if (avatar?.startsWith('https:'))
+        meta.append(
+          h('img', {
+            class: 'avatar',
+            part: 'avatar',
+            attrs: { src: avatar, alt: '', loading: 'lazy', referrerpolicy: 'no-referrer' },
+          }),
+        );
+      meta.append(h('span', { class: 'author', part: 'author', text: name, attrs: { dir: 'auto' } }));
+      // Signed in by the host site: a verified mark, and the badges the site gave.
+      if (verified) {
+        meta.append(
+          h('span', {
+            class: 'verified',
+            part: 'verified',
+            text: '✓',
+            attrs: { role: 'img', 'aria-label': 'verified' },
+          }),
+          ...badges.map((badge) =>
+            h('span', { class: 'badge', part: 'member-badge', text: badge, attrs: { dir: 'auto' } }),
+          ),
+        );
+      }
+    }
     if (row.replyTo !== null)
       meta.append(
         h('span', { class: 'reply-to' }, [

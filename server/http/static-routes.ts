@@ -137,8 +137,8 @@ function listedArticles(value: unknown): string[] {
 }
 
 /**
- * `GET /widget.js` (the embeddable widget, and `GET /widget-own.js`, its part with the edit and delete
- * forms, loaded on first use), `GET /count.js` (live counts for list pages) and
+ * `GET /widget.js` (the embeddable widget, and its parts loaded on first use: `GET /widget-own.js`,
+ * the edit and delete forms, and `GET /widget-member.js`, sign-in from the host site), `GET /count.js` (live counts for list pages) and
  * `GET /admin.js`, all cacheable and loadable from any origin; `GET /` (the demo article with the
  * widget embedded by the two-line snippet), `GET /articles` (a list page with live counts by
  * count.js), `GET /articles/:articleId` (a demo page for any thread), `GET /embed-example` (the
@@ -161,6 +161,7 @@ export function createStaticRouter({
     'count.js': createBundleLoader(countPath),
     // The widget's parts loaded on first use (client/parts.ts), from the same folder as widget.js.
     'widget-own.js': createBundleLoader(defaultBundlePath('widget-own.js')),
+    'widget-member.js': createBundleLoader(defaultBundlePath('widget-member.js')),
   };
   const demoCss = Buffer.from(DEMO_CSS.trimStart());
 
