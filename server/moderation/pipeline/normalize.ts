@@ -15,28 +15,28 @@ const SWAPS: Readonly<Record<string, string>> = {
   $: 's',
 };
 
-/**
- * A word: letters and digits, with `@` and `$` taken as letters when they touch it (`@ss`, `a$$`).
- * No nested quantifiers over overlapping classes, so matching is linear.
- */
-const TOKEN = /[@$]*[\p{L}\p{N}]+(?:[@$]+[\p{L}\p{N}]+)*[@$]*/gu;
 const MARKS = /\p{M}+/gu;
 const ASCII = /^[\x00-\x7f]*$/;
-const ASCII_SEPARATORS = /[^a-z0-9@$]+/;
-const ASCII_WORD = /[a-z0-9]/;
-const SWAPPED = /[013457@$]/;
+/** One letter or digit of any script (a single code point). */
+const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u;
 const SWAPPED_ALL = /[013457@$]/g;
 const REPEATS = /(.)\1+/gsu;
 
-/** Width (NFKC), accents (combining marks dropped after NFD) and case folded; ASCII text needs case only. */
+/**
+ * Width and compatibility forms, accents (combining marks dropped) and case folded; ASCII text needs
+ * case only. NFKD is NFKC followed by NFD in one pass (the compatibility decomposition, marks apart).
+ */
 export function foldText(text: string): string {
   if (ASCII.test(text)) return text.toLowerCase();
-  return text.normalize('NFKC').normalize('NFD').replace(MARKS, '').toLowerCase();
+  return text.normalize('NFKD').replace(MARKS, '').toLowerCase();
 }
 
 /** A token's letters with digits and symbols swapped back (`h3ll0` → `hello`). */
 export function unswap(token: string): string {
-  return SWAPPED.test(token) ? token.replace(SWAPPED_ALL, (ch) => SWAPS[ch]!) : token;
+  // Most tokens have no swapped character: a scan of code units finds out without a regex.
+  for (let i = 0; i < token.length; i++)
+    if (SWAPS[token[i]!] !== undefined) return token.replace(SWAPPED_ALL, (ch) => SWAPS[ch]!);
+  return token;
 }
 
 /** A token with every run of one letter collapsed (`baaad` → `bad`): the key word lists are indexed by. */
@@ -47,18 +47,52 @@ export function collapse(token: string): string {
   return token;
 }
 
-/** The canonical tokens of a text: folded, split into words, swaps undone. */
+/** Whether a code point outside ASCII is a letter or digit, remembered: comments reuse few of them. */
+const wordCodePoints = new Map<number, boolean>();
+const WORD_CODE_POINTS_KEPT = 4096;
+
+/** A letter or digit of any script; `@` and `$` are not (they join a word only when they touch one). */
+function isWordCodePoint(cp: number): boolean {
+  if (cp < 0x80) return (cp >= 0x61 && cp <= 0x7a) || (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5a);
+  let known = wordCodePoints.get(cp);
+  if (known === undefined) {
+    known = LETTER_OR_DIGIT.test(String.fromCodePoint(cp));
+    if (wordCodePoints.size < WORD_CODE_POINTS_KEPT) wordCodePoints.set(cp, known);
+  }
+  return known;
+}
+
+const AT = 0x40;
+const DOLLAR = 0x24;
+
+/**
+ * The canonical tokens of a text: folded, split into words, swaps undone. A word is a longest run of
+ * letters, digits, `@` and `$` holding at least one letter or digit, so `@` and `$` count as letters
+ * when they touch a word (`@ss`, `a$$`) and a run of them alone is no word. One scan of code units,
+ * no regex per character: linear, and cheap for the mostly-Latin text most comments are.
+ */
 export function canonicalTokens(text: string): string[] {
   const folded = foldText(text);
   const tokens: string[] = [];
-  if (ASCII.test(folded)) {
-    // The same tokens as TOKEN, by a split on an ASCII class (no Unicode property lookups): a piece of
-    // only `@`/`$` is no word.
-    for (const piece of folded.split(ASCII_SEPARATORS))
-      if (piece !== '' && ASCII_WORD.test(piece)) tokens.push(unswap(piece));
-    return tokens;
+  let start = -1;
+  let hasWord = false;
+  const end = (at: number): void => {
+    if (start >= 0 && hasWord) tokens.push(unswap(folded.slice(start, at)));
+    start = -1;
+    hasWord = false;
+  };
+  for (let i = 0; i < folded.length; i++) {
+    const cp = folded.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    if (isWordCodePoint(cp)) {
+      if (start < 0) start = i;
+      hasWord = true;
+    } else if (cp === AT || cp === DOLLAR) {
+      if (start < 0) start = i;
+    } else end(i);
+    i += width - 1;
   }
-  for (const match of folded.matchAll(TOKEN)) tokens.push(unswap(match[0]));
+  end(folded.length);
   return tokens;
 }
 
@@ -106,7 +140,8 @@ export function wordCandidates(tokens: readonly string[]): string[] {
   };
   for (const token of tokens) {
     out.push(token);
-    if ([...token].length === 1) {
+    // One code point: a letter spelled out on its own (checked without spreading the token).
+    if (token.length === 1 || (token.length === 2 && token.codePointAt(0)! > 0xffff)) {
       spelled += token;
       letters++;
     } else flush();

@@ -87,4 +87,15 @@ describe('canonical tokens', () => {
     // A non-ASCII character far from any word sends the same text down the Unicode path.
     expect(canonicalTokens(text)).toEqual(canonicalTokens(`${text} é`).slice(0, -1));
   });
+
+  it.each([
+    ['Über—café, naïve', ['uber', 'cafe', 'naive']],
+    ['ｆｕｌｌｗｉｄｔｈ ＭＥＲＤＥ ﬁne', ['fullwidth', 'merde', 'fine']],
+    ['𝐁𝐨𝐥𝐝 math 𝓼𝓬𝓻𝓲𝓹𝓽', ['bold', 'math', 'script']],
+    ['日本語 テキスト, שלום עולם', ['日本語', 'テキスト', 'שלום', 'עולם']],
+    ['$$$ @@ a$$ @ss x@y m3rd3', ['ass', 'ass', 'xay', 'merde']],
+    ['emoji 😀 between👍words', ['emoji', 'between', 'words']],
+  ])('split and fold %j', (text, tokens) => {
+    expect(canonicalTokens(text)).toEqual(tokens);
+  });
 });
