@@ -178,6 +178,19 @@ export function renderNoDemoPage(): string {
 }
 
 /** How to embed the widget: the snippet to copy, its attributes and theming properties, and live counts for lists. */
+/** The sign-in example of /embed-example: the element with a member token, and the page's hooks. */
+function ssoSnippet(articleId: string): string {
+  return `<live-comments article="${articleId}" sso-token="TOKEN_FROM_YOUR_BACKEND"></live-comments>
+<script>
+  const comments = document.querySelector('live-comments');
+  comments.refreshSsoToken = async () => (await fetch('/comments-token')).text(); // your route; null: signed out
+  addEventListener('live-comments:login-required', (event) => {
+    event.preventDefault(); // your own sign-in instead of the link to SSO_LOGIN_URL
+    location.href = '/login';
+  });
+</script>`;
+}
+
 export function renderEmbedExample(widgetUrl: string, articleId: string): string {
   const countUrl = widgetUrl.replace(/widget\.js$/, 'count.js');
   const rows = (items: ReadonlyArray<readonly [string, string]>) =>
@@ -198,9 +211,16 @@ ${rows([
   ['theme', 'light or dark; without it the widget follows the reader\u2019s system setting'],
   ['order', 'newest (default), oldest or top (most liked): the order threads are listed in first'],
   ['server', 'the comment server, when widget.js is not loaded from it'],
+  [
+    'sso-token',
+    'the reader\u2019s member token from your site (also the ssoToken property): they comment as themselves, signed in and out live',
+  ],
 ])}
 </tbody>
 </table>
+<h2>Readers signed in to your site</h2>
+<p>Your backend signs a short-lived token (a JWT, HS256, with the secret in <code>SSO_SECRETS</code>) and the page hands it to the widget; set <code>refreshSsoToken</code> to an async function that returns a fresh one, and listen for <code>live-comments:login-required</code> when the server requires sign-in (details in docs/sign-in.md).</p>
+<pre><code>${escapeHtml(ssoSnippet(articleId))}</code></pre>
 <h2>Theming</h2>
 <p>Set these CSS custom properties on the element (for example <code>live-comments { --lc-accent: #8a2be2; }</code>); they override both the light and the dark colours.</p>
 <table>

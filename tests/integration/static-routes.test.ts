@@ -69,6 +69,10 @@ describe('static routes: widget.js, the demo page and the embed example', () => 
   it('shows the snippet to copy on /embed-example, escaped, for a valid article id only', async () => {
     const html = await (await fetch(`${server.url}/embed-example?article=my-post.2024`)).text();
     expect(html).toContain(escapeHtml(embedSnippet(`${server.url}/widget.js`, 'my-post.2024')));
+    // Sign-in from the host site: the attribute, the refresh hook and the event, with this article.
+    expect(html).toContain(escapeHtml('<live-comments article="my-post.2024" sso-token="TOKEN_FROM_YOUR_BACKEND">'));
+    expect(html).toContain('refreshSsoToken');
+    expect(html).toContain('live-comments:login-required');
     const hostile = await (
       await fetch(`${server.url}/embed-example?article=${encodeURIComponent('"><script>alert(1)</script>')}`)
     ).text();
