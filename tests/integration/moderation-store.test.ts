@@ -1,20 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { ModeratedHeldSchema } from '../../shared/moderation.ts';
-import type { CommentStore } from '../../server/storage/port.ts';
+import { storeTest } from '../helpers/fixtures.ts';
 import { makeArticleId, makeRecord, storeFactories } from '../helpers/store-factories.ts';
 
 describe.each(storeFactories)('moderation pipeline storage: %s', (_name, makeStore) => {
-  const opened: CommentStore[] = [];
-  async function newStore(): Promise<CommentStore> {
-    const store = await makeStore();
-    opened.push(store);
-    return store;
-  }
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((store) => store.close()));
-  });
+  const it = storeTest(makeStore);
 
-  it('keeps why a held comment waits, for the queue and the one comment', async () => {
+  it('keeps why a held comment waits, for the queue and the one comment', async ({ newStore }) => {
     const store = await newStore();
     const record = makeRecord({ authorKey: 'key-1', holdReason: 'suspect word “casino”' });
     const result = await store.submit(record, { hold: true });
@@ -24,7 +16,9 @@ describe.each(storeFactories)('moderation pipeline storage: %s', (_name, makeSto
     expect((await store.getHeld(record.id))?.holdReason).toBe('suspect word “casino”');
   });
 
-  it('holds with no reason for pre-moderation, and a reason given to a post that is stored is dropped', async () => {
+  it('holds with no reason for pre-moderation, and a reason given to a post that is stored is dropped', async ({
+    newStore,
+  }) => {
     const store = await newStore();
     const articleId = makeArticleId();
     await store.setArticleSettings(articleId, { premoderated: true });
@@ -34,7 +28,7 @@ describe.each(storeFactories)('moderation pipeline storage: %s', (_name, makeSto
     expect(await store.submit(stored, { hold: false })).toMatchObject({ kind: 'stored' });
   });
 
-  it('counts an author key’s visible comments, no further than asked', async () => {
+  it('counts an author key’s visible comments, no further than asked', async ({ newStore }) => {
     const store = await newStore();
     const authorKey = `key-${makeArticleId()}`;
     expect(await store.visibleCommentsBy(authorKey, 2)).toBe(0);

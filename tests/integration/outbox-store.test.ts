@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { nanoid } from 'nanoid';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebhookPayloadSchema, type WebhookEvent } from '../../shared/notifications.ts';
 import type { OutboxSubscriber, WebhookRecord } from '../../server/storage/outbox.ts';
 import type { CommentStore } from '../../server/storage/port.ts';
+import { storeTest } from '../helpers/fixtures.ts';
 import { makeArticleId, makeRecord, sharedStoreFactories, storeFactories } from '../helpers/store-factories.ts';
 
 const ALL: WebhookEvent[] = ['comment.created', 'comment.updated', 'comment.removed', 'comment.held'];
@@ -23,17 +24,9 @@ const FAR = '2999-01-01T00:00:00.000Z';
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 describe.each(storeFactories)('outbox contract: %s', (_name, makeStore) => {
-  const opened: CommentStore[] = [];
-  async function newStore(): Promise<CommentStore> {
-    const store = await makeStore();
-    opened.push(store);
-    return store;
-  }
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((store) => store.close()));
-  });
+  const it = storeTest(makeStore);
 
-  it('keeps webhooks: add, list with secret, remove', async () => {
+  it('keeps webhooks: add, list with secret, remove', async ({ newStore }) => {
     const store = await newStore();
     const a = webhook(['comment.created']);
     const b = webhook();
@@ -46,7 +39,7 @@ describe.each(storeFactories)('outbox contract: %s', (_name, makeStore) => {
     expect((await store.webhooks()).map((w) => w.id)).toEqual([b.id]);
   });
 
-  it('writes nothing without targets, and one row per subscribed target with each change', async () => {
+  it('writes nothing without targets, and one row per subscribed target with each change', async ({ newStore }) => {
     const store = await newStore();
     const all = webhook();
     const createdOnly = webhook(['comment.created']);
@@ -99,7 +92,7 @@ describe.each(storeFactories)('outbox contract: %s', (_name, makeStore) => {
     expect(new Set(items.map((i) => i.id)).size).toBe(items.length);
   });
 
-  it('writes no row for a repeated clientId', async () => {
+  it('writes no row for a repeated clientId', async ({ newStore }) => {
     const store = await newStore();
     const w = webhook();
     await store.addWebhook(w);
@@ -110,7 +103,7 @@ describe.each(storeFactories)('outbox contract: %s', (_name, makeStore) => {
     expect((await store.outboxStats()).queued).toBe(1);
   });
 
-  it('claims with a lease: claimed rows are not due again until it ends, then come back', async () => {
+  it('claims with a lease: claimed rows are not due again until it ends, then come back', async ({ newStore }) => {
     const store = await newStore();
     const w = webhook();
     await store.addWebhook(w);
@@ -133,7 +126,7 @@ describe.each(storeFactories)('outbox contract: %s', (_name, makeStore) => {
     expect(await store.outboxStats()).toEqual({ queued: 0, failed: 0, oldestCreatedAt: null });
   });
 
-  it('settles: retry later with attempts counted, then failed; attempts listed newest first', async () => {
+  it('settles: retry later with attempts counted, then failed; attempts listed newest first', async ({ newStore }) => {
     const store = await newStore();
     const w = webhook();
     await store.addWebhook(w);
@@ -188,7 +181,7 @@ describe.each(storeFactories)('outbox contract: %s', (_name, makeStore) => {
     expect(await store.outboxStats()).toEqual({ queued: 0, failed: 0, oldestCreatedAt: null });
   });
 
-  it('queues a notification made outside a change once per id (the moderators’ digest)', async () => {
+  it('queues a notification made outside a change once per id (the moderators’ digest)', async ({ newStore }) => {
     const store = await newStore();
     const row = {
       id: `digest_${nanoid(6)}`,
@@ -204,7 +197,7 @@ describe.each(storeFactories)('outbox contract: %s', (_name, makeStore) => {
     expect(items).toEqual([{ ...row, attempts: 0, claim: items[0]?.claim }]);
   });
 
-  it('drops a removed webhook’s pending rows', async () => {
+  it('drops a removed webhook’s pending rows', async ({ newStore }) => {
     const store = await newStore();
     const w = webhook();
     await store.addWebhook(w);

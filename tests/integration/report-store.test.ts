@@ -1,10 +1,11 @@
 import { nanoid } from 'nanoid';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebhookPayloadSchema } from '../../shared/notifications.ts';
 import { ReportedCommentSchema, type ReportReason } from '../../shared/reports.ts';
 import type { CommentStore } from '../../server/storage/port.ts';
 import type { NotifyTargets } from '../../server/storage/outbox.ts';
 import type { ReportRecord } from '../../server/storage/reports.ts';
+import { storeTest } from '../helpers/fixtures.ts';
 import { makeArticleId, makeRecord, sharedStoreFactories, storeFactories } from '../helpers/store-factories.ts';
 
 const THRESHOLD = 3;
@@ -15,22 +16,16 @@ function reportBy(commentId: string, reason: ReportReason = 'abuse', note: strin
 }
 
 describe.each(storeFactories)('reader reports storage: %s', (_name, makeStore) => {
-  const opened: CommentStore[] = [];
-  async function newStore(): Promise<CommentStore> {
-    const store = await makeStore();
-    opened.push(store);
-    return store;
-  }
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((store) => store.close()));
-  });
+  const it = storeTest(makeStore);
 
   async function stored(store: CommentStore, articleId = makeArticleId()): Promise<{ id: string; seq: number }> {
     const { comment } = await store.create(makeRecord({ articleId, body: 'reported words' }));
     return { id: comment.id, seq: comment.seq };
   }
 
-  it('records one report per reader, takes no seq below the threshold, and queues the comment as open', async () => {
+  it('records one report per reader, takes no seq below the threshold, and queues the comment as open', async ({
+    newStore,
+  }) => {
     const store = await newStore();
     const { id, seq } = await stored(store);
     const first = reportBy(id, 'spam', 'buy now links');
@@ -49,7 +44,9 @@ describe.each(storeFactories)('reader reports storage: %s', (_name, makeStore) =
     expect(await store.report(reportBy('no-such-comment'), THRESHOLD)).toBeNull();
   });
 
-  it('takes the comment out of view at the threshold with the next seq, body kept for restore', async () => {
+  it('takes the comment out of view at the threshold with the next seq, body kept for restore', async ({
+    newStore,
+  }) => {
     const store = await newStore();
     const articleId = makeArticleId();
     const { id } = await stored(store, articleId);
@@ -69,7 +66,9 @@ describe.each(storeFactories)('reader reports storage: %s', (_name, makeStore) =
     expect(await store.report(reportBy(id), THRESHOLD)).toMatchObject({ created: false, hidden: false });
   });
 
-  it('a restore keeps the comment: the review closes, and later reports queue it again without hiding it', async () => {
+  it('a restore keeps the comment: the review closes, and later reports queue it again without hiding it', async ({
+    newStore,
+  }) => {
     const store = await newStore();
     const articleId = makeArticleId();
     const { id } = await stored(store, articleId);
@@ -92,7 +91,9 @@ describe.each(storeFactories)('reader reports storage: %s', (_name, makeStore) =
     });
   });
 
-  it('a removal settles the review: a hidden one removed by a moderator takes no seq; an open one is closed', async () => {
+  it('a removal settles the review: a hidden one removed by a moderator takes no seq; an open one is closed', async ({
+    newStore,
+  }) => {
     const store = await newStore();
     const articleId = makeArticleId();
     const hidden = await stored(store, articleId);
@@ -115,7 +116,7 @@ describe.each(storeFactories)('reader reports storage: %s', (_name, makeStore) =
     expect((await store.get(kept.id))?.status).toBe('visible');
   });
 
-  it('never hides with threshold 0, and refuses reports of a removed comment', async () => {
+  it('never hides with threshold 0, and refuses reports of a removed comment', async ({ newStore }) => {
     const store = await newStore();
     const { id } = await stored(store);
     for (let i = 0; i < 5; i++) expect(await store.report(reportBy(id), 0)).toMatchObject({ hidden: false });
@@ -124,7 +125,9 @@ describe.each(storeFactories)('reader reports storage: %s', (_name, makeStore) =
     expect(await store.report(reportBy(id), 0)).toMatchObject({ created: false });
   });
 
-  it('writes comment.reported for every report and comment.removed when reports hide the comment', async () => {
+  it('writes comment.reported for every report and comment.removed when reports hide the comment', async ({
+    newStore,
+  }) => {
     const store = await newStore();
     const webhook = { id: `wh-${nanoid(8)}`, url: 'http://127.0.0.1:9/hook', secret: 's'.repeat(32) };
     await store.addWebhook({

@@ -18,6 +18,7 @@ import {
 } from '../../server/storage/port.ts';
 import type { SqliteCommentStore } from '../../server/storage/sqlite.ts';
 import { openSqliteStore } from '../../server/storage/sqlite.ts';
+import { storeTest } from '../helpers/fixtures.ts';
 import {
   makeArticleId,
   makeRecord,
@@ -32,15 +33,7 @@ const run = promisify(execFile);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) => {
-  const opened: CommentStore[] = [];
-  async function newStore(): Promise<CommentStore> {
-    const store = await makeStore();
-    opened.push(store);
-    return store;
-  }
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((store) => store.close()));
-  });
+  const it = storeTest(makeStore);
 
   /** Creates one comment and returns it, asserting it is new and well-formed. */
   async function post(store: CommentStore, overrides: Partial<NewCommentRecord>): Promise<Comment> {
@@ -50,7 +43,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
   }
 
   describe('create and seq', () => {
-    it('numbers comments 1, 2, 3 per article with no gaps, independently per article', async () => {
+    it('numbers comments 1, 2, 3 per article with no gaps, independently per article', async ({ newStore }) => {
       const store = await newStore();
       const a = makeArticleId();
       const b = makeArticleId();
@@ -66,7 +59,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.lastSeq(makeArticleId())).toBe(0);
     });
 
-    it('returns the stored comment in the shared shape', async () => {
+    it('returns the stored comment in the shared shape', async ({ newStore }) => {
       const store = await newStore();
       const record = makeRecord({ authorName: 'Grace', body: 'First!', createdAt: '2024-05-17T20:41:00.000Z' });
       const { comment, created } = await store.create(record);
@@ -87,7 +80,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.get(record.id)).toEqual(expected);
     });
 
-    it('gives 50 concurrent creates on one article exactly the seqs 1..50', async () => {
+    it('gives 50 concurrent creates on one article exactly the seqs 1..50', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const results = await Promise.all(Array.from({ length: 50 }, () => store.create(makeRecord({ articleId }))));
@@ -99,7 +92,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(seqs(changes.comments)).toEqual(range(1, 50));
     });
 
-    it('returns the first comment, created: false, when a clientId repeats, and stores nothing new', async () => {
+    it('returns the first comment, created: false, when a clientId repeats, and stores nothing new', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const clientId = nanoid();
@@ -116,7 +111,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.counts([articleId])).toEqual({ [articleId]: 1 });
     });
 
-    it('creates two comments for the same clientId in two different articles', async () => {
+    it('creates two comments for the same clientId in two different articles', async ({ newStore }) => {
       const store = await newStore();
       const clientId = nanoid();
       const a = await store.create(makeRecord({ articleId: makeArticleId(), clientId }));
@@ -127,7 +122,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(b.comment.seq).toBe(1);
     });
 
-    it('accepts a reply to a parent in the same article', async () => {
+    it('accepts a reply to a parent in the same article', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const parent = await post(store, { articleId });
@@ -139,7 +134,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect((await store.get(nested.id))?.parentId).toBe(reply.id);
     });
 
-    it('refuses a parent from another article with ParentNotFoundError and uses no seq', async () => {
+    it('refuses a parent from another article with ParentNotFoundError and uses no seq', async ({ newStore }) => {
       const store = await newStore();
       const other = makeArticleId();
       const articleId = makeArticleId();
@@ -153,7 +148,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect((await post(store, { articleId })).seq).toBe(2);
     });
 
-    it('refuses a missing parent with ParentNotFoundError naming it', async () => {
+    it('refuses a missing parent with ParentNotFoundError naming it', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const missing = nanoid();
@@ -192,7 +187,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
     const NEWEST = ['T5', 'T4', 'T3', 'R3a', 'T2', 'R2a', 'T1', 'R1a', 'R1b', 'R1c', 'R1d'];
     const OLDEST = ['T1', 'R1a', 'R1b', 'R1c', 'R1d', 'T2', 'R2a', 'T3', 'R3a', 'T4', 'T5'];
 
-    it('orders threads newest first, each followed by all its replies (any depth) in creation order', async () => {
+    it('orders threads newest first, each followed by all its replies (any depth) in creation order', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await buildThreads(store, articleId);
@@ -203,7 +200,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(page.comments.find((x) => x.body === 'R1d')).toEqual(c['R1d']);
     });
 
-    it('orders threads oldest first when asked', async () => {
+    it('orders threads oldest first when asked', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       await buildThreads(store, articleId);
@@ -212,7 +209,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(page.next).toBeNull();
     });
 
-    it.each([
+    it.for([
       [
         'newest',
         NEWEST,
@@ -223,23 +220,26 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
         ],
       ],
       ['oldest', OLDEST, [['T1', 'R1a', 'R1b', 'R1c', 'R1d', 'T2', 'R2a'], ['T3', 'R3a', 'T4'], ['T5']]],
-    ] as const)('walks every %s thread exactly once through cursors', async (order, all, expectedPages) => {
-      const store = await newStore();
-      const articleId = makeArticleId();
-      await buildThreads(store, articleId);
-      const pages: string[][] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await store.page(articleId, { limit: 2, cursor, order });
-        pages.push(bodies(page.comments));
-        cursor = page.next;
-        expect(pages.length).toBeLessThanOrEqual(3);
-      } while (cursor !== null);
-      expect(pages).toEqual(expectedPages);
-      expect(pages.flat()).toEqual(all);
-    });
+    ] as const)(
+      'walks every %s thread exactly once through cursors',
+      async ([order, all, expectedPages], { newStore }) => {
+        const store = await newStore();
+        const articleId = makeArticleId();
+        await buildThreads(store, articleId);
+        const pages: string[][] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await store.page(articleId, { limit: 2, cursor, order });
+          pages.push(bodies(page.comments));
+          cursor = page.next;
+          expect(pages.length).toBeLessThanOrEqual(3);
+        } while (cursor !== null);
+        expect(pages).toEqual(expectedPages);
+        expect(pages.flat()).toEqual(all);
+      },
+    );
 
-    it('gives no next cursor when the last page is exactly full, and one when more remain', async () => {
+    it('gives no next cursor when the last page is exactly full, and one when more remain', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       await buildThreads(store, articleId);
@@ -253,7 +253,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(second.next).toBeNull();
     });
 
-    it('keeps cursors stable while new comments arrive', async () => {
+    it('keeps cursors stable while new comments arrive', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await buildThreads(store, articleId);
@@ -265,7 +265,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(second.lastSeq).toBe(13);
     });
 
-    it('shows only the article asked for, and an empty page for an unknown article', async () => {
+    it('shows only the article asked for, and an empty page for an unknown article', async ({ newStore }) => {
       const store = await newStore();
       const a = makeArticleId();
       const b = makeArticleId();
@@ -284,7 +284,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
   });
 
   describe('changesSince', () => {
-    it('returns comments with seq > since, ascending; since is exclusive', async () => {
+    it('returns comments with seq > since, ascending; since is exclusive', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const created: Comment[] = [];
@@ -298,7 +298,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.changesSince(makeArticleId(), 0, 10)).toEqual({ lastSeq: 0, comments: [], reset: false });
     });
 
-    it('answers reset with no comments when more than limit changed', async () => {
+    it('answers reset with no comments when more than limit changed', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       for (let i = 0; i < 5; i++) await post(store, { articleId });
@@ -311,7 +311,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
   });
 
   describe('reads', () => {
-    it('counts visible comments per article, 0 for unknown ones', async () => {
+    it('counts visible comments per article, 0 for unknown ones', async ({ newStore }) => {
       const store = await newStore();
       const a = makeArticleId();
       const b = makeArticleId();
@@ -325,17 +325,17 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.counts([])).toEqual({});
     });
 
-    it('gets null for an unknown id', async () => {
+    it('gets null for an unknown id', async ({ newStore }) => {
       const store = await newStore();
       expect(await store.get(nanoid())).toBeNull();
     });
 
-    it('answers ping', async () => {
+    it('answers ping', async ({ newStore }) => {
       const store = await newStore();
       await expect(store.ping()).resolves.toBeUndefined();
     });
 
-    it('round-trips unicode byte-exact: emoji, curly quotes, U+2011, several lines', async () => {
+    it('round-trips unicode byte-exact: emoji, curly quotes, U+2011, several lines', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const body =
@@ -357,7 +357,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
   });
 
   describe('held comments (pre-moderation)', () => {
-    it('holds a post with no seq, out of pages, changes and counts, and lists it for moderators', async () => {
+    it('holds a post with no seq, out of pages, changes and counts, and lists it for moderators', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       await post(store, { articleId });
@@ -388,7 +390,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.getHeld(record.id)).toEqual(listed.find((h) => h.id === record.id));
     });
 
-    it('approves into the thread with the next seq, the same id, createdAt and author key; a second approve finds nothing', async () => {
+    it('approves into the thread with the next seq, the same id, createdAt and author key; a second approve finds nothing', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const parent = await post(store, { articleId });
@@ -420,7 +424,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.counts([articleId])).toEqual({ [articleId]: 3 });
     });
 
-    it('rejects for good, taking no seq', async () => {
+    it('rejects for good, taking no seq', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const record = makeRecord({ articleId });
@@ -431,7 +435,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.lastSeq(articleId)).toBe(0);
     });
 
-    it('keeps a clientId to one post across held and stored comments', async () => {
+    it('keeps a clientId to one post across held and stored comments', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const clientId = nanoid();
@@ -460,7 +464,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.lastSeq(articleId)).toBe(2);
     });
 
-    it('keeps the first token hash of a held clientId and hands it back on a repeat', async () => {
+    it('keeps the first token hash of a held clientId and hands it back on a repeat', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const clientId = nanoid();
@@ -474,7 +478,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect((await store.getRecord(first.id))?.authorTokenHash).toBe('a'.repeat(64));
     });
 
-    it('refuses to hold a reply to a missing parent', async () => {
+    it('refuses to hold a reply to a missing parent', async ({ newStore }) => {
       const store = await newStore();
       const parentId = nanoid();
       const error: unknown = await store.submit(makeRecord({ parentId }), { hold: true }).catch((e: unknown) => e);
@@ -484,7 +488,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
   });
 
   describe('edits and removals', () => {
-    it('edits a visible comment with the next seq and sets editedAt; a removed one is left unchanged', async () => {
+    it('edits a visible comment with the next seq and sets editedAt; a removed one is left unchanged', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await post(store, { articleId, body: 'before' });
@@ -507,7 +513,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.edit(nanoid(), 'x', '2030-01-01T00:00:00.000Z')).toBeNull();
     });
 
-    it('erases the body for good when the author removes it; it cannot be restored', async () => {
+    it('erases the body for good when the author removes it; it cannot be restored', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await post(store, { articleId, body: 'private thought' });
@@ -525,7 +531,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.remove(nanoid(), 'author')).toBeNull();
     });
 
-    it('keeps the body of a moderator removal out of every public read, and restores it with the next seq', async () => {
+    it('keeps the body of a moderator removal out of every public read, and restores it with the next seq', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await post(store, { articleId, body: 'heated words' });
@@ -550,7 +558,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.restore(nanoid())).toBeNull();
     });
 
-    it("lets the author erase what a moderator's removal kept, taking no seq", async () => {
+    it("lets the author erase what a moderator's removal kept, taking no seq", async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await post(store, { articleId, body: 'take it back' });
@@ -562,7 +570,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.lastSeq(articleId)).toBe(2);
     });
 
-    it('reads a record with the token hash and the moderator fields', async () => {
+    it('reads a record with the token hash and the moderator fields', async ({ newStore }) => {
       const store = await newStore();
       const record = makeRecord({ authorTokenHash: 'f'.repeat(64), authorKey: 'the-key' });
       await store.create(record);
@@ -579,7 +587,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
   });
 
   describe('likes', () => {
-    it('counts one like per reader; a repeat or an undo of nothing takes no seq', async () => {
+    it('counts one like per reader; a repeat or an undo of nothing takes no seq', async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await post(store, { articleId });
@@ -611,7 +619,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.setLike(nanoid(), 'reader-one-0001', true)).toBeNull();
     });
 
-    it("lists the article's comments a reader likes", async () => {
+    it("lists the article's comments a reader likes", async ({ newStore }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const [a, b, c] = [
@@ -626,7 +634,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.readerLikes(articleId, 'nobody-at-all-1')).toEqual([]);
     });
 
-    it('keeps likes exact and seqs gapless under concurrent likes, edits and posts on one article', async () => {
+    it('keeps likes exact and seqs gapless under concurrent likes, edits and posts on one article', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const c = await post(store, { articleId });
@@ -649,7 +659,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.get(c.id)).toMatchObject({ likes: 0, seq: total + 20 });
     });
 
-    it('orders top threads by likes, ties newest first, each with its replies, paged by offset', async () => {
+    it('orders top threads by likes, ties newest first, each with its replies, paged by offset', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const [a, b, c, d] = [
@@ -673,7 +685,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
   });
 
   describe('secrets', () => {
-    it('keeps the first secret by a name and returns it to every later caller', async () => {
+    it('keeps the first secret by a name and returns it to every later caller', async ({ newStore }) => {
       const store = await newStore();
       expect(await store.keepSecret('secret_key', 'first-candidate')).toBe('first-candidate');
       expect(await store.keepSecret('secret_key', 'second-candidate')).toBe('first-candidate');
@@ -683,7 +695,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
   });
 
   describe('bans, article settings and the moderator feed', () => {
-    it('bans an author key until lifted or expired', async () => {
+    it('bans an author key until lifted or expired', async ({ newStore }) => {
       const store = await newStore();
       const now = '2030-01-01T00:00:00.000Z';
       /** Whether the key has a ban in force at `at`. */
@@ -712,7 +724,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await banned('key-a', now)).toBe(false);
     });
 
-    it('applies the posting gate inside submit: refuses locked articles and banned keys, holds on pre-moderated articles', async () => {
+    it('applies the posting gate inside submit: refuses locked articles and banned keys, holds on pre-moderated articles', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       const now = new Date().toISOString();
@@ -763,7 +777,9 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.lastSeq(articleId)).toBe(3);
     });
 
-    it('locks and pre-moderates per article, changing only the given settings and taking no seq', async () => {
+    it('locks and pre-moderates per article, changing only the given settings and taking no seq', async ({
+      newStore,
+    }) => {
       const store = await newStore();
       const articleId = makeArticleId();
       await post(store, { articleId });
@@ -785,7 +801,7 @@ describe.each(storeFactories)('CommentStore contract: %s', (_name, makeStore) =>
       expect(await store.lastSeq(articleId)).toBe(1);
     });
 
-    it('feeds the newest comments first across articles or of one, as moderators see them', async () => {
+    it('feeds the newest comments first across articles or of one, as moderators see them', async ({ newStore }) => {
       const store = await newStore();
       const [x, y] = [makeArticleId(), makeArticleId()];
       const at = (minute: number) => new Date(Date.UTC(2030, 0, 1, 0, minute)).toISOString();
