@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, vi } from 'vitest';
 import {
   DeliveryListSchema,
   OutboxHealthSchema,
@@ -10,9 +10,11 @@ import {
   WebhookPayloadSchema,
   type WebhookEvent,
 } from '../../shared/notifications.ts';
-import { CommentSchema, PostResultSchema } from '../../shared/schemas.ts';
+import { CommentSchema } from '../../shared/schemas.ts';
 import { deliverWebhook } from '../../server/notify/webhook-delivery.ts';
-import { getJson, postJson, startTestApp, tempDir, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { test } from '../helpers/fixtures.ts';
+import type { TestClient } from '../helpers/test-client.ts';
+import { getJson, postJson, tempDir, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 const ADMIN_TOKEN = 'webhook-test-moderator-token';
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -23,8 +25,10 @@ interface Received {
   body: string;
 }
 
+type Receiver = Awaited<ReturnType<typeof listenReceiver>>;
+
 /** A real HTTP receiver on 127.0.0.1: records every request and answers with `answer()`'s status. */
-async function startReceiver(port = 0, answer: (n: number) => number = () => 204) {
+async function listenReceiver(port = 0, answer: (n: number) => number = () => 204) {
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -70,22 +74,43 @@ async function receiverAccepts(secret: string, header: string, rawBody: string, 
   return crypto.subtle.verify('HMAC', key, mac, encoder.encode(`${t}.${rawBody}`));
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** An app with moderators, webhooks to loopback allowed, a fast outbox poll and a clock the test moves. */
-async function startApp(options: { sqlitePath?: string; env?: Record<string, string> } = {}) {
-  const clock = { offsetMs: 0 };
-  const app = await startTestApp({
-    ...(options.sqlitePath ? { sqlitePath: options.sqlitePath } : {}),
-    env: { ADMIN_TOKEN, WEBHOOK_ALLOW_PRIVATE: 'true', ...options.env },
-    outbox: { pollMs: 20, now: () => Date.now() + clock.offsetMs, random: () => 0.5 },
+/**
+ * The fixtures of these tests, closed after each: `startHookApp`, an app with moderators, webhooks to
+ * loopback allowed, a fast outbox poll and a clock the test moves; `startReceiver`, a receiver; `defer`.
+ */
+const it = test
+  .extend('startHookApp', async ({ startApp }) => {
+    return async (options: { sqlitePath?: string; env?: Record<string, string> } = {}) => {
+      const clock = { offsetMs: 0 };
+      const app = await startApp({
+        ...(options.sqlitePath ? { sqlitePath: options.sqlitePath } : {}),
+        env: { ADMIN_TOKEN, WEBHOOK_ALLOW_PRIVATE: 'true', ...options.env },
+        outbox: { pollMs: 20, now: () => Date.now() + clock.offsetMs, random: () => 0.5 },
+      });
+      return { ...app, clock };
+    };
+  })
+  .extend('startReceiver', async ({ defer }) => {
+    return async (...args: Parameters<typeof listenReceiver>): Promise<Receiver> => {
+      const receiver = await listenReceiver(...args);
+      defer(receiver.close);
+      return receiver;
+    };
   });
-  cleanups.push(() => app.close());
-  return { ...app, clock };
+
+/** The latest delivery attempts of a webhook, as moderators see them. */
+async function deliveries(app: TestApp, webhookId: string) {
+  return DeliveryListSchema.parse((await getJson(`${app.url}/api/admin/webhooks/${webhookId}/deliveries`, auth)).body)
+    .deliveries;
 }
+
+/** The outbox's health, as moderators see it. */
+async function outboxHealth(app: TestApp) {
+  return OutboxHealthSchema.parse((await getJson(`${app.url}/api/admin/outbox`, auth)).body);
+}
+
+/** What a receiver was sent, each body read as a webhook payload. */
+const payloadsOf = (receiver: Receiver) => receiver.received.map((r) => WebhookPayloadSchema.parse(JSON.parse(r.body)));
 
 async function addWebhook(app: TestApp, url: string, events: WebhookEvent[] = ALL) {
   const answer = await postJson(`${app.url}/api/admin/webhooks`, { url, events }, auth);
@@ -93,19 +118,17 @@ async function addWebhook(app: TestApp, url: string, events: WebhookEvent[] = AL
   return WebhookCreatedSchema.parse(answer.body).webhook;
 }
 
-async function post(app: TestApp, articleId: string, body: string) {
-  const answer = await postJson(`${app.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body });
-  expect(answer.status).toBe(201);
-  const result = PostResultSchema.parse(answer.body);
-  if (!('comment' in result)) throw new Error('held');
-  return { comment: result.comment, authorToken: result.authorToken ?? '' };
-}
+/** A comment stored through `app`'s REST API (201). */
+const post = (app: TestApp & { api: TestClient }, articleId: string, body: string) =>
+  app.api.stored(articleId, { body });
 
 describe('webhooks', () => {
-  it('delivers a signed comment.created that an independent implementation verifies', async () => {
+  it('delivers a signed comment.created that an independent implementation verifies', async ({
+    startHookApp,
+    startReceiver,
+  }) => {
     const receiver = await startReceiver();
-    cleanups.push(receiver.close);
-    const app = await startApp();
+    const app = await startHookApp();
     const webhook = await addWebhook(app, receiver.url);
     const articleId = uniqueArticle();
     const { comment } = await post(app, articleId, 'Signed and sealed');
@@ -129,23 +152,21 @@ describe('webhooks', () => {
     expect(await receiverAccepts(webhook.secret, signature, delivery.body, now + 600)).toBe(false);
   });
 
-  it('retries a 500 with the same delivery id until a 2xx, and lists the attempts', async () => {
+  it('retries a 500 with the same delivery id until a 2xx, and lists the attempts', async ({
+    startHookApp,
+    startReceiver,
+  }) => {
     const receiver = await startReceiver(0, (n) => (n === 1 ? 500 : 204));
-    cleanups.push(receiver.close);
-    const app = await startApp();
+    const app = await startHookApp();
     const webhook = await addWebhook(app, receiver.url, ['comment.created']);
     await post(app, uniqueArticle(), 'Try again');
 
     await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 10_000, interval: 20 });
     // The failed attempt is recorded (its retry time taken from the clock as it was)…
-    await vi.waitFor(
-      async () =>
-        expect(
-          DeliveryListSchema.parse((await getJson(`${app.url}/api/admin/webhooks/${webhook.id}/deliveries`, auth)).body)
-            .deliveries,
-        ).toHaveLength(1),
-      { timeout: 10_000, interval: 20 },
-    );
+    await vi.waitFor(async () => expect(await deliveries(app, webhook.id)).toHaveLength(1), {
+      timeout: 10_000,
+      interval: 20,
+    });
     // …and the retry is due 10 s later (jitter fixed at the middle by the test's random).
     app.clock.offsetMs += 11_000;
     await vi.waitFor(() => expect(receiver.received).toHaveLength(2), { timeout: 10_000, interval: 20 });
@@ -155,8 +176,7 @@ describe('webhooks', () => {
 
     await vi.waitFor(
       async () => {
-        const list = await getJson(`${app.url}/api/admin/webhooks/${webhook.id}/deliveries`, auth);
-        expect(DeliveryListSchema.parse(list.body).deliveries).toMatchObject([
+        expect(await deliveries(app, webhook.id)).toMatchObject([
           { deliveryId: ids[0], attempt: 2, outcome: 'sent', status: 204, error: null },
           { deliveryId: ids[0], attempt: 1, outcome: 'retry', status: 500, error: 'HTTP 500' },
         ]);
@@ -169,12 +189,16 @@ describe('webhooks', () => {
     expect(metrics).toMatch(/^live_comments_outbox_queued\{[^}]*\} 0$/m);
   });
 
-  it('keeps every event for a receiver that refuses connections, across an instance restart, and delivers them once it is back', async () => {
+  it('keeps every event for a receiver that refuses connections, across an instance restart, and delivers them once it is back', async ({
+    startHookApp,
+    startReceiver,
+    defer,
+  }) => {
     const temp = tempDir();
-    cleanups.push(async () => temp.cleanup());
+    defer(() => temp.cleanup());
     const sqlitePath = join(temp.dir, 'restart.db');
     const port = await freePort();
-    const first = await startApp({ sqlitePath });
+    const first = await startHookApp({ sqlitePath });
     const webhook = await addWebhook(first, `http://127.0.0.1:${port}/hook`);
     const articleId = uniqueArticle();
     const a = await post(first, articleId, 'one');
@@ -195,9 +219,7 @@ describe('webhooks', () => {
     let refusedIds: string[] = [];
     await vi.waitFor(
       async () => {
-        const list = DeliveryListSchema.parse(
-          (await getJson(`${first.url}/api/admin/webhooks/${webhook.id}/deliveries`, auth)).body,
-        ).deliveries;
+        const list = await deliveries(first, webhook.id);
         refusedIds = [...new Set(list.map((d) => d.deliveryId))];
         expect(refusedIds).toHaveLength(4);
         expect(
@@ -206,15 +228,14 @@ describe('webhooks', () => {
       },
       { timeout: 10_000, interval: 50 },
     );
-    const health = OutboxHealthSchema.parse((await getJson(`${first.url}/api/admin/outbox`, auth)).body);
+    const health = await outboxHealth(first);
     expect(health.queued).toBe(4);
     expect(health.oldestAgeSeconds).toBeGreaterThanOrEqual(0);
     await first.close();
 
     // The receiver comes back, and a new instance over the same store takes over.
     const receiver = await startReceiver(port);
-    cleanups.push(receiver.close);
-    const second = await startApp({ sqlitePath });
+    const second = await startHookApp({ sqlitePath });
     second.clock.offsetMs = 120_000;
     await vi.waitFor(
       () => expect(new Set(receiver.received.map((r) => r.headers['x-live-comments-delivery'])).size).toBe(4),
@@ -223,56 +244,52 @@ describe('webhooks', () => {
         interval: 50,
       },
     );
-    const payloads = receiver.received.map((r) => WebhookPayloadSchema.parse(JSON.parse(r.body)));
+    const payloads = payloadsOf(receiver);
     expect(payloads.map((p) => p.id).sort()).toEqual([...refusedIds].sort());
     expect(payloads.map((p) => `${p.type} ${p.data.comment.body}`).sort()).toEqual(
       ['comment.created one', 'comment.created two', 'comment.updated one, edited', 'comment.removed '].sort(),
     );
-    await vi.waitFor(
-      async () =>
-        expect(OutboxHealthSchema.parse((await getJson(`${second.url}/api/admin/outbox`, auth)).body).queued).toBe(0),
-      { timeout: 10_000, interval: 50 },
-    );
+    await vi.waitFor(async () => expect((await outboxHealth(second)).queued).toBe(0), {
+      timeout: 10_000,
+      interval: 50,
+    });
   });
 
-  it('gives up past NOTIFY_RETRY_HOURS and shows the failure to moderators', async () => {
+  it('gives up past NOTIFY_RETRY_HOURS and shows the failure to moderators', async ({ startHookApp }) => {
     const port = await freePort();
-    const app = await startApp({ env: { NOTIFY_RETRY_HOURS: '1' } });
+    const app = await startHookApp({ env: { NOTIFY_RETRY_HOURS: '1' } });
     const webhook = await addWebhook(app, `http://127.0.0.1:${port}/hook`);
     await post(app, uniqueArticle(), 'nobody listens');
-    await vi.waitFor(
-      async () =>
-        expect(
-          DeliveryListSchema.parse((await getJson(`${app.url}/api/admin/webhooks/${webhook.id}/deliveries`, auth)).body)
-            .deliveries,
-        ).toHaveLength(1),
-      { timeout: 10_000, interval: 50 },
-    );
+    await vi.waitFor(async () => expect(await deliveries(app, webhook.id)).toHaveLength(1), {
+      timeout: 10_000,
+      interval: 50,
+    });
     app.clock.offsetMs = 2 * 3_600_000;
     await vi.waitFor(
       async () => {
-        const health = OutboxHealthSchema.parse((await getJson(`${app.url}/api/admin/outbox`, auth)).body);
+        const health = await outboxHealth(app);
         expect(health).toEqual({ queued: 0, failed: 1, oldestAgeSeconds: 0 });
       },
       { timeout: 10_000, interval: 50 },
     );
-    const list = DeliveryListSchema.parse(
-      (await getJson(`${app.url}/api/admin/webhooks/${webhook.id}/deliveries`, auth)).body,
-    ).deliveries;
+    const list = await deliveries(app, webhook.id);
     expect(list[0]).toMatchObject({ attempt: 2, outcome: 'failed', status: null });
     const metrics = await (await fetch(`${app.url}/metrics`)).text();
     expect(metrics).toMatch(/^live_comments_outbox_failed_total\{[^}]*\} 1$/m);
     expect(metrics).toMatch(/^live_comments_outbox_failed\{[^}]*\} 1$/m);
   });
 
-  it('never sends one event twice from two instances over one store', async () => {
+  it('never sends one event twice from two instances over one store', async ({
+    startHookApp,
+    startReceiver,
+    defer,
+  }) => {
     const temp = tempDir();
-    cleanups.push(async () => temp.cleanup());
+    defer(() => temp.cleanup());
     const sqlitePath = join(temp.dir, 'two.db');
     const receiver = await startReceiver();
-    cleanups.push(receiver.close);
-    const a = await startApp({ sqlitePath });
-    const b = await startApp({ sqlitePath });
+    const a = await startHookApp({ sqlitePath });
+    const b = await startHookApp({ sqlitePath });
     await addWebhook(a, receiver.url, ['comment.created']);
     const articleId = uniqueArticle();
     // b learns of the webhook at its next poll; wait until it writes rows too.
@@ -281,21 +298,17 @@ describe('webhooks', () => {
       expect(receiver.received.length).toBeGreaterThan(0);
     });
     for (let i = 0; i < 20; i++) await post(i % 2 === 0 ? a : b, articleId, `comment ${i}`);
-    await vi.waitFor(
-      async () =>
-        expect(OutboxHealthSchema.parse((await getJson(`${a.url}/api/admin/outbox`, auth)).body).queued).toBe(0),
-      { timeout: 10_000, interval: 50 },
-    );
+    await vi.waitFor(async () => expect((await outboxHealth(a)).queued).toBe(0), { timeout: 10_000, interval: 50 });
     const ids = receiver.received.map((r) => r.headers['x-live-comments-delivery']);
     expect(new Set(ids).size).toBe(ids.length);
-    const bodies = receiver.received.map((r) => WebhookPayloadSchema.parse(JSON.parse(r.body)).data.comment.body);
+    const bodies = payloadsOf(receiver).map((payload) => payload.data.comment.body);
     for (let i = 0; i < 20; i++) expect(bodies).toContain(`comment ${i}`);
   });
 });
 
 describe('webhook administration', () => {
-  it('is for moderators only, shows the secret once, lists, removes', async () => {
-    const app = await startApp();
+  it('is for moderators only, shows the secret once, lists, removes', async ({ startHookApp }) => {
+    const app = await startHookApp();
     expect((await postJson(`${app.url}/api/admin/webhooks`, { url: 'http://127.0.0.1:9/x', events: ALL })).status).toBe(
       403,
     );
@@ -329,10 +342,12 @@ describe('webhook administration', () => {
     }
   });
 
-  it('refuses private, loopback and link-local destinations unless WEBHOOK_ALLOW_PRIVATE=true (SSRF)', async () => {
+  it('refuses private, loopback and link-local destinations unless WEBHOOK_ALLOW_PRIVATE=true (SSRF)', async ({
+    startHookApp,
+    startReceiver,
+  }) => {
     const receiver = await startReceiver();
-    cleanups.push(receiver.close);
-    const app = await startApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'false' } });
+    const app = await startHookApp({ env: { WEBHOOK_ALLOW_PRIVATE: 'false' } });
     for (const url of [
       'http://127.0.0.1:9/x',
       'http://[::1]:9/x',
@@ -381,15 +396,14 @@ describe('webhook administration', () => {
     expect(receiver.received).toHaveLength(1);
   });
 
-  it('does not follow redirects: a 3xx is a failed attempt', async () => {
+  it('does not follow redirects: a 3xx is a failed attempt', async ({ startReceiver, defer }) => {
     const target = await startReceiver();
-    cleanups.push(target.close);
     const redirecting = createServer((_req, res) => {
       res.writeHead(307, { location: target.url });
       res.end();
     });
     await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => redirecting.close(() => resolve())));
+    defer(() => new Promise<void>((resolve) => redirecting.close(() => resolve())));
     const outcome = await deliverWebhook({
       url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/`,
       secret: 's',
