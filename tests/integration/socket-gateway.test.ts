@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, vi } from 'vitest';
 import { io as connect } from 'socket.io-client';
 import { CommentSchema, PostStoredSchema, type Comment } from '../../shared/schemas.ts';
 import { checkedAck, okAck } from '../helpers/acks.ts';
+import { test } from '../helpers/fixtures.ts';
 import {
   connectSocket,
   postJson,
@@ -12,22 +13,20 @@ import {
 } from '../helpers/test-app.ts';
 
 let server: TestApp;
-const sockets: TestSocket[] = [];
 beforeAll(async () => {
   server = await startTestApp();
-});
-afterEach(() => {
-  for (const s of sockets.splice(0)) s.disconnect();
 });
 afterAll(async () => {
   await server.close();
 });
 
-async function open(): Promise<TestSocket> {
-  const socket = await connectSocket(server.url);
-  sockets.push(socket);
-  return socket;
-}
+/** `open()`: a socket connected to the file's server, disconnected after the test. */
+const it = test.extend(
+  'open',
+  async ({ connect }) =>
+    () =>
+      connect(server.url),
+);
 
 /** Collects comment events in arrival order. */
 function record(socket: TestSocket): Comment[] {
@@ -47,7 +46,7 @@ const restPost = (articleId: string, body: object) =>
   postJson(`${server.url}/api/articles/${articleId}/comments`, body);
 
 describe('article:subscribe and live pushes', () => {
-  it('pushes a REST post to a subscriber, within milliseconds on loopback', async () => {
+  it('pushes a REST post to a subscriber, within milliseconds on loopback', async ({ open }) => {
     const articleId = uniqueArticle();
     const socket = await open();
     const ack = await socket.emitWithAck('article:subscribe', { articleId });
@@ -69,7 +68,9 @@ describe('article:subscribe and live pushes', () => {
     );
   });
 
-  it('posts over the socket, acks with the comment and token, and pushes a reply to other subscribers', async () => {
+  it('posts over the socket, acks with the comment and token, and pushes a reply to other subscribers', async ({
+    open,
+  }) => {
     const articleId = uniqueArticle();
     const [alice, bob] = [await open(), await open()];
     await alice.emitWithAck('article:subscribe', { articleId });
@@ -97,7 +98,7 @@ describe('article:subscribe and live pushes', () => {
     ]);
   });
 
-  it('does not push to sockets of other articles or after unsubscribe', async () => {
+  it('does not push to sockets of other articles or after unsubscribe', async ({ open }) => {
     const articleId = uniqueArticle();
     const [inside, other, leaver] = [await open(), await open(), await open()];
     await inside.emitWithAck('article:subscribe', { articleId });
@@ -113,7 +114,7 @@ describe('article:subscribe and live pushes', () => {
     expect(seenLeaver).toHaveLength(0);
   });
 
-  it('stores nothing new for a repeated clientId; the repeat is re-published with the same seq', async () => {
+  it('stores nothing new for a repeated clientId; the repeat is re-published with the same seq', async ({ open }) => {
     const articleId = uniqueArticle();
     const socket = await open();
     await socket.emitWithAck('article:subscribe', { articleId });
@@ -133,7 +134,7 @@ describe('article:subscribe and live pushes', () => {
     );
   });
 
-  it('catches up with since: the ack carries every change after it, ascending', async () => {
+  it('catches up with since: the ack carries every change after it, ascending', async ({ open }) => {
     const articleId = uniqueArticle();
     for (let i = 1; i <= 5; i++) await restPost(articleId, { author: { name: 'A' }, body: `c${i}` });
     const socket = await open();
@@ -144,7 +145,7 @@ describe('article:subscribe and live pushes', () => {
 });
 
 describe('acks', () => {
-  it('answers every event with exactly the fields of its shared schema (shared/acks.ts)', async () => {
+  it('answers every event with exactly the fields of its shared schema (shared/acks.ts)', async ({ open }) => {
     const articleId = uniqueArticle();
     await restPost(articleId, { author: { name: 'A' }, body: 'before' });
     const socket = await open();
@@ -180,7 +181,7 @@ describe('acks', () => {
 });
 
 describe('bad socket input', () => {
-  it.each([
+  it.for([
     ['article:subscribe', undefined],
     ['article:subscribe', null],
     ['article:subscribe', 'putin-china-visit'],
@@ -193,7 +194,7 @@ describe('bad socket input', () => {
     ['comment:post', { articleId: 'ok', author: { name: 'A' }, body: 'x', parentId: 'b'.repeat(21) }],
     ['comment:post', [1, 2, 3]],
     ['comment:post', { articleId: 'ok', author: { name: 'A' }, body: { $gt: '' } }],
-  ] as const)('%s with %j acks { ok: false, invalid_input }', async (event, payload) => {
+  ] as const)('%s with %j acks { ok: false, invalid_input }', async ([event, payload], { open }) => {
     const socket = await open();
     const answer = checkedAck(event, await emitRaw(socket, event, payload));
     expect(answer.ok).toBe(false);
@@ -201,7 +202,7 @@ describe('bad socket input', () => {
     expect(socket.connected).toBe(true);
   });
 
-  it('survives events without an ack callback, unknown events and extra arguments', async () => {
+  it('survives events without an ack callback, unknown events and extra arguments', async ({ open }) => {
     const socket = await open();
     const raw = socket as unknown as { emit(e: string, ...a: unknown[]): void };
     raw.emit('article:subscribe', { articleId: 'x' });
@@ -216,7 +217,7 @@ describe('bad socket input', () => {
     expect(socket.connected).toBe(true);
   });
 
-  it('limits how many articles one connection watches', async () => {
+  it('limits how many articles one connection watches', async ({ open }) => {
     const socket = await open();
     const answers = [];
     for (let i = 0; i < 51; i++)
@@ -227,7 +228,7 @@ describe('bad socket input', () => {
     expect(answers[50]).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
   });
 
-  it('closes only the socket that sends a message over 64 KB', async () => {
+  it('closes only the socket that sends a message over 64 KB', async ({ open }) => {
     const [big, bystander] = [await open(), await open()];
     const closed = new Promise<string>((resolve) => big.once('disconnect', (reason) => resolve(reason)));
     (big as unknown as { emit(e: string, ...a: unknown[]): void }).emit('comment:post', {

@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { nanoid } from 'nanoid';
 import { ErrorBodySchema } from '../../shared/errors.ts';
-import { PostStoredSchema, type PostStored } from '../../shared/schemas.ts';
-import { postJson, startTestApp, startTwoTestApps, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { test as it } from '../helpers/fixtures.ts';
+import { postJson, startTwoTestApps, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { TestClient } from '../helpers/test-client.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 const OFF = {
@@ -13,10 +14,9 @@ const OFF = {
   RATE_LIMIT_LIKES_PER_MINUTE_COMMENT: '0',
 };
 
-async function post(app: TestApp, articleId = uniqueArticle('budget')): Promise<PostStored> {
-  const res = await postJson(`${app.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body: 'x' });
-  return PostStoredSchema.parse(res.body);
-}
+/** A comment stored on `app` (201), with its author token. */
+const post = (app: TestApp, articleId = uniqueArticle('budget')) =>
+  new TestClient(app.url).stored(articleId, { body: 'x' });
 
 const like = (app: TestApp, id: string, from = '127.0.0.1', liked = true) =>
   postJson(
@@ -42,18 +42,12 @@ const limited = (res: { status: number; headers: Headers; body: unknown }) => {
 
 /** Edits, deletes and likes have budgets like posts: per client and per comment, 0 turning each off. */
 describe('budgets of edits, deletes and likes', () => {
-  const apps: Array<{ close(): Promise<void> }> = [];
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-  });
-  const start = async (env: Record<string, string>) => {
-    const app = await startTestApp({ env: { ...OFF, ADMIN_TOKEN, ...env } });
-    apps.push(app);
-    return app;
-  };
+  const budgets = (env: Record<string, string>) => ({ env: { ...OFF, ADMIN_TOKEN, ...env } });
 
-  it('counts likes and unlikes per client, and likes per comment across clients', async () => {
-    const app = await start({ RATE_LIMIT_LIKES_PER_MINUTE_IP: '3', RATE_LIMIT_LIKES_PER_MINUTE_COMMENT: '4' });
+  it('counts likes and unlikes per client, and likes per comment across clients', async ({ startApp }) => {
+    const app = await startApp(
+      budgets({ RATE_LIMIT_LIKES_PER_MINUTE_IP: '3', RATE_LIMIT_LIKES_PER_MINUTE_COMMENT: '4' }),
+    );
     const comments = await Promise.all([post(app), post(app), post(app), post(app)]);
     expect((await like(app, comments[0]!.comment.id)).status).toBe(200);
     expect((await like(app, comments[1]!.comment.id)).status).toBe(200);
@@ -67,27 +61,31 @@ describe('budgets of edits, deletes and likes', () => {
     limited(await like(app, target, '203.0.113.5'));
   });
 
-  it('counts edits per client and per comment, and deletes per client; moderators are not counted', async () => {
-    const app = await start({
-      RATE_LIMIT_EDITS_PER_MINUTE_IP: '5',
-      RATE_LIMIT_EDITS_PER_MINUTE_COMMENT: '2',
-      RATE_LIMIT_DELETES_PER_MINUTE_IP: '1',
-    });
+  it('counts edits per client and per comment, and deletes per client; moderators are not counted', async ({
+    startApp,
+  }) => {
+    const app = await startApp(
+      budgets({
+        RATE_LIMIT_EDITS_PER_MINUTE_IP: '5',
+        RATE_LIMIT_EDITS_PER_MINUTE_COMMENT: '2',
+        RATE_LIMIT_DELETES_PER_MINUTE_IP: '1',
+      }),
+    );
     const mine = await post(app);
-    expect((await write(app, 'PATCH', mine.comment.id, mine.authorToken!, { body: 'one' })).status).toBe(200);
-    expect((await write(app, 'PATCH', mine.comment.id, mine.authorToken!, { body: 'two' })).status).toBe(200);
-    limited(await write(app, 'PATCH', mine.comment.id, mine.authorToken!, { body: 'three' }));
+    expect((await write(app, 'PATCH', mine.comment.id, mine.authorToken, { body: 'one' })).status).toBe(200);
+    expect((await write(app, 'PATCH', mine.comment.id, mine.authorToken, { body: 'two' })).status).toBe(200);
+    limited(await write(app, 'PATCH', mine.comment.id, mine.authorToken, { body: 'three' }));
     expect((await write(app, 'PATCH', mine.comment.id, ADMIN_TOKEN, { body: 'moderator' })).status).toBe(200);
 
     const [a, b] = await Promise.all([post(app), post(app)]);
-    expect((await write(app, 'DELETE', a!.comment.id, a!.authorToken!)).status).toBe(200);
-    limited(await write(app, 'DELETE', b!.comment.id, b!.authorToken!));
+    expect((await write(app, 'DELETE', a!.comment.id, a!.authorToken)).status).toBe(200);
+    limited(await write(app, 'DELETE', b!.comment.id, b!.authorToken));
     expect((await write(app, 'DELETE', b!.comment.id, ADMIN_TOKEN)).status).toBe(200);
   });
 
-  it('shares the budgets between instances through Redis', async () => {
+  it('shares the budgets between instances through Redis', async ({ defer }) => {
     const pair = await startTwoTestApps({ ...OFF, RATE_LIMIT_LIKES_PER_MINUTE_IP: '2' });
-    apps.push(pair);
+    defer(() => pair.close());
     const articleId = uniqueArticle('shared-budget');
     const [one, two, three] = [
       await post(pair.a, articleId),
