@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
-import { maxUnits, minUnits } from './lengths.ts';
+import { maxItems, maxUnits, minUnits } from './lengths.ts';
 import { AuthorKeySchema, BanSchema, RemovedBySchema } from './moderation.ts';
 import { ArticleIdSchema, CommentIdSchema, LIMITS } from './schemas.ts';
+import { MemberSubSchema, SSO_LIMITS } from './sso.ts';
 
 /**
  * Moving comments in and out (docs/import-export.md): the native export format, version 1, and the
@@ -36,6 +37,21 @@ export const NativeArticleSchema = z.strictObject({
 });
 export type NativeArticle = z.infer<typeof NativeArticleSchema>;
 
+/**
+ * A member (a reader signed in by the host site, docs/sign-in.md) as the store keeps their profile:
+ * `iat` is the issue time of the token that wrote it (a later token with an older one changes nothing).
+ */
+export const NativeMemberSchema = z.strictObject({
+  sub: MemberSubSchema,
+  name: z.string().check(minUnits(1), maxUnits(LIMITS.nameMax)),
+  email: z.nullable(z.string().check(maxUnits(SSO_LIMITS.emailMax))),
+  avatar: z.nullable(z.string().check(maxUnits(SSO_LIMITS.urlMax))),
+  badges: z.array(z.string().check(maxUnits(SSO_LIMITS.badgeMax))).check(maxItems(SSO_LIMITS.badgesMax)),
+  url: z.nullable(z.string().check(maxUnits(SSO_LIMITS.urlMax))),
+  iat: z.int().check(z.minimum(0)),
+});
+export type NativeMember = z.infer<typeof NativeMemberSchema>;
+
 /** The first line of a native export. */
 export const NativeHeaderSchema = z.strictObject({
   format: z.literal(NATIVE_FORMAT),
@@ -45,6 +61,8 @@ export const NativeHeaderSchema = z.strictObject({
   articles: z.array(NativeArticleSchema),
   /** Every ban, lifted by expiry or not (a restore keeps them as they were). */
   bans: z.array(BanSchema),
+  /** Every member's stored profile (absent in exports made before members existed). */
+  members: z.optional(z.array(NativeMemberSchema)),
 });
 export type NativeHeader = z.infer<typeof NativeHeaderSchema>;
 
@@ -63,6 +81,16 @@ export const NativeCommentSchema = z
     author: z.strictObject({
       name: z.string().check(minUnits(1), maxUnits(LIMITS.nameMax)),
       key: z.nullable(AuthorKeySchema),
+      /** A member's comment: who (`sub`), and the badges and avatar it was posted with. */
+      member: z.optional(
+        z.strictObject({
+          sub: MemberSubSchema,
+          badges: z.optional(
+            z.array(z.string().check(maxUnits(SSO_LIMITS.badgeMax))).check(maxItems(SSO_LIMITS.badgesMax)),
+          ),
+          avatar: z.optional(z.string().check(maxUnits(SSO_LIMITS.urlMax))),
+        }),
+      ),
     }),
     body: TextSchema,
     originalBody: z.nullable(TextSchema),

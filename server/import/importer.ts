@@ -10,6 +10,8 @@ import { AuthorNameInputSchema, BodyInputSchema, LIMITS, type ArticleState } fro
 import { nameProblem } from '../../shared/text.ts';
 import type { Keyring } from '../keys/keyring.ts';
 import { StoreUnavailableError, type CommentStore, type ImportedCommentRecord } from '../storage/port.ts';
+import { importedMember } from '../storage/rows.ts';
+import { normaliseAuthorName } from '../abuse/keys.ts';
 import { readDisqus } from './disqus.ts';
 import { ImportFileError } from './errors.ts';
 import { htmlToText } from './html-text.ts';
@@ -243,6 +245,7 @@ class RecordStager {
       if (!parsed.success) throw new ImportFileError(`${label}: body: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
       body = parsed.data;
     }
+    const member = importedMember(comment.author);
     this.#staging.addPost({
       id: comment.id,
       sourceFormat: comment.source?.format ?? null,
@@ -262,6 +265,8 @@ class RecordStager {
       seq: comment.seq,
       createdSeq: comment.createdSeq,
       label,
+      memberSub: member?.memberSub ?? null,
+      memberProfile: member?.memberProfile ?? null,
     });
   }
 
@@ -310,6 +315,8 @@ class RecordStager {
           : post.disposition,
       removedBy: null,
       likes: 0,
+      memberSub: null,
+      memberProfile: null,
       seq: null,
       createdSeq: null,
       label: post.label,
@@ -327,6 +334,8 @@ function toRecord(row: WritableRow): ImportedCommentRecord {
     parentId: row.parentId,
     authorName: row.authorName,
     authorKey: row.authorKey,
+    memberSub: row.memberSub,
+    memberProfile: row.memberProfile,
     createdAt: row.createdAt,
     editedAt: row.editedAt,
     source,
@@ -428,6 +437,11 @@ async function writeArticles(
   }
   if (header !== null) {
     for (const ban of header.bans) await withRetries(() => store.addBan(ban), signal);
+    // Members' profiles, so their names stay reserved and /api/me answers as before; one already stored
+    // from a later token (newer iat) is kept.
+    const now = new Date().toISOString();
+    for (const member of header.members ?? [])
+      await withRetries(() => store.saveMember(member, normaliseAuthorName(member.name), now), signal);
     for (const articleId of staging.premoderatedArticles())
       await withRetries(() => store.setArticleSettings(articleId, { premoderated: true }), signal);
   }

@@ -85,6 +85,7 @@ export async function* nativeExportLines(store: CommentStore, now: Date = new Da
     exportedAt: now.toISOString(),
     articles,
     bans: await store.bans(new Date(0).toISOString()),
+    members: await store.exportMembers(),
   };
   yield `${JSON.stringify(header)}\n`;
   for (const article of articles) {

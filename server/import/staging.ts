@@ -25,6 +25,9 @@ export interface StagedPost {
   seq: number | null;
   createdSeq: number | null;
   label: string;
+  /** Native: a member's comment, who and the profile snapshot's JSON (null: a guest's, or another format). */
+  memberSub: string | null;
+  memberProfile: string | null;
 }
 
 export interface StagedThread {
@@ -73,7 +76,7 @@ const SCHEMA = `
     ord INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, source_format TEXT, source_id TEXT, thread_key TEXT,
     article_id TEXT, parent_id TEXT, created_at TEXT NOT NULL, edited_at TEXT, author_name TEXT NOT NULL,
     author_key TEXT, body TEXT NOT NULL, original_body TEXT, disposition TEXT NOT NULL, removed_by TEXT,
-    likes INTEGER NOT NULL, seq INTEGER, created_seq INTEGER, label TEXT NOT NULL,
+    likes INTEGER NOT NULL, seq INTEGER, created_seq INTEGER, label TEXT NOT NULL, member_sub TEXT, member_profile TEXT,
     orphan TEXT, keep INTEGER NOT NULL DEFAULT 0, sort_at TEXT, depth INTEGER
   );
   CREATE INDEX posts_parent_idx ON posts (parent_id);
@@ -107,9 +110,11 @@ export class Staging {
     this.#db.exec(SCHEMA);
     this.#insertPost = this.#db.prepare(
       `INSERT INTO posts (id, source_format, source_id, thread_key, article_id, parent_id, created_at, edited_at,
-         author_name, author_key, body, original_body, disposition, removed_by, likes, seq, created_seq, label)
+         author_name, author_key, body, original_body, disposition, removed_by, likes, seq, created_seq, label,
+         member_sub, member_profile)
        VALUES (@id, @sourceFormat, @sourceId, @threadKey, @articleId, @parentId, @createdAt, @editedAt, @authorName,
-         @authorKey, @body, @originalBody, @disposition, @removedBy, @likes, @seq, @createdSeq, @label)
+         @authorKey, @body, @originalBody, @disposition, @removedBy, @likes, @seq, @createdSeq, @label,
+         @memberSub, @memberProfile)
        ON CONFLICT (id) DO NOTHING`,
     );
     this.#insertThread = this.#db.prepare(
@@ -315,7 +320,8 @@ export class Staging {
         `SELECT ord, id, source_format AS sourceFormat, source_id AS sourceId, thread_key AS threadKey,
            article_id AS articleId, parent_id AS parentId, created_at AS createdAt, edited_at AS editedAt,
            author_name AS authorName, author_key AS authorKey, body, original_body AS originalBody, disposition,
-           removed_by AS removedBy, likes, seq, created_seq AS createdSeq, label, keep, sort_at AS sortAt, depth
+           removed_by AS removedBy, likes, seq, created_seq AS createdSeq, label, member_sub AS memberSub,
+           member_profile AS memberProfile, keep, sort_at AS sortAt, depth
          FROM posts WHERE article_id = ? AND keep > 0 AND (sort_at, depth, ord) > (?, ?, ?)
          ORDER BY sort_at, depth, ord LIMIT ?`,
       )

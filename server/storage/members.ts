@@ -86,12 +86,14 @@ export const MEMBER_SQL = {
   sqlite: {
     upsert: upsert(() => '?'),
     get: `SELECT ${MEMBER_COLUMNS} FROM members WHERE sub = ?`,
+    all: `SELECT ${MEMBER_COLUMNS} FROM members ORDER BY sub`,
     nameTaken: 'SELECT 1 FROM members WHERE name_key = ? LIMIT 1',
     erase: erase((n) => (n === 1 ? '@sub' : '@name')),
   },
   postgres: {
     upsert: upsert((n) => `$${n}`),
     get: `SELECT ${MEMBER_COLUMNS} FROM members WHERE sub = $1`,
+    all: `SELECT ${MEMBER_COLUMNS} FROM members ORDER BY sub`,
     nameTaken: 'SELECT 1 FROM members WHERE name_key = $1 LIMIT 1',
     erase: erase((n) => `$${n}`),
   },

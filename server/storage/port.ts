@@ -143,6 +143,9 @@ export interface ImportedCommentRecord {
   seq: number | null;
   createdSeq: number | null;
   source: CommentSource | null;
+  /** A member's comment (native restores): who, and the `member_profile` snapshot's JSON; absent for a guest's. */
+  memberSub?: string | null;
+  memberProfile?: string | null;
 }
 
 /** The outcome of `importComments`. */
@@ -361,6 +364,8 @@ export interface CommentStore {
   memberNameTaken(nameKey: string): Promise<boolean>;
   /** A member's stored profile, or null. */
   getMember(sub: string): Promise<MemberRecord | null>;
+  /** Every member's stored profile, by `sub` (the native export's header). */
+  exportMembers(): Promise<MemberRecord[]>;
   /** A member's comments (stored, oldest first, as moderators see them) and held comments. */
   memberComments(sub: string): Promise<{ comments: ModeratedComment[]; held: ModeratedHeld[] }>;
   /**

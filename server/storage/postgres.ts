@@ -502,17 +502,17 @@ const IMPORT_SEQS_TAKEN_SQL = 'SELECT seq FROM comments WHERE article_id = $1 AN
 const IMPORT_COMMENTS_SQL = `
   INSERT INTO comments
     (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq,
-     client_id, author_token_hash, author_key, likes, removed_by, original_body, depth)
+     client_id, author_token_hash, author_key, likes, removed_by, original_body, depth, member_sub, member_profile)
   SELECT id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq,
-    NULL, '${NO_TOKEN_HASH}', author_key, likes, removed_by, original_body, depth
+    NULL, '${NO_TOKEN_HASH}', author_key, likes, removed_by, original_body, depth, member_sub, member_profile
   FROM jsonb_to_recordset($1::jsonb) AS x(id text, article_id text, parent_id text, root_id text, author_name text,
     body text, created_at text, edited_at text, status text, seq int, created_seq int, author_key text, likes int,
-    removed_by text, original_body text, depth int)`;
+    removed_by text, original_body text, depth int, member_sub text, member_profile text)`;
 const IMPORT_HELD_SQL = `
-  INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key)
-  SELECT id, article_id, parent_id, author_name, body, created_at, NULL, '${NO_TOKEN_HASH}', author_key
+  INSERT INTO held_comments (id, article_id, parent_id, author_name, body, created_at, client_id, author_token_hash, author_key, member_sub, member_profile)
+  SELECT id, article_id, parent_id, author_name, body, created_at, NULL, '${NO_TOKEN_HASH}', author_key, member_sub, member_profile
   FROM jsonb_to_recordset($1::jsonb) AS x(id text, article_id text, parent_id text, author_name text, body text,
-    created_at text, author_key text)`;
+    created_at text, author_key text, member_sub text, member_profile text)`;
 const IMPORT_SOURCES_SQL = `
   INSERT INTO import_sources (source_format, source_id, comment_id)
   SELECT source_format, source_id, comment_id FROM jsonb_to_recordset($1::jsonb) AS x(source_format text, source_id text, comment_id text)
@@ -535,7 +535,8 @@ const EXPORT_COMMENTS_SQL = `
   LEFT JOIN LATERAL (${SOURCE_OF('c')}) s ON true
   WHERE c.article_id = $1 AND c.created_seq > $2 ORDER BY c.created_seq LIMIT $3`;
 const EXPORT_HELD_SQL = `
-  SELECT h.id, h.article_id, h.parent_id, h.author_name, h.body, h.created_at, h.author_key, ${EXPORT_SOURCE_COLUMNS}
+  SELECT h.id, h.article_id, h.parent_id, h.author_name, h.body, h.created_at, h.author_key, h.member_sub, h.member_profile,
+    ${EXPORT_SOURCE_COLUMNS}
   FROM held_comments h LEFT JOIN LATERAL (${SOURCE_OF('h')}) s ON true
   WHERE (h.created_at, h.id) > ($1, $2) ORDER BY h.created_at, h.id LIMIT $3`;
 const PUT_JOB_SQL = `
@@ -1176,6 +1177,12 @@ export class PostgresCommentStore implements CommentStore {
     );
   }
 
+  async exportMembers(): Promise<MemberRecord[]> {
+    return this.#guard(async () =>
+      (await this.#pool.query<MemberRow>(MEMBER_SQL.postgres.all)).rows.map(toMemberRecord),
+    );
+  }
+
   async getMember(sub: string): Promise<MemberRecord | null> {
     return this.#guard(async () => {
       const row = (await this.#pool.query<MemberRow>(MEMBER_SQL.postgres.get, [sub])).rows[0];
@@ -1509,6 +1516,8 @@ async function importBatch(
       body: record.body,
       created_at: record.createdAt,
       author_key: record.authorKey,
+      member_sub: record.memberSub ?? null,
+      member_profile: record.memberProfile ?? null,
     };
     if (record.status === 'held') {
       held.push(common);

@@ -265,12 +265,34 @@ export function toNativeArticle(row: ExportArticleRow): NativeArticle {
   };
 }
 
+/** A native record's author: name and key, and for a member's comment who they are and the badges and avatar it showed. */
+function nativeAuthor(row: ExportRow | ExportHeldRow): NativeComment['author'] {
+  const author = { name: row.author_name, key: row.author_key };
+  if (row.member_sub === null) return author;
+  const { badges, avatar } = rowAuthor(row);
+  return {
+    ...author,
+    member: { sub: row.member_sub, ...(badges ? { badges } : {}), ...(avatar === undefined ? {} : { avatar }) },
+  };
+}
+
+/** A native record's member, as the stores write it: `sub` and the profile snapshot's JSON. */
+export function importedMember(author: NativeComment['author']): { memberSub: string; memberProfile: string } | null {
+  const member = author.member;
+  if (!member) return null;
+  const snapshot: MemberProfileSnapshot = {
+    ...(member.badges ? { badges: member.badges } : {}),
+    ...(member.avatar === undefined ? {} : { avatar: member.avatar }),
+  };
+  return { memberSub: member.sub, memberProfile: JSON.stringify(snapshot) };
+}
+
 export function toNative(row: ExportRow): NativeComment {
   return {
     id: row.id,
     articleId: row.article_id,
     parentId: row.parent_id,
-    author: { name: row.author_name, key: row.author_key },
+    author: nativeAuthor(row),
     body: row.body,
     originalBody: row.original_body,
     createdAt: row.created_at,
@@ -289,7 +311,7 @@ export function toNativeHeld(row: ExportHeldRow): NativeComment {
     id: row.id,
     articleId: row.article_id,
     parentId: row.parent_id,
-    author: { name: row.author_name, key: row.author_key },
+    author: nativeAuthor(row),
     body: row.body,
     originalBody: null,
     createdAt: row.created_at,

@@ -783,6 +783,10 @@ export class SqliteCommentStore implements CommentStore {
     return this.#guard(() => this.#prepared<[string], number>(MEMBER_SQL.sqlite.nameTaken).get(nameKey) !== undefined);
   }
 
+  async exportMembers(): Promise<MemberRecord[]> {
+    return this.#guard(() => this.#prepared<[], MemberRow>(MEMBER_SQL.sqlite.all).all().map(toMemberRecord));
+  }
+
   async getMember(sub: string): Promise<MemberRecord | null> {
     return this.#guard(() => {
       const row = this.#prepared<[string], MemberRow>(MEMBER_SQL.sqlite.get).get(sub);
@@ -1206,8 +1210,8 @@ export class SqliteCommentStore implements CommentStore {
     const insertComment = this.#prepared(
       `INSERT INTO comments
          (id, article_id, parent_id, root_id, author_name, body, created_at, edited_at, status, seq, created_seq,
-          client_id, author_token_hash, author_key, likes, removed_by, original_body, depth)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)`,
+          client_id, author_token_hash, author_key, likes, removed_by, original_body, depth, member_sub, member_profile)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertSource = this.#prepared(
       'INSERT INTO import_sources (source_format, source_id, comment_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
@@ -1244,8 +1248,8 @@ export class SqliteCommentStore implements CommentStore {
           NO_TOKEN_HASH,
           record.authorKey,
           null,
-          null,
-          null,
+          record.memberSub ?? null,
+          record.memberProfile ?? null,
         );
       } else {
         const kept = keptSeqs(record, keepSeq, (seq) => seqTaken.get(articleId, seq) !== undefined);
@@ -1269,6 +1273,8 @@ export class SqliteCommentStore implements CommentStore {
           record.removedBy,
           record.originalBody,
           parent === null ? 0 : parent.depth + 1,
+          record.memberSub ?? null,
+          record.memberProfile ?? null,
         );
       }
       if (record.source) insertSource.run(record.source.format, record.source.id, record.id);

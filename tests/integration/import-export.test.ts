@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NativeCommentSchema, NativeHeaderSchema, type NativeComment } from '../../shared/import-export.ts';
+import {
+  NativeCommentSchema,
+  NativeHeaderSchema,
+  type NativeComment,
+  type NativeHeader,
+} from '../../shared/import-export.ts';
+import { normaliseAuthorName } from '../../server/abuse/keys.ts';
+import { memberProfileText } from '../../server/storage/rows.ts';
 import { CommentSchema } from '../../shared/schemas.ts';
 import { ImportFileError } from '../../server/import/errors.ts';
 import { htmlToText } from '../../server/import/html-text.ts';
@@ -13,7 +20,7 @@ import { importedCommentId } from '../../server/import/ids.ts';
 import { runImport, type ImportOptions } from '../../server/import/importer.ts';
 import { writeNativeExport } from '../../server/import/native.ts';
 import type { CommentStore } from '../../server/storage/port.ts';
-import { makePostgresStore, makeTempDir, storeFactories } from '../helpers/store-factories.ts';
+import { makePostgresStore, makeRecord, makeTempDir, storeFactories } from '../helpers/store-factories.ts';
 import { SqliteCommentStore } from '../../server/storage/sqlite.ts';
 import { Keyring } from '../../server/keys/keyring.ts';
 
@@ -250,16 +257,46 @@ describe('native export and restore', () => {
       createdAt: '2025-01-01T00:00:00.000Z',
       expiresAt: null,
     });
+    // A member (signed in by the host site): their profile, a comment with its badges and avatar, a held one.
+    const member = {
+      sub: 'host-user-42',
+      name: 'Mara Quill',
+      email: 'mara@example.com',
+      avatar: 'https://example.com/mara.png',
+      badges: ['staff'],
+      url: null,
+      iat: 1_736_000_000,
+    };
+    await source.saveMember(member, normaliseAuthorName(member.name), '2025-01-03T00:00:00.000Z');
+    const byMember = {
+      articleId: 'election-night',
+      authorName: member.name,
+      memberSub: member.sub,
+      memberProfile: memberProfileText({ badges: member.badges, avatar: member.avatar }),
+    };
+    await source.create(makeRecord({ ...byMember, body: 'Signed in', createdAt: '2025-01-03T00:00:01.000Z' }));
+    await source.submit(makeRecord({ ...byMember, body: 'Signed in, held', createdAt: '2025-01-03T00:00:02.000Z' }), {
+      hold: true,
+      gate: false,
+    });
     await source.setArticleSettings('hello-world', { premoderated: true });
 
     const original = await exported(source);
+    expect(original.comments.filter((c) => c.author.member?.sub === member.sub)).toEqual([
+      expect.objectContaining({
+        body: 'Signed in',
+        author: expect.objectContaining({ member: { sub: member.sub, badges: ['staff'], avatar: member.avatar } }),
+      }),
+      expect.objectContaining({ body: 'Signed in, held', status: 'held' }),
+    ]);
+    expect((original.header as NativeHeader).members).toEqual([member]);
     const dir = makeTempDir();
     const file = join(dir, 'backup.jsonl.gz');
     await writeNativeExport(source, (await import('node:fs')).createWriteStream(file));
 
     const middle = track(await makePostgresStore());
     const restored = await run(middle, { format: 'native', input: file });
-    expect(restored).toMatchObject({ imported: original.comments.length - 1, held: 1, bans: 1 });
+    expect(restored).toMatchObject({ imported: original.comments.length - 2, held: 2, bans: 1 });
     const viaPostgres = await exported(middle);
     expect(viaPostgres.comments).toEqual(original.comments);
     const back = join(dir, 'back.jsonl.gz');
@@ -275,6 +312,13 @@ describe('native export and restore', () => {
     });
     for (const articleId of ['election-night', 'hello-world', 'E6-9D-B1-E4-BA-AC-report'])
       expect(await threadOf(target, articleId)).toEqual(await threadOf(source, articleId));
+    // The member is one again: verified with their badge and avatar, their name reserved, their data theirs.
+    const signed = (await threadOf(target, 'election-night')).comments.find((c) => c.body === 'Signed in');
+    expect(signed?.author).toEqual({ name: member.name, verified: true, badges: ['staff'], avatar: member.avatar });
+    expect(await target.getMember(member.sub)).toEqual(member);
+    expect(await target.memberNameTaken(normaliseAuthorName('mara quill'))).toBe(true);
+    const mine = await target.memberComments(member.sub);
+    expect([...mine.comments, ...mine.held].map((c) => c.body).sort()).toEqual(['Signed in', 'Signed in, held']);
     // Restoring again adds nothing.
     const again = await run(target, { format: 'native', input: back });
     expect(again).toMatchObject({ imported: 0, held: 0, alreadyPresent: original.comments.length });
