@@ -1,4 +1,4 @@
-import type * as z from 'zod/mini';
+import * as z from 'zod/mini';
 import {
   CommentResultSchema,
   CountsSchema,
@@ -23,6 +23,8 @@ import {
 } from './protocol.ts';
 
 const json = { 'content-type': 'application/json' };
+/** An answer whose shape the caller does not need (a part checks what it uses). */
+const AnyAnswer = z.object({});
 
 /** Top-level threads per page. */
 export const PAGE_SIZE = 20;
@@ -112,6 +114,15 @@ export class ApiClient {
       this.#url(`api/comments/${commentId}/like`),
       { method: 'POST', headers: this.#signed(json), body: JSON.stringify({ readerId, liked }) },
       LikeResultSchema,
+    );
+  }
+
+  /** POSTs JSON to `path` (under the server's root) as the reader; the answer is only checked to be an object. */
+  send(path: string, body: object): Promise<unknown> {
+    return request(
+      this.#url(path),
+      { method: 'POST', headers: this.#signed(json), body: JSON.stringify(body) },
+      AnyAnswer,
     );
   }
 

@@ -3,7 +3,8 @@
 //   admin.js   the moderators' page at /admin (client/admin/main.ts);
 //   count.js   live comment counts for article lists (client/count/main.ts), no socket.io-client;
 //   widget-own.js  the edit and delete forms, loaded by widget.js on first use (client/parts.ts);
-//   widget-member.js  sign-in from the host site, loaded when a page signs a reader in (client/parts.ts).
+//   widget-member.js  sign-in from the host site, loaded when a page signs a reader in (client/parts.ts);
+//   widget-report.js  the Report form, loaded when a reader first presses Report (client/parts.ts).
 // `npm run build:widget` runs it and prints the sizes; `npm start` and `npm test` run that first.
 import { build, transform } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ export const COUNT_PATH = join(here, 'dist', 'count.js');
 export const PART_PATHS = {
   own: join(here, 'dist', 'widget-own.js'),
   member: join(here, 'dist', 'widget-member.js'),
+  report: join(here, 'dist', 'widget-report.js'),
 };
 /** The most widget.js may weigh, gzipped (level 9). A unit test fails the build past it. */
 export const GZIP_BUDGET_BYTES = 35 * 1024;
@@ -272,6 +274,7 @@ export function buildParts() {
   return Promise.all([
     bundle(join(here, 'own-part.ts'), PART_PATHS.own),
     bundle(join(here, 'member-part.ts'), PART_PATHS.member),
+    bundle(join(here, 'report-part.ts'), PART_PATHS.report),
   ]);
 }
 
@@ -287,13 +290,13 @@ export function buildCount({ outfile = COUNT_PATH } = {}) {
 
 /** Builds every bundle, in parallel. */
 export async function buildAll() {
-  const [widget, admin, count, [own, member]] = await Promise.all([
+  const [widget, admin, count, [own, member, report]] = await Promise.all([
     buildWidget(),
     buildAdmin(),
     buildCount(),
     buildParts(),
   ]);
-  return { widget, admin, count, 'widget-own': own, 'widget-member': member };
+  return { widget, admin, count, 'widget-own': own, 'widget-member': member, 'widget-report': report };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -2,6 +2,7 @@
 
 import type { MemberView } from './member/member-view.ts';
 import type { Membership } from './member/membership.ts';
+import type { ReportPanel } from './report/report-panel.ts';
 import type { RepliesToYou } from './session/replies-to-you.ts';
 import type { OwnEditor } from './view/own-editor.ts';
 
@@ -20,9 +21,15 @@ export interface MemberPart {
   MemberView: typeof MemberView;
 }
 
+/** The form a reader reports a comment with (client/report/). */
+export interface ReportPart {
+  ReportPanel: typeof ReportPanel;
+}
+
 export interface Parts {
   own: OwnPart;
   member: MemberPart;
+  report: ReportPart;
 }
 
 const REGISTRY = Symbol.for('live-comments.parts');

@@ -3,6 +3,7 @@ import { maxUnits } from './lengths.ts';
 import { normalizeLine } from './text.ts';
 import { CommentIdSchema, ReaderIdSchema, TimestampSchema } from './schemas.ts';
 import { ModeratedCommentSchema } from './moderation.ts';
+import { REPORT_NOTE_MAX, REPORT_REASONS } from './report-reasons.ts';
 
 /**
  * Reader reports: a reader flags a comment (`POST /api/comments/:id/report`); at REPORT_HOLD_THRESHOLD
@@ -11,13 +12,10 @@ import { ModeratedCommentSchema } from './moderation.ts';
  * Report form (a lazy part).
  */
 
-/** Why a reader reports a comment. */
-export const REPORT_REASONS = ['spam', 'abuse', 'off_topic', 'other'] as const;
-export const ReportReasonSchema = z.enum(REPORT_REASONS);
-export type ReportReason = z.infer<typeof ReportReasonSchema>;
+export { REPORT_NOTE_MAX, REPORT_REASONS, type ReportReason } from './report-reasons.ts';
 
-/** Longest note a report may carry, in UTF-16 units. */
-export const REPORT_NOTE_MAX = 500;
+/** Why a reader reports a comment. */
+export const ReportReasonSchema = z.enum(REPORT_REASONS);
 
 /**
  * Body of `POST /api/comments/:id/report`: one report per reader per comment (a repeat changes nothing).

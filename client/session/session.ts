@@ -13,6 +13,7 @@ import { CatchUp } from './catch-up.ts';
 import { LiveArticle } from './connection.ts';
 import type { SessionConfig, SessionContext } from './context.ts';
 import { readerLikes, reloadLikes } from './likes.ts';
+import { Reporting } from './reporting.ts';
 import { OwnComments } from './own-comments.ts';
 import { Posting } from './posting.ts';
 
@@ -35,6 +36,7 @@ export class Session implements SessionContext {
   readonly #posting: Posting;
   readonly #own: OwnComments;
   readonly #likes: Likes;
+  readonly #reporting: Reporting;
   /** `top` order: each comment's likes when it was first shown, so a like does not move it under the reader. */
   readonly #rank = new Map<string, number>();
   #focusAfterRender: (() => HTMLElement | null | undefined) | null = null;
@@ -84,6 +86,7 @@ export class Session implements SessionContext {
         like: (comment) => void this.#likes.toggle(comment),
         edit: (comment) => void this.#own.openEdit(comment),
         remove: (comment) => void this.#own.openDelete(comment),
+        report: (comment) => void this.#reporting.open(comment),
         retry: (clientId) => this.#posting.poster.retry(clientId),
         discard: (clientId) => this.#posting.poster.discard(clientId),
         moreReplies: (topId) => this.feed.moreReplies(topId),
@@ -106,6 +109,7 @@ export class Session implements SessionContext {
     });
     this.#own = new OwnComments(this, this.#posting, (button) => this.#presence.after(button));
     this.#likes = readerLikes(this);
+    this.#reporting = new Reporting(this);
 
     const orderButton = (order: SortOrder, label: string) => {
       const button = h('button', {
@@ -299,6 +303,8 @@ export class Session implements SessionContext {
       posting.replyTo = null;
       posting.replyForm.element.remove();
     }
+    const reporting = this.#reporting;
+    if (!showing(reporting.target)) reporting.target = null;
     const editor = own.editor;
     if (editor && !showing(editor.editing)) editor.editing = null;
     if (editor && !showing(editor.deleting)) editor.deleting = null;
@@ -308,6 +314,7 @@ export class Session implements SessionContext {
       reply: panel(posting.replyTo, posting.replyForm.element),
       edit: panel(editor?.editing ?? null, editor?.editForm.element),
       confirm: panel(editor?.deleting ?? null, editor?.confirm.element),
+      report: panel(reporting.target, reporting.panel?.element),
       locked: feed.locked,
     });
     posting.compose.element.hidden = feed.locked;

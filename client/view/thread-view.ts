@@ -34,6 +34,7 @@ export interface ThreadViewHooks {
   like(comment: Comment): void;
   edit(comment: Comment): void;
   remove(comment: Comment): void;
+  report(comment: Comment): void;
   retry(clientId: string): void;
   discard(clientId: string): void;
   /** Replies of a thread not loaded yet ("Show N more replies" after its last row); null when all are. */
@@ -50,6 +51,7 @@ export interface Panels {
   reply: { commentId: string; element: HTMLElement } | null;
   edit: { commentId: string; element: HTMLElement } | null;
   confirm: { commentId: string; element: HTMLElement } | null;
+  report: { commentId: string; element: HTMLElement } | null;
   /** The discussion is closed: no Reply buttons. */
   locked: boolean;
 }
@@ -232,7 +234,7 @@ export class ThreadView {
       return `${entry.kind}|${isPending(entry) ? `${entry.state}|${entry.error?.message ?? ''}` : ''}|${place}`;
     const id = entry.id;
     const likes = this.#hooks.likes(entry);
-    const open = [panels.reply, panels.edit, panels.confirm].map((panel) => panel?.commentId === id);
+    const open = [panels.reply, panels.edit, panels.confirm, panels.report].map((panel) => panel?.commentId === id);
     return `c|${entry.seq}|${entry.status}|${this.#hooks.isOwn(id)}|${this.#toYou(entry)}|${likes.count}|${likes.pressed}|${likes.error}|${open.join()}|${panels.locked}|${place}`;
   }
 
@@ -248,11 +250,12 @@ export class ThreadView {
     const comment = kind === null ? (entry as Comment) : null;
     const removed = comment?.status === 'removed';
     const mine = comment !== null && hooks.isOwn(entry.id);
-    const panel = (which: 'reply' | 'edit' | 'confirm') =>
+    const panel = (which: 'reply' | 'edit' | 'confirm' | 'report') =>
       panels[which]?.commentId === entry.id ? panels[which].element : null;
     const editing = panel('edit');
     const confirming = panel('confirm');
     const replying = panel('reply');
+    const reporting = panel('report');
     li.className = [
       'comment',
       `depth-${row.depth}`,
@@ -373,10 +376,18 @@ export class ThreadView {
               attrs: { 'aria-label': 'Delete your comment' },
             }),
           );
-        }
+        } else
+          actions.append(
+            button('Report', () => hooks.report(comment), {
+              class: 'quiet report-button',
+              part: 'report-button',
+              attrs: { 'aria-label': `Report comment by ${comment.author.name}`, 'aria-expanded': String(!!reporting) },
+            }),
+          );
         parts.push(actions);
       }
     }
+    if (reporting) parts.push(reporting);
     if (replying) parts.push(replying);
 
     // Drop the old content but never detach a panel that stays: it may hold focus and typed text.

@@ -3,7 +3,13 @@ import helmet from 'helmet';
 import type { Config } from '../config.ts';
 
 /** Paths other sites load with a plain `<script src>` (a no-cors request): they must not be locked to this origin. */
-export const CROSS_ORIGIN_PATHS: readonly string[] = ['/widget.js', '/widget-own.js', '/widget-member.js', '/count.js'];
+export const CROSS_ORIGIN_PATHS: readonly string[] = [
+  '/widget.js',
+  '/widget-own.js',
+  '/widget-member.js',
+  '/widget-report.js',
+  '/count.js',
+];
 
 /** `frame-ancestors` sources: this origin plus the allowed page origins, or any page when every origin is allowed. */
 export function frameAncestors(allowedOrigins: Config['allowedOrigins']): string[] {
