@@ -116,6 +116,24 @@ describe('sign-in from the host site in Chromium, across two instances', () => {
     expect([...member.problems, ...other.problems]).toEqual([]);
   });
 
+  it('signs in again by itself after a reconnect: the handshake carries the token', async () => {
+    const articleId = uniqueArticle('sso');
+    const member = await env.reader(env.a, articleId);
+    const other = await env.reader(env.b, articleId);
+    await setToken(member.widget, await memberToken({ sub: `user-${nanoid(8)}`, name: 'Rae Connect' }));
+    await vi.waitFor(async () => expect(await signedInAs(member.widget)).toBe('Commenting as Rae Connect'), WAIT);
+    // The server ends every connection of instance a (as a restart does); the widget reconnects.
+    env.a.app.io.disconnectSockets(true);
+    await member.widget.locator('.root[data-live="paused"]').waitFor(WAIT);
+    await waitForLive(member.widget);
+    // Posted over the new connection, which only the handshake signed in (no auth:set was sent).
+    await postBody(member.widget, 'Still signed in after the reconnect');
+    const row = rowWithText(other.widget, 'Still signed in after the reconnect');
+    await row.locator('[part="verified"]').waitFor(WAIT);
+    expect(await row.locator('[part="author"]').textContent()).toBe('Rae Connect');
+    expect([...member.problems, ...other.problems]).toEqual([]);
+  });
+
   it('asks the page for a fresh token a minute before expiry, and signs in with it', async () => {
     const articleId = uniqueArticle('sso');
     const reader = await env.reader(env.a, articleId);
