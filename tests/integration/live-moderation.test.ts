@@ -14,7 +14,6 @@ import {
   CommentSchema,
   CountChangedSchema,
   PostHeldSchema,
-  PostStoredSchema,
   PresenceSchema,
   type ArticleState,
   type Comment,
@@ -30,6 +29,7 @@ import {
   type TestAppPair,
   type TestSocket,
 } from '../helpers/test-app.ts';
+import { TestClient } from '../helpers/test-client.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 
@@ -120,11 +120,9 @@ describe('live moderation, likes, counts and presence across two instances', () 
     return { ...heard, ack };
   }
 
-  async function post(server: TestApp, articleId: string, name = 'Ann', body = 'hello') {
-    const res = await postJson(`${server.url}/api/articles/${articleId}/comments`, { author: { name }, body });
-    expect(res.status).toBe(201);
-    return PostStoredSchema.parse(res.body);
-  }
+  /** A comment stored as new on `server` (201), with its author token. */
+  const post = (server: TestApp, articleId: string, name = 'Ann', body = 'hello') =>
+    new TestClient(server.url).stored(articleId, { name, body });
 
   it('pushes an own edit, an own delete and a moderator removal and restore made on A to readers on B', async () => {
     const articleId = uniqueArticle();

@@ -20,7 +20,6 @@ import {
   PostHeldSchema,
   PostStoredSchema,
   ReaderLikesSchema,
-  type PostStored,
 } from '../../shared/schemas.ts';
 import {
   connectSocket,
@@ -31,6 +30,7 @@ import {
   type TestApp,
   type TestSocket,
 } from '../helpers/test-app.ts';
+import { TestClient } from '../helpers/test-client.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 
@@ -73,11 +73,9 @@ describe('own edits, deletes, likes and the admin API (ADMIN_TOKEN set)', () => 
   const api = (path: string) => `${server.url}/api${path}`;
   const admin = (path: string, method = 'GET', body?: unknown) =>
     call(api(`/admin${path}`), method, { token: ADMIN_TOKEN, ...(body === undefined ? {} : { body }) });
-  async function post(articleId: string, name = 'Ann', body = 'hello'): Promise<PostStored> {
-    const res = await postJson(api(`/articles/${articleId}/comments`), { author: { name }, body });
-    expect(res.status).toBe(201);
-    return PostStoredSchema.parse(res.body);
-  }
+  /** A comment stored as new (201), with its author token. */
+  const post = (articleId: string, name = 'Ann', body = 'hello') =>
+    new TestClient(server.url).stored(articleId, { name, body });
 
   describe('PATCH and DELETE /api/comments/:id', () => {
     it('edits with the own token (200, editedAt set, next seq) and with the admin token', async () => {

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, vi } from 'vitest';
+import { test as it } from '../helpers/fixtures.ts';
 import { OutboxHealthSchema } from '../../shared/notifications.ts';
 import { getJson, postJson, startTestApp, tempDir, uniqueArticle } from '../helpers/test-app.ts';
 
@@ -49,17 +50,14 @@ function bodyOf(raw: string): string {
   ).toString('utf8');
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
 describe('moderator alerts', () => {
-  it('mails one digest per MODERATOR_ALERT_MINUTES window to MODERATOR_EMAILS, from any of two instances', async () => {
+  it('mails one digest per MODERATOR_ALERT_MINUTES window to MODERATOR_EMAILS, from any of two instances', async ({
+    defer,
+  }) => {
     const smtp = await startSmtp();
-    cleanups.push(smtp.close);
+    defer(smtp.close);
     const temp = tempDir();
-    cleanups.push(async () => temp.cleanup());
+    defer(async () => temp.cleanup());
     const clock = { offsetMs: 0 };
     const env = {
       ADMIN_TOKEN,
@@ -73,9 +71,9 @@ describe('moderator alerts', () => {
     const outbox = { pollMs: 20, now: () => Date.now() + clock.offsetMs, random: () => 0.5 };
     const sqlitePath = join(temp.dir, 'digest.db');
     const a = await startTestApp({ sqlitePath, env, outbox });
-    cleanups.push(() => a.close());
+    defer(() => a.close());
     const b = await startTestApp({ sqlitePath, env, outbox });
-    cleanups.push(() => b.close());
+    defer(() => b.close());
 
     const articleId = uniqueArticle();
     for (const [name, body] of [

@@ -7,7 +7,7 @@ import {
   ReportResultSchema,
   type ReportedComment,
 } from '../../shared/reports.ts';
-import { PostStoredSchema, type Comment } from '../../shared/schemas.ts';
+import type { Comment } from '../../shared/schemas.ts';
 import {
   connectSocket,
   getJson,
@@ -19,16 +19,15 @@ import {
   type TestAppPair,
   type TestSocket,
 } from '../helpers/test-app.ts';
+import { TestClient } from '../helpers/test-client.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const newReader = () => `reader-${nanoid(12)}`;
 
-async function post(t: TestApp, articleId: string, body = 'a comment to report'): Promise<Comment> {
-  const res = await postJson(`${t.url}/api/articles/${articleId}/comments`, { author: { name: 'Ann' }, body });
-  expect(res.status).toBe(201);
-  return PostStoredSchema.parse(res.body).comment;
-}
+/** A comment stored as new (201). */
+const post = async (t: TestApp, articleId: string, body = 'a comment to report'): Promise<Comment> =>
+  (await new TestClient(t.url).stored(articleId, { body })).comment;
 
 const report = (t: TestApp, id: string, body: unknown, headers: Record<string, string> = {}) =>
   postJson(`${t.url}/api/comments/${id}/report`, body, headers);

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, vi } from 'vitest';
+import { test as it } from '../helpers/fixtures.ts';
+import { TestClient } from '../helpers/test-client.ts';
 import { AdminFeedSchema, BanResultSchema } from '../../shared/moderation.ts';
-import { ErrorBodySchema } from '../../shared/errors.ts';
 import { authorKey, ipKey, normaliseAuthorName } from '../../server/abuse/keys.ts';
 import { Keyring } from '../../server/keys/keyring.ts';
 import {
@@ -20,9 +21,9 @@ import {
 const ADMIN_TOKEN = randomBytes(18).toString('base64url');
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
-async function post(app: TestApp, articleId: string, name: string): Promise<{ status: number; body: unknown }> {
-  return postJson(`${app.url}/api/articles/${articleId}/comments`, { author: { name }, body: `from ${name}` });
-}
+/** A post by `name`, its answer read by status (tests/helpers/test-client.ts). */
+const post = (app: TestApp, articleId: string, name: string) =>
+  new TestClient(app.url).post(articleId, { name, body: `from ${name}` });
 
 /** The author key moderators see on the newest comment of the article. */
 async function moderatorsKey(app: TestApp, articleId: string): Promise<string | null> {
@@ -39,14 +40,11 @@ const oldAuthorKey = (name: string, ip: string) =>
     .slice(0, 32);
 
 describe('the server secret', () => {
-  const cleanups: Array<() => Promise<void> | void> = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  it('without SECRET_KEY: generated once, kept in the store and shared, so a ban made on one instance holds on the other and after a restart', async () => {
+  it('without SECRET_KEY: generated once, kept in the store and shared, so a ban made on one instance holds on the other and after a restart', async ({
+    defer,
+  }) => {
     const pair = await startTwoTestApps({ ADMIN_TOKEN });
-    cleanups.push(() => pair.close());
+    defer(() => pair.close());
     const { a, b } = pair;
     expect(a.app.keys.id).toBe(b.app.keys.id);
 
@@ -63,25 +61,26 @@ describe('the server secret', () => {
     expect(BanResultSchema.parse(ban.body).ban.authorKey).toBe(key);
 
     const refused = await post(b, articleId, 'mallory');
-    expect(refused.status).toBe(403);
-    expect(ErrorBodySchema.parse(refused.body).error.code).toBe('forbidden');
+    expect(refused).toMatchObject({ status: 403, error: { code: 'forbidden' } });
     expect((await post(b, articleId, 'Alice')).status).toBe(201);
 
     // A restart reads the kept secret back.
     const sqlitePath = a.app.config.sqlitePath;
     await a.app.close();
     const again = await startTestApp({ sqlitePath, env: { ADMIN_TOKEN } });
-    cleanups.push(() => again.app.close());
+    defer(() => again.app.close());
     expect(again.app.keys.id).toBe(b.app.keys.id);
     expect((await post(again, articleId, 'Mallory')).status).toBe(403);
   });
 
-  it('with SECRET_KEY: keys are made with it, nothing is kept in the store, and a different secret makes different keys', async () => {
+  it('with SECRET_KEY: keys are made with it, nothing is kept in the store, and a different secret makes different keys', async ({
+    defer,
+  }) => {
     const temp = tempDir();
-    cleanups.push(() => temp.cleanup());
+    defer(() => temp.cleanup());
     const secret = randomBytes(32).toString('base64url');
     const app = await startTestApp({ sqlitePath: join(temp.dir, 'c.db'), env: { ADMIN_TOKEN, SECRET_KEY: secret } });
-    cleanups.push(() => app.app.close());
+    defer(() => app.app.close());
     const articleId = uniqueArticle('env');
     expect((await post(app, articleId, 'Ann')).status).toBe(201);
     expect(await moderatorsKey(app, articleId)).toBe(authorKey(new Keyring(secret), 'Ann', '127.0.0.1'));
@@ -96,15 +95,15 @@ describe('the server secret', () => {
     );
   });
 
-  it('keeps the rate-limit keys in Redis keyed: no address, no plain hash of it', async () => {
+  it('keeps the rate-limit keys in Redis keyed: no address, no plain hash of it', async ({ defer }) => {
     const prefix = uniquePrefix();
     const app = await startTestApp({
       redisPrefix: prefix,
       env: { RATE_LIMIT_POSTS_PER_MINUTE_IP: '50', RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '50' },
     });
-    cleanups.push(() => app.close());
+    defer(() => app.close());
     const redis = new Redis(REDIS_URL);
-    cleanups.push(() => void redis.disconnect());
+    defer(() => void redis.disconnect());
     // The limiter's own Redis connection may still be connecting (the in-memory budget answers meanwhile).
     const stored = await vi.waitFor(async () => {
       expect((await post(app, uniqueArticle('rl'), 'Ann')).status).toBe(201);
