@@ -227,7 +227,17 @@ describe('SSO_MODE=required in Chromium', () => {
       head: listener,
       before: `<h1>Members only</h1><live-comments article="${articles[1]}"></live-comments>`,
     });
-    site = await startStaticSite({ '/linked': { html }, '/handled': { html } });
+    // The page sets the property before widget.js has defined the element (the script comes after).
+    const early = await memberToken({ sub: `user-${nanoid(8)}`, name: 'Early Bird' });
+    const earlyHtml = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Early</title><link rel="icon" href="data:,"></head>
+<body><live-comments article="${articles[0]}"></live-comments>
+<script>
+  document.querySelector('live-comments').ssoToken = ${JSON.stringify(early)};
+  const script = document.createElement('script');
+  script.src = ${JSON.stringify(`${server.url}/widget.js`)};
+  document.body.append(script);
+</script></body></html>`;
+    site = await startStaticSite({ '/linked': { html }, '/handled': { html }, '/early': { html: earlyHtml } });
   });
   afterAll(async () => {
     await browser?.close();
@@ -262,6 +272,23 @@ describe('SSO_MODE=required in Chromium', () => {
       expect(await link.isHidden()).toBe(true);
       await postBody(widgets[1], 'Members only, and I am one');
       await rowWithText(widgets[1], 'Members only, and I am one').locator('[part="verified"]').waitFor(WAIT);
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('takes a token the page set on the element before widget.js defined it', async () => {
+    const page = await browser.newPage();
+    try {
+      const problems = collectProblems(page);
+      await page.goto(`${site.url}/early`);
+      const widget = widgetOf(page);
+      await waitForLive(widget);
+      await vi.waitFor(async () => expect(await signedInAs(widget)).toBe('Commenting as Early Bird'), WAIT);
+      expect(await widget.evaluate((element) => (element as HTMLElement & { ssoToken: string }).ssoToken)).toMatch(
+        /^ey/,
+      );
       expect(problems).toEqual([]);
     } finally {
       await page.close();
