@@ -19,6 +19,7 @@ import { ImportPanel } from './import-panel.ts';
 import { KeyedList } from './keyed-list.ts';
 import { articleLink, button, time } from './controls.ts';
 import { ReportsPanel } from './reports-panel.ts';
+import { QueueFilters } from './queue-filters.ts';
 import { SettingsPanel } from './settings-panel.ts';
 import { ReportedCommentSchema } from '../../shared/reports.ts';
 
@@ -97,7 +98,8 @@ export class AdminPage {
   });
   readonly #loginError = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #app: HTMLElement;
-  readonly #heldTitle = h('h2', { text: 'Held for review', attrs: { id: 'held-title', tabindex: '-1' } });
+  readonly #queueTitle = h('h2', { text: 'Review queue', attrs: { id: 'queue-title', tabindex: '-1' } });
+  readonly #heldTitle = h('h3', { text: 'Held for review', attrs: { id: 'held-title' } });
   readonly #heldEmpty = h('p', { class: 'empty', text: 'Nothing is waiting for review.' });
   readonly #feedEmpty = h('p', {
     class: 'empty',
@@ -127,13 +129,15 @@ export class AdminPage {
     act: (run, done) => this.#act(run, done),
     announce: (text) => this.#announce(text),
   });
+  readonly #filters = new QueueFilters(() => this.#render());
   readonly #reports = new ReportsPanel({
+    filters: this.#filters,
     act: (run, done) => this.#act(run, done),
     announce: (text) => this.#announce(text),
     changed: (comment) => this.#upsert([comment]),
     openBan: (commentId) => this.#openBan(commentId),
     banForm: (commentId) => (this.#banFor === commentId ? this.#banForm : null),
-    counted: () => this.#countInTitle(),
+    refresh: () => this.#render(),
   });
 
   constructor(root: HTMLElement, base: URL) {
@@ -213,12 +217,12 @@ export class AdminPage {
     this.#app = h('div', { class: 'app', attrs: { hidden: '' } }, [
       h('div', { class: 'bar' }, [this.#status, signOut]),
       this.#alert,
-      h('section', { attrs: { 'aria-labelledby': 'held-title' } }, [
-        this.#heldTitle,
-        this.#heldEmpty,
-        this.#heldList.element,
+      h('section', { attrs: { 'aria-labelledby': 'queue-title' } }, [
+        this.#queueTitle,
+        this.#filters.element,
+        h('div', { class: 'queue-part' }, [this.#heldTitle, this.#heldEmpty, this.#heldList.element]),
+        this.#reports.element,
       ]),
-      this.#reports.element,
       h('section', { attrs: { 'aria-labelledby': 'feed-title' } }, [
         h('h2', { text: 'Live feed', attrs: { id: 'feed-title' } }),
         this.#feedEmpty,
@@ -274,7 +278,7 @@ export class AdminPage {
     void this.#reload();
     this.#importPanel.resume();
     // Keyboard users land at the top of what they came for.
-    if (typed) this.#heldTitle.focus();
+    if (typed) this.#queueTitle.focus();
   }
 
   #showLogin(message: string): void {
@@ -498,12 +502,21 @@ export class AdminPage {
     const banFor = this.#banFor;
     if (banFor !== null && !this.#held.has(banFor) && !this.#feed.has(banFor) && !this.#reports.has(banFor))
       this.#banFor = null;
+    this.#filters.offer([...held.map((item) => item.articleId), ...this.#reports.articles()]);
+    const heldShown = held.filter((item) =>
+      this.#filters.shows({ kind: 'held', articleId: item.articleId, byRules: Boolean(item.holdReason) }),
+    );
     this.#heldTitle.textContent = held.length > 0 ? `Held for review (${held.length})` : 'Held for review';
-    this.#heldEmpty.hidden = held.length > 0;
-    this.#heldList.update(held);
+    this.#heldEmpty.hidden = heldShown.length > 0;
+    this.#heldEmpty.textContent =
+      held.length > 0 && this.#filters.active
+        ? 'No held comment matches these filters.'
+        : 'Nothing is waiting for review.';
+    this.#heldList.update(heldShown);
     this.#feedEmpty.hidden = feed.length > 0;
     this.#feedList.update(feed);
     this.#reports.render();
+    this.#countInTitle();
 
     // Articles: the ones opened by id, then every article in the queue or the feed.
     const ids = [
@@ -519,6 +532,7 @@ export class AdminPage {
   #countInTitle(): void {
     const waiting = this.#held.size + this.#reports.size;
     document.title = waiting > 0 ? `(${waiting}) ${PAGE_TITLE}` : PAGE_TITLE;
+    this.#queueTitle.textContent = waiting > 0 ? `Review queue (${waiting})` : 'Review queue';
   }
 
   /** The review queues' keyboard shortcuts (QUEUE_SHORTCUTS) on the focused item. */
@@ -528,7 +542,7 @@ export class AdminPage {
     if (!(target instanceof HTMLElement) || target.closest('input, select, textarea, form')) return;
     const item = target.closest<HTMLElement>('li.item');
     const list = item?.parentElement;
-    if (!item || !list || (list !== this.#heldList.element && !this.#reports.element.contains(list))) return;
+    if (!item || !list || !this.#queueTitle.parentElement?.contains(list)) return;
     const key = event.key.toLowerCase();
     if (key === 'j' || key === 'k') {
       const next = key === 'j' ? item.nextElementSibling : item.previousElementSibling;

@@ -1,16 +1,10 @@
-import { REPORT_REASONS, type ReportReason, type ReportedComment } from '../../shared/reports.ts';
+import { REPORT_REASONS, type ReportedComment } from '../../shared/reports.ts';
 import type { ModeratedComment } from '../../shared/moderation.ts';
 import { h, plural } from '../view/dom.ts';
 import type { AdminApi } from './admin-api.ts';
 import { KeyedList } from './keyed-list.ts';
 import { articleLink, button, time } from './controls.ts';
-
-const REASON_LABELS: Record<ReportReason, string> = {
-  spam: 'spam',
-  abuse: 'abuse',
-  off_topic: 'off topic',
-  other: 'other',
-};
+import { reasonLabel, type QueueFilters } from './queue-filters.ts';
 
 /** What the panel needs of the page around it. */
 export interface ReportsPanelHost {
@@ -22,35 +16,29 @@ export interface ReportsPanelHost {
   /** Opens the page's ban form for the comment's author; `banForm` answers it while it is open. */
   openBan(commentId: string): void;
   banForm(commentId: string): HTMLFormElement | null;
-  /** The queue's size changed (the page title counts it). */
-  counted(): void;
+  /** The queue changed: the page renders again (its counts, the filters' articles, this list). */
+  refresh(): void;
+  /** The review queue's filters, shared with the held comments. */
+  filters: QueueFilters;
 }
 
 /**
  * The comments readers reported, waiting for review (GET /api/admin/reports, live through
  * `admin:report` from every instance): each with its state (still public, or out of view since the
  * reports reached REPORT_HOLD_THRESHOLD), the reports per reason and the latest notes, and Keep /
- * Remove / Ban author. Filters by reason and article narrow the list; an entry closed anywhere leaves it.
+ * Remove / Ban author. The queue's filters narrow the list; an entry closed anywhere leaves it. Part of
+ * the page's review queue, beside the held comments.
  */
 export class ReportsPanel {
   readonly element: HTMLElement;
   readonly #host: ReportsPanelHost;
   readonly #entries = new Map<string, ReportedComment>();
-  readonly #title = h('h2', { text: 'Reported by readers', attrs: { id: 'reported-title', tabindex: '-1' } });
+  readonly #title = h('h3', { text: 'Reported by readers', attrs: { id: 'reported-title', tabindex: '-1' } });
   readonly #empty = h('p', { class: 'empty', text: 'No reported comments wait for review.' });
-  readonly #reason = h('select', { attrs: { id: 'reported-reason', 'aria-label': 'Filter by reason' } });
-  readonly #article = h('select', { attrs: { id: 'reported-article', 'aria-label': 'Filter by article' } });
   readonly #list: KeyedList<ReportedComment>;
-  /** Articles offered by the filter, as last rendered (the select is rebuilt only when they change). */
-  #articleOptions = '';
 
   constructor(host: ReportsPanelHost) {
     this.#host = host;
-    this.#reason.append(h('option', { text: 'All reasons', attrs: { value: '' } }));
-    for (const reason of REPORT_REASONS)
-      this.#reason.append(h('option', { text: REASON_LABELS[reason], attrs: { value: reason } }));
-    this.#article.append(h('option', { text: 'All articles', attrs: { value: '' } }));
-    for (const select of [this.#reason, this.#article]) select.addEventListener('change', () => this.render());
     this.#list = new KeyedList({
       label: 'Reported comments',
       id: (entry) => entry.comment.id,
@@ -58,12 +46,7 @@ export class ReportsPanel {
         `${entry.state}|${entry.reports}|${entry.comment.seq}|${host.banForm(entry.comment.id) !== null}`,
       render: (entry) => this.#renderEntry(entry),
     });
-    this.element = h('section', { attrs: { 'aria-labelledby': 'reported-title' } }, [
-      this.#title,
-      h('div', { class: 'filters' }, [this.#reason, this.#article]),
-      this.#empty,
-      this.#list.element,
-    ]);
+    this.element = h('div', { class: 'queue-part' }, [this.#title, this.#empty, this.#list.element]);
   }
 
   /** How many reported comments wait (whatever the filters show). */
@@ -83,7 +66,7 @@ export class ReportsPanel {
   replace(entries: readonly ReportedComment[]): void {
     this.#entries.clear();
     for (const entry of entries) this.#entries.set(entry.comment.id, entry);
-    this.render();
+    this.#host.refresh();
   }
 
   /** One entry as `admin:report` or an action answered it: a closed one leaves the queue. */
@@ -98,39 +81,34 @@ export class ReportsPanel {
       if (!known) this.#host.announce(`A comment by ${entry.comment.author.name} was reported.`);
       this.#entries.set(entry.comment.id, entry);
     }
-    this.render();
+    this.#host.refresh();
+  }
+
+  /** The articles with reported comments waiting (for the article filter). */
+  articles(): string[] {
+    return [...this.#entries.values()].map((entry) => entry.comment.articleId);
   }
 
   clear(): void {
     this.#entries.clear();
-    this.render();
+    this.#host.refresh();
   }
 
   render(): void {
     const all = [...this.#entries.values()].sort(
       (a, b) => Date.parse(a.firstReportedAt) - Date.parse(b.firstReportedAt),
     );
-    const articles = [...new Set(all.map((entry) => entry.comment.articleId))].sort();
-    if (articles.join('\n') !== this.#articleOptions) {
-      const chosen = this.#article.value;
-      this.#articleOptions = articles.join('\n');
-      this.#article.replaceChildren(h('option', { text: 'All articles', attrs: { value: '' } }));
-      for (const articleId of articles)
-        this.#article.append(h('option', { text: articleId, attrs: { value: articleId } }));
-      this.#article.value = articles.includes(chosen) ? chosen : '';
-    }
-    const reason = this.#reason.value as ReportReason | '';
-    const articleId = this.#article.value;
-    const shown = all.filter(
-      (entry) =>
-        (reason === '' || entry.reasons[reason] > 0) && (articleId === '' || entry.comment.articleId === articleId),
+    const filters = this.#host.filters;
+    const shown = all.filter((entry) =>
+      filters.shows({ kind: 'reported', articleId: entry.comment.articleId, reasons: entry.reasons }),
     );
     this.#title.textContent = all.length > 0 ? `Reported by readers (${all.length})` : 'Reported by readers';
     this.#empty.hidden = shown.length > 0;
     this.#empty.textContent =
-      all.length > 0 ? 'No reported comment matches these filters.' : 'No reported comments wait for review.';
+      all.length > 0 && filters.active
+        ? 'No reported comment matches these filters.'
+        : 'No reported comments wait for review.';
     this.#list.update(shown);
-    this.#host.counted();
   }
 
   #renderEntry(entry: ReportedComment): Array<Node | string> {
@@ -150,7 +128,7 @@ export class ReportsPanel {
       }),
     ]);
     const reasons = REPORT_REASONS.filter((reason) => entry.reasons[reason] > 0)
-      .map((reason) => `${REASON_LABELS[reason]} ${entry.reasons[reason]}`)
+      .map((reason) => `${reasonLabel(reason)} ${entry.reasons[reason]}`)
       .join(', ');
     const summary = h('p', {
       class: 'hold-reason',
@@ -186,7 +164,7 @@ export class ReportsPanel {
               (api) => api.remove(comment.id),
               (removed) => {
                 this.#entries.delete(comment.id);
-                this.render();
+                this.#host.refresh();
                 this.#host.changed(removed);
                 this.#host.announce(`Comment by ${who} removed.`);
               },

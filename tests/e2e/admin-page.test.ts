@@ -121,11 +121,12 @@ describe('the /admin page in Chromium, across two instances', () => {
     expect(await rowWithText(bob.widget, 'You are all idiots').count()).toBe(0);
 
     // Filters narrow the list.
-    await page.getByLabel('Filter by reason').selectOption('spam');
+    await page.getByLabel('Filter by reason').selectOption('reported:spam');
     await rudeItem.waitFor({ state: 'detached', ...WAIT });
     expect(await pillsItem.count()).toBe(1);
     await page.getByLabel('Filter by reason').selectOption('');
     await rudeItem.waitFor(WAIT);
+    await page.getByRole('heading', { name: 'Review queue (2)' }).waitFor(WAIT);
 
     // Keyboard: focus the item, press A to keep it (restored for readers), R on the other to remove it.
     await rudeItem.getByRole('button', { name: 'Keep comment by Rude' }).focus();
