@@ -83,10 +83,9 @@ export class LiveCommentsElement extends HTMLElement {
   }
 
   set ssoToken(token: string | null) {
-    const value = token || null;
-    if (value === this.#ssoToken) return;
-    this.#ssoToken = value;
-    this.#session?.setToken(value);
+    // Also when unchanged here: another widget of the server may have signed the reader in (or out) since.
+    this.#ssoToken = token || null;
+    this.#session?.setToken(this.#ssoToken);
   }
 
   connectedCallback(): void {

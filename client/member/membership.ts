@@ -53,10 +53,10 @@ export class Membership {
   /** Signs the reader in with `token`, or out with null, on every widget of the connection, without a reload. */
   async set(token: string | null): Promise<void> {
     const connection = this.#connection;
-    const changed = connection.token !== token;
     connection.token = token;
     this.#schedule();
-    if (changed) connection.signed();
+    // Every widget of the connection renders: one that has not loaded sign-in yet loads it now.
+    connection.signed();
     for (const widget of this.#widgets) widget.update();
     // Not connected: the next handshake carries it.
     if (!connection.isConnected) return;

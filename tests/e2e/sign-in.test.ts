@@ -116,6 +116,25 @@ describe('sign-in from the host site in Chromium, across two instances', () => {
     expect([...member.problems, ...other.problems]).toEqual([]);
   });
 
+  it('a token set on one widget signs in the other widgets of that server on the page', async () => {
+    const reader = await env.reader(env.a, uniqueArticle('sso'));
+    // A second thread on the same page, from the same server (one shared connection).
+    await reader.page.evaluate((articleId) => {
+      const second = document.createElement('live-comments');
+      second.setAttribute('article', articleId);
+      document.body.append(second);
+    }, uniqueArticle('sso'));
+    const second = widgetOf(reader.page, 1);
+    await waitForLive(second);
+    await setToken(reader.widget, await memberToken({ sub: `user-${nanoid(8)}`, name: 'Pia Both' }));
+    for (const widget of [reader.widget, second])
+      await vi.waitFor(async () => expect(await signedInAs(widget)).toBe('Commenting as Pia Both'), WAIT);
+    // Clearing it on the other one signs both out.
+    await setToken(second, null);
+    for (const widget of [reader.widget, second]) await form(widget).getByLabel('Name').waitFor(WAIT);
+    expect(reader.problems).toEqual([]);
+  });
+
   it('signs in again by itself after a reconnect: the handshake carries the token', async () => {
     const articleId = uniqueArticle('sso');
     const member = await env.reader(env.a, articleId);
