@@ -115,6 +115,54 @@ describe('moderator alerts', () => {
     expect(smtp.mails).toHaveLength(1);
   });
 
+  it('lists the comments readers reported in the window, and whether reports took them out of view', async ({
+    defer,
+  }) => {
+    const smtp = await startSmtp();
+    defer(smtp.close);
+    const clock = { offsetMs: 0 };
+    const t = await startTestApp({
+      env: {
+        ADMIN_TOKEN,
+        REPORT_HOLD_THRESHOLD: '2',
+        SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
+        MAIL_FROM: 'comments@example.test',
+        PUBLIC_URL: 'https://comments.example.test',
+        MODERATOR_EMAILS: 'mod@example.test',
+        MODERATOR_ALERT_MINUTES: '10',
+      },
+      outbox: { pollMs: 20, now: () => Date.now() + clock.offsetMs, random: () => 0.5 },
+    });
+    defer(() => t.close());
+    const articleId = uniqueArticle();
+    const posted = async (body: string) => {
+      const answer = await postJson(`${t.url}/api/articles/${articleId}/comments`, { author: { name: 'Cy' }, body });
+      expect(answer.status).toBe(201);
+      return (answer.body as { comment: { id: string } }).comment.id;
+    };
+    const rude = await posted('You are all fools');
+    const dull = await posted('Off topic rambling');
+    for (const [id, reason, reader] of [
+      [rude, 'abuse', 'reader-digest-0001'],
+      [rude, 'spam', 'reader-digest-0002'],
+      [dull, 'off_topic', 'reader-digest-0003'],
+    ] as const)
+      expect((await postJson(`${t.url}/api/comments/${id}/report`, { readerId: reader, reason })).status).toBe(201);
+
+    const reportedWindow = Math.floor(Date.now() / WINDOW_MS);
+    clock.offsetMs = (reportedWindow + 1) * WINDOW_MS + 6_000 - Date.now();
+    await vi.waitFor(() => expect(smtp.mails).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    const [mail] = smtp.mails as [ReceivedMail];
+    expect(mail.raw).toMatch(/^Subject: 2 new comments waiting for review\r$/m);
+    const text = bodyOf(mail.raw);
+    expect(text).toContain('2 comments were reported by readers');
+    expect(text).toContain(
+      `- Cy on ${articleId} (2 reports: spam 1, abuse 1, out of view until reviewed): You are all fools`,
+    );
+    expect(text).toContain(`- Cy on ${articleId} (1 report: off topic 1): Off topic rambling`);
+    expect(text).not.toContain('held for review');
+  });
+
   it('refuses MODERATOR_EMAILS without SMTP_URL, and SMTP_URL without MAIL_FROM and PUBLIC_URL', async () => {
     await expect(startTestApp({ env: { MODERATOR_EMAILS: 'mod@example.test' } })).rejects.toThrow(/MODERATOR_EMAILS/);
     await expect(startTestApp({ env: { SMTP_URL: 'smtp://127.0.0.1:2525' } })).rejects.toThrow(/MAIL_FROM/);
