@@ -17,6 +17,18 @@ import { ImportJobResultSchema, type ImportFormat, type ImportJob } from '../../
 import { ArticleStateSchema, type ArticleId, type ArticleState } from '../../shared/schemas.ts';
 import { ReportedCommentSchema, ReportedResultSchema, type ReportedComment } from '../../shared/reports.ts';
 import {
+  DeliveryAttemptSchema,
+  OutboxHealthSchema,
+  WebhookCreatedSchema,
+  WebhookRemovedSchema,
+  WebhookSchema,
+  type DeliveryAttempt,
+  type OutboxHealth,
+  type Webhook,
+  type WebhookCreated,
+  type WebhookInput,
+} from '../../shared/notifications.ts';
+import {
   ModerationSettingsAnswerSchema,
   type ModerationSettings,
   type ModerationSettingsAnswer,
@@ -29,6 +41,8 @@ const FeedAnswerSchema = z.object({ comments: eachValid(ModeratedCommentSchema) 
 const HeldAnswerSchema = z.object({ held: eachValid(ModeratedHeldSchema) });
 const BansAnswerSchema = z.object({ bans: eachValid(BanSchema) });
 const ReportedAnswerSchema = z.object({ reported: eachValid(ReportedCommentSchema) });
+const WebhooksAnswerSchema = z.object({ webhooks: eachValid(WebhookSchema) });
+const DeliveriesAnswerSchema = z.object({ deliveries: eachValid(DeliveryAttemptSchema) });
 
 /** Most feed entries and held comments the page loads (the server's limit). */
 export const ADMIN_PAGE_SIZE = 200;
@@ -65,6 +79,27 @@ export class AdminApi {
 
   async keepReported(commentId: string): Promise<ReportedComment> {
     return (await this.#call('POST', `reports/${commentId}/keep`, ReportedResultSchema, {})).reported;
+  }
+
+  async webhooks(): Promise<Webhook[]> {
+    return (await this.#call('GET', 'webhooks', WebhooksAnswerSchema)).webhooks;
+  }
+
+  async addWebhook(input: WebhookInput): Promise<WebhookCreated['webhook']> {
+    return (await this.#call('POST', 'webhooks', WebhookCreatedSchema, input)).webhook;
+  }
+
+  async removeWebhook(id: string): Promise<void> {
+    await this.#call('DELETE', `webhooks/${encodeURIComponent(id)}`, WebhookRemovedSchema);
+  }
+
+  async deliveries(id: string): Promise<DeliveryAttempt[]> {
+    return (await this.#call('GET', `webhooks/${encodeURIComponent(id)}/deliveries`, DeliveriesAnswerSchema))
+      .deliveries;
+  }
+
+  async outboxHealth(): Promise<OutboxHealth> {
+    return this.#call('GET', 'outbox', OutboxHealthSchema);
   }
 
   async moderationSettings(): Promise<ModerationSettingsAnswer> {

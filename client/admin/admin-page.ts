@@ -21,6 +21,7 @@ import { articleLink, button, time } from './controls.ts';
 import { ReportsPanel } from './reports-panel.ts';
 import { QueueFilters } from './queue-filters.ts';
 import { SettingsPanel } from './settings-panel.ts';
+import { NotificationsPanel } from './notifications-panel.ts';
 import { ReportedCommentSchema } from '../../shared/reports.ts';
 
 const TOKEN_KEY = 'live-comments:admin-token';
@@ -124,6 +125,10 @@ export class AdminPage {
     announce: (text) => this.#announce(text),
     tokenRefused: (failure) => this.#tokenRefused(failure),
     imported: () => void this.#reload(),
+  });
+  readonly #notifications = new NotificationsPanel({
+    act: (run, done) => this.#act(run, done),
+    announce: (text) => this.#announce(text),
   });
   readonly #settings = new SettingsPanel({
     act: (run, done) => this.#act(run, done),
@@ -243,6 +248,7 @@ export class AdminPage {
         this.#banList.element,
       ]),
       this.#settings.element,
+      this.#notifications.element,
       this.#importPanel.element,
     ]);
     root.replaceChildren(this.#login, this.#app, this.#announcer);
@@ -299,6 +305,7 @@ export class AdminPage {
     this.#articles.clear();
     this.#bans = [];
     this.#importPanel.reset();
+    this.#notifications.reset();
     this.#render();
     this.#showLogin(message);
   }
@@ -369,6 +376,7 @@ export class AdminPage {
       ]);
       if (api !== this.#api) return;
       this.#settings.show(settings);
+      this.#notifications.load();
       this.#upsert(feed);
       this.#replaceHeld(held);
       this.#reports.replace(reported);

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CommentPageSchema } from '../../shared/schemas.ts';
@@ -10,7 +12,7 @@ describe('the /admin page in Chromium, across two instances', () => {
   let env: TwoInstances;
 
   beforeAll(async () => {
-    env = await startTwoInstances();
+    env = await startTwoInstances({ WEBHOOK_ALLOW_PRIVATE: 'true' });
   });
   afterEach(() => env.closeContexts());
   afterAll(() => env?.close());
@@ -141,6 +143,54 @@ describe('the /admin page in Chromium, across two instances', () => {
     await vi.waitFor(async () => expect(await page.title()).toBe('Moderation · Live Comments'), WAIT);
     expect(problems).toEqual([]);
     expect(bob.problems).toEqual([]);
+  });
+
+  it('adds a webhook (its secret shown once), lists its deliveries and the outbox health, and removes it', async () => {
+    const received: string[] = [];
+    const receiver = createServer((req, res) => {
+      received.push(String(req.headers['x-live-comments-event']));
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    try {
+      const { page, problems } = await moderator();
+      const panel = page.getByRole('region', { name: 'Notifications' });
+      await panel.getByText(/^Outbox: \d+ queued/).waitFor(WAIT);
+      const form = page.getByRole('form', { name: 'Add a webhook' });
+      await form.getByLabel('Receiver URL').fill('ftp://example.com/x');
+      await form.getByRole('button', { name: 'Add webhook' }).click();
+      await form.getByRole('alert').filter({ hasText: 'url' }).waitFor(WAIT);
+      await form.getByLabel('Receiver URL').fill(url);
+      await form.getByRole('button', { name: 'Add webhook' }).click();
+      await panel.getByText(`Signing secret of ${url}`).waitFor(WAIT);
+      expect(await panel.locator('.secret code').textContent()).toMatch(/^\S{32,}$/);
+      await panel.getByRole('button', { name: 'Done' }).click();
+      expect(await panel.locator('.secret code').count()).toBe(0);
+
+      const articleId = uniqueArticle('hooked');
+      // Instance b added it, so b knows it at once (another instance learns of it on its next outbox poll).
+      await postJson(`${env.b.url}/api/articles/${articleId}/comments`, {
+        author: { name: 'Hana' },
+        body: 'Hello hook',
+      });
+      await vi.waitFor(() => expect(received).toContain('comment.created'), WAIT);
+      const hook = panel.getByRole('list', { name: 'Webhooks' }).getByRole('listitem').filter({ hasText: url });
+      await hook.getByRole('button', { name: `Deliveries of ${url}` }).click();
+      await hook
+        .getByRole('list', { name: `Deliveries of ${url}` })
+        .getByText(/comment\.created · attempt 1/)
+        .first()
+        .waitFor(WAIT);
+      await hook.getByRole('button', { name: `Remove the webhook for ${url}` }).click();
+      await hook.waitFor({ state: 'detached', ...WAIT });
+      const left = await getJson(`${env.b.url}/api/admin/webhooks`, { authorization: `Bearer ${ADMIN_TOKEN}` });
+      expect(JSON.stringify(left.body)).not.toContain(url);
+      expect(problems).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
   });
 
   it('holds posts of a pre-moderated article until approved, then shows them live to every reader', async () => {
