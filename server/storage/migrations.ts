@@ -317,6 +317,40 @@ const V11_REPORTS = `
   CREATE INDEX reports_round_idx ON reports (comment_id, round);
 `;
 
+/**
+ * Version 12: reply e-mails (server/storage/subscriptions.ts, docs/notifications.md "Reply e-mails").
+ * `reply_subscriptions` is one poster's subscription to the replies to one comment: `pending` until its
+ * confirmation link is followed (the address is kept only until then or `expires_at`), `confirmed` until
+ * unsubscribe deletes the row. `mailed_seq` is the created_seq of the last reply e-mailed and
+ * `last_mail_at` when, for batching. `mail_counts` counts e-mails per keyed HMAC of an address and UTC
+ * day, for the daily cap.
+ */
+const V12_REPLY_EMAILS = `
+  CREATE TABLE reply_subscriptions (
+    id TEXT PRIMARY KEY,
+    comment_id TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    page_url TEXT NOT NULL,
+    email TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed')),
+    author_key TEXT NULL,
+    member_sub TEXT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NULL,
+    confirmed_at TEXT NULL,
+    last_mail_at TEXT NULL,
+    mailed_seq BIGINT NOT NULL DEFAULT 0
+  );
+  CREATE INDEX reply_subscriptions_comment_idx ON reply_subscriptions (comment_id);
+  CREATE INDEX reply_subscriptions_pending_idx ON reply_subscriptions (expires_at) WHERE status = 'pending';
+  CREATE TABLE mail_counts (
+    address_key TEXT NOT NULL,
+    day TEXT NOT NULL,
+    sent INTEGER NOT NULL,
+    PRIMARY KEY (address_key, day)
+  );
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'comments and per-article seq', sqlite: V1_COMMENTS, postgres: V1_COMMENTS },
   { version: 2, name: 'moderation, edits and reactions', sqlite: V2_MODERATION, postgres: V2_MODERATION },
@@ -349,6 +383,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'members signed in by the host site', sqlite: V9_MEMBERS, postgres: V9_MEMBERS },
   { version: 10, name: 'moderation settings', sqlite: V10_MODERATION_SETTINGS, postgres: V10_MODERATION_SETTINGS },
   { version: 11, name: 'reader reports and their review', sqlite: V11_REPORTS, postgres: V11_REPORTS },
+  { version: 12, name: 'reply e-mail subscriptions', sqlite: V12_REPLY_EMAILS, postgres: V12_REPLY_EMAILS },
 ];
 
 // Versions must be 1, 2, 3, … in list order: a store applies exactly the entries above its recorded maximum.

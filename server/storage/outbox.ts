@@ -24,8 +24,8 @@ export interface OutboxSubscriber {
  */
 export type NotifyTargets = readonly OutboxSubscriber[];
 
-/** What a notification is: a webhook event, or a mail (the moderators' digest). */
-export type OutboxType = WebhookEvent | 'moderation.digest';
+/** What a notification is: a webhook event, or a mail (the moderators' digest, a reply e-mail subscription's confirmation, reply e-mails). */
+export type OutboxType = WebhookEvent | 'moderation.digest' | 'subscription.confirm' | 'reply.email';
 
 /** One notification row to insert. `kind` says how it is delivered; `target` is a webhook id, or `moderators`. */
 export interface OutboxRow {

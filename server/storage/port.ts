@@ -13,6 +13,7 @@ import type {
   OutboxStats,
   WebhookRecord,
 } from './outbox.ts';
+import type { ReplySubscription, SubscribeWith } from './subscriptions.ts';
 
 /** What the comment service hands to a store for a new comment; already validated and normalised. */
 export interface NewCommentRecord {
@@ -35,6 +36,15 @@ export interface NewCommentRecord {
   memberSub?: string | null;
   /** JSON of the badges and avatar shown with a member's comment (rows.ts memberProfileText); null for a guest. */
   memberProfile?: string | null;
+}
+
+/** How `submit` posts: see CommentStore.submit. */
+export interface SubmitOptions {
+  hold: boolean;
+  gate?: boolean;
+  notify?: NotifyTargets | undefined;
+  /** The poster asked for reply e-mails: written with the post (stored or held), never for a repeated clientId. */
+  subscribe?: SubscribeWith | undefined;
 }
 
 /** The moderation settings row: JSON text and a version that grows with every save. */
@@ -223,10 +233,7 @@ export interface CommentStore {
    * it, never by a mix. `create` is `submit` with `hold: false, gate: false` for trusted callers
    * (imports, tests); it throws ClientIdHeldError on a held clientId.
    */
-  submit(
-    input: NewCommentRecord,
-    options: { hold: boolean; gate?: boolean; notify?: NotifyTargets | undefined },
-  ): Promise<SubmitResult>;
+  submit(input: NewCommentRecord, options: SubmitOptions): Promise<SubmitResult>;
   /** One comment by id, or null. */
   get(id: string): Promise<Comment | null>;
   /** One comment by id as moderators see it, with its author token hash; null when unknown. */
@@ -406,6 +413,22 @@ export interface CommentStore {
   outboxStats(): Promise<OutboxStats>;
   /** Deletes settled notifications and attempts older than `before`; answers how many notifications went. */
   pruneOutbox(before: string): Promise<number>;
+  /** A reply e-mail subscription (server/storage/subscriptions.ts), or null. */
+  getSubscription(id: string): Promise<ReplySubscription | null>;
+  /**
+   * Confirms a pending subscription that has not expired at `now` and answers it as confirmed; a
+   * confirmed one is answered as it is (a second click changes nothing). Null when unknown or expired.
+   */
+  confirmSubscription(id: string, now: string): Promise<ReplySubscription | null>;
+  /** Deletes a subscription, its address with it, and the e-mails queued for it; answers what it was, null when unknown. */
+  unsubscribe(id: string): Promise<ReplySubscription | null>;
+  /**
+   * Counts one e-mail to `addressKey` (a keyed HMAC of the address) on `day` (YYYY-MM-DD, UTC) unless
+   * `cap` were already counted that day: true when counted (send it), false when capped. Atomic across instances.
+   */
+  countMail(addressKey: string, day: string, cap: number): Promise<boolean>;
+  /** Deletes pending subscriptions expired at `now` and daily counts of days before `now`'s; answers how many subscriptions went. */
+  pruneSubscriptions(now: string): Promise<number>;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -9,6 +9,14 @@ import {
 import type { NativeArticle, NativeComment } from '../../shared/import-export.ts';
 import { LIMITS, type ArticleId, type Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
+import {
+  SUBSCRIPTION_SQL,
+  subscriptionValues,
+  toSubscription,
+  type ReplySubscription,
+  type SubscribeWith,
+  type SubscriptionRow,
+} from './subscriptions.ts';
 import { ERASED_NAME, MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
 import {
   outboxRowsFor,
@@ -86,6 +94,7 @@ import {
   type RepliesRequest,
   type RepliesResult,
   type StoredModerationSettings,
+  type SubmitOptions,
   type SubmitResult,
 } from './port.ts';
 
@@ -655,11 +664,8 @@ export class PostgresCommentStore implements CommentStore {
     return { comment: toPublicComment(result.comment), created: result.created };
   }
 
-  async submit(
-    input: NewCommentRecord,
-    options: { hold: boolean; gate?: boolean; notify?: NotifyTargets | undefined },
-  ): Promise<SubmitResult> {
-    const notify = options.notify;
+  async submit(input: NewCommentRecord, options: SubmitOptions): Promise<SubmitResult> {
+    const { notify, subscribe } = options;
     const gate = options.gate ?? true;
     const params = [
       input.id,
@@ -678,16 +684,17 @@ export class PostgresCommentStore implements CommentStore {
     return this.#guard(async () => {
       // A held clientId that is gone by the time it is looked up (rejected meanwhile) makes the post new again: decide afresh.
       for (let attempt = 1; ; attempt++) {
-        // With receivers to notify, the post and its outbox rows commit together (a transaction);
-        // without, the post stays one statement.
+        // With receivers to notify or a subscription, the post and its outbox rows commit together (a
+        // transaction); without, the post stays one statement.
         const outcome =
-          notify === undefined || notify.length === 0
+          (notify === undefined || notify.length === 0) && subscribe === undefined
             ? await this.#submitOnce(input, params, options.hold, this.#pool)
             : await this.#inTransaction('BEGIN', async (client) => {
                 const result = await this.#submitOnce(input, params, options.hold, client);
                 if (result === 'again' || !('created' in result) || !result.created) return result;
                 if (result.kind === 'held') await enqueue(client, notify, 'comment.held', { held: result.held });
                 else await enqueue(client, notify, 'comment.created', { comment: result.comment });
+                if (subscribe !== undefined) await writeSubscription(client, subscribe);
                 return result;
               });
         if (outcome !== 'again') return outcome;
@@ -1226,6 +1233,48 @@ export class PostgresCommentStore implements CommentStore {
     });
   }
 
+  async getSubscription(id: string): Promise<ReplySubscription | null> {
+    return this.#guard(async () => {
+      const row = (await this.#pool.query<SubscriptionRow>(SUBSCRIPTION_SQL.postgres.get, [id])).rows[0];
+      return row ? toSubscription(row) : null;
+    });
+  }
+
+  async confirmSubscription(id: string, now: string): Promise<ReplySubscription | null> {
+    return this.#guard(async () => {
+      // Two statements: the SELECT after the UPDATE sees a confirmation a concurrent click committed.
+      await this.#pool.query(SUBSCRIPTION_SQL.postgres.confirm, [now, id, now]);
+      const row = (await this.#pool.query<SubscriptionRow>(SUBSCRIPTION_SQL.postgres.get, [id])).rows[0];
+      return row?.status === 'confirmed' ? toSubscription(row) : null;
+    });
+  }
+
+  async unsubscribe(id: string): Promise<ReplySubscription | null> {
+    return this.#guard(() =>
+      this.#inTransaction('BEGIN', async (client) => {
+        const row = (await client.query<SubscriptionRow>(`${SUBSCRIPTION_SQL.postgres.get} FOR UPDATE`, [id])).rows[0];
+        if (!row) return null;
+        await client.query(SUBSCRIPTION_SQL.postgres.deleteMail, [id]);
+        await client.query(SUBSCRIPTION_SQL.postgres.delete, [id]);
+        return toSubscription(row);
+      }),
+    );
+  }
+
+  async countMail(addressKey: string, day: string, cap: number): Promise<boolean> {
+    return this.#guard(
+      async () =>
+        ((await this.#pool.query(SUBSCRIPTION_SQL.postgres.countMail, [addressKey, day, cap])).rowCount ?? 0) > 0,
+    );
+  }
+
+  async pruneSubscriptions(now: string): Promise<number> {
+    return this.#guard(async () => {
+      await this.#pool.query(SUBSCRIPTION_SQL.postgres.pruneCounts, [now.slice(0, 10)]);
+      return (await this.#pool.query(SUBSCRIPTION_SQL.postgres.pruneExpired, [now])).rowCount ?? 0;
+    });
+  }
+
   async ping(): Promise<void> {
     await this.#guard(() => this.#pool.query('SELECT 1'));
   }
@@ -1452,6 +1501,14 @@ async function enqueue(
   change: Parameters<typeof outboxRowsFor>[2],
 ): Promise<void> {
   for (const row of outboxRowsFor(notify, type, change, new Date().toISOString()))
+    await client.query(OUTBOX_INSERT_SQL, [row.id, row.kind, row.target, row.type, row.payload, row.createdAt]);
+}
+
+/** Writes a new post's reply e-mail subscription and its confirmation e-mail on the connection of the post's transaction. */
+async function writeSubscription(client: PoolClient, subscribe: SubscribeWith): Promise<void> {
+  await client.query(SUBSCRIPTION_SQL.postgres.insert, subscriptionValues(subscribe.subscription));
+  const row = subscribe.confirmation;
+  if (row !== null)
     await client.query(OUTBOX_INSERT_SQL, [row.id, row.kind, row.target, row.type, row.payload, row.createdAt]);
 }
 

@@ -28,6 +28,7 @@ import {
   type RepliesRequest,
   type RepliesResult,
   type StoredModerationSettings,
+  type SubmitOptions,
   type SubmitResult,
 } from './port.ts';
 import { MIGRATIONS } from './migrations.ts';
@@ -90,6 +91,14 @@ import {
   type HeldRow,
 } from './rows.ts';
 import { assemblePage, changePage, countsOf, moreAfter, pageTops, topsStart } from './paging.ts';
+import {
+  SUBSCRIPTION_SQL,
+  subscriptionValues,
+  toSubscription,
+  type ReplySubscription,
+  type SubscribeWith,
+  type SubscriptionRow,
+} from './subscriptions.ts';
 import { ERASED_NAME, MEMBER_SQL, memberValues, toMemberRecord, type MemberRecord, type MemberRow } from './members.ts';
 
 /** Milliseconds a statement waits for another connection's lock before failing with SQLITE_BUSY. */
@@ -306,9 +315,7 @@ export class SqliteCommentStore implements CommentStore {
   readonly #selectFeed: Statement<[number], CommentRow>;
   readonly #selectArticleFeed: Statement<[string, number], CommentRow>;
 
-  readonly #submitTx: Database.Transaction<
-    (input: NewCommentRecord, hold: boolean, gate: boolean, notify: NotifyTargets | undefined) => SubmitResult
-  >;
+  readonly #submitTx: Database.Transaction<(input: NewCommentRecord, options: SubmitOptions) => SubmitResult>;
   readonly #pageTx: Database.Transaction<(articleId: string, request: PageRequest) => PageResult>;
   readonly #repliesTx: Database.Transaction<
     (articleId: string, rootId: string, request: RepliesRequest) => RepliesResult | null
@@ -454,9 +461,8 @@ export class SqliteCommentStore implements CommentStore {
       `SELECT ${COMMENT_COLUMNS} FROM comments WHERE article_id = ? ORDER BY created_at DESC, created_seq DESC LIMIT ?`,
     );
 
-    this.#submitTx = db.transaction(
-      (input: NewCommentRecord, hold: boolean, gate: boolean, notify: NotifyTargets | undefined) =>
-        this.#submitInTransaction(input, hold, gate, notify),
+    this.#submitTx = db.transaction((input: NewCommentRecord, options: SubmitOptions) =>
+      this.#submitInTransaction(input, options),
     );
     this.#pageTx = db.transaction((articleId: string, request: PageRequest) =>
       this.#pageInTransaction(articleId, request),
@@ -500,11 +506,8 @@ export class SqliteCommentStore implements CommentStore {
     return { comment: toPublicComment(result.comment), created: result.created };
   }
 
-  async submit(
-    input: NewCommentRecord,
-    options: { hold: boolean; gate?: boolean; notify?: NotifyTargets | undefined },
-  ): Promise<SubmitResult> {
-    return this.#guard(() => this.#submitTx.immediate(input, options.hold, options.gate ?? true, options.notify));
+  async submit(input: NewCommentRecord, options: SubmitOptions): Promise<SubmitResult> {
+    return this.#guard(() => this.#submitTx.immediate(input, options));
   }
 
   async get(id: string): Promise<Comment | null> {
@@ -968,6 +971,54 @@ export class SqliteCommentStore implements CommentStore {
     );
   }
 
+  async getSubscription(id: string): Promise<ReplySubscription | null> {
+    return this.#guard(() => {
+      const row = this.#prepared<[string], SubscriptionRow>(SUBSCRIPTION_SQL.sqlite.get).get(id);
+      return row ? toSubscription(row) : null;
+    });
+  }
+
+  async confirmSubscription(id: string, now: string): Promise<ReplySubscription | null> {
+    return this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          this.#prepared(SUBSCRIPTION_SQL.sqlite.confirm).run(now, id, now);
+          const row = this.#prepared<[string], SubscriptionRow>(SUBSCRIPTION_SQL.sqlite.get).get(id);
+          return row?.status === 'confirmed' ? toSubscription(row) : null;
+        })
+        .immediate(),
+    );
+  }
+
+  async unsubscribe(id: string): Promise<ReplySubscription | null> {
+    return this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          const row = this.#prepared<[string], SubscriptionRow>(SUBSCRIPTION_SQL.sqlite.get).get(id);
+          if (!row) return null;
+          this.#prepared(SUBSCRIPTION_SQL.sqlite.deleteMail).run(id);
+          this.#prepared(SUBSCRIPTION_SQL.sqlite.delete).run(id);
+          return toSubscription(row);
+        })
+        .immediate(),
+    );
+  }
+
+  async countMail(addressKey: string, day: string, cap: number): Promise<boolean> {
+    return this.#guard(() => this.#prepared(SUBSCRIPTION_SQL.sqlite.countMail).run(addressKey, day, cap).changes > 0);
+  }
+
+  async pruneSubscriptions(now: string): Promise<number> {
+    return this.#guard(() =>
+      this.#db
+        .transaction(() => {
+          this.#prepared(SUBSCRIPTION_SQL.sqlite.pruneCounts).run(now.slice(0, 10));
+          return this.#prepared(SUBSCRIPTION_SQL.sqlite.pruneExpired).run(now).changes;
+        })
+        .immediate(),
+    );
+  }
+
   async ping(): Promise<void> {
     this.#guard(() => this.#ping.get());
   }
@@ -977,12 +1028,9 @@ export class SqliteCommentStore implements CommentStore {
     if (this.#db.open) this.#db.close();
   }
 
-  #submitInTransaction(
-    input: NewCommentRecord,
-    hold: boolean,
-    gate: boolean,
-    notify: NotifyTargets | undefined,
-  ): SubmitResult {
+  #submitInTransaction(input: NewCommentRecord, options: SubmitOptions): SubmitResult {
+    const { gate = true, notify, subscribe } = options;
+    let hold = options.hold;
     if (input.clientId !== null) {
       const repeated = repeatedPost(
         this.#selectByClientId.get(input.articleId, input.clientId),
@@ -1017,6 +1065,7 @@ export class SqliteCommentStore implements CommentStore {
       );
       const held = storedHeld(input, parentId);
       this.#enqueue(notify, 'comment.held', { held });
+      this.#subscribe(subscribe);
       return { kind: 'held', held, created: true, authorTokenHash: input.authorTokenHash };
     }
     const seq = this.#nextSeq(input.articleId);
@@ -1039,7 +1088,20 @@ export class SqliteCommentStore implements CommentStore {
     );
     const comment = storedComment(input, parentId, seq);
     this.#enqueue(notify, 'comment.created', { comment });
+    this.#subscribe(subscribe);
     return { kind: 'stored', comment, created: true, authorTokenHash: input.authorTokenHash };
+  }
+
+  /** Writes a new post's reply e-mail subscription and its confirmation e-mail, inside the post's transaction. */
+  #subscribe(subscribe: SubscribeWith | undefined): void {
+    if (subscribe === undefined) return;
+    this.#prepared(SUBSCRIPTION_SQL.sqlite.insert).run(...subscriptionValues(subscribe.subscription));
+    const row = subscribe.confirmation;
+    if (row !== null)
+      this.#prepared(
+        `INSERT INTO outbox (id, kind, target, type, payload, created_at, status, next_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)`,
+      ).run(row.id, row.kind, row.target, row.type, row.payload, row.createdAt, row.createdAt);
   }
 
   /** A change's outcome, with its notifications written when it changed something. */

@@ -165,8 +165,14 @@ export const sharedStoreFactories: Array<[name: string, open: (count: number) =>
   ],
 ];
 
+/** SQL both stores accept that winds a store at version 12 back to version 11: no reply e-mails. */
+export const WIND_BACK_V12_SQL = `
+  DROP TABLE mail_counts; DROP TABLE reply_subscriptions;
+  DELETE FROM schema_migrations WHERE version > 11;
+`;
+
 /** SQL both stores accept that winds a store at version 11 back to version 10: no reader reports. */
-export const WIND_BACK_V11_SQL = `
+export const WIND_BACK_V11_SQL = `${WIND_BACK_V12_SQL}
   DROP TABLE reports; DROP TABLE report_reviews;
   DELETE FROM schema_migrations WHERE version > 10;
 `;
