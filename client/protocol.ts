@@ -67,7 +67,7 @@ export const NOT_UNDERSTOOD = 'The comment server sent an answer this widget doe
 export function readAnswer<S extends z.ZodMiniType>(answer: unknown, pick: (answer: object) => S): z.output<S> {
   const parsed = typeof answer === 'object' && answer !== null ? pick(answer).safeParse(answer) : null;
   if (!parsed?.success) throw new WidgetError('bad_response', NOT_UNDERSTOOD);
-  return parsed.data as z.output<S>;
+  return parsed.data;
 }
 
 /** An ack: `{ ok: false, error }` is thrown as a WidgetError; otherwise checked with `ok`, minus its `ok` field. */

@@ -84,7 +84,7 @@ function startInstance(instance: TopologyInstance, env: NodeJS.ProcessEnv): Runn
       START_TIMEOUT_MS,
     );
     child.once('exit', (code) => reject(new Error(`${instance.service} exited with code ${code} before listening`)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       process.stdout.write(`${line}\n`);
       try {
         const entry = JSON.parse(line) as { msg?: unknown; port?: unknown };
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     await Promise.all(
       running.map(({ child }) =>
         child.exitCode !== null || child.signalCode !== null
-          ? undefined
+          ? Promise.resolve()
           : new Promise((resolve) => child.once('exit', resolve)),
       ),
     );

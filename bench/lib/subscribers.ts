@@ -72,7 +72,7 @@ export class SubscriberPool {
       while (next < total) {
         const index = next++;
         this.articles[index] = articleOf(index);
-        this.sockets[index] = await this.open(index, this.articles[index]!);
+        this.sockets[index] = await this.open(index, this.articles[index]);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, total - next) }, worker));

@@ -9,7 +9,7 @@ import { loadConfig } from '../../server/config.ts';
  * The product's comment service and SQLite store as `createApp` wires them, on a fresh file, silent and
  * with every budget off, for the in-process write-path workers (no HTTP, no subscribers).
  */
-export async function startWritePathApp(): Promise<{ app: App; close(): Promise<void> }> {
+export async function startWritePathApp(): Promise<{ app: App; close: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'live-comments-bench-write-'));
   const off = '0';
   const app = await createApp(

@@ -173,7 +173,7 @@ export class AdminApi {
         try {
           resolve(checkAnswer(xhr.status, parseJson(xhr.responseText), ImportJobResultSchema).job);
         } catch (error) {
-          reject(error);
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
       });
       xhr.addEventListener('error', () => reject(new WidgetError('network', 'Could not reach the comment server.')));

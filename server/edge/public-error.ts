@@ -17,7 +17,7 @@ export type FailureContext = Readonly<Record<string, unknown>>;
 /** The errors body-parser raises, mapped to protocol codes (their status differs from the code's for 415). */
 function bodyParserError(error: unknown): PublicError | null {
   if (typeof error !== 'object' || error === null || !('type' in error)) return null;
-  switch ((error as { type: unknown }).type) {
+  switch (error.type) {
     case 'entity.too.large':
       return { error: new AppError('payload_too_large', 'Request body is too large'), status: 413 };
     case 'entity.parse.failed':

@@ -563,6 +563,12 @@ export class RedisFanOut implements FanOut {
     await withTimeout(this.publishChange(key, change, false), this.commandTimeoutMs).catch(() => undefined);
   }
 
+  /** Counts a publish of the moderators' feed or of an article's change. */
+  private countPublished(feed: boolean, ok: boolean): void {
+    if (feed) this.counters.feedPublished?.(ok);
+    else this.counters.published?.(ok);
+  }
+
   /**
    * Publishes `change` and settles with Redis' real answer (which may come after the caller stopped
    * waiting); never rejects. A failure keeps the change under `key` to be sent again (null: never sent
@@ -572,14 +578,14 @@ export class RedisFanOut implements FanOut {
     const feed = key === null;
     return this.link.publish(change.channel, change.payload).then(
       () => {
-        (feed ? this.counters.feedPublished : this.counters.published)?.(true);
+        this.countPublished(feed, true);
         if (key === null) return;
         const waiting = this.unsent.get(key);
         if (waiting && waiting.order <= change.order) this.unsent.delete(key);
         if (again) this.logger.info({ channel: change.channel }, 'fan-out change published again after a failure');
       },
       (err: unknown) => {
-        (feed ? this.counters.feedPublished : this.counters.published)?.(false);
+        this.countPublished(feed, false);
         this.publishFailures += 1;
         this.publishLog.run((suppressed) =>
           this.logger.warn(
@@ -714,8 +720,11 @@ export class RedisFanOut implements FanOut {
     }
   }
 
-  /** Unsubscribes; waits (bounded) only while connected, since during an outage there is nothing to leave. */
-  private drop(channels: string[], what: ArticleId | 'feed'): Promise<void> {
+  /**
+   * Unsubscribes; waits (bounded) only while connected, since during an outage there is nothing to leave.
+   * `what` (an article id, or 'feed') names it in the log.
+   */
+  private drop(channels: string[], what: string): Promise<void> {
     for (const channel of channels) this.confirmed.delete(channel);
     const pending = this.link.unsubscribe(channels);
     if (this.link.subscriber.status !== 'ready') {

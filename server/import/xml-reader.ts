@@ -29,14 +29,15 @@ export async function* readXmlRecords<R>(input: Readable, builder: XmlRecordBuil
   const parser = new SaxesParser({ position: true });
   const path: string[] = [];
   const ready: R[] = [];
-  let failure: Error | null = null;
+  // Set by the parser's callbacks (an object, so the checks after each write are not narrowed away).
+  const state: { failure: Error | null } = { failure: null };
   parser.on('error', (error) => {
-    failure ??= new ImportFileError(`Not well-formed XML: ${error.message}`);
+    state.failure ??= new ImportFileError(`Not well-formed XML: ${error.message}`);
   });
   parser.on('opentag', (tag) => {
     const attributes: Record<string, string> = {};
     for (const [name, value] of Object.entries(tag.attributes))
-      attributes[localName(name)] = typeof value === 'string' ? value : value.value;
+      attributes[localName(name)] = typeof value === 'string' ? value : String((value as { value: unknown }).value);
     const name = localName(tag.name);
     path.push(name);
     builder.open({ name, attributes }, path, parser.line);
@@ -55,12 +56,12 @@ export async function* readXmlRecords<R>(input: Readable, builder: XmlRecordBuil
   const decoder = new StringDecoder('utf8');
   for await (const chunk of input) {
     parser.write(typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
-    if (failure) throw failure;
+    if (state.failure) throw state.failure;
     yield* ready.splice(0);
   }
   parser.write(decoder.end());
   parser.close();
-  if (failure) throw failure;
+  if (state.failure) throw state.failure;
   yield* ready.splice(0);
 }
 

@@ -119,7 +119,7 @@ export async function refusedDestination(url: URL, allowPrivate: boolean): Promi
   return new Promise((resolve) => {
     publicOnlyLookup(host, { all: true }, (error) => {
       if (error instanceof DestinationRefusedError) resolve(error.message);
-      else if (error) resolve(`${host} does not resolve (${(error as NodeJS.ErrnoException).code ?? error.message})`);
+      else if (error) resolve(`${host} does not resolve (${error.code ?? error.message})`);
       else resolve(null);
     });
   });

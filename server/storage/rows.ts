@@ -108,7 +108,7 @@ export function rowAuthor(row: {
   let profile: MemberProfileSnapshot = {};
   try {
     const parsed: unknown = row.member_profile === null ? {} : JSON.parse(row.member_profile);
-    if (typeof parsed === 'object' && parsed !== null) profile = parsed as MemberProfileSnapshot;
+    if (typeof parsed === 'object' && parsed !== null) profile = parsed;
   } catch {
     // A snapshot that does not read shows the member without badges or avatar.
   }

@@ -333,7 +333,7 @@ describe('live updates between readers in Chromium', () => {
       upstream.onMessage((message) => {
         if (!dropped && postAckId !== null && String(message).startsWith(`43${postAckId}[`)) {
           dropped = true;
-          ws.close();
+          void ws.close();
           return;
         }
         ws.send(message);

@@ -50,12 +50,12 @@ export function startLoggedProcess(script: string, env: Record<string, string>, 
   const lines: string[] = [];
   const errors: string[] = [];
   const watchers = new Set<(entry: LogEntry) => void>();
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     lines.push(line);
     const entry = parse(line);
     if (entry) for (const watch of [...watchers]) watch(entry);
   });
-  createInterface({ input: child.stderr! }).on('line', (line) => errors.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => errors.push(line));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       live.delete(child);

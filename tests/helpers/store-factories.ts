@@ -67,7 +67,7 @@ export interface TestSchema {
   /** TEST_DATABASE_URL with `options=-c search_path=<schema>`: what an app's DATABASE_URL should be. */
   url: string;
   /** Drops the schema and everything in it. Idempotent. */
-  drop(): Promise<void>;
+  drop: () => Promise<void>;
 }
 
 /** Creates an empty schema on TEST_DATABASE_URL; stores and apps opened on its `url` see only it. */
@@ -126,7 +126,7 @@ export async function makePostgresStore(options: Partial<PostgresStoreOptions> =
 /** Several stores over one fresh database, as several instances would open it; `close` closes them all and removes the database. */
 export interface SharedStores {
   stores: CommentStore[];
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** Per implementation: opens `count` stores on one fresh database (one SQLite file, or one PostgreSQL schema). */

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import type * as Gateway from '../../server/socket/gateway.ts';
-import type { Ack, SubscribeAck } from '../../shared/events.ts';
 import {
   connectSocket,
   postJson,
@@ -10,6 +9,7 @@ import {
   uniquePrefix,
   type TestApp,
 } from '../helpers/test-app.ts';
+import { checkedAck } from '../helpers/acks.ts';
 
 /** Set by a test to make the start fail at its last step (the socket gateway), after everything else opened. */
 const inject = vi.hoisted(() => ({ failGateway: false }));
@@ -58,7 +58,10 @@ async function liveOnce(): Promise<void> {
   });
   const articleId = uniqueArticle();
   const socket = await connectSocket(server.url);
-  const subscribed = (await socket.emitWithAck('article:subscribe', { articleId, batch: true })) as Ack<SubscribeAck>;
+  const subscribed = checkedAck(
+    'article:subscribe',
+    await socket.emitWithAck('article:subscribe', { articleId, batch: true }),
+  );
   expect(subscribed.ok).toBe(true);
   await socket.emitWithAck('counts:subscribe', { articleIds: [articleId] });
   const created = new Promise((resolve) => socket.once('comment:created', resolve));

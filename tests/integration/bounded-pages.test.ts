@@ -97,7 +97,7 @@ describe.each(storeFactories)('bounded pages and nesting: %s', (_name, makeStore
     }
     const depthOf = (id: string): number => {
       let depth = 0;
-      for (let c = chain.find((x) => x.id === id); c?.parentId; c = chain.find((x) => x.id === c!.parentId)) depth++;
+      for (let c = chain.find((x) => x.id === id); c?.parentId; c = chain.find((x) => x.id === c.parentId)) depth++;
       return depth;
     };
     expect(Math.max(...chain.map((c) => depthOf(c.id)))).toBe(LIMITS.depthMax);

@@ -7,15 +7,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import {
   articleRoom,
   COMMENT_EVENTS,
-  type Ack,
   type ClientToServerEvents,
-  type PostAck,
   type ServerToClientEvents,
 } from '../../shared/events.ts';
 import { CommentBatchSchema, CommentSchema, type Comment } from '../../shared/schemas.ts';
 import type { FanOutMessage } from '../../server/fanout/port.ts';
 import { Broadcaster, textFrame, type BroadcasterOptions } from '../../server/socket/broadcaster.ts';
 import { connectSocket, startTestApp, uniqueArticle, type TestApp, type TestSocket } from '../helpers/test-app.ts';
+import { checkedAck } from '../helpers/acks.ts';
 
 /** What one client saw: every change in arrival order, and how each frame carried them. */
 interface Received {
@@ -132,7 +131,7 @@ describe('Broadcaster on a bare Socket.IO server', () => {
     for (const s of sockets.splice(0)) s.disconnect();
   });
   afterAll(async () => {
-    await new Promise<void>((resolve) => io.close(() => resolve()));
+    await io.close();
   });
 
   const logger = pino({ level: 'silent' });
@@ -339,11 +338,14 @@ describe('comment:batch through the real app', () => {
     const batched = record(batchSocket, articleId);
     const plain = record(plainSocket, articleId);
     const total = 40;
-    const acks = (await Promise.all(
-      range(1, total).map((i) =>
-        poster.emitWithAck('comment:post', { articleId, author: { name: 'Burst' }, body: `burst ${i}` }),
+    const acks = await Promise.all(
+      range(1, total).map(async (i) =>
+        checkedAck(
+          'comment:post',
+          await poster.emitWithAck('comment:post', { articleId, author: { name: 'Burst' }, body: `burst ${i}` }),
+        ),
       ),
-    )) as Array<Ack<PostAck>>;
+    );
     expect(acks.every((ack) => ack.ok)).toBe(true);
 
     await vi.waitFor(() => expect(batched.seqs.length).toBeGreaterThanOrEqual(total));

@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Ack, CountsAck, SubscribeAck } from '../../shared/events.ts';
+import type { Ack, SubscribeAck } from '../../shared/events.ts';
 import {
   HeldResolvedSchema,
   ModeratedCommentSchema,
@@ -30,6 +30,7 @@ import {
   type TestSocket,
 } from '../helpers/test-app.ts';
 import { TestClient } from '../helpers/test-client.ts';
+import { checkedAck } from '../helpers/acks.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 
@@ -112,10 +113,10 @@ describe('live moderation, likes, counts and presence across two instances', () 
     since?: number,
   ): Promise<Ear & { ack: Ack<SubscribeAck> }> {
     const heard = await ear(server);
-    const ack = (await heard.socket.emitWithAck(
+    const ack = checkedAck(
       'article:subscribe',
-      since === undefined ? { articleId } : { articleId, since },
-    )) as Ack<SubscribeAck>;
+      await heard.socket.emitWithAck('article:subscribe', since === undefined ? { articleId } : { articleId, since }),
+    );
     expect(ack.ok).toBe(true);
     return { ...heard, ack };
   }
@@ -219,7 +220,10 @@ describe('live moderation, likes, counts and presence across two instances', () 
     const [x, y] = [uniqueArticle(), uniqueArticle()];
     await post(a, x);
     const lists = await ear(b);
-    const ack = (await lists.socket.emitWithAck('counts:subscribe', { articleIds: [x, y, x] })) as Ack<CountsAck>;
+    const ack = checkedAck(
+      'counts:subscribe',
+      await lists.socket.emitWithAck('counts:subscribe', { articleIds: [x, y, x] }),
+    );
     expect(ack).toEqual({ ok: true, counts: { [x]: 1, [y]: 0 } });
     const second = await post(a, x);
     await vi.waitFor(() => expect(lists.counts).toEqual([{ articleId: x, count: 2 }]));

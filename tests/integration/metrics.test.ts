@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { nanoid } from 'nanoid';
 import { CommentSchema, type Comment } from '../../shared/schemas.ts';
-import type { Ack, PostAck } from '../../shared/events.ts';
 import {
   connectSocket,
   postJson,
@@ -11,6 +10,7 @@ import {
   type TestAppPair,
   type TestSocket,
 } from '../helpers/test-app.ts';
+import { checkedAck } from '../helpers/acks.ts';
 
 /** One sample of Prometheus text: `name{a="x",b="y"} value`. */
 interface Sample {
@@ -175,11 +175,14 @@ describe('/metrics on two instances over Redis', () => {
     ).toBe(415);
     const socket = await connectSocket(a.url);
     sockets.push(socket);
-    const ack = (await socket.emitWithAck('comment:post', {
-      articleId,
-      author: { name: '' },
-      body: 'x',
-    })) as Ack<PostAck>;
+    const ack = checkedAck(
+      'comment:post',
+      await socket.emitWithAck('comment:post', {
+        articleId,
+        author: { name: '' },
+        body: 'x',
+      }),
+    );
     expect(ack.ok).toBe(false);
     expect(await value(a, 'live_comments_comments_rejected_total', { code: 'invalid_input', transport: 'http' })).toBe(
       invalidHttp + 2,

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nanoid } from 'nanoid';
 import { ErrorBodySchema } from '../../shared/errors.ts';
-import type { Ack, PostAck } from '../../shared/events.ts';
 import {
   AdminFeedSchema,
   BanListSchema,
@@ -31,6 +30,7 @@ import {
   type TestSocket,
 } from '../helpers/test-app.ts';
 import { TestClient } from '../helpers/test-client.ts';
+import { checkedAck } from '../helpers/acks.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 
@@ -317,11 +317,14 @@ describe('own edits, deletes, likes and the admin API (ADMIN_TOKEN set)', () => 
       expect(message).toMatch(/closed/);
       const socket = await connectSocket(server.url);
       sockets.push(socket);
-      const ack = (await socket.emitWithAck('comment:post', {
-        articleId,
-        author: { name: 'Late' },
-        body: 'hello?',
-      })) as Ack<PostAck>;
+      const ack = checkedAck(
+        'comment:post',
+        await socket.emitWithAck('comment:post', {
+          articleId,
+          author: { name: 'Late' },
+          body: 'hello?',
+        }),
+      );
       expect(ack).toMatchObject({ ok: false, error: { code: 'forbidden' } });
       expect(CommentPageSchema.parse((await getJson(api(`/articles/${articleId}/comments`))).body)).toMatchObject({
         locked: true,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nanoid } from 'nanoid';
-import type { Ack, PostAck } from '../../shared/events.ts';
 import { AdminFeedSchema, ModeratedCommentSchema, type ModeratedComment } from '../../shared/moderation.ts';
 import { CommentResultSchema, PostHeldSchema, PostStoredSchema } from '../../shared/schemas.ts';
 import { connectSocket, getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { checkedAck } from '../helpers/acks.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -81,9 +81,9 @@ describe('retried posts (clientId and clientSecret)', () => {
       const clientId = nanoid();
       const clientSecret = nanoid(24);
       const payload = { articleId, author: { name: 'Sock' }, body: 'over the socket', clientId };
-      const first = (await socket.emitWithAck('comment:post', { ...payload, clientSecret })) as Ack<PostAck>;
-      const bare = (await socket.emitWithAck('comment:post', payload)) as Ack<PostAck>;
-      const proven = (await socket.emitWithAck('comment:post', { ...payload, clientSecret })) as Ack<PostAck>;
+      const first = checkedAck('comment:post', await socket.emitWithAck('comment:post', { ...payload, clientSecret }));
+      const bare = checkedAck('comment:post', await socket.emitWithAck('comment:post', payload));
+      const proven = checkedAck('comment:post', await socket.emitWithAck('comment:post', { ...payload, clientSecret }));
       if (!first.ok || !bare.ok || !proven.ok) throw new Error('post refused');
       expect(first.authorToken).toBeDefined();
       expect(bare.authorToken).toBeUndefined();

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { nanoid } from 'nanoid';
 import { ErrorBodySchema } from '../../shared/errors.ts';
-import type { Ack, PostAck } from '../../shared/events.ts';
 import { PostStoredSchema } from '../../shared/schemas.ts';
 import { createTestSchema, type TestSchema } from '../helpers/store-factories.ts';
 import {
@@ -14,6 +13,7 @@ import {
   type TestApp,
   type TestSocket,
 } from '../helpers/test-app.ts';
+import { checkedAck } from '../helpers/acks.ts';
 
 /** A TCP relay to PostgreSQL that the test can cut (every connection dropped, nothing listening) and restore on the same port. */
 class CuttableProxy {
@@ -91,11 +91,14 @@ describe('an app on PostgreSQL when the database goes away and comes back', () =
     expect(ErrorBodySchema.parse(refused.body).error.code).toBe('unavailable');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(elapsed).toBeLessThan(2000);
-    const ack = (await socket.emitWithAck('comment:post', {
-      articleId,
-      author: { name: 'Bo' },
-      body: 'socket during',
-    })) as Ack<PostAck>;
+    const ack = checkedAck(
+      'comment:post',
+      await socket.emitWithAck('comment:post', {
+        articleId,
+        author: { name: 'Bo' },
+        body: 'socket during',
+      }),
+    );
     expect(ack).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     const ready = await getJson(`${server.url}/readyz`);
     expect(ready.status).toBe(503);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nanoid } from 'nanoid';
-import type { Ack, SubscribeAck } from '../../shared/events.ts';
 import { AdminFeedSchema, ModeratedCommentSchema, ModeratedResultSchema } from '../../shared/moderation.ts';
 import {
   ChangesSchema,
@@ -11,6 +10,7 @@ import {
   type Comment,
 } from '../../shared/schemas.ts';
 import { connectSocket, getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { checkedAck } from '../helpers/acks.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -74,7 +74,10 @@ describe('the author of a removed comment', () => {
       readerViews.push(page.comments.find((c) => c.id === first.comment.id)!);
       const changes = ChangesSchema.parse((await getJson(api(`/articles/${articleId}/changes?since=0`))).body);
       readerViews.push(changes.comments.find((c) => c.id === first.comment.id)!);
-      const ack = (await reader.emitWithAck('article:subscribe', { articleId, since: 0 })) as Ack<SubscribeAck>;
+      const ack = checkedAck(
+        'article:subscribe',
+        await reader.emitWithAck('article:subscribe', { articleId, since: 0 }),
+      );
       if (!ack.ok) throw new Error('subscribe refused');
       readerViews.push(ack.comments.find((c) => c.id === first.comment.id)!);
       for (const view of readerViews) {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nanoid } from 'nanoid';
-import type { Ack, SubscribeAck } from '../../shared/events.ts';
 import { AdminFeedSchema, BanListSchema, BanResultSchema, HeldListSchema } from '../../shared/moderation.ts';
 import {
   ChangesSchema,
@@ -21,6 +20,7 @@ import {
   uniqueArticle,
   type TestApp,
 } from '../helpers/test-app.ts';
+import { checkedAck } from '../helpers/acks.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -71,7 +71,10 @@ describe.each(['sqlite', 'postgres'] as const)('well-formed text round trip: %s'
 
     const socket = await connectSocket(app.url);
     try {
-      const ack = (await socket.emitWithAck('article:subscribe', { articleId, since: 0 })) as Ack<SubscribeAck>;
+      const ack = checkedAck(
+        'article:subscribe',
+        await socket.emitWithAck('article:subscribe', { articleId, since: 0 }),
+      );
       expect(ack.ok).toBe(true);
       if (ack.ok) expect(byId(ack.comments.map((c) => CommentSchema.parse(c)))).toEqual(byId(posted));
     } finally {

@@ -49,13 +49,13 @@ describe('budgets of edits, deletes and likes', () => {
       budgets({ RATE_LIMIT_LIKES_PER_MINUTE_IP: '3', RATE_LIMIT_LIKES_PER_MINUTE_COMMENT: '4' }),
     );
     const comments = await Promise.all([post(app), post(app), post(app), post(app)]);
-    expect((await like(app, comments[0]!.comment.id)).status).toBe(200);
-    expect((await like(app, comments[1]!.comment.id)).status).toBe(200);
-    expect((await like(app, comments[1]!.comment.id, '127.0.0.1', false)).status).toBe(200);
-    limited(await like(app, comments[2]!.comment.id));
+    expect((await like(app, comments[0].comment.id)).status).toBe(200);
+    expect((await like(app, comments[1].comment.id)).status).toBe(200);
+    expect((await like(app, comments[1].comment.id, '127.0.0.1', false)).status).toBe(200);
+    limited(await like(app, comments[2].comment.id));
     // Other clients (addresses behind the trusted loopback proxy) have budgets of their own, but one
     // comment takes at most four likes a minute whoever sends them.
-    const target = comments[3]!.comment.id;
+    const target = comments[3].comment.id;
     for (const from of ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4'])
       expect((await like(app, target, from)).status).toBe(200);
     limited(await like(app, target, '203.0.113.5'));
@@ -78,9 +78,9 @@ describe('budgets of edits, deletes and likes', () => {
     expect((await write(app, 'PATCH', mine.comment.id, ADMIN_TOKEN, { body: 'moderator' })).status).toBe(200);
 
     const [a, b] = await Promise.all([post(app), post(app)]);
-    expect((await write(app, 'DELETE', a!.comment.id, a!.authorToken)).status).toBe(200);
-    limited(await write(app, 'DELETE', b!.comment.id, b!.authorToken));
-    expect((await write(app, 'DELETE', b!.comment.id, ADMIN_TOKEN)).status).toBe(200);
+    expect((await write(app, 'DELETE', a.comment.id, a.authorToken)).status).toBe(200);
+    limited(await write(app, 'DELETE', b.comment.id, b.authorToken));
+    expect((await write(app, 'DELETE', b.comment.id, ADMIN_TOKEN)).status).toBe(200);
   });
 
   it('shares the budgets between instances through Redis', async ({ defer }) => {

@@ -111,6 +111,8 @@ function workOf(text: string): number {
     'match',
   ] as const;
   const spies = methods.map((name) => {
+    // Called below with the spied string as `this`.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
     const original = String.prototype[name] as (...args: unknown[]) => unknown;
     return vi.spyOn(String.prototype, name).mockImplementation(function (this: string, ...args: unknown[]) {
       work += this.length;
