@@ -82,13 +82,21 @@ export class OutboxWorker {
     await this.#running;
   }
 
-  /** One poll: refresh subscribers, claim, deliver, settle. Answers how many notifications it claimed. */
+  /**
+   * One poll: refresh subscribers, claim, deliver, settle. Answers how many notifications it claimed.
+   * With no webhook, no mailer and no digest nothing can be due (rows are written only for subscribers,
+   * mail only by a digest; removing a webhook drops its waiting rows), so such a poll claims nothing:
+   * an instance without notifications reads the webhook list (and prunes every 10 minutes), no more.
+   */
   async pollOnce(): Promise<number> {
-    const { store, subscribers } = this.#options;
+    const { store, subscribers, mailer, digest } = this.#options;
     await subscribers.refresh();
     const now = this.#now();
-    await this.#options.digest?.check(now);
-    const items = await store.claimOutbox(new Date(now).toISOString(), this.#options.batch ?? 20, OUTBOX_LEASE_MS);
+    await digest?.check(now);
+    const idle = subscribers.targets().length === 0 && !mailer && !digest;
+    const items = idle
+      ? []
+      : await store.claimOutbox(new Date(now).toISOString(), this.#options.batch ?? 20, OUTBOX_LEASE_MS);
     await Promise.all(items.map((item) => this.#deliver(item)));
     if (now - this.#lastPrune > PRUNE_EVERY_MS) {
       this.#lastPrune = now;
