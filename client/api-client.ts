@@ -46,6 +46,11 @@ export class ApiClient {
     this.#token = token;
   }
 
+  /** A member token is in force: writes are made as that member. */
+  get signedIn(): boolean {
+    return this.#token() !== null;
+  }
+
   /** `headers` with the member's Authorization, when signed in. */
   #signed(headers: Record<string, string>): Record<string, string> {
     const token = this.#token();

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { maxItems, maxUnits, minUnits } from './lengths.ts';
-import { AuthorNameInputSchema, CommentSchema, HeldCommentSchema } from './schemas.ts';
+import { ArticleIdSchema, AuthorNameInputSchema, CommentSchema, HeldCommentSchema } from './schemas.ts';
 
 /**
  * Sign-in from the host site (README "Sign-in from your site"): the host's backend signs a JWT
@@ -150,6 +150,9 @@ export const MyCommentsSchema = z.object({
   held: z.array(HeldCommentSchema),
 });
 export type MyComments = z.infer<typeof MyCommentsSchema>;
+
+/** Query of `GET /api/me/comments`: `articleId` keeps the comments of one article (the widget asks so on sign-in). */
+export const MyCommentsQuerySchema = z.strictObject({ articleId: z.optional(ArticleIdSchema) });
 
 /** `DELETE /api/me` (member token): how many comments were removed now, and held ones deleted. */
 export const ErasedSchema = z.object({

@@ -12,6 +12,10 @@ export interface MemberViewHost {
   sso(): SsoInfo | undefined;
   /** The reader signed in or out (their likes are someone else's now). */
   changed(): void;
+  /** The comment server (`base`) and the widget's article. */
+  readonly config: { readonly base: URL; readonly articleId: string };
+  /** Comments of the signed-in member on this article, posted from any browser: Edit and Delete are theirs. */
+  mine(commentIds: string[]): void;
 }
 
 /** The event a widget dispatches when a reader who must sign in (SSO_MODE=required) starts to write. */
@@ -31,6 +35,8 @@ export class MemberView implements MemberWidget {
   /** Per form: the "Commenting as" line, the sign-in link, and the name typed before signing in. */
   readonly #parts = new Map<CommentForm, { line: HTMLElement; login: HTMLElement; guestName: string | null }>();
   #signedIn: boolean | null = null;
+  /** The token the member's comments were last asked with (a new token, a new member perhaps: ask again). */
+  #mineFor: string | null = null;
 
   constructor(membership: Membership, view: MemberViewHost) {
     this.#membership = membership;
@@ -69,7 +75,43 @@ export class MemberView implements MemberWidget {
     }
     const signedIn = member !== null;
     if (this.#signedIn !== null && this.#signedIn !== signedIn) this.#view.changed();
+    if (signedIn && this.#membership.token !== this.#mineFor) void this.#findMine();
     this.#signedIn = signedIn;
+  }
+
+  /**
+   * Asks the server which comments of this article are the member's (`GET /api/me/comments?articleId=`),
+   * so their Edit and Delete show on every device, not only in the browser that posted them. A failure
+   * costs only that: the reader still edits what this browser posted.
+   */
+  async #findMine(): Promise<void> {
+    const token = this.#membership.token;
+    const member = this.#membership.member;
+    // An expired token would only be refused: the refreshed one asks (update runs again with it).
+    if (token === null || member === null || member.exp * 1000 <= Date.now()) return;
+    this.#mineFor = token;
+    const { base, articleId } = this.#view.config;
+    const url = new URL('api/me/comments', base);
+    url.searchParams.set('articleId', articleId);
+    try {
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${token}` },
+        credentials: 'omit',
+        cache: 'no-store',
+        mode: 'cors',
+      });
+      if (!response.ok) return;
+      // Read loosely (no schema library in this part): only string ids are taken.
+      const answer = (await response.json()) as { comments?: unknown };
+      const ids = Array.isArray(answer.comments)
+        ? answer.comments
+            .map((comment: unknown) => (comment as { id?: unknown } | null)?.id)
+            .filter((id): id is string => typeof id === 'string')
+        : [];
+      if (ids.length > 0 && this.#membership.token === token) this.#view.mine(ids);
+    } catch {
+      // Offline or refused: nothing more to show.
+    }
   }
 
   stop(): void {

@@ -38,6 +38,11 @@ export class Membership {
     this.#connection = connection;
   }
 
+  /** The member token in force; null for a guest. */
+  get token(): string | null {
+    return this.#connection.token;
+  }
+
   /** The signed-in reader, as their token says; null for a guest. */
   get member(): TokenClaims | null {
     const token = this.#connection.token;

@@ -2,21 +2,25 @@ import { REPORT_NOTE_MAX, type ReportReason } from '../../shared/report-reasons.
 import { h } from '../view/dom.ts';
 
 /**
- * What the Report form needs from the widget. Passed in, not imported: the form is a part loaded on
- * first use (widget-report.js, client/parts.ts), and what it needs of the page (the server, the
- * reader's id and sign-in) lives in widget.js.
+ * What the Report form needs from the widget (client/session/reporting.ts), passed in, not imported:
+ * the form is a part loaded on first use (widget-report.js, client/parts.ts). Only what it uses.
  */
-export interface ReportPanelHost {
-  /**
-   * Sends the report (`POST /api/comments/:id/report` with the reader's per-browser id, signed in:
-   * as the member); rejects with an error `describe` can word.
-   */
-  send(commentId: string, report: { reason: ReportReason; note?: string }): Promise<unknown>;
-  /** The reader's words for what went wrong. */
-  describe(error: unknown): string;
-  announce(text: string): void;
-  /** The reader closed the form (Cancel, Escape, or Close after sending). */
-  close(): void;
+export interface ReportingHost {
+  /** The comment whose form is open; the session renders the form under it. */
+  target: { id: string } | null;
+  readonly context: {
+    readonly api: { send(path: string, body: object): Promise<unknown> };
+    /** Runs a write; signed in, once more with a fresh token if the server says it expired. */
+    retrying<T>(action: () => Promise<T>): Promise<T>;
+    announce(text: string): void;
+    render(): void;
+    refocus(commentId: string | null, selector: string | null): void;
+  };
+}
+
+/** The reader's words for a failure: the widget's own errors are worded for them already. */
+function describe(error: unknown): string {
+  return error instanceof Error && error.name === 'WidgetError' ? error.message : 'Something went wrong. Try again.';
 }
 
 const CSS = `
@@ -48,7 +52,8 @@ const REASONS: ReadonlyArray<readonly [ReportReason, string]> = [
  */
 export class ReportPanel {
   readonly element: HTMLFormElement;
-  readonly #host: ReportPanelHost;
+  readonly #host: ReportingHost;
+  readonly #readerId: () => string;
   readonly #legend = h('legend', { text: 'Why are you reporting this comment?' });
   readonly #radios: HTMLInputElement[] = [];
   readonly #note = h('input', {
@@ -68,8 +73,10 @@ export class ReportPanel {
   #commentId = '';
   #sent = false;
 
-  constructor(host: ReportPanelHost) {
+  /** `readerId`: the reader's per-browser id (the one likes use): one report per reader per comment. */
+  constructor(host: ReportingHost, readerId: () => string) {
     this.#host = host;
+    this.#readerId = readerId;
     const fieldset = h('fieldset', { class: 'reasons' }, [this.#legend]);
     for (const [reason, label] of REASONS) {
       const radio = h('input', { attrs: { type: 'radio', name: 'lc-report-reason', value: reason } });
@@ -82,7 +89,7 @@ export class ReportPanel {
       this.#note,
       this.#error,
     ]);
-    this.#closeButton.addEventListener('click', () => host.close());
+    this.#closeButton.addEventListener('click', () => this.#close());
     this.element = h('form', { class: 'report-form', part: 'form', attrs: { novalidate: '' } }, [
       this.#fields,
       this.#thanks,
@@ -95,13 +102,14 @@ export class ReportPanel {
     this.element.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') {
         event.preventDefault();
-        host.close();
+        this.#close();
       }
     });
   }
 
-  /** Opens the form empty for a comment; focus goes to the first reason. */
+  /** Opens the form empty under a comment (the session renders it there); focus goes to the first reason. */
   open(comment: { id: string; author: { name: string } }): void {
+    this.#host.target = comment;
     this.#commentId = comment.id;
     this.#sent = false;
     this.element.setAttribute('aria-label', `Report comment by ${comment.author.name}`);
@@ -113,14 +121,23 @@ export class ReportPanel {
     this.#send.hidden = false;
     this.#send.disabled = false;
     this.#closeButton.textContent = 'Cancel';
+    this.#host.context.render();
+    this.#shown();
+  }
+
+  /** Closes the form; the focus goes back to the comment's Report button. */
+  #close(): void {
+    const id = this.#host.target?.id ?? null;
+    this.#host.target = null;
+    this.#host.context.refocus(id, '.report-button');
   }
 
   /**
-   * Called once the form is in the widget: adopts its few style rules into the widget's shadow root
+   * Once the form is in the widget: adopts its few style rules into the widget's shadow root
    * (a constructed sheet, as widget.js does, so a strict style-src CSP allows it) and focuses the
    * first reason.
    */
-  shown(): void {
+  #shown(): void {
     const root = this.element.getRootNode();
     if (root instanceof ShadowRoot && !root.adoptedStyleSheets.includes(sheet()))
       root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet()];
@@ -140,7 +157,14 @@ export class ReportPanel {
     this.#send.disabled = true;
     this.#error.textContent = '';
     try {
-      await host.send(commentId, { reason, ...(note ? { note } : {}) });
+      const { context } = host;
+      await context.retrying(() =>
+        context.api.send(`api/comments/${encodeURIComponent(commentId)}/report`, {
+          readerId: this.#readerId(),
+          reason,
+          ...(note ? { note } : {}),
+        }),
+      );
       if (commentId !== this.#commentId) return;
       this.#sent = true;
       this.#fields.hidden = true;
@@ -149,10 +173,10 @@ export class ReportPanel {
       this.#thanks.textContent = 'Thank you. A moderator will review this comment.';
       this.#thanks.hidden = false;
       this.#thanks.focus();
-      host.announce('Report sent. Thank you.');
+      context.announce('Report sent. Thank you.');
     } catch (error) {
       if (commentId !== this.#commentId) return;
-      this.#error.textContent = `Not sent: ${host.describe(error)}`;
+      this.#error.textContent = `Not sent: ${describe(error)}`;
       this.#send.disabled = false;
     }
   }

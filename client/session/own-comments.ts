@@ -72,7 +72,8 @@ export class OwnComments {
           context.feed.adopt(await context.retrying(() => context.api.edit(commentId, body, token))),
         remove: async (commentId, token) =>
           context.feed.adopt(await context.retrying(() => context.api.remove(commentId, token))),
-        readToken: readAuthorToken,
+        // A member's comment from another browser has no author token here: their member token (sent on every write) is the key.
+        readToken: (id) => readAuthorToken(id) ?? (context.api.signedIn ? '' : null),
         forgetToken: forgetAuthorToken,
         describe: (error) => toWidgetError(error).message,
       }));

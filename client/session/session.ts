@@ -234,6 +234,11 @@ export class Session implements SessionContext {
             forms: [this.#posting.compose, this.#posting.replyForm],
             sso: () => this.feed.sso,
             changed: () => reloadLikes(this, this.#likes),
+            config: this.config,
+            mine: (ids) => {
+              for (const id of ids) this.#own.add(id);
+              this.scheduleRender();
+            },
           });
         return membership;
       },

@@ -107,8 +107,10 @@ export class OwnEditor {
   async #confirmDelete(): Promise<void> {
     const host = this.#host;
     const target = this.deleting;
-    const token = target && host.readToken(target.id);
-    if (!target || !token) return;
+    if (!target) return;
+    // '' is a member's key (their member token goes with every write): only null means none.
+    const token = host.readToken(target.id);
+    if (token === null) return;
     this.confirm.busy(true);
     this.#confirmed = target;
     try {

@@ -287,7 +287,7 @@ export class CommentService {
   }
 
   /** A member's own data: their stored profile, their comments and their held comments (GET /api/me/comments). */
-  async myComments(actor: Actor): Promise<MyComments> {
+  async myComments(actor: Actor, articleId?: ArticleId): Promise<MyComments> {
     this.policy.authorize(actor, 'member:own-data');
     if (actor.kind !== 'member') throw new AppError('unauthenticated', 'Sign in to read your comments');
     const sub = actor.identity.sub;
@@ -304,8 +304,10 @@ export class CommentService {
               badges: profile.badges,
               url: profile.url,
             },
-      comments: mine.comments.map((comment) => toPublicComment(comment)),
-      held: mine.held.map(toPublicHeld),
+      comments: mine.comments
+        .filter((comment) => articleId === undefined || comment.articleId === articleId)
+        .map((comment) => toPublicComment(comment)),
+      held: mine.held.filter((held) => articleId === undefined || held.articleId === articleId).map(toPublicHeld),
     };
   }
 

@@ -20,7 +20,7 @@ import type { ActorPolicy } from '../actors/actor.ts';
 import type { CommentService } from '../comments/service.ts';
 import type { CommentWriteLimits } from '../abuse/guards.ts';
 import { actorOf } from './actor.ts';
-import type { Erased, MyComments } from '../../shared/sso.ts';
+import { MyCommentsQuerySchema, type Erased, type MyComments } from '../../shared/sso.ts';
 import { createAdminRoutes } from './admin-routes.ts';
 import { createCommentRoutes } from './comment-routes.ts';
 import { requireJsonBody } from './cross-origin.ts';
@@ -103,7 +103,8 @@ export function createApiRouter({
 
   // A member's own data (member token): their comments as JSON, and erasing them.
   router.get('/me/comments', async (req, res) => {
-    const answer: MyComments = await service.myComments(actorOf(req));
+    const { articleId } = parseInput(MyCommentsQuerySchema, req.query, 'query');
+    const answer: MyComments = await service.myComments(actorOf(req), articleId);
     res.setHeader('Cache-Control', 'private, no-store');
     res.json(answer);
   });

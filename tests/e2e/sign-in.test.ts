@@ -57,6 +57,34 @@ describe('sign-in from the host site in Chromium, across two instances', () => {
   afterEach(async () => env?.closeContexts());
   afterAll(async () => env?.close());
 
+  it('a member edits and deletes their comment from another browser: the account, not the browser, is the key', async () => {
+    const articleId = uniqueArticle('sso');
+    const token = await memberToken({ sub: `user-${nanoid(8)}`, name: 'Tove Lind' });
+    const laptop = await env.reader(env.a, articleId);
+    await setToken(laptop.widget, token);
+    await vi.waitFor(async () => expect(await signedInAs(laptop.widget)).toBe('Commenting as Tove Lind'), WAIT);
+    await postBody(laptop.widget, 'Posted on my laptop');
+    await rowWithText(laptop.widget, 'Posted on my laptop')
+      .getByRole('button', { name: 'Edit your comment' })
+      .waitFor(WAIT);
+
+    // Another browser (no author token of it), on the other instance: a guest first, then signed in.
+    const phone = await env.reader(env.b, articleId);
+    const row = rowWithText(phone.widget, 'Posted on my laptop');
+    await row.waitFor(WAIT);
+    expect(await row.getByRole('button', { name: 'Edit your comment' }).count()).toBe(0);
+    await setToken(phone.widget, token);
+    await row.getByRole('button', { name: 'Edit your comment' }).click();
+    const editor = phone.widget.getByRole('form', { name: 'Edit your comment' });
+    await editor.getByLabel('Your comment').fill('Edited on my phone');
+    await editor.getByRole('button', { name: 'Save' }).click();
+    await rowWithText(laptop.widget, 'Edited on my phone').waitFor(WAIT);
+    await rowWithText(phone.widget, 'Edited on my phone').getByRole('button', { name: 'Delete your comment' }).click();
+    await phone.widget.getByRole('button', { name: 'Yes, delete' }).click();
+    await laptop.widget.getByText('This comment was removed').waitFor(WAIT);
+    expect([...laptop.problems, ...phone.problems]).toEqual([]);
+  });
+
   it('signs a live widget in and out without a reload: a member’s post shows verified on the other instance', async () => {
     const articleId = uniqueArticle('sso');
     const member = await env.reader(env.a, articleId);

@@ -290,6 +290,24 @@ describe.each(['sqlite', 'postgres'] as const)('members signed in by the host si
     expect((await call(`${required.url}/api/comments/${guestId}`, 'DELETE', { token: ADMIN_TOKEN })).status).toBe(200);
   });
 
+  it('lists a member’s comments of one article (what the widget asks on sign-in, for Edit and Delete on any device)', async () => {
+    const articleId = uniqueArticle('sso');
+    const token = await memberToken({
+      sub: `user-${nanoid(8)}`,
+      name: `Lister ${nanoid(4).replace(/[^A-Za-z]/g, 'x')}`,
+    });
+    const first = stored(await post(app.url, articleId, { body: 'First here' }, { token }));
+    const elsewhere = stored(await post(app.url, uniqueArticle('sso'), { body: 'Elsewhere' }, { token }));
+    await post(app.url, articleId, { author: { name: 'Someone' }, body: 'Not theirs' });
+    const ofArticle = MyCommentsSchema.parse(
+      (await call(`${app.url}/api/me/comments?articleId=${articleId}`, 'GET', { token })).body,
+    );
+    expect(ofArticle.comments.map((c) => c.id)).toEqual([first.id]);
+    const all = MyCommentsSchema.parse((await call(`${app.url}/api/me/comments`, 'GET', { token })).body);
+    expect(all.comments.map((c) => c.id)).toEqual([first.id, elsewhere.id]);
+    expect((await call(`${app.url}/api/me/comments?articleId=a%20b`, 'GET', { token })).status).toBe(400);
+  });
+
   it('a member exports their comments and erases them: placeholders keep replies, bodies, names and profile go', async () => {
     const articleId = uniqueArticle('sso');
     const sub = `user-${nanoid(8)}`;
