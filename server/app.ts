@@ -23,6 +23,10 @@ import { NotifySubscribers } from './notify/subscribers.ts';
 import { OutboxWorker, type OutboxWorkerOptions } from './notify/outbox-worker.ts';
 import { Mailer } from './notify/mailer.ts';
 import { ModeratorDigest } from './notify/moderator-digest.ts';
+import { ReplyLinks } from './notify/reply-links.ts';
+import { ReplyMails } from './notify/reply-mails.ts';
+import { ReplySubscribe } from './notify/reply-subscribe.ts';
+import { createSubscriptionRoutes } from './http/subscription-routes.ts';
 import { answerClientError } from './http/client-errors.ts';
 import { createCrossOriginMiddleware } from './http/cross-origin.ts';
 import { createErrorHandler, notFoundHandler } from './http/errors.ts';
@@ -251,6 +255,9 @@ async function assembleApp(
   lifecycle.own('moderation settings', moderationSettings, (owned) => owned.stop());
   // One breaker for the store's writers on this instance: posts and the outbox worker.
   const writeBreaker = new WriteBreaker();
+  const mail = config.notify.mail;
+  // Reply e-mails need mail: links start with PUBLIC_URL, tokens are signed with the keyring.
+  const replyLinks = mail ? new ReplyLinks(keys, mail.publicUrl) : null;
   const service = new CommentService({
     store,
     writeBreaker,
@@ -264,8 +271,10 @@ async function assembleApp(
     reportHoldThreshold: config.reportHoldThreshold,
     moderation,
     notifyTargets: () => subscribers.targets(),
+    replySubscribe: mail
+      ? new ReplySubscribe({ allowedOrigins: config.allowedOrigins, publicUrl: mail.publicUrl })
+      : null,
   });
-  const mail = config.notify.mail;
   // Opened before the worker, so closed after it (the lifecycle closes last opened first).
   const mailer = mail ? lifecycle.own('mailer', new Mailer(mail.smtpUrl, mail.from), (owned) => owned.close()) : null;
   const outbox = lifecycle.own(
@@ -273,6 +282,7 @@ async function assembleApp(
     new OutboxWorker({
       breaker: writeBreaker,
       mailer,
+      replyMails: replyLinks ? new ReplyMails({ store, links: replyLinks }) : null,
       digest:
         mail && config.notify.moderatorEmails.length > 0
           ? new ModeratorDigest({
@@ -368,6 +378,10 @@ async function assembleApp(
       ),
     }),
   );
+  if (replyLinks)
+    web.use(
+      createSubscriptionRoutes({ store, links: replyLinks, logger: logger.child({ component: 'reply-emails' }) }),
+    );
   web.use(createStaticRouter({ articles, demoArticleId: DEMO_ARTICLE_ID, demoPages: config.demoPages }));
   web.use(notFoundHandler);
   web.use(createErrorHandler(logger));

@@ -234,7 +234,8 @@ export type CountsSubscribePayload = z.infer<typeof CountsSubscribePayloadSchema
 export const CountChangedSchema = z.object({ articleId: ArticleIdSchema, count: z.int().check(z.minimum(0)) });
 export type CountChanged = z.infer<typeof CountChangedSchema>;
 
-const newCommentShape = {
+/** The fields of a new post; shared/reply-emails.ts adds `notify` for the server (kept out of widget.js). */
+export const newCommentShape = {
   /** Required of guests; a signed-in member posts under the name of their token and may leave it out. */
   author: z.optional(z.strictObject({ name: AuthorNameInputSchema })),
   body: BodyInputSchema,

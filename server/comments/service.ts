@@ -40,6 +40,8 @@ import {
 } from '../storage/port.ts';
 import { authorTokenFromSecret, authorTokenMatches, hashAuthorToken, newAuthorToken } from './author-token.ts';
 import { WriteBreaker } from './write-breaker.ts';
+import type { NotifyStatus, PostAnswer, PostInput } from '../../shared/reply-emails.ts';
+import type { ReplySubscribe } from '../notify/reply-subscribe.ts';
 
 /** A post that was stored (`created: false`: a repeated clientId returned the first comment, re-published). */
 export interface StoredOutcome {
@@ -47,6 +49,8 @@ export interface StoredOutcome {
   /** The token to edit or delete it; absent for a repeat that did not prove it comes from the poster (see submit). */
   authorToken: string | undefined;
   created: boolean;
+  /** What became of the post's `notify` (absent without, and on a repeat). */
+  notify?: NotifyStatus;
 }
 
 /** A post held for pre-moderation (`created: false`: a repeated clientId returned the held one). */
@@ -54,9 +58,18 @@ export interface HeldOutcome {
   held: HeldComment;
   authorToken: string | undefined;
   created: boolean;
+  notify?: NotifyStatus;
 }
 
 export type PostOutcome = StoredOutcome | HeldOutcome;
+
+/** A post's answer, over HTTP and on the socket alike. */
+export function postAnswer(outcome: PostOutcome): PostAnswer {
+  const notify = outcome.notify === undefined ? {} : { notify: outcome.notify };
+  return 'held' in outcome
+    ? { held: outcome.held, authorToken: outcome.authorToken, ...notify }
+    : { comment: outcome.comment, authorToken: outcome.authorToken, ...notify };
+}
 
 /** Counts accepted posts for the metrics (server/metrics.ts fits). */
 export interface CommentServiceMetrics {
@@ -93,6 +106,8 @@ export interface CommentServiceDeps {
   moderation?: ModerationPipeline | undefined;
   /** REPORT_HOLD_THRESHOLD: reports from different readers that take a comment out of view (default 3; 0: never). */
   reportHoldThreshold?: number;
+  /** Reply e-mails (SMTP_URL): turns a post's `notify` into a subscription. Absent: `notify` is refused. */
+  replySubscribe?: ReplySubscribe | null;
 }
 
 /** Who removed a comment, as stored: its author (the body is erased) or a moderator (kept for restore). */
@@ -142,6 +157,7 @@ export class CommentService {
   private readonly notifyTargets: () => NotifyTargets | undefined;
   private readonly moderation: ModerationPipeline | undefined;
   private readonly reportHoldThreshold: number;
+  private readonly replySubscribe: ReplySubscribe | null;
   /** Writes that have started and not yet settled (stored and published, or failed). */
   private readonly writes = new Set<Promise<unknown>>();
   /** Posts fail at once for a moment after the store was slow to report itself down (see WriteBreaker). */
@@ -161,6 +177,7 @@ export class CommentService {
     this.notifyTargets = deps.notifyTargets ?? (() => undefined);
     this.moderation = deps.moderation;
     this.reportHoldThreshold = deps.reportHoldThreshold ?? 3;
+    this.replySubscribe = deps.replySubscribe ?? null;
   }
 
   /**
@@ -169,7 +186,7 @@ export class CommentService {
    * seq, then published. Resolves once stored and published. Counted by {@link drain}. The actor's
    * client IP makes the author key bans are made on.
    */
-  post(actor: Actor, articleId: ArticleId, input: NewComment): Promise<PostOutcome> {
+  post(actor: Actor, articleId: ArticleId, input: PostInput): Promise<PostOutcome> {
     return this.track(this.submit(actor, articleId, input));
   }
 
@@ -630,7 +647,7 @@ export class CommentService {
    * repeat without the secret gets the comment but no token, and the stored token is never replaced:
    * knowing someone's clientId is not enough to take their comment over.
    */
-  private async submit(actor: Actor, articleId: ArticleId, input: NewComment): Promise<PostOutcome> {
+  private async submit(actor: Actor, articleId: ArticleId, input: PostInput): Promise<PostOutcome> {
     this.policy.authorize(actor, 'comment:post');
     const clientIp = actor.clientIp;
     const authorToken = input.clientSecret === undefined ? newAuthorToken() : authorTokenFromSecret(input.clientSecret);
@@ -656,9 +673,10 @@ export class CommentService {
         record.holdReason = verdict.reason;
       }
     }
+    const planned = input.notify === undefined ? undefined : this.planSubscription(actor, record, input.notify);
     // The store applies the posting gate (bans, lock, the article's pre-moderation) in the write itself.
     const result: SubmitResult = await this.writeBreaker.run(() =>
-      this.store.submit(record, { hold, notify: this.notifyTargets() }),
+      this.store.submit(record, { hold, notify: this.notifyTargets(), subscribe: planned?.subscribe }),
     );
     if (result.kind === 'refused') {
       throw new AppError(
@@ -673,7 +691,12 @@ export class CommentService {
     if (result.kind === 'held') {
       this.metrics?.commentPosted('held');
       if (result.created) await this.publishFeed({ event: 'admin:held', held: result.held });
-      return { held: toPublicHeld(result.held), authorToken: token, created: result.created };
+      return {
+        held: toPublicHeld(result.held),
+        authorToken: token,
+        created: result.created,
+        ...(planned && result.created ? { notify: planned.status } : {}),
+      };
     }
     this.metrics?.commentPosted(result.created ? 'created' : 'duplicate');
     // A repeated clientId is published again, as stored now (moderators' view and author key
@@ -681,7 +704,22 @@ export class CommentService {
     // publishing. Subscribers drop the repeat by seq; nothing is lost.
     const visible = toPublicComment(result.comment);
     await this.publish('comment:created', result.comment, committedAt, visible);
-    return { comment: visible, authorToken: token, created: result.created };
+    return {
+      comment: visible,
+      authorToken: token,
+      created: result.created,
+      ...(planned && result.created ? { notify: planned.status } : {}),
+    };
+  }
+
+  /** The subscription a post's `notify` asks for; refused when this server sends no e-mail (no SMTP_URL). */
+  private planSubscription(actor: Actor, record: NewCommentRecord, notify: NonNullable<PostInput['notify']>) {
+    if (!this.replySubscribe)
+      throw new AppError('invalid_input', 'This server sends no reply e-mails (no SMTP_URL)', {
+        issues: [{ path: 'notify', message: 'Reply e-mails are not available here' }],
+      });
+    const member = actor.kind === 'member' ? { sub: actor.identity.sub, email: actor.identity.email ?? null } : null;
+    return this.replySubscribe.plan(record, notify, member, this.now());
   }
 
   /**

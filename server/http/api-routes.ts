@@ -6,18 +6,17 @@ import {
   CommentIdSchema,
   CountsQuerySchema,
   LIMITS,
-  NewCommentSchema,
   PageQuerySchema,
   RepliesQuerySchema,
   type Article,
   type Counts,
-  type PostResult,
   type RepliesPage,
   type SsoInfo,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
 import type { ActorPolicy } from '../actors/actor.ts';
-import type { CommentService } from '../comments/service.ts';
+import { postAnswer, type CommentService } from '../comments/service.ts';
+import { PostInputSchema, type PostAnswer } from '../../shared/reply-emails.ts';
 import type { CommentWriteLimits } from '../abuse/guards.ts';
 import { actorOf } from './actor.ts';
 import { MyCommentsQuerySchema, type Erased, type MyComments } from '../../shared/sso.ts';
@@ -91,13 +90,10 @@ export function createApiRouter({
 
   router.post('/articles/:articleId/comments', postLimit, async (req, res) => {
     const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
-    const input = parseInput(NewCommentSchema, req.body, 'comment');
+    const input = parseInput(PostInputSchema, req.body, 'comment');
     const outcome = await service.post(actorOf(req), articleId, input);
     // 202: held for a moderator (repeated or not); 201 stored; 200 a repeated clientId's stored comment.
-    const body: PostResult =
-      'held' in outcome
-        ? { held: outcome.held, authorToken: outcome.authorToken }
-        : { comment: outcome.comment, authorToken: outcome.authorToken };
+    const body: PostAnswer = postAnswer(outcome);
     res.status('held' in outcome ? 202 : outcome.created ? 201 : 200).json(body);
   });
 

@@ -26,7 +26,7 @@ export type KeyPurpose =
   | 'reader';
 
 /** A purpose a token is signed for; later features add theirs here. */
-export type TokenPurpose = 'unsubscribe';
+export type TokenPurpose = 'unsubscribe' | 'confirm-subscription';
 
 /** Characters of a derived key: 192 bits, and what AuthorKeySchema and the stores already hold. */
 const KEY_CHARS = 32;

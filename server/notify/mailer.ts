@@ -7,6 +7,8 @@ export const MailPayloadSchema = z.object({
   to: z.array(z.string()),
   subject: z.string(),
   text: z.string(),
+  /** Extra headers (reply e-mails: List-Unsubscribe and List-Unsubscribe-Post, RFC 8058). */
+  headers: z.optional(z.record(z.string(), z.string())),
 });
 export type MailPayload = z.infer<typeof MailPayloadSchema>;
 
@@ -33,9 +35,19 @@ export class Mailer {
   async send(payload: string): Promise<DeliveryOutcome> {
     const parsed = MailPayloadSchema.safeParse(JSON.parse(payload));
     if (!parsed.success) return { ok: false, status: null, error: 'not a mail payload' };
-    const mail = parsed.data;
+    return this.sendMail(parsed.data);
+  }
+
+  /** Sends one mail made at delivery time (reply e-mails); never rejects. */
+  async sendMail(mail: MailPayload): Promise<DeliveryOutcome> {
     try {
-      await this.#transport.sendMail({ from: this.#from, to: mail.to, subject: mail.subject, text: mail.text });
+      await this.#transport.sendMail({
+        from: this.#from,
+        to: mail.to,
+        subject: mail.subject,
+        text: mail.text,
+        ...(mail.headers === undefined ? {} : { headers: mail.headers }),
+      });
       return { ok: true, status: null };
     } catch (error) {
       const err = error as { responseCode?: number; code?: string; message?: string };

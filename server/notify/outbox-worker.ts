@@ -7,6 +7,7 @@ import { nextAttemptAt } from './retry.ts';
 import { deliverWebhook, type DeliveryOutcome } from './webhook-delivery.ts';
 import type { Mailer } from './mailer.ts';
 import type { ModeratorDigest } from './moderator-digest.ts';
+import { REPLY_MAIL_TYPES, type ReplyMails } from './reply-mails.ts';
 import type { WriteBreaker } from '../comments/write-breaker.ts';
 
 /** How long a claim keeps other instances off a notification; a delivery takes at most 10 s. */
@@ -43,6 +44,8 @@ export interface OutboxWorkerOptions {
   mailer?: Mailer | null;
   /** Queues the moderators' digest (MODERATOR_EMAILS), checked on each poll. */
   digest?: ModeratorDigest | null;
+  /** Writes reply e-mails and their confirmations when they are delivered (they are stored without the address). */
+  replyMails?: ReplyMails | null;
   now?: () => number;
   random?: () => number;
 }
@@ -101,6 +104,7 @@ export class OutboxWorker {
     if (now - this.#lastPrune > PRUNE_EVERY_MS) {
       this.#lastPrune = now;
       await store.pruneOutbox(new Date(now - KEEP_SETTLED_MS).toISOString());
+      await store.pruneSubscriptions(new Date(now).toISOString());
     }
     return items.length;
   }
@@ -147,10 +151,15 @@ export class OutboxWorker {
     return this.#settle(item, outcome, webhook !== undefined);
   }
 
-  #sendMail(item: OutboxItem): Promise<DeliveryOutcome> {
+  async #sendMail(item: OutboxItem): Promise<DeliveryOutcome> {
     const mailer = this.#options.mailer;
-    if (!mailer) return Promise.resolve({ ok: false, status: null, error: 'no SMTP_URL configured' });
-    return mailer.send(item.payload);
+    if (!mailer) return { ok: false, status: null, error: 'no SMTP_URL configured' };
+    if (!REPLY_MAIL_TYPES.has(item.type)) return mailer.send(item.payload);
+    const replyMails = this.#options.replyMails;
+    if (!replyMails) return { ok: false, status: null, error: 'reply e-mails are not configured' };
+    const mail = await replyMails.render(item);
+    // Nothing to send any more (unsubscribed, expired, confirmed already): settled as done.
+    return mail === null ? { ok: true, status: null } : mailer.sendMail(mail);
   }
 
   /** Records the attempt: sent, retried later, or failed (past the horizon, or `retryable` false). */

@@ -11,14 +11,14 @@ import type { AckOf, ClientEvent } from '../../shared/acks.ts';
 import { AdminSubscribePayloadSchema } from '../../shared/moderation.ts';
 import {
   CountsSubscribePayloadSchema,
-  PostCommentPayloadSchema,
   SubscribePayloadSchema,
   UnsubscribePayloadSchema,
 } from '../../shared/schemas.ts';
 import { parseInput } from '../../shared/validate.ts';
 import { guest, type Actor, type ActorPolicy } from '../actors/actor.ts';
 import { AuthClearPayloadSchema, AuthSetPayloadSchema, SSO_LIMITS, type SignedInMember } from '../../shared/sso.ts';
-import type { CommentService } from '../comments/service.ts';
+import { postAnswer, type CommentService } from '../comments/service.ts';
+import { PostInputPayloadSchema } from '../../shared/reply-emails.ts';
 import type { FanOut } from '../fanout/port.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -131,11 +131,8 @@ export function attachSocketGateway({
       return {};
     },
     'comment:post': async (_socket, payload, actor) => {
-      const { articleId, ...input } = parseInput(PostCommentPayloadSchema, payload, 'comment');
-      const outcome = await service.post(actor, articleId, input);
-      return 'held' in outcome
-        ? { held: outcome.held, authorToken: outcome.authorToken }
-        : { comment: outcome.comment, authorToken: outcome.authorToken };
+      const { articleId, ...input } = parseInput(PostInputPayloadSchema, payload, 'comment');
+      return postAnswer(await service.post(actor, articleId, input));
     },
     'counts:subscribe': async (socket, payload) => {
       const articleIds = [
