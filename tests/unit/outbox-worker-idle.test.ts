@@ -21,6 +21,7 @@ function fakeStore(webhooks: WebhookRecord[]) {
       return [];
     },
     pruneOutbox: async () => 0,
+    pruneSubscriptions: async () => 0,
   } as unknown as CommentStore;
   return { store, calls };
 }
