@@ -1,15 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, vi } from 'vitest';
+import { test as it } from '../helpers/fixtures.ts';
 import { nanoid } from 'nanoid';
 import { CommentSchema, type Comment } from '../../shared/schemas.ts';
-import {
-  connectSocket,
-  postJson,
-  startTwoTestApps,
-  uniqueArticle,
-  type TestApp,
-  type TestAppPair,
-  type TestSocket,
-} from '../helpers/test-app.ts';
+import { postJson, startTwoTestApps, uniqueArticle, type TestApp, type TestAppPair } from '../helpers/test-app.ts';
 import { checkedAck } from '../helpers/acks.ts';
 
 /** One sample of Prometheus text: `name{a="x",b="y"} value`. */
@@ -51,14 +44,12 @@ describe('/metrics on two instances over Redis', () => {
   let pair: TestAppPair | undefined;
   let a: TestApp;
   let b: TestApp;
-  const sockets: TestSocket[] = [];
 
   beforeAll(async () => {
     pair = await startTwoTestApps();
     ({ a, b } = pair);
   });
   afterAll(async () => {
-    for (const s of sockets) s.disconnect();
     await pair?.close();
   });
 
@@ -82,11 +73,10 @@ describe('/metrics on two instances over Redis', () => {
     expect(await value(a, 'live_comments_redis_connected')).toBe(1);
   });
 
-  it('counts connected sockets and subscriptions per instance', async () => {
+  it('counts connected sockets and subscriptions per instance', async ({ connect }) => {
     const articleId = uniqueArticle('m');
-    const s1 = await connectSocket(a.url);
-    const s2 = await connectSocket(a.url);
-    sockets.push(s1, s2);
+    const s1 = await connect(a.url);
+    const s2 = await connect(a.url);
     await s1.emitWithAck('article:subscribe', { articleId });
     await s2.emitWithAck('article:subscribe', { articleId });
     await s2.emitWithAck('article:subscribe', { articleId: uniqueArticle('m') });
@@ -100,10 +90,9 @@ describe('/metrics on two instances over Redis', () => {
     expect(await value(a, 'live_comments_subscriptions')).toBe(0);
   });
 
-  it('counts posts, fan-out traffic both ways and the push latency of a remote change', async () => {
+  it('counts posts, fan-out traffic both ways and the push latency of a remote change', async ({ connect }) => {
     const articleId = uniqueArticle('m');
-    const watcher = await connectSocket(a.url);
-    sockets.push(watcher);
+    const watcher = await connect(a.url);
     const seen: Comment[] = [];
     watcher.on('comment:created', (c) => seen.push(CommentSchema.parse(c)));
     await watcher.emitWithAck('article:subscribe', { articleId });
@@ -156,7 +145,7 @@ describe('/metrics on two instances over Redis', () => {
     expect(await value(a, 'live_comments_fanout_received_total')).toBe(before.received + 2);
   });
 
-  it('counts rejected posts by code and transport', async () => {
+  it('counts rejected posts by code and transport', async ({ connect }) => {
     const articleId = uniqueArticle('m');
     const invalidHttp = await value(a, 'live_comments_comments_rejected_total', {
       code: 'invalid_input',
@@ -173,8 +162,7 @@ describe('/metrics on two instances over Redis', () => {
       (await postJson(`${a.url}/api/articles/${articleId}/comments`, 'not json', { 'content-type': 'text/plain' }))
         .status,
     ).toBe(415);
-    const socket = await connectSocket(a.url);
-    sockets.push(socket);
+    const socket = await connect(a.url);
     const ack = checkedAck(
       'comment:post',
       await socket.emitWithAck('comment:post', {

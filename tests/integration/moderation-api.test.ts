@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { test as it } from '../helpers/fixtures.ts';
 import { nanoid } from 'nanoid';
 import { ErrorBodySchema } from '../../shared/errors.ts';
 import {
@@ -20,15 +21,7 @@ import {
   PostStoredSchema,
   ReaderLikesSchema,
 } from '../../shared/schemas.ts';
-import {
-  connectSocket,
-  getJson,
-  postJson,
-  startTestApp,
-  uniqueArticle,
-  type TestApp,
-  type TestSocket,
-} from '../helpers/test-app.ts';
+import { getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { checkedAck } from '../helpers/acks.ts';
 
@@ -61,12 +54,10 @@ const expectError = (res: Reply, status: number, code: string): string => {
 
 describe('own edits, deletes, likes and the admin API (ADMIN_TOKEN set)', () => {
   let server: TestApp;
-  const sockets: TestSocket[] = [];
   beforeAll(async () => {
     server = await startTestApp({ env: { ADMIN_TOKEN } });
   });
   afterAll(async () => {
-    for (const socket of sockets) socket.disconnect();
     await server.close();
   });
 
@@ -301,7 +292,9 @@ describe('own edits, deletes, likes and the admin API (ADMIN_TOKEN set)', () => 
       ).toEqual(['waited', 'hello']);
     });
 
-    it('locks an article: REST and socket posts answer 403, the page says locked, unlocking reopens it', async () => {
+    it('locks an article: REST and socket posts answer 403, the page says locked, unlocking reopens it', async ({
+      connect,
+    }) => {
       const articleId = uniqueArticle();
       await post(articleId);
       expect(ArticleStateSchema.parse((await admin(`/articles/${articleId}`, 'PUT', { locked: true })).body)).toEqual({
@@ -315,8 +308,7 @@ describe('own edits, deletes, likes and the admin API (ADMIN_TOKEN set)', () => 
         'forbidden',
       );
       expect(message).toMatch(/closed/);
-      const socket = await connectSocket(server.url);
-      sockets.push(socket);
+      const socket = await connect(server.url);
       const ack = checkedAck(
         'comment:post',
         await socket.emitWithAck('comment:post', {
@@ -337,7 +329,9 @@ describe('own edits, deletes, likes and the admin API (ADMIN_TOKEN set)', () => 
       expectError(await admin(`/articles/${articleId}`, 'PUT', { locked: 'yes' }), 400, 'invalid_input');
     });
 
-    it('bans the author of a comment (name and address) until lifted: their REST and socket posts answer 403', async () => {
+    it('bans the author of a comment (name and address) until lifted: their REST and socket posts answer 403', async ({
+      connect,
+    }) => {
       const articleId = uniqueArticle();
       const name = `Troll ${nanoid(6)}`;
       const { comment } = await post(articleId, name, 'bait');
@@ -359,8 +353,7 @@ describe('own edits, deletes, likes and the admin API (ADMIN_TOKEN set)', () => 
         403,
         'forbidden',
       );
-      const socket = await connectSocket(server.url);
-      sockets.push(socket);
+      const socket = await connect(server.url);
       expect(
         await socket.emitWithAck('comment:post', { articleId, author: { name }, body: 'via socket' }),
       ).toMatchObject({ ok: false, error: { code: 'forbidden' } });
@@ -399,7 +392,9 @@ describe('without ADMIN_TOKEN', () => {
     await server.close();
   });
 
-  it('answers 403 forbidden on every admin route and refuses admin:subscribe, whatever the token', async () => {
+  it('answers 403 forbidden on every admin route and refuses admin:subscribe, whatever the token', async ({
+    connect,
+  }) => {
     for (const [path, method] of [
       ['/held', 'GET'],
       ['/feed', 'GET'],
@@ -416,7 +411,7 @@ describe('without ADMIN_TOKEN', () => {
         'forbidden',
       );
     }
-    const socket = await connectSocket(server.url);
+    const socket = await connect(server.url);
     expect(await socket.emitWithAck('admin:subscribe', { token: 'anything-at-all-0123456789' })).toMatchObject({
       ok: false,
       error: { code: 'forbidden' },
