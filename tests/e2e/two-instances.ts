@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import {
   collectProblems,
@@ -11,7 +10,7 @@ import {
   widgetOf,
   type StaticSite,
 } from '../helpers/browser.ts';
-import { REDIS_URL, startTestApp, tempDir, uniquePrefix, type TestApp } from '../helpers/test-app.ts';
+import { REDIS_URL, startTwoTestApps, type TestApp } from '../helpers/test-app.ts';
 
 /** The moderator token of the test instances. */
 export const ADMIN_TOKEN = 'e2e-moderator-token-0123456789';
@@ -51,12 +50,11 @@ export interface TwoInstances {
  * each instance, so everything it checks went through the Redis fan-out.
  */
 export async function startTwoInstances(env: Record<string, string> = {}): Promise<TwoInstances> {
-  const dir = tempDir();
-  const redisPrefix = uniquePrefix();
-  const options = { sqlitePath: join(dir.dir, 'comments.db'), redisPrefix, env: { ...E2E_ENV, ADMIN_TOKEN, ...env } };
-  const [browser, a] = await Promise.all([launchBrowser(), ensureWidgetBuilt().then(() => startTestApp(options))]);
-  // The second instance opens the file the first one created and migrated.
-  const b = await startTestApp(options);
+  const [browser, pair] = await Promise.all([
+    launchBrowser(),
+    ensureWidgetBuilt().then(() => startTwoTestApps({ ...E2E_ENV, ADMIN_TOKEN, ...env })),
+  ]);
+  const { a, b } = pair;
   const site = await startStaticSite((path) => {
     const match = /^\/([ab])\/([A-Za-z0-9._:-]+)$/.exec(path);
     return match ? { html: embedHtml((match[1] === 'a' ? a : b).url, match[2]!) } : undefined;
@@ -76,7 +74,7 @@ export async function startTwoInstances(env: Record<string, string> = {}): Promi
     browser,
     a,
     b,
-    storeEnv: { SQLITE_PATH: options.sqlitePath, REDIS_URL, REDIS_PREFIX: redisPrefix },
+    storeEnv: { SQLITE_PATH: pair.sqlitePath, REDIS_URL, REDIS_PREFIX: pair.redisPrefix },
     site,
     open: (app, path) => openUrl(`${app.url}${path}`),
     reader: async (app, articleId) => {
@@ -91,8 +89,7 @@ export async function startTwoInstances(env: Record<string, string> = {}): Promi
     close: async () => {
       await browser?.close();
       await site.close();
-      await Promise.all([a.close(), b.close()]);
-      dir.cleanup();
+      await pair.close();
     },
   };
 }

@@ -88,11 +88,18 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 export interface TestAppPair {
   a: TestApp;
   b: TestApp;
+  /** The SQLite file both use, and their Redis prefix: what another process (the CLI) needs to join them. */
+  sqlitePath: string;
+  redisPrefix: string;
   /** Closes both apps and removes their shared SQLite file. */
   close(): Promise<void>;
 }
 
-/** Two instances over one SQLite file and one fresh Redis prefix (on a Redis Cluster when its nodes are given), as two apps in this process. */
+/**
+ * Two instances over one SQLite file and one fresh Redis prefix (on a Redis Cluster when its nodes are
+ * given), as two apps in this process: the pair integration and browser tests (tests/e2e/two-instances.ts)
+ * share. B starts once A has created and migrated the file.
+ */
 export async function startTwoTestApps(
   env: Record<string, string> = {},
   redisClusterNodes?: string,
@@ -106,6 +113,8 @@ export async function startTwoTestApps(
   return {
     a,
     b,
+    sqlitePath,
+    redisPrefix,
     close: async () => {
       await a.close();
       await b.close();
