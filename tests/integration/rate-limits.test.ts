@@ -1,18 +1,9 @@
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, vi } from 'vitest';
+import { test } from '../helpers/fixtures.ts';
 import { createServer } from 'node:net';
 import { io as connect } from 'socket.io-client';
 import { ErrorBodySchema } from '../../shared/errors.ts';
-import {
-  connectSocket,
-  postJson,
-  startTestApp,
-  startTwoTestApps,
-  uniqueArticle,
-  uniquePrefix,
-  type TestApp,
-  type TestAppPair,
-  type TestSocket,
-} from '../helpers/test-app.ts';
+import { postJson, startTwoTestApps, uniqueArticle, uniquePrefix, type TestApp } from '../helpers/test-app.ts';
 
 /** Budgets small enough to reach in a test; everything else off. */
 function limits(overrides: Record<string, string>): Record<string, string> {
@@ -25,20 +16,23 @@ function limits(overrides: Record<string, string>): Record<string, string> {
   };
 }
 
-const apps: TestApp[] = [];
-const pairs: TestAppPair[] = [];
-const sockets: TestSocket[] = [];
-async function start(env: Record<string, string>, redisPrefix?: string): Promise<TestApp> {
-  const app = await startTestApp({ env, ...(redisPrefix ? { redisPrefix } : {}) });
-  apps.push(app);
-  return app;
-}
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.disconnect();
-});
-afterAll(async () => {
-  await Promise.all([...apps, ...pairs].map((app) => app.close()));
-});
+/**
+ * Fixtures closed after each test: `start(env, redisPrefix?)`, an app with these settings, and
+ * `socketFrom(app, ip)`, a socket as if from `ip` behind the local (trusted) proxy.
+ */
+const it = test
+  .extend(
+    'start',
+    async ({ startApp }) =>
+      (env: Record<string, string>, redisPrefix?: string) =>
+        startApp({ env, ...(redisPrefix ? { redisPrefix } : {}) }),
+  )
+  .extend(
+    'socketFrom',
+    async ({ connect }) =>
+      (app: TestApp, ip: string) =>
+        connect(app.url, { extraHeaders: { 'x-forwarded-for': ip } }),
+  );
 
 /** A post as if from `ip` behind the local (trusted) proxy. */
 function post(app: TestApp, articleId: string, name: string, ip: string, body = 'hello') {
@@ -59,14 +53,10 @@ function expectRateLimited(res: { status: number; headers: Headers; body: unknow
   return retryAfter;
 }
 
-async function socketFrom(app: TestApp, ip: string): Promise<TestSocket> {
-  const socket = await connectSocket(app.url, { extraHeaders: { 'x-forwarded-for': ip } });
-  sockets.push(socket);
-  return socket;
-}
-
 describe('post budgets per IP and per author (in memory, no Redis)', () => {
-  it('answers 429 rate_limited with Retry-After once an IP spent its budget; other IPs are unaffected', async () => {
+  it('answers 429 rate_limited with Retry-After once an IP spent its budget; other IPs are unaffected', async ({
+    start,
+  }) => {
     const app = await start(limits({ RATE_LIMIT_POSTS_PER_MINUTE_IP: '3' }));
     const articleId = uniqueArticle('rl');
     for (let i = 0; i < 3; i++) expect((await post(app, articleId, `N${i}`, '203.0.113.10')).status).toBe(201);
@@ -74,7 +64,7 @@ describe('post budgets per IP and per author (in memory, no Redis)', () => {
     expect((await post(app, articleId, 'N0', '203.0.113.11')).status).toBe(201);
   });
 
-  it('counts every attempt, invalid ones included', async () => {
+  it('counts every attempt, invalid ones included', async ({ start }) => {
     const app = await start(limits({ RATE_LIMIT_POSTS_PER_MINUTE_IP: '2' }));
     const articleId = uniqueArticle('rl');
     expect((await post(app, articleId, '', '203.0.113.20')).status).toBe(400);
@@ -82,7 +72,7 @@ describe('post budgets per IP and per author (in memory, no Redis)', () => {
     expectRateLimited(await post(app, articleId, 'Ann', '203.0.113.20'));
   });
 
-  it('keys an author by normalised name and IP', async () => {
+  it('keys an author by normalised name and IP', async ({ start }) => {
     const app = await start(limits({ RATE_LIMIT_POSTS_PER_MINUTE_AUTHOR: '2' }));
     const articleId = uniqueArticle('rl');
     expect((await post(app, articleId, 'Ann', '198.51.100.1')).status).toBe(201);
@@ -93,7 +83,7 @@ describe('post budgets per IP and per author (in memory, no Redis)', () => {
     expect((await post(app, articleId, 'Ann', '198.51.100.2')).status).toBe(201);
   });
 
-  it('treats one IPv6 /64 as one client', async () => {
+  it('treats one IPv6 /64 as one client', async ({ start }) => {
     const app = await start(limits({ RATE_LIMIT_POSTS_PER_MINUTE_IP: '2' }));
     const articleId = uniqueArticle('rl');
     expect((await post(app, articleId, 'A', '2001:db8:1:2::1')).status).toBe(201);
@@ -102,7 +92,7 @@ describe('post budgets per IP and per author (in memory, no Redis)', () => {
     expect((await post(app, articleId, 'D', '2001:db8:1:3::1')).status).toBe(201);
   });
 
-  it('ignores X-Forwarded-For from peers that are not trusted proxies', async () => {
+  it('ignores X-Forwarded-For from peers that are not trusted proxies', async ({ start }) => {
     const app = await start(limits({ RATE_LIMIT_POSTS_PER_MINUTE_IP: '2', TRUST_PROXY: 'false' }));
     const articleId = uniqueArticle('rl');
     expect((await post(app, articleId, 'A', '192.0.2.1')).status).toBe(201);
@@ -111,7 +101,10 @@ describe('post budgets per IP and per author (in memory, no Redis)', () => {
     expectRateLimited(await post(app, articleId, 'C', '192.0.2.3'));
   });
 
-  it('applies the same budgets to socket posts, answering { ok: false, error: rate_limited }', async () => {
+  it('applies the same budgets to socket posts, answering { ok: false, error: rate_limited }', async ({
+    start,
+    socketFrom,
+  }) => {
     const app = await start(limits({ RATE_LIMIT_POSTS_PER_MINUTE_IP: '2' }));
     const articleId = uniqueArticle('rl');
     const socket = await socketFrom(app, '203.0.113.30');
@@ -129,7 +122,7 @@ describe('post budgets per IP and per author (in memory, no Redis)', () => {
 });
 
 describe('socket budgets', () => {
-  it('limits events per connection, not per client', async () => {
+  it('limits events per connection, not per client', async ({ start, socketFrom }) => {
     const app = await start(limits({ SOCKET_EVENTS_PER_10S: '5' }));
     const busy = await socketFrom(app, '203.0.113.40');
     const calm = await socketFrom(app, '203.0.113.40');
@@ -149,7 +142,7 @@ describe('socket budgets', () => {
     expect(pushed).not.toContain(articles[6]);
   });
 
-  it('caps open connections per IP and frees the slot when one closes', async () => {
+  it('caps open connections per IP and frees the slot when one closes', async ({ start, socketFrom }) => {
     const app = await start(limits({ MAX_CONNECTIONS_PER_IP: '2' }));
     const ip = '203.0.113.50';
     const first = await socketFrom(app, ip);
@@ -178,9 +171,11 @@ describe('socket budgets', () => {
 });
 
 describe('post budgets shared through Redis', () => {
-  it('spends one budget across two instances of one deployment (one store and Redis, so one server secret)', async () => {
+  it('spends one budget across two instances of one deployment (one store and Redis, so one server secret)', async ({
+    defer,
+  }) => {
     const pair = await startTwoTestApps(limits({ RATE_LIMIT_POSTS_PER_MINUTE_IP: '3' }));
-    pairs.push(pair);
+    defer(() => pair.close());
     const { a, b } = pair;
     const articleId = uniqueArticle('rl');
     expect((await post(a, articleId, 'A', '203.0.113.60')).status).toBe(201);
@@ -190,7 +185,7 @@ describe('post budgets shared through Redis', () => {
     expectRateLimited(await post(a, articleId, 'E', '203.0.113.60'));
   });
 
-  it('keeps posting, with per-instance budgets, when Redis cannot be reached', async () => {
+  it('keeps posting, with per-instance budgets, when Redis cannot be reached', async ({ start }) => {
     // A port nobody listens on: the limiter's Redis never connects.
     const port = await new Promise<number>((resolve) => {
       const server = createServer().listen(0, '127.0.0.1', () => {
