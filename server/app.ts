@@ -274,6 +274,7 @@ async function assembleApp(
     replySubscribe: mail
       ? new ReplySubscribe({ allowedOrigins: config.allowedOrigins, publicUrl: mail.publicUrl })
       : null,
+    replyBatchMs: config.notify.replyBatchMs,
   });
   // Opened before the worker, so closed after it (the lifecycle closes last opened first).
   const mailer = mail ? lifecycle.own('mailer', new Mailer(mail.smtpUrl, mail.from), (owned) => owned.close()) : null;
@@ -282,7 +283,9 @@ async function assembleApp(
     new OutboxWorker({
       breaker: writeBreaker,
       mailer,
-      replyMails: replyLinks ? new ReplyMails({ store, links: replyLinks }) : null,
+      replyMails: replyLinks
+        ? new ReplyMails({ store, links: replyLinks, keys, dailyCap: config.notify.replyDailyCap })
+        : null,
       digest:
         mail && config.notify.moderatorEmails.length > 0
           ? new ModeratorDigest({

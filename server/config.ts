@@ -235,6 +235,10 @@ const EnvSchema = z.object({
     ),
   ),
   MODERATOR_ALERT_MINUTES: z._default(z.pipe(CountSchema, z.int().check(z.minimum(1, 'must be at least 1'))), 10),
+  /** Replies within this many minutes of a reply e-mail are batched into the next one (0: every reply at once). */
+  REPLY_EMAIL_BATCH_MINUTES: z._default(CountSchema, 10),
+  /** At most this many reply e-mails per address per UTC day (0: none at all). */
+  REPLY_EMAIL_DAILY_CAP: z._default(CountSchema, 20),
   NOTIFY_RETRY_HOURS: z._default(
     z.pipe(
       z.string().check(z.regex(/^\d{1,4}$/, 'must be a whole number of hours')),
@@ -300,6 +304,10 @@ export interface Config {
     readonly moderatorEmails: readonly string[];
     /** MODERATOR_ALERT_MINUTES in ms: at most one digest per this long. */
     readonly moderatorAlertMs: number;
+    /** REPLY_EMAIL_BATCH_MINUTES in ms: replies within this long of a reply e-mail wait for the next one. */
+    readonly replyBatchMs: number;
+    /** REPLY_EMAIL_DAILY_CAP: reply e-mails per address per UTC day. */
+    readonly replyDailyCap: number;
   };
   /** Abuse guards; every count is per its window, and 0 turns that guard off. */
   readonly limits: {
@@ -420,6 +428,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
           : null,
       moderatorEmails: Object.freeze([...(e.MODERATOR_EMAILS ?? [])]),
       moderatorAlertMs: e.MODERATOR_ALERT_MINUTES * 60_000,
+      replyBatchMs: e.REPLY_EMAIL_BATCH_MINUTES * 60_000,
+      replyDailyCap: e.REPLY_EMAIL_DAILY_CAP,
     }),
     limits: Object.freeze({
       postsPerMinutePerIp: e.RATE_LIMIT_POSTS_PER_MINUTE_IP,

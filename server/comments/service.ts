@@ -42,6 +42,7 @@ import { authorTokenFromSecret, authorTokenMatches, hashAuthorToken, newAuthorTo
 import { WriteBreaker } from './write-breaker.ts';
 import type { NotifyStatus, PostAnswer, PostInput } from '../../shared/reply-emails.ts';
 import type { ReplySubscribe } from '../notify/reply-subscribe.ts';
+import type { ReplyMailOptions } from '../storage/subscriptions.ts';
 
 /** A post that was stored (`created: false`: a repeated clientId returned the first comment, re-published). */
 export interface StoredOutcome {
@@ -108,6 +109,8 @@ export interface CommentServiceDeps {
   reportHoldThreshold?: number;
   /** Reply e-mails (SMTP_URL): turns a post's `notify` into a subscription. Absent: `notify` is refused. */
   replySubscribe?: ReplySubscribe | null;
+  /** REPLY_EMAIL_BATCH_MINUTES in ms (default 10 minutes); only with `replySubscribe`. */
+  replyBatchMs?: number;
 }
 
 /** Who removed a comment, as stored: its author (the body is erased) or a moderator (kept for restore). */
@@ -158,6 +161,8 @@ export class CommentService {
   private readonly moderation: ModerationPipeline | undefined;
   private readonly reportHoldThreshold: number;
   private readonly replySubscribe: ReplySubscribe | null;
+  /** With reply e-mails on: how a stored reply queues its subscribers' e-mails. */
+  private readonly replyMail: ReplyMailOptions | undefined;
   /** Writes that have started and not yet settled (stored and published, or failed). */
   private readonly writes = new Set<Promise<unknown>>();
   /** Posts fail at once for a moment after the store was slow to report itself down (see WriteBreaker). */
@@ -178,6 +183,7 @@ export class CommentService {
     this.moderation = deps.moderation;
     this.reportHoldThreshold = deps.reportHoldThreshold ?? 3;
     this.replySubscribe = deps.replySubscribe ?? null;
+    this.replyMail = this.replySubscribe ? { batchMs: deps.replyBatchMs ?? 600_000 } : undefined;
   }
 
   /**
@@ -446,7 +452,7 @@ export class CommentService {
     return this.track(
       (async () => {
         this.policy.authorize(actor, 'held:review');
-        const approved = await this.store.approve(id, this.notifyTargets());
+        const approved = await this.store.approve(id, this.notifyTargets(), this.replyMail);
         if (approved === null) throw new AppError('not_found', 'No such held comment');
         const committedAt = Date.now();
         this.metrics?.commentChanged?.('approved');
@@ -676,7 +682,12 @@ export class CommentService {
     const planned = input.notify === undefined ? undefined : this.planSubscription(actor, record, input.notify);
     // The store applies the posting gate (bans, lock, the article's pre-moderation) in the write itself.
     const result: SubmitResult = await this.writeBreaker.run(() =>
-      this.store.submit(record, { hold, notify: this.notifyTargets(), subscribe: planned?.subscribe }),
+      this.store.submit(record, {
+        hold,
+        notify: this.notifyTargets(),
+        subscribe: planned?.subscribe,
+        replyMail: this.replyMail,
+      }),
     );
     if (result.kind === 'refused') {
       throw new AppError(

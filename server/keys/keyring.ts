@@ -23,7 +23,9 @@ export type KeyPurpose =
   /** A client IP bucket, for the per-IP post budget in Redis. */
   | 'ip'
   /** The reader id a member likes with (`sso:<sub>`): one like per account, on any browser. */
-  | 'reader';
+  | 'reader'
+  /** An e-mail address, for the daily cap of reply e-mails (counted without keeping the address). */
+  | 'email';
 
 /** A purpose a token is signed for; later features add theirs here. */
 export type TokenPurpose = 'unsubscribe' | 'confirm-subscription';

@@ -157,9 +157,12 @@ export class OutboxWorker {
     if (!REPLY_MAIL_TYPES.has(item.type)) return mailer.send(item.payload);
     const replyMails = this.#options.replyMails;
     if (!replyMails) return { ok: false, status: null, error: 'reply e-mails are not configured' };
-    const mail = await replyMails.render(item);
-    // Nothing to send any more (unsubscribed, expired, confirmed already): settled as done.
-    return mail === null ? { ok: true, status: null } : mailer.sendMail(mail);
+    const rendered = await replyMails.render(item);
+    // Nothing to send any more (unsubscribed, expired, confirmed already, capped): settled as done.
+    if (rendered === null) return { ok: true, status: null };
+    const outcome = await mailer.sendMail(rendered.mail);
+    if (outcome.ok) await rendered.sent?.();
+    return outcome;
   }
 
   /** Records the attempt: sent, retried later, or failed (past the horizon, or `retryable` false). */

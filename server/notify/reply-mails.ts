@@ -4,6 +4,7 @@ import type { CommentStore } from '../storage/port.ts';
 import type { ReplySubscription } from '../storage/subscriptions.ts';
 import type { MailPayload } from './mailer.ts';
 import type { ReplyLinks } from './reply-links.ts';
+import type { Keyring } from '../keys/keyring.ts';
 
 /** The payload of a reply e-mail subscription's outbox rows: the subscription only, never the address. */
 const SubscriptionPayloadSchema = z.object({ subscriptionId: z.string() });
@@ -14,6 +15,20 @@ export const REPLY_MAIL_TYPES: ReadonlySet<string> = new Set(['subscription.conf
 export interface ReplyMailsOptions {
   store: CommentStore;
   links: ReplyLinks;
+  /** Keys the daily count of an address without keeping it. */
+  keys: Keyring;
+  /** REPLY_EMAIL_DAILY_CAP: reply e-mails per address per UTC day. */
+  dailyCap: number;
+  now?: () => Date;
+}
+
+/** Replies one e-mail tells of, at most (more wait for the next). */
+const REPLIES_PER_MAIL = 20;
+
+/** An e-mail to send, and what to record once it is sent. */
+export interface RenderedMail {
+  mail: MailPayload;
+  sent?: () => Promise<void>;
 }
 
 /**
@@ -24,21 +39,67 @@ export interface ReplyMailsOptions {
 export class ReplyMails {
   readonly #store: CommentStore;
   readonly #links: ReplyLinks;
+  readonly #keys: Keyring;
+  readonly #dailyCap: number;
+  readonly #now: () => Date;
 
   constructor(options: ReplyMailsOptions) {
     this.#store = options.store;
     this.#links = options.links;
+    this.#keys = options.keys;
+    this.#dailyCap = options.dailyCap;
+    this.#now = options.now ?? (() => new Date());
   }
 
   /** The e-mail a row stands for; null when there is nothing to send (the subscription is gone or confirmed already). */
-  async render(item: OutboxItem): Promise<MailPayload | null> {
+  async render(item: OutboxItem): Promise<RenderedMail | null> {
     const parsed = SubscriptionPayloadSchema.safeParse(JSON.parse(item.payload));
     if (!parsed.success) return null;
     const subscription = await this.#store.getSubscription(parsed.data.subscriptionId);
     if (subscription === null) return null;
     if (item.type === 'subscription.confirm')
-      return subscription.status === 'pending' ? this.#confirmation(subscription) : null;
-    return null;
+      return subscription.status === 'pending' ? { mail: this.#confirmation(subscription) } : null;
+    return subscription.status === 'confirmed' ? this.#replies(subscription) : null;
+  }
+
+  /**
+   * The replies since the last e-mail, read now (so one e-mail carries every reply queued meanwhile),
+   * without the subscriber's own. Past the daily cap they are skipped, not kept for tomorrow.
+   */
+  async #replies(subscription: ReplySubscription): Promise<RenderedMail | null> {
+    const replies = await this.#store.newReplies(subscription, subscription.mailedSeq, REPLIES_PER_MAIL);
+    const last = replies.at(-1);
+    if (last === undefined) return null;
+    const now = this.#now();
+    const markSent = () => this.#store.markMailed(subscription.id, last.createdSeq, now.toISOString());
+    const others = replies.filter(
+      (reply) =>
+        !(subscription.memberSub !== null && reply.memberSub === subscription.memberSub) &&
+        !(subscription.authorKey !== null && reply.authorKey === subscription.authorKey),
+    );
+    if (others.length === 0) {
+      await markSent();
+      return null;
+    }
+    const addressKey = this.#keys.deriveKey('email', subscription.email.toLowerCase());
+    if (!(await this.#store.countMail(addressKey, now.toISOString().slice(0, 10), this.#dailyCap))) {
+      await markSent();
+      return null;
+    }
+    const first = others[0]!;
+    const subject =
+      others.length === 1
+        ? `${first.authorName} replied to your comment`
+        : `${others.length} new replies to your comment`;
+    const lines = others.flatMap((reply) => [
+      `${reply.authorName} replied to your comment:`,
+      '',
+      reply.body,
+      '',
+      `Read it and answer: ${subscription.pageUrl}#comment-${reply.id}`,
+      '',
+    ]);
+    return { mail: this.#mail(subscription, subject, lines), sent: markSent };
   }
 
   #confirmation(subscription: ReplySubscription): MailPayload {

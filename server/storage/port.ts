@@ -13,7 +13,7 @@ import type {
   OutboxStats,
   WebhookRecord,
 } from './outbox.ts';
-import type { ReplySubscription, SubscribeWith } from './subscriptions.ts';
+import type { ReplyMailOptions, ReplySubscription, ReplyToMail, SubscribeWith } from './subscriptions.ts';
 
 /** What the comment service hands to a store for a new comment; already validated and normalised. */
 export interface NewCommentRecord {
@@ -45,6 +45,8 @@ export interface SubmitOptions {
   notify?: NotifyTargets | undefined;
   /** The poster asked for reply e-mails: written with the post (stored or held), never for a repeated clientId. */
   subscribe?: SubscribeWith | undefined;
+  /** Reply e-mails are on: a stored reply to a subscribed comment queues its subscriber's e-mail in its transaction. */
+  replyMail?: ReplyMailOptions | undefined;
 }
 
 /** The moderation settings row: JSON text and a version that grows with every save. */
@@ -299,7 +301,7 @@ export interface CommentStore {
    * Moves a held comment into its thread with the article's next seq, keeping its id, createdAt,
    * clientId, token hash and author key. Null when it is not held (unknown, or approved or rejected already).
    */
-  approve(id: string, notify?: NotifyTargets): Promise<ModeratedComment | null>;
+  approve(id: string, notify?: NotifyTargets, replyMail?: ReplyMailOptions): Promise<ModeratedComment | null>;
   /** Deletes a held comment for good; false when it was not held. */
   reject(id: string): Promise<boolean>;
   /** Bans an author key until `expiresAt` (null: until lifted); banning a banned key replaces the ban. */
@@ -427,6 +429,14 @@ export interface CommentStore {
    * `cap` were already counted that day: true when counted (send it), false when capped. Atomic across instances.
    */
   countMail(addressKey: string, day: string, cap: number): Promise<boolean>;
+  /** Visible direct replies to the subscribed comment with a created_seq above `afterSeq`, oldest first, at most `limit`. */
+  newReplies(
+    subscription: { articleId: string; commentId: string },
+    afterSeq: number,
+    limit: number,
+  ): Promise<ReplyToMail[]>;
+  /** Records that the replies up to created_seq `seq` were e-mailed at `at` (never moves back). */
+  markMailed(id: string, seq: number, at: string): Promise<void>;
   /** Deletes pending subscriptions expired at `now` and daily counts of days before `now`'s; answers how many subscriptions went. */
   pruneSubscriptions(now: string): Promise<number>;
   /** Resolves when the store answers a trivial query. */

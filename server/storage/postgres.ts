@@ -11,8 +11,15 @@ import { LIMITS, type ArticleId, type Comment } from '../../shared/schemas.ts';
 import { MIGRATIONS } from './migrations.ts';
 import {
   SUBSCRIPTION_SQL,
+  ownReply,
+  replyMailValues,
   subscriptionValues,
+  toReplyToMail,
   toSubscription,
+  type ReplyMailOptions,
+  type ReplyRow,
+  type ReplyToMail,
+  type SubscriberRow,
   type ReplySubscription,
   type SubscribeWith,
   type SubscriptionRow,
@@ -665,7 +672,8 @@ export class PostgresCommentStore implements CommentStore {
   }
 
   async submit(input: NewCommentRecord, options: SubmitOptions): Promise<SubmitResult> {
-    const { notify, subscribe } = options;
+    const { notify, subscribe, replyMail } = options;
+    const mayQueueReplyMails = replyMail !== undefined && input.parentId !== null;
     const gate = options.gate ?? true;
     const params = [
       input.id,
@@ -687,7 +695,7 @@ export class PostgresCommentStore implements CommentStore {
         // With receivers to notify or a subscription, the post and its outbox rows commit together (a
         // transaction); without, the post stays one statement.
         const outcome =
-          (notify === undefined || notify.length === 0) && subscribe === undefined
+          (notify === undefined || notify.length === 0) && subscribe === undefined && !mayQueueReplyMails
             ? await this.#submitOnce(input, params, options.hold, this.#pool)
             : await this.#inTransaction('BEGIN', async (client) => {
                 const result = await this.#submitOnce(input, params, options.hold, client);
@@ -695,6 +703,7 @@ export class PostgresCommentStore implements CommentStore {
                 if (result.kind === 'held') await enqueue(client, notify, 'comment.held', { held: result.held });
                 else await enqueue(client, notify, 'comment.created', { comment: result.comment });
                 if (subscribe !== undefined) await writeSubscription(client, subscribe);
+                if (result.kind === 'stored') await queueReplyMails(client, result.comment, replyMail);
                 return result;
               });
         if (outcome !== 'again') return outcome;
@@ -948,14 +957,15 @@ export class PostgresCommentStore implements CommentStore {
     );
   }
 
-  async approve(id: string, notify?: NotifyTargets): Promise<ModeratedComment | null> {
-    if (notify !== undefined && notify.length > 0)
+  async approve(id: string, notify?: NotifyTargets, replyMail?: ReplyMailOptions): Promise<ModeratedComment | null> {
+    if ((notify !== undefined && notify.length > 0) || replyMail !== undefined)
       return this.#guard(() =>
         this.#inTransaction('BEGIN', async (client) => {
           const row = (await client.query<CommentRow>(APPROVE_SQL, [id])).rows[0];
           if (!row) return null;
           const comment = toModerated(row);
           await enqueue(client, notify, 'comment.created', { comment });
+          await queueReplyMails(client, comment, replyMail);
           return comment;
         }),
       );
@@ -1261,6 +1271,30 @@ export class PostgresCommentStore implements CommentStore {
     );
   }
 
+  async newReplies(
+    subscription: { articleId: string; commentId: string },
+    afterSeq: number,
+    limit: number,
+  ): Promise<ReplyToMail[]> {
+    const { articleId, commentId } = subscription;
+    return this.#guard(async () =>
+      (
+        await this.#pool.query<ReplyRow>(SUBSCRIPTION_SQL.postgres.newReplies, [
+          articleId,
+          commentId,
+          commentId,
+          commentId,
+          afterSeq,
+          limit,
+        ])
+      ).rows.map(toReplyToMail),
+    );
+  }
+
+  async markMailed(id: string, seq: number, at: string): Promise<void> {
+    await this.#guard(() => this.#pool.query(SUBSCRIPTION_SQL.postgres.markMailed, [seq, at, id, seq]));
+  }
+
   async countMail(addressKey: string, day: string, cap: number): Promise<boolean> {
     return this.#guard(
       async () =>
@@ -1502,6 +1536,30 @@ async function enqueue(
 ): Promise<void> {
   for (const row of outboxRowsFor(notify, type, change, new Date().toISOString()))
     await client.query(OUTBOX_INSERT_SQL, [row.id, row.kind, row.target, row.type, row.payload, row.createdAt]);
+}
+
+/**
+ * Queues the e-mails of the subscribers to a reply's parent on the connection of the reply's transaction.
+ * The subscriptions are locked (FOR UPDATE), so two replies at once decide one after the other.
+ */
+async function queueReplyMails(
+  client: PoolClient,
+  reply: ModeratedComment,
+  replyMail: ReplyMailOptions | undefined,
+): Promise<void> {
+  if (reply.parentId === null || replyMail === undefined) return;
+  const now = new Date();
+  const subscribers = (
+    await client.query<SubscriberRow>(`${SUBSCRIPTION_SQL.postgres.subscribersOf} FOR UPDATE`, [reply.parentId])
+  ).rows;
+  for (const subscriber of subscribers) {
+    if (ownReply(subscriber, reply)) continue;
+    const claims = (
+      await client.query<{ claim: string | null }>(SUBSCRIPTION_SQL.postgres.pendingMail, [subscriber.id])
+    ).rows.map((row) => row.claim);
+    const values = replyMailValues(subscriber, claims, now, replyMail);
+    if (values !== null) await client.query(SUBSCRIPTION_SQL.postgres.insertMail, values);
+  }
 }
 
 /** Writes a new post's reply e-mail subscription and its confirmation e-mail on the connection of the post's transaction. */

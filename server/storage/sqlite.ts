@@ -93,8 +93,16 @@ import {
 import { assemblePage, changePage, countsOf, moreAfter, pageTops, topsStart } from './paging.ts';
 import {
   SUBSCRIPTION_SQL,
+  ownReply,
+  replyMailValues,
   subscriptionValues,
+  toReplyToMail,
   toSubscription,
+  type NewReply,
+  type ReplyMailOptions,
+  type ReplyRow,
+  type ReplyToMail,
+  type SubscriberRow,
   type ReplySubscription,
   type SubscribeWith,
   type SubscriptionRow,
@@ -332,7 +340,9 @@ export class SqliteCommentStore implements CommentStore {
   readonly #reportTx: Database.Transaction<
     (input: ReportRecord, threshold: number, notify: NotifyTargets | undefined) => ReportOutcome | null
   >;
-  readonly #approveTx: Database.Transaction<(id: string, notify: NotifyTargets | undefined) => ModeratedComment | null>;
+  readonly #approveTx: Database.Transaction<
+    (id: string, notify: NotifyTargets | undefined, replyMail: ReplyMailOptions | undefined) => ModeratedComment | null
+  >;
   readonly #settingsTx: Database.Transaction<(articleId: string, patch: Partial<ArticleSettings>) => ArticleSettings>;
   /** Statements of the rarely used import and export paths, prepared on first use. */
   readonly #lazy = new Map<string, Statement<unknown[], unknown>>();
@@ -488,11 +498,14 @@ export class SqliteCommentStore implements CommentStore {
     this.#likeTx = db.transaction((id: string, readerId: string, liked: boolean) =>
       this.#likeInTransaction(id, readerId, liked),
     );
-    this.#approveTx = db.transaction((id: string, notify: NotifyTargets | undefined) => {
-      const approved = this.#approveInTransaction(id);
-      if (approved) this.#enqueue(notify, 'comment.created', { comment: approved });
-      return approved;
-    });
+    this.#approveTx = db.transaction(
+      (id: string, notify: NotifyTargets | undefined, replyMail: ReplyMailOptions | undefined) => {
+        const approved = this.#approveInTransaction(id);
+        if (approved) this.#enqueue(notify, 'comment.created', { comment: approved });
+        if (approved) this.#queueReplyMails(approved.parentId, approved, replyMail);
+        return approved;
+      },
+    );
     this.#settingsTx = db.transaction((articleId: string, patch: Partial<ArticleSettings>) => {
       this.#upsertSettings.run({ articleId, locked: toFlag(patch.locked), premoderated: toFlag(patch.premoderated) });
       return this.#settingsOf(articleId);
@@ -621,8 +634,8 @@ export class SqliteCommentStore implements CommentStore {
     return this.#guard(() => this.#countVisibleBy.get(authorKey, atLeast) ?? 0);
   }
 
-  async approve(id: string, notify?: NotifyTargets): Promise<ModeratedComment | null> {
-    return this.#guard(() => this.#approveTx.immediate(id, notify));
+  async approve(id: string, notify?: NotifyTargets, replyMail?: ReplyMailOptions): Promise<ModeratedComment | null> {
+    return this.#guard(() => this.#approveTx.immediate(id, notify, replyMail));
   }
 
   async reject(id: string): Promise<boolean> {
@@ -1004,6 +1017,23 @@ export class SqliteCommentStore implements CommentStore {
     );
   }
 
+  async newReplies(
+    subscription: { articleId: string; commentId: string },
+    afterSeq: number,
+    limit: number,
+  ): Promise<ReplyToMail[]> {
+    const { articleId, commentId } = subscription;
+    return this.#guard(() =>
+      this.#prepared<unknown[], ReplyRow>(SUBSCRIPTION_SQL.sqlite.newReplies)
+        .all(articleId, commentId, commentId, commentId, afterSeq, limit)
+        .map(toReplyToMail),
+    );
+  }
+
+  async markMailed(id: string, seq: number, at: string): Promise<void> {
+    this.#guard(() => this.#prepared(SUBSCRIPTION_SQL.sqlite.markMailed).run(seq, at, id, seq));
+  }
+
   async countMail(addressKey: string, day: string, cap: number): Promise<boolean> {
     return this.#guard(() => this.#prepared(SUBSCRIPTION_SQL.sqlite.countMail).run(addressKey, day, cap).changes > 0);
   }
@@ -1089,7 +1119,24 @@ export class SqliteCommentStore implements CommentStore {
     const comment = storedComment(input, parentId, seq);
     this.#enqueue(notify, 'comment.created', { comment });
     this.#subscribe(subscribe);
+    this.#queueReplyMails(parentId, { authorKey, memberSub: member.member_sub }, options.replyMail);
     return { kind: 'stored', comment, created: true, authorTokenHash: input.authorTokenHash };
+  }
+
+  /** Queues the e-mails of the subscribers to `parentId` for a reply just stored, inside its transaction. */
+  #queueReplyMails(parentId: string | null, reply: NewReply, replyMail: ReplyMailOptions | undefined): void {
+    if (parentId === null || replyMail === undefined) return;
+    const now = new Date();
+    for (const subscriber of this.#prepared<[string], SubscriberRow>(SUBSCRIPTION_SQL.sqlite.subscribersOf).all(
+      parentId,
+    )) {
+      if (ownReply(subscriber, reply)) continue;
+      const claims = this.#prepared<[string], string | null>(SUBSCRIPTION_SQL.sqlite.pendingMail)
+        .pluck()
+        .all(subscriber.id);
+      const values = replyMailValues(subscriber, claims, now, replyMail);
+      if (values !== null) this.#prepared(SUBSCRIPTION_SQL.sqlite.insertMail).run(...values);
+    }
   }
 
   /** Writes a new post's reply e-mail subscription and its confirmation e-mail, inside the post's transaction. */

@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import { nanoid } from 'nanoid';
 import { describe, expect, vi } from 'vitest';
 import { test as it } from '../helpers/fixtures.ts';
 import { bodyOf, startSmtp, type ReceivedMail } from '../helpers/smtp.ts';
-import { postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { postJson, startTestApp, tempDir, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 const PAGE_ORIGIN = 'https://blog.example.test';
 const PUBLIC_URL = 'https://comments.example.test';
@@ -115,5 +116,131 @@ describe('reply e-mails: subscribing', () => {
     expect(refused.body).toMatchObject({ error: { code: 'invalid_input' } });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(smtp.mails).toEqual([]);
+  });
+});
+
+describe('reply e-mails: replies, batching, caps and unsubscribe (two instances)', () => {
+  it('e-mails confirmed subscribers of others’ replies, batched, capped, never their own, until they unsubscribe', async ({
+    defer,
+  }) => {
+    const smtp = await startSmtp();
+    defer(smtp.close);
+    const temp = tempDir();
+    defer(async () => temp.cleanup());
+    const clock = { offsetMs: 0 };
+    const env = { ...mailEnv(smtp.port), REPLY_EMAIL_BATCH_MINUTES: '10', REPLY_EMAIL_DAILY_CAP: '2' };
+    const outbox = { pollMs: 20, now: () => Date.now() + clock.offsetMs };
+    const sqlitePath = join(temp.dir, 'replies.db');
+    const a = await startTestApp({ sqlitePath, env, outbox });
+    defer(() => a.close());
+    const b = await startTestApp({ sqlitePath, env, outbox });
+    defer(() => b.close());
+    const articleId = uniqueArticle();
+    const post = async (app: TestApp, name: string, body: string, extra: Record<string, unknown> = {}) => {
+      const answer = await postJson(
+        `${app.url}/api/articles/${articleId}/comments`,
+        { author: { name }, body, ...extra },
+        { origin: PAGE_ORIGIN },
+      );
+      expect(answer.status).toBe(201);
+      return (answer.body as { comment: { id: string } }).comment.id;
+    };
+    const mailsTo = (to: string) => smtp.mails.filter((m) => m.to.includes(to));
+    const settled = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+    const ada = await post(a, 'Ada', 'Who has an answer?', {
+      notify: { email: 'ada@example.test', pageUrl: `${PAGE_ORIGIN}/posts/1` },
+    });
+    await vi.waitFor(() => expect(mailsTo('ada@example.test')).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    // No e-mail before confirmation: this reply is never e-mailed.
+    await post(b, 'Bob', 'Too early', { parentId: ada });
+    await settled();
+    expect(smtp.mails).toHaveLength(1);
+    const { confirm, unsubscribe } = linksOf(smtp.mails[0]!, a);
+    expect((await fetch(confirm!, { method: 'POST' })).status).toBe(200);
+
+    // Nothing to self.
+    await post(a, 'Ada', 'Answering myself', { parentId: ada });
+    await settled();
+    expect(smtp.mails).toHaveLength(1);
+
+    // The first reply in a quiet thread: at once, from either instance.
+    const bob = await post(b, 'Bob', 'Here is one answer.\nOn two lines.', { parentId: ada });
+    await vi.waitFor(() => expect(smtp.mails).toHaveLength(2), { timeout: 10_000, interval: 20 });
+    const first = smtp.mails[1]!;
+    expect(first.to).toEqual(['ada@example.test']);
+    expect(headerOf(first.raw, 'Subject')).toBe('Bob replied to your comment');
+    expect(headerOf(first.raw, 'List-Unsubscribe-Post')).toBe('List-Unsubscribe=One-Click');
+    expect(headerOf(first.raw, 'List-Unsubscribe')).toMatch(
+      /^<https:\/\/comments\.example\.test\/notify\/unsubscribe\?token=/,
+    );
+    const text = bodyOf(first.raw);
+    expect(text).toContain('Here is one answer.\r\nOn two lines.');
+    expect(text).toContain(`Read it and answer: ${PAGE_ORIGIN}/posts/1#comment-${bob}`);
+    expect(text).not.toContain('Too early');
+    expect(text).not.toContain('Answering myself');
+    expect(linksOf(first, a).unsubscribe).toBe(unsubscribe);
+
+    // Further replies within the window: one e-mail at its end.
+    const cy = await post(a, 'Cy', 'Second answer', { parentId: ada });
+    const dee = await post(b, 'Dee', 'Third answer', { parentId: ada });
+    await settled();
+    expect(smtp.mails).toHaveLength(2);
+    clock.offsetMs = 11 * 60_000;
+    await vi.waitFor(() => expect(smtp.mails).toHaveLength(3), { timeout: 10_000, interval: 20 });
+    const batch = smtp.mails[2]!;
+    expect(headerOf(batch.raw, 'Subject')).toBe('2 new replies to your comment');
+    const batchText = bodyOf(batch.raw);
+    expect(batchText).toContain(`#comment-${cy}`);
+    expect(batchText).toContain(`#comment-${dee}`);
+    expect(batchText).toContain('Dee replied to your comment:');
+
+    // The daily cap (2 reply e-mails): the next window's reply is not e-mailed.
+    await post(a, 'Eve', 'Over the cap', { parentId: ada });
+    clock.offsetMs = 22 * 60_000;
+    await settled();
+    expect(smtp.mails).toHaveLength(3);
+
+    // One-click unsubscribe (RFC 8058): a POST, no further step; then nothing more, whatever the clock.
+    const oneClick = await fetch(unsubscribe!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
+    expect(oneClick.status).toBe(200);
+    expect(await oneClick.text()).toContain('Your e-mail address has been erased');
+    await post(b, 'Fay', 'After unsubscribe', { parentId: ada });
+    clock.offsetMs = 2 * 86_400_000;
+    await settled();
+    expect(smtp.mails).toHaveLength(3);
+  });
+
+  it('unsubscribes by the visible link: GET shows a button, POST unsubscribes', async ({ defer }) => {
+    const smtp = await startSmtp();
+    defer(smtp.close);
+    const t = await startTestApp({ env: mailEnv(smtp.port), outbox: { pollMs: 20 } });
+    defer(() => t.close());
+    const articleId = uniqueArticle();
+    const answer = await postJson(
+      `${t.url}/api/articles/${articleId}/comments`,
+      { author: { name: 'Gus' }, body: 'Hello', notify: { email: 'gus@example.test', pageUrl: `${PAGE_ORIGIN}/p` } },
+      { origin: PAGE_ORIGIN },
+    );
+    const gus = (answer.body as { comment: { id: string } }).comment.id;
+    await vi.waitFor(() => expect(smtp.mails).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    const { confirm, unsubscribe } = linksOf(smtp.mails[0]!, t);
+    expect((await fetch(confirm!, { method: 'POST' })).status).toBe(200);
+    const shown = await fetch(unsubscribe!);
+    expect(await shown.text()).toContain('<form method="post">');
+    // The GET changed nothing: a reply is still e-mailed.
+    await postJson(`${t.url}/api/articles/${articleId}/comments`, {
+      author: { name: 'Hal' },
+      body: 'Hi Gus',
+      parentId: gus,
+    });
+    await vi.waitFor(() => expect(smtp.mails).toHaveLength(2), { timeout: 10_000, interval: 20 });
+    expect((await fetch(unsubscribe!, { method: 'POST' })).status).toBe(200);
+    // The confirm link no longer works: the subscription is gone.
+    expect((await fetch(confirm!, { method: 'POST' })).status).toBe(400);
   });
 });

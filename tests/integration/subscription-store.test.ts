@@ -156,6 +156,58 @@ describe.each(storeFactories)('reply subscriptions contract: %s', (_name, makeSt
     expect(await store.countMail('addr', '2026-01-01', 1)).toBe(true);
   });
 
+  it('a reply to a confirmed subscription queues one e-mail, merged until it is claimed; never for the subscriber’s own', async ({
+    newStore,
+  }) => {
+    const store = await newStore();
+    const replyMail = { batchMs: 600_000 };
+    const record = makeRecord({ authorKey: 'k'.repeat(32) });
+    const subscribe = subscribing(record.id, record.articleId);
+    await store.submit(record, { hold: false, subscribe });
+    const id = subscribe.subscription.id;
+    const [confirmation] = await store.claimOutbox(FAR, 10, 60_000);
+    await store.settleOutbox(confirmation!.id, confirmation!.claim, {
+      outcome: 'sent',
+      at: iso(Date.now()),
+      status: null,
+    });
+    const reply = (name: string, authorKey: string) =>
+      makeRecord({ articleId: record.articleId, parentId: record.id, authorName: name, authorKey });
+    // Before confirmation: nothing.
+    await store.submit(reply('Early', 'e'.repeat(32)), { hold: false, replyMail });
+    expect((await store.outboxStats()).queued).toBe(0);
+    await store.confirmSubscription(id, iso(Date.now()));
+
+    await store.submit(reply('Own', 'k'.repeat(32)), { hold: false, replyMail });
+    expect((await store.outboxStats()).queued).toBe(0);
+    const bob = reply('Bob', 'b'.repeat(32));
+    await store.submit(bob, { hold: false, replyMail });
+    await store.submit(reply('Cy', 'c'.repeat(32)), { hold: false, replyMail });
+    expect((await store.outboxStats()).queued).toBe(1);
+    const held = reply('Dee', 'd'.repeat(32));
+    await store.submit(held, { hold: true, replyMail });
+    await store.approve(held.id, undefined, replyMail);
+    expect((await store.outboxStats()).queued).toBe(1);
+
+    const [mail] = await store.claimOutbox(FAR, 10, 60_000);
+    expect(mail).toMatchObject({ kind: 'mail', type: 'reply.email', target: id });
+    expect(JSON.parse(mail!.payload)).toEqual({ subscriptionId: id });
+    const replies = await store.newReplies({ articleId: record.articleId, commentId: record.id }, 0, 10);
+    expect(replies.map((r) => r.authorName)).toEqual(['Early', 'Own', 'Bob', 'Cy', 'Dee']);
+    const subscription = await store.getSubscription(id);
+    const fresh = await store.newReplies(subscription!, subscription!.mailedSeq, 10);
+    expect(fresh.map((r) => r.authorName)).toEqual(['Own', 'Bob', 'Cy', 'Dee']);
+    // While that e-mail is being sent, a new reply waits for the next window.
+    await store.submit(reply('Eve', 'f'.repeat(32)), { hold: false, replyMail });
+    expect(await store.claimOutbox(iso(Date.now() + 60_000), 10, 60_000)).toEqual([]);
+    expect(await store.claimOutbox(iso(Date.now() + 601_000), 10, 60_000)).toHaveLength(1);
+    await store.markMailed(id, fresh.at(-1)!.createdSeq, iso(Date.now()));
+    expect((await store.getSubscription(id))?.mailedSeq).toBe(fresh.at(-1)!.createdSeq);
+    expect((await store.newReplies(subscription!, fresh.at(-1)!.createdSeq, 10)).map((r) => r.authorName)).toEqual([
+      'Eve',
+    ]);
+  });
+
   it('counts e-mails per address and day up to the cap', async ({ newStore }) => {
     const store = await newStore();
     const results: boolean[] = [];
