@@ -14,6 +14,7 @@ import { CommentBatchSchema, CommentSchema, type Comment } from '../../shared/sc
 import type { FanOutMessage } from '../../server/fanout/port.ts';
 import { Broadcaster, textFrame, type BroadcasterOptions } from '../../server/socket/broadcaster.ts';
 import { connectSocket, startTestApp, uniqueArticle, type TestApp, type TestSocket } from '../helpers/test-app.ts';
+import { test } from '../helpers/fixtures.ts';
 import { checkedAck } from '../helpers/acks.ts';
 
 /** What one client saw: every change in arrival order, and how each frame carried them. */
@@ -301,24 +302,22 @@ describe('Broadcaster on a bare Socket.IO server', () => {
 
 describe('comment:batch through the real app', () => {
   let server: TestApp;
-  const sockets: TestSocket[] = [];
   beforeAll(async () => {
     server = await startTestApp();
-  });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.disconnect();
   });
   afterAll(async () => {
     await server.close();
   });
 
-  async function open(): Promise<TestSocket> {
-    const socket = await connectSocket(server.url);
-    sockets.push(socket);
-    return socket;
-  }
+  /** `open()`: a socket on the app, disconnected after the test. */
+  const it = test.extend(
+    'open',
+    async ({ connect }) =>
+      () =>
+        connect(server.url),
+  );
 
-  it('refuses a batch flag that is not a boolean', async () => {
+  it('refuses a batch flag that is not a boolean', async ({ open }) => {
     const socket = await open();
     const ack = await (socket as unknown as { emitWithAck(e: string, p: object): Promise<unknown> }).emitWithAck(
       'article:subscribe',
@@ -327,7 +326,9 @@ describe('comment:batch through the real app', () => {
     expect(ack).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
   });
 
-  it('delivers a burst of posts exactly once and in seq order, to subscribers with and without batch', async () => {
+  it('delivers a burst of posts exactly once and in seq order, to subscribers with and without batch', async ({
+    open,
+  }) => {
     const articleId = uniqueArticle('burst');
     const [poster, batchSocket, plainSocket] = [await open(), await open(), await open()];
     expect(await batchSocket.emitWithAck('article:subscribe', { articleId, batch: true })).toMatchObject({

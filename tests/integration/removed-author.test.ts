@@ -6,10 +6,10 @@ import {
   CommentPageSchema,
   CommentResultSchema,
   CommentSchema,
-  PostStoredSchema,
   type Comment,
 } from '../../shared/schemas.ts';
 import { connectSocket, getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { TestClient } from '../helpers/test-client.ts';
 import { checkedAck } from '../helpers/acks.ts';
 
 const ADMIN_TOKEN = `admin-${nanoid(24)}`;
@@ -27,14 +27,13 @@ describe('the author of a removed comment', () => {
     await app?.close();
   });
 
-  async function post(articleId: string, name: string, parentId?: string) {
-    const res = await postJson(api(`/articles/${articleId}/comments`), {
-      author: { name },
+  /** A comment by `name` stored as new (201), with its author token. */
+  const post = (articleId: string, name: string, parentId?: string) =>
+    new TestClient(app.url).stored(articleId, {
+      name,
       body: `a comment by ${name}`,
       ...(parentId ? { parentId } : {}),
     });
-    return PostStoredSchema.parse(res.body);
-  }
 
   it.each(['moderator', 'author'] as const)('is not shown to readers after a removal by its %s', async (by) => {
     const articleId = uniqueArticle('removed-name');
