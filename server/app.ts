@@ -370,6 +370,7 @@ async function assembleApp(
       postLimit: abuse.httpPostLimit,
       commentWriteLimits: abuse.commentWriteLimits,
       ssoLoginUrl: config.sso.loginUrl,
+      replyEmails: replyLinks !== null,
       adminExtras: Router().use(
         createNotifyRoutes({
           policy,

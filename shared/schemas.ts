@@ -355,6 +355,8 @@ export const CommentPageSchema = z.object({
   moreReplies: z.optional(z.record(z.string(), MoreRepliesSchema)),
   /** Sign-in from the host site is on (absent with SSO_MODE=off). */
   sso: z.optional(SsoInfoSchema),
+  /** The server sends reply e-mails (SMTP_URL): a post may carry `notify` (docs/notifications.md). Absent: it may not. */
+  replyEmails: z.optional(z.boolean()),
 });
 export type CommentPage = z.infer<typeof CommentPageSchema>;
 

@@ -38,6 +38,8 @@ export interface ApiDeps {
   adminExtras?: Router;
   /** SSO_LOGIN_URL, told to the widget with SSO_MODE (policy.ssoMode) in every page answer when sign-in is on. */
   ssoLoginUrl?: string | undefined;
+  /** SMTP_URL is set: pages say `replyEmails: true`, so the widget offers reply e-mails. */
+  replyEmails?: boolean;
 }
 
 /** Body size limit for every JSON write; a bigger body is a 413. */
@@ -52,6 +54,7 @@ export function createApiRouter({
   commentWriteLimits,
   adminExtras,
   ssoLoginUrl,
+  replyEmails = false,
 }: ApiDeps): Router {
   const router = Router();
   const mode = policy.ssoMode;
@@ -71,7 +74,7 @@ export function createApiRouter({
     const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
     const query = parseInput(PageQuerySchema, req.query, 'query');
     const page = await service.page(articleId, query);
-    res.json(sso === undefined ? page : { ...page, sso });
+    res.json({ ...page, ...(sso === undefined ? {} : { sso }), ...(replyEmails ? { replyEmails } : {}) });
   });
 
   router.get('/articles/:articleId/comments/:commentId/replies', async (req, res) => {

@@ -3,7 +3,7 @@ import { nanoid } from 'nanoid';
 import { describe, expect, vi } from 'vitest';
 import { test as it } from '../helpers/fixtures.ts';
 import { bodyOf, startSmtp, type ReceivedMail } from '../helpers/smtp.ts';
-import { postJson, startTestApp, tempDir, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { getJson, postJson, startTestApp, tempDir, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 const PAGE_ORIGIN = 'https://blog.example.test';
 const PUBLIC_URL = 'https://comments.example.test';
@@ -105,8 +105,11 @@ describe('reply e-mails: subscribing', () => {
     );
     expect(badEmail.status).toBe(400);
 
+    // The first page answer says whether reply e-mails are on (the widget offers them only then).
+    expect((await getJson(`${t.url}/api/articles/${articleId}/comments`)).body).toMatchObject({ replyEmails: true });
     const plain = await startTestApp({ outbox: { pollMs: 20 } });
     defer(() => plain.close());
+    expect((await getJson(`${plain.url}/api/articles/${articleId}/comments`)).body).not.toHaveProperty('replyEmails');
     const refused = await postJson(`${plain.url}/api/articles/${articleId}/comments`, {
       author: { name: 'Eve' },
       body: 'Hi',
