@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { nanoid } from 'nanoid';
 import { describe, expect, vi } from 'vitest';
 import { test as it } from '../helpers/fixtures.ts';
@@ -245,5 +246,59 @@ describe('reply e-mails: replies, batching, caps and unsubscribe (two instances)
     expect((await fetch(unsubscribe!, { method: 'POST' })).status).toBe(200);
     // The confirm link no longer works: the subscription is gone.
     expect((await fetch(confirm!, { method: 'POST' })).status).toBe(400);
+  });
+});
+
+describe('reply e-mails: signed-in members', () => {
+  it('a member whose token carries the address subscribes without confirmation; never told of their own reply', async ({
+    defer,
+  }) => {
+    const smtp = await startSmtp();
+    defer(smtp.close);
+    const secret = `sso-${nanoid(40)}`;
+    const t = await startTestApp({
+      env: { ...mailEnv(smtp.port), SSO_SECRETS: secret, SSO_MODE: 'optional' },
+      outbox: { pollMs: 20 },
+    });
+    defer(() => t.close());
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({
+      aud: 'live-comments',
+      iat: now - 5,
+      exp: now + 600,
+      sub: 'm-1',
+      name: 'Mara',
+      email: 'mara@example.test',
+    })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .sign(new TextEncoder().encode(secret));
+    const articleId = uniqueArticle();
+    const url = `${t.url}/api/articles/${articleId}/comments`;
+    const asMember = { origin: PAGE_ORIGIN, authorization: `Bearer ${token}` };
+    const answer = await postJson(url, { body: 'Members first', notify: { pageUrl: `${PAGE_ORIGIN}/m` } }, asMember);
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({ notify: 'subscribed' });
+    const mara = (answer.body as { comment: { id: string } }).comment.id;
+    // Their own reply (same member) tells them nothing; no confirmation e-mail either.
+    expect((await postJson(url, { body: 'Me again', parentId: mara }, asMember)).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(smtp.mails).toEqual([]);
+    const reply = await postJson(
+      url,
+      { author: { name: 'Guest' }, body: 'Hello Mara', parentId: mara },
+      { origin: PAGE_ORIGIN },
+    );
+    const replyId = (reply.body as { comment: { id: string } }).comment.id;
+    await vi.waitFor(() => expect(smtp.mails).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    expect(smtp.mails[0]!.to).toEqual(['mara@example.test']);
+    expect(bodyOf(smtp.mails[0]!.raw)).toContain(`${PAGE_ORIGIN}/m#comment-${replyId}`);
+
+    // Another address than the token's must prove itself: a confirmation first.
+    const other = await postJson(
+      url,
+      { body: 'Elsewhere', notify: { email: 'other@example.test', pageUrl: `${PAGE_ORIGIN}/m` } },
+      asMember,
+    );
+    expect(other.body).toMatchObject({ notify: 'confirm' });
   });
 });
