@@ -85,12 +85,15 @@ const pureSharedSchemas = {
 
 /**
  * Methods of socket.io-client's Socket no script of ours calls, left out of the bundles: catch-all
- * listeners (`onAny`, `onAnyOutgoing`, …), `compress` and `volatile`, and the queue of the `retries`
+ * listeners (`onAny`, `onAnyOutgoing`, …), `send` (our scripts always `emit` a named event), the
+ * `disconnected` getter (they read `connected`), `compress` and `volatile`, and the queue of the `retries`
  * option (never set: posts carry a clientId and are retried by the widget; `_drainQueue`, which the
  * socket calls on connect, is kept as a method that does nothing). A method the socket itself calls
  * is never listed; the build fails if one listed is no longer found (socket.io-client changed).
  */
 const UNUSED_SOCKET_METHODS = [
+  'send',
+  'disconnected',
   'compress',
   'volatile',
   'onAny',

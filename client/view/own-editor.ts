@@ -1,5 +1,5 @@
 import type { Comment } from '../../shared/schemas.ts';
-import { ConfirmDelete, EditForm } from './own-panels.ts';
+import { adoptPanelStyles, ConfirmDelete, EditForm } from './own-panels.ts';
 
 /**
  * What the editor needs from the widget. Passed in, not imported: the editor is a part loaded on
@@ -51,6 +51,7 @@ export class OwnEditor {
     if (this.editing?.id !== comment.id) this.editForm.open(comment.body);
     this.editing = comment;
     this.#host.render();
+    adoptPanelStyles(this.editForm.element);
     this.editForm.focus();
   }
 
@@ -66,6 +67,7 @@ export class OwnEditor {
     this.confirm.reset();
     this.deleting = comment;
     this.#host.render();
+    adoptPanelStyles(this.confirm.element);
     this.confirm.cancel.focus();
   }
 

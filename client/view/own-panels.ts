@@ -1,4 +1,22 @@
 import { h } from './dom.ts';
+import css from './own-panels.css';
+
+let shared: CSSStyleSheet | null = null;
+
+/**
+ * Adopts the panels' few style rules into the widget's shadow root once a panel is in it. They are
+ * kept out of widget.css (only readers with comments of their own see these panels: room in
+ * widget.js's budget); a constructed sheet, as widget.js uses, so a strict style-src CSP allows it.
+ */
+export function adoptPanelStyles(panel: HTMLElement): void {
+  const root = panel.getRootNode();
+  if (!(root instanceof ShadowRoot)) return;
+  if (!shared) {
+    shared = new CSSStyleSheet();
+    shared.replaceSync(css);
+  }
+  if (!root.adoptedStyleSheets.includes(shared)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, shared];
+}
 
 /** Escape (and the Cancel button) call `cancel`; Control+Enter in the text submits. */
 function onKeys(element: HTMLElement, cancel: () => void): void {

@@ -130,7 +130,10 @@ describe('own comments in Chromium, across two instances: edit and delete', () =
     expect(await focused(alice)).toBe('button:Delete your comment');
 
     await aliceRow.getByRole('button', { name: 'Delete your comment' }).click();
-    await confirm.getByRole('button', { name: 'Yes, delete' }).click();
+    // Its style comes with widget-own.js (own-panels.css): the irreversible button is painted in the danger colour.
+    const danger = confirm.getByRole('button', { name: 'Yes, delete' });
+    expect(await danger.evaluate((button) => getComputedStyle(button).backgroundColor)).toBe('rgb(179, 38, 30)');
+    await danger.click();
 
     const expected = [
       ['', 'This comment was removed', 1],
