@@ -14,6 +14,7 @@ import { ArticleIdSchema, type ArticleState } from '../../shared/schemas.ts';
 import { toWidgetError, type WidgetError } from '../protocol.ts';
 import { formatAbsolute } from '../time-format.ts';
 import { h, plural } from '../view/dom.ts';
+import { foldButton, isLong } from '../view/thread-view.ts';
 import { ADMIN_PAGE_SIZE, AdminApi } from './admin-api.ts';
 import { ImportPanel } from './import-panel.ts';
 import { KeyedList } from './keyed-list.ts';
@@ -109,6 +110,8 @@ export class AdminPage {
   readonly #bansEmpty = h('p', { class: 'empty', text: 'No bans in force.' });
   readonly #heldList: KeyedList<ModeratedHeld>;
   readonly #feedList: KeyedList<ModeratedComment>;
+  /** Long feed comments the moderator unfolded: a re-rendered item stays unfolded (as in the widget). */
+  readonly #unfolded = new Set<string>();
   readonly #articleList: KeyedList<{ articleId: string; state: ArticleState | null }>;
   readonly #banList: KeyedList<Ban>;
   readonly #articleInput = h('input', {
@@ -628,7 +631,9 @@ export class AdminPage {
           'aria-expanded': String(this.#banFor === comment.id),
         }),
       );
-    return [meta, ...(text ? [body] : []), actions, ...(this.#banFor === comment.id ? [this.#banForm] : [])];
+    // A long body folds like the widget's, its "Show more" right after it.
+    const shown = text ? [body, ...(isLong(text) ? [foldButton(body, comment.id, this.#unfolded)] : [])] : [];
+    return [meta, ...shown, actions, ...(this.#banFor === comment.id ? [this.#banForm] : [])];
   }
 
   #renderHeld(held: ModeratedHeld): Array<Node | string> {

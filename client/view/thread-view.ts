@@ -98,6 +98,34 @@ const button = (
   return element;
 };
 
+/** Bodies longer than 1,000 characters or 12 lines fold (issue 15); the admin feed folds the same ones. */
+export const isLong = (text: string): boolean => text.length > 1000 || text.split('\n').length > 12;
+
+/**
+ * The "Show more"/"Show less" button of a long body: a real button with aria-expanded and
+ * aria-controls, placed right after the body (the CSS folds a body followed by a button with
+ * aria-expanded=false). It toggles in place, so it keeps the focus; `unfolded` (the ids the reader
+ * opened, kept by the caller) keeps the state when a live update rebuilds the row.
+ */
+export function foldButton(body: HTMLElement, id: string, unfolded: Set<string>): HTMLButtonElement {
+  body.id = `body-${id}`;
+  const toggle = button(
+    '',
+    () => {
+      if (!unfolded.delete(id)) unfolded.add(id);
+      show();
+    },
+    { attrs: { 'aria-controls': body.id } },
+  );
+  const show = () => {
+    const expanded = unfolded.has(id);
+    toggle.textContent = `Show ${expanded ? 'less' : 'more'}`;
+    toggle.setAttribute('aria-expanded', String(expanded));
+  };
+  show();
+  return toggle;
+}
+
 /**
  * The thread as one flat list of rows, indented by depth (`aria-level` tells assistive technology).
  * Each update reuses the element of every row whose content did not change and moves elements
@@ -111,6 +139,8 @@ export class ThreadView {
   readonly #moreRows = new Map<string, Rendered>();
   /** After "Show N more replies": the thread, and its rows before, so the first new reply gets the focus. */
   #focusNew: { topId: string; known: Set<string> } | null = null;
+  /** Long comments the reader unfolded: a row rebuilt by a live update stays unfolded. */
+  readonly #unfolded = new Set<string>();
 
   constructor(hooks: ThreadViewHooks, labelledBy: string) {
     this.#hooks = hooks;
@@ -326,6 +356,7 @@ export class ThreadView {
       const body = h('div', { class: 'body', part: 'body', attrs: { dir: 'auto' } });
       appendLinkedText(body, entry.body);
       parts.push(body);
+      if (isLong(entry.body)) parts.push(foldButton(body, entry.id, this.#unfolded));
     }
 
     if (isPending(entry)) {
