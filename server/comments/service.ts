@@ -433,9 +433,11 @@ export class CommentService {
         const entry = await this.store.reportedComment(id);
         if (entry === null || entry.state === 'closed')
           throw new AppError('not_found', 'No report of this comment waits for review');
+        let after: ReportedComment | null = null;
+        // A hidden one is restored (restore publishes its closed entry); a public one leaves the queue here.
         if (entry.state === 'hidden') await this.restore(actor, id);
-        else if (await this.store.closeReports(id, true)) await this.publishReview(id);
-        const after = await this.store.reportedComment(id);
+        else if (await this.store.closeReports(id, true)) after = await this.publishReview(id);
+        after ??= await this.store.reportedComment(id);
         if (after === null) throw notFound();
         return after;
       })(),
@@ -805,10 +807,11 @@ export class CommentService {
     return result.comment;
   }
 
-  /** Sends moderators a reported comment's queue entry as it stands now (none when it was never reported). */
-  private async publishReview(id: string): Promise<void> {
+  /** Sends moderators a reported comment's queue entry as it stands now, and answers it (null: it was never reported). */
+  private async publishReview(id: string): Promise<ReportedComment | null> {
     const reported = await this.store.reportedComment(id);
     if (reported !== null) await this.publishFeed({ event: 'admin:report', reported });
+    return reported;
   }
 
   /**

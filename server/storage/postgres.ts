@@ -50,7 +50,9 @@ import type { ReportedComment } from '../../shared/reports.ts';
 import {
   nextReview,
   reportedComment,
+  reportedChange,
   REVIEW_COLUMNS,
+  reviewValues,
   roundOf,
   type ReportOutcome,
   type ReportReasonRow,
@@ -852,16 +854,7 @@ export class PostgresCommentStore implements CommentStore {
         ).rowCount;
         if (!inserted) return { comment: toModerated(row), created: false, hidden: false };
         const { review, hide } = nextReview(previous, input, row.article_id, threshold);
-        await client.query(REVIEW_UPSERT_SQL, [
-          review.comment_id,
-          review.article_id,
-          review.state,
-          review.kept,
-          review.round,
-          review.reports,
-          review.opened_at,
-          review.last_at,
-        ]);
+        await client.query(REVIEW_UPSERT_SQL, reviewValues(review));
         let comment = toModerated(row);
         if (hide) {
           const seq = (await client.query<{ last_seq: number }>(BUMP_SQL, [row.article_id])).rows[0]?.last_seq;
@@ -871,10 +864,7 @@ export class PostgresCommentStore implements CommentStore {
           comment = toModerated(hidden);
           await enqueue(client, notify, 'comment.removed', { comment });
         }
-        await enqueue(client, notify, 'comment.reported', {
-          comment,
-          report: { reason: input.reason, reports: review.reports, state: review.state },
-        });
+        await enqueue(client, notify, 'comment.reported', reportedChange(comment, input, review));
         return { comment, created: true, hidden: hide };
       }),
     );

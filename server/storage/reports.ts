@@ -103,5 +103,24 @@ export function reportedComment(
   };
 }
 
-/** The columns of ReviewRow, for both stores' SELECTs. */
+/** The columns of ReviewRow, for both stores' SELECTs and upserts. */
 export const REVIEW_COLUMNS = 'comment_id, article_id, state, kept, round, reports, opened_at, last_at';
+
+/** A review row's values in REVIEW_COLUMNS order, for both stores' upserts. */
+export function reviewValues(review: ReviewRow): [string, string, ReportState, number, number, number, string, string] {
+  return [
+    review.comment_id,
+    review.article_id,
+    review.state,
+    review.kept,
+    review.round,
+    review.reports,
+    review.opened_at,
+    review.last_at,
+  ];
+}
+
+/** The `comment.reported` notification of a recorded report (after any hide, so `comment` is as committed). */
+export function reportedChange(comment: ModeratedComment, report: ReportRecord, review: ReviewRow) {
+  return { comment, report: { reason: report.reason, reports: review.reports, state: review.state } };
+}

@@ -57,7 +57,9 @@ import type { ReportedComment } from '../../shared/reports.ts';
 import {
   nextReview,
   reportedComment,
+  reportedChange,
   REVIEW_COLUMNS,
+  reviewValues,
   roundOf,
   type ReportOutcome,
   type ReportReasonRow,
@@ -1227,30 +1229,18 @@ export class SqliteCommentStore implements CommentStore {
     ).run(input.commentId, input.readerId, input.reason, input.note, roundOf(previous), input.createdAt).changes;
     if (inserted === 0) return { comment: toModerated(row), created: false, hidden: false };
     const { review, hide } = nextReview(previous, input, row.article_id, threshold);
-    this.#prepared<[string, string, string, number, number, number, string, string]>(
+    this.#prepared<ReturnType<typeof reviewValues>>(
       `INSERT INTO report_reviews (${REVIEW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (comment_id) DO UPDATE SET state = excluded.state, kept = excluded.kept, round = excluded.round,
        reports = excluded.reports, opened_at = excluded.opened_at, last_at = excluded.last_at`,
-    ).run(
-      review.comment_id,
-      review.article_id,
-      review.state,
-      review.kept,
-      review.round,
-      review.reports,
-      review.opened_at,
-      review.last_at,
-    );
+    ).run(...reviewValues(review));
     let comment = toModerated(row);
     if (hide) {
       this.#updateRemoved.run(row.body, 'moderator', this.#nextSeq(row.article_id), input.commentId);
       comment = this.#changed(input.commentId).comment;
       this.#enqueue(notify, 'comment.removed', { comment });
     }
-    this.#enqueue(notify, 'comment.reported', {
-      comment,
-      report: { reason: input.reason, reports: review.reports, state: review.state },
-    });
+    this.#enqueue(notify, 'comment.reported', reportedChange(comment, input, review));
     return { comment, created: true, hidden: hide };
   }
 
