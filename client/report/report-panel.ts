@@ -26,7 +26,9 @@ function describe(error: unknown): string {
 const CSS = `
 .report-form fieldset { border: 0; margin: 0; padding: 0; }
 .report-form legend { font-weight: 600; padding: 0; margin-bottom: 0.25em; }
-.report-form .reason { display: block; margin: 0.15em 0; }
+/* The widget's inputs are full-width text fields: a radio is a small box beside its label. */
+.report-form .reason { display: flex; align-items: center; gap: 0.5em; margin: 0.25em 0; font-weight: normal; font-size: 1em; }
+.report-form input[type='radio'] { width: auto; margin: 0; padding: 0; flex: none; }
 .report-form input[type='text'] { display: block; width: 100%; box-sizing: border-box; margin: 0.25em 0; }
 `;
 let shared: CSSStyleSheet | null = null;

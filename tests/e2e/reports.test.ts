@@ -55,6 +55,9 @@ describe('reporting a comment from the widget in Chromium, across two instances'
     const first = readers[0]!;
     await rowWithText(first.widget, body).getByRole('button', { name: 'Report comment by Troll' }).click();
     const form = first.widget.getByRole('form', { name: 'Report comment by Troll' });
+    // Each reason is a small radio beside its label (the widget's inputs are otherwise full-width fields).
+    const radio = form.getByRole('radio', { name: 'Spam or advertising' });
+    expect(await radio.evaluate((element) => element.getBoundingClientRect().width)).toBeLessThan(40);
     await form.getByRole('button', { name: 'Send report' }).click();
     await form.getByRole('alert').filter({ hasText: 'Choose a reason.' }).waitFor(WAIT);
     await first.page.keyboard.press('Escape');
