@@ -226,7 +226,9 @@ describe('REST edge under hostile input', () => {
         trick,
         fc.string({ minLength: 1, maxLength: 10 }),
         async (left, control, right) => {
-          const name = `A${left}${control}${right}`;
+          // Framed by letters: at an end, whitespace around a control (U+FEFF among it: JS trim() removes
+          // it) is trimmed away with it, and the stored name is clean, which is not what this checks.
+          const name = `A${left}${control}${right}Z`;
           const refused = await fetch(`${app.url}/api/articles/fuzz-unicode/comments`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
