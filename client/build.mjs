@@ -4,7 +4,8 @@
 //   count.js   live comment counts for article lists (client/count/main.ts), no socket.io-client;
 //   widget-own.js  the edit and delete forms, loaded by widget.js on first use (client/parts.ts);
 //   widget-member.js  sign-in from the host site, loaded when a page signs a reader in (client/parts.ts);
-//   widget-report.js  the Report form, loaded when a reader first presses Report (client/parts.ts).
+//   widget-report.js  the Report form, loaded when a reader first presses Report (client/parts.ts);
+//   widget-polling.js  HTTP long-polling, loaded after a WebSocket connection failed (client/parts.ts).
 // `npm run build:widget` runs it and prints the sizes; `npm start` and `npm test` run that first.
 import { build, transform } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ export const PART_PATHS = {
   own: join(here, 'dist', 'widget-own.js'),
   member: join(here, 'dist', 'widget-member.js'),
   report: join(here, 'dist', 'widget-report.js'),
+  polling: join(here, 'dist', 'widget-polling.js'),
 };
 /** The most widget.js may weigh, gzipped (level 9). A unit test fails the build past it. */
 export const GZIP_BUDGET_BYTES = 35 * 1024;
@@ -133,17 +135,42 @@ function slimSocketSource(path, source) {
 }
 
 /**
+ * engine.io-client's index as widget.js sees it: the WebSocket transport only. HTTP long-polling is
+ * a part (widget-polling.js, client/polling-part.ts) the widget loads after a WebSocket connection
+ * failed; the names socket.io-client re-exports and the widget never uses are left undefined.
+ */
+const WEBSOCKET_ONLY_ENGINE_INDEX = `export { Socket } from "./socket.js";
+export { installTimerFunctions } from "./util.js";
+export { parse } from "./contrib/parseuri.js";
+export { nextTick } from "./globals.node.js";
+export { WS as WebSocket } from "./transports/websocket.node.js";
+export const Fetch = undefined, NodeXHR = undefined, XHR = undefined, NodeWebSocket = undefined, WebTransport = undefined;
+`;
+
+/**
  * Leaves out what the widget never uses of socket.io-client: the WebTransport transport (engine.io
  * only offers it when asked to), the binary half of the Socket.IO parser (the protocol is JSON
  * text: shared/socket-parser.ts encodes and decodes exactly the text packets, checked against the
- * real parser by a unit test), and the Socket methods above.
+ * real parser by a unit test), and the Socket methods above. `engine` says which transports a bundle
+ * gets: `both` (admin.js), `websocket` (widget.js) or `polling` (widget-polling.js, whose
+ * `engine.io-client` is the polling transport's own module, without the engine around it).
  */
-const slimSocketIo = {
+const slimSocketIo = (engine = 'both') => ({
   name: 'slim-socket-io',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /^socket\.io-parser$/ }, () => ({
       path: join(here, '..', 'shared', 'socket-parser.ts'),
     }));
+    if (engine === 'polling')
+      pluginBuild.onResolve({ filter: /^engine\.io-client$/ }, () => ({
+        path: join(here, '..', 'node_modules', 'engine.io-client', 'build', 'esm', 'transports', 'polling-xhr.js'),
+      }));
+    if (engine === 'websocket')
+      pluginBuild.onLoad({ filter: /[\\/]engine\.io-client[\\/]build[\\/]esm[\\/]index\.js$/ }, (args) => ({
+        contents: WEBSOCKET_ONLY_ENGINE_INDEX,
+        resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
     // engine.io packets are text only here (the server never sends binary): no Blob, ArrayBuffer or base64 paths.
     pluginBuild.onLoad(
       { filter: /[\\/]engine\.io-parser[\\/]build[\\/]esm[\\/]encodePacket\.browser\.js$/ },
@@ -170,20 +197,24 @@ const slimSocketIo = {
     pluginBuild.onLoad(
       { filter: /[\\/]engine\.io-client[\\/]build[\\/]esm[\\/]transports[\\/]index\.js$/ },
       (args) => ({
+        // Transports by name, for a bundle that names them by strings (admin.js). widget.js hands
+        // engine.io-client the transports themselves (client/connection-pool.ts), polling from its part.
         contents:
-          'import { XHR } from "./polling-xhr.node.js";\nimport { WS } from "./websocket.node.js";\nexport const transports = { websocket: WS, polling: XHR };\n',
+          engine === 'both'
+            ? 'import { XHR } from "./polling-xhr.node.js";\nimport { WS } from "./websocket.node.js";\nexport const transports = { websocket: WS, polling: XHR };\n'
+            : 'export const transports = {};\n',
         resolveDir: dirname(args.path),
         loader: 'js',
       }),
     );
   },
-};
+});
 
 /**
  * Builds one bundle. Writes to a temporary file and renames it into place, so a server (or a test
  * worker building at the same time) never reads a half-written bundle.
  */
-async function bundle(entry, outfile, options = {}) {
+async function bundle(entry, outfile, { engine, ...options } = {}) {
   mkdirSync(dirname(outfile), { recursive: true });
   const temp = `${outfile}.${process.pid}.${Date.now()}.tmp`;
   try {
@@ -198,7 +229,7 @@ async function bundle(entry, outfile, options = {}) {
       legalComments: 'eof',
       charset: 'utf8',
       logLevel: 'warning',
-      plugins: [cssAsText, pureSharedSchemas, slimSocketIo],
+      plugins: [cssAsText, pureSharedSchemas, slimSocketIo(engine)],
       metafile: Boolean(process.env.METAFILE_DIR),
       ...options,
     });
@@ -269,7 +300,7 @@ const OWN_MEMBERS = [
 
 /** Builds widget.js. */
 export function buildWidget({ outfile = WIDGET_PATH } = {}) {
-  return bundle(join(here, 'main.ts'), outfile, widgetMangling());
+  return bundle(join(here, 'main.ts'), outfile, { engine: 'websocket', ...widgetMangling() });
 }
 
 /** Builds the lazily loaded parts of the widget (widget-<name>.js). */
@@ -278,6 +309,7 @@ export function buildParts() {
     bundle(join(here, 'own-part.ts'), PART_PATHS.own),
     bundle(join(here, 'member-part.ts'), PART_PATHS.member),
     bundle(join(here, 'report-part.ts'), PART_PATHS.report),
+    bundle(join(here, 'polling-part.ts'), PART_PATHS.polling, { engine: 'polling' }),
   ]);
 }
 
@@ -293,13 +325,21 @@ export function buildCount({ outfile = COUNT_PATH } = {}) {
 
 /** Builds every bundle, in parallel. */
 export async function buildAll() {
-  const [widget, admin, count, [own, member, report]] = await Promise.all([
+  const [widget, admin, count, [own, member, report, polling]] = await Promise.all([
     buildWidget(),
     buildAdmin(),
     buildCount(),
     buildParts(),
   ]);
-  return { widget, admin, count, 'widget-own': own, 'widget-member': member, 'widget-report': report };
+  return {
+    widget,
+    admin,
+    count,
+    'widget-own': own,
+    'widget-member': member,
+    'widget-report': report,
+    'widget-polling': polling,
+  };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

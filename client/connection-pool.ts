@@ -1,4 +1,4 @@
-import { io, type Socket } from 'socket.io-client';
+import { io, WebSocket as WebSocketTransport, type Socket } from 'socket.io-client';
 import {
   COMMENT_EVENTS,
   type ClientToServerEvents,
@@ -17,6 +17,7 @@ import {
   type CommentChange,
 } from '../shared/schemas.ts';
 import type { Membership } from './member/membership.ts';
+import { loadPart } from './parts.ts';
 import { BatchSchema } from './protocol.ts';
 
 export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -57,7 +58,8 @@ export class SharedConnection {
   constructor(base: URL) {
     this.socket = io(base.origin, {
       path: `${base.pathname}socket.io/`,
-      transports: ['websocket', 'polling'],
+      // HTTP long-polling is a part (widget-polling.js), loaded on the first failed connection.
+      transports: [WebSocketTransport],
       tryAllTransports: true,
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000,
@@ -93,7 +95,10 @@ export class SharedConnection {
       if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.presence(parsed.data.readers));
     });
     this.socket.on('connect', () => this.#all((listener) => listener.connected()));
-    this.socket.on('connect_error', () => this.#all((listener) => listener.disconnected()));
+    this.socket.on('connect_error', () => {
+      this.#all((listener) => listener.disconnected());
+      this.#addPolling(base);
+    });
     this.socket.on('disconnect', (reason) => {
       this.#all((listener) => listener.disconnected());
       // socket.io-client does not reconnect by itself when the server ended the session (restart, deploy).
@@ -128,6 +133,20 @@ export class SharedConnection {
   /** Tells every widget on the connection that the reader signed in or out. */
   signed(): void {
     this.#all((listener) => listener.signed());
+  }
+
+  /**
+   * Few readers need HTTP long-polling (a proxy that refuses the WebSocket upgrade), so it is not in
+   * widget.js: the first failed connection loads it, and socket.io-client's next reconnect tries the
+   * WebSocket, then polling. A failed load is tried again on the next failed connection.
+   */
+  #addPolling(base: URL): void {
+    const opts = this.socket.io.opts;
+    if (opts.transports?.length !== 1) return;
+    loadPart(base, 'polling').then(
+      ({ Polling }) => void (opts.transports = [WebSocketTransport, Polling]),
+      () => undefined,
+    );
   }
 
   close(): void {

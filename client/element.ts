@@ -47,7 +47,10 @@ export class LiveCommentsElement extends HTMLElement {
 
   readonly #shadow: ShadowRoot;
   readonly #theme = new ThemeWatcher(this, (dark) => {
-    this.#shadow.adoptedStyleSheets = dark ? [widgetStyleSheet(), darkStyleSheet()] : [widgetStyleSheet()];
+    // Sheets parts adopted (the Report form, the own panels) stay: only the theme's sheets change.
+    const theme = [widgetStyleSheet(), darkStyleSheet()];
+    const parts = this.#shadow.adoptedStyleSheets.filter((sheet) => !theme.includes(sheet));
+    this.#shadow.adoptedStyleSheets = [...(dark ? theme : theme.slice(0, 1)), ...parts];
   });
   #session: Session | null = null;
   /** True from start to stop, also when the attributes are wrong and only an error is shown. */

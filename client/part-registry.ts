@@ -1,5 +1,6 @@
 /** Where the lazily loaded parts of the widget register (client/parts.ts loads them). */
 
+import type { TransportCtor } from 'engine.io-client';
 import type { MemberView } from './member/member-view.ts';
 import type { Membership } from './member/membership.ts';
 import type { ReportPanel } from './report/report-panel.ts';
@@ -26,10 +27,16 @@ export interface ReportPart {
   ReportPanel: typeof ReportPanel;
 }
 
+/** engine.io-client's HTTP long-polling transport, for when WebSockets cannot get through. */
+export interface PollingPart {
+  Polling: TransportCtor;
+}
+
 export interface Parts {
   own: OwnPart;
   member: MemberPart;
   report: ReportPart;
+  polling: PollingPart;
 }
 
 const REGISTRY = Symbol.for('live-comments.parts');

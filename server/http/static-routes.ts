@@ -138,8 +138,8 @@ function listedArticles(value: unknown): string[] {
 
 /**
  * `GET /widget.js` (the embeddable widget, and its parts loaded on first use: `GET /widget-own.js`,
- * the edit and delete forms, `GET /widget-member.js`, sign-in from the host site, and `GET /widget-report.js`,
- * the Report form), `GET /count.js` (live counts for list pages) and
+ * the edit and delete forms, `GET /widget-member.js`, sign-in from the host site, `GET /widget-report.js`,
+ * the Report form, and `GET /widget-polling.js`, HTTP long-polling after a WebSocket failed), `GET /count.js` (live counts for list pages) and
  * `GET /admin.js`, all cacheable and loadable from any origin; `GET /` (the demo article with the
  * widget embedded by the two-line snippet), `GET /articles` (a list page with live counts by
  * count.js), `GET /articles/:articleId` (a demo page for any thread), `GET /embed-example` (the
@@ -164,6 +164,7 @@ export function createStaticRouter({
     'widget-own.js': createBundleLoader(defaultBundlePath('widget-own.js')),
     'widget-member.js': createBundleLoader(defaultBundlePath('widget-member.js')),
     'widget-report.js': createBundleLoader(defaultBundlePath('widget-report.js')),
+    'widget-polling.js': createBundleLoader(defaultBundlePath('widget-polling.js')),
   };
   const demoCss = Buffer.from(DEMO_CSS.trimStart());
 

@@ -4,8 +4,9 @@ import { uniqueArticle } from '../helpers/test-app.ts';
 import { rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
 
 /**
- * widget.js carries a trimmed socket.io-client (text-only parser, no WebTransport): where WebSockets
- * cannot get through (proxies that refuse the upgrade) it must still work over HTTP long-polling.
+ * widget.js carries a trimmed socket.io-client (text-only parser, no WebTransport, no polling): where
+ * WebSockets cannot get through (proxies that refuse the upgrade) it loads HTTP long-polling
+ * (widget-polling.js) and must still work over it. Where they do, that part is never loaded.
  */
 describe('the widget when WebSockets fail, in Chromium', () => {
   let env: TwoInstances;
@@ -30,9 +31,11 @@ describe('the widget when WebSockets fail, in Chromium', () => {
     const page = await context.newPage();
     const problems = collectProblems(page);
     const transports = new Set<string>();
+    const parts: string[] = [];
     page.on('request', (request) => {
       const url = new URL(request.url());
       if (url.pathname === '/socket.io/') transports.add(url.searchParams.get('transport') ?? '');
+      if (url.pathname.startsWith('/widget-')) parts.push(url.pathname);
     });
     // The refused WebSocket attempts are logged by Chromium; nothing else may go wrong.
     const unexpected = () =>
@@ -51,8 +54,34 @@ describe('the widget when WebSockets fail, in Chromium', () => {
     await row.locator('.like-count').filter({ hasText: '1' }).waitFor(WAIT);
 
     expect([...transports]).toEqual(['polling']);
+    expect(parts).toContain('/widget-polling.js');
     expect(unexpected()).toEqual([]);
     await context.close();
     await env.closeContexts();
+  });
+
+  it('never loads the polling part where WebSockets work', async () => {
+    const articleId = uniqueArticle('websocket');
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    const problems = collectProblems(page);
+    const sockets: string[] = [];
+    page.on('websocket', (socket) => sockets.push(new URL(socket.url()).pathname));
+    const parts: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/widget-')) parts.push(url.pathname);
+    });
+    await page.goto(`${env.site.url}/a/${articleId}`);
+    const widget = widgetOf(page);
+    await waitForLive(widget);
+    await postFromWidget(widget, 'Wendy', 'Sent over a WebSocket');
+    await rowWithText(widget, 'Sent over a WebSocket').waitFor(WAIT);
+
+    expect(sockets).toEqual(['/socket.io/']);
+    // Posting made a comment of the reader's own: that part (widget-own.js) loads, polling does not.
+    expect(parts).not.toContain('/widget-polling.js');
+    expect(problems).toEqual([]);
+    await context.close();
   });
 });

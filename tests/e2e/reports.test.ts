@@ -58,6 +58,9 @@ describe('reporting a comment from the widget in Chromium, across two instances'
     // Each reason is a small radio beside its label (the widget's inputs are otherwise full-width fields).
     const radio = form.getByRole('radio', { name: 'Spam or advertising' });
     expect(await radio.evaluate((element) => element.getBoundingClientRect().width)).toBeLessThan(40);
+    // A theme change swaps only the theme's sheets: the form's own (adopted by widget-report.js) stays.
+    await first.page.locator('live-comments').evaluate((element) => element.setAttribute('theme', 'dark'));
+    expect(await radio.evaluate((element) => element.getBoundingClientRect().width)).toBeLessThan(40);
     await form.getByRole('button', { name: 'Send report' }).click();
     await form.getByRole('alert').filter({ hasText: 'Choose a reason.' }).waitFor(WAIT);
     await first.page.keyboard.press('Escape');

@@ -22,10 +22,12 @@ describe('widget.js size', () => {
     expect(source).not.toMatch(/\binnerHTML\b|\bouterHTML\b|insertAdjacentHTML|document\.write\b|\beval\(/);
   });
 
-  it('leaves out what readers never need: the admin page, the binary Socket.IO parser, WebTransport, server-only schemas', () => {
+  it('leaves out what readers never need: the admin page, the binary Socket.IO parser, WebTransport, polling, server-only schemas', () => {
     const source = readFileSync(WIDGET_PATH, 'utf8');
     // Moderator code lives in admin.js; the text-only parser replaces socket.io-parser (no binary placeholders).
     expect(source).not.toMatch(/admin:subscribe|Ban the author|_placeholder|WebTransport/);
+    // HTTP long-polling is the part widget-polling.js, loaded after a WebSocket connection failed.
+    expect(source).not.toMatch(/XMLHttpRequest/);
     // Schemas of server-only inputs (query strings, socket payloads, ban input) are tree-shaken away.
     expect(source).not.toMatch(/before must be a cursor|articleIds must not be empty|expiresInMinutes/);
     // … while the ones the widget checks its input and answers with are there.
