@@ -37,6 +37,8 @@ export const ACK_SCHEMAS = {
   'counts:unsubscribe': EmptyAckSchema,
   'auth:set': AuthSetAckSchema,
   'auth:clear': EmptyAckSchema,
+  'typing:start': EmptyAckSchema,
+  'typing:stop': EmptyAckSchema,
   'admin:subscribe': EmptyAckSchema,
 } as const satisfies Record<ClientEvent, z.ZodMiniType<object>>;
 

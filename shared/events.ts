@@ -3,6 +3,7 @@ import type { ErrorInfo } from './errors.ts';
 import type { AuthSetPayload } from './sso.ts';
 import type { AdminSubscribePayload, HeldResolved, ModeratedComment, ModeratedHeld } from './moderation.ts';
 import type { ReportedComment } from './reports.ts';
+import type { TypingChanged, TypingPayload } from './typing.ts';
 import type {
   ArticleHead,
   ArticleId,
@@ -44,6 +45,14 @@ export interface ClientToServerEvents {
   'auth:set': (payload: AuthSetPayload, ack: AckCallback<AckOf<'auth:set'>>) => void;
   /** Sign-out: the connection's posts are a guest's again (or refused, with SSO_MODE=required). */
   'auth:clear': (payload: Record<never, never> | undefined, ack: AckCallback) => void;
+  /**
+   * The reader writes a new comment (no `parentId`) or a reply to `parentId` in an article this connection
+   * is subscribed to; sent again every few seconds while they go on (a start lapses after TYPING_HOLD_MS,
+   * shared/typing.ts). One place per connection: a start elsewhere moves it. Refused like a post where posting is.
+   */
+  'typing:start': (payload: TypingPayload, ack?: AckCallback) => void;
+  /** The reader stopped writing in the article (sent, left the form, or paused). Leaving the article or disconnecting does it too. */
+  'typing:stop': (payload: TypingPayload, ack?: AckCallback) => void;
   /** Moderators only (the ADMIN_TOKEN); refused with `forbidden` otherwise. */
   'admin:subscribe': (payload: AdminSubscribePayload, ack: AckCallback) => void;
 }
@@ -60,6 +69,11 @@ export interface ServerToClientEvents {
   'article:updated': (state: ArticleState) => void;
   /** Connections reading the article on every instance; on change, at most once a second, and right after subscribing. */
   'presence:changed': (presence: Presence) => void;
+  /**
+   * How many other readers write a new comment (`parentId` null) or a reply to `parentId`, on every
+   * instance, when it changed (at most about three times a second per place) and right after subscribing.
+   */
+  'typing:changed': (typing: TypingChanged) => void;
   /** To `counts:subscribe`rs of the article, when its number of visible comments changed. */
   'count:changed': (change: CountChanged) => void;
   /** To moderators: every comment stored, edited, removed, restored or liked, on any article and instance. */

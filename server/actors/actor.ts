@@ -66,6 +66,8 @@ export const MAY = {
   'comment:remove': ['guest', 'member', 'moderator'],
   /** Like a comment or take the like back. */
   'comment:like': ['guest', 'member', 'moderator'],
+  /** Show other readers that one is writing (typing indicators): whoever may post. */
+  'comment:typing': ['guest', 'member', 'moderator'],
   /** Report a comment to the moderators (one report per reader per comment). */
   'comment:report': ['guest', 'member', 'moderator'],
   /** Read and erase one's own data (GET /api/me/comments, DELETE /api/me). */
@@ -97,6 +99,7 @@ export type Action = keyof typeof MAY;
 /** What a guest may not do with SSO_MODE=required (nor a guest whose member token was refused). */
 const SIGNED_IN_ACTIONS: ReadonlySet<Action> = new Set([
   'comment:post',
+  'comment:typing',
   'comment:edit',
   'comment:remove',
   'comment:like',

@@ -8,6 +8,8 @@ import type {
   FanOutState,
   FeedListener,
   FeedMessage,
+  TypingCount,
+  TypingListener,
 } from './port.ts';
 
 /** Where a listener's exception is reported (the app's logger); pino-compatible. */
@@ -61,6 +63,15 @@ export class MemoryFanOut implements FanOut {
 
   onArticleHead(listener: ArticleHeadListener): void {
     this.headListener = listener;
+  }
+
+  /** There are no other instances to tell. */
+  publishTyping(_typing: Omit<TypingCount, 'origin'>): void {
+    // Nothing to do: this instance counts its own readers.
+  }
+
+  onTyping(_listener: TypingListener): void {
+    // No other instance ever sends one.
   }
 
   /** Delivers before returning; never rejects. */

@@ -1,4 +1,4 @@
-import type { ArticleHead, ArticleId, ArticleState, Comment } from '../../shared/schemas.ts';
+import type { ArticleHead, ArticleId, ArticleState, Comment, CommentId } from '../../shared/schemas.ts';
 import type { CommentEvent } from '../../shared/events.ts';
 import type { HeldResolved, ModeratedComment, ModeratedHeld } from '../../shared/moderation.ts';
 import type { ReportedComment } from '../../shared/reports.ts';
@@ -29,6 +29,16 @@ export type FeedMessage =
 export type FeedListener = (message: FeedMessage) => void;
 export type ArticleStateListener = (state: ArticleState) => void;
 export type ArticleHeadListener = (head: ArticleHead) => void;
+
+/** How many readers on one instance (`origin`) write in one place of an article: typing indicators, never stored. */
+export interface TypingCount {
+  origin: string;
+  articleId: ArticleId;
+  /** The comment being answered; null: a new comment. */
+  parentId: CommentId | null;
+  count: number;
+}
+export type TypingListener = (typing: TypingCount) => void;
 
 /** `up`: connected to every instance; `down`: only this instance is reached; `local`: single-instance mode. */
 export type FanOutState = 'local' | 'up' | 'down';
@@ -67,6 +77,15 @@ export interface FanOut {
    */
   publishArticleHead(head: ArticleHead): Promise<void>;
   onArticleHead(listener: ArticleHeadListener): void;
+  /**
+   * Tells the other instances subscribed to the article how many of this instance's readers write in
+   * one place of it. Best effort and ephemeral: never delivered locally (the caller counts its own
+   * readers), never sent again after a failure (counts are sent again while they last, and a receiver
+   * forgets a count that is not); never rejects.
+   */
+  publishTyping(typing: Omit<TypingCount, 'origin'>): void;
+  /** Other instances' typing counts of subscribed articles. */
+  onTyping(listener: TypingListener): void;
   /**
    * Delivers a moderator-feed message to this instance's feed listener at once, then to every other
    * instance subscribed to the feed. Same delivery guarantees as `publish`; never rejects.

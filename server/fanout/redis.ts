@@ -5,7 +5,9 @@ import { HeldResolvedSchema, ModeratedCommentSchema, ModeratedHeldSchema } from 
 import { ReportedCommentSchema } from '../../shared/reports.ts';
 import {
   ArticleHeadSchema,
+  ArticleIdSchema,
   ArticleStateSchema,
+  CommentIdSchema,
   CommentSchema,
   type ArticleHead,
   type ArticleId,
@@ -25,6 +27,8 @@ import type {
   FanOutState,
   FeedListener,
   FeedMessage,
+  TypingCount,
+  TypingListener,
 } from './port.ts';
 
 /** The few log methods the fan-out needs; a pino logger fits. */
@@ -91,6 +95,22 @@ export const WireHeadMessageSchema = z.object({
   head: ArticleHeadSchema,
 });
 export type WireHeadMessage = z.infer<typeof WireHeadMessageSchema>;
+
+/** More readers than one instance can hold: a typing count above it is not believed. */
+const MAX_TYPING_COUNT = 1_000_000;
+
+/** How many readers of the origin instance write in one place of the article, on the article's channel. */
+export const WireTypingMessageSchema = z.object({
+  v: z.literal(1),
+  origin: z.string().check(minUnits(1)),
+  event: z.literal('typing:count'),
+  typing: z.object({
+    articleId: ArticleIdSchema,
+    parentId: z.nullable(CommentIdSchema),
+    count: z.int().check(z.minimum(0), z.maximum(MAX_TYPING_COUNT)),
+  }),
+});
+export type WireTypingMessage = z.infer<typeof WireTypingMessageSchema>;
 
 /** A moderator-feed message, on the one feed channel. */
 export const FeedMessageSchema = z.union([
@@ -198,6 +218,7 @@ export class RedisFanOut implements FanOut {
   private listener: FanOutListener | null = null;
   private stateListener: ArticleStateListener | null = null;
   private headListener: ArticleHeadListener | null = null;
+  private typingListener: TypingListener | null = null;
   private feedListener: FeedListener | null = null;
   private resyncListener: ((articleIds: readonly ArticleId[]) => void) | null = null;
   private readonly stateWatchers = new Set<() => void>();
@@ -293,6 +314,20 @@ export class RedisFanOut implements FanOut {
 
   onArticleHead(listener: ArticleHeadListener): void {
     this.headListener = listener;
+  }
+
+  /** To other instances only; a failed publish is dropped (the count is sent again while it lasts). */
+  publishTyping(typing: Omit<TypingCount, 'origin'>): void {
+    if (this.closed || !this.link.ready) return;
+    const payload: WireTypingMessage = { v: 1, origin: this.instanceId, event: 'typing:count', typing };
+    withTimeout(
+      this.link.publish(this.channelOf(typing.articleId), JSON.stringify(payload)),
+      this.commandTimeoutMs,
+    ).catch(() => undefined);
+  }
+
+  onTyping(listener: TypingListener): void {
+    this.typingListener = listener;
   }
 
   /** Delivers locally at once, then to other instances subscribed to the feed; never rejects. */
@@ -408,6 +443,7 @@ export class RedisFanOut implements FanOut {
     this.listener = null;
     this.stateListener = null;
     this.headListener = null;
+    this.typingListener = null;
     this.feedListener = null;
     this.resyncListener = null;
     this.detachLink();
@@ -632,6 +668,16 @@ export class RedisFanOut implements FanOut {
       this.deliverHead(head.data.head);
       return;
     }
+    if ((data as { event?: unknown }).event === 'typing:count') {
+      const typing = WireTypingMessageSchema.safeParse(data);
+      if (!typing.success)
+        return this.dropInvalid(channel, `invalid: ${describeIssue(typing.error.issues[0])}`, raw.length);
+      if (typing.data.typing.articleId !== articleId)
+        return this.dropInvalid(channel, 'article id does not match channel', raw.length);
+      this.counters.received?.();
+      this.deliverTyping({ origin: typing.data.origin, ...typing.data.typing });
+      return;
+    }
     const parsed = WireMessageSchema.safeParse(data);
     if (!parsed.success)
       return this.dropInvalid(channel, `invalid: ${describeIssue(parsed.error.issues[0])}`, raw.length);
@@ -691,6 +737,15 @@ export class RedisFanOut implements FanOut {
       this.headListener(head);
     } catch (err) {
       this.logger.error({ err, event: 'article:head', articleId: head.articleId }, 'fan-out listener threw');
+    }
+  }
+
+  private deliverTyping(typing: TypingCount): void {
+    if (this.closed || !this.typingListener) return;
+    try {
+      this.typingListener(typing);
+    } catch (err) {
+      this.logger.error({ err, event: 'typing:count', articleId: typing.articleId }, 'fan-out listener threw');
     }
   }
 

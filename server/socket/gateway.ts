@@ -27,6 +27,8 @@ import { withTimeout } from '../with-timeout.ts';
 import { answerAck, incomingEvent, onUntyped } from './acks.ts';
 import { Broadcaster } from './broadcaster.ts';
 import { LiveCounts } from './live-counts.ts';
+import { TypingPayloadSchema } from '../../shared/typing.ts';
+import { TypingTracker, type TypingOptions } from '../typing/tracker.ts';
 
 export type CommentServer = Server<ClientToServerEvents, ServerToClientEvents>;
 type CommentSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -61,6 +63,8 @@ interface GatewayDeps {
   clientIp?: (socket: CommentSocket) => string;
   /** Readers across instances; without it no `presence:changed` is sent. */
   presence?: PresenceTracker;
+  /** Typing indicators' timing (tests shorten it). */
+  typing?: TypingOptions;
 }
 
 /** What the gateway runs besides the handlers: the broadcaster's windows and the live counts' reads. */
@@ -92,10 +96,12 @@ export function attachSocketGateway({
   metrics,
   clientIp,
   presence,
+  typing: typingOptions,
 }: GatewayDeps): SocketGateway {
   // The hot path: per-article coalescing, one serialisation per flush, big rooms written in slices.
   const broadcaster = new Broadcaster(io, logger);
   const liveCounts = new LiveCounts(io, (ids) => service.counts(ids), logger);
+  const typing = new TypingTracker(io, fanout, typingOptions);
   const subscribeFanOut = (articleId: string): Promise<void> =>
     withTimeout(fanout.subscribe(articleId), FANOUT_SUBSCRIBE_WAIT_MS).catch((error: unknown) => {
       logger.warn({ err: error, articleId }, 'fan-out subscription not confirmed; serving from the store');
@@ -116,9 +122,11 @@ export function attachSocketGateway({
       await socket.join(room);
       broadcaster.setBatching(socket.id, articleId, batch === true);
       await subscribeFanOut(articleId);
-      // After the ack has gone out: the readers count as this instance knows it right now.
-      if (presence)
-        setImmediate(() => socket.emit('presence:changed', { articleId, readers: presence.estimate(articleId) }));
+      // After the ack has gone out: the readers count as this instance knows it right now, and who writes.
+      setImmediate(() => {
+        if (presence) socket.emit('presence:changed', { articleId, readers: presence.estimate(articleId) });
+        for (const writing of typing.current(articleId)) socket.emit('typing:changed', writing);
+      });
       if (since === undefined) return { lastSeq: await service.lastSeq(articleId), comments: [] };
       const changes = await service.changesSince(articleId, since);
       return changes.reset
@@ -184,6 +192,19 @@ export function attachSocketGateway({
       actors.set(socket, Promise.resolve(guest({ clientIp: actor.clientIp })));
       return {};
     },
+    'typing:start': async (socket, payload, actor) => {
+      const { articleId, parentId } = parseInput(TypingPayloadSchema, payload, 'typing');
+      policy.authorize(actor, 'comment:typing');
+      if (!socket.rooms.has(articleRoom(articleId)))
+        throw new AppError('invalid_input', 'Subscribe to the article before typing:start');
+      typing.start(socket.id, articleId, parentId ?? null);
+      return {};
+    },
+    'typing:stop': async (socket, payload) => {
+      const { articleId } = parseInput(TypingPayloadSchema, payload, 'typing');
+      typing.stop(socket.id, articleId);
+      return {};
+    },
     'admin:subscribe': async (socket, payload, actor) => {
       const { token } = parseInput(AdminSubscribePayloadSchema, payload, 'moderator subscription');
       // The admin page presents its token with the subscription, not at the handshake.
@@ -237,6 +258,7 @@ export function attachSocketGateway({
     metrics?.pushed(delivery);
   });
 
+  fanout.onTyping((count) => typing.remote(count));
   fanout.onArticleState((state) => io.to(articleRoom(state.articleId)).emit('article:updated', state));
   // An import wrote the article without per-comment pushes: readers catch up by `since`, counts are read again.
   fanout.onArticleHead((head) => {
@@ -292,6 +314,7 @@ export function attachSocketGateway({
     close: () => {
       broadcaster.stop();
       liveCounts.stop();
+      typing.close();
     },
   };
 }
