@@ -377,6 +377,18 @@ export const RepliesPageSchema = z.object({
 });
 export type RepliesPage = z.infer<typeof RepliesPageSchema>;
 
+/**
+ * Answer of `GET /api/articles/:articleId/comments/:commentId`: one comment as readers see it, and its
+ * thread (the top-level comment it answers, at any depth; its own id when it is top-level), so a
+ * permalink can load the page and the replies holding it.
+ */
+export const CommentLocationSchema = z.object({
+  articleId: ArticleIdSchema,
+  comment: CommentSchema,
+  threadId: CommentIdSchema,
+});
+export type CommentLocation = z.infer<typeof CommentLocationSchema>;
+
 /** Every comment changed after `since`, ascending by seq. `reset` means too many changed: reload the page. */
 export const ChangesSchema = z.object({
   articleId: ArticleIdSchema,

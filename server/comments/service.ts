@@ -12,6 +12,7 @@ import {
   type ArticleId,
   type ArticleState,
   type Changes,
+  type CommentLocation,
   type Comment,
   type CommentPage,
   type HeldComment,
@@ -598,6 +599,24 @@ export class CommentService {
     });
     if (result === null) throw new AppError('not_found', 'No such thread: not a top-level comment of this article');
     return { articleId, commentId, lastSeq: result.lastSeq, comments: result.comments, more: result.more };
+  }
+
+  /**
+   * One comment of the article as readers see it, and its thread's top-level comment (a permalink's
+   * target). Unknown, held, or of another article → `not_found`.
+   */
+  async locate(articleId: ArticleId, commentId: string): Promise<CommentLocation> {
+    const comment = await this.store.get(commentId);
+    if (comment?.articleId !== articleId) throw new AppError('not_found', 'No such comment in this article');
+    let top = comment;
+    // Threads are at most LIMITS.depthMax deep; the bound also stops a corrupt parent chain.
+    for (let depth = 0; top.parentId !== null && depth <= LIMITS.depthMax; depth += 1) {
+      const parent = await this.store.get(top.parentId);
+      if (parent === null) break;
+      top = parent;
+    }
+    if (top.parentId !== null) throw new AppError('not_found', 'The thread of this comment is not stored');
+    return { articleId, comment, threadId: top.id };
   }
 
   async changesSince(articleId: ArticleId, since: number): Promise<Changes> {

@@ -9,6 +9,7 @@ import {
   PageQuerySchema,
   RepliesQuerySchema,
   type Article,
+  type CommentLocation,
   type Counts,
   type RepliesPage,
   type SsoInfo,
@@ -75,6 +76,13 @@ export function createApiRouter({
     const query = parseInput(PageQuerySchema, req.query, 'query');
     const page = await service.page(articleId, query);
     res.json({ ...page, ...(sso === undefined ? {} : { sso }), ...(replyEmails ? { replyEmails } : {}) });
+  });
+
+  router.get('/articles/:articleId/comments/:commentId', async (req, res) => {
+    const articleId = parseInput(ArticleIdSchema, req.params.articleId, 'article id');
+    const commentId = parseInput(CommentIdSchema, req.params.commentId, 'comment id');
+    const answer: CommentLocation = await service.locate(articleId, commentId);
+    res.json(answer);
   });
 
   router.get('/articles/:articleId/comments/:commentId/replies', async (req, res) => {
