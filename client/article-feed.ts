@@ -42,7 +42,7 @@ export interface FeedCallbacks {
 export interface MoreRepliesState {
   count: number;
   loading: boolean;
-  error: string | null;
+  error: WidgetError | null;
 }
 
 export interface FeedOptions {
@@ -105,7 +105,7 @@ export class ArticleFeed {
   /** Threads whose replies are not all loaded (from the pages, then from each thread's replies route). */
   readonly #moreReplies = new Map<string, MoreReplies>();
   readonly #repliesLoading = new Set<string>();
-  readonly #repliesFailed = new Map<string, string>();
+  readonly #repliesFailed = new Map<string, WidgetError>();
 
   constructor(
     articleId: ArticleId,
@@ -218,8 +218,7 @@ export class ArticleFeed {
       else this.#moreReplies.delete(topId);
       if (this.#tracker.isBehind(answer.lastSeq)) void this.#sync();
     } catch (error) {
-      if (generation === this.#generation && !this.#disposed)
-        this.#repliesFailed.set(topId, toWidgetError(error).message);
+      if (generation === this.#generation && !this.#disposed) this.#repliesFailed.set(topId, toWidgetError(error));
     } finally {
       if (generation === this.#generation) {
         this.#repliesLoading.delete(topId);

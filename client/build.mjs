@@ -135,6 +135,22 @@ function slimSocketSource(path, source) {
 }
 
 /**
+ * engine.io-client's socket.js without the body of `_probe`, which tries a better transport once a
+ * connection is open over polling. widget.js opens with the WebSocket and turns upgrades off
+ * (`upgrade: false`, client/connection-pool.ts): polling is its fallback only after a WebSocket failed,
+ * and its next reconnect tries the WebSocket first again. The build fails if the method is gone.
+ */
+function withoutUpgradeProbe(path, source) {
+  const file = ts.createSourceFile(path, source, ts.ScriptTarget.Latest, true);
+  const socketClass = file.statements.find((s) => ts.isClassDeclaration(s) && s.name?.text === 'Socket');
+  const probe = socketClass?.members.find(
+    (member) => ts.isMethodDeclaration(member) && member.name.getText(file) === '_probe' && member.body,
+  );
+  if (!probe?.body) throw new Error(`${path}: no Socket._probe`);
+  return `${source.slice(0, probe.body.getStart(file))}{}${source.slice(probe.body.end)}`;
+}
+
+/**
  * engine.io-client's index as widget.js sees it: the WebSocket transport only. HTTP long-polling is
  * a part (widget-polling.js, client/polling-part.ts) the widget loads after a WebSocket connection
  * failed; the names socket.io-client re-exports and the widget never uses are left undefined.
@@ -145,6 +161,24 @@ export { parse } from "./contrib/parseuri.js";
 export { nextTick } from "./globals.node.js";
 export { WS as WebSocket } from "./transports/websocket.node.js";
 export const Fetch = undefined, NodeXHR = undefined, XHR = undefined, NodeWebSocket = undefined, WebTransport = undefined;
+`;
+
+/**
+ * engine.io-client's `parse(uri)` over the browser's URL, with the fields socket.io-client and
+ * engine.io-client read (the host without an IPv6 address's brackets, as theirs gives it).
+ */
+const URL_PARSEURI = `export function parse(source) {
+  const url = new URL(source);
+  return {
+    source,
+    protocol: url.protocol.slice(0, -1),
+    host: url.hostname.replace(/^\\[|\\]$/g, ""),
+    port: url.port,
+    path: url.pathname,
+    query: url.search.slice(1),
+    queryKey: Object.fromEntries(url.searchParams),
+  };
+}
 `;
 
 /**
@@ -169,6 +203,17 @@ const slimSocketIo = (engine = 'both') => ({
       pluginBuild.onLoad({ filter: /[\\/]engine\.io-client[\\/]build[\\/]esm[\\/]index\.js$/ }, (args) => ({
         contents: WEBSOCKET_ONLY_ENGINE_INDEX,
         resolveDir: dirname(args.path),
+        loader: 'js',
+      }));
+    if (engine === 'websocket')
+      pluginBuild.onLoad({ filter: /[\\/]engine\.io-client[\\/]build[\\/]esm[\\/]socket\.js$/ }, async (args) => ({
+        contents: withoutUpgradeProbe(args.path, await readFile(args.path, 'utf8')),
+        loader: 'js',
+      }));
+    // engine.io-client parses URLs with a long regular expression of its own; the widget's browsers have URL.
+    if (engine === 'websocket')
+      pluginBuild.onLoad({ filter: /[\\/]engine\.io-client[\\/]build[\\/]esm[\\/]contrib[\\/]parseuri\.js$/ }, () => ({
+        contents: URL_PARSEURI,
         loader: 'js',
       }));
     // engine.io packets are text only here (the server never sends binary): no Blob, ArrayBuffer or base64 paths.
@@ -323,6 +368,25 @@ export function buildCount({ outfile = COUNT_PATH } = {}) {
   return bundle(join(here, 'count', 'main.ts'), outfile);
 }
 
+/** Where the widget's language tables go (client/i18n/<lang>.json, minified); the server sends them as /i18n/<lang>.json. */
+export const TABLES_DIR = join(here, 'dist', 'i18n');
+
+/** Copies the language tables into client/dist/i18n/, minified (a table that is not JSON fails the build). */
+export function buildTables() {
+  mkdirSync(TABLES_DIR, { recursive: true });
+  const folder = join(here, 'i18n');
+  return readdirSync(folder)
+    .filter((name) => name.endsWith('.json'))
+    .map((name) => {
+      const outfile = join(TABLES_DIR, name);
+      const bytes = Buffer.from(JSON.stringify(JSON.parse(readFileSync(join(folder, name), 'utf8'))));
+      const temp = `${outfile}.${process.pid}.tmp`;
+      writeFileSync(temp, bytes);
+      renameSync(temp, outfile);
+      return { path: outfile, bytes: bytes.length, gzipped: gzippedSize(bytes) };
+    });
+}
+
 /** Builds every bundle, in parallel. */
 export async function buildAll() {
   const [widget, admin, count, [own, member, report, polling]] = await Promise.all([
@@ -331,6 +395,7 @@ export async function buildAll() {
     buildCount(),
     buildParts(),
   ]);
+  const tables = buildTables();
   return {
     widget,
     admin,
@@ -339,11 +404,12 @@ export async function buildAll() {
     'widget-member': member,
     'widget-report': report,
     'widget-polling': polling,
+    tables,
   };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const results = await buildAll();
+  const { tables, ...results } = await buildAll();
   const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
   const budgets = { widget: GZIP_BUDGET_BYTES, count: COUNT_GZIP_BUDGET_BYTES };
   for (const [name, result] of Object.entries(results)) {
@@ -356,4 +422,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       process.exitCode = 1;
     }
   }
+  const largest = tables.reduce((a, b) => (b.gzipped > a.gzipped ? b : a), { path: '', gzipped: 0 });
+  console.log(
+    `i18n/*.json: ${tables.length} tables, the largest ${basename(largest.path)} ${kb(largest.gzipped)} gzipped`,
+  );
 }

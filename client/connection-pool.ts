@@ -61,6 +61,9 @@ export class SharedConnection {
       // HTTP long-polling is a part (widget-polling.js), loaded on the first failed connection.
       transports: [WebSocketTransport],
       tryAllTransports: true,
+      // Opened over polling only when the WebSocket failed: no probing it again on that connection
+      // (widget.js is built without the probe); the next reconnect tries the WebSocket first.
+      upgrade: false,
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000,
       randomizationFactor: 0.5,

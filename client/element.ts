@@ -1,4 +1,6 @@
-import { ArticleIdSchema, SortOrderSchema, type SortOrder } from '../shared/schemas.ts';
+import type { StringTable } from '../shared/i18n.ts';
+import { ArticleIdSchema, SortOrderSchema } from '../shared/schemas.ts';
+import { chooseLanguage, loadTable, readOverrides, Strings } from './i18n/strings.ts';
 import { h } from './view/dom.ts';
 import { darkStyleSheet, widgetStyleSheet } from './view/styles.ts';
 import { Session } from './session/session.ts';
@@ -34,14 +36,16 @@ function serverBaseFromAttribute(value: string | null): URL | null {
  * `<live-comments article="slug">`: the thread of one article, live. Attributes: `article` (required),
  * `theme` (`auto`, the default: light or dark as the page behind it; `system`: the reader's colour
  * scheme; `light` | `dark`), `order` (`newest` | `oldest` | `top`),
- * `server` (the comment server; default: where widget.js came from) and `sso-token` (the reader's
- * member token from the host site, also the `ssoToken` property; see docs/sign-in.md).
+ * `server` (the comment server; default: where widget.js came from), `sso-token` (the reader's
+ * member token from the host site, also the `ssoToken` property; see docs/sign-in.md), `lang` (the
+ * language; default: the page's, else the reader's) and `strings` (the site's words, also a property).
+ * Changing `article`, `server`, `lang` or `strings` redraws the widget.
  *
  * The element can be removed and re-added at will: removal stops everything it started once the
  * current task ends (a move within the page keeps it running).
  */
 export class LiveCommentsElement extends HTMLElement {
-  static readonly observedAttributes = ['article', 'server', 'order', 'theme', 'sso-token'];
+  static readonly observedAttributes = ['article', 'server', 'order', 'theme', 'sso-token', 'lang', 'strings'];
   /** Set by the entry script from its own `src`. */
   static defaultBase: URL | null = null;
 
@@ -56,6 +60,9 @@ export class LiveCommentsElement extends HTMLElement {
   /** True from start to stop, also when the attributes are wrong and only an error is shown. */
   #active = false;
   #ssoToken: string | null = null;
+  #strings: unknown = null;
+  /** Counts starts: a language table that arrives after the widget restarted (or stopped) is not used. */
+  #generation = 0;
   /**
    * Set by the page: called a minute before the member token expires and when the server refuses it
    * as expired, for a fresh token (null: the reader is signed out). Declared, not initialised, so a
@@ -69,6 +76,11 @@ export class LiveCommentsElement extends HTMLElement {
     this.#shadow.adoptedStyleSheets = [widgetStyleSheet()];
     // widget.js loads async: a page may have set the property on the element before it was defined,
     // which made it a plain own property hiding the setter. Take it over.
+    if (Object.hasOwn(this, 'strings')) {
+      const strings = (this as { strings?: unknown }).strings;
+      delete (this as { strings?: unknown }).strings;
+      this.#strings = strings;
+    }
     if (Object.hasOwn(this, 'ssoToken')) {
       const token = (this as { ssoToken?: unknown }).ssoToken;
       delete (this as { ssoToken?: unknown }).ssoToken;
@@ -89,6 +101,23 @@ export class LiveCommentsElement extends HTMLElement {
     // Also when unchanged here: another widget of the server may have signed the reader in (or out) since.
     this.#ssoToken = token || null;
     this.#session?.setToken(this.#ssoToken);
+  }
+
+  /**
+   * The site's own words for any of the widget's strings (`{ key: text }`, keys as in
+   * client/i18n/en.ts), over the language's table; the `strings` attribute takes the same as JSON.
+   * Setting it redraws the widget.
+   */
+  get strings(): unknown {
+    return this.#strings;
+  }
+
+  set strings(strings: unknown) {
+    this.#strings = strings;
+    if (this.#active) {
+      this.#stop();
+      this.#start();
+    }
   }
 
   connectedCallback(): void {
@@ -132,19 +161,30 @@ export class LiveCommentsElement extends HTMLElement {
       );
       return;
     }
-    const order = SortOrderSchema.safeParse(this.getAttribute('order'));
-    const initial: SortOrder = order.success ? order.data : 'newest';
-    this.#session = new Session(this.#shadow, {
-      base,
-      articleId: article.data,
-      order: initial,
-      host: this,
-      ssoToken: this.#ssoToken,
-    });
+    const { lang, locale } = chooseLanguage(this);
+    const generation = ++this.#generation;
+    const mount = (table: StringTable) => {
+      if (generation !== this.#generation) return;
+      const order = SortOrderSchema.safeParse(this.getAttribute('order'));
+      const overrides = { ...readOverrides(this.getAttribute('strings')), ...readOverrides(this.#strings) };
+      // A site's word of the wrong shape gives the language's, not English.
+      this.#session = new Session(this.#shadow, {
+        base,
+        articleId: article.data,
+        order: order.success ? order.data : 'newest',
+        host: this,
+        ssoToken: this.#ssoToken,
+        strings: new Strings(lang, locale, overrides, table),
+      });
+    };
+    // English is in widget.js; another language's table is fetched first (once per page), English if it cannot be.
+    if (lang === 'en') mount({});
+    else void loadTable(base, lang).then(mount);
   }
 
   #stop(): void {
     this.#active = false;
+    this.#generation++;
     this.#theme.stop();
     this.#session?.stop();
     this.#session = null;

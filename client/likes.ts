@@ -24,7 +24,7 @@ export class Likes {
   readonly #liked = new Set<string>();
   readonly #inFlight = new Map<string, { liked: boolean; seq: number }>();
   /** Why the reader's last press of a comment was not saved, shown beside its button until the next press. */
-  readonly #failed = new Map<string, string>();
+  readonly #failed = new Map<string, WidgetError>();
   readonly #send: (commentId: string, liked: boolean) => Promise<LikeResult>;
   readonly #callbacks: LikeCallbacks;
 
@@ -65,7 +65,7 @@ export class Likes {
     } catch (error) {
       this.#inFlight.delete(comment.id);
       const failure = toWidgetError(error);
-      this.#failed.set(comment.id, failure.message);
+      this.#failed.set(comment.id, failure);
       this.#callbacks.failed(comment, failure);
     }
     this.#callbacks.changed();

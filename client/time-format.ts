@@ -16,11 +16,11 @@ const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
 const absoluteFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** "just now", "3 minutes ago", "yesterday", "last month", … for `iso` as seen at `now` (ms since epoch). */
-export function formatRelative(iso: string, now: number, locale = 'en'): string {
+export function formatRelative(iso: string, now: number, locale = 'en', justNow = 'just now'): string {
   const then = Date.parse(iso);
   if (Number.isNaN(then)) return '';
   const secondsAgo = Math.round((now - then) / 1000);
-  if (secondsAgo < JUST_NOW_SECONDS) return 'just now';
+  if (secondsAgo < JUST_NOW_SECONDS) return justNow;
   let format = relativeFormats.get(locale);
   if (!format) relativeFormats.set(locale, (format = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' })));
   for (const [unit, size] of UNITS) {

@@ -12,6 +12,7 @@ import {
 } from '../../shared/moderation.ts';
 import { ArticleIdSchema, type ArticleState } from '../../shared/schemas.ts';
 import { toWidgetError, type WidgetError } from '../protocol.ts';
+import { Strings } from '../i18n/strings.ts';
 import { formatAbsolute } from '../time-format.ts';
 import { h, plural } from '../view/dom.ts';
 import { foldButton, isLong } from '../view/thread-view.ts';
@@ -112,6 +113,8 @@ export class AdminPage {
   readonly #feedList: KeyedList<ModeratedComment>;
   /** Long feed comments the moderator unfolded: a re-rendered item stays unfolded (as in the widget). */
   readonly #unfolded = new Set<string>();
+  /** The page's words (English for now; the widget's tables hold the ones it shares with the widget). */
+  readonly #strings = new Strings('en');
   readonly #articleList: KeyedList<{ articleId: string; state: ArticleState | null }>;
   readonly #banList: KeyedList<Ban>;
   readonly #articleInput = h('input', {
@@ -632,7 +635,9 @@ export class AdminPage {
         }),
       );
     // A long body folds like the widget's, its "Show more" right after it.
-    const shown = text ? [body, ...(isLong(text) ? [foldButton(body, comment.id, this.#unfolded)] : [])] : [];
+    const shown = text
+      ? [body, ...(isLong(text) ? [foldButton(body, comment.id, this.#unfolded, this.#strings)] : [])]
+      : [];
     return [meta, ...shown, actions, ...(this.#banFor === comment.id ? [this.#banForm] : [])];
   }
 

@@ -1,4 +1,6 @@
 import type { SsoInfo } from '../../shared/schemas.ts';
+import { EN_MEMBER } from '../i18n/en-parts.ts';
+import type { Strings } from '../i18n/strings.ts';
 import type { CommentForm } from '../view/comment-form.ts';
 import { h } from '../view/dom.ts';
 import type { MemberWidget, Membership, RefreshHook } from './membership.ts';
@@ -13,7 +15,7 @@ export interface MemberViewHost {
   /** The reader signed in or out (their likes are someone else's now). */
   changed(): void;
   /** The comment server (`base`) and the widget's article. */
-  readonly config: { readonly base: URL; readonly articleId: string };
+  readonly config: { readonly base: URL; readonly articleId: string; readonly strings: Strings };
   /** Comments of the signed-in member on this article, posted from any browser: Edit and Delete are theirs. */
   mine(commentIds: string[]): void;
 }
@@ -41,6 +43,7 @@ export class MemberView implements MemberWidget {
   constructor(membership: Membership, view: MemberViewHost) {
     this.#membership = membership;
     this.#view = view;
+    view.config.strings.add(EN_MEMBER);
     this.host = view.host;
     for (const form of view.forms) {
       const line = h('p', { class: 'signed-in', part: 'signed-in', attrs: { hidden: '' } });
@@ -64,7 +67,11 @@ export class MemberView implements MemberWidget {
       parts.line.hidden = member === null;
       if (member) {
         parts.login.hidden = true;
-        parts.line.replaceChildren('Commenting as ', h('strong', { text: member.name, attrs: { dir: 'auto' } }));
+        parts.line.replaceChildren(
+          ...this.#view.config.strings.nodes('commentingAs', {
+            name: h('strong', { text: member.name, attrs: { dir: 'auto' } }),
+          }),
+        );
         // The form sends the name (the server takes the token's); what the guest had typed comes back on sign-out.
         parts.guestName ??= form.name.value;
         form.name.value = member.name;
@@ -126,7 +133,9 @@ export class MemberView implements MemberWidget {
     );
     const url = sso.loginUrl;
     if (!proceed || url === undefined || !/^https?:/i.test(url)) return;
-    login.replaceChildren(h('a', { part: 'login-link', text: 'Sign in to comment', attrs: { href: url } }));
+    login.replaceChildren(
+      h('a', { part: 'login-link', text: this.#view.config.strings.text('signIn'), attrs: { href: url } }),
+    );
     login.hidden = false;
   }
 }

@@ -1,4 +1,6 @@
 import { REPORT_NOTE_MAX, type ReportReason } from '../../shared/report-reasons.ts';
+import { EN_REPORT } from '../i18n/en-parts.ts';
+import type { Strings } from '../i18n/strings.ts';
 import { h } from '../view/dom.ts';
 
 /**
@@ -9,6 +11,7 @@ export interface ReportingHost {
   /** The comment whose form is open; the session renders the form under it. */
   target: { id: string } | null;
   readonly context: {
+    readonly config: { readonly strings: Strings };
     readonly api: { send(path: string, body: object): Promise<unknown> };
     /** Runs a write; signed in, once more with a fresh token if the server says it expired. */
     retrying<T>(action: () => Promise<T>): Promise<T>;
@@ -16,11 +19,6 @@ export interface ReportingHost {
     render(): void;
     refocus(commentId: string | null, selector: string | null): void;
   };
-}
-
-/** The reader's words for a failure: the widget's own errors are worded for them already. */
-function describe(error: unknown): string {
-  return error instanceof Error && error.name === 'WidgetError' ? error.message : 'Something went wrong. Try again.';
 }
 
 const CSS = `
@@ -41,12 +39,7 @@ function sheet(): CSSStyleSheet {
   return shared;
 }
 
-const REASONS: ReadonlyArray<readonly [ReportReason, string]> = [
-  ['spam', 'Spam or advertising'],
-  ['abuse', 'Abuse or harassment'],
-  ['off_topic', 'Off topic'],
-  ['other', 'Something else'],
-];
+const REASONS: readonly ReportReason[] = ['spam', 'abuse', 'off_topic', 'other'];
 
 /**
  * The form a reader reports a comment with (`POST /api/comments/:id/report`): a reason, an optional
@@ -56,7 +49,7 @@ export class ReportPanel {
   readonly element: HTMLFormElement;
   readonly #host: ReportingHost;
   readonly #readerId: () => string;
-  readonly #legend = h('legend', { text: 'Why are you reporting this comment?' });
+
   readonly #radios: HTMLInputElement[] = [];
   readonly #note = h('input', {
     part: 'input',
@@ -64,14 +57,10 @@ export class ReportPanel {
   });
   readonly #error = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #fields: HTMLElement;
-  readonly #send = h('button', {
-    class: 'primary',
-    part: 'button submit-button',
-    text: 'Send report',
-    attrs: { type: 'submit' },
-  });
+  readonly #send = h('button', { class: 'primary', part: 'button submit-button', attrs: { type: 'submit' } });
   readonly #thanks = h('p', { class: 'hint', attrs: { hidden: '', tabindex: '-1' } });
-  readonly #closeButton = h('button', { part: 'button', text: 'Cancel', attrs: { type: 'button' } });
+  readonly #closeButton = h('button', { part: 'button', attrs: { type: 'button' } });
+  readonly #strings: Strings;
   #commentId = '';
   #sent = false;
 
@@ -79,15 +68,18 @@ export class ReportPanel {
   constructor(host: ReportingHost, readerId: () => string) {
     this.#host = host;
     this.#readerId = readerId;
-    const fieldset = h('fieldset', { class: 'reasons' }, [this.#legend]);
-    for (const [reason, label] of REASONS) {
+    const strings = (this.#strings = host.context.config.strings);
+    strings.add(EN_REPORT);
+    this.#send.textContent = strings.text('sendReport');
+    const fieldset = h('fieldset', { class: 'reasons' }, [h('legend', { text: strings.text('reportWhy') })]);
+    for (const reason of REASONS) {
       const radio = h('input', { attrs: { type: 'radio', name: 'lc-report-reason', value: reason } });
       this.#radios.push(radio);
-      fieldset.append(h('label', { class: 'reason' }, [radio, ` ${label}`]));
+      fieldset.append(h('label', { class: 'reason' }, [radio, ` ${strings.text(`reason.${reason}`)}`]));
     }
     this.#fields = h('div', {}, [
       fieldset,
-      h('label', { text: 'Note for the moderators (optional)', attrs: { for: 'lc-report-note' } }),
+      h('label', { text: strings.text('reportNote'), attrs: { for: 'lc-report-note' } }),
       this.#note,
       this.#error,
     ]);
@@ -114,7 +106,8 @@ export class ReportPanel {
     this.#host.target = comment;
     this.#commentId = comment.id;
     this.#sent = false;
-    this.element.setAttribute('aria-label', `Report comment by ${comment.author.name}`);
+    const strings = this.#strings;
+    this.element.setAttribute('aria-label', strings.text('reportBy', { name: comment.author.name }));
     for (const radio of this.#radios) radio.checked = false;
     this.#note.value = '';
     this.#error.textContent = '';
@@ -122,7 +115,7 @@ export class ReportPanel {
     this.#thanks.hidden = true;
     this.#send.hidden = false;
     this.#send.disabled = false;
-    this.#closeButton.textContent = 'Cancel';
+    this.#closeButton.textContent = strings.text('cancel');
     this.#host.context.render();
     this.#shown();
   }
@@ -149,7 +142,7 @@ export class ReportPanel {
   async #submit(): Promise<void> {
     const reason = this.#radios.find((radio) => radio.checked)?.value as ReportReason | undefined;
     if (reason === undefined) {
-      this.#error.textContent = 'Choose a reason.';
+      this.#error.textContent = this.#strings.text('chooseReason');
       this.#radios[0]?.focus();
       return;
     }
@@ -160,6 +153,7 @@ export class ReportPanel {
     this.#error.textContent = '';
     try {
       const { context } = host;
+      const { strings } = context.config;
       await context.retrying(() =>
         context.api.send(`api/comments/${encodeURIComponent(commentId)}/report`, {
           readerId: this.#readerId(),
@@ -171,14 +165,20 @@ export class ReportPanel {
       this.#sent = true;
       this.#fields.hidden = true;
       this.#send.hidden = true;
-      this.#closeButton.textContent = 'Close';
-      this.#thanks.textContent = 'Thank you. A moderator will review this comment.';
+      this.#closeButton.textContent = strings.text('close');
+      this.#thanks.textContent = strings.text('reportThanks');
       this.#thanks.hidden = false;
       this.#thanks.focus();
-      context.announce('Report sent. Thank you.');
+      context.announce(strings.text('reportSent'));
     } catch (error) {
       if (commentId !== this.#commentId) return;
-      this.#error.textContent = `Not sent: ${describe(error)}`;
+      // The widget's own errors (a WidgetError: a code and a message) are worded for readers already.
+      const strings = this.#strings;
+      const said =
+        error instanceof Error && error.name === 'WidgetError'
+          ? strings.error(error as Error & { code: string })
+          : strings.text('somethingWrong');
+      this.#error.textContent = strings.text('notSent', { error: said });
       this.#send.disabled = false;
     }
   }

@@ -1,8 +1,10 @@
 import type { Comment } from '../../shared/schemas.ts';
-import { h, plural } from '../view/dom.ts';
+import type { Strings } from '../i18n/strings.ts';
+import { h } from '../view/dom.ts';
 import type { ThreadView } from '../view/thread-view.ts';
 
 export interface CatchUpHooks {
+  readonly strings: Strings;
   announce(text: string): void;
   render(): void;
 }
@@ -39,15 +41,16 @@ export class CatchUp {
       for (const comment of arriving) this.unrevealed.add(comment.id);
       if (this.unrevealed.size === arriving.length)
         window.addEventListener('scroll', this.#onScroll, { capture: true, passive: true });
-      this.#hooks.announce(
-        `${plural(this.unrevealed.size, 'new comment', 'new comments')}. Use the new comments button to show them.`,
-      );
+      this.#hooks.announce(this.#hooks.strings.count('newHeld', this.unrevealed.size));
     } else {
-      const first = arriving[0]!;
+      const { strings } = this.#hooks;
+      const { name } = arriving[0]!.author;
       this.#hooks.announce(
         arriving.length > 1
-          ? `${arriving.length} new comments`
-          : `New comment${first.author.name ? ` from ${first.author.name}` : ''}`,
+          ? strings.count('newComments', arriving.length)
+          : name
+            ? strings.text('newCommentFrom', { name })
+            : strings.text('newComment'),
       );
     }
   }
@@ -79,7 +82,7 @@ export class CatchUp {
   /** Updates the button for the next render. */
   render(): void {
     this.button.hidden = this.unrevealed.size === 0;
-    this.button.textContent = plural(this.unrevealed.size, 'new comment', 'new comments');
+    this.button.textContent = this.#hooks.strings.count('newComments', this.unrevealed.size);
   }
 
   #readerInsideThread(): boolean {

@@ -28,6 +28,7 @@ export class LiveArticle {
   /** Readers of the article on every instance; null while disconnected. */
   readers: number | null = null;
   readonly #root: HTMLElement;
+  readonly #config: SessionConfig;
   readonly #lease: ConnectionLease;
   readonly #unlisten: () => void;
   #backTimer: ReturnType<typeof setTimeout> | undefined;
@@ -35,6 +36,7 @@ export class LiveArticle {
 
   constructor(config: SessionConfig, api: ApiClient, root: HTMLElement, hooks: LiveArticleHooks) {
     this.#root = root;
+    this.#config = config;
     this.#lease = acquireConnection(config.base);
     const connection = this.#lease.connection;
     const { articleId } = config;
@@ -57,7 +59,8 @@ export class LiveArticle {
         changed: (fresh) => hooks.changed(fresh),
         liveState: (state) => this.#onLiveState(state),
         failed: (error, during) => {
-          if (during === 'live') this.status.textContent = `Live updates unavailable: ${error.message} Retrying…`;
+          if (during === 'live')
+            this.status.textContent = config.strings.text('liveFailed', { error: config.strings.error(error) });
           else hooks.failed(error, during);
         },
       },
@@ -104,10 +107,10 @@ export class LiveArticle {
     clearTimeout(this.#backTimer);
     if (state === 'paused') {
       this.#wasPaused = true;
-      this.status.textContent = 'Live updates paused. Reconnecting…';
+      this.status.textContent = this.#config.strings.text('livePaused');
     } else if (state === 'live' && this.#wasPaused) {
       this.#wasPaused = false;
-      this.status.textContent = 'Live updates are back.';
+      this.status.textContent = this.#config.strings.text('liveBack');
       this.#backTimer = setTimeout(() => {
         this.status.textContent = '';
       }, BACK_NOTICE_MS);

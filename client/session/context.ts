@@ -1,5 +1,6 @@
 import type { ArticleId, SortOrder } from '../../shared/schemas.ts';
 import type { ApiClient } from '../api-client.ts';
+import type { Strings } from '../i18n/strings.ts';
 import type { ArticleFeed } from '../article-feed.ts';
 import type { ThreadView } from '../view/thread-view.ts';
 
@@ -15,6 +16,8 @@ export interface SessionConfig {
   host: HTMLElement;
   /** The member token the element was given (`sso-token`, `ssoToken`); null: none. */
   ssoToken: string | null;
+  /** The widget's words, in its language. */
+  strings: Strings;
 }
 
 /** What the parts of a session share: the article's feed and thread, and the session's way to speak and redraw. */

@@ -7,7 +7,10 @@ export function readerLikes(context: SessionContext): Likes {
   const likes = new Likes((id, liked) => context.retrying(() => context.api.like(id, readerId(), liked)), {
     changed: () => context.scheduleRender(),
     adopt: (comment) => context.feed.adopt(comment),
-    failed: (_comment, error) => context.announce(`Your like was not saved: ${error.message}`),
+    failed: (_comment, error) => {
+      const { strings } = context.config;
+      context.announce(strings.text('likeFailed', { error: strings.error(error) }));
+    },
   });
   reloadLikes(context, likes);
   return likes;

@@ -1,4 +1,4 @@
-import { EditCommentSchema, type Comment } from '../../shared/schemas.ts';
+import { EditCommentSchema, LIMITS, type Comment } from '../../shared/schemas.ts';
 import { forgetAuthorToken, readAuthorToken, readSeenReplies, saveSeenReplies } from '../local-store.ts';
 import { loadPart } from '../parts.ts';
 import { toWidgetError } from '../protocol.ts';
@@ -53,10 +53,13 @@ export class OwnComments {
     try {
       const { OwnEditor, RepliesToYou } = await loadPart(context.config.base, 'own');
       if (!this.toYou) {
-        this.toYou = new RepliesToYou(context.config.articleId, context.thread, () => context.render(), {
-          read: readSeenReplies,
-          save: saveSeenReplies,
-        });
+        this.toYou = new RepliesToYou(
+          context.config.articleId,
+          context.thread,
+          () => context.render(),
+          { read: readSeenReplies, save: saveSeenReplies },
+          context.config.strings,
+        );
         this.#placeToYou(this.toYou.button);
         context.scheduleRender();
       }
@@ -66,7 +69,12 @@ export class OwnComments {
         refocus: (commentId, selector) => context.refocus(commentId, selector),
         check: (text) => {
           const parsed = EditCommentSchema.safeParse({ body: text });
-          return parsed.success ? parsed.data : { error: parsed.error.issues[0]?.message ?? 'Invalid comment' };
+          if (parsed.success) return parsed.data;
+          const { strings } = context.config;
+          return {
+            error:
+              text.trim() === '' ? strings.text('bodyEmpty') : strings.text('bodyTooLong', { max: LIMITS.bodyMax }),
+          };
         },
         edit: async (commentId, body, token) =>
           context.feed.adopt(await context.retrying(() => context.api.edit(commentId, body, token))),
@@ -75,10 +83,12 @@ export class OwnComments {
         // A member's comment from another browser has no author token here: their member token (sent on every write) is the key.
         readToken: (id) => readAuthorToken(id) ?? (context.api.signedIn ? '' : null),
         forgetToken: forgetAuthorToken,
-        describe: (error) => toWidgetError(error).message,
+        describe: (error) => context.config.strings.error(toWidgetError(error)),
+        strings: context.config.strings,
       }));
     } catch (error) {
-      context.announce(`Your comment cannot be changed now: ${toWidgetError(error).message}`);
+      const { strings } = context.config;
+      context.announce(strings.text('cannotChange', { error: strings.error(toWidgetError(error)) }));
       return null;
     }
   }

@@ -35,23 +35,26 @@ export class Posting {
     this.#hooks = hooks;
     this.compose = new CommentForm({
       idPrefix: 'lc-new',
-      submitLabel: 'Post',
+      submitLabel: 'post',
+      strings: context.config.strings,
       onSubmit: (values) => this.#submit(values, null, this.compose),
     });
     this.replyForm = new CommentForm({
       idPrefix: 'lc-reply',
-      submitLabel: 'Reply',
+      submitLabel: 'reply',
+      strings: context.config.strings,
       onSubmit: (values) => this.#submit(values, this.replyTo, this.replyForm),
       onCancel: () => this.closeReply(true),
     });
     this.compose.fill({ name: readName() });
-    this.compose.element.setAttribute('aria-label', 'Write a comment');
+    const { strings } = context.config;
+    this.compose.element.setAttribute('aria-label', strings.text('writeComment'));
     this.poster = new Poster((input) => context.retrying(() => this.#send(input)), {
       changed: () => context.scheduleRender(),
       confirmed: (post, result) => this.#onPosted(post, result),
       refused: (post, error) => this.#onRefused(post, error),
       failed: (_post, error) => {
-        context.announce(`Your comment was not posted: ${error.message}`);
+        context.announce(strings.text('notPosted', { error: strings.error(error) }));
         context.scheduleRender();
       },
     });
@@ -60,7 +63,7 @@ export class Posting {
   /** A comment arrived in the feed: true when it is one of the reader's own posts (approved, or a push of one in flight). */
   claim(comment: Comment): boolean {
     if (this.awaitingModeration.delete(comment.id))
-      this.#context.announce('Your comment was approved and is now published.');
+      this.#context.announce(this.#context.config.strings.text('approved'));
     return this.poster.matchPush(comment) !== null;
   }
 
@@ -72,7 +75,10 @@ export class Posting {
     this.replyTo = comment;
     this.replyForm.clearIssues();
     this.replyForm.fill({ name: this.compose.name.value || readName(), body: '' });
-    this.replyForm.element.setAttribute('aria-label', `Reply to ${comment.author.name}`);
+    this.replyForm.element.setAttribute(
+      'aria-label',
+      this.#context.config.strings.text('replyTo', { name: comment.author.name }),
+    );
     this.#context.render();
     this.replyForm.focus();
   }
@@ -130,14 +136,14 @@ export class Posting {
       const { held } = result;
       if (result.authorToken !== undefined) saveAuthorToken(held.id, result.authorToken);
       if (!context.feed.comments.has(held.id)) this.awaitingModeration.set(held.id, { kind: 'held', ...held });
-      context.announce('Your comment is awaiting moderation.');
+      context.announce(context.config.strings.text('awaiting'));
       context.scheduleRender();
       return;
     }
     if (result.authorToken !== undefined) saveAuthorToken(result.comment.id, result.authorToken);
     this.#hooks.posted(result.comment);
     context.feed.adopt(result.comment);
-    context.announce('Your comment was posted.');
+    context.announce(context.config.strings.text('posted'));
     context.scheduleRender();
   }
 
@@ -149,8 +155,10 @@ export class Posting {
       form = this.replyForm;
     }
     form.fill({ name: post.author.name, body: post.body });
-    form.showIssues(error.issues, `Your comment was not posted: ${error.message}`);
-    this.#context.announce(`Your comment was not posted: ${error.message}`);
+    const { strings } = this.#context.config;
+    const said = strings.text('notPosted', { error: strings.error(error) });
+    form.showIssues(error.issues, said);
+    this.#context.announce(said);
     this.#context.scheduleRender();
   }
 }

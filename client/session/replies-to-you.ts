@@ -1,6 +1,8 @@
 import type { Comment } from '../../shared/schemas.ts';
 import type { ThreadRow } from '../thread-model.ts';
-import { h, plural } from '../view/dom.ts';
+import { EN_OWN } from '../i18n/en-parts.ts';
+import type { Strings } from '../i18n/strings.ts';
+import { h } from '../view/dom.ts';
 import type { Entry, ThreadView } from '../view/thread-view.ts';
 
 /**
@@ -18,6 +20,7 @@ export class RepliesToYou {
   readonly #articleId: string;
   readonly #thread: ThreadView;
   readonly #seen: string[];
+  readonly #strings: Strings;
   /** Unseen replies to the reader, in thread order, as of the last render. */
   #unseen: string[] = [];
 
@@ -26,7 +29,10 @@ export class RepliesToYou {
     thread: ThreadView,
     render: () => void,
     seen: { read(articleId: string): string[]; save(articleId: string, ids: readonly string[]): void },
+    strings: Strings,
   ) {
+    this.#strings = strings;
+    strings.add(EN_OWN);
     this.#articleId = articleId;
     this.#thread = thread;
     this.#seen = seen.read(articleId);
@@ -57,6 +63,6 @@ export class RepliesToYou {
       .map((comment) => comment.id);
     const count = this.#unseen.length;
     this.button.hidden = count === 0;
-    this.button.textContent = plural(count, 'new reply to you', 'new replies to you');
+    this.button.textContent = this.#strings.count('repliesToYou', count);
   }
 }

@@ -20,7 +20,10 @@ export class Reporting {
   open(comment: Comment): void {
     loadPart(this.context.config.base, 'report').then(
       ({ ReportPanel }) => (this.panel ??= new ReportPanel(this, readerId)).open(comment),
-      (error: unknown) => this.context.announce(`Reporting is not available now: ${toWidgetError(error).message}`),
+      (error: unknown) => {
+        const { strings } = this.context.config;
+        this.context.announce(strings.text('cannotReport', { error: strings.error(toWidgetError(error)) }));
+      },
     );
   }
 }

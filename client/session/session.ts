@@ -7,7 +7,7 @@ import type { MemberView } from '../member/member-view.ts';
 import { loadPart } from '../parts.ts';
 import type { WidgetError } from '../protocol.ts';
 import { buildThread, type ThreadItem } from '../thread-model.ts';
-import { h, plural } from '../view/dom.ts';
+import { h } from '../view/dom.ts';
 import { ThreadView, type Entry } from '../view/thread-view.ts';
 import { CatchUp } from './catch-up.ts';
 import { LiveArticle } from './connection.ts';
@@ -44,28 +44,16 @@ export class Session implements SessionContext {
   #member: Promise<Membership | null> | null = null;
   #memberView: MemberView | null = null;
 
-  readonly #title = h('h2', { class: 'title', part: 'title', text: 'Comments', attrs: { id: 'lc-title' } });
+  readonly #title = h('h2', { class: 'title', part: 'title', attrs: { id: 'lc-title' } });
   readonly #orderButtons: Record<SortOrder, HTMLButtonElement>;
   readonly #presence = h('p', { class: 'presence', part: 'presence', attrs: { hidden: '' } });
-  readonly #closed = h('p', { class: 'closed', part: 'closed', text: 'Comments are closed.', attrs: { hidden: '' } });
-  readonly #reviewed = h('p', {
-    class: 'hint',
-    text: 'Comments are reviewed by a moderator before they appear.',
-    attrs: { hidden: '' },
-  });
-  readonly #loading = h('p', { class: 'loading', text: 'Loading comments…' });
+  readonly #closed = h('p', { class: 'closed', part: 'closed', attrs: { hidden: '' } });
+  readonly #reviewed = h('p', { class: 'hint', attrs: { hidden: '' } });
+  readonly #loading = h('p', { class: 'loading' });
   readonly #loadError = h('p', { class: 'error', attrs: { role: 'alert' } });
-  readonly #retryLoad = h('button', { part: 'button', text: 'Try again', attrs: { type: 'button', hidden: '' } });
-  readonly #empty = h('p', {
-    class: 'empty',
-    text: 'No comments yet. Be the first to comment.',
-    attrs: { hidden: '' },
-  });
-  readonly #moreButton = h('button', {
-    part: 'button load-more',
-    text: 'Load more comments',
-    attrs: { type: 'button', hidden: '' },
-  });
+  readonly #retryLoad = h('button', { part: 'button', attrs: { type: 'button', hidden: '' } });
+  readonly #empty = h('p', { class: 'empty', attrs: { hidden: '' } });
+  readonly #moreButton = h('button', { part: 'button load-more', attrs: { type: 'button', hidden: '' } });
   readonly #moreError = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #announcer = h('div', { class: 'sr-only', attrs: { 'aria-live': 'polite' } });
 
@@ -76,6 +64,12 @@ export class Session implements SessionContext {
 
   constructor(shadow: ShadowRoot, config: SessionConfig) {
     this.config = config;
+    const { strings } = config;
+    this.#closed.textContent = strings.text('closed');
+    this.#reviewed.textContent = strings.text('reviewed');
+    this.#loading.textContent = strings.text('loading');
+    this.#retryLoad.textContent = strings.text('tryAgain');
+    this.#empty.textContent = strings.text('empty');
     this.api = new ApiClient(config.base, () => this.#live.connection.token);
     this.thread = new ThreadView(
       {
@@ -93,14 +87,24 @@ export class Session implements SessionContext {
         loadReplies: (topId) => void this.feed.loadReplies(topId),
       },
       'lc-title',
+      strings,
     );
-    this.#root = h('div', { class: 'root', part: 'root', attrs: { 'data-live': 'connecting' } });
+    // The widget's language and direction (Arabic and Hebrew lay it out right to left).
+    this.#root = h('div', {
+      class: 'root',
+      part: 'root',
+      attrs: { 'data-live': 'connecting', lang: strings.locale, dir: strings.dir },
+    });
     this.#live = new LiveArticle(config, this.api, this.#root, {
       changed: (fresh) => this.#onFeedChanged(fresh),
       failed: (error, during) => this.#onFeedFailed(error, during),
       scheduleRender: () => this.scheduleRender(),
     });
-    this.#catchUp = new CatchUp(this.thread, { announce: (text) => this.announce(text), render: () => this.render() });
+    this.#catchUp = new CatchUp(this.thread, {
+      strings,
+      announce: (text) => this.announce(text),
+      render: () => this.render(),
+    });
     this.#posting = new Posting(this, this.#live, {
       posted: (comment) => {
         this.#own.add(comment.id);
@@ -111,19 +115,19 @@ export class Session implements SessionContext {
     this.#likes = readerLikes(this);
     this.#reporting = new Reporting(this);
 
-    const orderButton = (order: SortOrder, label: string) => {
+    const orderButton = (order: SortOrder) => {
       const button = h('button', {
         part: 'button order-button',
-        text: label,
+        text: strings.text(order),
         attrs: { type: 'button', 'aria-pressed': String(order === config.order) },
       });
       button.addEventListener('click', () => this.setOrder(order));
       return button;
     };
     this.#orderButtons = {
-      newest: orderButton('newest', 'Newest'),
-      oldest: orderButton('oldest', 'Oldest'),
-      top: orderButton('top', 'Top'),
+      newest: orderButton('newest'),
+      oldest: orderButton('oldest'),
+      top: orderButton('top'),
     };
     this.#retryLoad.addEventListener('click', () => this.feed.retry());
     this.#moreButton.addEventListener('click', () => {
@@ -135,7 +139,7 @@ export class Session implements SessionContext {
       h('div', { class: 'head', part: 'header' }, [
         this.#title,
         this.#presence,
-        h('div', { class: 'order', part: 'order', attrs: { role: 'group', 'aria-label': 'Sort comments' } }, [
+        h('div', { class: 'order', part: 'order', attrs: { role: 'group', 'aria-label': strings.text('sortLabel') } }, [
           this.#orderButtons.newest,
           this.#orderButtons.oldest,
           this.#orderButtons.top,
@@ -259,10 +263,14 @@ export class Session implements SessionContext {
       // The server refused this page's origin: the site owner's to fix (ALLOWED_ORIGINS), said in the console.
       const refused = error.code === 'forbidden';
       if (refused) console.error(`live-comments: ${error.message}`);
-      this.#loadError.textContent = `Comments could not be loaded: ${refused ? 'they are not enabled for this page.' : error.message}`;
+      const { strings } = this.config;
+      this.#loadError.textContent = refused
+        ? strings.text('notEnabled')
+        : strings.text('loadFailed', { error: strings.error(error) });
       this.#retryLoad.hidden = this.feed.loaded;
     } else {
-      this.#moreError.textContent = `More comments could not be loaded: ${error.message}`;
+      const { strings } = this.config;
+      this.#moreError.textContent = strings.text('moreFailed', { error: strings.error(error) });
     }
   }
 
@@ -327,17 +335,18 @@ export class Session implements SessionContext {
     this.#reviewed.hidden = feed.locked || !feed.premoderated;
     const readers = this.#live.readers;
     this.#presence.hidden = readers === null || feed.state !== 'live';
-    this.#presence.textContent = `${readers ?? 0} reading now`;
+    const { strings } = this.config;
+    this.#presence.textContent = strings.count('reading', readers ?? 0);
 
     const count = feed.count;
-    this.#title.textContent = count === null ? 'Comments' : plural(count, 'comment', 'comments');
+    this.#title.textContent = count === null ? strings.text('title') : strings.count('titleCount', count);
     this.#loading.hidden = !(feed.loading === 'first' && !feed.loaded);
     if (feed.loading === 'first') this.#loadError.textContent = '';
     if (feed.loaded || feed.loading !== null) this.#retryLoad.hidden = true;
     this.#empty.hidden = !(feed.loaded && rows.length === 0);
     this.#moreButton.hidden = !(feed.loaded && feed.hasMore);
     this.#moreButton.disabled = feed.loading !== null;
-    this.#moreButton.textContent = feed.loading === 'more' ? 'Loading…' : 'Load more comments';
+    this.#moreButton.textContent = strings.text(feed.loading === 'more' ? 'loadingMore' : 'loadMore');
     if (feed.loading === 'more') this.#moreError.textContent = '';
     this.#catchUp.render();
     own.toYou?.render(rows, (id) => own.has(id));

@@ -1,4 +1,6 @@
 import type { FieldIssue } from '../../shared/errors.ts';
+import { LIMITS } from '../../shared/schemas.ts';
+import type { Strings } from '../i18n/strings.ts';
 import { h } from './dom.ts';
 
 export interface FormValues {
@@ -9,7 +11,8 @@ export interface FormValues {
 export interface CommentFormOptions {
   /** Makes the ids of this form's fields unique inside the shadow root. */
   idPrefix: string;
-  submitLabel: 'Post' | 'Reply';
+  submitLabel: 'post' | 'reply';
+  strings: Strings;
   onSubmit(values: FormValues): void;
   /** Present for the inline reply form: adds a Cancel button; Escape cancels too. */
   onCancel?: () => void;
@@ -26,8 +29,10 @@ export class CommentForm {
   readonly #nameError: HTMLParagraphElement;
   readonly #bodyError: HTMLParagraphElement;
   readonly #formError: HTMLParagraphElement;
+  readonly #strings: Strings;
 
   constructor(options: CommentFormOptions) {
+    const strings = (this.#strings = options.strings);
     const id = (suffix: string) => `${options.idPrefix}-${suffix}`;
     this.name = h('input', {
       part: 'input',
@@ -49,18 +54,18 @@ export class CommentForm {
     this.#formError = h('p', { class: 'error', attrs: { role: 'alert' } });
     const hint = h('p', {
       class: 'sr-only',
-      text: 'Plain text; links starting with http or https become clickable. Control+Enter sends.',
+      text: strings.text('formHint'),
       attrs: { id: id('hint') },
     });
     const submit = h('button', {
       class: 'primary',
       part: 'button submit-button',
-      text: options.submitLabel,
+      text: strings.text(options.submitLabel),
       attrs: { type: 'submit' },
     });
     const buttons = h('div', { class: 'buttons' }, [submit]);
     if (options.onCancel) {
-      const cancel = h('button', { part: 'button', text: 'Cancel', attrs: { type: 'button' } });
+      const cancel = h('button', { part: 'button', text: strings.text('cancel'), attrs: { type: 'button' } });
       cancel.addEventListener('click', () => options.onCancel?.());
       buttons.append(cancel);
     }
@@ -68,10 +73,10 @@ export class CommentForm {
       'form',
       { class: options.onCancel ? 'reply-form' : 'compose', part: 'form', attrs: { novalidate: '' } },
       [
-        h('label', { text: 'Name', attrs: { for: id('name') } }),
+        h('label', { text: strings.text('name'), attrs: { for: id('name') } }),
         this.name,
         this.#nameError,
-        h('label', { text: 'Comment', attrs: { for: id('body') } }),
+        h('label', { text: strings.text('comment'), attrs: { for: id('body') } }),
         this.body,
         hint,
         this.#bodyError,
@@ -105,13 +110,25 @@ export class CommentForm {
    */
   showIssues(issues: readonly FieldIssue[], fallback = ''): void {
     this.clearIssues();
+    const strings = this.#strings;
+    const say = (field: HTMLInputElement | HTMLTextAreaElement | null, issue: FieldIssue) => {
+      const value = field?.value.trim();
+      const [empty, long, max] =
+        field === this.name
+          ? (['nameEmpty', 'nameTooLong', LIMITS.nameMax] as const)
+          : (['bodyEmpty', 'bodyTooLong', LIMITS.bodyMax] as const);
+      // The shared schema's and the server's messages are English: the widget words the two it checks itself.
+      if (value === '') return strings.text(empty);
+      if (value !== undefined && value.length > max) return strings.text(long, { max });
+      return strings.error({ code: 'invalid_input', message: issue.message });
+    };
     const forName = issues
       .filter((issue) => issue.path === 'author.name' || issue.path === 'author')
-      .map((issue) => issue.message);
-    const forBody = issues.filter((issue) => issue.path === 'body').map((issue) => issue.message);
+      .map((issue) => say(this.name, issue));
+    const forBody = issues.filter((issue) => issue.path === 'body').map((issue) => say(this.body, issue));
     const other = issues
       .filter((issue) => !['author.name', 'author', 'body'].includes(issue.path))
-      .map((issue) => issue.message);
+      .map((issue) => say(null, issue));
     this.#nameError.textContent = forName.join(' ');
     this.#bodyError.textContent = forBody.join(' ');
     this.#formError.textContent = (

@@ -1,4 +1,6 @@
 import type { Comment } from '../../shared/schemas.ts';
+import { EN_OWN } from '../i18n/en-parts.ts';
+import type { Strings } from '../i18n/strings.ts';
 import { adoptPanelStyles, ConfirmDelete, EditForm } from './own-panels.ts';
 
 /**
@@ -20,6 +22,8 @@ export interface OwnEditorHost {
   forgetToken(commentId: string): void;
   /** The reader's words for what went wrong. */
   describe(error: unknown): string;
+  /** The widget's words, in its language. */
+  strings: Strings;
 }
 
 /** Editing and deleting the reader's own comments with the author token this browser keeps. */
@@ -36,11 +40,14 @@ export class OwnEditor {
 
   constructor(host: OwnEditorHost) {
     this.#host = host;
+    host.strings.add(EN_OWN);
     this.editForm = new EditForm(
+      host.strings,
       (body) => void this.#save(body),
       () => this.closeEdit(true),
     );
     this.confirm = new ConfirmDelete(
+      host.strings,
       () => void this.#confirmDelete(),
       () => this.closeDelete(true),
     );
@@ -91,18 +98,19 @@ export class OwnEditor {
       return;
     }
     const token = host.readToken(target.id);
-    if (token === null) return form.showError('This browser no longer holds the key to edit this comment.');
+    const { strings } = host;
+    if (token === null) return form.showError(strings.text('noKey'));
     form.busy(true);
     try {
       await host.edit(target.id, checked.body, token);
     } catch (error) {
       if (this.editing !== target) return;
       form.busy(false);
-      form.showError(`Not saved: ${host.describe(error)}`);
+      form.showError(strings.text('notSaved', { error: host.describe(error) }));
       return;
     }
     if (this.editing !== target) return;
-    host.announce('Your comment was edited.');
+    host.announce(strings.text('wasEdited'));
     this.closeEdit(true);
   }
 
@@ -121,11 +129,11 @@ export class OwnEditor {
       if (this.#confirmed !== target) return;
       this.#confirmed = null;
       this.confirm.busy(false);
-      this.confirm.showError(`Not deleted: ${host.describe(error)}`);
+      this.confirm.showError(host.strings.text('notDeleted', { error: host.describe(error) }));
       return;
     }
     host.forgetToken(target.id);
-    host.announce('Your comment was deleted.');
+    host.announce(host.strings.text('wasDeleted'));
     if (this.#confirmed !== target) return;
     this.#confirmed = null;
     this.deleting = null;

@@ -1,3 +1,4 @@
+import type { Strings } from '../i18n/strings.ts';
 import { h } from './dom.ts';
 import css from './own-panels.css';
 
@@ -33,25 +34,22 @@ export class EditForm {
   readonly element: HTMLFormElement;
   readonly text: HTMLTextAreaElement;
   readonly #error = h('p', { class: 'error', attrs: { role: 'alert', id: 'lc-edit-error' } });
-  readonly #save = h('button', {
-    class: 'primary',
-    part: 'button submit-button',
-    text: 'Save',
-    attrs: { type: 'submit' },
-  });
+  readonly #save = h('button', { class: 'primary', part: 'button submit-button', attrs: { type: 'submit' } });
+  readonly #strings: Strings;
 
-  constructor(onSave: (body: string) => void, onCancel: () => void) {
+  constructor(strings: Strings, onSave: (body: string) => void, onCancel: () => void) {
+    this.#strings = strings;
     this.text = h('textarea', {
       part: 'input',
       attrs: { id: 'lc-edit-body', rows: '3', 'aria-describedby': 'lc-edit-error' },
     });
-    const cancel = h('button', { part: 'button', text: 'Cancel', attrs: { type: 'button' } });
+    const cancel = h('button', { part: 'button', text: strings.text('cancel'), attrs: { type: 'button' } });
     cancel.addEventListener('click', onCancel);
     this.element = h(
       'form',
-      { class: 'edit-form', part: 'form', attrs: { novalidate: '', 'aria-label': 'Edit your comment' } },
+      { class: 'edit-form', part: 'form', attrs: { novalidate: '', 'aria-label': strings.text('editYours') } },
       [
-        h('label', { class: 'sr-only', text: 'Your comment', attrs: { for: 'lc-edit-body' } }),
+        h('label', { class: 'sr-only', text: strings.text('yourComment'), attrs: { for: 'lc-edit-body' } }),
         this.text,
         this.#error,
         h('div', { class: 'buttons' }, [this.#save, cancel]),
@@ -84,7 +82,7 @@ export class EditForm {
 
   busy(saving: boolean): void {
     this.#save.disabled = saving;
-    this.#save.textContent = saving ? 'Saving…' : 'Save';
+    this.#save.textContent = this.#strings.text(saving ? 'saving' : 'save');
   }
 
   showError(message: string): void {
@@ -99,14 +97,16 @@ export class ConfirmDelete {
   readonly cancel: HTMLButtonElement;
   readonly #confirm: HTMLButtonElement;
   readonly #error = h('p', { class: 'error', attrs: { role: 'alert' } });
+  readonly #strings: Strings;
 
-  constructor(onConfirm: () => void, onCancel: () => void) {
-    this.#confirm = h('button', { class: 'danger', part: 'button', text: 'Yes, delete', attrs: { type: 'button' } });
+  constructor(strings: Strings, onConfirm: () => void, onCancel: () => void) {
+    this.#strings = strings;
+    this.#confirm = h('button', { class: 'danger', part: 'button', attrs: { type: 'button' } });
     this.#confirm.addEventListener('click', onConfirm);
-    this.cancel = h('button', { part: 'button', text: 'Cancel', attrs: { type: 'button' } });
+    this.cancel = h('button', { part: 'button', text: strings.text('cancel'), attrs: { type: 'button' } });
     this.cancel.addEventListener('click', onCancel);
     this.element = h('div', { class: 'confirm', attrs: { role: 'group', 'aria-labelledby': 'lc-confirm-text' } }, [
-      h('p', { text: 'Delete your comment? This cannot be undone.', attrs: { id: 'lc-confirm-text' } }),
+      h('p', { text: strings.text('confirmDelete'), attrs: { id: 'lc-confirm-text' } }),
       h('div', { class: 'buttons' }, [this.#confirm, this.cancel]),
       this.#error,
     ]);
@@ -120,7 +120,7 @@ export class ConfirmDelete {
 
   busy(deleting: boolean): void {
     this.#confirm.disabled = deleting;
-    this.#confirm.textContent = deleting ? 'Deleting…' : 'Yes, delete';
+    this.#confirm.textContent = this.#strings.text(deleting ? 'deleting' : 'yesDelete');
   }
 
   showError(message: string): void {

@@ -2,9 +2,10 @@ import type { Comment, HeldComment } from '../../shared/schemas.ts';
 import type { MoreRepliesState } from '../article-feed.ts';
 import { splitLinks } from '../linkify.ts';
 import type { PendingPost } from '../posting.ts';
+import type { WidgetError } from '../protocol.ts';
 import type { ThreadRow } from '../thread-model.ts';
-import { formatAbsolute, formatRelative } from '../time-format.ts';
-import { h, plural } from './dom.ts';
+import type { Strings } from '../i18n/strings.ts';
+import { h } from './dom.ts';
 
 /** The reader's own post that waits for a moderator: shown only to them, until it is approved. */
 export interface HeldPost extends HeldComment {
@@ -23,7 +24,7 @@ export interface LikeView {
   count: number;
   pressed: boolean;
   /** The reader's last press did not reach the server: why (shown beside the button). */
-  error?: string;
+  error?: WidgetError;
 }
 
 export interface ThreadViewHooks {
@@ -107,7 +108,7 @@ export const isLong = (text: string): boolean => text.length > 1000 || text.spli
  * aria-expanded=false). It toggles in place, so it keeps the focus; `unfolded` (the ids the reader
  * opened, kept by the caller) keeps the state when a live update rebuilds the row.
  */
-export function foldButton(body: HTMLElement, id: string, unfolded: Set<string>): HTMLButtonElement {
+export function foldButton(body: HTMLElement, id: string, unfolded: Set<string>, strings: Strings): HTMLButtonElement {
   body.id = `body-${id}`;
   const toggle = button(
     '',
@@ -119,7 +120,7 @@ export function foldButton(body: HTMLElement, id: string, unfolded: Set<string>)
   );
   const show = () => {
     const expanded = unfolded.has(id);
-    toggle.textContent = `Show ${expanded ? 'less' : 'more'}`;
+    toggle.textContent = strings.text(expanded ? 'showLess' : 'showMore');
     toggle.setAttribute('aria-expanded', String(expanded));
   };
   show();
@@ -134,6 +135,7 @@ export function foldButton(body: HTMLElement, id: string, unfolded: Set<string>)
 export class ThreadView {
   readonly list: HTMLOListElement;
   readonly #hooks: ThreadViewHooks;
+  readonly #strings: Strings;
   readonly #rendered = new Map<string, Rendered>();
   /** The "Show N more replies" rows, by the id of their thread's top-level comment. */
   readonly #moreRows = new Map<string, Rendered>();
@@ -142,8 +144,9 @@ export class ThreadView {
   /** Long comments the reader unfolded: a row rebuilt by a live update stays unfolded. */
   readonly #unfolded = new Set<string>();
 
-  constructor(hooks: ThreadViewHooks, labelledBy: string) {
+  constructor(hooks: ThreadViewHooks, labelledBy: string, strings: Strings) {
     this.#hooks = hooks;
+    this.#strings = strings;
     this.list = h('ol', { class: 'thread', part: 'thread', attrs: { 'aria-labelledby': labelledBy } });
   }
 
@@ -195,7 +198,7 @@ export class ThreadView {
   #moreRow(topId: string): HTMLLIElement | null {
     const more = this.#hooks.moreReplies(topId);
     if (!more) return null;
-    const key = `${more.count}|${more.loading}|${more.error ?? ''}`;
+    const key = `${more.count}|${more.loading}|${more.error?.message ?? ''}`;
     let rendered = this.#moreRows.get(topId);
     if (!rendered) {
       rendered = { li: h('li', { class: 'more-replies', attrs: { 'data-more': topId } }), key: '' };
@@ -203,7 +206,8 @@ export class ThreadView {
     }
     if (rendered.key !== key) {
       rendered.key = key;
-      const label = more.loading ? 'Loading replies…' : `Show ${plural(more.count, 'more reply', 'more replies')}`;
+      const strings = this.#strings;
+      const label = more.loading ? strings.text('loadingReplies') : strings.count('moreReplies', more.count);
       const action =
         rendered.li.querySelector('button') ??
         button('', () => this.#loadReplies(topId), {
@@ -215,7 +219,13 @@ export class ThreadView {
       rendered.li.replaceChildren(
         action,
         ...(more.error
-          ? [h('span', { class: 'error', text: `Not loaded: ${more.error}`, attrs: { role: 'alert' } })]
+          ? [
+              h('span', {
+                class: 'error',
+                text: strings.text('repliesFailed', { error: strings.error(more.error) }),
+                attrs: { role: 'alert' },
+              }),
+            ]
           : []),
       );
     }
@@ -253,7 +263,7 @@ export class ThreadView {
   /** Rewrites every relative time ("3 minutes ago") for the current clock. */
   refreshTimes(): void {
     const now = this.#hooks.now();
-    for (const time of this.list.querySelectorAll('time')) time.textContent = formatRelative(time.dateTime, now);
+    for (const time of this.list.querySelectorAll('time')) time.textContent = this.#strings.ago(time.dateTime, now);
   }
 
   /** Everything a row's content depends on: a row is rebuilt only when this changes. */
@@ -265,7 +275,7 @@ export class ThreadView {
     const id = entry.id;
     const likes = this.#hooks.likes(entry);
     const open = [panels.reply, panels.edit, panels.confirm, panels.report].map((panel) => panel?.commentId === id);
-    return `c|${entry.seq}|${entry.status}|${this.#hooks.isOwn(id)}|${this.#toYou(entry)}|${likes.count}|${likes.pressed}|${likes.error}|${open.join()}|${panels.locked}|${place}`;
+    return `c|${entry.seq}|${entry.status}|${this.#hooks.isOwn(id)}|${this.#toYou(entry)}|${likes.count}|${likes.pressed}|${likes.error?.message}|${open.join()}|${panels.locked}|${place}`;
   }
 
   /** A reply to one of the reader's own comments (not by the reader). */
@@ -276,6 +286,7 @@ export class ThreadView {
   #fill(li: HTMLLIElement, row: ThreadRow<Entry>, panels: Panels): void {
     const entry = row.item;
     const hooks = this.#hooks;
+    const strings = this.#strings;
     const kind = 'kind' in entry ? entry.kind : null;
     const comment = kind === null ? (entry as Comment) : null;
     const removed = comment?.status === 'removed';
@@ -317,7 +328,7 @@ export class ThreadView {
             class: 'verified',
             part: 'verified',
             text: '✓',
-            attrs: { role: 'img', 'aria-label': 'verified' },
+            attrs: { role: 'img', 'aria-label': strings.text('verified') },
           }),
           ...badges.map((badge) =>
             h('span', { class: 'badge', part: 'member-badge', text: badge, attrs: { dir: 'auto' } }),
@@ -327,92 +338,114 @@ export class ThreadView {
     }
     if (row.replyTo !== null)
       meta.append(
-        h('span', { class: 'reply-to' }, [
-          'replying to ',
-          // A removed comment shows no name (the server sends none): say what it was instead.
-          row.replyTo === ''
-            ? 'a removed comment'
-            : h('span', { class: 'author-name', text: row.replyTo, attrs: { dir: 'auto' } }),
-        ]),
+        h(
+          'span',
+          { class: 'reply-to' },
+          strings.nodes('replyingTo', {
+            // A removed comment shows no name (the server sends none): say what it was instead.
+            name:
+              row.replyTo === ''
+                ? document.createTextNode(strings.text('removedComment'))
+                : h('span', { class: 'author-name', text: row.replyTo, attrs: { dir: 'auto' } }),
+          }),
+        ),
       );
     meta.append(
       h('time', {
-        text: formatRelative(entry.createdAt, hooks.now()),
-        attrs: { datetime: entry.createdAt, title: formatAbsolute(entry.createdAt) },
+        text: strings.ago(entry.createdAt, hooks.now()),
+        attrs: { datetime: entry.createdAt, title: strings.date(entry.createdAt) },
       }),
     );
     if (comment && comment.editedAt !== null && !removed)
       meta.append(
-        h('span', { class: 'edited', text: 'edited', attrs: { title: `Edited ${formatAbsolute(comment.editedAt)}` } }),
+        h('span', {
+          class: 'edited',
+          text: strings.text('edited'),
+          attrs: { title: strings.text('editedAt', { time: strings.date(comment.editedAt) }) },
+        }),
       );
-    if (kind !== null || mine) meta.append(h('span', { class: 'badge', text: 'you' }));
+    if (kind !== null || mine) meta.append(h('span', { class: 'badge', text: strings.text('you') }));
     else if (comment && !removed && this.#toYou(comment))
-      meta.append(h('span', { class: 'badge to-you', part: 'reply-to-you', text: 'Reply to you' }));
+      meta.append(h('span', { class: 'badge to-you', part: 'reply-to-you', text: strings.text('replyToYou') }));
 
     const parts: HTMLElement[] = [meta];
-    if (removed) parts.push(h('p', { class: 'removed', text: 'This comment was removed' }));
+    if (removed) parts.push(h('p', { class: 'removed', text: strings.text('removed') }));
     else if (editing) parts.push(editing);
     else {
       const body = h('div', { class: 'body', part: 'body', attrs: { dir: 'auto' } });
       appendLinkedText(body, entry.body);
       parts.push(body);
-      if (isLong(entry.body)) parts.push(foldButton(body, entry.id, this.#unfolded));
+      if (isLong(entry.body)) parts.push(foldButton(body, entry.id, this.#unfolded, strings));
     }
 
     if (isPending(entry)) {
       const state = h('p', { class: 'post-state' });
-      if (entry.state === 'sending') state.append('Sending…');
+      if (entry.state === 'sending') state.append(strings.text('sending'));
       else {
         state.append(
-          h('span', { text: `Not posted: ${entry.error?.message ?? 'unknown error'}` }),
-          button('Retry', () => hooks.retry(entry.clientId), { class: '' }),
-          button('Discard', () => hooks.discard(entry.clientId), { class: '' }),
+          h('span', {
+            text: strings.text('failed', { error: entry.error ? strings.error(entry.error) : '' }),
+          }),
+          button(strings.text('retry'), () => hooks.retry(entry.clientId), { class: '' }),
+          button(strings.text('discard'), () => hooks.discard(entry.clientId), { class: '' }),
         );
       }
       parts.push(state);
     } else if (kind === 'held') {
-      parts.push(h('p', { class: 'post-state', text: 'Your comment is awaiting moderation.' }));
+      parts.push(h('p', { class: 'post-state', text: strings.text('awaiting') }));
     } else if (comment && !removed && !editing) {
       if (confirming) parts.push(confirming);
       else {
         const likes = hooks.likes(comment);
         const actions = h('div', { class: 'actions' }, [
           button(
-            'Like',
+            '',
             () => hooks.like(comment),
             { class: 'quiet like-button', part: 'like-button', attrs: { 'aria-pressed': String(likes.pressed) } },
-            ['Like', ...(likes.count > 0 ? [h('span', { class: 'like-count', text: String(likes.count) })] : [])],
+            [
+              strings.text('like'),
+              ...(likes.count > 0 ? [h('span', { class: 'like-count', text: strings.number(likes.count) })] : []),
+            ],
           ),
         ]);
         // Screen readers heard it already (the session announces it); this is for everyone else.
-        if (likes.error) actions.append(h('span', { class: 'error', text: `Like not saved: ${likes.error}` }));
+        if (likes.error)
+          actions.append(
+            h('span', { class: 'error', text: strings.text('likeNotSaved', { error: strings.error(likes.error) }) }),
+          );
         if (!panels.locked)
           actions.append(
-            button('Reply', () => hooks.reply(comment), {
+            button(strings.text('reply'), () => hooks.reply(comment), {
               class: 'quiet reply-button',
               part: 'reply-button',
-              attrs: { 'aria-label': `Reply to ${comment.author.name}`, 'aria-expanded': String(replying !== null) },
+              attrs: {
+                'aria-label': strings.text('replyTo', { name: comment.author.name }),
+                'aria-expanded': String(replying !== null),
+              },
             }),
           );
         if (mine) {
           actions.append(
-            button('Edit', () => hooks.edit(comment), {
+            button(strings.text('edit'), () => hooks.edit(comment), {
               class: 'quiet edit-button',
               part: 'edit-button',
-              attrs: { 'aria-label': 'Edit your comment' },
+              attrs: { 'aria-label': strings.text('editYours') },
             }),
-            button('Delete', () => hooks.remove(comment), {
+            button(strings.text('delete'), () => hooks.remove(comment), {
               class: 'quiet delete-button',
               part: 'delete-button',
-              attrs: { 'aria-label': 'Delete your comment' },
+              attrs: { 'aria-label': strings.text('deleteYours') },
             }),
           );
         } else
           actions.append(
-            button('Report', () => hooks.report(comment), {
+            button(strings.text('report'), () => hooks.report(comment), {
               class: 'quiet report-button',
               part: 'report-button',
-              attrs: { 'aria-label': `Report comment by ${comment.author.name}`, 'aria-expanded': String(!!reporting) },
+              attrs: {
+                'aria-label': strings.text('reportBy', { name: comment.author.name }),
+                'aria-expanded': String(!!reporting),
+              },
             }),
           );
         parts.push(actions);

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Router, type Request, type Response } from 'express';
 import { AppError } from '../../shared/errors.ts';
+import { LANGUAGES } from '../../shared/i18n.ts';
 import { ArticleIdSchema, LIMITS, type Article } from '../../shared/schemas.ts';
 import {
   adminCsp,
@@ -104,15 +105,24 @@ function sendHtml(res: Response, html: string): void {
   res.send(html);
 }
 
-/** Sends a bundle as cacheable JavaScript any page may load with a plain script tag, gzipped when accepted, with an ETag. */
-function sendBundle(req: Request, res: Response, asset: WidgetAsset | null, file: string): void {
+/**
+ * Sends a bundle as cacheable JavaScript any page may load with a plain script tag (or, with its
+ * `type`, a language table any page may fetch), gzipped when accepted, with an ETag.
+ */
+function sendBundle(
+  req: Request,
+  res: Response,
+  asset: WidgetAsset | null,
+  file: string,
+  type = 'text/javascript; charset=utf-8',
+): void {
   if (asset === null) {
     sendError(res, new AppError('unavailable', `${file} has not been built: run npm run build:widget`));
     return;
   }
   const gzip = req.acceptsEncodings('gzip', 'identity') === 'gzip';
   const etag = `"${asset.tag}${gzip ? '-gz' : ''}"`;
-  res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+  res.setHeader('Content-Type', type);
   res.setHeader('Cache-Control', WIDGET_CACHE_CONTROL);
   res.setHeader('ETag', etag);
   res.setHeader('Vary', 'Accept-Encoding');
@@ -139,7 +149,8 @@ function listedArticles(value: unknown): string[] {
 /**
  * `GET /widget.js` (the embeddable widget, and its parts loaded on first use: `GET /widget-own.js`,
  * the edit and delete forms, `GET /widget-member.js`, sign-in from the host site, `GET /widget-report.js`,
- * the Report form, and `GET /widget-polling.js`, HTTP long-polling after a WebSocket failed), `GET /count.js` (live counts for list pages) and
+ * the Report form, and `GET /widget-polling.js`, HTTP long-polling after a WebSocket failed), `GET
+ * /i18n/<lang>.json` (the widget's language tables, fetched by widget.js), `GET /count.js` (live counts for list pages) and
  * `GET /admin.js`, all cacheable and loadable from any origin; `GET /` (the demo article with the
  * widget embedded by the two-line snippet), `GET /articles` (a list page with live counts by
  * count.js), `GET /articles/:articleId` (a demo page for any thread), `GET /embed-example` (the
@@ -170,6 +181,19 @@ export function createStaticRouter({
 
   for (const [file, load] of Object.entries(bundles))
     router.get(`/${file}`, (req, res) => sendBundle(req, res, load(), file));
+
+  // The widget's languages other than English (shared/i18n.ts), fetched by widget.js on demand.
+  const tables = new Map(
+    LANGUAGES.filter((lang) => lang !== 'en').map((lang) => [
+      `${lang}.json`,
+      createBundleLoader(defaultBundlePath(`i18n/${lang}.json`)),
+    ]),
+  );
+  router.get('/i18n/:file', (req, res, next) => {
+    const load = tables.get(req.params.file);
+    if (!load) return next();
+    sendBundle(req, res, load(), `i18n/${req.params.file}`, 'application/json; charset=utf-8');
+  });
 
   router.get('/admin', (req, res) => {
     // `/admin/` would resolve the page's relative `admin.js` to `/admin/admin.js`: send it to `/admin`

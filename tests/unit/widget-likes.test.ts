@@ -75,7 +75,11 @@ describe('widget likes', () => {
     const pressing = likes.toggle(comment());
     requests[0]!.reject(new WidgetError('rate_limited', 'Too many likes; try again in 20 s'));
     await pressing;
-    expect(likes.view(comment())).toEqual({ count: 2, pressed: false, error: 'Too many likes; try again in 20 s' });
+    expect(likes.view(comment())).toMatchObject({
+      count: 2,
+      pressed: false,
+      error: { code: 'rate_limited', message: 'Too many likes; try again in 20 s' },
+    });
     expect(adopted).toEqual([]);
     expect(failures).toEqual(['Too many likes; try again in 20 s']);
     void likes.toggle(comment());

@@ -1,0 +1,43 @@
+/**
+ * English strings of the widget's parts (client/parts.ts), kept with them rather than in widget.js;
+ * translated in the same tables as client/i18n/en.ts.
+ */
+
+/** widget-own.js: editing and deleting one's own comments, and "N new replies to you". */
+export const EN_OWN = {
+  save: 'Save',
+  saving: 'Saving…',
+  yourComment: 'Your comment',
+  noKey: 'This browser no longer holds the key to edit this comment.',
+  notSaved: 'Not saved: {error}',
+  wasEdited: 'Your comment was edited.',
+  confirmDelete: 'Delete your comment? This cannot be undone.',
+  yesDelete: 'Yes, delete',
+  deleting: 'Deleting…',
+  notDeleted: 'Not deleted: {error}',
+  wasDeleted: 'Your comment was deleted.',
+  repliesToYou: { one: '{n} new reply to you', other: '{n} new replies to you' },
+};
+
+/** widget-report.js: the Report form. */
+export const EN_REPORT = {
+  reportWhy: 'Why are you reporting this comment?',
+  'reason.spam': 'Spam or advertising',
+  'reason.abuse': 'Abuse or harassment',
+  'reason.off_topic': 'Off topic',
+  'reason.other': 'Something else',
+  reportNote: 'Note for the moderators (optional)',
+  sendReport: 'Send report',
+  chooseReason: 'Choose a reason.',
+  close: 'Close',
+  reportThanks: 'Thank you. A moderator will review this comment.',
+  reportSent: 'Report sent. Thank you.',
+  notSent: 'Not sent: {error}',
+  somethingWrong: 'Something went wrong. Try again.',
+};
+
+/** widget-member.js: sign-in from the host site. */
+export const EN_MEMBER = {
+  commentingAs: 'Commenting as {name}',
+  signIn: 'Sign in to comment',
+};
