@@ -5,7 +5,23 @@ import * as z from 'zod/mini';
  * table the server sends as `GET /i18n/<lang>.json` (client/i18n/<lang>.json), fetched on demand.
  * A language is its primary subtag: `pt-BR` reads `pt`, `zh-CN` and `zh-Hans` read `zh`.
  */
-export const LANGUAGES = ['en', 'ar', 'de'] as const;
+export const LANGUAGES = [
+  'en',
+  'ar',
+  'de',
+  'es',
+  'fr',
+  'he',
+  'it',
+  'ja',
+  'nl',
+  'pl',
+  'pt',
+  'ru',
+  'tr',
+  'uk',
+  'zh',
+] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 /** Languages written right to left: the widget lays itself out mirrored (`dir="rtl"`). */

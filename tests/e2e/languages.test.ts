@@ -135,6 +135,19 @@ describe('the widget in German and Arabic, in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('matches the language alone: pt-BR reads Portuguese, zh-Hans Chinese, he-IL Hebrew (right to left)', async () => {
+    for (const [pageLang, heading, dir] of [
+      ['pt-BR', '1 comentário', 'ltr'],
+      ['zh-Hans', '1 条评论', 'ltr'],
+      ['he-IL', 'תגובה אחת', 'rtl'],
+    ] as const) {
+      const { widget, problems } = await open(pageLang);
+      await widget.getByRole('heading', { name: heading }).waitFor(WAIT);
+      expect(await widget.locator('.root').getAttribute('dir')).toBe(dir);
+      expect(problems).toEqual([]);
+    }
+  });
+
   it('an English page stays English, the name on the left (the layout above is mirrored, not always right)', async () => {
     const { widget, row } = await open('en');
     await widget.getByRole('heading', { name: '1 comment' }).waitFor(WAIT);
