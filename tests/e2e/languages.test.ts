@@ -115,6 +115,15 @@ describe('the widget in German and Arabic, in Chromium', () => {
     expect(name.right).toBeLessThan(40);
     const like = await across(row, '.like-button');
     expect(like.right).toBeLessThan(like.left);
+    // The sort buttons are one pill: its round ends are the first button's right and the last one's left.
+    const corners = await widget.locator('.order button').evaluateAll((buttons) =>
+      buttons.map((button) => {
+        const style = getComputedStyle(button);
+        return [style.borderTopLeftRadius, style.borderTopRightRadius];
+      }),
+    );
+    expect(corners[0]).toEqual(['0px', '999px']);
+    expect(corners.at(-1)).toEqual(['999px', '0px']);
     // The comment text keeps its own direction (dir=auto): a German comment reads left to right.
     expect(await row.locator('.body').evaluate((body) => getComputedStyle(body).direction)).toBe('ltr');
     expect(problems).toEqual([]);
