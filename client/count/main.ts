@@ -5,7 +5,8 @@
  *
  * fills every element carrying `data-live-comments-count="slug"` with the number of visible comments
  * of that article (textContent only), and keeps it live. Optional `data-live-comments-template="{n}
- * comments"` (and `data-live-comments-template-one="{n} comment"`) words it.
+ * comments"` (and `data-live-comments-template-one="{n} comment"`) words it; or
+ * `data-live-comments-words` gives the widget's words in the element's language (client/count/words.ts).
  *
  * It stays tiny by speaking the wire protocol itself (client/count/wire.ts) instead of bundling
  * socket.io-client: one raw WebSocket to the server's Socket.IO endpoint, `counts:subscribe
@@ -17,10 +18,12 @@
  * article's element shows its count at once, a new article is subscribed to (or polled) as it comes.
  */
 import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
+import { countLanguage, countWords, ENGLISH_COUNT, readCountForms, type CountForms } from './words.ts';
 
 (() => {
   const ATTRIBUTE = 'data-live-comments-count';
   const TEMPLATE = 'data-live-comments-template';
+  const WORDS = 'data-live-comments-words';
   const ARTICLE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
   const PER_REQUEST = 100;
   const POLL_MS = 30_000;
@@ -42,6 +45,10 @@ import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
   let nextAck = 0;
   let pollTimer: ReturnType<typeof setInterval> | undefined;
   let deadline: ReturnType<typeof setTimeout> | undefined;
+  /** Each language's count words, fetched once (English is here; a failed fetch gives English). */
+  const languages = new Map<string, Promise<CountForms>>([['en', Promise.resolve(ENGLISH_COUNT)]]);
+  /** The count each element should show: words that arrive after a newer count are not used. */
+  const latest = new WeakMap<HTMLElement, number>();
 
   /** Shows one article's count in each of its elements; anything that is not a known id and a count is ignored. */
   function show(articleId: unknown, count: unknown): void {
@@ -54,7 +61,25 @@ import { countText, isCount, readFrame, subscribeFrame } from './wire.ts';
   }
 
   function fill(element: HTMLElement, count: number): void {
-    element.textContent = countText(count, element.getAttribute(TEMPLATE), element.getAttribute(`${TEMPLATE}-one`));
+    const template = element.getAttribute(TEMPLATE);
+    if (template || !element.hasAttribute(WORDS)) {
+      element.textContent = countText(count, template, element.getAttribute(`${TEMPLATE}-one`));
+      return;
+    }
+    latest.set(element, count);
+    const { lang, locale } = countLanguage([element.closest('[lang]')?.getAttribute('lang'), ...navigator.languages]);
+    let forms = languages.get(lang);
+    if (!forms) {
+      forms = fetch(new URL(`i18n/${lang}.json`, base), { credentials: 'omit' })
+        .then((response) => (response.ok ? response.json() : null))
+        .then((table: unknown) => readCountForms(table) ?? ENGLISH_COUNT)
+        .catch(() => ENGLISH_COUNT);
+      languages.set(lang, forms);
+    }
+    void forms.then((words) => {
+      if (latest.get(element) === count)
+        element.textContent = countWords(count, words === ENGLISH_COUNT ? 'en' : locale, words);
+    });
   }
 
   function showAll(counts: unknown): void {

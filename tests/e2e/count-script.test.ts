@@ -124,6 +124,45 @@ describe('count.js: live comment counts on list pages, across two instances', ()
     await context.close();
   });
 
+  it('words counts in the widget’s language with data-live-comments-words: the element’s lang, else the page’s; live', async () => {
+    const articleId = uniqueArticle('words');
+    await post(env.a.url, articleId, 'eins');
+    await post(env.a.url, articleId, 'zwei');
+    const span = (lang = '') =>
+      `<li${lang ? ` lang="${lang}"` : ''}><span data-live-comments-count="${articleId}" data-live-comments-words>…</span></li>`;
+    pages.set('/words', {
+      html: `<!doctype html><html lang="de-CH"><head><meta charset="utf-8"><title>Liste</title><link rel="icon" href="data:,"></head><body>
+<ul>${span()}${span('ar')}${span('en')}${span('ja')}<li><span data-live-comments-count="${articleId}" data-live-comments-words data-live-comments-template="{n} Briefe">…</span></li></ul>
+<script src="${env.b.url}/count.js" async></script></body></html>`,
+      headers: { 'content-security-policy': strictCsp(env.b.url, site.url) },
+    });
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    const problems = collectProblems(page);
+    const tables: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/i18n/')) tables.push(url.pathname);
+    });
+    await page.goto(`${site.url}/words`);
+    const texts = () => page.evaluate(() => [...document.querySelectorAll('li')].map((li) => li.textContent));
+    // A site's own template still wins.
+    await vi.waitFor(
+      async () => expect(await texts()).toEqual(['2 Kommentare', 'تعليقان', '2 comments', 'コメント 2 件', '2 Briefe']),
+      WAIT,
+    );
+    await post(env.a.url, articleId, 'drei');
+    await vi.waitFor(
+      async () =>
+        expect(await texts()).toEqual(['3 Kommentare', '3 تعليقات', '3 comments', 'コメント 3 件', '3 Briefe']),
+      WAIT,
+    );
+    // One fetch per language, none for English.
+    expect(tables.sort()).toEqual(['/i18n/ar.json', '/i18n/de.json', '/i18n/ja.json']);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
   it('picks up count elements the page adds later (infinite scroll), of known and new articles, and keeps them live', async () => {
     const [first, later] = [uniqueArticle('first'), uniqueArticle('later')];
     await post(env.a.url, first, 'one');
