@@ -147,6 +147,8 @@ export class ArticleFeed {
   /** The discussion is closed (from the latest page, or a later `article:updated`). */
   /** How the server signs readers in (absent: it does not), as the last page said. */
   sso: SsoInfo | undefined;
+  /** The server sends reply e-mails (a post may ask for them), as the last page said. */
+  replyEmails: boolean | undefined;
 
   get locked(): boolean {
     return this.#locked;
@@ -352,6 +354,7 @@ export class ArticleFeed {
 
   #applyPage(page: CommentPage): void {
     this.sso = page.sso;
+    this.replyEmails = page.replyEmails;
     this.#locked = page.locked;
     this.#premoderated = page.premoderated;
     for (const comment of page.comments) {

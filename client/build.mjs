@@ -5,7 +5,8 @@
 //   widget-own.js  the edit and delete forms, loaded by widget.js on first use (client/parts.ts);
 //   widget-member.js  sign-in from the host site, loaded when a page signs a reader in (client/parts.ts);
 //   widget-report.js  the Report form, loaded when a reader first presses Report (client/parts.ts);
-//   widget-polling.js  HTTP long-polling, loaded after a WebSocket connection failed (client/parts.ts).
+//   widget-polling.js  HTTP long-polling, loaded after a WebSocket connection failed (client/parts.ts);
+//   widget-notify.js  "Email me when someone replies", loaded when the server sends reply e-mails.
 // `npm run build:widget` runs it and prints the sizes; `npm start` and `npm test` run that first.
 import { build, transform } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ export const PART_PATHS = {
   member: join(here, 'dist', 'widget-member.js'),
   report: join(here, 'dist', 'widget-report.js'),
   polling: join(here, 'dist', 'widget-polling.js'),
+  notify: join(here, 'dist', 'widget-notify.js'),
 };
 /** The most widget.js may weigh, gzipped (level 9). A unit test fails the build past it. */
 export const GZIP_BUDGET_BYTES = 35 * 1024;
@@ -355,6 +357,7 @@ export function buildParts() {
     bundle(join(here, 'member-part.ts'), PART_PATHS.member),
     bundle(join(here, 'report-part.ts'), PART_PATHS.report),
     bundle(join(here, 'polling-part.ts'), PART_PATHS.polling, { engine: 'polling' }),
+    bundle(join(here, 'notify-part.ts'), PART_PATHS.notify),
   ]);
 }
 
@@ -389,7 +392,7 @@ export function buildTables() {
 
 /** Builds every bundle, in parallel. */
 export async function buildAll() {
-  const [widget, admin, count, [own, member, report, polling]] = await Promise.all([
+  const [widget, admin, count, [own, member, report, polling, notify]] = await Promise.all([
     buildWidget(),
     buildAdmin(),
     buildCount(),
@@ -404,6 +407,7 @@ export async function buildAll() {
     'widget-member': member,
     'widget-report': report,
     'widget-polling': polling,
+    'widget-notify': notify,
     tables,
   };
 }

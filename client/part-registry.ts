@@ -3,6 +3,7 @@
 import type { TransportCtor } from 'engine.io-client';
 import type { MemberView } from './member/member-view.ts';
 import type { Membership } from './member/membership.ts';
+import type { NotifyOptIn } from './notify/notify-opt-in.ts';
 import type { ReportPanel } from './report/report-panel.ts';
 import type { RepliesToYou } from './session/replies-to-you.ts';
 import type { OwnEditor } from './view/own-editor.ts';
@@ -27,6 +28,11 @@ export interface ReportPart {
   ReportPanel: typeof ReportPanel;
 }
 
+/** "Email me when someone replies" in the comment forms (client/notify/). */
+export interface NotifyPart {
+  NotifyOptIn: typeof NotifyOptIn;
+}
+
 /** engine.io-client's HTTP long-polling transport, for when WebSockets cannot get through. */
 export interface PollingPart {
   Polling: TransportCtor;
@@ -37,6 +43,7 @@ export interface Parts {
   member: MemberPart;
   report: ReportPart;
   polling: PollingPart;
+  notify: NotifyPart;
 }
 
 const REGISTRY = Symbol.for('live-comments.parts');

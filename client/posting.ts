@@ -1,4 +1,5 @@
 import { nanoid } from 'nanoid';
+import type { NotifyRequest } from '../shared/reply-emails.ts';
 import type { Comment, NewComment, PostResult } from '../shared/schemas.ts';
 import { toWidgetError, type WidgetError } from './protocol.ts';
 import type { ThreadItem } from './thread-model.ts';
@@ -15,7 +16,12 @@ export interface PendingPost extends ThreadItem {
   error: WidgetError | null;
   /** The stored comment this post became, once its push was recognised (before or after the ack). */
   commentId: string | null;
+  /** Reply e-mails asked for with it (client/notify/), sent with every attempt. */
+  readonly notify?: NotifyRequest | undefined;
 }
+
+/** What a post sends: a new comment, and the reply e-mails it asks for. */
+export type PostInput = NewComment & { notify?: NotifyRequest };
 
 export interface PostCallbacks {
   changed(): void;
@@ -36,17 +42,22 @@ const REFUSALS = new Set(['invalid_input', 'forbidden', 'payload_too_large', 'no
  */
 export class Poster {
   readonly pending = new Map<string, PendingPost>();
-  readonly #send: (input: NewComment) => Promise<PostResult>;
+  readonly #send: (input: PostInput) => Promise<PostResult>;
   readonly #callbacks: PostCallbacks;
   #disposed = false;
 
-  constructor(send: (input: NewComment) => Promise<PostResult>, callbacks: PostCallbacks) {
+  constructor(send: (input: PostInput) => Promise<PostResult>, callbacks: PostCallbacks) {
     this.#send = send;
     this.#callbacks = callbacks;
   }
 
   /** Starts a post; `input` was validated and normalised with the shared schema. */
-  submit(input: { name: string; body: string; parentId: string | null }): PendingPost {
+  submit(input: {
+    name: string;
+    body: string;
+    parentId: string | null;
+    notify?: NotifyRequest | undefined;
+  }): PendingPost {
     const clientId = nanoid();
     const post: PendingPost = {
       kind: 'pending',
@@ -60,6 +71,7 @@ export class Poster {
       state: 'sending',
       error: null,
       commentId: null,
+      notify: input.notify,
     };
     this.pending.set(clientId, post);
     void this.#attempt(post);
@@ -111,12 +123,14 @@ export class Poster {
   }
 
   async #attempt(post: PendingPost): Promise<void> {
-    const input: NewComment = {
+    const input: PostInput = {
       author: { name: post.author.name },
       body: post.body,
       clientId: post.clientId,
       clientSecret: post.clientSecret,
       ...(post.parentId === null ? {} : { parentId: post.parentId }),
+      // Absent when not asked for (JSON leaves out undefined).
+      notify: post.notify,
     };
     try {
       const result = await this.#send(input);

@@ -1,25 +1,26 @@
 import * as z from 'zod/mini';
+import { EMAIL_MAX, EMAIL_PATTERN } from './email-address.ts';
 import { maxUnits } from './lengths.ts';
-import { ArticleIdSchema, newCommentShape, type PostResult } from './schemas.ts';
+import { ArticleIdSchema, newCommentShape, type NotifyStatusSchema, type PostResult } from './schemas.ts';
 
 /**
  * Reply e-mails (docs/notifications.md "Reply e-mails"): what a post carries to ask for them. Kept out
- * of shared/schemas.ts's NewCommentSchema, which widget.js parses with: the lazy notify part adds
- * `notify` to a post after that check, and only the server reads these schemas.
+ * of shared/schemas.ts's NewCommentSchema, which widget.js parses with: the lazy notify part
+ * (client/notify/) adds `notify` to a post after that check (its address checked with shared/email-address.ts),
+ * and only the server reads these schemas.
  */
 
 export const REPLY_EMAIL_LIMITS = {
-  /** RFC 5321's longest forward path. */
-  emailMax: 254,
+  emailMax: EMAIL_MAX,
   pageUrlMax: 2048,
 } as const;
 
-/** An e-mail address: no spaces, one `@`, a dot in the domain. Deliverability is what the confirmation proves. */
+/** An e-mail address (shared/email-address.ts). Deliverability is what the confirmation proves. */
 export const EmailAddressSchema = z
   .string()
   .check(
     maxUnits(REPLY_EMAIL_LIMITS.emailMax, `email must be at most ${REPLY_EMAIL_LIMITS.emailMax} characters`),
-    z.regex(/^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/, 'email must be an e-mail address'),
+    z.regex(EMAIL_PATTERN, 'email must be an e-mail address'),
   );
 
 /**
@@ -49,12 +50,8 @@ export const PostInputPayloadSchema = z.strictObject({
   notify: z.optional(NotifyRequestSchema),
 });
 
-/**
- * What became of a post's `notify`: `confirm` (a confirmation e-mail is on its way: replies are e-mailed
- * once its link is followed), `subscribed` (a member's own address: at once). Absent without `notify`
- * and on a repeated clientId (the first post's answer said it).
- */
-export type NotifyStatus = 'confirm' | 'subscribed';
+/** What became of a post's `notify` (NotifyStatusSchema, part of a post's answer). */
+export type NotifyStatus = z.infer<typeof NotifyStatusSchema>;
 
 /** A post's answer, with what became of its `notify`. */
-export type PostAnswer = PostResult & { notify?: NotifyStatus };
+export type PostAnswer = PostResult;

@@ -399,14 +399,29 @@ export const ChangesSchema = z.object({
 export type Changes = z.infer<typeof ChangesSchema>;
 
 /**
+ * What became of a post's `notify` (reply e-mails, shared/reply-emails.ts): `confirm` (a confirmation
+ * e-mail is on its way: replies are e-mailed once its link is followed), `subscribed` (a member's own
+ * address: at once). Absent without `notify`, and on a repeated clientId (the first answer said it).
+ */
+export const NotifyStatusSchema = z.enum(['confirm', 'subscribed']);
+
+/**
  * A post that was stored: 201, or 200 for a repeated clientId (the first comment). `authorToken` is
  * absent only on a repeat that did not carry the first post's `clientSecret`: the comment is not theirs to change.
  */
-export const PostStoredSchema = z.object({ comment: CommentSchema, authorToken: z.optional(z.string()) });
+export const PostStoredSchema = z.object({
+  comment: CommentSchema,
+  authorToken: z.optional(z.string()),
+  notify: z.optional(NotifyStatusSchema),
+});
 export type PostStored = z.infer<typeof PostStoredSchema>;
 
 /** A post held for pre-moderation (202): it appears for everyone, as `comment:created`, once a moderator approves it. */
-export const PostHeldSchema = z.object({ held: HeldCommentSchema, authorToken: z.optional(z.string()) });
+export const PostHeldSchema = z.object({
+  held: HeldCommentSchema,
+  authorToken: z.optional(z.string()),
+  notify: z.optional(NotifyStatusSchema),
+});
 export type PostHeld = z.infer<typeof PostHeldSchema>;
 
 /** Answer of a post: stored or held. Narrow with `'comment' in result`. */

@@ -41,3 +41,14 @@ export const EN_MEMBER = {
   commentingAs: 'Commenting as {name}',
   signIn: 'Sign in to comment',
 };
+
+/** widget-notify.js: "Email me when someone replies" (reply e-mails). */
+export const EN_NOTIFY = {
+  notifyMe: 'Email me when someone replies',
+  notifyEmail: 'Your e-mail address',
+  notifyHint: 'A confirmation e-mail comes first; every e-mail has an unsubscribe link.',
+  notifyMemberHint: 'E-mails go to {email}. Every e-mail has an unsubscribe link.',
+  notifyInvalid: 'Enter a valid e-mail address.',
+  notifyConfirm: 'Check your inbox: confirm to get reply e-mails.',
+  notifySubscribed: 'You will get an e-mail when someone replies.',
+};

@@ -1,7 +1,9 @@
 import { toFieldIssues } from '../../shared/errors.ts';
-import { NewCommentSchema, type Comment, type NewComment, type PostResult } from '../../shared/schemas.ts';
+import { NewCommentSchema, type Comment, type PostResult } from '../../shared/schemas.ts';
 import { readName, saveAuthorToken, saveName } from '../local-store.ts';
-import { Poster, type PendingPost } from '../posting.ts';
+import type { NotifyOptIn } from '../notify/notify-opt-in.ts';
+import { loadPart } from '../parts.ts';
+import { Poster, type PendingPost, type PostInput } from '../posting.ts';
 import { postAnswerSchema, readAck, toWidgetError, type WidgetError } from '../protocol.ts';
 import { CommentForm, type FormValues } from '../view/comment-form.ts';
 import type { HeldPost } from '../view/thread-view.ts';
@@ -25,6 +27,8 @@ export class Posting {
   readonly awaitingModeration = new Map<string, HeldPost>();
   /** The comment the reply form answers, while it is open. */
   replyTo: Comment | null = null;
+  /** "Email me when someone replies" (widget-notify.js): undefined until asked for (`offerNotify`), null until loaded. */
+  #optIn: NotifyOptIn | null | undefined;
   readonly #context: SessionContext;
   readonly #live: LiveArticle;
   readonly #hooks: PostingHooks;
@@ -92,6 +96,24 @@ export class Posting {
       this.#context.thread.element(target.id)?.querySelector<HTMLButtonElement>('.reply-button')?.focus();
   }
 
+  /**
+   * The page answer said whether the server sends reply e-mails: the first time it does, the opt-in
+   * (widget-notify.js) is loaded, once (a part that failed to load leaves the forms as they are).
+   */
+  offerNotify(on: boolean | undefined): void {
+    if (!on || this.#optIn !== undefined) return;
+    this.#optIn = null;
+    loadPart(this.#context.config.base, 'notify').then(
+      ({ NotifyOptIn }) => {
+        this.#optIn = new NotifyOptIn(this.#context.config.strings, () => this.#live.connection.token, [
+          this.compose,
+          this.replyForm,
+        ]);
+      },
+      () => undefined,
+    );
+  }
+
   stop(): void {
     this.poster.dispose();
   }
@@ -103,6 +125,9 @@ export class Posting {
       form.showIssues(toFieldIssues(parsed.error.issues));
       return;
     }
+    // Asked for reply e-mails at an address that is not one: said under its field, nothing is sent.
+    const notify = this.#optIn?.request(form);
+    if (notify === null) return;
     form.clearIssues();
     // The form always sends a name, so the checked one is there.
     const { name } = parsed.data.author ?? values;
@@ -111,12 +136,12 @@ export class Posting {
     this.compose.fill({ name });
     this.replyForm.fill({ name });
     form.fill({ body: '' });
-    this.poster.submit({ name, body: parsed.data.body, parentId: parent?.id ?? null });
+    this.poster.submit({ name, body: parsed.data.body, parentId: parent?.id ?? null, notify });
     if (parent) this.closeReply(true);
     this.#context.scheduleRender();
   }
 
-  async #send(input: NewComment): Promise<PostResult> {
+  async #send(input: PostInput): Promise<PostResult> {
     const connection = this.#live.connection;
     const { articleId } = this.#context.config;
     if (!connection.isConnected) return this.#context.api.post(articleId, input);
@@ -131,6 +156,8 @@ export class Posting {
 
   #onPosted(_post: PendingPost, result: PostResult): void {
     const context = this.#context;
+    // What became of the reply e-mails it asked for: the part says it.
+    this.#optIn?.answered(result);
     if ('held' in result) {
       // Not part of the thread until a moderator approves it: shown to its author alone, marked as waiting.
       const { held } = result;
@@ -157,7 +184,8 @@ export class Posting {
     form.fill({ name: post.author.name, body: post.body });
     const { strings } = this.#context.config;
     const said = strings.text('notPosted', { error: strings.error(error) });
-    form.showIssues(error.issues, said);
+    // The opt-in takes back what the post asked of it, and what the server says of that.
+    form.showIssues(this.#optIn?.refused(form, post, error) ?? error.issues, said);
     this.#context.announce(said);
     this.#context.scheduleRender();
   }

@@ -290,6 +290,7 @@ export class Session implements SessionContext {
     // Sign-in is needed once the page gave a token (here or to another widget of this server) or the server requires it.
     if (this.#live.connection.token !== null || feed.sso?.mode === 'required') void this.#signIn();
     const posting = this.#posting;
+    posting.offerNotify(feed.replyEmails);
     const own = this.#own;
     const entries: Entry[] = [...feed.comments.values()];
     for (const post of posting.poster.pending.values()) {
