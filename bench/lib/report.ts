@@ -1,5 +1,6 @@
 import type { BenchResults } from './results.ts';
 import type { CellResult } from './phase.ts';
+import type { ClosedLoopSummary } from '../scenarios/write-path.ts';
 
 const f1 = (n: number) => n.toFixed(1);
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -118,7 +119,7 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
   const w = results.writePath;
   if (w) {
     out.push('');
-    out.push('## Write path (product, SQLite, no subscribers)');
+    out.push('## Write path (product, SQLite unless said, no subscribers)');
     out.push('');
     out.push('| measurement | posts/s | p50 ms | p99 ms | max ms | failed | notes |');
     out.push('|---|--:|--:|--:|--:|--:|---|');
@@ -133,6 +134,13 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
     out.push(
       `| HTTP POST, ${w.httpMax.concurrency} concurrent posters (closed loop) | ${int(w.httpMax.postsPerSec)} | ${f1(w.httpMax.latency.p50)} | ${f1(w.httpMax.latency.p99)} | ${f1(w.httpMax.latency.max)} | ${w.httpMax.failed} | server ${pct(w.httpMax.serverCpuCores)} CPU, ELD p99 ${f1(w.httpMax.serverEldP99)} ms; generator ${pct(w.httpMax.generatorCpuCores)} |`,
     );
+    const closedRow = (label: string, m: ClosedLoopSummary) =>
+      `| ${label} | ${int(m.postsPerSec)} | ${f1(m.latency.p50)} | ${f1(m.latency.p99)} | ${f1(m.latency.max)} | ${m.failed} | server ${pct(m.serverCpuCores)} CPU (${int(m.serverCpuUsPerPost)} µs per post), ELD p99 ${f1(m.serverEldP99)} ms; generator ${pct(m.generatorCpuCores)} |`;
+    if (w.baselineMax)
+      out.push(
+        closedRow('bare Express + better-sqlite3 insert endpoint, the same posters, alternating rounds', w.baselineMax),
+      );
+    if (w.postgresMax) out.push(closedRow('the product on PostgreSQL, the same posters', w.postgresMax));
     out.push(
       `| HTTP POST, open loop at ${w.httpOpenLoop.rate}/s | ${w.httpOpenLoop.rate} | ${f1(w.httpOpenLoop.latency.p50)} | ${f1(w.httpOpenLoop.latency.p99)} | ${f1(w.httpOpenLoop.latency.max)} | ${w.httpOpenLoop.failed} | server ELD p99 ${f1(w.httpOpenLoop.serverEldP99)} ms |`,
     );

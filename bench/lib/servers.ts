@@ -261,8 +261,12 @@ function productEnv(dir: string, extra: Record<string, string>): Record<string, 
   };
 }
 
-/** Starts a target's server process(es) for one run, each with its own temp dir and Redis prefix. */
-export async function startTarget(spec: TargetSpec, runId: string): Promise<RunningTarget> {
+/** Starts a target's server process(es) for one run, each with its own temp dir and Redis prefix; `extraEnv` goes to product instances (DATABASE_URL, say). */
+export async function startTarget(
+  spec: TargetSpec,
+  runId: string,
+  extraEnv: Record<string, string> = {},
+): Promise<RunningTarget> {
   const dir = mkdtempSync(join(tmpdir(), `live-comments-bench-${spec.name}-`));
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   const prefix = `bench:${runId}:${spec.name}:`;
@@ -276,7 +280,7 @@ export async function startTarget(spec: TargetSpec, runId: string): Promise<Runn
           await ServerProcess.start(
             name,
             'server/main.ts',
-            productEnv(dir, { ...redis, INSTANCE_ID: `bench-${i + 1}` }),
+            productEnv(dir, { ...redis, INSTANCE_ID: `bench-${i + 1}`, ...extraEnv }),
             ['--import', './bench/lib/probe.ts'],
           ),
         );

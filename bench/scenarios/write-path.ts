@@ -3,7 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { latencyHistogram, recordMs, summarize, type LatencySummary } from '../lib/histogram.ts';
 import { markedBody } from '../lib/marker.ts';
 import { Poster, runOpenLoop } from '../lib/publisher.ts';
-import { REPO_ROOT, startTarget, TARGETS } from '../lib/servers.ts';
+import { LeanPoster } from '../lib/lean-poster.ts';
+import { benchSchema } from '../lib/postgres.ts';
+import { REPO_ROOT, ServerProcess, startTarget, TARGETS, type Endpoint } from '../lib/servers.ts';
 import type { Log } from './common.ts';
 
 export interface WritePathResult {
@@ -29,18 +31,120 @@ export interface WritePathResult {
     };
   };
   /** Over HTTP, `concurrency` posters as fast as the server answers. */
-  httpMax: {
-    concurrency: number;
-    posts: number;
-    failed: number;
-    postsPerSec: number;
-    latency: LatencySummary;
-    serverCpuCores: number;
-    serverEldP99: number;
-    generatorCpuCores: number;
-  };
+  httpMax: ClosedLoopSummary & { concurrency: number };
+  /** The same posters against a bare Express + better-sqlite3 insert endpoint (bench/baselines/express-sqlite.ts), in alternating rounds. */
+  baselineMax?: ClosedLoopSummary;
+  /** The product on PostgreSQL (BENCH_DATABASE_URL), the same posters; absent when the database could not be reached. */
+  postgresMax?: ClosedLoopSummary;
   /** Over HTTP on an open-loop schedule at `rate` posts/s; latency from each post's intended send time. */
   httpOpenLoop: { rate: number; posts: number; failed: number; latency: LatencySummary; serverEldP99: number };
+}
+
+/** Closed-loop posting over HTTP against one server, summed over its rounds. */
+export interface ClosedLoopSummary {
+  posts: number;
+  failed: number;
+  postsPerSec: number;
+  latency: LatencySummary;
+  serverCpuCores: number;
+  serverCpuUsPerPost: number;
+  serverEldP99: number;
+  generatorCpuCores: number;
+}
+
+/** Product and baseline take turns this many times, so a burst of load from elsewhere falls on both. */
+const ROUNDS = 4;
+
+interface ClosedLoopRound {
+  posts: number;
+  failed: number;
+  elapsedS: number;
+  histogram: ReturnType<typeof latencyHistogram>;
+  serverCpuUs: number;
+  serverEldP99: number;
+  generatorCpuUs: number;
+}
+
+/** A server the closed loop posts to, with its CPU and event-loop figures. */
+interface Side {
+  endpoint: Endpoint;
+  stats: (options?: { reset?: boolean }) => Promise<{ cpuUs: number; eldP99: number }>;
+}
+
+/** One closed-loop round against a side, with the server's and the generator's CPU. */
+async function measureRound(side: Side, concurrency: number, articles: readonly string[], forMs: number) {
+  const lean = new LeanPoster(side.endpoint, concurrency);
+  try {
+    const before = await side.stats({ reset: true });
+    const cpuBefore = process.cpuUsage();
+    const measured = await closedLoop(lean, concurrency, articles, forMs);
+    const cpu = process.cpuUsage(cpuBefore);
+    const after = await side.stats();
+    return {
+      ...measured,
+      serverCpuUs: after.cpuUs - before.cpuUs,
+      serverEldP99: after.eldP99,
+      generatorCpuUs: cpu.user + cpu.system,
+    };
+  } finally {
+    lean.close();
+  }
+}
+
+const describeMax = (m: ClosedLoopSummary) =>
+  `${Math.round(m.postsPerSec)} posts/s (failed ${m.failed}), p50 ${m.latency.p50} p99 ${m.latency.p99} ms, server ${(m.serverCpuCores * 100).toFixed(0)}% CPU (${Math.round(m.serverCpuUsPerPost)} µs/post), generator ${(m.generatorCpuCores * 100).toFixed(0)}%`;
+
+/** `concurrency` posters, each posting as soon as its last answer came, for `forMs`. */
+async function closedLoop(
+  poster: LeanPoster,
+  concurrency: number,
+  articles: readonly string[],
+  forMs: number,
+): Promise<Pick<ClosedLoopRound, 'posts' | 'failed' | 'elapsedS' | 'histogram'>> {
+  const histogram = latencyHistogram();
+  let posts = 0;
+  let failed = 0;
+  const start = performance.now();
+  const deadline = start + forMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        const sent = performance.now();
+        const answer = await poster.post(worker, articles[(worker * 7 + i) % articles.length]!, markedBody(0, i));
+        recordMs(histogram, answer.now - sent);
+        if (answer.status >= 200 && answer.status < 300) posts += 1;
+        else failed += 1;
+      }
+    }),
+  );
+  return { posts, failed, elapsedS: (performance.now() - start) / 1000, histogram };
+}
+
+function combineRounds(rounds: readonly ClosedLoopRound[]): ClosedLoopSummary {
+  const histogram = latencyHistogram();
+  let posts = 0;
+  let failed = 0;
+  let elapsedS = 0;
+  let serverCpuUs = 0;
+  let generatorCpuUs = 0;
+  for (const round of rounds) {
+    histogram.add(round.histogram);
+    posts += round.posts;
+    failed += round.failed;
+    elapsedS += round.elapsedS;
+    serverCpuUs += round.serverCpuUs;
+    generatorCpuUs += round.generatorCpuUs;
+  }
+  return {
+    posts,
+    failed,
+    postsPerSec: posts / elapsedS,
+    latency: summarize(histogram),
+    serverCpuCores: serverCpuUs / 1e6 / elapsedS,
+    serverCpuUsPerPost: serverCpuUs / Math.max(1, posts),
+    serverEldP99: Math.max(...rounds.map((r) => r.serverEldP99)),
+    generatorCpuCores: generatorCpuUs / 1e6 / elapsedS,
+  };
 }
 
 function runWorker(durationMs: number): Promise<WritePathResult['inProcess']> {
@@ -80,46 +184,40 @@ export async function runWritePath(options: {
     );
 
   const target = await startTarget(TARGETS.product, options.runId);
+  const baseline = await ServerProcess.start('express-sqlite', 'bench/baselines/express-sqlite.ts', {});
   const poster = new Poster(target.postEndpoint, options.concurrency);
   const articles = Array.from({ length: 100 }, (_, i) => `write-${options.runId}-${i}`);
+  let httpMax: WritePathResult['httpMax'];
+  let baselineMax: ClosedLoopSummary;
+  let httpOpenLoop: WritePathResult['httpOpenLoop'];
   try {
-    // Warm up the server (JIT, SQLite pages) before measuring.
-    for (let i = 0; i < 300; i++) await poster.postAndWait(articles[i % 100]!, markedBody(0, i));
-
-    options.log(`write path: HTTP, ${options.concurrency} concurrent posters`);
-    const closedHistogram = latencyHistogram();
-    let posts = 0;
-    let failed = 0;
-    const before = await target.stats({ reset: true });
-    const cpuBefore = process.cpuUsage();
-    const start = performance.now();
-    const deadline = start + options.durationS * 1000;
-    await Promise.all(
-      Array.from({ length: options.concurrency }, async (_, worker) => {
-        for (let i = 0; performance.now() < deadline; i++) {
-          const sent = performance.now();
-          const answer = await poster.postAndWait(articles[(worker * 7 + i) % 100]!, markedBody(0, i));
-          recordMs(closedHistogram, answer.now - sent);
-          if (answer.ok) posts += 1;
-          else failed += 1;
-        }
-      }),
-    );
-    const elapsedS = (performance.now() - start) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const after = await target.stats();
-    const httpMax: WritePathResult['httpMax'] = {
-      concurrency: options.concurrency,
-      posts,
-      failed,
-      postsPerSec: posts / elapsedS,
-      latency: summarize(closedHistogram),
-      serverCpuCores: (after.cpuUs - before.cpuUs) / 1e6 / elapsedS,
-      serverEldP99: after.eldP99,
-      generatorCpuCores: (cpu.user + cpu.system) / 1e6 / elapsedS,
+    const sides: Record<'product' | 'baseline', Side> = {
+      product: { endpoint: target.postEndpoint, stats: (o) => target.stats(o) },
+      baseline: {
+        endpoint: baseline.endpoint,
+        stats: async (o) => {
+          const s = await baseline.stats(o);
+          return { cpuUs: s.cpuUs, eldP99: s.eld.p99 };
+        },
+      },
     };
+    // Warm up both servers (JIT, SQLite pages) before measuring.
+    for (const side of Object.values(sides)) await measureRound(side, options.concurrency, articles, 1000);
+
     options.log(
-      `  ${Math.round(httpMax.postsPerSec)} posts/s (failed ${failed}), p50 ${httpMax.latency.p50} p99 ${httpMax.latency.p99} ms, server ${(httpMax.serverCpuCores * 100).toFixed(0)}% CPU, generator ${(httpMax.generatorCpuCores * 100).toFixed(0)}%`,
+      `write path: HTTP, ${options.concurrency} concurrent posters, product and bare Express + better-sqlite3 in ${ROUNDS} alternating rounds`,
+    );
+    const rounds: Record<keyof typeof sides, ClosedLoopRound[]> = { product: [], baseline: [] };
+    for (let round = 0; round < ROUNDS; round++)
+      for (const name of ['baseline', 'product'] as const)
+        rounds[name].push(
+          await measureRound(sides[name], options.concurrency, articles, (options.durationS * 1000) / ROUNDS),
+        );
+    httpMax = { concurrency: options.concurrency, ...combineRounds(rounds.product) };
+    baselineMax = combineRounds(rounds.baseline);
+    options.log(`  bare Express + better-sqlite3: ${describeMax(baselineMax)}`);
+    options.log(
+      `  product: ${describeMax(httpMax)}; ×${(httpMax.postsPerSec / baselineMax.postsPerSec).toFixed(2)} of the baseline`,
     );
 
     options.log(`write path: HTTP, open loop at ${options.openLoopRate} posts/s`);
@@ -138,7 +236,7 @@ export async function runWritePath(options: {
     const openDeadline = performance.now() + 10_000;
     while (answered < count && performance.now() < openDeadline) await new Promise((r) => setTimeout(r, 10));
     const openStats = await target.stats();
-    const httpOpenLoop: WritePathResult['httpOpenLoop'] = {
+    httpOpenLoop = {
       rate: options.openLoopRate,
       posts: count,
       failed: openFailed + (count - answered),
@@ -148,9 +246,45 @@ export async function runWritePath(options: {
     options.log(
       `  p50 ${httpOpenLoop.latency.p50} p99 ${httpOpenLoop.latency.p99} max ${httpOpenLoop.latency.max} ms, failed ${httpOpenLoop.failed}`,
     );
-    return { inProcess, httpMax, httpOpenLoop };
   } finally {
     poster.close();
-    await target.stop();
+    await Promise.all([target.stop(), baseline.stop()]);
+  }
+  const postgresMax = await measurePostgres(options, articles);
+  return { inProcess, httpMax, baselineMax, httpOpenLoop, ...(postgresMax ? { postgresMax } : {}) };
+}
+
+/**
+ * The product on PostgreSQL, the same closed loop (one go): posts are single statements on a pool,
+ * so concurrent posts already overlap their round trips, and PostgreSQL commits concurrent
+ * transactions with one WAL flush (its own group commit). Skipped, with a line, without a database.
+ */
+async function measurePostgres(
+  options: { durationS: number; concurrency: number; runId: string; log: Log },
+  articles: readonly string[],
+): Promise<ClosedLoopSummary | undefined> {
+  let schema: Awaited<ReturnType<typeof benchSchema>>;
+  try {
+    schema = await benchSchema(options.runId);
+  } catch (error) {
+    options.log(`write path on PostgreSQL skipped: ${(error as Error).message}`);
+    return undefined;
+  }
+  try {
+    const target = await startTarget(TARGETS.product, `${options.runId}-pg`, { DATABASE_URL: schema.url });
+    try {
+      const side: Side = { endpoint: target.postEndpoint, stats: (o) => target.stats(o) };
+      await measureRound(side, options.concurrency, articles, 1000);
+      options.log(`write path on PostgreSQL: HTTP, ${options.concurrency} concurrent posters`);
+      const summary = combineRounds([
+        await measureRound(side, options.concurrency, articles, options.durationS * 1000),
+      ]);
+      options.log(`  product on PostgreSQL: ${describeMax(summary)}`);
+      return summary;
+    } finally {
+      await target.stop();
+    }
+  } finally {
+    await schema.drop();
   }
 }

@@ -105,7 +105,11 @@ export function createApiRouter({
     const outcome = await service.post(actorOf(req), articleId, input);
     // 202: held for a moderator (repeated or not); 201 stored; 200 a repeated clientId's stored comment.
     const body: PostAnswer = postAnswer(outcome);
-    res.status('held' in outcome ? 202 : outcome.created ? 201 : 200).json(body);
+    // Written as it is: res.json() would also hash the answer for an ETag, which no POST answer uses.
+    res
+      .status('held' in outcome ? 202 : outcome.created ? 201 : 200)
+      .setHeader('Content-Type', 'application/json; charset=utf-8')
+      .end(JSON.stringify(body));
   });
 
   // A member's own data (member token): their comments as JSON, and erasing them.

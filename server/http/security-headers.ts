@@ -26,7 +26,7 @@ export function frameAncestors(allowedOrigins: Config['allowedOrigins']): string
  * and `frame-ancestors` supersedes it in every browser that supports CSP).
  */
 export function createSecurityHeaders(allowedOrigins: Config['allowedOrigins']): RequestHandler {
-  const headers = helmet({
+  const middleware = helmet({
     contentSecurityPolicy: {
       useDefaults: true,
       directives: {
@@ -37,12 +37,37 @@ export function createSecurityHeaders(allowedOrigins: Config['allowedOrigins']):
     xFrameOptions: false,
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
+  const fixed = headersOf(middleware);
   const crossOrigin = new Set(CROSS_ORIGIN_PATHS);
   return (req, res, next) => {
-    headers(req, res, (error?: unknown) => {
-      if (error !== undefined) return next(error);
-      if (crossOrigin.has(req.path)) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-      next();
-    });
+    for (const [name, value] of fixed) res.setHeader(name, value);
+    if (crossOrigin.has(req.path)) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    next();
   };
+}
+
+/**
+ * The headers helmet's middleware sets, read once: with these options every one of them is the same
+ * on every response, and setting them from a list costs a fraction of running helmet's eleven
+ * middleware functions per request (3.5 % of a post's CPU, issue 16). Throws if helmet ever answers
+ * with an error or leaves a header to the request.
+ */
+function headersOf(middleware: RequestHandler): Array<[string, string]> {
+  const set = new Map<string, string>();
+  const res = {
+    setHeader: (name: string, value: string) => set.set(name, value),
+    // helmet removes X-Powered-By, which Express is told not to send anyway (app.ts).
+    removeHeader: () => undefined,
+  };
+  let passed = false;
+  middleware(
+    {} as Parameters<RequestHandler>[0],
+    res as unknown as Parameters<RequestHandler>[1],
+    (error?: unknown) => {
+      if (error !== undefined) throw error instanceof Error ? error : new Error('helmet refused its options');
+      passed = true;
+    },
+  );
+  if (!passed) throw new Error('helmet did not set its headers synchronously');
+  return [...set];
 }

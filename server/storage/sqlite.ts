@@ -154,6 +154,20 @@ interface GateRow {
 
 type Statement<Params extends unknown[], Result = unknown> = Database.Statement<Params, Result>;
 
+/** A post waiting for its group commit. */
+interface PendingSubmit {
+  input: NewCommentRecord;
+  options: SubmitOptions;
+  resolve: (result: SubmitResult) => void;
+  reject: (error: unknown) => void;
+}
+
+/** What became of one post of a group, told to it once the group committed. */
+type GroupOutcome = { ok: true; result: SubmitResult } | { ok: false; error: unknown };
+
+/** Most posts in one group commit, so one group holds the write lock for a few milliseconds at most. */
+const MAX_GROUP_COMMIT = 256;
+
 function isUnavailableSqliteError(error: unknown): boolean {
   if (!(error instanceof Database.SqliteError)) return false;
   const code = error.code;
@@ -326,6 +340,11 @@ export class SqliteCommentStore implements CommentStore {
   readonly #selectArticleFeed: Statement<[string, number], CommentRow>;
 
   readonly #submitTx: Database.Transaction<(input: NewCommentRecord, options: SubmitOptions) => SubmitResult>;
+  readonly #groupSubmitTx: Database.Transaction<(group: readonly PendingSubmit[], outcomes: GroupOutcome[]) => void>;
+  /** Posts waiting for the next group commit (see submit). */
+  #pendingSubmits: PendingSubmit[] = [];
+  /** Group commits so far and the posts they carried (tests read it to see posts share transactions). */
+  readonly groupCommits = { groups: 0, posts: 0 };
   readonly #pageTx: Database.Transaction<(articleId: string, request: PageRequest) => PageResult>;
   readonly #repliesTx: Database.Transaction<
     (articleId: string, rootId: string, request: RepliesRequest) => RepliesResult | null
@@ -476,6 +495,9 @@ export class SqliteCommentStore implements CommentStore {
     this.#submitTx = db.transaction((input: NewCommentRecord, options: SubmitOptions) =>
       this.#submitInTransaction(input, options),
     );
+    this.#groupSubmitTx = db.transaction((group: readonly PendingSubmit[], outcomes: GroupOutcome[]) =>
+      this.#submitGroupInTransaction(group, outcomes),
+    );
     this.#pageTx = db.transaction((articleId: string, request: PageRequest) =>
       this.#pageInTransaction(articleId, request),
     );
@@ -521,8 +543,59 @@ export class SqliteCommentStore implements CommentStore {
     return { comment: toPublicComment(result.comment), created: result.created };
   }
 
-  async submit(input: NewCommentRecord, options: SubmitOptions): Promise<SubmitResult> {
-    return this.#guard(() => this.#submitTx.immediate(input, options));
+  /**
+   * Group commit: posts that reach the store in the same turn of the event loop (under load, those
+   * whose requests were read together; idle, a post alone) share one `BEGIN IMMEDIATE` transaction,
+   * flushed on the next `setImmediate`, so nothing waits on a timer. Each post runs in its own
+   * savepoint, in arrival order: it takes the next seq of its article after the posts before it, and
+   * a post that fails rolls back its own savepoint (its seq too, so seqs stay gapless) and gets its
+   * own error while the others commit. Each answer is given only after the group committed; a failed
+   * commit fails every post of the group. Its outbox rows are written inside its savepoint, as before.
+   */
+  submit(input: NewCommentRecord, options: SubmitOptions): Promise<SubmitResult> {
+    return new Promise((resolve, reject) => {
+      if (!this.#db.open) {
+        reject(new StoreUnavailableError('SQLite store is closed'));
+        return;
+      }
+      this.#pendingSubmits.push({ input, options, resolve, reject });
+      if (this.#pendingSubmits.length === 1) setImmediate(() => this.#flushSubmits());
+    });
+  }
+
+  /** Commits the posts waiting for the next group (see submit); close() calls it too. */
+  #flushSubmits(): void {
+    while (this.#pendingSubmits.length > 0) {
+      const group = this.#pendingSubmits.splice(0, MAX_GROUP_COMMIT);
+      const outcomes: GroupOutcome[] = [];
+      try {
+        this.#guard(() => this.#groupSubmitTx.immediate(group, outcomes));
+        this.groupCommits.groups += 1;
+        this.groupCommits.posts += group.length;
+      } catch (error) {
+        for (const post of group) post.reject(error);
+        continue;
+      }
+      group.forEach((post, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) post.resolve(outcome.result);
+        else post.reject(toStoreError(outcome.error, this.#db));
+      });
+    }
+  }
+
+  /** One group's posts, each in a savepoint (a transaction function called inside another is one). */
+  #submitGroupInTransaction(group: readonly PendingSubmit[], outcomes: GroupOutcome[]): void {
+    for (const post of group) {
+      try {
+        outcomes.push({ ok: true, result: this.#submitTx(post.input, post.options) });
+      } catch (error) {
+        // Some failures (a full disk, I/O) make SQLite roll back the whole transaction: then nothing of
+        // the group is stored, and every post must fail rather than the rest run outside a transaction.
+        if (!this.#db.inTransaction) throw error;
+        outcomes.push({ ok: false, error });
+      }
+    }
   }
 
   async get(id: string): Promise<Comment | null> {
@@ -1055,8 +1128,9 @@ export class SqliteCommentStore implements CommentStore {
     this.#guard(() => this.#ping.get());
   }
 
-  /** Idempotent. Every later call rejects with StoreUnavailableError. */
+  /** Idempotent. Commits a group still waiting for its turn first; every later call rejects with StoreUnavailableError. */
   async close(): Promise<void> {
+    if (this.#db.open) this.#flushSubmits();
     if (this.#db.open) this.#db.close();
   }
 

@@ -81,7 +81,12 @@ describe.each(sharedStoreFactories)('writes racing moderators: %s', (_name, open
       () => store(2).setArticleSettings(articleId, { premoderated: false }),
     ];
     const toggles = (async () => {
-      for (let step = 0; !stop; step++) await cycle[step % cycle.length]!();
+      for (let step = 0; !stop; step++) {
+        await cycle[step % cycle.length]!();
+        // A turn of the event loop between toggles: SQLite's settings writes resolve in a microtask,
+        // and a loop of them alone would starve the group commit of posts, which waits for setImmediate.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     })();
     const outcomes: SubmitResult[] = [];
     const failures: unknown[] = [];
