@@ -9,14 +9,12 @@ import {
   type StringTable,
 } from '../../shared/i18n.ts';
 import { formatAbsolute, formatRelative } from '../time-format.ts';
-import type { EN_ERRORS } from './en-errors.ts';
 import type { EN_MEMBER, EN_NOTIFY, EN_OWN, EN_REPORT } from './en-parts.ts';
 import { EN } from './en.ts';
 
 type English = typeof EN & typeof EN_OWN & typeof EN_REPORT & typeof EN_MEMBER & typeof EN_NOTIFY;
-/** Keys of plain messages, and of messages with forms by count (error words are read by `Strings.error`). */
+/** Keys of plain messages, and of messages with forms by count (error words, en-errors.ts, are read by `Strings.error`). */
 export type TextKey = { [K in keyof English]: English[K] extends string ? K : never }[keyof English];
-export type ErrorKey = keyof typeof EN_ERRORS;
 export type CountKey = Exclude<keyof English, TextKey>;
 export type Vars = Readonly<Record<string, string | number>>;
 
