@@ -20,6 +20,7 @@ import { runImportBench } from './scenarios/import.ts';
 import { runRss } from './scenarios/rss.ts';
 import { runSaturation } from './scenarios/saturation.ts';
 import { runWritePath } from './scenarios/write-path.ts';
+import { runIdleReaders } from './scenarios/idle-readers.ts';
 
 const started = Date.now();
 const log = (line: string) =>
@@ -87,7 +88,12 @@ async function main(): Promise<number> {
   if (render) {
     const file = resolve(render.slice('--render='.length));
     const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
-    results.targets = checkTargets({ fanout: results.fanout, rss: results.rss, writePath: results.writePath });
+    results.targets = checkTargets({
+      fanout: results.fanout,
+      rss: results.rss,
+      writePath: results.writePath,
+      idle: results.idle ?? null,
+    });
     writeResults(results, dirname(file));
     log(`rendered ${relative(REPO_ROOT, dirname(file)) || '.'}/latest.{json,md,svg} from ${relative(REPO_ROOT, file)}`);
     return 0;
@@ -123,6 +129,7 @@ async function main(): Promise<number> {
     saturation: [],
     rss: [],
     writePath: null,
+    idle: null,
     imports: null,
     errors: [],
   };
@@ -143,6 +150,9 @@ async function main(): Promise<number> {
   await attempt('rss', async () => {
     results.rss = await runRss({ ...plan.rss, runId, log });
   });
+  await attempt('idle', async () => {
+    results.idle = await runIdleReaders({ ...plan.idle, runId, log });
+  });
   await attempt('fanout', async () => {
     results.fanout = await runFanout({ ...plan.fanout, runId, log });
   });
@@ -159,7 +169,12 @@ async function main(): Promise<number> {
   results.machine.loadavgEnd = loadavg().map((l) => Math.round(l * 100) / 100);
   results.finishedAt = new Date().toISOString();
   results.durationS = (Date.now() - started) / 1000;
-  results.targets = checkTargets({ fanout: results.fanout, rss: results.rss, writePath: results.writePath });
+  results.targets = checkTargets({
+    fanout: results.fanout,
+    rss: results.rss,
+    writePath: results.writePath,
+    idle: results.idle ?? null,
+  });
 
   const outDir = resolve(REPO_ROOT, plan.outDir);
   const chart = writeResults(results, outDir);

@@ -1,6 +1,6 @@
 import { TARGETS, type TargetName, type TargetSpec } from './servers.ts';
 
-export const GROUPS = ['write', 'rss', 'fanout', 'articles', 'saturation', 'import'] as const;
+export const GROUPS = ['write', 'rss', 'idle', 'fanout', 'articles', 'saturation', 'import'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** Everything one run does; the defaults of a full run, or of `--quick`, adjusted by flags. */
@@ -10,6 +10,8 @@ export interface BenchPlan {
   outDir: string;
   write: { durationS: number; concurrency: number; openLoopRate: number };
   rss: { targets: TargetSpec[]; connections: number[] };
+  /** Idle subscribed readers of one product instance, opened from several generator processes. */
+  idle: { connections: number; workers: number };
   fanout: { targets: TargetSpec[]; subscribers: number[]; rates: number[]; durationS: number; drainMs: number };
   articles: {
     targets: TargetSpec[];
@@ -33,6 +35,7 @@ function fullPlan(): BenchPlan {
     outDir: 'bench/results',
     write: { durationS: 5, concurrency: 32, openLoopRate: 500 },
     rss: { targets: t('ws', 'socketio', 'product', 'socketio-redis', 'product-redis'), connections: [1000, 5000] },
+    idle: { connections: 18_000, workers: 4 },
     fanout: {
       targets: t('ws', 'socketio', 'product', 'product-nobatch', 'socketio-redis', 'product-redis'),
       subscribers: [100, 1000, 5000, 10_000],
@@ -66,6 +69,7 @@ function quickPlan(): BenchPlan {
     outDir: 'bench/results/quick',
     write: { durationS: 2, concurrency: 16, openLoopRate: 500 },
     rss: { targets: t('product'), connections: [1000] },
+    idle: { connections: 1000, workers: 2 },
     fanout: {
       targets: t('ws', 'socketio', 'product', 'product-redis'),
       subscribers: [100, 1000],
@@ -96,6 +100,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --duration=S           seconds per fan-out phase
   --sat-subs=N           subscribers of the saturation search
   --sat-rates=a,b        rates of the saturation search
+  --idle-conns=N          idle subscribed readers of one instance (idle group; split over 4 generator processes)
   --import-posts=N       posts in the generated Disqus export of the import scenario (threads: N / 20)
   --render=FILE          rebuild the report and chart of a finished run from its latest.json
   --out=DIR              where results go (default: bench/results for a full run, bench/results/quick or bench/results/custom otherwise)
@@ -142,6 +147,9 @@ export function parseArgs(argv: readonly string[]): BenchPlan | 'help' {
         plan.rss.targets = specs;
         break;
       }
+      case 'idle-conns':
+        plan.idle.connections = numbers(value, '--idle-conns')[0]!;
+        break;
       case 'subs':
         plan.fanout.subscribers = numbers(value, '--subs');
         break;

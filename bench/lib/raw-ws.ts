@@ -37,13 +37,14 @@ export class RawWebSocket {
     path: string,
     handlers: RawWebSocketHandlers,
     timeoutMs = 10_000,
+    localAddress?: string,
   ): Promise<RawWebSocket> {
     return new Promise((resolve, reject) => {
       const key = randomBytes(16).toString('base64');
       const expectedAccept = createHash('sha1')
         .update(key + WS_GUID)
         .digest('base64');
-      const socket = connect({ host, port });
+      const socket = connect(localAddress === undefined ? { host, port } : { host, port, localAddress });
       socket.setNoDelay(true);
       let head: Buffer = Buffer.alloc(0);
       let settled = false;

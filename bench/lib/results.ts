@@ -1,3 +1,4 @@
+import type { IdleReadersResult } from '../scenarios/idle-readers.ts';
 import type { ImportResult } from '../scenarios/import.ts';
 import type { RssPoint } from '../scenarios/rss.ts';
 import type { SaturationResult } from '../scenarios/saturation.ts';
@@ -20,6 +21,8 @@ export interface BenchResults {
   saturation: SaturationResult[];
   rss: RssPoint[];
   writePath: WritePathResult | null;
+  /** Idle readers of one instance (issue 16, item 4); absent in results written before the scenario existed. */
+  idle?: IdleReadersResult | null;
   /** Import and export rates; absent in results written before the scenario existed. */
   imports?: ImportResult | null;
   /** Scenario groups that failed to run, with the error. */

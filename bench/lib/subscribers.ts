@@ -18,6 +18,8 @@ export interface PoolOptions {
   articleIds: readonly string[];
   /** Connections opened at once while ramping. */
   rampConcurrency?: number;
+  /** Source address of every connection (127.0.0.x), so several generators do not share one address's ephemeral ports. */
+  localAddress?: string;
 }
 
 /**
@@ -142,37 +144,44 @@ export class SubscriberPool {
         opened?.destroy();
         reject(error);
       };
-      RawWebSocket.open(endpoint.host, endpoint.port, ENGINE_IO_PATH, {
-        onMessage: (frame, now, ws) => {
-          const type = frame[0];
-          if (type === CH_4 && frame[1] === CH_2) {
-            this.onEvent(index, frame, now);
-          } else if (type === CH_2 && frame.length === 1) {
-            ws.sendText('3');
-          } else if (!settled) {
-            // Connection set-up: open → connect → subscribe → ack.
-            const text = frame.toString('utf8');
-            if (type === CH_0) ws.sendText('40');
-            else if (text.startsWith('40')) ws.sendText(subscribe);
-            else if (text.startsWith('430')) {
-              const [answer] = JSON.parse(text.slice(3)) as [
-                { ok?: boolean; error?: { message?: string } } | undefined,
-              ];
-              if (!answer?.ok) {
-                fail(new Error(`subscribe refused: ${answer?.error?.message ?? text}`));
-                return;
-              }
-              settled = true;
-              clearTimeout(timer);
-              resolve(ws);
-            } else if (text.startsWith('44')) fail(new Error(`Socket.IO connect refused: ${text}`));
-          }
+      RawWebSocket.open(
+        endpoint.host,
+        endpoint.port,
+        ENGINE_IO_PATH,
+        {
+          onMessage: (frame, now, ws) => {
+            const type = frame[0];
+            if (type === CH_4 && frame[1] === CH_2) {
+              this.onEvent(index, frame, now);
+            } else if (type === CH_2 && frame.length === 1) {
+              ws.sendText('3');
+            } else if (!settled) {
+              // Connection set-up: open → connect → subscribe → ack.
+              const text = frame.toString('utf8');
+              if (type === CH_0) ws.sendText('40');
+              else if (text.startsWith('40')) ws.sendText(subscribe);
+              else if (text.startsWith('430')) {
+                const [answer] = JSON.parse(text.slice(3)) as [
+                  { ok?: boolean; error?: { message?: string } } | undefined,
+                ];
+                if (!answer?.ok) {
+                  fail(new Error(`subscribe refused: ${answer?.error?.message ?? text}`));
+                  return;
+                }
+                settled = true;
+                clearTimeout(timer);
+                resolve(ws);
+              } else if (text.startsWith('44')) fail(new Error(`Socket.IO connect refused: ${text}`));
+            }
+          },
+          onClose: (reason) => {
+            if (!settled) fail(new Error(`subscriber ${index} closed while connecting: ${reason}`));
+            else this.onClose(reason);
+          },
         },
-        onClose: (reason) => {
-          if (!settled) fail(new Error(`subscriber ${index} closed while connecting: ${reason}`));
-          else this.onClose(reason);
-        },
-      }).then(
+        20_000,
+        this.options.localAddress,
+      ).then(
         (ws) => {
           opened = ws;
           if (failed) ws.destroy();

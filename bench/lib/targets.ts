@@ -1,4 +1,5 @@
 import type { WritePathResult } from '../scenarios/write-path.ts';
+import type { IdleReadersResult } from '../scenarios/idle-readers.ts';
 import type { RssPoint } from '../scenarios/rss.ts';
 import type { CellResult } from './phase.ts';
 
@@ -30,9 +31,11 @@ export function checkTargets(results: {
   fanout: readonly CellResult[];
   rss: readonly RssPoint[];
   writePath: WritePathResult | null;
+  idle?: IdleReadersResult | null;
 }): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const { fanout, rss, writePath } = results;
+  const idle = results.idle ?? null;
 
   const product = fanoutCell(fanout, 'product', 1000, 10);
   const bare = fanoutCell(fanout, 'socketio', 1000, 10);
@@ -125,6 +128,16 @@ export function checkTargets(results: {
           measured: 'not measured in this run',
           pass: null,
         },
+  );
+
+  checks.push(
+    idle
+      ? {
+          target: `${idle.connections.toLocaleString('en-US')} idle readers on one instance: RSS ≤ 10 KB per connection`,
+          measured: `${idle.opened} open, ${fmt(idle.rssPerConnectionKB)} KB RSS per connection (heap ${fmt(idle.heapPerConnectionKB)} KB), ${Math.round(idle.handshakesPerSec)} handshakes/s, one comment reached ${idle.reach.delivered}/${idle.reach.expected} within ${Math.round(idle.reach.maxMs)} ms`,
+          pass: idle.opened === idle.connections && idle.rssPerConnectionKB <= 10,
+        }
+      : { target: 'Idle readers: RSS ≤ 10 KB per connection', measured: 'not measured in this run', pass: null },
   );
 
   if (writePath) {
