@@ -183,6 +183,25 @@ describe('the widget in German and Arabic, in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('takes strings the page set on the element before widget.js defined it', async () => {
+    const { widget, problems } = await open('en', '', async (page) => {
+      await page.addInitScript(() => {
+        document.addEventListener('DOMContentLoaded', () => {
+          const element = document.querySelector('live-comments') as HTMLElement & { strings?: unknown };
+          element.strings = { title: 'Letters', titleCount: { one: '{n} letter', other: '{n} letters' } };
+          (window as { stringsSet?: boolean }).stringsSet = true;
+        });
+      });
+      // widget.js runs only once the page has set the property on the plain element.
+      await page.route('**/widget.js', async (route) => {
+        await page.waitForFunction(() => (window as { stringsSet?: boolean }).stringsSet === true);
+        await route.continue();
+      });
+    });
+    await widget.getByRole('heading', { name: '1 letter' }).waitFor(WAIT);
+    expect(problems).toEqual([]);
+  });
+
   it('speaks English when the language cannot be fetched, or for each value a table gets wrong', async () => {
     const failed = await open('de', '', (page) => page.route('**/i18n/de.json', (route) => route.abort()));
     await failed.widget.getByRole('heading', { name: '1 comment' }).waitFor(WAIT);
