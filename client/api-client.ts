@@ -1,11 +1,13 @@
 import * as z from 'zod/mini';
 import {
+  CommentLocationSchema,
   CommentResultSchema,
   CountsSchema,
   LikeResultSchema,
   ReaderLikesSchema,
   type ArticleId,
   type Comment,
+  type CommentLocation,
   type CommentPage,
   type LikeResult,
   type NewComment,
@@ -74,6 +76,15 @@ export class ApiClient {
     const url = this.#url(`api/articles/${encodeURIComponent(articleId)}/comments/${topId}/replies`);
     url.searchParams.set('after', after);
     return request(url, { signal }, RepliesAnswerSchema);
+  }
+
+  /** Where a comment of the article is: its thread's top-level comment (a permalink's target). */
+  locate(articleId: ArticleId, commentId: string): Promise<CommentLocation> {
+    return request(
+      this.#url(`api/articles/${encodeURIComponent(articleId)}/comments/${commentId}`),
+      {},
+      CommentLocationSchema,
+    );
   }
 
   async count(articleId: ArticleId, signal?: AbortSignal): Promise<number> {

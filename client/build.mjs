@@ -5,6 +5,8 @@
 //   widget-own.js  the edit and delete forms, loaded by widget.js on first use (client/parts.ts);
 //   widget-member.js  sign-in from the host site, loaded when a page signs a reader in (client/parts.ts);
 //   widget-report.js  the Report form, loaded when a reader first presses Report (client/parts.ts);
+//   widget-typing.js  typing indicators, loaded when the reader types or someone else starts writing;
+//   widget-permalink.js  the Link action and #comment-<id> addresses, loaded on first use;
 //   widget-polling.js  HTTP long-polling, loaded after a WebSocket connection failed (client/parts.ts);
 //   widget-notify.js  "Email me when someone replies", loaded when the server sends reply e-mails.
 // `npm run build:widget` runs it and prints the sizes; `npm start` and `npm test` run that first.
@@ -29,6 +31,8 @@ export const PART_PATHS = {
   report: join(here, 'dist', 'widget-report.js'),
   polling: join(here, 'dist', 'widget-polling.js'),
   notify: join(here, 'dist', 'widget-notify.js'),
+  typing: join(here, 'dist', 'widget-typing.js'),
+  permalink: join(here, 'dist', 'widget-permalink.js'),
 };
 /** The most widget.js may weigh, gzipped (level 9). A unit test fails the build past it. */
 export const GZIP_BUDGET_BYTES = 35 * 1024;
@@ -331,7 +335,7 @@ function widgetMangling() {
 /**
  * Long names of the widget's own members that cross its modules (never reached by a string): shortened
  * too. Never a name a lazily loaded part shares with widget.js (client/parts.ts): parts are built
- * without this, so both sides must spell it the same.
+ * without this, so both sides must spell it the same (`loadReplies` is not here: widget-permalink.js calls it).
  */
 const OWN_MEMBERS = [
   'awaitingModeration',
@@ -340,7 +344,6 @@ const OWN_MEMBERS = [
   'matchPush',
   'isMatched',
   'replyForm',
-  'loadReplies',
   'refreshTimes',
   'receiveBatch',
 ];
@@ -358,6 +361,8 @@ export function buildParts() {
     bundle(join(here, 'report-part.ts'), PART_PATHS.report),
     bundle(join(here, 'polling-part.ts'), PART_PATHS.polling, { engine: 'polling' }),
     bundle(join(here, 'notify-part.ts'), PART_PATHS.notify),
+    bundle(join(here, 'typing-part.ts'), PART_PATHS.typing),
+    bundle(join(here, 'permalink-part.ts'), PART_PATHS.permalink),
   ]);
 }
 
@@ -392,7 +397,7 @@ export function buildTables() {
 
 /** Builds every bundle, in parallel. */
 export async function buildAll() {
-  const [widget, admin, count, [own, member, report, polling, notify]] = await Promise.all([
+  const [widget, admin, count, [own, member, report, polling, notify, typing, permalink]] = await Promise.all([
     buildWidget(),
     buildAdmin(),
     buildCount(),
@@ -408,6 +413,8 @@ export async function buildAll() {
     'widget-report': report,
     'widget-polling': polling,
     'widget-notify': notify,
+    'widget-typing': typing,
+    'widget-permalink': permalink,
     tables,
   };
 }

@@ -19,6 +19,7 @@ import {
 import type { Membership } from './member/membership.ts';
 import { loadPart } from './parts.ts';
 import { BatchSchema } from './protocol.ts';
+import { TypingChangedSchema, type TypingChanged } from '../shared/typing.ts';
 
 export type CommentSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -32,6 +33,8 @@ export interface ArticleListener {
   state(state: ArticleState): void;
   /** `presence:changed`: readers of the article on every instance. */
   presence(readers: number): void;
+  /** `typing:changed`: how many others write where in the article. */
+  typing(typing: TypingChanged): void;
   connected(): void;
   disconnected(): void;
   /** The page's reader signed in or out (client/member/membership.ts). */
@@ -92,6 +95,10 @@ export class SharedConnection {
     this.socket.on('article:updated', (payload: unknown) => {
       const parsed = ArticleStateSchema.safeParse(payload);
       if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.state(parsed.data));
+    });
+    this.socket.on('typing:changed', (payload: unknown) => {
+      const parsed = TypingChangedSchema.safeParse(payload);
+      if (parsed.success) this.#each(parsed.data.articleId, (listener) => listener.typing(parsed.data));
     });
     this.socket.on('presence:changed', (payload: unknown) => {
       const parsed = PresenceSchema.safeParse(payload);

@@ -7,6 +7,8 @@ import type { NotifyOptIn } from './notify/notify-opt-in.ts';
 import type { ReportPanel } from './report/report-panel.ts';
 import type { RepliesToYou } from './session/replies-to-you.ts';
 import type { OwnEditor } from './view/own-editor.ts';
+import type { TypingSignals } from './typing/typing-signals.ts';
+import type { copyLink, reveal } from './permalink/permalink.ts';
 
 /**
  * The part for readers with comments of their own: editing and deleting them (client/view/own-editor.ts)
@@ -38,12 +40,25 @@ export interface PollingPart {
   Polling: TransportCtor;
 }
 
+/** Typing indicators (client/typing/). */
+export interface TypingPart {
+  TypingSignals: typeof TypingSignals;
+}
+
+/** Permalinks: the Link action and opening `#comment-<id>` (client/permalink/). */
+export interface PermalinkPart {
+  copyLink: typeof copyLink;
+  reveal: typeof reveal;
+}
+
 export interface Parts {
   own: OwnPart;
   member: MemberPart;
   report: ReportPart;
   polling: PollingPart;
   notify: NotifyPart;
+  typing: TypingPart;
+  permalink: PermalinkPart;
 }
 
 const REGISTRY = Symbol.for('live-comments.parts');

@@ -36,6 +36,18 @@ export const EN_REPORT = {
   somethingWrong: 'Something went wrong. Try again.',
 };
 
+/** widget-typing.js: typing indicators. */
+export const EN_TYPING = {
+  typingNew: { one: 'Someone is writing a comment…', other: '{n} people are writing comments…' },
+  typingReply: { one: 'Someone is replying…', other: '{n} people are replying…' },
+};
+
+/** widget-permalink.js: the Link action. */
+export const EN_PERMALINK = {
+  linkCopied: 'Link copied',
+  linkInAddress: 'Link in the address bar',
+};
+
 /** widget-member.js: sign-in from the host site. */
 export const EN_MEMBER = {
   commentingAs: 'Commenting as {name}',

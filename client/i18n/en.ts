@@ -75,6 +75,7 @@ export const EN = {
   delete: 'Delete',
   deleteYours: 'Delete your comment',
   report: 'Report',
+  link: 'Link',
   reportBy: 'Report comment by {name}',
   cannotChange: 'Your comment cannot be changed now: {error}',
   cannotReport: 'Reporting is not available now: {error}',

@@ -9,10 +9,16 @@ import {
   type StringTable,
 } from '../../shared/i18n.ts';
 import { formatAbsolute, formatRelative } from '../time-format.ts';
-import type { EN_MEMBER, EN_NOTIFY, EN_OWN, EN_REPORT } from './en-parts.ts';
+import type { EN_MEMBER, EN_NOTIFY, EN_OWN, EN_PERMALINK, EN_REPORT, EN_TYPING } from './en-parts.ts';
 import { EN } from './en.ts';
 
-type English = typeof EN & typeof EN_OWN & typeof EN_REPORT & typeof EN_MEMBER & typeof EN_NOTIFY;
+type English = typeof EN &
+  typeof EN_OWN &
+  typeof EN_REPORT &
+  typeof EN_MEMBER &
+  typeof EN_NOTIFY &
+  typeof EN_TYPING &
+  typeof EN_PERMALINK;
 /** Keys of plain messages, and of messages with forms by count (error words, en-errors.ts, are read by `Strings.error`). */
 export type TextKey = { [K in keyof English]: English[K] extends string ? K : never }[keyof English];
 export type CountKey = Exclude<keyof English, TextKey>;

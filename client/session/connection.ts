@@ -1,3 +1,4 @@
+import type { TypingChanged } from '../../shared/typing.ts';
 import type { Comment } from '../../shared/schemas.ts';
 import type { ApiClient } from '../api-client.ts';
 import { ArticleFeed, type LiveState } from '../article-feed.ts';
@@ -15,6 +16,8 @@ export interface LiveArticleHooks {
   /** Loading the first page or a later one failed (live failures are shown by the status line). */
   failed(error: WidgetError, during: 'load' | 'more'): void;
   scheduleRender(): void;
+  /** Others write in the article (`typing:changed`); null: the connection dropped, nobody is known to. */
+  typing(typing: TypingChanged | null): void;
 }
 
 /**
@@ -77,8 +80,10 @@ export class LiveArticle {
       },
       connected: () => feed.connected(),
       signed: () => hooks.scheduleRender(),
+      typing: (typing) => hooks.typing(typing),
       disconnected: () => {
         this.readers = null;
+        hooks.typing(null);
         feed.disconnected();
       },
     });

@@ -1,5 +1,5 @@
 import { EditCommentSchema, LIMITS, type Comment } from '../../shared/schemas.ts';
-import { forgetAuthorToken, readAuthorToken, readSeenReplies, saveSeenReplies } from '../local-store.ts';
+import { readAuthorToken } from '../local-store.ts';
 import { loadPart } from '../parts.ts';
 import { toWidgetError } from '../protocol.ts';
 import type { OwnEditor } from '../view/own-editor.ts';
@@ -57,7 +57,6 @@ export class OwnComments {
           context.config.articleId,
           context.thread,
           () => context.render(),
-          { read: readSeenReplies, save: saveSeenReplies },
           context.config.strings,
         );
         this.#placeToYou(this.toYou.button);
@@ -82,7 +81,6 @@ export class OwnComments {
           context.feed.adopt(await context.retrying(() => context.api.remove(commentId, token))),
         // A member's comment from another browser has no author token here: their member token (sent on every write) is the key.
         readToken: (id) => readAuthorToken(id) ?? (context.api.signedIn ? '' : null),
-        forgetToken: forgetAuthorToken,
         describe: (error) => context.config.strings.error(toWidgetError(error)),
         strings: context.config.strings,
       }));

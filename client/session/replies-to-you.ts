@@ -1,3 +1,4 @@
+import { readSeenReplies, saveSeenReplies } from '../storage.ts';
 import type { Comment } from '../../shared/schemas.ts';
 import type { ThreadRow } from '../thread-model.ts';
 import { EN_OWN } from '../i18n/en-parts.ts';
@@ -9,7 +10,8 @@ import type { Entry, ThreadView } from '../view/thread-view.ts';
  * "N new replies to you": replies to the reader's own comments (posted from this browser) that they
  * have not been shown yet, live and after a reload (what was shown is kept in localStorage). Each
  * press of the button takes them to the next one in thread order. Part of widget-own.js: what it
- * needs of widget.js (the thread, storage) is passed in, never imported (zod would come along).
+ * needs of widget.js (the thread) is passed in, never imported (zod would come along); what it keeps is
+ * client/storage.ts's, which has none.
  */
 export class RepliesToYou {
   readonly button = h('button', {
@@ -24,23 +26,17 @@ export class RepliesToYou {
   /** Unseen replies to the reader, in thread order, as of the last render. */
   #unseen: string[] = [];
 
-  constructor(
-    articleId: string,
-    thread: ThreadView,
-    render: () => void,
-    seen: { read(articleId: string): string[]; save(articleId: string, ids: readonly string[]): void },
-    strings: Strings,
-  ) {
+  constructor(articleId: string, thread: ThreadView, render: () => void, strings: Strings) {
     this.#strings = strings;
     strings.add(EN_OWN);
     this.#articleId = articleId;
     this.#thread = thread;
-    this.#seen = seen.read(articleId);
+    this.#seen = readSeenReplies(articleId);
     this.button.addEventListener('click', () => {
       const next = this.#unseen[0];
       if (next === undefined) return;
       this.#seen.push(next);
-      seen.save(this.#articleId, this.#seen);
+      saveSeenReplies(this.#articleId, this.#seen);
       render();
       // Focus scrolls the row into view, and screen readers read it.
       this.#thread.element(next)?.focus();

@@ -5,6 +5,7 @@ import type { Likes } from '../likes.ts';
 import type { Membership } from '../member/membership.ts';
 import type { MemberView } from '../member/member-view.ts';
 import { loadPart } from '../parts.ts';
+import type { PermalinkPart } from '../part-registry.ts';
 import type { WidgetError } from '../protocol.ts';
 import { buildThread, type ThreadItem } from '../thread-model.ts';
 import { h } from '../view/dom.ts';
@@ -16,6 +17,7 @@ import { readerLikes, reloadLikes } from './likes.ts';
 import { Reporting } from './reporting.ts';
 import { OwnComments } from './own-comments.ts';
 import { Posting } from './posting.ts';
+import type { TypingSignals } from '../typing/typing-signals.ts';
 
 /** Relative times are rewritten this often. */
 const TIME_REFRESH_MS = 30_000;
@@ -43,6 +45,11 @@ export class Session implements SessionContext {
   /** Sign-in (widget-member.js), once loaded for this widget. */
   #member: Promise<Membership | null> | null = null;
   #memberView: MemberView | null = null;
+  /** Typing indicators (widget-typing.js), once the reader typed or someone else writes. */
+  #typing: Promise<TypingSignals | null> | null = null;
+  #typingNow: TypingSignals | null = null;
+  /** The page's `#comment-<id>` was followed once the first page was in. */
+  #linkFollowed = false;
 
   readonly #title = h('h2', { class: 'title', part: 'title', attrs: { id: 'lc-title' } });
   readonly #orderButtons: Record<SortOrder, HTMLButtonElement>;
@@ -81,6 +88,8 @@ export class Session implements SessionContext {
         edit: (comment) => void this.#own.openEdit(comment),
         remove: (comment) => void this.#own.openDelete(comment),
         report: (comment) => void this.#reporting.open(comment),
+        link: (comment, button) => void this.#permalinks().then((part) => part.copyLink(this, comment.id, button)),
+        typing: (id) => this.#typingNow?.line(id) ?? null,
         retry: (clientId) => this.#posting.poster.retry(clientId),
         discard: (clientId) => this.#posting.poster.discard(clientId),
         moreReplies: (topId) => this.feed.moreReplies(topId),
@@ -99,6 +108,10 @@ export class Session implements SessionContext {
       changed: (fresh) => this.#onFeedChanged(fresh),
       failed: (error, during) => this.#onFeedFailed(error, during),
       scheduleRender: () => this.scheduleRender(),
+      // Loaded when someone starts writing; an update that clears nothing is not worth loading it for.
+      typing: (typing) => {
+        if (typing?.count || this.#typingNow) void this.#typingSignals().then((signals) => signals?.changed(typing));
+      },
     });
     this.#catchUp = new CatchUp(this.thread, {
       strings,
@@ -159,6 +172,9 @@ export class Session implements SessionContext {
       this.#announcer,
     );
     shadow.replaceChildren(this.#root);
+    // Typing indicators come with the reader's first move into the widget (they then watch its forms).
+    this.#root.addEventListener('focusin', () => void this.#typingSignals(), { once: true });
+    addEventListener('hashchange', this.#followLink);
 
     this.#timers.push(setInterval(() => this.thread.refreshTimes(), TIME_REFRESH_MS));
     if (config.ssoToken !== null) this.setToken(config.ssoToken);
@@ -204,6 +220,8 @@ export class Session implements SessionContext {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#memberView?.stop();
+    this.#typingNow?.stop();
+    removeEventListener('hashchange', this.#followLink);
     this.#live.stop();
     this.#posting.stop();
     this.#catchUp.clear();
@@ -225,6 +243,24 @@ export class Session implements SessionContext {
     }
     this.render();
   }
+
+  /** Loads typing indicators (widget-typing.js) for this widget; null if they could not be loaded (tried again when next needed). */
+  #typingSignals(): Promise<TypingSignals | null> {
+    return (this.#typing ??= loadPart(this.config.base, 'typing').then(
+      ({ TypingSignals }) =>
+        this.#stopped ? null : (this.#typingNow = new TypingSignals(this, this.#live.connection)),
+      () => (this.#typing = null),
+    ));
+  }
+
+  #permalinks(): Promise<PermalinkPart> {
+    return loadPart(this.config.base, 'permalink');
+  }
+
+  /** A `#comment-<id>` address: loads what holds the comment and brings it into view (widget-permalink.js). */
+  readonly #followLink = (): void => {
+    if (location.hash.startsWith('#comment-')) void this.#permalinks().then((part) => part.reveal(this, location.hash));
+  };
 
   /** Loads sign-in (widget-member.js) and shows it in this widget; null if it could not be loaded (tried again when next needed). */
   #signIn(): Promise<Membership | null> {
@@ -287,6 +323,10 @@ export class Session implements SessionContext {
 
   render(): void {
     const feed = this.feed;
+    if (feed.loaded && !this.#linkFollowed) {
+      this.#linkFollowed = true;
+      this.#followLink();
+    }
     // Sign-in is needed once the page gave a token (here or to another widget of this server) or the server requires it.
     if (this.#live.connection.token !== null || feed.sso?.mode === 'required') void this.#signIn();
     const posting = this.#posting;

@@ -1,12 +1,13 @@
 import type { Comment } from '../../shared/schemas.ts';
 import { EN_OWN } from '../i18n/en-parts.ts';
 import type { Strings } from '../i18n/strings.ts';
+import { forgetAuthorToken } from '../storage.ts';
 import { adoptPanelStyles, ConfirmDelete, EditForm } from './own-panels.ts';
 
 /**
  * What the editor needs from the widget. Passed in, not imported: the editor is a part loaded on
- * first use (widget-own.js, client/parts.ts), and what it needs (the schema, the API, storage) is in
- * widget.js already.
+ * first use (widget-own.js, client/parts.ts), and what it needs (the schema, the API, the author
+ * tokens) is in widget.js already; forgetting a token is client/storage.ts, which has no zod.
  */
 export interface OwnEditorHost {
   announce(text: string): void;
@@ -19,7 +20,6 @@ export interface OwnEditorHost {
   edit(commentId: string, body: string, token: string): Promise<void>;
   remove(commentId: string, token: string): Promise<void>;
   readToken(commentId: string): string | null;
-  forgetToken(commentId: string): void;
   /** The reader's words for what went wrong. */
   describe(error: unknown): string;
   /** The widget's words, in its language. */
@@ -132,7 +132,7 @@ export class OwnEditor {
       this.confirm.showError(host.strings.text('notDeleted', { error: host.describe(error) }));
       return;
     }
-    host.forgetToken(target.id);
+    forgetAuthorToken(target.id);
     host.announce(host.strings.text('wasDeleted'));
     if (this.#confirmed !== target) return;
     this.#confirmed = null;

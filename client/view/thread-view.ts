@@ -36,6 +36,10 @@ export interface ThreadViewHooks {
   edit(comment: Comment): void;
   remove(comment: Comment): void;
   report(comment: Comment): void;
+  /** The Link action (its button says when the link was copied). */
+  link(comment: Comment, button: HTMLElement): void;
+  /** The "Someone is replying…" line under a comment others answer; null when nobody does. */
+  typing(commentId: string): HTMLElement | null;
   retry(clientId: string): void;
   discard(clientId: string): void;
   /** Replies of a thread not loaded yet ("Show N more replies" after its last row); null when all are. */
@@ -275,7 +279,7 @@ export class ThreadView {
     const id = entry.id;
     const likes = this.#hooks.likes(entry);
     const open = [panels.reply, panels.edit, panels.confirm, panels.report].map((panel) => panel?.commentId === id);
-    return `c|${entry.seq}|${entry.status}|${this.#hooks.isOwn(id)}|${this.#toYou(entry)}|${likes.count}|${likes.pressed}|${likes.error?.message}|${open.join()}|${panels.locked}|${place}`;
+    return `c|${entry.seq}|${entry.status}|${this.#hooks.isOwn(id)}|${this.#toYou(entry)}|${likes.count}|${likes.pressed}|${likes.error?.message}|${open.join()}|${panels.locked}|${place}|${this.#hooks.typing(id)?.textContent}`;
   }
 
   /** A reply to one of the reader's own comments (not by the reader). */
@@ -448,9 +452,13 @@ export class ThreadView {
               },
             }),
           );
+        const link: HTMLElement = button(strings.text('link'), () => hooks.link(comment, link));
+        actions.append(link);
         parts.push(actions);
       }
     }
+    const typing = comment && hooks.typing(comment.id);
+    if (typing) parts.push(typing);
     if (reporting) parts.push(reporting);
     if (replying) parts.push(replying);
 

@@ -149,9 +149,10 @@ function listedArticles(value: unknown): string[] {
 /**
  * `GET /widget.js` (the embeddable widget, and its parts loaded on first use: `GET /widget-own.js`,
  * the edit and delete forms, `GET /widget-member.js`, sign-in from the host site, `GET /widget-report.js`,
- * the Report form, `GET /widget-polling.js`, HTTP long-polling after a WebSocket failed, and `GET /widget-notify.js`,
- * "Email me when someone replies" when the server sends reply e-mails), `GET /i18n/<lang>.json` (the widget's
- * language tables, fetched by widget.js), `GET /count.js` (live counts for list pages) and
+ * the Report form, `GET /widget-polling.js`, HTTP long-polling after a WebSocket failed, `GET /widget-notify.js`,
+ * "Email me when someone replies" when the server sends reply e-mails, `GET /widget-typing.js`, typing
+ * indicators, and `GET /widget-permalink.js`, the Link action and `#comment-<id>`), `GET /i18n/<lang>.json`
+ * (the widget's language tables, fetched by widget.js), `GET /count.js` (live counts for list pages) and
  * `GET /admin.js`, all cacheable and loadable from any origin; `GET /` (the demo article with the
  * widget embedded by the two-line snippet), `GET /articles` (a list page with live counts by
  * count.js), `GET /articles/:articleId` (a demo page for any thread), `GET /embed-example` (the
@@ -178,6 +179,8 @@ export function createStaticRouter({
     'widget-report.js': createBundleLoader(defaultBundlePath('widget-report.js')),
     'widget-polling.js': createBundleLoader(defaultBundlePath('widget-polling.js')),
     'widget-notify.js': createBundleLoader(defaultBundlePath('widget-notify.js')),
+    'widget-typing.js': createBundleLoader(defaultBundlePath('widget-typing.js')),
+    'widget-permalink.js': createBundleLoader(defaultBundlePath('widget-permalink.js')),
   };
   const demoCss = Buffer.from(DEMO_CSS.trimStart());
 

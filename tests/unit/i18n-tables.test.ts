@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EN } from '../../client/i18n/en.ts';
 import { EN_ERRORS } from '../../client/i18n/en-errors.ts';
-import { EN_MEMBER, EN_NOTIFY, EN_OWN, EN_REPORT } from '../../client/i18n/en-parts.ts';
+import { EN_MEMBER, EN_NOTIFY, EN_OWN, EN_PERMALINK, EN_REPORT, EN_TYPING } from '../../client/i18n/en-parts.ts';
 import { LANGUAGES } from '../../shared/i18n.ts';
 
 /** Every English string of the widget, its parts and its error words: what each table translates. */
@@ -12,6 +12,8 @@ const ENGLISH: Record<string, string | Record<string, string>> = {
   ...EN_REPORT,
   ...EN_MEMBER,
   ...EN_NOTIFY,
+  ...EN_TYPING,
+  ...EN_PERMALINK,
   ...EN_ERRORS,
 };
 const FOLDER = new URL('../../client/i18n/', import.meta.url);
