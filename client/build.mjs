@@ -115,7 +115,14 @@ const UNUSED_SOCKET_METHODS = [
   '_addToQueue',
 ];
 
-/** socket.io-client's socket.js without UNUSED_SOCKET_METHODS. */
+/**
+ * socket.io-client's error for a server that speaks Socket.IO v2 (a CONNECT without a session id):
+ * 200 characters with a link, said to no reader (the widget reports a failed connection in its own
+ * words); shortened. The build fails if the message is no longer found.
+ */
+const V2_SERVER_ERROR = /"It seems you are trying to reach a Socket\.IO server in v2\.x[^"]*"/;
+
+/** socket.io-client's socket.js without UNUSED_SOCKET_METHODS, and with V2_SERVER_ERROR shortened. */
 function slimSocketSource(path, source) {
   const file = ts.createSourceFile(path, source, ts.ScriptTarget.Latest, true);
   const socketClass = file.statements.find((s) => ts.isClassDeclaration(s) && s.name?.text === 'Socket');
@@ -137,7 +144,8 @@ function slimSocketSource(path, source) {
   let contents = source;
   for (const [start, end, text] of edits.sort((a, b) => b[0] - a[0]))
     contents = `${contents.slice(0, start)}${text}${contents.slice(end)}`;
-  return contents;
+  if (!V2_SERVER_ERROR.test(contents)) throw new Error(`${path}: socket.io-client no longer has its v2 server error`);
+  return contents.replace(V2_SERVER_ERROR, '"Socket.IO v2 server: not supported"');
 }
 
 /**
@@ -186,6 +194,36 @@ const URL_PARSEURI = `export function parse(source) {
   };
 }
 `;
+
+/**
+ * zod's errors for what no script of ours does (an async schema met during a synchronous parse, async
+ * object keys, a schema used before it was built), shortened in the browser bundles: they would only
+ * ever reach a developer's console, and they are a sentence each. The build fails if one is no longer
+ * found (zod changed); `tests/unit/widget-size.test.ts` keeps the budget honest either way.
+ */
+const ZOD_DEVELOPER_ERRORS = [
+  ['core/core.js', 'Encountered Promise during synchronous parse. Use .parseAsync() instead.', 'zod: async parse'],
+  ['core/schemas.js', 'Async schemas not supported in object keys currently', 'zod: async key'],
+  ['mini/schemas.js', 'Uninitialized schema in ZodMiniType.', 'zod: uninitialized'],
+];
+const shortZodErrors = {
+  name: 'short-zod-errors',
+  setup(pluginBuild) {
+    pluginBuild.onLoad(
+      { filter: /[\\/]zod[\\/]v4[\\/](core[\\/](core|schemas)|mini[\\/]schemas)\.js$/ },
+      async (args) => {
+        let contents = await readFile(args.path, 'utf8');
+        const path = args.path.replaceAll('\\', '/');
+        for (const [file, long, short] of ZOD_DEVELOPER_ERRORS) {
+          if (!path.endsWith(`/v4/${file}`)) continue;
+          if (!contents.includes(long)) throw new Error(`${args.path}: zod no longer says "${long}"`);
+          contents = contents.replaceAll(long, short);
+        }
+        return { contents, loader: 'js' };
+      },
+    );
+  },
+};
 
 /**
  * Leaves out what the widget never uses of socket.io-client: the WebTransport transport (engine.io
@@ -280,7 +318,7 @@ async function bundle(entry, outfile, { engine, ...options } = {}) {
       legalComments: 'eof',
       charset: 'utf8',
       logLevel: 'warning',
-      plugins: [cssAsText, pureSharedSchemas, slimSocketIo(engine)],
+      plugins: [cssAsText, pureSharedSchemas, shortZodErrors, slimSocketIo(engine)],
       metafile: Boolean(process.env.METAFILE_DIR),
       ...options,
     });
