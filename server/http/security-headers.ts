@@ -2,14 +2,12 @@ import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../config.ts';
 
-/** Paths other sites load with a plain `<script src>` (a no-cors request): they must not be locked to this origin. */
-export const CROSS_ORIGIN_PATHS: readonly string[] = [
-  '/widget.js',
-  '/widget-own.js',
-  '/widget-member.js',
-  '/widget-report.js',
-  '/count.js',
-];
+/**
+ * Paths other sites load with a plain `<script src>` (a no-cors request), which must not be locked to
+ * this origin: `/widget.js`, every part of it loaded on first use (`/widget-<part>.js`, client/parts.ts)
+ * and `/count.js`. A pattern, so a new part needs no entry here.
+ */
+export const CROSS_ORIGIN_PATH = /^\/(?:widget(?:-[a-z]+)?|count)\.js$/;
 
 /** `frame-ancestors` sources: this origin plus the allowed page origins, or any page when every origin is allowed. */
 export function frameAncestors(allowedOrigins: Config['allowedOrigins']): string[] {
@@ -19,7 +17,7 @@ export function frameAncestors(allowedOrigins: Config['allowedOrigins']): string
 /**
  * Security headers for every Express response (helmet): a Content-Security-Policy whose
  * `frame-ancestors` says which pages may frame our pages, `nosniff`, no referrer, HSTS, and
- * `Cross-Origin-Resource-Policy: same-origin` except on {@link CROSS_ORIGIN_PATHS}.
+ * `Cross-Origin-Resource-Policy: same-origin` except on {@link CROSS_ORIGIN_PATH}.
  *
  * Left out on purpose: `upgrade-insecure-requests` (it would break a plain-http install, where every
  * subresource would be rewritten to https) and `X-Frame-Options` (it cannot name several origins,
@@ -38,10 +36,9 @@ export function createSecurityHeaders(allowedOrigins: Config['allowedOrigins']):
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
   const fixed = headersOf(middleware);
-  const crossOrigin = new Set(CROSS_ORIGIN_PATHS);
   return (req, res, next) => {
     for (const [name, value] of fixed) res.setHeader(name, value);
-    if (crossOrigin.has(req.path)) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    if (CROSS_ORIGIN_PATH.test(req.path)) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
     next();
   };
 }

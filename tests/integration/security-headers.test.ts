@@ -1,4 +1,6 @@
+import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PART_PATHS } from '../../client/build.mjs';
 import { startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 /** The directives of a Content-Security-Policy header, by name. */
@@ -41,11 +43,14 @@ describe('security headers, every origin allowed (default)', () => {
     }
   });
 
-  it.each(['/widget.js', '/count.js'])('lets other sites load %s with a plain script tag', async (path) => {
-    const res = await fetch(`${app.url}${path}`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
-  });
+  it.each(['/widget.js', '/count.js', ...Object.values(PART_PATHS).map((path) => `/${basename(path)}`)])(
+    'lets other sites load %s with a plain script tag',
+    async (path) => {
+      const res = await fetch(`${app.url}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    },
+  );
 
   it('sends frame-ancestors on every served HTML page', async () => {
     const res = await fetch(`${app.url}/`);
