@@ -46,6 +46,7 @@ function redisReachable(): Promise<boolean> {
 async function preflight(plan: BenchPlan, openFiles: string): Promise<void> {
   const wanted = [
     plan.groups.includes('fanout') ? Math.max(...plan.fanout.subscribers) : 0,
+    plan.groups.includes('hot') ? Math.max(...plan.hot.subscribers) : 0,
     plan.groups.includes('saturation') ? plan.saturation.subscribers : 0,
     plan.groups.includes('articles') ? plan.articles.articles * plan.articles.perArticle : 0,
     plan.groups.includes('rss') ? Math.max(...plan.rss.connections) : 0,
@@ -155,6 +156,9 @@ async function main(): Promise<number> {
   });
   await attempt('fanout', async () => {
     results.fanout = await runFanout({ ...plan.fanout, runId, log });
+  });
+  await attempt('hot', async () => {
+    results.fanout.push(...(await runFanout({ ...plan.hot, runId, log })));
   });
   await attempt('articles', async () => {
     results.articles = await runArticles({ ...plan.articles, runId, log });

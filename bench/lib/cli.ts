@@ -1,6 +1,6 @@
 import { TARGETS, type TargetName, type TargetSpec } from './servers.ts';
 
-export const GROUPS = ['write', 'rss', 'idle', 'fanout', 'articles', 'saturation', 'import'] as const;
+export const GROUPS = ['write', 'rss', 'idle', 'fanout', 'hot', 'articles', 'saturation', 'import'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** Everything one run does; the defaults of a full run, or of `--quick`, adjusted by flags. */
@@ -13,6 +13,8 @@ export interface BenchPlan {
   /** Idle subscribed readers of one product instance, opened from several generator processes. */
   idle: { connections: number; workers: number };
   fanout: { targets: TargetSpec[]; subscribers: number[]; rates: number[]; durationS: number; drainMs: number };
+  /** Fan-out cells beyond the grid: the largest room one generator process can hold, product and bare Socket.IO only. */
+  hot: { targets: TargetSpec[]; subscribers: number[]; rates: number[]; durationS: number; drainMs: number };
   articles: {
     targets: TargetSpec[];
     articles: number;
@@ -43,6 +45,7 @@ function fullPlan(): BenchPlan {
       durationS: 6,
       drainMs: 6000,
     },
+    hot: { targets: t('socketio', 'product'), subscribers: [18_000], rates: [10], durationS: 6, drainMs: 6000 },
     articles: {
       targets: t('ws', 'socketio', 'product', 'socketio-redis', 'product-redis'),
       articles: 1000,
@@ -77,6 +80,7 @@ function quickPlan(): BenchPlan {
       durationS: 2,
       drainMs: 3000,
     },
+    hot: { targets: t('socketio', 'product'), subscribers: [2000], rates: [10], durationS: 2, drainMs: 3000 },
     articles: {
       targets: t('socketio', 'product'),
       articles: 200,

@@ -110,25 +110,29 @@ export function checkTargets(results: {
     checks.push({ target: 'RSS ≤ 20 KB per idle connection', measured: 'not measured in this run', pass: null });
   }
 
-  const hot = fanoutCell(fanout, 'product', 5000, 50);
-  const hotBare = fanoutCell(fanout, 'socketio', 5000, 50);
-  checks.push(
-    hot
-      ? {
-          target: '5,000 subscribers × 50/s on one instance: p99 < 250 ms',
-          measured:
-            `p99 ${fmt(hot.delivery.latency.p99)} ms, delivered ${hot.delivery.delivered}/${hot.delivery.expected}` +
-            (hotBare
-              ? ` (bare Socket.IO: p99 ${fmt(hotBare.delivery.latency.p99)} ms, delivered ${hotBare.delivery.delivered}/${hotBare.delivery.expected})`
-              : ''),
-          pass: hot.delivery.latency.p99 < 250 && lossless(hot),
-        }
-      : {
-          target: '5,000 subscribers × 50/s on one instance: p99 < 250 ms',
-          measured: 'not measured in this run',
-          pass: null,
-        },
-  );
+  // One hot article on one instance (issue 16, item 3 raised the rooms to 10,000 and 18,000).
+  for (const [subscribers, rate, limitMs] of [
+    [5000, 50, 250],
+    [10_000, 50, 250],
+    [18_000, 10, 500],
+  ] as const) {
+    const target = `${subscribers.toLocaleString('en-US')} subscribers × ${rate}/s on one instance: p99 < ${limitMs} ms`;
+    const hot = fanoutCell(fanout, 'product', subscribers, rate);
+    const hotBare = fanoutCell(fanout, 'socketio', subscribers, rate);
+    checks.push(
+      hot
+        ? {
+            target,
+            measured:
+              `p99 ${fmt(hot.delivery.latency.p99)} ms, delivered ${hot.delivery.delivered}/${hot.delivery.expected}, load ${hot.loadavg1}` +
+              (hotBare
+                ? ` (bare Socket.IO: p99 ${fmt(hotBare.delivery.latency.p99)} ms, delivered ${hotBare.delivery.delivered}/${hotBare.delivery.expected})`
+                : ''),
+            pass: hot.delivery.latency.p99 < limitMs && lossless(hot),
+          }
+        : { target, measured: 'not measured in this run', pass: null },
+    );
+  }
 
   checks.push(
     idle
