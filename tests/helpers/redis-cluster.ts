@@ -7,12 +7,11 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { freePort } from './processes.ts';
 
 const runFile = promisify(execFile);
 
@@ -114,6 +113,13 @@ export function parseClusterNodes(text: string): ClusterNodeInfo[] {
     });
 }
 
+/** A node's process ended before it answered: its port (or bus port) was taken after all. */
+class NodeExited extends Error {
+  constructor(port: number) {
+    super(`redis node ${port} exited before it answered`);
+  }
+}
+
 class ClusterNode {
   child: ChildProcess | null = null;
   constructor(
@@ -169,6 +175,35 @@ class ClusterNode {
   }
 }
 
+/**
+ * Node ports: a cluster node also listens on its port + 10,000 (the cluster bus). Both are taken below
+ * the kernel's ephemeral range (32768–60999 here), so neither can be an outgoing connection's port (a
+ * busy machine, or a benchmark holding 18,000 connections, uses thousands of them), and neither can pass
+ * 65,535 (a node on a port above 55,535 cannot start). Each pair is checked free before it is used.
+ */
+const NODE_PORTS = { first: 20_000, count: 2_700 } as const;
+const BUS_OFFSET = 10_000;
+const taken = new Set<number>();
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A node port whose port and bus port are both free now, never handed out before in this process. */
+async function freeNodePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = NODE_PORTS.first + Math.floor(Math.random() * NODE_PORTS.count);
+    if (taken.has(port)) continue;
+    taken.add(port);
+    if ((await portIsFree(port)) && (await portIsFree(port + BUS_OFFSET))) return port;
+  }
+  throw new Error('no free port pair for a Redis Cluster node');
+}
+
 /** Polls `check` until it resolves true; throws with `what` after `timeoutMs`. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -177,6 +212,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs: num
     try {
       if (await check()) return;
     } catch (error) {
+      if (error instanceof NodeExited) throw error;
       lastError = error;
     }
     if (Date.now() > deadline)
@@ -197,6 +233,18 @@ export class RedisCluster {
    * a replica still syncing refuses to take over from a failed master.
    */
   static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
+    // A node that could not start (its port taken between the check and the start) fails the attempt at
+    // once; the next attempt takes other ports.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await RedisCluster.startOnce(options);
+      } catch (error) {
+        if (attempt >= 3 || !(error instanceof NodeExited)) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: RedisClusterOptions): Promise<RedisCluster> {
     const masters = options.masters ?? 3;
     const replicas = options.replicasPerMaster ?? 1;
     const args = [
@@ -210,7 +258,7 @@ export class RedisCluster {
     const root = mkdtempSync(join(tmpdir(), 'live-comments-redis-cluster-'));
     const nodes: ClusterNode[] = [];
     const ports = new Set<number>();
-    while (ports.size < masters * (replicas + 1)) ports.add(await freePort());
+    while (ports.size < masters * (replicas + 1)) ports.add(await freeNodePort());
     for (const port of ports) {
       const dir = join(root, String(port));
       mkdirSync(dir);
@@ -223,8 +271,12 @@ export class RedisCluster {
         nodes.map((node) =>
           until(
             `redis node ${node.port} did not answer PING`,
-            async () => (await redisCommand(node.port, 'PING')) === 'PONG',
-            10_000,
+            async () => {
+              if (!node.running) throw new NodeExited(node.port);
+              return (await redisCommand(node.port, 'PING')) === 'PONG';
+            },
+            // Generous: six processes start at once on a machine other suites keep busy.
+            30_000,
           ),
         ),
       );
