@@ -417,14 +417,23 @@ export function buildCount({ outfile = COUNT_PATH } = {}) {
 /** Where the widget's language tables go (client/i18n/<lang>.json, minified); the server sends them as /i18n/<lang>.json. */
 export const TABLES_DIR = join(here, 'dist', 'i18n');
 
-/** Copies the language tables into client/dist/i18n/, minified (a table that is not JSON fails the build). */
+/**
+ * Copies the language tables into client/dist/i18n/, minified (a table that is not JSON fails the
+ * build): the widget's, and the /admin page's from client/i18n/admin/ into client/dist/i18n/admin/.
+ */
 export function buildTables() {
-  mkdirSync(TABLES_DIR, { recursive: true });
-  const folder = join(here, 'i18n');
+  return [
+    ...copyTables(join(here, 'i18n'), TABLES_DIR),
+    ...copyTables(join(here, 'i18n', 'admin'), join(TABLES_DIR, 'admin')),
+  ];
+}
+
+function copyTables(folder, outdir) {
+  mkdirSync(outdir, { recursive: true });
   return readdirSync(folder)
     .filter((name) => name.endsWith('.json'))
     .map((name) => {
-      const outfile = join(TABLES_DIR, name);
+      const outfile = join(outdir, name);
       const bytes = Buffer.from(JSON.stringify(JSON.parse(readFileSync(join(folder, name), 'utf8'))));
       const temp = `${outfile}.${process.pid}.tmp`;
       writeFileSync(temp, bytes);
@@ -473,6 +482,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   }
   const largest = tables.reduce((a, b) => (b.gzipped > a.gzipped ? b : a), { path: '', gzipped: 0 });
   console.log(
-    `i18n/*.json: ${tables.length} tables, the largest ${basename(largest.path)} ${kb(largest.gzipped)} gzipped`,
+    `i18n/*.json, i18n/admin/*.json: ${tables.length} tables, the largest ${basename(largest.path)} ${kb(largest.gzipped)} gzipped`,
   );
 }

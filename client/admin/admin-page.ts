@@ -12,14 +12,13 @@ import {
 } from '../../shared/moderation.ts';
 import { ArticleIdSchema, type ArticleState } from '../../shared/schemas.ts';
 import { toWidgetError, type WidgetError } from '../protocol.ts';
-import { Strings } from '../i18n/strings.ts';
-import { formatAbsolute } from '../time-format.ts';
-import { h, plural } from '../view/dom.ts';
+import { h } from '../view/dom.ts';
 import { foldButton, isLong } from '../view/thread-view.ts';
 import { ADMIN_PAGE_SIZE, AdminApi } from './admin-api.ts';
 import { ImportPanel } from './import-panel.ts';
 import { KeyedList } from './keyed-list.ts';
 import { articleLink, button, time } from './controls.ts';
+import type { AdminStrings, AdminTextKey } from './admin-strings.ts';
 import { ReportsPanel } from './reports-panel.ts';
 import { QueueFilters } from './queue-filters.ts';
 import { SettingsPanel } from './settings-panel.ts';
@@ -29,18 +28,15 @@ import { ReportedCommentSchema } from '../../shared/reports.ts';
 const TOKEN_KEY = 'live-comments:admin-token';
 /** How long the socket waits for the `admin:subscribe` ack. */
 const ACK_TIMEOUT_MS = 10_000;
-/** Ban lengths offered, in minutes (null: until lifted). */
-const BAN_LENGTHS: ReadonlyArray<readonly [string, number | null]> = [
-  ['1 hour', 60],
-  ['1 day', 1440],
-  ['1 week', 10_080],
-  ['30 days', 43_200],
-  ['Until lifted', null],
+/** Ban lengths offered, in minutes, as a number of a unit (Intl names it in the page's language). */
+const BAN_LENGTHS: ReadonlyArray<readonly [number, 'hour' | 'day' | 'week', number]> = [
+  [1, 'hour', 60],
+  [1, 'day', 1440],
+  [1, 'week', 10_080],
+  [30, 'day', 43_200],
 ];
 
 type AdminSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
-
-const PAGE_TITLE = 'Moderation · Live Comments';
 
 /**
  * Keys that work on the item of a review queue holding the focus (no modifier, not while typing):
@@ -80,6 +76,7 @@ const tokenStore = {
 export class AdminPage {
   readonly #base: URL;
   readonly #root: HTMLElement;
+  readonly #strings: AdminStrings;
   #api: AdminApi | null = null;
   #socket: AdminSocket | null = null;
 
@@ -91,6 +88,8 @@ export class AdminPage {
   #bans: Ban[] = [];
   /** The comment (stored or held) whose ban form is open. */
   #banFor: string | null = null;
+  /** Replaced by a page in another language (`dispose`). */
+  #disposed = false;
 
   readonly #status = h('p', { class: 'status', attrs: { role: 'status' } });
   readonly #alert = h('p', { class: 'error', attrs: { role: 'alert' } });
@@ -101,20 +100,15 @@ export class AdminPage {
   });
   readonly #loginError = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #app: HTMLElement;
-  readonly #queueTitle = h('h2', { text: 'Review queue', attrs: { id: 'queue-title', tabindex: '-1' } });
-  readonly #heldTitle = h('h3', { text: 'Held for review', attrs: { id: 'held-title' } });
-  readonly #heldEmpty = h('p', { class: 'empty', text: 'Nothing is waiting for review.' });
-  readonly #feedEmpty = h('p', {
-    class: 'empty',
-    text: 'No comments yet. New comments appear here as they are posted.',
-  });
-  readonly #bansEmpty = h('p', { class: 'empty', text: 'No bans in force.' });
+  readonly #queueTitle = h('h2', { attrs: { id: 'queue-title', tabindex: '-1' } });
+  readonly #heldTitle = h('h3', { attrs: { id: 'held-title' } });
+  readonly #heldEmpty = h('p', { class: 'empty' });
+  readonly #feedEmpty = h('p', { class: 'empty' });
+  readonly #bansEmpty = h('p', { class: 'empty' });
   readonly #heldList: KeyedList<ModeratedHeld>;
   readonly #feedList: KeyedList<ModeratedComment>;
   /** Long feed comments the moderator unfolded: a re-rendered item stays unfolded (as in the widget). */
   readonly #unfolded = new Set<string>();
-  /** The page's words (English for now; the widget's tables hold the ones it shares with the widget). */
-  readonly #strings = new Strings('en');
   readonly #articleList: KeyedList<{ articleId: string; state: ArticleState | null }>;
   readonly #banList: KeyedList<Ban>;
   readonly #articleInput = h('input', {
@@ -126,59 +120,78 @@ export class AdminPage {
     attrs: { id: 'ban-reason', type: 'text', maxlength: '500', 'data-action': 'ban-reason' },
   });
   readonly #banForm: HTMLFormElement;
-  readonly #importPanel = new ImportPanel({
-    api: () => this.#api,
-    announce: (text) => this.#announce(text),
-    tokenRefused: (failure) => this.#tokenRefused(failure),
-    imported: () => void this.#reload(),
-  });
-  readonly #notifications = new NotificationsPanel({
-    act: (run, done) => this.#act(run, done),
-    announce: (text) => this.#announce(text),
-  });
-  readonly #settings = new SettingsPanel({
-    act: (run, done) => this.#act(run, done),
-    announce: (text) => this.#announce(text),
-  });
-  readonly #filters = new QueueFilters(() => this.#render());
-  readonly #reports = new ReportsPanel({
-    filters: this.#filters,
-    act: (run, done) => this.#act(run, done),
-    announce: (text) => this.#announce(text),
-    changed: (comment) => this.#upsert([comment]),
-    openBan: (commentId) => this.#openBan(commentId),
-    banForm: (commentId) => (this.#banFor === commentId ? this.#banForm : null),
-    refresh: () => this.#render(),
-  });
+  readonly #importPanel: ImportPanel;
+  readonly #notifications: NotificationsPanel;
+  readonly #settings: SettingsPanel;
+  readonly #filters: QueueFilters;
+  readonly #reports: ReportsPanel;
 
-  constructor(root: HTMLElement, base: URL) {
+  /** `strings`: the page's words, in the moderator's language (admin-strings.ts). */
+  constructor(root: HTMLElement, base: URL, strings: AdminStrings) {
     this.#root = root;
     this.#base = base;
+    this.#strings = strings;
+    const t = strings;
+    this.#importPanel = new ImportPanel({
+      api: () => this.#api,
+      announce: (text) => this.#announce(text),
+      tokenRefused: (failure) => this.#tokenRefused(failure),
+      imported: () => void this.#reload(),
+    });
+    this.#notifications = new NotificationsPanel(
+      { act: (run, done) => this.#act(run, done), announce: (text) => this.#announce(text) },
+      t,
+    );
+    this.#settings = new SettingsPanel(
+      { act: (run, done) => this.#act(run, done), announce: (text) => this.#announce(text) },
+      t,
+    );
+    this.#filters = new QueueFilters(() => this.#render(), t);
+    this.#reports = new ReportsPanel(
+      {
+        filters: this.#filters,
+        act: (run, done) => this.#act(run, done),
+        announce: (text) => this.#announce(text),
+        changed: (comment) => this.#upsert([comment]),
+        openBan: (commentId) => this.#openBan(commentId),
+        banForm: (commentId) => (this.#banFor === commentId ? this.#banForm : null),
+        refresh: () => this.#render(),
+      },
+      t,
+    );
+    this.#queueTitle.textContent = t.text('admin.queue');
+    this.#heldTitle.textContent = t.text('admin.held');
+    this.#heldEmpty.textContent = t.text('admin.heldNone');
+    this.#feedEmpty.textContent = t.text('admin.feedNone');
+    this.#bansEmpty.textContent = t.text('admin.bansNone');
 
     this.#login = h('form', { class: 'login', attrs: { 'aria-labelledby': 'login-title', novalidate: '' } }, [
-      h('h2', { text: 'Sign in', attrs: { id: 'login-title' } }),
-      h('p', {
-        text: 'Enter the moderator token (the ADMIN_TOKEN of this server). It is kept in this tab only, until you sign out or close it.',
-      }),
-      h('label', { text: 'Moderator token', attrs: { for: 'admin-token' } }),
+      h('h2', { text: t.text('admin.signIn'), attrs: { id: 'login-title' } }),
+      h('p', { text: t.text('admin.signInHint') }),
+      h('label', { text: t.text('admin.token'), attrs: { for: 'admin-token' } }),
       this.#tokenInput,
       this.#loginError,
-      h('button', { class: 'primary', text: 'Sign in', attrs: { type: 'submit' } }),
+      h('button', { class: 'primary', text: t.text('admin.signIn'), attrs: { type: 'submit' } }),
     ]);
     this.#login.addEventListener('submit', (event) => {
       event.preventDefault();
       void this.#signIn(this.#tokenInput.value.trim(), true);
     });
 
-    for (const [label, minutes] of BAN_LENGTHS)
-      this.#banMinutes.append(h('option', { text: label, attrs: { value: minutes === null ? '' : String(minutes) } }));
-    this.#banForm = h('form', { class: 'ban-form', attrs: { 'aria-label': 'Ban the author', novalidate: '' } }, [
-      h('label', { text: 'Ban for', attrs: { for: 'ban-length' } }),
+    for (const [n, unit, minutes] of BAN_LENGTHS)
+      this.#banMinutes.append(h('option', { text: t.unit(n, unit), attrs: { value: String(minutes) } }));
+    this.#banMinutes.append(h('option', { text: t.text('admin.untilLiftedOption'), attrs: { value: '' } }));
+    this.#banForm = h('form', { class: 'ban-form', attrs: { 'aria-label': t.text('admin.banForm'), novalidate: '' } }, [
+      h('label', { text: t.text('admin.banFor'), attrs: { for: 'ban-length' } }),
       this.#banMinutes,
-      h('label', { text: 'Reason (optional)', attrs: { for: 'ban-reason' } }),
+      h('label', { text: t.text('admin.banReason'), attrs: { for: 'ban-reason' } }),
       this.#banReason,
-      h('button', { class: 'danger', text: 'Ban', attrs: { type: 'submit', 'data-action': 'ban-confirm' } }),
-      button('Cancel', 'ban-cancel', () => this.#closeBan()),
+      h('button', {
+        class: 'danger',
+        text: t.text('admin.ban'),
+        attrs: { type: 'submit', 'data-action': 'ban-confirm' },
+      }),
+      button(t.text('cancel'), 'ban-cancel', () => this.#closeBan()),
     ]);
     this.#banForm.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -189,42 +202,46 @@ export class AdminPage {
     });
 
     this.#heldList = new KeyedList({
-      label: 'Held comments',
+      label: t.text('admin.heldList'),
       id: (held) => held.id,
       version: (held) => `${this.#banFor === held.id}`,
       render: (held) => this.#renderHeld(held),
     });
     this.#feedList = new KeyedList({
-      label: 'Comments, newest first',
+      label: t.text('admin.feedList'),
       id: (comment) => comment.id,
       version: (comment) => `${comment.seq}|${this.#banFor === comment.id}`,
       render: (comment) => this.#renderComment(comment),
     });
     this.#articleList = new KeyedList({
-      label: 'Articles',
+      label: t.text('admin.articles'),
       id: (row) => row.articleId,
       version: (row) => (row.state ? `${row.state.locked}|${row.state.premoderated}` : 'unknown'),
       render: (row) => this.#renderArticle(row.articleId, row.state),
     });
     this.#banList = new KeyedList({
-      label: 'Bans in force',
+      label: t.text('admin.banList'),
       id: (ban) => ban.authorKey,
       version: (ban) => `${ban.createdAt}|${ban.expiresAt ?? ''}`,
       render: (ban) => this.#renderBan(ban),
     });
 
-    const articleForm = h('form', { class: 'inline', attrs: { 'aria-label': 'Find an article', novalidate: '' } }, [
-      h('label', { text: 'Article id', attrs: { for: 'article-id' } }),
-      this.#articleInput,
-      h('button', { text: 'Show', attrs: { type: 'submit' } }),
-      this.#articleError,
-    ]);
+    const articleForm = h(
+      'form',
+      { class: 'inline', attrs: { 'aria-label': t.text('admin.findArticle'), novalidate: '' } },
+      [
+        h('label', { text: t.text('admin.articleId'), attrs: { for: 'article-id' } }),
+        this.#articleInput,
+        h('button', { text: t.text('admin.show'), attrs: { type: 'submit' } }),
+        this.#articleError,
+      ],
+    );
     articleForm.addEventListener('submit', (event) => {
       event.preventDefault();
       this.#pinArticle();
     });
 
-    const signOut = button('Sign out', 'sign-out', () => this.#signOut(''));
+    const signOut = button(t.text('admin.signOut'), 'sign-out', () => this.#signOut(''));
     this.#app = h('div', { class: 'app', attrs: { hidden: '' } }, [
       h('div', { class: 'bar' }, [this.#status, signOut]),
       this.#alert,
@@ -235,21 +252,18 @@ export class AdminPage {
         this.#reports.element,
       ]),
       h('section', { attrs: { 'aria-labelledby': 'feed-title' } }, [
-        h('h2', { text: 'Live feed', attrs: { id: 'feed-title' } }),
+        h('h2', { text: t.text('admin.feed'), attrs: { id: 'feed-title' } }),
         this.#feedEmpty,
         this.#feedList.element,
       ]),
       h('section', { attrs: { 'aria-labelledby': 'articles-title' } }, [
-        h('h2', { text: 'Articles', attrs: { id: 'articles-title' } }),
-        h('p', {
-          class: 'hint',
-          text: 'Lock an article to close its discussion; pre-moderate it to hold new comments for review.',
-        }),
+        h('h2', { text: t.text('admin.articles'), attrs: { id: 'articles-title' } }),
+        h('p', { class: 'hint', text: t.text('admin.articlesHint') }),
         articleForm,
         this.#articleList.element,
       ]),
       h('section', { attrs: { 'aria-labelledby': 'bans-title' } }, [
-        h('h2', { text: 'Bans', attrs: { id: 'bans-title' } }),
+        h('h2', { text: t.text('admin.bans'), attrs: { id: 'bans-title' } }),
         this.#bansEmpty,
         this.#banList.element,
       ]),
@@ -263,12 +277,26 @@ export class AdminPage {
     const saved = tokenStore.read();
     if (saved) void this.#signIn(saved, false);
     else this.#showLogin('');
+    this.#countInTitle();
+  }
+
+  /**
+   * The page is replaced (another language): it stops listening and polling, and keeps the token and
+   * the import being followed for the page that comes next.
+   */
+  dispose(): void {
+    this.#disposed = true;
+    this.#api = null;
+    this.#socket?.disconnect();
+    this.#socket = null;
+    this.#notifications.reset();
+    this.#importPanel.stop();
   }
 
   // ---- signing in and out ------------------------------------------------------------------
 
   async #signIn(token: string, typed: boolean): Promise<void> {
-    if (token === '') return this.#showLogin('Enter the moderator token.');
+    if (token === '') return this.#showLogin(this.#strings.text('admin.tokenEmpty'));
     const api = new AdminApi(this.#base, token);
     try {
       // Only the token is checked here: nothing in the feed or the queue can keep a moderator out.
@@ -278,9 +306,13 @@ export class AdminPage {
       // A refused token is forgotten; a network failure keeps it for the next try.
       if (failure.code === 'forbidden') tokenStore.write(null);
       return this.#showLogin(
-        failure.code === 'forbidden' ? 'That token was refused.' : `Could not sign in: ${failure.message}`,
+        failure.code === 'forbidden'
+          ? this.#strings.text('admin.tokenRefused')
+          : this.#strings.text('admin.signInFailed', { error: this.#strings.error(failure) }),
       );
     }
+    // Replaced (another language) while the token was checked: the next page signs in.
+    if (this.#disposed) return;
     tokenStore.write(token);
     this.#api = api;
     this.#login.hidden = true;
@@ -323,7 +355,7 @@ export class AdminPage {
       tryAllTransports: true,
     });
     this.#socket = socket;
-    this.#status.textContent = 'Connecting…';
+    this.#status.textContent = this.#strings.text('admin.connecting');
     socket.on('connect', async () => {
       let answer: unknown;
       try {
@@ -334,17 +366,21 @@ export class AdminPage {
       const ack = AdminAckSchema.safeParse(answer);
       if (!ack.success || !ack.data.ok) {
         const error = ack.success && !ack.data.ok ? ack.data.error : null;
-        if (error?.code === 'forbidden') return this.#signOut('The token is no longer accepted. Sign in again.');
-        this.#status.textContent = `Live feed unavailable: ${error?.message ?? 'the server sent an answer this page does not understand'}`;
+        if (error?.code === 'forbidden') return this.#signOut(this.#strings.text('admin.tokenExpired'));
+        this.#status.textContent = this.#strings.text('admin.liveUnavailable', {
+          error: this.#strings.error(
+            error ?? { code: 'bad_response', message: 'The server sent an answer this page does not understand.' },
+          ),
+        });
         return;
       }
-      this.#status.textContent = 'Live';
+      this.#status.textContent = this.#strings.text('admin.live');
       this.#status.dataset['live'] = 'true';
       // Whatever happened while not subscribed is read again.
       void this.#reload();
     });
     socket.on('disconnect', () => {
-      this.#status.textContent = 'Reconnecting…';
+      this.#status.textContent = this.#strings.text('admin.reconnecting');
       delete this.#status.dataset['live'];
     });
     socket.on('admin:comment', (payload: unknown) => {
@@ -355,7 +391,7 @@ export class AdminPage {
       const parsed = ModeratedHeldSchema.safeParse(payload);
       if (!parsed.success) return;
       this.#held.set(parsed.data.id, parsed.data);
-      this.#announce(`A comment by ${parsed.data.author.name} is waiting for review.`);
+      this.#announce(this.#strings.text('admin.heldAnnounce', { name: parsed.data.author.name }));
       this.#render();
     });
     socket.on('admin:report', (payload: unknown) => {
@@ -429,13 +465,13 @@ export class AdminPage {
 
   #fail(error: unknown): void {
     const failure = toWidgetError(error);
-    if (!this.#tokenRefused(failure)) this.#alert.textContent = failure.message;
+    if (!this.#tokenRefused(failure)) this.#alert.textContent = this.#strings.error(failure);
   }
 
   /** A refused token (changed on the server) signs the moderator out; true when it did. */
   #tokenRefused(failure: WidgetError): boolean {
     if (failure.code !== 'forbidden' || !/moderator token/i.test(failure.message)) return false;
-    this.#signOut('The token is no longer accepted. Sign in again.');
+    this.#signOut(this.#strings.text('admin.tokenExpired'));
     return true;
   }
 
@@ -477,7 +513,11 @@ export class AdminPage {
         }),
       (ban) => {
         this.#bans = [ban, ...this.#bans.filter((known) => known.authorKey !== ban.authorKey)];
-        this.#announce(`${ban.authorName} is banned${ban.expiresAt ? ` until ${formatAbsolute(ban.expiresAt)}` : ''}.`);
+        this.#announce(
+          ban.expiresAt
+            ? this.#strings.text('admin.bannedUntil', { name: ban.authorName, time: this.#strings.date(ban.expiresAt) })
+            : this.#strings.text('admin.banned', { name: ban.authorName }),
+        );
         this.#closeBan();
       },
     );
@@ -486,7 +526,7 @@ export class AdminPage {
   #pinArticle(): void {
     const parsed = ArticleIdSchema.safeParse(this.#articleInput.value.trim());
     if (!parsed.success) {
-      this.#articleError.textContent = parsed.error.issues[0]?.message ?? 'Not an article id';
+      this.#articleError.textContent = this.#strings.text('admin.notArticleId');
       return;
     }
     this.#articleError.textContent = '';
@@ -497,12 +537,12 @@ export class AdminPage {
     this.#articleList.row(parsed.data)?.querySelector<HTMLElement>('button')?.focus();
   }
 
-  #setArticle(articleId: string, patch: { locked?: boolean; premoderated?: boolean }, said: string): void {
+  #setArticle(articleId: string, patch: { locked?: boolean; premoderated?: boolean }, said: AdminTextKey): void {
     void this.#act(
       (api) => api.setArticleState(articleId, patch),
       (state) => {
         this.#articles.set(articleId, state);
-        this.#announce(`${articleId}: ${said}.`);
+        this.#announce(this.#strings.text(said, { article: articleId }));
         this.#render();
       },
     );
@@ -520,12 +560,12 @@ export class AdminPage {
     const heldShown = held.filter((item) =>
       this.#filters.shows({ kind: 'held', articleId: item.articleId, byRules: Boolean(item.holdReason) }),
     );
-    this.#heldTitle.textContent = held.length > 0 ? `Held for review (${held.length})` : 'Held for review';
+    const t = this.#strings;
+    this.#heldTitle.textContent =
+      held.length > 0 ? t.text('admin.heldCount', { count: held.length }) : t.text('admin.held');
     this.#heldEmpty.hidden = heldShown.length > 0;
     this.#heldEmpty.textContent =
-      held.length > 0 && this.#filters.active
-        ? 'No held comment matches these filters.'
-        : 'Nothing is waiting for review.';
+      held.length > 0 && this.#filters.active ? t.text('admin.heldNoMatch') : t.text('admin.heldNone');
     this.#heldList.update(heldShown);
     this.#feedEmpty.hidden = feed.length > 0;
     this.#feedList.update(feed);
@@ -545,8 +585,10 @@ export class AdminPage {
   /** The page title counts what waits for review, so a moderator sees it from another tab. */
   #countInTitle(): void {
     const waiting = this.#held.size + this.#reports.size;
-    document.title = waiting > 0 ? `(${waiting}) ${PAGE_TITLE}` : PAGE_TITLE;
-    this.#queueTitle.textContent = waiting > 0 ? `Review queue (${waiting})` : 'Review queue';
+    const t = this.#strings;
+    const title = t.text('admin.title');
+    document.title = waiting > 0 ? `(${t.number(waiting)}) ${title}` : title;
+    this.#queueTitle.textContent = waiting > 0 ? t.text('admin.queueCount', { count: waiting }) : t.text('admin.queue');
   }
 
   /** The review queues' keyboard shortcuts (QUEUE_SHORTCUTS) on the focused item. */
@@ -580,108 +622,114 @@ export class AdminPage {
     );
   }
 
-  #renderComment(comment: ModeratedComment): Array<Node | string> {
-    const removed = comment.status === 'removed';
-    const meta = h('p', { class: 'meta' }, [
-      h('strong', { class: 'author', text: comment.author.name, attrs: { dir: 'auto' } }),
-      ' on ',
-      articleLink(comment.articleId),
+  /** Who wrote it, on which article, when: the start of every queue and feed item. */
+  #meta(name: string, articleId: string, createdAt: string): HTMLParagraphElement {
+    const t = this.#strings;
+    return h('p', { class: 'meta' }, [
+      ...t.nodes('admin.byOn', {
+        name: h('strong', { class: 'author', text: name, attrs: { dir: 'auto' } }),
+        article: articleLink(articleId),
+      }),
       ' · ',
-      time(comment.createdAt),
+      time(createdAt, t),
     ]);
-    if (comment.parentId) meta.append(' · reply');
-    if (comment.editedAt) meta.append(' · edited');
-    if (comment.likes > 0) meta.append(` · ${plural(comment.likes, 'like', 'likes')}`);
+  }
+
+  #renderComment(comment: ModeratedComment): Array<Node | string> {
+    const t = this.#strings;
+    const removed = comment.status === 'removed';
+    const meta = this.#meta(comment.author.name, comment.articleId, comment.createdAt);
+    if (comment.parentId) meta.append(` · ${t.text('admin.reply')}`);
+    if (comment.editedAt) meta.append(` · ${t.text('edited')}`);
+    if (comment.likes > 0) meta.append(` · ${t.count('admin.likes', comment.likes)}`);
     if (removed)
       meta.append(
         ' · ',
-        h('span', { class: 'badge', text: comment.removedBy === 'author' ? 'deleted by its author' : 'removed' }),
+        h('span', {
+          class: 'badge',
+          text: t.text(comment.removedBy === 'author' ? 'admin.deletedByAuthor' : 'admin.removedBadge'),
+        }),
       );
     const text = removed ? (comment.originalBody ?? '') : comment.body;
     const body = h('p', { class: removed ? 'body removed' : 'body', text, attrs: { dir: 'auto' } });
     const actions = h('div', { class: 'actions' });
-    const who = comment.author.name;
+    const name = comment.author.name;
     if (!removed)
       actions.append(
         button(
-          'Remove',
+          t.text('admin.remove'),
           'remove',
           () =>
             void this.#act(
               (api) => api.remove(comment.id),
-              (updated) => (this.#upsert([updated]), this.#announce(`Comment by ${who} removed.`)),
+              (updated) => (this.#upsert([updated]), this.#announce(t.text('admin.removed', { name }))),
             ),
-          { 'aria-label': `Remove comment by ${who}` },
+          { 'aria-label': t.text('admin.removeBy', { name }) },
         ),
       );
     else if (comment.removedBy === 'moderator')
       actions.append(
         button(
-          'Restore',
+          t.text('admin.restore'),
           'restore',
           () =>
             void this.#act(
               (api) => api.restore(comment.id),
-              (updated) => (this.#upsert([updated]), this.#announce(`Comment by ${who} restored.`)),
+              (updated) => (this.#upsert([updated]), this.#announce(t.text('admin.restored', { name }))),
             ),
-          { 'aria-label': `Restore comment by ${who}` },
+          { 'aria-label': t.text('admin.restoreBy', { name }) },
         ),
       );
     if (comment.authorKey !== null)
       actions.append(
-        button('Ban author…', 'ban', () => this.#openBan(comment.id), {
-          'aria-label': `Ban ${who}`,
+        button(t.text('admin.banAuthor'), 'ban', () => this.#openBan(comment.id), {
+          'aria-label': t.text('admin.banName', { name }),
           'aria-expanded': String(this.#banFor === comment.id),
         }),
       );
     // A long body folds like the widget's, its "Show more" right after it.
-    const shown = text
-      ? [body, ...(isLong(text) ? [foldButton(body, comment.id, this.#unfolded, this.#strings)] : [])]
-      : [];
+    const shown = text ? [body, ...(isLong(text) ? [foldButton(body, comment.id, this.#unfolded, t)] : [])] : [];
     return [meta, ...shown, actions, ...(this.#banFor === comment.id ? [this.#banForm] : [])];
   }
 
   #renderHeld(held: ModeratedHeld): Array<Node | string> {
-    const who = held.author.name;
-    const meta = h('p', { class: 'meta' }, [
-      h('strong', { class: 'author', text: who, attrs: { dir: 'auto' } }),
-      ' on ',
-      articleLink(held.articleId),
-      ' · ',
-      time(held.createdAt),
-    ]);
-    if (held.parentId) meta.append(' · reply');
+    const t = this.#strings;
+    const name = held.author.name;
+    const meta = this.#meta(name, held.articleId, held.createdAt);
+    if (held.parentId) meta.append(` · ${t.text('admin.reply')}`);
     const resolve = (approve: boolean) =>
       void this.#act(
         (api) => (approve ? api.approve(held.id).then((comment) => this.#upsert([comment])) : api.reject(held.id)),
         () => {
           this.#held.delete(held.id);
-          this.#announce(`Comment by ${who} ${approve ? 'approved' : 'rejected'}.`);
+          this.#announce(t.text(approve ? 'admin.approved' : 'admin.rejected', { name }));
           this.#render();
         },
       );
     const actions = h('div', { class: 'actions' }, [
-      button('Approve', 'approve', () => resolve(true), {
+      button(t.text('admin.approve'), 'approve', () => resolve(true), {
         class: 'primary',
-        'aria-label': `Approve comment by ${who}`,
+        'aria-label': t.text('admin.approveBy', { name }),
         'aria-keyshortcuts': 'A',
       }),
-      button('Reject', 'reject', () => resolve(false), {
-        'aria-label': `Reject comment by ${who}`,
+      button(t.text('admin.reject'), 'reject', () => resolve(false), {
+        'aria-label': t.text('admin.rejectBy', { name }),
         'aria-keyshortcuts': 'R',
       }),
     ]);
     if (held.authorKey !== null)
       actions.append(
-        button('Ban author…', 'ban', () => this.#openBan(held.id), {
-          'aria-label': `Ban ${who}`,
+        button(t.text('admin.banAuthor'), 'ban', () => this.#openBan(held.id), {
+          'aria-label': t.text('admin.banName', { name }),
           'aria-expanded': String(this.#banFor === held.id),
         }),
       );
     return [
       meta,
-      // Why the moderation pipeline held it (which phase, which word); none under plain pre-moderation.
-      ...(held.holdReason ? [h('p', { class: 'hold-reason', text: `Held: ${held.holdReason}` })] : []),
+      // Why the moderation pipeline held it (which phase, which word; the server's words); none under plain pre-moderation.
+      ...(held.holdReason
+        ? [h('p', { class: 'hold-reason', text: t.text('admin.heldWhy', { reason: held.holdReason }) })]
+        : []),
       h('p', { class: 'body', text: held.body, attrs: { dir: 'auto' } }),
       actions,
       ...(this.#banFor === held.id ? [this.#banForm] : []),
@@ -689,33 +737,40 @@ export class AdminPage {
   }
 
   #renderArticle(articleId: string, state: ArticleState | null): Array<Node | string> {
+    const t = this.#strings;
     const name = h('code', { text: articleId });
-    if (!state) return [name, ' ', h('span', { class: 'muted', text: 'loading…' })];
-    const labels = [state.locked ? 'closed' : 'open', state.premoderated ? 'pre-moderated' : '']
-      .filter(Boolean)
-      .join(', ');
+    if (!state) return [name, ' ', h('span', { class: 'muted', text: t.text('loadingMore') })];
+    const labels = [
+      t.text(state.locked ? 'admin.closed' : 'admin.open'),
+      ...(state.premoderated ? [t.text('admin.premoderated')] : []),
+    ];
+    const article = { article: articleId };
     return [
       name,
       ' ',
-      h('span', { class: state.locked ? 'badge' : 'muted', text: labels }),
+      h('span', { class: state.locked ? 'badge' : 'muted', text: t.list(labels) }),
       h('div', { class: 'actions' }, [
         button(
-          state.locked ? 'Unlock' : 'Lock',
+          t.text(state.locked ? 'admin.unlock' : 'admin.lock'),
           'lock',
-          () => this.#setArticle(articleId, { locked: !state.locked }, state.locked ? 'unlocked' : 'locked'),
-          { 'aria-label': `${state.locked ? 'Unlock' : 'Lock'} ${articleId}` },
+          () =>
+            this.#setArticle(articleId, { locked: !state.locked }, state.locked ? 'admin.unlocked' : 'admin.locked'),
+          { 'aria-label': t.text(state.locked ? 'admin.unlockArticle' : 'admin.lockArticle', article) },
         ),
         button(
-          state.premoderated ? 'Stop pre-moderating' : 'Pre-moderate',
+          t.text(state.premoderated ? 'admin.stopPremoderating' : 'admin.premoderate'),
           'premoderate',
           () =>
             this.#setArticle(
               articleId,
               { premoderated: !state.premoderated },
-              state.premoderated ? 'pre-moderation off' : 'pre-moderated',
+              state.premoderated ? 'admin.premoderationOff' : 'admin.premoderatedNow',
             ),
           {
-            'aria-label': `${state.premoderated ? 'Stop pre-moderating' : 'Pre-moderate'} ${articleId}`,
+            'aria-label': t.text(
+              state.premoderated ? 'admin.stopPremoderatingArticle' : 'admin.premoderateArticle',
+              article,
+            ),
           },
         ),
       ]),
@@ -723,24 +778,26 @@ export class AdminPage {
   }
 
   #renderBan(ban: Ban): Array<Node | string> {
+    const t = this.#strings;
+    const name = ban.authorName;
     return [
-      h('strong', { class: 'author', text: ban.authorName, attrs: { dir: 'auto' } }),
-      ` · ${ban.expiresAt ? `until ${formatAbsolute(ban.expiresAt)}` : 'until lifted'}`,
+      h('strong', { class: 'author', text: name, attrs: { dir: 'auto' } }),
+      ` · ${ban.expiresAt ? t.text('admin.until', { time: t.date(ban.expiresAt) }) : t.text('admin.untilLifted')}`,
       ...(ban.reason ? [' · ', h('span', { text: ban.reason, attrs: { dir: 'auto' } })] : []),
       h('div', { class: 'actions' }, [
         button(
-          'Lift ban',
+          t.text('admin.liftBan'),
           'unban',
           () =>
             void this.#act(
               (api) => api.unban(ban.authorKey),
               () => {
                 this.#bans = this.#bans.filter((known) => known.authorKey !== ban.authorKey);
-                this.#announce(`The ban on ${ban.authorName} is lifted.`);
+                this.#announce(t.text('admin.banLifted', { name }));
                 this.#render();
               },
             ),
-          { 'aria-label': `Lift the ban on ${ban.authorName}` },
+          { 'aria-label': t.text('admin.liftBanOn', { name }) },
         ),
       ]),
     ];

@@ -1,4 +1,4 @@
-import { formatAbsolute, formatRelative } from '../time-format.ts';
+import type { Strings } from '../i18n/strings.ts';
 import { h } from '../view/dom.ts';
 
 /** Small controls every list of the admin page uses. */
@@ -14,8 +14,9 @@ export function button(
   return element;
 }
 
-export function time(iso: string): HTMLTimeElement {
-  return h('time', { text: formatRelative(iso, Date.now()), attrs: { datetime: iso, title: formatAbsolute(iso) } });
+/** "5 minutes ago" in the page's language, the exact time on hover. */
+export function time(iso: string, strings: Strings): HTMLTimeElement {
+  return h('time', { text: strings.ago(iso, Date.now()), attrs: { datetime: iso, title: strings.date(iso) } });
 }
 
 export function articleLink(articleId: string): HTMLAnchorElement {

@@ -203,6 +203,11 @@ export class ImportPanel {
   }
 
   /** Sign-out: stop following, forget the job, clear what was shown. */
+  /** The page is replaced (another language): stops following the job, which the next page follows again. */
+  stop(): void {
+    this.#watching = null;
+  }
+
   reset(): void {
     this.#watching = null;
     this.#busy = false;

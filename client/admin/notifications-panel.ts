@@ -8,6 +8,7 @@ import {
 } from '../../shared/notifications.ts';
 import { h } from '../view/dom.ts';
 import type { AdminApi } from './admin-api.ts';
+import type { AdminStrings } from './admin-strings.ts';
 import { button, time } from './controls.ts';
 import { KeyedList } from './keyed-list.ts';
 
@@ -29,11 +30,12 @@ const HEALTH_EVERY_MS = 15_000;
 export class NotificationsPanel {
   readonly element: HTMLElement;
   readonly #host: NotificationsPanelHost;
+  readonly #strings: AdminStrings;
   #webhooks: Webhook[] = [];
   /** The webhook whose deliveries are open, and what they were when read. */
   #open: { id: string; deliveries: DeliveryAttempt[] | null } | null = null;
   readonly #list: KeyedList<Webhook>;
-  readonly #empty = h('p', { class: 'empty', text: 'No webhooks.' });
+  readonly #empty = h('p', { class: 'empty' });
   readonly #health = h('p', { class: 'muted', attrs: { role: 'status' } });
   readonly #url = h('input', {
     attrs: { id: 'webhook-url', type: 'url', spellcheck: 'false', autocomplete: 'off', placeholder: 'https://' },
@@ -43,35 +45,42 @@ export class NotificationsPanel {
   readonly #secret = h('div', { class: 'secret', attrs: { hidden: '', tabindex: '-1' } });
   #timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(host: NotificationsPanelHost) {
+  constructor(host: NotificationsPanelHost, strings: AdminStrings) {
     this.#host = host;
+    this.#strings = strings;
+    const t = strings;
+    this.#empty.textContent = t.text('admin.webhooksNone');
     this.#list = new KeyedList({
-      label: 'Webhooks',
+      label: t.text('admin.webhooks'),
       id: (webhook) => webhook.id,
       version: (webhook) =>
         `${this.#open?.id === webhook.id}|${this.#open?.id === webhook.id ? (this.#open.deliveries?.length ?? -1) : ''}`,
       render: (webhook) => this.#renderWebhook(webhook),
     });
-    const events = h('fieldset', { class: 'events' }, [h('legend', { text: 'Events' })]);
+    const events = h('fieldset', { class: 'events' }, [h('legend', { text: t.text('admin.events') })]);
     for (const event of WEBHOOK_EVENTS) {
       const box = h('input', { attrs: { type: 'checkbox', value: event } });
       box.checked = event !== 'comment.updated';
       this.#events.set(event, box);
       events.append(h('label', { class: 'check' }, [box, ` ${event}`]));
     }
-    const form = h('form', { class: 'inline webhook-form', attrs: { 'aria-label': 'Add a webhook', novalidate: '' } }, [
-      h('label', { text: 'Receiver URL', attrs: { for: 'webhook-url' } }),
-      this.#url,
-      events,
-      h('button', { class: 'primary', text: 'Add webhook', attrs: { type: 'submit' } }),
-      this.#error,
-    ]);
+    const form = h(
+      'form',
+      { class: 'inline webhook-form', attrs: { 'aria-label': t.text('admin.addWebhookForm'), novalidate: '' } },
+      [
+        h('label', { text: t.text('admin.receiverUrl'), attrs: { for: 'webhook-url' } }),
+        this.#url,
+        events,
+        h('button', { class: 'primary', text: t.text('admin.addWebhook'), attrs: { type: 'submit' } }),
+        this.#error,
+      ],
+    );
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       this.#add();
     });
     this.element = h('section', { attrs: { 'aria-labelledby': 'notifications-title' } }, [
-      h('h2', { text: 'Notifications', attrs: { id: 'notifications-title' } }),
+      h('h2', { text: t.text('admin.notifications'), attrs: { id: 'notifications-title' } }),
       this.#health,
       this.#secret,
       this.#empty,
@@ -110,8 +119,12 @@ export class NotificationsPanel {
   }
 
   #showHealth(health: OutboxHealth): void {
-    const oldest = health.oldestAgeSeconds > 0 ? `, the oldest waiting ${Math.round(health.oldestAgeSeconds)} s` : '';
-    this.#health.textContent = `Outbox: ${health.queued} queued${oldest}; ${health.failed} failed (given up after retries).`;
+    const t = this.#strings;
+    const counts = { queued: health.queued, failed: health.failed };
+    this.#health.textContent =
+      health.oldestAgeSeconds > 0
+        ? t.text('admin.outboxOldest', { ...counts, age: t.unit(Math.round(health.oldestAgeSeconds), 'second') })
+        : t.text('admin.outbox', counts);
   }
 
   #render(): void {
@@ -125,7 +138,10 @@ export class NotificationsPanel {
     const parsed = WebhookInputSchema.safeParse({ url: this.#url.value.trim(), events });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      this.#error.textContent = `${issue?.path.join('.') || 'webhook'}: ${issue?.message ?? 'not valid'}`;
+      this.#error.textContent = this.#strings.text('admin.invalid', {
+        field: issue?.path.join('.') || 'webhook',
+        message: issue?.message ?? 'not valid',
+      });
       return;
     }
     void this.#host.act(
@@ -138,25 +154,27 @@ export class NotificationsPanel {
         // Shown this once: the receiver verifies signatures with it (docs/notifications.md).
         const value = h('code', { text: secret });
         this.#secret.replaceChildren(
-          h('p', { text: `Signing secret of ${webhook.url} (shown only now; copy it to the receiver):` }),
+          h('p', { text: this.#strings.text('admin.secret', { url: webhook.url }) }),
           value,
-          button('Done', 'secret-done', () => {
+          button(this.#strings.text('admin.done'), 'secret-done', () => {
             this.#secret.hidden = true;
             this.#secret.replaceChildren();
           }),
         );
         this.#secret.hidden = false;
         this.#secret.focus();
-        this.#host.announce(`Webhook added for ${webhook.url}.`);
+        this.#host.announce(this.#strings.text('admin.webhookAdded', { url: webhook.url }));
       },
     );
   }
 
   #renderWebhook(webhook: Webhook): Array<Node | string> {
     const open = this.#open?.id === webhook.id ? this.#open : null;
+    const t = this.#strings;
+    const url = { url: webhook.url };
     const actions = h('div', { class: 'actions' }, [
       button(
-        open ? 'Hide deliveries' : 'Deliveries',
+        t.text(open ? 'admin.hideDeliveries' : 'admin.deliveries'),
         'deliveries',
         () => {
           if (open) {
@@ -174,10 +192,10 @@ export class NotificationsPanel {
             },
           );
         },
-        { 'aria-expanded': String(open !== null), 'aria-label': `Deliveries of ${webhook.url}` },
+        { 'aria-expanded': String(open !== null), 'aria-label': t.text('admin.deliveriesOf', url) },
       ),
       button(
-        'Remove',
+        t.text('admin.remove'),
         'remove',
         () =>
           void this.#host.act(
@@ -186,30 +204,34 @@ export class NotificationsPanel {
               this.#webhooks = this.#webhooks.filter((known) => known.id !== webhook.id);
               if (this.#open?.id === webhook.id) this.#open = null;
               this.#render();
-              this.#host.announce(`Webhook for ${webhook.url} removed.`);
+              this.#host.announce(t.text('admin.webhookRemoved', url));
             },
           ),
-        { 'aria-label': `Remove the webhook for ${webhook.url}` },
+        { 'aria-label': t.text('admin.removeWebhook', url) },
       ),
     ]);
     const parts: Array<Node | string> = [
-      h('p', { class: 'meta' }, [h('code', { text: webhook.url }), ' · ', time(webhook.createdAt)]),
+      h('p', { class: 'meta' }, [h('code', { text: webhook.url }), ' · ', time(webhook.createdAt, t)]),
       h('p', { class: 'muted', text: webhook.events.join(', ') }),
       actions,
     ];
     if (open) {
-      if (open.deliveries === null) parts.push(h('p', { class: 'muted', text: 'Loading deliveries…' }));
-      else if (open.deliveries.length === 0) parts.push(h('p', { class: 'empty', text: 'No deliveries yet.' }));
+      if (open.deliveries === null) parts.push(h('p', { class: 'muted', text: t.text('admin.loadingDeliveries') }));
+      else if (open.deliveries.length === 0)
+        parts.push(h('p', { class: 'empty', text: t.text('admin.deliveriesNone') }));
       else
         parts.push(
           h(
             'ul',
-            { class: 'deliveries', attrs: { 'aria-label': `Deliveries of ${webhook.url}` } },
+            { class: 'deliveries', attrs: { 'aria-label': t.text('admin.deliveriesOf', url) } },
             open.deliveries.map((attempt) =>
               h('li', {}, [
-                h('span', { class: attempt.outcome === 'sent' ? 'muted' : 'badge', text: attempt.outcome }),
-                ` ${attempt.type} · attempt ${attempt.attempt} · `,
-                time(attempt.at),
+                h('span', {
+                  class: attempt.outcome === 'sent' ? 'muted' : 'badge',
+                  text: t.text(`admin.outcome.${attempt.outcome}`),
+                }),
+                ` ${attempt.type} · ${t.text('admin.attempt', { n: attempt.attempt })} · `,
+                time(attempt.at, t),
                 attempt.status === null ? '' : ` · HTTP ${attempt.status}`,
                 attempt.error ? ` · ${attempt.error}` : '',
               ]),

@@ -1,21 +1,15 @@
 import { REPORT_REASONS, type ReportReason } from '../../shared/report-reasons.ts';
 import { h } from '../view/dom.ts';
+import type { AdminStrings } from './admin-strings.ts';
 
 /** What a filter sees of a queue item: held (by pre-moderation or the rules) or reported, and where. */
 export type QueueItem =
   | { kind: 'held'; articleId: string; byRules: boolean }
   | { kind: 'reported'; articleId: string; reasons: Readonly<Record<ReportReason, number>> };
 
-const REASON_LABELS: Record<ReportReason, string> = {
-  spam: 'spam',
-  abuse: 'abuse',
-  off_topic: 'off topic',
-  other: 'other',
-};
-
-/** How a reason reads in the queue. */
-export function reasonLabel(reason: ReportReason): string {
-  return REASON_LABELS[reason];
+/** How a reason reads in the queue (shorter than the Report form's words for readers). */
+export function reasonLabel(reason: ReportReason, strings: AdminStrings): string {
+  return strings.text(`admin.reason.${reason}`);
 }
 
 /**
@@ -24,20 +18,27 @@ export function reasonLabel(reason: ReportReason): string {
  */
 export class QueueFilters {
   readonly element: HTMLElement;
-  readonly #why = h('select', { attrs: { id: 'queue-why', 'aria-label': 'Filter by reason' } });
-  readonly #article = h('select', { attrs: { id: 'queue-article', 'aria-label': 'Filter by article' } });
+  readonly #why = h('select', { attrs: { id: 'queue-why' } });
+  readonly #article = h('select', { attrs: { id: 'queue-article' } });
+  readonly #strings: AdminStrings;
   /** Articles offered, as last set (the select is rebuilt only when they change). */
   #articles = '';
 
-  constructor(changed: () => void) {
+  constructor(changed: () => void, strings: AdminStrings) {
+    this.#strings = strings;
+    const t = strings;
+    this.#why.setAttribute('aria-label', t.text('admin.filterReason'));
+    this.#article.setAttribute('aria-label', t.text('admin.filterArticle'));
     const option = (value: string, text: string) => h('option', { text, attrs: { value } });
     this.#why.append(
-      option('', 'Any reason'),
-      option('held:premoderation', 'Held: pre-moderation'),
-      option('held:rules', 'Held: by the rules'),
-      ...REPORT_REASONS.map((reason) => option(`reported:${reason}`, `Reported: ${REASON_LABELS[reason]}`)),
+      option('', t.text('admin.anyReason')),
+      option('held:premoderation', t.text('admin.heldPremoderation')),
+      option('held:rules', t.text('admin.heldRules')),
+      ...REPORT_REASONS.map((reason) =>
+        option(`reported:${reason}`, t.text('admin.reportedFor', { reason: reasonLabel(reason, t) })),
+      ),
     );
-    this.#article.append(option('', 'All articles'));
+    this.#article.append(option('', t.text('admin.allArticles')));
     for (const select of [this.#why, this.#article]) select.addEventListener('change', changed);
     this.element = h('div', { class: 'filters' }, [this.#why, this.#article]);
   }
@@ -48,7 +49,7 @@ export class QueueFilters {
     if (articles.join('\n') === this.#articles) return;
     const chosen = this.#article.value;
     this.#articles = articles.join('\n');
-    this.#article.replaceChildren(h('option', { text: 'All articles', attrs: { value: '' } }));
+    this.#article.replaceChildren(h('option', { text: this.#strings.text('admin.allArticles'), attrs: { value: '' } }));
     for (const articleId of articles)
       this.#article.append(h('option', { text: articleId, attrs: { value: articleId } }));
     this.#article.value = articles.includes(chosen) ? chosen : '';

@@ -1,7 +1,8 @@
 import { REPORT_REASONS, type ReportedComment } from '../../shared/reports.ts';
 import type { ModeratedComment } from '../../shared/moderation.ts';
-import { h, plural } from '../view/dom.ts';
+import { h } from '../view/dom.ts';
 import type { AdminApi } from './admin-api.ts';
+import type { AdminStrings } from './admin-strings.ts';
 import { KeyedList } from './keyed-list.ts';
 import { articleLink, button, time } from './controls.ts';
 import { reasonLabel, type QueueFilters } from './queue-filters.ts';
@@ -32,15 +33,19 @@ export interface ReportsPanelHost {
 export class ReportsPanel {
   readonly element: HTMLElement;
   readonly #host: ReportsPanelHost;
+  readonly #strings: AdminStrings;
   readonly #entries = new Map<string, ReportedComment>();
-  readonly #title = h('h3', { text: 'Reported by readers', attrs: { id: 'reported-title', tabindex: '-1' } });
-  readonly #empty = h('p', { class: 'empty', text: 'No reported comments wait for review.' });
+  readonly #title = h('h3', { attrs: { id: 'reported-title', tabindex: '-1' } });
+  readonly #empty = h('p', { class: 'empty' });
   readonly #list: KeyedList<ReportedComment>;
 
-  constructor(host: ReportsPanelHost) {
+  constructor(host: ReportsPanelHost, strings: AdminStrings) {
     this.#host = host;
+    this.#strings = strings;
+    this.#title.textContent = strings.text('admin.reported');
+    this.#empty.textContent = strings.text('admin.reportedNone');
     this.#list = new KeyedList({
-      label: 'Reported comments',
+      label: strings.text('admin.reportedList'),
       id: (entry) => entry.comment.id,
       version: (entry) =>
         `${entry.state}|${entry.reports}|${entry.comment.seq}|${host.banForm(entry.comment.id) !== null}`,
@@ -78,7 +83,8 @@ export class ReportsPanel {
     } else {
       // Pushes may overtake each other across instances: the later report count (or change) wins.
       if (known && known.reports > entry.reports && known.comment.seq >= entry.comment.seq) return;
-      if (!known) this.#host.announce(`A comment by ${entry.comment.author.name} was reported.`);
+      if (!known)
+        this.#host.announce(this.#strings.text('admin.reportedAnnounce', { name: entry.comment.author.name }));
       this.#entries.set(entry.comment.id, entry);
     }
     this.#host.refresh();
@@ -102,45 +108,50 @@ export class ReportsPanel {
     const shown = all.filter((entry) =>
       filters.shows({ kind: 'reported', articleId: entry.comment.articleId, reasons: entry.reasons }),
     );
-    this.#title.textContent = all.length > 0 ? `Reported by readers (${all.length})` : 'Reported by readers';
+    const t = this.#strings;
+    this.#title.textContent =
+      all.length > 0 ? t.text('admin.reportedCount', { count: all.length }) : t.text('admin.reported');
     this.#empty.hidden = shown.length > 0;
     this.#empty.textContent =
-      all.length > 0 && filters.active
-        ? 'No reported comment matches these filters.'
-        : 'No reported comments wait for review.';
+      all.length > 0 && filters.active ? t.text('admin.reportedNoMatch') : t.text('admin.reportedNone');
     this.#list.update(shown);
   }
 
   #renderEntry(entry: ReportedComment): Array<Node | string> {
     const { comment } = entry;
-    const who = comment.author.name;
+    const t = this.#strings;
+    const name = comment.author.name;
     const hidden = entry.state === 'hidden';
     const meta = h('p', { class: 'meta' }, [
-      h('strong', { class: 'author', text: who, attrs: { dir: 'auto' } }),
-      ' on ',
-      articleLink(comment.articleId),
+      ...t.nodes('admin.byOn', {
+        name: h('strong', { class: 'author', text: name, attrs: { dir: 'auto' } }),
+        article: articleLink(comment.articleId),
+      }),
       ' · ',
-      time(comment.createdAt),
+      time(comment.createdAt, t),
       ' · ',
       h('span', {
         class: hidden ? 'badge' : 'muted',
-        text: hidden ? 'out of view until reviewed' : entry.kept ? 'public (kept before)' : 'public',
+        text: t.text(hidden ? 'admin.outOfView' : entry.kept ? 'admin.publicKept' : 'admin.public'),
       }),
     ]);
-    const reasons = REPORT_REASONS.filter((reason) => entry.reasons[reason] > 0)
-      .map((reason) => `${reasonLabel(reason)} ${entry.reasons[reason]}`)
-      .join(', ');
+    const reasons = REPORT_REASONS.filter((reason) => entry.reasons[reason] > 0).map((reason) =>
+      t.text('admin.reasonCount', { reason: reasonLabel(reason, t), count: entry.reasons[reason] }),
+    );
     const summary = h('p', {
       class: 'hold-reason',
-      text: `${plural(entry.reports, 'report', 'reports')}: ${reasons}`,
+      text: t.text('admin.reportSummary', {
+        reports: t.count('admin.reports', entry.reports),
+        reasons: t.list(reasons),
+      }),
     });
     const notes = entry.notes.map((note) =>
-      h('p', { class: 'report-note', text: `“${note}”`, attrs: { dir: 'auto' } }),
+      h('p', { class: 'report-note', text: t.text('admin.quoted', { text: note }), attrs: { dir: 'auto' } }),
     );
     const text = comment.status === 'removed' ? (comment.originalBody ?? '') : comment.body;
     const actions = h('div', { class: 'actions' }, [
       button(
-        hidden ? 'Keep and restore' : 'Keep',
+        t.text(hidden ? 'admin.keepRestore' : 'admin.keep'),
         'approve',
         () =>
           void this.#host.act(
@@ -148,16 +159,16 @@ export class ReportsPanel {
             (after) => {
               this.apply(after);
               this.#host.changed(after.comment);
-              this.#host.announce(`Comment by ${who} kept.`);
+              this.#host.announce(t.text('admin.kept', { name }));
             },
           ),
-        { class: 'primary', 'aria-label': `Keep comment by ${who}`, 'aria-keyshortcuts': 'A' },
+        { class: 'primary', 'aria-label': t.text('admin.keepBy', { name }), 'aria-keyshortcuts': 'A' },
       ),
     ]);
     if (comment.status !== 'removed' || comment.removedBy === 'moderator')
       actions.append(
         button(
-          'Remove',
+          t.text('admin.remove'),
           'reject',
           () =>
             void this.#host.act(
@@ -166,16 +177,16 @@ export class ReportsPanel {
                 this.#entries.delete(comment.id);
                 this.#host.refresh();
                 this.#host.changed(removed);
-                this.#host.announce(`Comment by ${who} removed.`);
+                this.#host.announce(t.text('admin.removed', { name }));
               },
             ),
-          { 'aria-label': `Remove reported comment by ${who}`, 'aria-keyshortcuts': 'R' },
+          { 'aria-label': t.text('admin.removeReportedBy', { name }), 'aria-keyshortcuts': 'R' },
         ),
       );
     if (comment.authorKey !== null)
       actions.append(
-        button('Ban author…', 'ban', () => this.#host.openBan(comment.id), {
-          'aria-label': `Ban ${who}`,
+        button(t.text('admin.banAuthor'), 'ban', () => this.#host.openBan(comment.id), {
+          'aria-label': t.text('admin.banName', { name }),
           'aria-expanded': String(this.#host.banForm(comment.id) !== null),
           'aria-keyshortcuts': 'B',
         }),

@@ -1,6 +1,7 @@
 import { ModerationSettingsSchema, type ModerationSettingsAnswer } from '../../shared/moderation-settings.ts';
 import { h } from '../view/dom.ts';
 import type { AdminApi } from './admin-api.ts';
+import type { AdminStrings, AdminTextKey } from './admin-strings.ts';
 
 /** What the panel needs of the page around it. */
 export interface SettingsPanelHost {
@@ -12,29 +13,18 @@ export interface SettingsPanelHost {
 type ListField = 'bannedWords' | 'suspectWords' | 'blockedDomains';
 type NumberField = 'maxLinks' | 'repeatWindowMinutes' | 'repeatArticles' | 'holdFirstComments';
 
-const LISTS: ReadonlyArray<readonly [ListField, string, string]> = [
-  ['bannedWords', 'Banned words and phrases', 'Refused, with the word named so its author can rephrase.'],
-  ['suspectWords', 'Suspect words and phrases', 'Held for review.'],
-  ['blockedDomains', 'Blocked domains', 'A link to one of these (or a subdomain) is refused.'],
+/** Each field with the keys of its label and its hint. */
+const LISTS: ReadonlyArray<readonly [ListField, AdminTextKey, AdminTextKey]> = [
+  ['bannedWords', 'admin.bannedWords', 'admin.bannedWordsHint'],
+  ['suspectWords', 'admin.suspectWords', 'admin.suspectWordsHint'],
+  ['blockedDomains', 'admin.blockedDomains', 'admin.blockedDomainsHint'],
 ];
 
-const NUMBERS: ReadonlyArray<readonly [NumberField, string, string]> = [
-  ['maxLinks', 'Most links', 'More links than this holds a comment (0: any link holds).'],
-  [
-    'repeatWindowMinutes',
-    'Repeat window (minutes)',
-    'The same text again within it: refused from the same author, held across articles (0: off).',
-  ],
-  [
-    'repeatArticles',
-    'Articles before a repeat is held',
-    'How many articles the same text may reach within the window.',
-  ],
-  [
-    'holdFirstComments',
-    'Hold first comments',
-    'Hold an author’s comments until this many of theirs are visible (0: off).',
-  ],
+const NUMBERS: ReadonlyArray<readonly [NumberField, AdminTextKey, AdminTextKey]> = [
+  ['maxLinks', 'admin.maxLinks', 'admin.maxLinksHint'],
+  ['repeatWindowMinutes', 'admin.repeatWindow', 'admin.repeatWindowHint'],
+  ['repeatArticles', 'admin.repeatArticles', 'admin.repeatArticlesHint'],
+  ['holdFirstComments', 'admin.holdFirst', 'admin.holdFirstHint'],
 ];
 
 /**
@@ -45,6 +35,7 @@ const NUMBERS: ReadonlyArray<readonly [NumberField, string, string]> = [
 export class SettingsPanel {
   readonly element: HTMLElement;
   readonly #host: SettingsPanelHost;
+  readonly #strings: AdminStrings;
   readonly #lists = new Map<ListField, HTMLTextAreaElement>();
   readonly #numbers = new Map<NumberField, HTMLInputElement>();
   readonly #shouting = h('input', { attrs: { id: 'settings-holdShouting', type: 'checkbox' } });
@@ -53,16 +44,21 @@ export class SettingsPanel {
   /** The moderator changed the form since it was last shown or saved: a reload (reconnect) leaves it alone. */
   #dirty = false;
 
-  constructor(host: SettingsPanelHost) {
+  constructor(host: SettingsPanelHost, strings: AdminStrings) {
     this.#host = host;
-    const form = h('form', { class: 'settings-form', attrs: { 'aria-label': 'Moderation rules', novalidate: '' } });
+    this.#strings = strings;
+    const t = strings;
+    const form = h('form', {
+      class: 'settings-form',
+      attrs: { 'aria-label': t.text('admin.rules'), novalidate: '' },
+    });
     for (const [field, label, hint] of LISTS) {
       const id = `settings-${field}`;
       const area = h('textarea', { attrs: { id, rows: '4', spellcheck: 'false', 'aria-describedby': `${id}-hint` } });
       this.#lists.set(field, area);
       form.append(
-        h('label', { text: label, attrs: { for: id } }),
-        h('p', { class: 'hint', text: `${hint} One per line.`, attrs: { id: `${id}-hint` } }),
+        h('label', { text: t.text(label), attrs: { for: id } }),
+        h('p', { class: 'hint', text: `${t.text(hint)} ${t.text('admin.onePerLine')}`, attrs: { id: `${id}-hint` } }),
         area,
       );
     }
@@ -73,18 +69,18 @@ export class SettingsPanel {
       });
       this.#numbers.set(field, input);
       form.append(
-        h('label', { text: label, attrs: { for: id } }),
-        h('p', { class: 'hint', text: hint, attrs: { id: `${id}-hint` } }),
+        h('label', { text: t.text(label), attrs: { for: id } }),
+        h('p', { class: 'hint', text: t.text(hint), attrs: { id: `${id}-hint` } }),
         input,
       );
     }
     form.append(
-      h('label', { class: 'check' }, [this.#shouting, ' Hold shouting (mostly capitals, or mostly not letters)']),
+      h('label', { class: 'check' }, [this.#shouting, ` ${t.text('admin.holdShouting')}`]),
       this.#error,
       h('div', { class: 'actions' }, [
         h('button', {
           class: 'primary',
-          text: 'Save rules',
+          text: t.text('admin.saveRules'),
           attrs: { type: 'submit', 'data-action': 'save-settings' },
         }),
       ]),
@@ -98,11 +94,8 @@ export class SettingsPanel {
       this.#save();
     });
     this.element = h('section', { attrs: { 'aria-labelledby': 'settings-title' } }, [
-      h('h2', { text: 'Moderation rules', attrs: { id: 'settings-title' } }),
-      h('p', {
-        class: 'hint',
-        text: 'Every new comment and edit passes these rules before it is stored. Matching sees through case, accents, spacing and look-alike spellings.',
-      }),
+      h('h2', { text: t.text('admin.rules'), attrs: { id: 'settings-title' } }),
+      h('p', { class: 'hint', text: t.text('admin.rulesHint') }),
       form,
     ]);
   }
@@ -115,7 +108,9 @@ export class SettingsPanel {
     for (const [field, input] of this.#numbers) input.value = String(settings[field]);
     this.#shouting.checked = settings.holdShouting;
     this.#status.textContent =
-      answer.version === 0 ? 'The defaults are in force.' : `Version ${answer.version} is in force.`;
+      answer.version === 0
+        ? this.#strings.text('admin.defaults')
+        : this.#strings.text('admin.version', { version: String(answer.version) });
   }
 
   #save(): void {
@@ -132,7 +127,11 @@ export class SettingsPanel {
     const parsed = ModerationSettingsSchema.safeParse(draft);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      this.#error.textContent = `${issue?.path.join('.') ?? 'settings'}: ${issue?.message ?? 'not valid'}`;
+      // zod's message, in English: the field's name says which one it is in any language.
+      this.#error.textContent = this.#strings.text('admin.invalid', {
+        field: issue?.path.join('.') ?? 'settings',
+        message: issue?.message ?? 'not valid',
+      });
       return;
     }
     void this.#host.act(
@@ -140,7 +139,7 @@ export class SettingsPanel {
       (answer) => {
         this.#dirty = false;
         this.show(answer);
-        this.#host.announce(`Moderation rules saved (version ${answer.version}); every instance applies them now.`);
+        this.#host.announce(this.#strings.text('admin.rulesSaved', { version: String(answer.version) }));
       },
     );
   }

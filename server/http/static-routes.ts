@@ -152,7 +152,7 @@ function listedArticles(value: unknown): string[] {
  * the Report form, `GET /widget-polling.js`, HTTP long-polling after a WebSocket failed, `GET /widget-notify.js`,
  * "Email me when someone replies" when the server sends reply e-mails, `GET /widget-typing.js`, typing
  * indicators, and `GET /widget-permalink.js`, the Link action and `#comment-<id>`), `GET /i18n/<lang>.json`
- * (the widget's language tables, fetched by widget.js), `GET /count.js` (live counts for list pages) and
+ * (the widget's language tables, fetched by widget.js; `/i18n/admin/<lang>.json`, the /admin page's), `GET /count.js` (live counts for list pages) and
  * `GET /admin.js`, all cacheable and loadable from any origin; `GET /` (the demo article with the
  * widget embedded by the two-line snippet), `GET /articles` (a list page with live counts by
  * count.js), `GET /articles/:articleId` (a demo page for any thread), `GET /embed-example` (the
@@ -198,6 +198,18 @@ export function createStaticRouter({
     const load = tables.get(req.params.file);
     if (!load) return next();
     sendBundle(req, res, load(), `i18n/${req.params.file}`, 'application/json; charset=utf-8');
+  });
+  // The /admin page's own words in those languages (client/i18n/admin/<lang>.json), fetched by admin.js.
+  const adminTables = new Map(
+    LANGUAGES.filter((lang) => lang !== 'en').map((lang) => [
+      `${lang}.json`,
+      createBundleLoader(defaultBundlePath(`i18n/admin/${lang}.json`)),
+    ]),
+  );
+  router.get('/i18n/admin/:file', (req, res, next) => {
+    const load = adminTables.get(req.params.file);
+    if (!load) return next();
+    sendBundle(req, res, load(), `i18n/admin/${req.params.file}`, 'application/json; charset=utf-8');
   });
 
   router.get('/admin', (req, res) => {
