@@ -1,4 +1,4 @@
-import { DatabaseError, Pool, type PoolClient, type PoolConfig } from 'pg';
+import { DatabaseError, Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
 import {
   toPublicComment,
   type Ban,
@@ -141,6 +141,18 @@ export interface PoolStats {
 const MIGRATION_LOCK_NAMESPACE = 'live-comments:migrations:';
 /** Migrations may rewrite tables: they get far more than one statement's usual budget. */
 const MIGRATION_STATEMENT_TIMEOUT = '60s';
+/**
+ * The client's wait for each statement of a migration or a renumbering: beyond the server's 60 s, so
+ * the server's timeout decides (a client-side timeout would abandon a statement the server still runs,
+ * and the pool's `query_timeout`, a post's budget, would fail a migration that takes a few seconds).
+ */
+const LONG_QUERY_TIMEOUT_MS = 65_000;
+
+/** A statement waited for up to LONG_QUERY_TIMEOUT_MS (pg reads `query_timeout` per query; its types do not list it). */
+function longQuery(text: string, values: unknown[] = []): QueryConfig {
+  const config: QueryConfig & { query_timeout: number } = { text, values, query_timeout: LONG_QUERY_TIMEOUT_MS };
+  return config;
+}
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -1124,7 +1136,7 @@ export class PostgresCommentStore implements CommentStore {
       this.#inTransaction('BEGIN', async (client) => {
         // Renumbering a long thread touches every row of it: allow more than one post's statement budget.
         await client.query("SET LOCAL statement_timeout = '60s'");
-        await client.query(REORDER_SQL, [articleId]);
+        await client.query(longQuery(REORDER_SQL, [articleId]));
       }),
     );
   }
@@ -1485,23 +1497,31 @@ export class PostgresCommentStore implements CommentStore {
 
   async #migrate(): Promise<void> {
     await this.#inTransaction('BEGIN', async (client) => {
-      await client.query(`SET LOCAL statement_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`);
-      await client.query("SELECT pg_advisory_xact_lock(hashtext($1 || COALESCE(current_schema(), '')))", [
-        MIGRATION_LOCK_NAMESPACE,
-      ]);
+      // Every statement here may take long (waiting for another instance's migration, building an index
+      // on a big table): the server's 60 s decides, not the client's wait for one post's query.
+      await client.query(longQuery(`SET LOCAL statement_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`));
       await client.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+        longQuery("SELECT pg_advisory_xact_lock(hashtext($1 || COALESCE(current_schema(), '')))", [
+          MIGRATION_LOCK_NAMESPACE,
+        ]),
+      );
+      await client.query(
+        longQuery(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+        ),
       );
       const current =
-        (await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')).rows[0]
-          ?.v ?? 0;
+        (await client.query<{ v: number }>(longQuery('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations')))
+          .rows[0]?.v ?? 0;
       for (const migration of MIGRATIONS) {
         if (migration.version <= current) continue;
-        await client.query(migration.postgres);
-        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
-          migration.version,
-          new Date().toISOString(),
-        ]);
+        await client.query(longQuery(migration.postgres));
+        await client.query(
+          longQuery('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+            migration.version,
+            new Date().toISOString(),
+          ]),
+        );
       }
     });
   }
