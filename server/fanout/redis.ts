@@ -286,7 +286,7 @@ export class RedisFanOut implements FanOut {
 
   /** Delivers locally at once, then to other instances subscribed to the article; never rejects. */
   async publishArticleState(state: ArticleState): Promise<void> {
-    this.deliverState(state);
+    this.hand(this.stateListener, state, { event: 'article:updated', articleId: state.articleId });
     if (this.closed) return;
     const payload: WireStateMessage = { v: 1, origin: this.instanceId, event: 'article:updated', state };
     await this.send(`s:${state.articleId}`, {
@@ -302,7 +302,7 @@ export class RedisFanOut implements FanOut {
 
   /** Delivers locally at once, then to other instances subscribed to the article; never rejects. */
   async publishArticleHead(head: ArticleHead): Promise<void> {
-    this.deliverHead(head);
+    this.hand(this.headListener, head, { event: 'article:head', articleId: head.articleId });
     if (this.closed) return;
     const payload: WireHeadMessage = { v: 1, origin: this.instanceId, event: 'article:head', head };
     await this.send(`h:${head.articleId}`, {
@@ -332,7 +332,7 @@ export class RedisFanOut implements FanOut {
 
   /** Delivers locally at once, then to other instances subscribed to the feed; never rejects. */
   async publishFeed(message: FeedMessage): Promise<void> {
-    this.deliverFeed(message);
+    this.hand(this.feedListener, message, { event: message.event });
     if (this.closed) return;
     const payload: WireFeedMessage = { v: 1, origin: this.instanceId, message };
     await this.send(null, { channel: this.feedChannel, payload: JSON.stringify(payload), order: 0 });
@@ -648,47 +648,56 @@ export class RedisFanOut implements FanOut {
     if (!this.subscriptions.has(articleId)) return;
     const data = this.decode(channel, raw);
     if (data === undefined) return;
-    if ((data as { event?: unknown }).event === 'article:updated') {
-      const state = WireStateMessageSchema.safeParse(data);
-      if (!state.success)
-        return this.dropInvalid(channel, `invalid: ${describeIssue(state.error.issues[0])}`, raw.length);
-      if (state.data.state.articleId !== articleId)
-        return this.dropInvalid(channel, 'article id does not match channel', raw.length);
-      this.counters.received?.();
-      this.deliverState(state.data.state);
-      return;
-    }
-    if ((data as { event?: unknown }).event === 'article:head') {
-      const head = WireHeadMessageSchema.safeParse(data);
-      if (!head.success)
-        return this.dropInvalid(channel, `invalid: ${describeIssue(head.error.issues[0])}`, raw.length);
-      if (head.data.head.articleId !== articleId)
-        return this.dropInvalid(channel, 'article id does not match channel', raw.length);
-      this.counters.received?.();
-      this.deliverHead(head.data.head);
-      return;
-    }
-    if ((data as { event?: unknown }).event === 'typing:count') {
-      const typing = WireTypingMessageSchema.safeParse(data);
-      if (!typing.success)
-        return this.dropInvalid(channel, `invalid: ${describeIssue(typing.error.issues[0])}`, raw.length);
-      if (typing.data.typing.articleId !== articleId)
-        return this.dropInvalid(channel, 'article id does not match channel', raw.length);
-      this.counters.received?.();
-      this.deliverTyping({ origin: typing.data.origin, ...typing.data.typing });
-      return;
-    }
-    const parsed = WireMessageSchema.safeParse(data);
-    if (!parsed.success)
-      return this.dropInvalid(channel, `invalid: ${describeIssue(parsed.error.issues[0])}`, raw.length);
-    if (parsed.data.comment.articleId !== articleId)
-      return this.dropInvalid(channel, 'article id does not match channel', raw.length);
-    this.counters.received?.();
-    this.deliver(
-      { event: parsed.data.event, comment: parsed.data.comment },
-      { committedAt: parsed.data.at ?? null, origin: 'remote' },
+    const event = (data as { event?: unknown }).event;
+    const on = { channel, length: raw.length, articleId };
+    if (event === 'article:updated')
+      return this.accept(
+        on,
+        WireStateMessageSchema.safeParse(data),
+        (m) => m.state.articleId,
+        (m) => this.hand(this.stateListener, m.state, { event, articleId }),
+      );
+    if (event === 'article:head')
+      return this.accept(
+        on,
+        WireHeadMessageSchema.safeParse(data),
+        (m) => m.head.articleId,
+        (m) => this.hand(this.headListener, m.head, { event, articleId }),
+      );
+    if (event === 'typing:count')
+      return this.accept(
+        on,
+        WireTypingMessageSchema.safeParse(data),
+        (m) => m.typing.articleId,
+        (m) => this.hand(this.typingListener, { origin: m.origin, ...m.typing }, { event, articleId }),
+      );
+    this.accept(
+      on,
+      WireMessageSchema.safeParse(data),
+      (m) => m.comment.articleId,
+      (m) => this.deliver({ event: m.event, comment: m.comment }, { committedAt: m.at ?? null, origin: 'remote' }),
     );
   };
+
+  /**
+   * A message of an article's channel, parsed with its wire schema: delivered when it is valid and is
+   * about the channel's article; otherwise counted and dropped with a throttled warning.
+   */
+  private accept<M>(
+    on: { channel: string; length: number; articleId: string },
+    parsed:
+      | { success: true; data: M }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } },
+    articleOf: (message: M) => string,
+    deliver: (message: M) => void,
+  ): void {
+    if (!parsed.success)
+      return this.dropInvalid(on.channel, `invalid: ${describeIssue(parsed.error.issues[0])}`, on.length);
+    if (articleOf(parsed.data) !== on.articleId)
+      return this.dropInvalid(on.channel, 'article id does not match channel', on.length);
+    this.counters.received?.();
+    deliver(parsed.data);
+  }
 
   private onFeedMessage(channel: string, raw: string): void {
     if (!this.feedSubscription) return;
@@ -698,7 +707,7 @@ export class RedisFanOut implements FanOut {
     if (!parsed.success)
       return this.dropInvalid(channel, `invalid: ${describeIssue(parsed.error.issues[0])}`, raw.length);
     this.counters.received?.();
-    this.deliverFeed(parsed.data.message);
+    this.hand(this.feedListener, parsed.data.message, { event: parsed.data.message.event });
   }
 
   /** Parses a message's JSON; undefined (after counting a drop) when it is too large or not JSON, or is this instance's own echo. */
@@ -722,39 +731,17 @@ export class RedisFanOut implements FanOut {
     return data;
   }
 
-  private deliverState(state: ArticleState): void {
-    if (this.closed || !this.stateListener) return;
+  /** Hands a value to a listener; one that throws is logged (the change is committed; delivery goes on). */
+  private hand<T>(
+    listener: ((value: T) => void) | null,
+    value: T,
+    context: { event: string; articleId?: string },
+  ): void {
+    if (this.closed || !listener) return;
     try {
-      this.stateListener(state);
+      listener(value);
     } catch (err) {
-      this.logger.error({ err, event: 'article:updated', articleId: state.articleId }, 'fan-out listener threw');
-    }
-  }
-
-  private deliverHead(head: ArticleHead): void {
-    if (this.closed || !this.headListener) return;
-    try {
-      this.headListener(head);
-    } catch (err) {
-      this.logger.error({ err, event: 'article:head', articleId: head.articleId }, 'fan-out listener threw');
-    }
-  }
-
-  private deliverTyping(typing: TypingCount): void {
-    if (this.closed || !this.typingListener) return;
-    try {
-      this.typingListener(typing);
-    } catch (err) {
-      this.logger.error({ err, event: 'typing:count', articleId: typing.articleId }, 'fan-out listener threw');
-    }
-  }
-
-  private deliverFeed(message: FeedMessage): void {
-    if (this.closed || !this.feedListener) return;
-    try {
-      this.feedListener(message);
-    } catch (err) {
-      this.logger.error({ err, event: message.event }, 'fan-out feed listener threw');
+      this.logger.error({ err, ...context }, 'fan-out listener threw');
     }
   }
 
