@@ -132,12 +132,15 @@ export class AdminPage {
     this.#base = base;
     this.#strings = strings;
     const t = strings;
-    this.#importPanel = new ImportPanel({
-      api: () => this.#api,
-      announce: (text) => this.#announce(text),
-      tokenRefused: (failure) => this.#tokenRefused(failure),
-      imported: () => void this.#reload(),
-    });
+    this.#importPanel = new ImportPanel(
+      {
+        api: () => this.#api,
+        announce: (text) => this.#announce(text),
+        tokenRefused: (failure) => this.#tokenRefused(failure),
+        imported: () => void this.#reload(),
+      },
+      t,
+    );
     this.#notifications = new NotificationsPanel(
       { act: (run, done) => this.#act(run, done), announce: (text) => this.#announce(text) },
       t,

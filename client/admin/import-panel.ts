@@ -7,6 +7,7 @@ import {
 import { toWidgetError, type WidgetError } from '../protocol.ts';
 import { h } from '../view/dom.ts';
 import type { AdminApi } from './admin-api.ts';
+import type { AdminStrings, AdminTextKey } from './admin-strings.ts';
 
 /** The import job this tab watches, so a reload shows it again (its progress, or its summary). */
 const JOB_KEY = 'live-comments:import-job';
@@ -15,19 +16,9 @@ const POLL_MS = 1000;
 /** Waits after a failed poll: the instance may be restarting, or the network away for a moment. */
 const RETRY_MS = [2000, 4000, 8000, 15_000];
 
-const FORMATS: ReadonlyArray<readonly [ImportFormat, string]> = [
-  ['disqus', 'Disqus (XML export)'],
-  ['wxr', 'WordPress (WXR export)'],
-  ['native', 'Live Comments export (.jsonl.gz)'],
-];
-
-const PHASES: Record<ImportJob['progress']['phase'], string> = {
-  reading: 'Reading the file',
-  resolving: 'Matching threads to articles and replies to their parents',
-  writing: 'Writing comments',
-  announcing: 'Telling open pages',
-  done: 'Done',
-};
+const FORMATS: readonly ImportFormat[] = ['disqus', 'wxr', 'native'];
+/** Why records were skipped, in the order the summary lists them. */
+const SKIPS = ['spam', 'deleted', 'pings', 'duplicates', 'orphans', 'empty'] as const;
 
 /** What the panel needs from the page: the signed-in API, the page's screen-reader announcer, and sign-out on a refused token. */
 export interface ImportPanelHost {
@@ -39,24 +30,34 @@ export interface ImportPanelHost {
   imported(): void;
 }
 
-const numbers = new Intl.NumberFormat('en');
-const count = (value: number): string => numbers.format(value);
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const units = ['KB', 'MB', 'GB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
+/** A size as the page's language writes it: "512 byte", "1.5 kB", "12 MB". */
+function formatBytes(bytes: number, locale: string): string {
+  const units = ['kilobyte', 'megabyte', 'gigabyte'] as const;
+  let value = bytes;
+  let unit: (typeof units)[number] | 'byte' = 'byte';
+  for (const next of units) {
+    if (value < 1024) break;
     value /= 1024;
-    unit += 1;
+    unit = next;
   }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+  const digits = unit !== 'byte' && value < 10 ? 1 : 0;
+  return new Intl.NumberFormat(locale, {
+    style: 'unit',
+    unit,
+    unitDisplay: 'short',
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  }).format(value);
 }
 
-function formatDuration(ms: number): string {
+/** A duration as the page's language writes it: "5 sec", "1 min, 5 sec". */
+function formatDuration(ms: number, strings: AdminStrings): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
-  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  const unit = (n: number, name: 'minute' | 'second') =>
+    new Intl.NumberFormat(strings.locale, { style: 'unit', unit: name, unitDisplay: 'short' }).format(n);
+  return seconds < 60
+    ? unit(seconds, 'second')
+    : strings.list([unit(Math.floor(seconds / 60), 'minute'), unit(seconds % 60, 'second')]);
 }
 
 const storedJob = {
@@ -87,6 +88,7 @@ const storedJob = {
 export class ImportPanel {
   readonly element: HTMLElement;
   readonly #host: ImportPanelHost;
+  readonly #strings: AdminStrings;
 
   readonly #format = h('select', { attrs: { id: 'import-format', 'data-action': 'import-format' } });
   readonly #file = h('input', {
@@ -99,11 +101,7 @@ export class ImportPanel {
   });
   readonly #dryRun = h('input', { attrs: { id: 'import-dry-run', type: 'checkbox' } });
   readonly #keepClosed = h('input', { attrs: { id: 'import-keep-closed', type: 'checkbox' } });
-  readonly #start = h('button', {
-    class: 'primary',
-    text: 'Import',
-    attrs: { type: 'submit', 'data-action': 'import-start' },
-  });
+  readonly #start = h('button', { class: 'primary', attrs: { type: 'submit', 'data-action': 'import-start' } });
   readonly #formError = h('p', { class: 'error', attrs: { role: 'alert' } });
 
   readonly #job = h('div', { class: 'job', attrs: { hidden: '' } });
@@ -113,7 +111,7 @@ export class ImportPanel {
   readonly #jobError = h('p', { class: 'error', attrs: { role: 'alert' } });
   readonly #summary = h('div', { class: 'summary', attrs: { hidden: '' } });
 
-  readonly #exportButton = h('button', { text: 'Download export', attrs: { type: 'button', 'data-action': 'export' } });
+  readonly #exportButton = h('button', { attrs: { type: 'button', 'data-action': 'export' } });
   readonly #exportStatus = h('p', { class: 'muted', attrs: { role: 'status' } });
   readonly #exportError = h('p', { class: 'error', attrs: { role: 'alert' } });
 
@@ -123,37 +121,35 @@ export class ImportPanel {
   /** The name of the file being imported; null for a job followed again after a reload. */
   #fileName: string | null = null;
 
-  constructor(host: ImportPanelHost) {
+  constructor(host: ImportPanelHost, strings: AdminStrings) {
     this.#host = host;
-    for (const [value, label] of FORMATS) this.#format.append(h('option', { text: label, attrs: { value } }));
+    this.#strings = strings;
+    const t = strings;
+    for (const format of FORMATS)
+      this.#format.append(h('option', { text: t.text(`admin.import.${format}`), attrs: { value: format } }));
+    this.#start.textContent = t.text('admin.import.start');
+    this.#exportButton.textContent = t.text('admin.import.download');
 
     const form = h(
       'form',
       { class: 'import-form', attrs: { 'aria-labelledby': 'import-form-title', novalidate: '' } },
       [
-        h('div', { class: 'field' }, [h('label', { text: 'Format', attrs: { for: 'import-format' } }), this.#format]),
         h('div', { class: 'field' }, [
-          h('label', { text: 'File', attrs: { for: 'import-file' } }),
+          h('label', { text: t.text('admin.import.format'), attrs: { for: 'import-format' } }),
+          this.#format,
+        ]),
+        h('div', { class: 'field' }, [
+          h('label', { text: t.text('admin.import.file'), attrs: { for: 'import-file' } }),
           this.#file,
-          h('p', {
-            class: 'hint',
-            text: 'XML or JSON lines, gzipped or not, up to 512 MB (larger files: the command line).',
-            attrs: { id: 'import-file-hint' },
-          }),
+          h('p', { class: 'hint', text: t.text('admin.import.fileHint'), attrs: { id: 'import-file-hint' } }),
         ]),
         h('div', { class: 'check' }, [
           this.#dryRun,
-          h('label', {
-            text: 'Dry run: check the file and show how threads map to articles, write nothing',
-            attrs: { for: 'import-dry-run' },
-          }),
+          h('label', { text: t.text('admin.import.dryRun'), attrs: { for: 'import-dry-run' } }),
         ]),
         h('div', { class: 'check' }, [
           this.#keepClosed,
-          h('label', {
-            text: 'Keep closed threads closed (lock their articles)',
-            attrs: { for: 'import-keep-closed' },
-          }),
+          h('label', { text: t.text('admin.import.keepClosed'), attrs: { for: 'import-keep-closed' } }),
         ]),
         this.#formError,
         h('div', { class: 'actions' }, [this.#start]),
@@ -164,26 +160,20 @@ export class ImportPanel {
       void this.#upload();
     });
     this.#dryRun.addEventListener('change', () => {
-      this.#start.textContent = this.#dryRun.checked ? 'Check the file' : 'Import';
+      this.#start.textContent = t.text(this.#dryRun.checked ? 'admin.import.check' : 'admin.import.start');
     });
 
     this.#job.append(this.#jobTitle, this.#progress, this.#progressText, this.#jobError, this.#summary);
     this.#exportButton.addEventListener('click', () => void this.#export());
 
     this.element = h('section', { class: 'import-export', attrs: { 'aria-labelledby': 'import-title' } }, [
-      h('h2', { text: 'Import and export', attrs: { id: 'import-title' } }),
-      h('p', {
-        class: 'hint',
-        text: 'An import adds comments from Disqus, WordPress or an export of this server, keeping their threads, authors and times. It never changes or deletes a comment, and running it again adds nothing twice.',
-      }),
-      h('h3', { text: 'Import comments', attrs: { id: 'import-form-title' } }),
+      h('h2', { text: t.text('admin.import.title'), attrs: { id: 'import-title' } }),
+      h('p', { class: 'hint', text: t.text('admin.import.hint') }),
+      h('h3', { text: t.text('admin.import.formTitle'), attrs: { id: 'import-form-title' } }),
       form,
       this.#job,
-      h('h3', { text: 'Export', attrs: { id: 'export-title' } }),
-      h('p', {
-        class: 'hint',
-        text: 'Every comment, article setting and ban as one gzipped file: a backup, or a move to another server or store (import it as a Live Comments export).',
-      }),
+      h('h3', { text: t.text('admin.import.exportTitle'), attrs: { id: 'export-title' } }),
+      h('p', { class: 'hint', text: t.text('admin.import.exportHint') }),
       h('div', { class: 'actions' }, [this.#exportButton]),
       this.#exportStatus,
       this.#exportError,
@@ -197,17 +187,17 @@ export class ImportPanel {
     if (jobId === null || api === null || this.#watching !== null) return;
     this.#fileName = null;
     this.#job.hidden = false;
-    this.#jobTitle.textContent = 'The last import';
-    this.#progressText.textContent = 'Looking up the last import…';
+    this.#jobTitle.textContent = this.#strings.text('admin.import.last');
+    this.#progressText.textContent = this.#strings.text('admin.import.lookingUp');
     void this.#follow(api, jobId, false);
   }
 
-  /** Sign-out: stop following, forget the job, clear what was shown. */
   /** The page is replaced (another language): stops following the job, which the next page follows again. */
   stop(): void {
     this.#watching = null;
   }
 
+  /** Sign-out: stop following, forget the job, clear what was shown. */
   reset(): void {
     this.#watching = null;
     this.#busy = false;
@@ -224,12 +214,13 @@ export class ImportPanel {
   // ---- import ---------------------------------------------------------------------------------
 
   async #upload(): Promise<void> {
+    const t = this.#strings;
     const api = this.#host.api();
     if (!api || this.#busy) return;
     const file = this.#file.files?.[0];
     const format = ImportFormatSchema.safeParse(this.#format.value);
     if (!file || !format.success) {
-      this.#formError.textContent = 'Choose the file to import.';
+      this.#formError.textContent = t.text('admin.import.chooseFile');
       this.#file.focus();
       return;
     }
@@ -244,9 +235,10 @@ export class ImportPanel {
     this.#summary.hidden = true;
     this.#summary.replaceChildren();
     this.#jobError.textContent = '';
-    this.#jobTitle.textContent = `${dryRun ? 'Dry run of' : 'Importing'} ${file.name}`;
+    const named = { file: file.name };
+    this.#jobTitle.textContent = t.text(dryRun ? 'admin.import.dryRunOf' : 'admin.import.importing', named);
     this.#showSent(0, file.size);
-    this.#host.announce(`${dryRun ? 'Checking' : 'Importing'} ${file.name}.`);
+    this.#host.announce(t.text(dryRun ? 'admin.import.checkingAnnounce' : 'admin.import.importingAnnounce', named));
     let job: ImportJob;
     try {
       job = await api.startImport(
@@ -260,11 +252,12 @@ export class ImportPanel {
       this.#setBusy(false);
       const failure = toWidgetError(error);
       if (this.#host.tokenRefused(failure)) return;
-      this.#jobTitle.textContent = `${file.name}: not imported`;
+      this.#jobTitle.textContent = t.text('admin.import.notImported', named);
       this.#progress.value = 0;
       this.#progressText.textContent = '';
+      // The server's message names the line and what is wrong with it: shown as it is, in English.
       this.#jobError.textContent = failure.message;
-      this.#host.announce(`${file.name} was not imported.`);
+      this.#host.announce(t.text('admin.import.notImportedAnnounce', named));
       this.#focusResult();
       return;
     }
@@ -297,11 +290,13 @@ export class ImportPanel {
           }
           this.#jobError.textContent =
             failure.code === 'not_found'
-              ? 'This import is not known to the server any more.'
-              : `Lost track of the import: ${failure.message} It goes on on the server; reload the page to look again.`;
+              ? this.#strings.text('admin.import.unknown')
+              : this.#strings.text('admin.import.lost', { error: this.#strings.error(failure) });
           return;
         }
-        this.#progressText.textContent = `${failure.message} Trying again…`;
+        this.#progressText.textContent = this.#strings.text('admin.import.retrying', {
+          error: this.#strings.error(failure),
+        });
         await sleep(RETRY_MS[failures++] ?? POLL_MS);
         continue;
       }
@@ -331,50 +326,66 @@ export class ImportPanel {
   #showSent(sent: number, total: number): void {
     if (total > 0 && sent >= total) {
       this.#progress.removeAttribute('value');
-      this.#progressText.textContent = `Sent ${formatBytes(total)}; the server is reading it…`;
+      this.#progressText.textContent = this.#strings.text('admin.import.sent', {
+        size: formatBytes(total, this.#strings.locale),
+      });
       return;
     }
     this.#progress.value = total > 0 ? sent / total : 0;
-    this.#progressText.textContent = `Uploading: ${formatBytes(sent)} of ${formatBytes(total)}`;
+    this.#progressText.textContent = this.#strings.text('admin.import.uploading', {
+      sent: formatBytes(sent, this.#strings.locale),
+      total: formatBytes(total, this.#strings.locale),
+    });
   }
 
   #showJob(job: ImportJob): void {
     const { progress } = job;
-    const elapsed = formatDuration(Date.parse(job.updatedAt) - Date.parse(job.createdAt));
+    const t = this.#strings;
+    const elapsed = formatDuration(Date.parse(job.updatedAt) - Date.parse(job.createdAt), t);
     if (job.state === 'done' || progress.phase === 'announcing' || progress.phase === 'done') this.#progress.value = 1;
     else if (progress.phase === 'writing' && progress.toWrite > 0)
       this.#progress.value = progress.written / progress.toWrite;
     // Reading the last bytes, resolving the tree: no measure of how far along, so an indeterminate bar.
     else if (job.state === 'running') this.#progress.removeAttribute('value');
-    const parts = [PHASES[progress.phase], `${count(progress.records)} records read`];
+    const parts = [t.text(`admin.import.phase.${progress.phase}`), t.count('admin.import.read', progress.records)];
     if (progress.toWrite > 0 && !job.dryRun)
-      parts.push(`${count(progress.written)} of ${count(progress.toWrite)} written`);
+      parts.push(t.text('admin.import.written', { written: progress.written, total: progress.toWrite }));
     this.#progressText.textContent =
-      job.state === 'running' ? [...parts, elapsed].join(' · ') : [`Took ${elapsed}`, ...parts.slice(1)].join(' · ');
+      job.state === 'running'
+        ? [...parts, elapsed].join(' · ')
+        : [t.text('admin.import.took', { time: elapsed }), ...parts.slice(1)].join(' · ');
   }
 
   /** The job ended: its summary (and a dry run's report), or why it stopped. */
   #finish(job: ImportJob, started: boolean): void {
     const file = this.#fileName;
+    const t = this.#strings;
     if (job.state === 'done' && job.summary) {
-      const last = `The last ${job.dryRun ? 'dry run' : 'import'} (${job.format})`;
+      const last = t.text(job.dryRun ? 'admin.import.lastDryRun' : 'admin.import.lastImport', { format: job.format });
       if (job.dryRun)
-        this.#jobTitle.textContent = `${file === null ? last : `Dry run of ${file}`}: nothing was written`;
-      else this.#jobTitle.textContent = file === null ? `${last}: done` : `Imported ${file}`;
+        this.#jobTitle.textContent = t.text('admin.import.nothingWritten', {
+          what: file === null ? last : t.text('admin.import.dryRunOf', { file }),
+        });
+      else
+        this.#jobTitle.textContent =
+          file === null ? t.text('admin.import.lastDone', { what: last }) : t.text('admin.import.imported', { file });
       this.#renderSummary(job.summary, job.report);
       const s = job.summary;
       if (!job.dryRun && s.imported + s.held + s.placeholders > 0) this.#host.imported();
       const skipped = Object.values(s.skipped).reduce((sum, n) => sum + n, 0);
       this.#host.announce(
-        `${job.dryRun ? 'Dry run done' : 'Import done'}: ${count(s.imported)} ${job.dryRun ? 'to import' : 'imported'}, ${count(skipped)} skipped.`,
+        t.text(job.dryRun ? 'admin.import.dryRunDone' : 'admin.import.importDone', { imported: s.imported, skipped }),
       );
     } else {
-      this.#jobTitle.textContent = `${this.#fileName ?? 'The last import'}: stopped`;
+      this.#jobTitle.textContent = t.text('admin.import.stopped', {
+        what: this.#fileName ?? t.text('admin.import.last'),
+      });
+      // The server's reason for a failed import is its own (English) message.
       this.#jobError.textContent =
         job.state === 'interrupted'
-          ? 'The server instance running this import stopped. What it wrote stays: run the import again and it adds only what is missing.'
-          : `${job.error?.message ?? 'The import failed.'} What was written stays: run the import again and it adds only what is missing.`;
-      this.#host.announce('The import stopped.');
+          ? t.text('admin.import.interrupted')
+          : t.text('admin.import.failed', { error: job.error?.message ?? t.text('admin.import.failedDefault') });
+      this.#host.announce(t.text('admin.import.stoppedAnnounce'));
     }
     if (started) this.#focusResult();
   }
@@ -386,32 +397,33 @@ export class ImportPanel {
   }
 
   #renderSummary(s: ImportSummary, report: readonly string[]): void {
-    const rows: Array<[string, string]> = [
-      [
-        'Source threads',
-        `${count(s.threads.read)} (${count(s.threads.mapped)} with an article id, ${count(s.threads.unmapped)} without, ${count(s.threads.collisions)} sharing one)`,
-      ],
-      ['Articles', count(s.articles)],
-      ['Comments in the file', count(s.records)],
-      [s.dryRun ? 'To import' : 'Imported', count(s.imported)],
-      ['Held for review', count(s.held)],
-      ['Kept as removed placeholders', count(s.placeholders)],
-      ['Already imported before', count(s.alreadyPresent)],
+    const t = this.#strings;
+    const count = (n: number) => t.number(n);
+    const rows: Array<[AdminTextKey, string]> = [
+      ['admin.import.threads', t.text('admin.import.threadsValue', { ...s.threads })],
+      ['admin.articles', count(s.articles)],
+      ['admin.import.records', count(s.records)],
+      [s.dryRun ? 'admin.import.toImport' : 'admin.import.importedCount', count(s.imported)],
+      ['admin.held', count(s.held)],
+      ['admin.import.placeholders', count(s.placeholders)],
+      ['admin.import.already', count(s.alreadyPresent)],
     ];
-    if (s.truncated > 0) rows.push(['Bodies cut to the length limit', count(s.truncated)]);
-    if (s.locked > 0) rows.push(['Articles locked', count(s.locked)]);
-    if (s.bans > 0) rows.push(['Bans', count(s.bans)]);
-    const skipped = Object.entries(s.skipped).filter(([, n]) => n > 0);
+    if (s.truncated > 0) rows.push(['admin.import.truncated', count(s.truncated)]);
+    if (s.locked > 0) rows.push(['admin.import.locked', count(s.locked)]);
+    if (s.bans > 0) rows.push(['admin.bans', count(s.bans)]);
+    const skipped = SKIPS.filter((reason) => s.skipped[reason] > 0);
     rows.push([
-      'Skipped',
-      skipped.length === 0 ? 'none' : skipped.map(([reason, n]) => `${count(n)} ${reason}`).join(', '),
+      'admin.import.skipped',
+      skipped.length === 0
+        ? t.text('admin.import.none')
+        : t.list(skipped.map((reason) => t.text(`admin.import.skip.${reason}`, { count: s.skipped[reason] }))),
     ]);
     const list = h('dl', { class: 'counts' });
-    for (const [term, value] of rows) list.append(h('dt', { text: term }), h('dd', { text: value }));
+    for (const [term, value] of rows) list.append(h('dt', { text: t.text(term) }), h('dd', { text: value }));
     const children: Node[] = [list];
     if (s.notes.length > 0)
       children.push(
-        h('h5', { text: 'Why', attrs: { id: 'import-notes-title' } }),
+        h('h5', { text: t.text('admin.import.why'), attrs: { id: 'import-notes-title' } }),
         h(
           'ul',
           { class: 'notes', attrs: { 'aria-labelledby': 'import-notes-title' } },
@@ -420,7 +432,7 @@ export class ImportPanel {
       );
     if (report.length > 0)
       children.push(
-        h('h5', { text: 'Threads to articles, collisions and orphans', attrs: { id: 'import-report-title' } }),
+        h('h5', { text: t.text('admin.import.reportTitle'), attrs: { id: 'import-report-title' } }),
         // Focusable so a keyboard can scroll it; a region so a screen reader can find it.
         h('pre', {
           class: 'report',
@@ -439,7 +451,8 @@ export class ImportPanel {
     if (!api || this.#exportButton.getAttribute('aria-disabled') === 'true') return;
     this.#exportButton.setAttribute('aria-disabled', 'true');
     this.#exportError.textContent = '';
-    this.#exportStatus.textContent = 'Preparing the export…';
+    const t = this.#strings;
+    this.#exportStatus.textContent = t.text('admin.import.preparing');
     try {
       const { blob, fileName } = await api.export();
       const url = URL.createObjectURL(blob);
@@ -449,12 +462,15 @@ export class ImportPanel {
       link.remove();
       // Revoked later, not at once: the browser reads the Blob after the click returns.
       setTimeout(() => URL.revokeObjectURL(url), 60_000);
-      this.#exportStatus.textContent = `Saved ${fileName} (${formatBytes(blob.size)}).`;
+      this.#exportStatus.textContent = t.text('admin.import.saved', {
+        file: fileName,
+        size: formatBytes(blob.size, t.locale),
+      });
     } catch (error) {
       const failure = toWidgetError(error);
       if (this.#host.tokenRefused(failure)) return;
       this.#exportStatus.textContent = '';
-      this.#exportError.textContent = `The export failed: ${failure.message}`;
+      this.#exportError.textContent = t.text('admin.import.exportFailed', { error: t.error(failure) });
     } finally {
       this.#exportButton.removeAttribute('aria-disabled');
     }

@@ -77,6 +77,10 @@ describe('the /admin page in the moderator’s language, in Chromium', () => {
     await page.getByRole('heading', { name: 'Prüfwarteschlange', exact: true }).waitFor(WAIT);
     await page.getByText('Nichts wartet auf Prüfung.').waitFor(WAIT);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Moderation');
+    // The sections below the queue too: rules, notifications, import and export.
+    for (const name of ['Moderationsregeln', 'Benachrichtigungen', 'Import und Export'])
+      await page.getByRole('region', { name }).waitFor(WAIT);
+    await page.getByRole('button', { name: 'Export herunterladen' }).waitFor(WAIT);
     expect(problems).toEqual([]);
   });
 
