@@ -11,6 +11,9 @@ export type AdminCountKey = CountKey | Exclude<keyof AdminEnglish, AdminText>;
 /** The moderator's choice of language, in this browser (none: the browser's languages). */
 const LANG_KEY = 'live-comments:admin-lang';
 
+/** The choice made on this page, kept here too: without localStorage it still holds until a reload. */
+let chosenHere: Language | null | undefined;
+
 /**
  * The page's words: the widget's `Strings` lookup (the language's tables, then English), with the
  * page's own keys beside the widget's. Its English is added to the English it falls back to.
@@ -47,6 +50,7 @@ export class AdminStrings extends Strings {
 
 /** The language the moderator chose on this page (the language menu), or null for the browser's. */
 export function chosenLanguage(): Language | null {
+  if (chosenHere !== undefined) return chosenHere;
   try {
     return languageOf(localStorage.getItem(LANG_KEY));
   } catch {
@@ -56,6 +60,7 @@ export function chosenLanguage(): Language | null {
 
 /** Remembers the menu's choice in this browser (null: follow the browser's languages again). */
 export function rememberLanguage(lang: Language | null): void {
+  chosenHere = lang;
   try {
     if (lang === null) localStorage.removeItem(LANG_KEY);
     else localStorage.setItem(LANG_KEY, lang);
