@@ -5,7 +5,8 @@
  * `--frame-bytes=N` sets the size of one frame on the wire for the egress estimate (default 420: a
  * comment of 200 characters as JSON with its WebSocket and Socket.IO framing).
  *
- * 1. Reads the costs a full `npm run bench` measured (bench/results/latest.json by default).
+ * 1. Reads the costs a full `npm run bench` measured (by default bench/results/2026-11-28/latest.json, the last full run
+ *    whose fan-out grid completed: the run of 2026-12-06 lost it to the machine's load).
  * 2. Checks the model against that run: for every single-instance hot-article cell of the product it
  *    predicts the server's CPU and the p99 delivery latency from the costs alone, and prints them
  *    beside what was measured, with the ratio. The model is only as good as that table.
@@ -186,7 +187,8 @@ function size(costs: Costs): void {
 }
 
 const file = resolve(
-  process.argv.find((a) => a.startsWith('--bench='))?.slice('--bench='.length) ?? 'bench/results/latest.json',
+  process.argv.find((a) => a.startsWith('--bench='))?.slice('--bench='.length) ??
+    'bench/results/2026-11-28/latest.json',
 );
 const run = JSON.parse(readFileSync(file, 'utf8')) as BenchRun;
 const costs = costsOf(run);
