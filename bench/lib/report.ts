@@ -116,6 +116,22 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
     }
   }
 
+  const idle = results.idle;
+  if (idle) {
+    out.push('');
+    out.push(
+      `## Idle readers: ${int(idle.connections)} subscribed connections to one product instance, from ${idle.workers} generator processes`,
+    );
+    out.push('');
+    out.push(
+      '| open | ramp s | handshakes/s | RSS MB (before) | RSS KB/conn | heap MB (before) | heap KB/conn | idle CPU | one comment to all: p50 / max ms |',
+    );
+    out.push('|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
+    out.push(
+      `| ${int(idle.opened)} | ${f1(idle.rampS)} | ${int(idle.handshakesPerSec)} | ${f1(idle.rssMB)} (${f1(idle.rssMB0)}) | ${f1(idle.rssPerConnectionKB)} | ${f1(idle.heapMB)} (${f1(idle.heapMB0)}) | ${f1(idle.heapPerConnectionKB)} | ${pct(idle.idleCpuCores)} | ${int(idle.reach.p50Ms)} / ${int(idle.reach.maxMs)} (${int(idle.reach.delivered)} of ${int(idle.reach.expected)}) |`,
+    );
+  }
+
   const w = results.writePath;
   if (w) {
     out.push('');
