@@ -399,9 +399,19 @@ export class RedisCluster {
    * again with FORCE (no catch-up, still elected).
    */
   async failover(masterPort: number, slot: number): Promise<number> {
-    const nodes = await this.nodes();
-    const masterId = nodes.find((n) => n.port === masterPort)?.id;
-    const replica = nodes.find((n) => n.masterId === masterId && !n.failing)?.port;
+    // The node asked may still see a replica that just came back (restarted by an earlier test) as
+    // disconnected for a moment after the cluster was healthy by every node's own account: ask again.
+    let replica: number | undefined;
+    await until(
+      `no healthy replica of ${masterPort}`,
+      async () => {
+        const nodes = await this.nodes();
+        const masterId = nodes.find((n) => n.port === masterPort)?.id;
+        replica = nodes.find((n) => n.masterId === masterId && !n.failing)?.port;
+        return replica !== undefined;
+      },
+      15_000,
+    );
     if (replica === undefined) throw new Error(`no healthy replica of ${masterPort}`);
     await redisCommand(replica, 'CLUSTER', 'FAILOVER');
     try {
