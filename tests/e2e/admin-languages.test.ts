@@ -61,8 +61,16 @@ describe('the /admin page in the moderator’s language, in Chromium', () => {
     const { held, published } = await heldAndPublished();
 
     await page.getByRole('heading', { name: 'Prüfwarteschlange (1)' }).waitFor(WAIT);
-    const waiting = item(page, 'Zurückgehaltene Kommentare', 'Wartet noch');
-    await waiting.getByText(`Greta zu ${held}`).waitFor(WAIT);
+    const waiting = item(page, 'Zurückgehaltene Kommentare', held);
+    // Seen once in a clean-clone CI run at load 7 (not reproduced since): the count said 1 and this item
+    // was not found in 15 s. Should it happen again, the error says what the queue showed instead.
+    await waiting
+      .getByText(`Greta zu ${held}`)
+      .waitFor(WAIT)
+      .catch(async (error: unknown) => {
+        const shown = await page.locator('#held, [aria-label="Zurückgehaltene Kommentare"]').allInnerTexts();
+        throw new Error(`${String(error)}\nthe held list showed: ${JSON.stringify(shown)}`);
+      });
     await waiting.getByText('gerade eben').waitFor(WAIT);
     const time = await waiting.locator('time').getAttribute('title');
     // The exact time in German (a month name, "um"), whatever the month.
@@ -93,7 +101,8 @@ describe('the /admin page in the moderator’s language, in Chromium', () => {
       'rtl',
     ]);
     await page.getByRole('heading', { name: /^قائمة المراجعة/ }).waitFor(WAIT);
-    const waiting = item(page, 'التعليقات المحتجزة', 'Wartet noch');
+    // Its own article: a comment another test left waiting must not be taken for it.
+    const waiting = item(page, 'التعليقات المحتجزة', held);
     await waiting.getByText(`Greta على ${held}`).waitFor(WAIT);
     const approve = waiting.getByRole('button', { name: 'الموافقة على تعليق Greta' });
     const reject = waiting.getByRole('button', { name: 'رفض تعليق Greta' });
