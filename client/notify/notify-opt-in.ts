@@ -5,6 +5,7 @@ import { EN_NOTIFY } from '../i18n/en-parts.ts';
 import type { Strings } from '../i18n/strings.ts';
 import { readClaims } from '../member/token.ts';
 import { h } from '../view/dom.ts';
+import { adoptPartSheet } from '../view/part-sheet.ts';
 import { readNotifyEmail, saveNotifyEmail } from './notify-store.ts';
 
 /** A post the server refused (a WidgetError): its code, message and issues by field. */
@@ -29,17 +30,6 @@ const CSS = `
 /* Empty, the live region stays in the accessibility tree (so its first message is announced) but takes no room. */
 .notify-status:empty { margin-top: -0.4em; }
 `;
-let shared: CSSStyleSheet | null = null;
-/** One sheet for every widget on the page, adopted into each shadow root the opt-in is shown in. */
-function adoptStyles(element: HTMLElement): void {
-  const root = element.getRootNode();
-  if (!(root instanceof ShadowRoot)) return;
-  if (!shared) {
-    shared = new CSSStyleSheet();
-    shared.replaceSync(CSS);
-  }
-  if (!root.adoptedStyleSheets.includes(shared)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, shared];
-}
 
 let forms = 0;
 
@@ -103,12 +93,12 @@ class OptInField {
     if (anchor) anchor.before(this.block);
     else element.append(this.block);
     // The reply form is in the widget only while open: it gets the sheet the new-comment form adopted.
-    adoptStyles(this.block);
+    adoptPartSheet(this.block, CSS);
   }
 
   /** Shows the address part as the checkbox says: the field (pre-filled) for a guest, the token's address for a member. */
   #shown(): void {
-    adoptStyles(this.block);
+    adoptPartSheet(this.block, CSS);
     const checked = this.check.checked;
     const member = this.memberEmail();
     this.#address.hidden = !checked;

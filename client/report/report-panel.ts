@@ -2,6 +2,7 @@ import { REPORT_NOTE_MAX, type ReportReason } from '../../shared/report-reasons.
 import { EN_REPORT } from '../i18n/en-parts.ts';
 import type { Strings } from '../i18n/strings.ts';
 import { h } from '../view/dom.ts';
+import { adoptPartSheet } from '../view/part-sheet.ts';
 
 /**
  * What the Report form needs from the widget (client/session/reporting.ts), passed in, not imported:
@@ -29,15 +30,6 @@ const CSS = `
 .report-form input[type='radio'] { width: auto; margin: 0; padding: 0; flex: none; }
 .report-form input[type='text'] { display: block; width: 100%; box-sizing: border-box; margin: 0.25em 0; }
 `;
-let shared: CSSStyleSheet | null = null;
-/** One sheet for every widget on the page. */
-function sheet(): CSSStyleSheet {
-  if (!shared) {
-    shared = new CSSStyleSheet();
-    shared.replaceSync(CSS);
-  }
-  return shared;
-}
 
 const REASONS: readonly ReportReason[] = ['spam', 'abuse', 'off_topic', 'other'];
 
@@ -133,9 +125,7 @@ export class ReportPanel {
    * first reason.
    */
   #shown(): void {
-    const root = this.element.getRootNode();
-    if (root instanceof ShadowRoot && !root.adoptedStyleSheets.includes(sheet()))
-      root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet()];
+    adoptPartSheet(this.element, CSS);
     this.#radios[0]?.focus();
   }
 

@@ -1,22 +1,15 @@
 import type { Strings } from '../i18n/strings.ts';
 import { h } from './dom.ts';
 import css from './own-panels.css';
-
-let shared: CSSStyleSheet | null = null;
+import { adoptPartSheet } from './part-sheet.ts';
 
 /**
  * Adopts the panels' few style rules into the widget's shadow root once a panel is in it. They are
  * kept out of widget.css (only readers with comments of their own see these panels: room in
- * widget.js's budget); a constructed sheet, as widget.js uses, so a strict style-src CSP allows it.
+ * widget.js's budget); client/view/part-sheet.ts adopts them as every part's sheet is.
  */
 export function adoptPanelStyles(panel: HTMLElement): void {
-  const root = panel.getRootNode();
-  if (!(root instanceof ShadowRoot)) return;
-  if (!shared) {
-    shared = new CSSStyleSheet();
-    shared.replaceSync(css);
-  }
-  if (!root.adoptedStyleSheets.includes(shared)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, shared];
+  adoptPartSheet(panel, css);
 }
 
 /** Escape (and the Cancel button) call `cancel`; Control+Enter in the text submits. */
