@@ -25,16 +25,24 @@ export async function reachComment(context: SessionContext, commentId: string): 
   const { feed } = context;
   if (feed.comments.has(commentId)) return true;
   const { threadId } = await context.api.locate(context.config.articleId, commentId);
-  for (let pages = 0; !feed.comments.has(threadId) && feed.hasMore && pages < MAX_PAGES; pages += 1) {
-    const before = feed.comments.size;
-    await feed.loadMore();
-    if (feed.comments.size === before) break;
-  }
-  for (let pages = 0; !feed.comments.has(commentId) && feed.moreReplies(threadId) && pages < MAX_PAGES; pages += 1) {
-    const before = feed.comments.size;
-    await feed.loadReplies(threadId);
-    if (feed.comments.size === before) break;
-  }
+  /** Loads with `load` until `reached`, while `more` says there is more; stops when a load brings nothing. */
+  const loadUntil = async (reached: () => boolean, more: () => boolean, load: () => Promise<void>) => {
+    for (let pages = 0; !reached() && more() && pages < MAX_PAGES; pages += 1) {
+      const before = feed.comments.size;
+      await load();
+      if (feed.comments.size === before) break;
+    }
+  };
+  await loadUntil(
+    () => feed.comments.has(threadId),
+    () => feed.hasMore,
+    () => feed.loadMore(),
+  );
+  await loadUntil(
+    () => feed.comments.has(commentId),
+    () => feed.moreReplies(threadId) !== null,
+    () => feed.loadReplies(threadId),
+  );
   return feed.comments.has(commentId);
 }
 
