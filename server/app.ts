@@ -15,7 +15,12 @@ import { createRedisClients, RedisFanOut } from './fanout/redis.ts';
 import { createRedisClient, redisTarget } from './redis/clients.ts';
 import { createAbuseGuards } from './abuse/guards.ts';
 import { LogThrottle } from './log-throttle.ts';
-import { socketClientIp, useForwardedClientIp, type TrustProxyFn } from './abuse/client-ip.ts';
+import {
+  connectionClientIp,
+  releaseHandshakeRequests,
+  useForwardedClientIp,
+  type TrustProxyFn,
+} from './abuse/client-ip.ts';
 import { actorOf, resolveActor } from './http/actor.ts';
 import { createApiRouter } from './http/api-routes.ts';
 import { createNotifyRoutes, outboxAgeSeconds } from './http/notify-routes.ts';
@@ -413,6 +418,7 @@ async function assembleApp(
     allowRequest: handshakes.allowRequest,
   }));
   handshakes.wrapUpgrades(httpServer, '/socket.io/');
+  releaseHandshakeRequests(io.engine, trustProxy);
   abuse.attach(io);
   const slowConsumers = lifecycle.own(
     'slow-consumer sweep',
@@ -437,7 +443,7 @@ async function assembleApp(
     logger,
     metrics,
     presence,
-    clientIp: (socket) => socketClientIp(socket.request, trustProxy),
+    clientIp: (socket) => connectionClientIp(socket.conn, trustProxy),
   });
   lifecycle.own('socket gateway', gateway, (owned) => owned.close());
   let closing: Promise<void> | null = null;

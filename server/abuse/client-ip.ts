@@ -56,19 +56,61 @@ export function useForwardedClientIp(app: { request: object }, trust: TrustProxy
   });
 }
 
-const socketIps = new WeakMap<IncomingMessage, string>();
+/** An engine.io connection as far as its client address goes: the handshake request, until it is released. */
+export interface HandshakeConnection {
+  request: IncomingMessage | null;
+}
+
+const connectionIps = new WeakMap<HandshakeConnection, string>();
 
 /**
- * The client address of a Socket.IO handshake request (`socket.request`), honouring the same
- * `trust proxy` setting as HTTP. Cached per request object: the engine keeps the handshake request.
+ * The client address of a Socket.IO connection, read from its handshake request with the same
+ * `trust proxy` setting as HTTP the first time it is asked and kept per connection from then on,
+ * so the request itself can be let go (releaseHandshakeRequests). A connection asked about only
+ * after its request was released (nothing here does that) counts as UNKNOWN_IP.
  */
-export function socketClientIp(request: IncomingMessage, trust: TrustProxyFn): string {
-  let ip = socketIps.get(request);
+export function connectionClientIp(connection: HandshakeConnection, trust: TrustProxyFn): string {
+  let ip = connectionIps.get(connection);
   if (ip === undefined) {
-    ip = forwardedClientIp(request.socket?.remoteAddress, request.headers['x-forwarded-for'], trust);
-    socketIps.set(request, ip);
+    const request = connection.request;
+    ip = request
+      ? forwardedClientIp(request.socket?.remoteAddress, request.headers['x-forwarded-for'], trust)
+      : UNKNOWN_IP;
+    connectionIps.set(connection, ip);
   }
   return ip;
+}
+
+/** A handshake request with what engine.io adds to it: its parsed query and the upgraded WebSocket. */
+type EngineRequest = IncomingMessage & { _query?: unknown; websocket?: unknown };
+
+/**
+ * Engine.io keeps each connection's first HTTP request (its headers, raw headers, parsed query and
+ * the WebSocket it was upgraded to) for the connection's whole life, though only Socket.IO's
+ * `socket.handshake` reads it, and this server reads nothing from the handshake but `auth`. So each
+ * new connection's client address is recorded and the request let go, as Socket.IO's memory-usage
+ * guide suggests. Engine.io's upgrade path keeps one more reference to the request until the TCP
+ * socket closes (its response shim listens for the socket's close), so the request is also emptied
+ * of its headers and query: nothing reads them after the upgrade. About 0.5 KB less per idle reader
+ * with the benchmark's few headers, more with a browser's (docs/performance.md).
+ * `socket.handshake.headers` is therefore empty on this server: origins and connection caps are
+ * decided before, on the request itself.
+ */
+export function releaseHandshakeRequests(
+  engine: { on(event: 'connection', listener: (connection: HandshakeConnection) => void): unknown },
+  trust: TrustProxyFn,
+): void {
+  engine.on('connection', (connection) => {
+    connectionClientIp(connection, trust);
+    const request: EngineRequest | null = connection.request;
+    if (request) {
+      request.headers = {};
+      request.rawHeaders = [];
+      request._query = undefined;
+      request.websocket = undefined;
+    }
+    connection.request = null;
+  });
 }
 
 /**

@@ -1,12 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../logger.ts';
-import { ipBucket } from './client-ip.ts';
+import { ipBucket, type HandshakeConnection } from './client-ip.ts';
 import { logId } from './keys.ts';
 import { LogThrottle } from '../log-throttle.ts';
 
 /** The parts of an engine.io connection the limiter uses. */
-export interface EngineConnection {
-  readonly request: IncomingMessage;
+export interface EngineConnection extends HandshakeConnection {
   once(event: 'close', listener: () => void): unknown;
   close(): unknown;
 }
@@ -19,7 +18,10 @@ export interface EngineServer {
 export interface ConnectionLimiterOptions {
   /** Open connections per client IP (IPv6 by /64) on this instance; 0: no limit. */
   maxPerIp: number;
-  clientIp: (request: IncomingMessage) => string;
+  /** The client IP of a handshake request, before engine.io accepts it. */
+  requestIp: (request: IncomingMessage) => string;
+  /** The client IP of an accepted connection (its request may already be released). */
+  connectionIp: (connection: EngineConnection) => string;
   logger: Logger;
 }
 
@@ -37,7 +39,7 @@ export class ConnectionLimiter {
   /** For engine.io's `allowRequest`: false when the client already holds the maximum. */
   admit(request: IncomingMessage): boolean {
     if (this.options.maxPerIp === 0) return true;
-    const ip = this.options.clientIp(request);
+    const ip = this.options.requestIp(request);
     if ((this.open.get(ipBucket(ip)) ?? 0) < this.options.maxPerIp) return true;
     this.logRefusal(ip);
     return false;
@@ -47,7 +49,7 @@ export class ConnectionLimiter {
   attach(engine: EngineServer): void {
     if (this.options.maxPerIp === 0) return;
     engine.on('connection', (connection) => {
-      const ip = this.options.clientIp(connection.request);
+      const ip = this.options.connectionIp(connection);
       const bucket = ipBucket(ip);
       const count = (this.open.get(bucket) ?? 0) + 1;
       this.open.set(bucket, count);

@@ -6,7 +6,13 @@ import type { Logger } from '../logger.ts';
 import type { CommentServer } from '../socket/gateway.ts';
 import { createRedisClient, redisTarget, type RedisClient, type RedisTarget } from '../redis/clients.ts';
 import { withTimeout } from '../with-timeout.ts';
-import { socketClientIp, UNKNOWN_IP, type TrustProxyFn } from './client-ip.ts';
+import {
+  connectionClientIp,
+  forwardedClientIp,
+  UNKNOWN_IP,
+  type HandshakeConnection,
+  type TrustProxyFn,
+} from './client-ip.ts';
 import { ConnectionLimiter } from './connection-limit.ts';
 import { LogThrottle } from '../log-throttle.ts';
 import { posterName, PostRateLimiter } from './post-limiter.ts';
@@ -118,8 +124,15 @@ export function createAbuseGuards({ config, logger, keys, trustProxy, unmetered 
     like: perComment('likes', limits.likesPerMinutePerIp, limits.likesPerMinutePerComment, 'like', true),
     report: perComment('reports', limits.reportsPerMinutePerIp, limits.reportsPerMinutePerComment, 'report', true),
   };
-  const requestIp = (request: IncomingMessage) => socketClientIp(request, trustProxy);
-  const connections = new ConnectionLimiter({ maxPerIp: limits.connectionsPerIp, clientIp: requestIp, logger: log });
+  const requestIp = (request: IncomingMessage) =>
+    forwardedClientIp(request.socket?.remoteAddress, request.headers['x-forwarded-for'], trustProxy);
+  const connectionIp = (connection: HandshakeConnection) => connectionClientIp(connection, trustProxy);
+  const connections = new ConnectionLimiter({
+    maxPerIp: limits.connectionsPerIp,
+    requestIp,
+    connectionIp,
+    logger: log,
+  });
 
   return {
     posts,
@@ -135,7 +148,7 @@ export function createAbuseGuards({ config, logger, keys, trustProxy, unmetered 
       attachSocketGuards(io, {
         eventsPer10s: limits.socketEventsPer10s,
         posts,
-        clientIp: (socket) => requestIp(socket.request),
+        clientIp: (socket) => connectionIp(socket.conn),
         logger: log,
       });
     },

@@ -1,9 +1,9 @@
-import type { IncomingMessage } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../logger.ts';
 import { incomingEvent, refusal } from '../socket/acks.ts';
 import type { CommentServer } from '../socket/gateway.ts';
+import type { HandshakeConnection } from './client-ip.ts';
 import { logId } from './keys.ts';
 import { LogThrottle } from '../log-throttle.ts';
 import { posterName, type PostRateLimiter } from './post-limiter.ts';
@@ -13,8 +13,8 @@ export interface SocketGuardOptions {
   eventsPer10s: number;
   /** The same post budgets as REST, so moving to the socket gains nothing. */
   posts: PostRateLimiter;
-  /** The client IP of a connection's handshake request. */
-  clientIp: (socket: { request: IncomingMessage }) => string;
+  /** The client IP of a connection (recorded from its handshake request). */
+  clientIp: (socket: { conn: HandshakeConnection }) => string;
   logger: Logger;
 }
 

@@ -124,6 +124,43 @@ describe('the client behind a connection', () => {
     raw.ws.terminate();
   });
 
+  it('lets go of each handshake request once connected, and still knows the client behind it', async () => {
+    app = await startTestApp({ env: { RATE_LIMIT_POSTS_PER_MINUTE_IP: '1' } });
+    const url = app.url;
+    const open = (forwarded: string) =>
+      new Promise<ReturnType<typeof connect>>((resolve, reject) => {
+        const socket = connect(url, {
+          transports: ['websocket'],
+          reconnection: false,
+          forceNew: true,
+          extraHeaders: { 'x-forwarded-for': forwarded },
+        });
+        socket.once('connect', () => resolve(socket));
+        socket.once('connect_error', reject);
+      });
+    const sockets = [await open('203.0.113.7'), await open('203.0.113.7'), await open('198.51.100.9')];
+    try {
+      const [first, again, other] = sockets as [(typeof sockets)[0], (typeof sockets)[0], (typeof sockets)[0]];
+      // The engine holds no request for any connection (Socket.IO's handshake headers are empty).
+      const connected = [...app.app.io.of('/').sockets.values()];
+      expect(connected).toHaveLength(3);
+      for (const socket of connected) expect(socket.conn.request).toBeNull();
+      // The address was recorded before: two sockets of one forwarded client share its post budget.
+      const articleId = uniqueArticle('released');
+      const post = (socket: typeof first, body: string) =>
+        socket.emitWithAck('comment:post', { articleId, author: { name: 'R' }, body });
+      expect(await post(first, 'one')).toMatchObject({ ok: true });
+      expect(await post(again, 'two')).toMatchObject({ ok: false, error: { code: 'rate_limited' } });
+      expect(await post(other, 'three')).toMatchObject({ ok: true });
+      // Every connection shares one listener per event instead of holding closures of its own.
+      const [a, b] = connected;
+      expect(a!.listeners('comment:post')).toHaveLength(1);
+      expect(a!.listeners('comment:post')[0]).toBe(b!.listeners('comment:post')[0]);
+    } finally {
+      for (const socket of sockets) socket.disconnect();
+    }
+  });
+
   it('closes a connection that sends a binary event instead of holding it for its attachments', async () => {
     app = await startTestApp();
     const raw = await rawSocket(app.port);
