@@ -177,6 +177,11 @@ export class ServerProcess {
     });
   }
 
+  /** Sends the process a signal (SIGUSR2 writes a heap snapshot when started with --heapsnapshot-signal). */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** SIGTERM, then SIGKILL after 15 s. */
   async stop(): Promise<void> {
     if (this.exitCode !== undefined) return;
