@@ -18,25 +18,38 @@ export interface BaselineComment {
   seq: number;
 }
 
+/** Answers with a length, not chunked: as Express does, and as the write path's lean posters read answers. */
+function answer(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+}
+
+/** Gives a new comment its seq: in memory by default, or by storing it (bench/baselines/sqlite-insert.ts). */
+export type Numbering = (comment: Omit<BaselineComment, 'seq'>) => number;
+
 /**
  * The bare HTTP side shared by the baselines: `GET /healthz`, and `POST /api/articles/:articleId/comments`
- * with `{ author: { name }, body }`, which numbers the comment per article, hands it to `broadcast`,
- * and answers 201 like the product. Minimal checks only: these are floors, not products.
+ * with `{ author: { name }, body }`, which numbers the comment per article (`numbering`), hands it to
+ * `broadcast`, and answers 201 like the product. Minimal checks only: these are floors, not products.
  */
 export function createBareHandler(
   broadcast: (comment: BaselineComment) => void,
+  numbering?: Numbering,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const seqs = new Map<string, number>();
+  const inMemory: Numbering = ({ articleId }) => {
+    const seq = (seqs.get(articleId) ?? 0) + 1;
+    seqs.set(articleId, seq);
+    return seq;
+  };
+  const number = numbering ?? inMemory;
   return (req, res) => {
     if (req.method === 'GET' && req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      answer(res, 200, '{"status":"ok"}');
       return;
     }
     const match = req.method === 'POST' ? POST_PATH.exec(req.url ?? '') : null;
     if (!match) {
-      res
-        .writeHead(404, { 'content-type': 'application/json' })
-        .end('{"error":{"code":"not_found","message":"Not found"}}');
+      answer(res, 404, '{"error":{"code":"not_found","message":"Not found"}}');
       return;
     }
     const articleId = match[1]!;
@@ -54,14 +67,10 @@ export function createBareHandler(
         input = {};
       }
       if (size > MAX_BODY_BYTES || typeof input.body !== 'string' || typeof input.author?.name !== 'string') {
-        res
-          .writeHead(400, { 'content-type': 'application/json' })
-          .end('{"error":{"code":"invalid_input","message":"Invalid comment"}}');
+        answer(res, 400, '{"error":{"code":"invalid_input","message":"Invalid comment"}}');
         return;
       }
-      const seq = (seqs.get(articleId) ?? 0) + 1;
-      seqs.set(articleId, seq);
-      const comment: BaselineComment = {
+      const unnumbered: Omit<BaselineComment, 'seq'> = {
         id: nanoid(),
         articleId,
         parentId: null,
@@ -70,12 +79,10 @@ export function createBareHandler(
         createdAt: new Date().toISOString(),
         editedAt: null,
         status: 'visible',
-        seq,
       };
+      const comment: BaselineComment = { ...unnumbered, seq: number(unnumbered) };
       broadcast(comment);
-      res
-        .writeHead(201, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ comment, authorToken: nanoid(43) }));
+      answer(res, 201, JSON.stringify({ comment, authorToken: nanoid(43) }));
     });
   };
 }

@@ -156,6 +156,13 @@ export function renderMarkdown(results: BenchResults, chartFile: string | null):
       out.push(
         closedRow('bare Express + better-sqlite3 insert endpoint, the same posters, alternating rounds', w.baselineMax),
       );
+    if (w.floorMax)
+      out.push(
+        closedRow(
+          "bare node:http + better-sqlite3 (the same insert, no framework: the machine's floor), alternating rounds",
+          w.floorMax,
+        ),
+      );
     if (w.postgresMax) out.push(closedRow('the product on PostgreSQL, the same posters', w.postgresMax));
     out.push(
       `| HTTP POST, open loop at ${w.httpOpenLoop.rate}/s | ${w.httpOpenLoop.rate} | ${f1(w.httpOpenLoop.latency.p50)} | ${f1(w.httpOpenLoop.latency.p99)} | ${f1(w.httpOpenLoop.latency.max)} | ${w.httpOpenLoop.failed} | server ELD p99 ${f1(w.httpOpenLoop.serverEldP99)} ms |`,

@@ -34,6 +34,8 @@ export interface WritePathResult {
   httpMax: ClosedLoopSummary & { concurrency: number };
   /** The same posters against a bare Express + better-sqlite3 insert endpoint (bench/baselines/express-sqlite.ts), in alternating rounds. */
   baselineMax?: ClosedLoopSummary;
+  /** The same posters against Node's HTTP server with the same insert and no framework (bench/baselines/node-sqlite.ts): the machine's floor. */
+  floorMax?: ClosedLoopSummary;
   /** The product on PostgreSQL (BENCH_DATABASE_URL), the same posters; absent when the database could not be reached. */
   postgresMax?: ClosedLoopSummary;
   /** Over HTTP on an open-loop schedule at `rate` posts/s; latency from each post's intended send time. */
@@ -185,36 +187,42 @@ export async function runWritePath(options: {
 
   const target = await startTarget(TARGETS.product, options.runId);
   const baseline = await ServerProcess.start('express-sqlite', 'bench/baselines/express-sqlite.ts', {});
+  const floor = await ServerProcess.start('node-sqlite', 'bench/baselines/node-sqlite.ts', {});
   const poster = new Poster(target.postEndpoint, options.concurrency);
   const articles = Array.from({ length: 100 }, (_, i) => `write-${options.runId}-${i}`);
   let httpMax: WritePathResult['httpMax'];
   let baselineMax: ClosedLoopSummary;
+  let floorMax: ClosedLoopSummary;
   let httpOpenLoop: WritePathResult['httpOpenLoop'];
   try {
-    const sides: Record<'product' | 'baseline', Side> = {
-      product: { endpoint: target.postEndpoint, stats: (o) => target.stats(o) },
-      baseline: {
-        endpoint: baseline.endpoint,
-        stats: async (o) => {
-          const s = await baseline.stats(o);
-          return { cpuUs: s.cpuUs, eldP99: s.eld.p99 };
-        },
+    const bare = (server: ServerProcess): Side => ({
+      endpoint: server.endpoint,
+      stats: async (o) => {
+        const s = await server.stats(o);
+        return { cpuUs: s.cpuUs, eldP99: s.eld.p99 };
       },
+    });
+    const sides: Record<'product' | 'baseline' | 'floor', Side> = {
+      product: { endpoint: target.postEndpoint, stats: (o) => target.stats(o) },
+      baseline: bare(baseline),
+      floor: bare(floor),
     };
     // Warm up both servers (JIT, SQLite pages) before measuring.
     for (const side of Object.values(sides)) await measureRound(side, options.concurrency, articles, 1000);
 
     options.log(
-      `write path: HTTP, ${options.concurrency} concurrent posters, product and bare Express + better-sqlite3 in ${ROUNDS} alternating rounds`,
+      `write path: HTTP, ${options.concurrency} concurrent posters, product, bare Express + better-sqlite3 and bare node:http + better-sqlite3 in ${ROUNDS} alternating rounds`,
     );
-    const rounds: Record<keyof typeof sides, ClosedLoopRound[]> = { product: [], baseline: [] };
+    const rounds: Record<keyof typeof sides, ClosedLoopRound[]> = { product: [], baseline: [], floor: [] };
     for (let round = 0; round < ROUNDS; round++)
-      for (const name of ['baseline', 'product'] as const)
+      for (const name of ['floor', 'baseline', 'product'] as const)
         rounds[name].push(
           await measureRound(sides[name], options.concurrency, articles, (options.durationS * 1000) / ROUNDS),
         );
     httpMax = { concurrency: options.concurrency, ...combineRounds(rounds.product) };
     baselineMax = combineRounds(rounds.baseline);
+    floorMax = combineRounds(rounds.floor);
+    options.log(`  bare node:http + better-sqlite3: ${describeMax(floorMax)}`);
     options.log(`  bare Express + better-sqlite3: ${describeMax(baselineMax)}`);
     options.log(
       `  product: ${describeMax(httpMax)}; ×${(httpMax.postsPerSec / baselineMax.postsPerSec).toFixed(2)} of the baseline`,
@@ -248,10 +256,10 @@ export async function runWritePath(options: {
     );
   } finally {
     poster.close();
-    await Promise.all([target.stop(), baseline.stop()]);
+    await Promise.all([target.stop(), baseline.stop(), floor.stop()]);
   }
   const postgresMax = await measurePostgres(options, articles);
-  return { inProcess, httpMax, baselineMax, httpOpenLoop, ...(postgresMax ? { postgresMax } : {}) };
+  return { inProcess, httpMax, baselineMax, floorMax, httpOpenLoop, ...(postgresMax ? { postgresMax } : {}) };
 }
 
 /**
