@@ -154,7 +154,7 @@ export function checkTargets(results: {
     checks.push({
       target: 'Write path: ≥ half of a bare Express + better-sqlite3 insert endpoint, same run',
       measured: base
-        ? `×${fmt(writePath.httpMax.postsPerSec / base.postsPerSec)}: ${Math.round(writePath.httpMax.postsPerSec)} vs ${Math.round(base.postsPerSec)} posts/s (server CPU ${Math.round(writePath.httpMax.serverCpuUsPerPost)} vs ${Math.round(base.serverCpuUsPerPost)} µs per post)`
+        ? `×${(writePath.httpMax.postsPerSec / base.postsPerSec).toFixed(2)}: ${Math.round(writePath.httpMax.postsPerSec)} vs ${Math.round(base.postsPerSec)} posts/s (server CPU ${Math.round(writePath.httpMax.serverCpuUsPerPost)} vs ${Math.round(base.serverCpuUsPerPost)} µs per post)`
         : 'not measured in this run',
       pass: base ? writePath.httpMax.postsPerSec >= base.postsPerSec / 2 && writePath.httpMax.failed === 0 : null,
     });
