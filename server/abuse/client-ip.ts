@@ -42,6 +42,11 @@ export function forwardedClientIp(
   return address;
 }
 
+/** The client address of an HTTP request (forwardedClientIp of its TCP peer and X-Forwarded-For). */
+export function requestClientIp(request: IncomingMessage, trust: TrustProxyFn): string {
+  return forwardedClientIp(request.socket?.remoteAddress, request.headers['x-forwarded-for'], trust);
+}
+
 /**
  * Makes `req.ip` of the app use forwardedClientIp, so HTTP requests and socket handshakes name the
  * same client for the same headers (Express's own getter would return a forwarded text as the client).
@@ -51,7 +56,7 @@ export function useForwardedClientIp(app: { request: object }, trust: TrustProxy
     configurable: true,
     enumerable: true,
     get(this: IncomingMessage): string {
-      return forwardedClientIp(this.socket?.remoteAddress, this.headers['x-forwarded-for'], trust);
+      return requestClientIp(this, trust);
     },
   });
 }
@@ -73,9 +78,7 @@ export function connectionClientIp(connection: HandshakeConnection, trust: Trust
   let ip = connectionIps.get(connection);
   if (ip === undefined) {
     const request = connection.request;
-    ip = request
-      ? forwardedClientIp(request.socket?.remoteAddress, request.headers['x-forwarded-for'], trust)
-      : UNKNOWN_IP;
+    ip = request ? requestClientIp(request, trust) : UNKNOWN_IP;
     connectionIps.set(connection, ip);
   }
   return ip;

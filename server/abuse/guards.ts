@@ -8,7 +8,7 @@ import { createRedisClient, redisTarget, type RedisClient, type RedisTarget } fr
 import { withTimeout } from '../with-timeout.ts';
 import {
   connectionClientIp,
-  forwardedClientIp,
+  requestClientIp,
   UNKNOWN_IP,
   type HandshakeConnection,
   type TrustProxyFn,
@@ -124,8 +124,7 @@ export function createAbuseGuards({ config, logger, keys, trustProxy, unmetered 
     like: perComment('likes', limits.likesPerMinutePerIp, limits.likesPerMinutePerComment, 'like', true),
     report: perComment('reports', limits.reportsPerMinutePerIp, limits.reportsPerMinutePerComment, 'report', true),
   };
-  const requestIp = (request: IncomingMessage) =>
-    forwardedClientIp(request.socket?.remoteAddress, request.headers['x-forwarded-for'], trustProxy);
+  const requestIp = (request: IncomingMessage) => requestClientIp(request, trustProxy);
   const connectionIp = (connection: HandshakeConnection) => connectionClientIp(connection, trustProxy);
   const connections = new ConnectionLimiter({
     maxPerIp: limits.connectionsPerIp,
