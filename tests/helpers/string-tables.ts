@@ -1,6 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { expect, it } from 'vitest';
 import { EN_ERRORS } from '../../client/i18n/en-errors.ts';
 import { EN_MEMBER, EN_NOTIFY, EN_OWN, EN_PERMALINK, EN_REPORT, EN_TYPING } from '../../client/i18n/en-parts.ts';
 import { EN } from '../../client/i18n/en.ts';
+import { LANGUAGES } from '../../shared/i18n.ts';
 
 /** An English table: plain messages, and messages with forms by count. */
 export type EnglishTable = Readonly<Record<string, string | Readonly<Record<string, string>>>>;
@@ -58,4 +61,33 @@ export function tableProblems(english: EnglishTable, table: Record<string, unkno
     }
   }
   return problems;
+}
+
+/**
+ * The tests of one folder of language tables (`<lang>.json`), inside the caller's describe: a table
+ * for every language but English and no other, each with every key of `english` and no other, its
+ * placeholders and the plural forms its language needs (tableProblems).
+ */
+export function testLanguageTables(folder: URL, english: EnglishTable): void {
+  const files = readdirSync(folder).filter((name) => name.endsWith('.json'));
+
+  it('exist for every language but English, and only for those', () => {
+    expect(files.map((name) => name.slice(0, -'.json'.length)).sort()).toEqual(
+      LANGUAGES.filter((lang) => lang !== 'en').sort(),
+    );
+  });
+
+  for (const file of files) {
+    const lang = file.slice(0, -'.json'.length);
+    const table = JSON.parse(readFileSync(new URL(file, folder), 'utf8')) as Record<string, unknown>;
+    const needed = new Intl.PluralRules(lang).resolvedOptions().pluralCategories;
+
+    it(`${lang}: has every key of English and no other`, () => {
+      expect(Object.keys(table).sort()).toEqual(Object.keys(english).sort());
+    });
+
+    it(`${lang}: keeps each English placeholder, and has every plural form ${lang} needs (${needed.join(', ')})`, () => {
+      expect(tableProblems(english, table, lang)).toEqual([]);
+    });
+  }
 }

@@ -1,30 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
-import { LANGUAGES } from '../../shared/i18n.ts';
-import { tableProblems, WIDGET_ENGLISH as ENGLISH } from '../helpers/string-tables.ts';
-
-const FOLDER = new URL('../../client/i18n/', import.meta.url);
+import { describe } from 'vitest';
+import { testLanguageTables, WIDGET_ENGLISH } from '../helpers/string-tables.ts';
 
 describe('the widget’s language tables (client/i18n/<lang>.json)', () => {
-  const files = readdirSync(FOLDER).filter((name) => name.endsWith('.json'));
-
-  it('exist for every language but English, and only for those', () => {
-    expect(files.map((name) => name.slice(0, -'.json'.length)).sort()).toEqual(
-      LANGUAGES.filter((lang) => lang !== 'en').sort(),
-    );
-  });
-
-  for (const file of files) {
-    const lang = file.slice(0, -'.json'.length);
-    const table = JSON.parse(readFileSync(new URL(file, FOLDER), 'utf8')) as Record<string, unknown>;
-    const needed = new Intl.PluralRules(lang).resolvedOptions().pluralCategories;
-
-    it(`${lang}: has every key of English and no other`, () => {
-      expect(Object.keys(table).sort()).toEqual(Object.keys(ENGLISH).sort());
-    });
-
-    it(`${lang}: keeps each English placeholder, and has every plural form ${lang} needs (${needed.join(', ')})`, () => {
-      expect(tableProblems(ENGLISH, table, lang)).toEqual([]);
-    });
-  }
+  testLanguageTables(new URL('../../client/i18n/', import.meta.url), WIDGET_ENGLISH);
 });
