@@ -4,15 +4,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseSeed } from '../../server/seed/parse-seed.ts';
 import {
   collectProblems,
-  E2E_ENV,
-  ensureWidgetBuilt,
-  launchBrowser,
   rowsOf,
+  startBrowserAndApp,
   startStaticSite,
   waitForLive,
   widgetOf,
 } from '../helpers/browser.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { type TestApp } from '../helpers/test-app.ts';
 
 const seed = parseSeed(readFileSync(new URL('../../server/seed/data/putin-china-visit.txt', import.meta.url), 'utf8'));
 
@@ -20,10 +18,7 @@ describe('the demo page in Chromium', () => {
   let browser: Browser;
   let server: TestApp;
   beforeAll(async () => {
-    [browser, server] = await Promise.all([
-      launchBrowser(),
-      ensureWidgetBuilt().then(() => startTestApp({ env: { ...E2E_ENV, SEED_DEMO: 'true' } })),
-    ]);
+    [browser, server] = await startBrowserAndApp({ SEED_DEMO: 'true' });
   });
   afterAll(async () => {
     await browser?.close();

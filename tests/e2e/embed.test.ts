@@ -4,19 +4,17 @@ import { CommentPageSchema } from '../../shared/schemas.ts';
 import { articleRoom } from '../../shared/events.ts';
 import {
   collectProblems,
-  E2E_ENV,
   embedHtml,
-  ensureWidgetBuilt,
-  launchBrowser,
   postFromWidget,
   rowsOf,
+  startBrowserAndApp,
   startStaticSite,
+  type StaticSite,
   strictCsp,
   waitForLive,
   widgetOf,
-  type StaticSite,
 } from '../helpers/browser.ts';
-import { getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { getJson, postJson, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 const WAIT = { timeout: 15_000, interval: 50 };
 
@@ -106,10 +104,7 @@ describe('the widget embedded on another origin in Chromium', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [browser, server] = await Promise.all([
-      launchBrowser(),
-      ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV })),
-    ]);
+    [browser, server] = await startBrowserAndApp();
     site = await startStaticSite((path) => {
       if (path === '/hostile.css') return { html: HOSTILE_CSS, headers: { 'content-type': 'text/css; charset=utf-8' } };
       const match = /^\/(plain|hostile|several)\/([A-Za-z0-9._:-]+)$/.exec(path);

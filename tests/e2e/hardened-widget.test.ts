@@ -7,13 +7,12 @@ import {
   collectProblems,
   E2E_ENV,
   embedHtml,
-  ensureWidgetBuilt,
-  launchBrowser,
   rowsOf,
+  startBrowserAndApp,
   startStaticSite,
+  type StaticSite,
   waitForLive,
   widgetOf,
-  type StaticSite,
 } from '../helpers/browser.ts';
 import { postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
@@ -28,10 +27,7 @@ describe('widget and admin page, hardened', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [browser, app] = await Promise.all([
-      launchBrowser(),
-      ensureWidgetBuilt().then(() => startTestApp({ env: { ...E2E_ENV, ADMIN_TOKEN } })),
-    ]);
+    [browser, app] = await startBrowserAndApp({ ADMIN_TOKEN });
     site = await startStaticSite((path) => {
       const match = /^\/embed\/([A-Za-z0-9._:-]+)$/.exec(path);
       return match ? { html: embedHtml(app.url, match[1]!) } : undefined;

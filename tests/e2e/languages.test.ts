@@ -2,16 +2,14 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   collectProblems,
-  E2E_ENV,
-  ensureWidgetBuilt,
-  launchBrowser,
+  startBrowserAndApp,
   startStaticSite,
+  type StaticSite,
   strictCsp,
   waitForLive,
   widgetOf,
-  type StaticSite,
 } from '../helpers/browser.ts';
-import { postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { postJson, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 const WAIT = { timeout: 15_000 } as const;
 
@@ -31,10 +29,7 @@ describe('the widget in German and Arabic, in Chromium', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [browser, server] = await Promise.all([
-      launchBrowser(),
-      ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV })),
-    ]);
+    [browser, server] = await startBrowserAndApp();
     // /<html lang>/<article>?attrs: a host page in that language (`-`: none), under a strict CSP.
     site = await startStaticSite((path) => {
       const match = /^\/([a-zA-Z-]+)\/([A-Za-z0-9._:-]+)(?:\/(.*))?$/.exec(path);

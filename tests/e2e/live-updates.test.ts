@@ -5,18 +5,16 @@ import { articleRoom } from '../../shared/events.ts';
 import { CommentPageSchema, PostStoredSchema } from '../../shared/schemas.ts';
 import {
   collectProblems,
-  E2E_ENV,
   embedHtml,
-  ensureWidgetBuilt,
-  launchBrowser,
   postFromWidget,
   rowsOf,
+  startBrowserAndApp,
   startStaticSite,
+  type StaticSite,
   waitForLive,
   widgetOf,
-  type StaticSite,
 } from '../helpers/browser.ts';
-import { getJson, postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { getJson, postJson, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 const WAIT = { timeout: 15_000, interval: 50 };
 
@@ -27,10 +25,7 @@ describe('live updates between readers in Chromium', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    [browser, server] = await Promise.all([
-      launchBrowser(),
-      ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV })),
-    ]);
+    [browser, server] = await startBrowserAndApp();
     site = await startStaticSite((path) => {
       const match = /^\/article\/([A-Za-z0-9._:-]+)$/.exec(path);
       return match ? { html: embedHtml(server.url, match[1]!) } : undefined;

@@ -1,14 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  collectProblems,
-  E2E_ENV,
-  ensureWidgetBuilt,
-  launchBrowser,
-  waitForLive,
-  widgetOf,
-} from '../helpers/browser.ts';
-import { startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { collectProblems, startBrowserAndApp, waitForLive, widgetOf } from '../helpers/browser.ts';
+import { uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { WAIT } from './two-instances.ts';
 
@@ -20,10 +13,7 @@ describe('permalinks in Chromium', () => {
   let browser: Browser;
   let server: TestApp;
   beforeAll(async () => {
-    [browser, server] = await Promise.all([
-      launchBrowser(),
-      ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV })),
-    ]);
+    [browser, server] = await startBrowserAndApp();
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,24 +1,13 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  collectProblems,
-  E2E_ENV,
-  ensureWidgetBuilt,
-  launchBrowser,
-  postFromWidget,
-  waitForLive,
-  widgetOf,
-} from '../helpers/browser.ts';
-import { postJson, startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { collectProblems, postFromWidget, startBrowserAndApp, waitForLive, widgetOf } from '../helpers/browser.ts';
+import { postJson, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 
 describe('replies to the reader in Chromium', () => {
   let browser: Browser;
   let server: TestApp;
   beforeAll(async () => {
-    [browser, server] = await Promise.all([
-      launchBrowser(),
-      ensureWidgetBuilt().then(() => startTestApp({ env: E2E_ENV })),
-    ]);
+    [browser, server] = await startBrowserAndApp();
   });
   afterAll(async () => {
     await browser?.close();

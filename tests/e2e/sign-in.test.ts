@@ -4,16 +4,14 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   collectProblems,
-  E2E_ENV,
   embedHtml,
-  ensureWidgetBuilt,
-  launchBrowser,
+  startBrowserAndApp,
   startStaticSite,
+  type StaticSite,
   waitForLive,
   widgetOf,
-  type StaticSite,
 } from '../helpers/browser.ts';
-import { startTestApp, uniqueArticle, type TestApp } from '../helpers/test-app.ts';
+import { uniqueArticle, type TestApp } from '../helpers/test-app.ts';
 import { rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
 
 const SECRET = `e2e-sso-${nanoid(40)}`;
@@ -256,12 +254,11 @@ describe('SSO_MODE=required in Chromium', () => {
   const articles = [uniqueArticle('sso-req'), uniqueArticle('sso-req')] as const;
 
   beforeAll(async () => {
-    [browser, server] = await Promise.all([
-      launchBrowser(),
-      ensureWidgetBuilt().then(() =>
-        startTestApp({ env: { ...E2E_ENV, SSO_SECRETS: SECRET, SSO_MODE: 'required', SSO_LOGIN_URL: LOGIN_URL } }),
-      ),
-    ]);
+    [browser, server] = await startBrowserAndApp({
+      SSO_SECRETS: SECRET,
+      SSO_MODE: 'required',
+      SSO_LOGIN_URL: LOGIN_URL,
+    });
     const listener = `<script>
       window.asked = 0;
       addEventListener('live-comments:login-required', (event) => {

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { buildAll } from '../../client/build.mjs';
+import { startTestApp, type TestApp } from './test-app.ts';
 
 /** Debian's Chromium; the tests never download a browser. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -19,6 +20,14 @@ const CHROMIUM_ARGS = [
 /** One Chromium per test file (launching takes about a second); give each test its own context. */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+/**
+ * What a browser test file starts first, side by side: Chromium, and one app on the current build of
+ * the widget with E2E_ENV and `env` over it.
+ */
+export function startBrowserAndApp(env: Record<string, string> = {}): Promise<[Browser, TestApp]> {
+  return Promise.all([launchBrowser(), ensureWidgetBuilt().then(() => startTestApp({ env: { ...E2E_ENV, ...env } }))]);
 }
 
 let built: Promise<unknown> | null = null;
