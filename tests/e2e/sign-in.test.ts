@@ -8,6 +8,7 @@ import {
   startBrowserAndApp,
   startStaticSite,
   type StaticSite,
+  visibleText,
   waitForLive,
   widgetOf,
 } from '../helpers/browser.ts';
@@ -43,8 +44,7 @@ async function postBody(widget: Locator, body: string): Promise<void> {
 
 /** The "Commenting as" line of the main form, '' when hidden. */
 async function signedInAs(widget: Locator): Promise<string> {
-  const line = form(widget).locator('[part="signed-in"]');
-  return (await line.count()) > 0 && (await line.isVisible()) ? ((await line.textContent()) ?? '') : '';
+  return (await visibleText(form(widget).locator('[part="signed-in"]'))) ?? '';
 }
 
 describe('sign-in from the host site in Chromium, across two instances', () => {

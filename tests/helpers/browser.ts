@@ -127,6 +127,22 @@ export function widgetOf(page: Page, nth = 0): Locator {
   return page.locator('live-comments').nth(nth);
 }
 
+/**
+ * The text of the first visible element the locator finds, or null when none is visible, read in one
+ * step in the page. Asking `isVisible()` and then `textContent()` races the widget: an element removed
+ * between the two makes `textContent()` wait for it to come back, for Playwright's 30 s, while the
+ * `vi.waitFor` around it can only report the text it read before.
+ */
+export function visibleText(locator: Locator): Promise<string | null> {
+  return locator.evaluateAll((elements) => {
+    const shown = elements.find((element) => {
+      const box = element.getBoundingClientRect();
+      return box.width > 0 && box.height > 0 && getComputedStyle(element).visibility !== 'hidden';
+    });
+    return shown ? shown.textContent : null;
+  });
+}
+
 /** Resolves once the widget is subscribed and caught up. */
 export async function waitForLive(widget: Locator): Promise<void> {
   await widget.locator('.root[data-live="live"]').waitFor();
