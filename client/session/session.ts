@@ -109,8 +109,9 @@ export class Session implements SessionContext {
       failed: (error, during) => this.#onFeedFailed(error, during),
       scheduleRender: () => this.scheduleRender(),
       // Loaded when someone starts writing; an update that clears nothing is not worth loading it for.
+      // Once loading, every update waits for it in order: an end arriving meanwhile must not be lost.
       typing: (typing) => {
-        if (typing?.count || this.#typingNow) void this.#typingSignals().then((signals) => signals?.changed(typing));
+        if (typing?.count || this.#typing) void this.#typingSignals().then((signals) => signals?.changed(typing));
       },
     });
     this.#catchUp = new CatchUp(this.thread, {

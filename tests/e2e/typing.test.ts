@@ -1,7 +1,17 @@
+import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { visibleText, waitForLive, widgetOf } from '../helpers/browser.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { uniqueArticle } from '../helpers/test-app.ts';
 import { rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
+
+/**
+ * Resolves once the widget's typing part (loaded when the reader first moves into the widget) watches
+ * its forms: keystrokes before that are not told to anyone.
+ */
+async function typingPartLoaded(widget: Locator): Promise<void> {
+  await widget.locator('.typing[part="typing"]').first().waitFor({ state: 'attached', timeout: WAIT.timeout });
+}
 
 /** "Someone is writing…": a reader on one instance types, a reader on the other sees it, and sees it end. */
 describe('typing indicators in Chromium', () => {
@@ -19,18 +29,18 @@ describe('typing indicators in Chromium', () => {
     const writer = await setup.reader(setup.a, articleId);
     const watcher = await setup.reader(setup.b, articleId);
     const above = watcher.widget.locator('.typing[part="typing"]').first();
-    const text = async (locator: typeof above) => ((await locator.isVisible()) ? await locator.textContent() : null);
 
     const compose = writer.widget.getByRole('form', { name: 'Write a comment' });
     await compose.getByLabel('Name').fill('Wren');
+    await typingPartLoaded(writer.widget);
     await compose.getByLabel('Comment').pressSequentially('I think');
-    await vi.waitFor(async () => expect(await text(above)).toBe('Someone is writing a comment…'), WAIT);
+    await vi.waitFor(async () => expect(await visibleText(above)).toBe('Someone is writing a comment…'), WAIT);
     // The writer does not see themself.
     expect(await writer.widget.locator('[part="typing"]:visible').count()).toBe(0);
 
     // Leaving the form ends it.
     await writer.page.locator('h1').click();
-    await vi.waitFor(async () => expect(await text(above)).toBeNull(), WAIT);
+    await vi.waitFor(async () => expect(await visibleText(above)).toBeNull(), WAIT);
 
     // A reply shows under the comment it answers.
     const row = rowWithText(writer.widget, 'Something to answer');
@@ -40,8 +50,8 @@ describe('typing indicators in Chromium', () => {
       .getByLabel('Comment')
       .pressSequentially('Indeed');
     const underRow = rowWithText(watcher.widget, 'Something to answer').locator('[part="typing"]');
-    await vi.waitFor(async () => expect(await text(underRow)).toBe('Someone is replying…'), WAIT);
-    expect(await text(above)).toBeNull();
+    await vi.waitFor(async () => expect(await visibleText(underRow)).toBe('Someone is replying…'), WAIT);
+    expect(await visibleText(above)).toBeNull();
 
     // Sending ends it.
     await writer.widget
@@ -49,9 +59,62 @@ describe('typing indicators in Chromium', () => {
       .getByRole('button', { name: 'Reply', exact: true })
       .click();
     await rowWithText(watcher.widget, 'Indeed').waitFor(WAIT);
-    await vi.waitFor(async () => expect(await text(underRow)).toBeNull(), WAIT);
+    await vi.waitFor(async () => expect(await visibleText(underRow)).toBeNull(), WAIT);
     expect(writer.problems).toEqual([]);
     expect(watcher.problems).toEqual([]);
     await setup.closeContexts();
+  });
+
+  it('clears what ended while the typing part was still loading', async () => {
+    const articleId = uniqueArticle('typing-loading');
+    const writer = await setup.reader(setup.a, articleId);
+    // The watcher's page is opened by hand: its WebSocket frames are watched from the start, and the
+    // typing part (loaded when someone first writes) is held back until the writer has stopped.
+    const context = await setup.browser.newContext();
+    const page = await context.newPage();
+    const ended = new Promise<void>((resolve) =>
+      page.on('websocket', (socket) =>
+        socket.on('framereceived', ({ payload }) => {
+          if (String(payload).includes('"typing:changed"') && String(payload).includes('"count":0')) resolve();
+        }),
+      ),
+    );
+    let requested!: () => void;
+    const partRequested = new Promise<void>((resolve) => (requested = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/widget-typing.js', async (route) => {
+      requested();
+      await released;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${setup.site.url}/b/${articleId}`);
+      const watcher = widgetOf(page);
+      await waitForLive(watcher);
+      const above = watcher.locator('.typing[part="typing"]').first();
+
+      const compose = writer.widget.getByRole('form', { name: 'Write a comment' });
+      await compose.getByLabel('Name').fill('Wren');
+      await typingPartLoaded(writer.widget);
+      await compose.getByLabel('Comment').pressSequentially('Hm');
+      await partRequested;
+      await writer.page.locator('h1').click();
+      await ended;
+      release();
+      // The part's line is made when it loads, and both changes are applied right after, in their
+      // order: nobody writes. (Dropping the end while loading left "Someone is writing…" for good.)
+      await above.waitFor({ state: 'attached', timeout: WAIT.timeout });
+      expect(await visibleText(above)).toBeNull();
+      // And it works from then on.
+      await compose.getByLabel('Comment').pressSequentially(' yes');
+      await vi.waitFor(async () => expect(await visibleText(above)).toBe('Someone is writing a comment…'), WAIT);
+      await writer.page.locator('h1').click();
+      await vi.waitFor(async () => expect(await visibleText(above)).toBeNull(), WAIT);
+    } finally {
+      release();
+      await context.close();
+      await setup.closeContexts();
+    }
   });
 });
