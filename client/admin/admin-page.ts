@@ -82,6 +82,11 @@ export class AdminPage {
 
   readonly #feed = new Map<string, ModeratedComment>();
   readonly #held = new Map<string, ModeratedHeld>();
+  /**
+   * The queues' changes (pushed, or answered to an action) since the reload in flight asked for them:
+   * its answer may be older, so they are applied again over it (`again` true). Null when none is in flight.
+   */
+  #sinceReload: Array<(again: boolean) => void> | null = null;
   readonly #articles = new Map<string, ArticleState | null>();
   /** Articles the moderator opened by id (listed even when nothing of theirs is in the feed). */
   readonly #pinned: string[] = [];
@@ -156,6 +161,7 @@ export class AdminPage {
         act: (run, done) => this.#act(run, done),
         announce: (text) => this.#announce(text),
         changed: (comment) => this.#upsert([comment]),
+        change: (apply) => this.#change(apply),
         openBan: (commentId) => this.#openBan(commentId),
         banForm: (commentId) => (this.#banFor === commentId ? this.#banForm : null),
         refresh: () => this.#render(),
@@ -393,17 +399,19 @@ export class AdminPage {
     socket.on('admin:held', (payload: unknown) => {
       const parsed = ModeratedHeldSchema.safeParse(payload);
       if (!parsed.success) return;
-      this.#held.set(parsed.data.id, parsed.data);
+      this.#change(() => this.#held.set(parsed.data.id, parsed.data));
       this.#announce(this.#strings.text('admin.heldAnnounce', { name: parsed.data.author.name }));
       this.#render();
     });
     socket.on('admin:report', (payload: unknown) => {
       const parsed = ReportedCommentSchema.safeParse(payload);
-      if (parsed.success) this.#reports.apply(parsed.data);
+      if (parsed.success) this.#change((again) => this.#reports.apply(parsed.data, !again));
     });
     socket.on('admin:resolved', (payload: unknown) => {
       const parsed = HeldResolvedSchema.safeParse(payload);
-      if (parsed.success && this.#held.delete(parsed.data.id)) this.#render();
+      if (!parsed.success) return;
+      this.#change(() => this.#held.delete(parsed.data.id));
+      this.#render();
     });
   }
 
@@ -411,6 +419,8 @@ export class AdminPage {
   async #reload(): Promise<void> {
     const api = this.#api;
     if (!api) return;
+    const since: Array<(again: boolean) => void> = [];
+    this.#sinceReload = since;
     try {
       const [feed, held, reported, bans, settings] = await Promise.all([
         api.feed(),
@@ -419,17 +429,27 @@ export class AdminPage {
         api.bans(),
         api.moderationSettings(),
       ]);
-      if (api !== this.#api) return;
+      // Signed out, or a later reload asked since: its answer is the one to show.
+      if (api !== this.#api || since !== this.#sinceReload) return;
       this.#settings.show(settings);
       this.#notifications.load();
       this.#upsert(feed);
       this.#replaceHeld(held);
       this.#reports.replace(reported);
+      for (const apply of since) apply(true);
       this.#bans = bans;
       this.#render();
     } catch (error) {
       this.#fail(error);
+    } finally {
+      if (this.#sinceReload === since) this.#sinceReload = null;
     }
+  }
+
+  /** A change to the held or reported queue: made now, and again over the answer of a reload in flight. */
+  #change(apply: (again: boolean) => void): void {
+    apply(false);
+    this.#sinceReload?.push(apply);
   }
 
   // ---- state --------------------------------------------------------------------------------
@@ -704,7 +724,7 @@ export class AdminPage {
       void this.#act(
         (api) => (approve ? api.approve(held.id).then((comment) => this.#upsert([comment])) : api.reject(held.id)),
         () => {
-          this.#held.delete(held.id);
+          this.#change(() => this.#held.delete(held.id));
           this.#announce(t.text(approve ? 'admin.approved' : 'admin.rejected', { name }));
           this.#render();
         },

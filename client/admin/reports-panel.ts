@@ -12,6 +12,8 @@ export interface ReportsPanelHost {
   /** Runs a moderator action; its failure is shown by the page, never thrown. */
   act<T>(run: (api: AdminApi) => Promise<T>, done: (result: T) => void): Promise<void>;
   announce(text: string): void;
+  /** Changes the queue: now, and again (`again` true) over the answer of a reload in flight, which may be older. */
+  change(apply: (again: boolean) => void): void;
   /** A comment changed by an action here (restored, removed), for the live feed. */
   changed(comment: ModeratedComment): void;
   /** Opens the page's ban form for the comment's author; `banForm` answers it while it is open. */
@@ -74,8 +76,8 @@ export class ReportsPanel {
     this.#host.refresh();
   }
 
-  /** One entry as `admin:report` or an action answered it: a closed one leaves the queue. */
-  apply(entry: ReportedComment): void {
+  /** One entry as `admin:report` or an action answered it: a closed one leaves the queue; a new one is announced. */
+  apply(entry: ReportedComment, announce = true): void {
     const known = this.#entries.get(entry.comment.id);
     if (entry.state === 'closed') {
       if (!known) return;
@@ -83,7 +85,7 @@ export class ReportsPanel {
     } else {
       // Pushes may overtake each other across instances: the later report count (or change) wins.
       if (known && known.reports > entry.reports && known.comment.seq >= entry.comment.seq) return;
-      if (!known)
+      if (!known && announce)
         this.#host.announce(this.#strings.text('admin.reportedAnnounce', { name: entry.comment.author.name }));
       this.#entries.set(entry.comment.id, entry);
     }
@@ -157,7 +159,7 @@ export class ReportsPanel {
           void this.#host.act(
             (api) => api.keepReported(comment.id),
             (after) => {
-              this.apply(after);
+              this.#host.change((again) => this.apply(after, !again));
               this.#host.changed(after.comment);
               this.#host.announce(t.text('admin.kept', { name }));
             },
@@ -174,7 +176,7 @@ export class ReportsPanel {
             void this.#host.act(
               (api) => api.remove(comment.id),
               (removed) => {
-                this.#entries.delete(comment.id);
+                this.#host.change(() => this.#entries.delete(comment.id));
                 this.#host.refresh();
                 this.#host.changed(removed);
                 this.#host.announce(t.text('admin.removed', { name }));

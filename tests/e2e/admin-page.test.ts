@@ -327,4 +327,45 @@ describe('the /admin page in Chromium, across two instances', () => {
       .getByRole('button', { name: 'Edit your comment' })
       .waitFor(WAIT);
   });
+
+  it('keeps a comment pushed while the sign-in reload was under way, though that reload read the queue before it', async () => {
+    const premoderated = uniqueArticle('held-reload');
+    const earlier = uniqueArticle('feed-reload');
+    const settings = await fetch(`${env.a.url}/api/admin/articles/${premoderated}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ premoderated: true }),
+    });
+    expect(settings.status).toBe(200);
+    const earlierBody = `Posted before sign-in ${earlier}`;
+    await postJson(`${env.a.url}/api/articles/${earlier}/comments`, { author: { name: 'Omar' }, body: earlierBody });
+
+    const { page, problems } = await env.open(env.b, '/admin');
+    // The sign-in reload reads the held queue at once, but its answer reaches the page only later.
+    let read!: () => void;
+    const queueRead = new Promise<void>((resolve) => (read = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await page.route(
+      '**/api/admin/held?*',
+      async (route) => {
+        const response = await route.fetch();
+        read();
+        await released;
+        await route.fulfill({ response });
+      },
+      { times: 1 },
+    );
+    await signIn(page, ADMIN_TOKEN);
+    await queueRead;
+    const heldBody = `Held while loading ${premoderated}`;
+    await postJson(`${env.a.url}/api/articles/${premoderated}/comments`, { author: { name: 'Greta' }, body: heldBody });
+    const held = item(page, 'Held comments', heldBody);
+    await held.waitFor(WAIT);
+    release();
+    // The reload's answer is shown (the feed has what was posted before sign-in), and the pushed comment stays.
+    await item(page, 'Comments, newest first', earlierBody).waitFor(WAIT);
+    expect(await held.count()).toBe(1);
+    expect(problems).toEqual([]);
+  });
 });
