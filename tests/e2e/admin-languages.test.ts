@@ -2,7 +2,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { collectProblems } from '../helpers/browser.ts';
 import { postJson, uniqueArticle } from '../helpers/test-app.ts';
-import { ADMIN_TOKEN, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
+import { ADMIN_TOKEN, premoderate, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
 
 describe('the /admin page in the moderator’s language, in Chromium', () => {
   let env: TwoInstances;
@@ -36,12 +36,7 @@ describe('the /admin page in the moderator’s language, in Chromium', () => {
   async function heldAndPublished(): Promise<{ held: string; published: string }> {
     const held = uniqueArticle('held');
     const published = uniqueArticle('published');
-    const response = await fetch(`${env.a.url}/api/admin/articles/${held}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ premoderated: true }),
-    });
-    expect(response.status).toBe(200);
+    await premoderate(env.a, held);
     await postJson(`${env.a.url}/api/articles/${held}/comments`, { author: { name: 'Greta' }, body: 'Wartet noch' });
     await postJson(`${env.a.url}/api/articles/${published}/comments`, { author: { name: 'Omar' }, body: 'Schon da' });
     return { held, published };

@@ -6,7 +6,7 @@ import { CommentPageSchema } from '../../shared/schemas.ts';
 import { postFromWidget, rowsOf } from '../helpers/browser.ts';
 import { getJson, postJson, uniqueArticle } from '../helpers/test-app.ts';
 import { PostStoredSchema } from '../../shared/schemas.ts';
-import { ADMIN_TOKEN, rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
+import { ADMIN_TOKEN, premoderate, rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
 
 describe('the /admin page in Chromium, across two instances', () => {
   let env: TwoInstances;
@@ -331,12 +331,7 @@ describe('the /admin page in Chromium, across two instances', () => {
   it('keeps a comment pushed while the sign-in reload was under way, though that reload read the queue before it', async () => {
     const premoderated = uniqueArticle('held-reload');
     const earlier = uniqueArticle('feed-reload');
-    const settings = await fetch(`${env.a.url}/api/admin/articles/${premoderated}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ premoderated: true }),
-    });
-    expect(settings.status).toBe(200);
+    await premoderate(env.a, premoderated);
     const earlierBody = `Posted before sign-in ${earlier}`;
     await postJson(`${env.a.url}/api/articles/${earlier}/comments`, { author: { name: 'Omar' }, body: earlierBody });
 

@@ -94,6 +94,16 @@ export async function startTwoInstances(env: Record<string, string> = {}): Promi
   };
 }
 
+/** Makes the article pre-moderated, as a moderator does over the admin API of `app`. */
+export async function premoderate(app: TestApp, articleId: string): Promise<void> {
+  const response = await fetch(`${app.url}/api/admin/articles/${articleId}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ premoderated: true }),
+  });
+  if (response.status !== 200) throw new Error(`premoderating ${articleId} answered ${response.status}`);
+}
+
 /** The row of a comment in a widget, found by its text. */
 export function rowWithText(widget: Locator, text: string): Locator {
   return widget.locator('li.comment').filter({ has: widget.page().locator('.body', { hasText: text }) });
