@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CommentPageSchema } from '../../shared/schemas.ts';
 import { postFromWidget, rowsOf } from '../helpers/browser.ts';
+import { signal } from '../helpers/signal.ts';
 import { getJson, postJson, uniqueArticle } from '../helpers/test-app.ts';
 import { PostStoredSchema } from '../../shared/schemas.ts';
 import { ADMIN_TOKEN, premoderate, rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
@@ -337,27 +338,25 @@ describe('the /admin page in Chromium, across two instances', () => {
 
     const { page, problems } = await env.open(env.b, '/admin');
     // The sign-in reload reads the held queue at once, but its answer reaches the page only later.
-    let read!: () => void;
-    const queueRead = new Promise<void>((resolve) => (read = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
+    const queueRead = signal();
+    const released = signal();
     await page.route(
       '**/api/admin/held?*',
       async (route) => {
         const response = await route.fetch();
-        read();
-        await released;
+        queueRead.fire();
+        await released.fired;
         await route.fulfill({ response });
       },
       { times: 1 },
     );
     await signIn(page, ADMIN_TOKEN);
-    await queueRead;
+    await queueRead.fired;
     const heldBody = `Held while loading ${premoderated}`;
     await postJson(`${env.a.url}/api/articles/${premoderated}/comments`, { author: { name: 'Greta' }, body: heldBody });
     const held = item(page, 'Held comments', heldBody);
     await held.waitFor(WAIT);
-    release();
+    released.fire();
     // The reload's answer is shown (the feed has what was posted before sign-in), and the pushed comment stays.
     await item(page, 'Comments, newest first', earlierBody).waitFor(WAIT);
     expect(await held.count()).toBe(1);

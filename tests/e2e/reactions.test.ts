@@ -3,6 +3,7 @@ import type { Locator } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CommentPageSchema, LikeResultSchema, PostStoredSchema } from '../../shared/schemas.ts';
 import { rowsOf, waitForLive } from '../helpers/browser.ts';
+import { signal } from '../helpers/signal.ts';
 import { getJson, postJson, uniqueArticle } from '../helpers/test-app.ts';
 import { rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
 
@@ -70,10 +71,9 @@ describe('likes, Top order and presence in Chromium, across two instances', () =
     const alice = await env.reader(env.a, articleId);
     const row = rowWithText(alice.widget, 'Like me if you can');
     // Hold the like request until the optimistic state has been seen, then fail it.
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
+    const released = signal();
     await alice.page.route('**/api/comments/*/like', async (route) => {
-      await held;
+      await released.fired;
       await route.fulfill({
         status: 503,
         contentType: 'application/json',
@@ -83,7 +83,7 @@ describe('likes, Top order and presence in Chromium, across two instances', () =
     });
     await row.getByRole('button', { name: /^Like/ }).click();
     await vi.waitFor(async () => expect(await likeState(row)).toEqual({ pressed: 'true', count: 1 }), WAIT);
-    release();
+    released.fire();
     await vi.waitFor(async () => expect(await likeState(row)).toEqual({ pressed: 'false', count: 0 }), WAIT);
     await vi.waitFor(
       async () =>

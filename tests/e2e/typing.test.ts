@@ -1,6 +1,7 @@
 import type { Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { visibleText, waitForLive, widgetOf } from '../helpers/browser.ts';
+import { signal } from '../helpers/signal.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { uniqueArticle } from '../helpers/test-app.ts';
 import { rowWithText, startTwoInstances, WAIT, type TwoInstances } from './two-instances.ts';
@@ -79,13 +80,11 @@ describe('typing indicators in Chromium', () => {
         }),
       ),
     );
-    let requested!: () => void;
-    const partRequested = new Promise<void>((resolve) => (requested = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
+    const partRequested = signal();
+    const released = signal();
     await page.route('**/widget-typing.js', async (route) => {
-      requested();
-      await released;
+      partRequested.fire();
+      await released.fired;
       await route.continue();
     });
     try {
@@ -98,10 +97,10 @@ describe('typing indicators in Chromium', () => {
       await compose.getByLabel('Name').fill('Wren');
       await typingPartLoaded(writer.widget);
       await compose.getByLabel('Comment').pressSequentially('Hm');
-      await partRequested;
+      await partRequested.fired;
       await writer.page.locator('h1').click();
       await ended;
-      release();
+      released.fire();
       // The part's line is made when it loads, and both changes are applied right after, in their
       // order: nobody writes. (Dropping the end while loading left "Someone is writing…" for good.)
       await above.waitFor({ state: 'attached', timeout: WAIT.timeout });
@@ -112,7 +111,7 @@ describe('typing indicators in Chromium', () => {
       await writer.page.locator('h1').click();
       await vi.waitFor(async () => expect(await visibleText(above)).toBeNull(), WAIT);
     } finally {
-      release();
+      released.fire();
       await context.close();
       await setup.closeContexts();
     }
